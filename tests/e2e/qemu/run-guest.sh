@@ -6,10 +6,11 @@
 #   --sock PATH       unix socket vgate listens on (vgate --listen-qemu unix://PATH);
 #                     it must already be listening: QEMU 7.2 connects once, no retry
 #   --test NAMES      guest test(s), comma separated (default dhcp-ping); see
-#                     guest/tests/: ping dhcp-ping wget dns hold
+#                     guest/tests/: ping dhcp-ping wget dns tcp-echo hold
 #   --url URL         for wget;   --sha256 HEX  expected sha256 of URL's body
 #   --name NAME       for dns;    --expect IP   expected address in the answer
 #   --hold SECS       for hold (default 30)
+#   --tcp HOST:PORT   for tcp-echo (default 203.0.113.7:5000)
 #   --ip ADDR/PREFIX  static address instead of DHCP (--gw IP, default 192.168.127.1)
 #   --mtu N           virtio-net host_mtu=N (the guest link MTU)
 #   --mac MAC         guest MAC (default 52:54:00:12:34:56)
@@ -25,7 +26,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SOCK='' TESTS=dhcp-ping URL='' SHA='' NAME='' EXPECT='' HOLD='' IP='' GW='' MTU='' MAC=52:54:00:12:34:56
+SOCK='' TESTS=dhcp-ping URL='' SHA='' NAME='' EXPECT='' HOLD='' TCP='' IP='' GW='' MTU='' MAC=52:54:00:12:34:56
 APPEND='' LOG='' PIDFILE='' TIMEOUT=120 CACHE=$HERE/../.cache/qemu
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || case "$1" in -h|--help) usage;; *) echo "run-guest: $1 needs a value" >&2; exit 2;; esac
   case "$1" in
     --sock) SOCK=$2;; --test) TESTS=$2;; --url) URL=$2;; --sha256) SHA=$2;;
-    --name) NAME=$2;; --expect) EXPECT=$2;; --hold) HOLD=$2;; --ip) IP=$2;; --gw) GW=$2;;
+    --name) NAME=$2;; --expect) EXPECT=$2;; --hold) HOLD=$2;; --tcp) TCP=$2;; --ip) IP=$2;; --gw) GW=$2;;
     --mtu) MTU=$2;; --mac) MAC=$2;; --append) APPEND=$2;; --log) LOG=$2;;
     --pidfile) PIDFILE=$2;; --timeout) TIMEOUT=$2;; --cache) CACHE=$2;;
     *) echo "run-guest: unknown option $1" >&2; exit 2;;
@@ -52,6 +53,7 @@ cmdline="console=ttyS0 quiet panic=-1 vgtest=$TESTS"
 [ -z "$NAME" ]   || cmdline+=" vgname=$NAME"
 [ -z "$EXPECT" ] || cmdline+=" vgexpect=$EXPECT"
 [ -z "$HOLD" ]   || cmdline+=" vghold=$HOLD"
+[ -z "$TCP" ]    || cmdline+=" vgtcp=$TCP"
 [ -z "$IP" ]     || cmdline+=" vgip=$IP"
 [ -z "$GW" ]     || cmdline+=" vggw=$GW"
 [ -z "$APPEND" ] || cmdline+=" $APPEND"
