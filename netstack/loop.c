@@ -25,8 +25,10 @@ struct vg_loop {
 	struct vg_timer **heap;
 	size_t nheap;
 	size_t capheap;
-	vg_timer_fn idle_fn;
-	void *idle_arg;
+	struct {
+		vg_timer_fn fn;
+		void *arg;
+	} idle[VG_LOOP_MAX_IDLE];
 	/* records dispatched in the current batch; cleared entries were deleted */
 	struct vg_io *batch[VG_LOOP_MAX_EVENTS];
 	int nbatch;
@@ -245,8 +247,9 @@ int vg_loop_run_once(struct vg_loop *l, int max_wait_ms)
 	}
 	l->nbatch = 0;
 	run_timers(l);
-	if (l->idle_fn)
-		l->idle_fn(l->idle_arg);
+	for (i = 0; i < VG_LOOP_MAX_IDLE; i++)
+		if (l->idle[i].fn)
+			l->idle[i].fn(l->idle[i].arg);
 	return n;
 }
 
@@ -267,8 +270,25 @@ void vg_loop_stop(struct vg_loop *l)
 	l->stop = true;
 }
 
-void vg_loop_set_idle(struct vg_loop *l, vg_timer_fn fn, void *arg)
+int vg_loop_add_idle(struct vg_loop *l, vg_timer_fn fn, void *arg)
 {
-	l->idle_fn = fn;
-	l->idle_arg = arg;
+	int i;
+
+	for (i = 0; i < VG_LOOP_MAX_IDLE; i++) {
+		if (!l->idle[i].fn) {
+			l->idle[i].fn = fn;
+			l->idle[i].arg = arg;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void vg_loop_del_idle(struct vg_loop *l, vg_timer_fn fn, void *arg)
+{
+	int i;
+
+	for (i = 0; i < VG_LOOP_MAX_IDLE; i++)
+		if (l->idle[i].fn == fn && l->idle[i].arg == arg)
+			l->idle[i].fn = NULL;
 }

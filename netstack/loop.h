@@ -183,12 +183,25 @@ int vg_loop_run(struct vg_loop *l);
  */
 void vg_loop_stop(struct vg_loop *l);
 
+#define VG_LOOP_MAX_IDLE 4
+
 /**
- * vg_loop_set_idle() - set a callback run at the end of every iteration
+ * vg_loop_add_idle() - add a callback run at the end of every iteration
+ * (e.g. flush output queued while handling the iteration's events)
  * @l:		loop
- * @fn:		callback (e.g. flush pending output), NULL to clear
+ * @fn:		callback
+ * @arg:	argument
+ *
+ * Return: 0, or -ENOSPC past VG_LOOP_MAX_IDLE callbacks
+ */
+int vg_loop_add_idle(struct vg_loop *l, vg_timer_fn fn, void *arg);
+
+/**
+ * vg_loop_del_idle() - remove a callback added by vg_loop_add_idle()
+ * @l:		loop
+ * @fn:		callback
  * @arg:	argument
  */
-void vg_loop_set_idle(struct vg_loop *l, vg_timer_fn fn, void *arg);
+void vg_loop_del_idle(struct vg_loop *l, vg_timer_fn fn, void *arg);
 
 #endif /* VGATE_LOOP_H */

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * echo.h - --debug-tcp-echo: a test behaviour for guest TCP flows that
+ * sends every byte back to the guest (with backpressure) and closes when
+ * the guest closes. Used by the foundation's end-to-end tests to prove
+ * that any destination address and port is terminated by vgate.
+ */
+#ifndef VGATE_CMD_ECHO_H
+#define VGATE_CMD_ECHO_H
+
+#include "netstack/netstack.h"
+
+void echo_hooks(struct ns_hooks *h);
+
+#endif

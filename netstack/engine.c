@@ -1,0 +1,1130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine.c - lwIP glue: the gateway's IP stack and the termination of guest
+ * TCP to any destination.
+ *
+ * How packets flow in: link.c validates each IPv4 packet and calls
+ * ns_engine_input(). Packets for the gateway (and broadcast) go through
+ * lwIP's ip4_input(): ICMP echo, DNS on UDP and TCP port 53. TCP to any
+ * other address is handed straight to tcp_input() after filling lwIP's
+ * ip_data, as ip4_input() would. One "wildcard" listening pcb bound to
+ * IP_ANY has its port set to each segment's destination port just before
+ * tcp_input(), so a SYN to any address and port finds a listener, and the
+ * accepted pcb's local_ip/local_port are what the guest dialled. UDP to other
+ * addresses never enters lwIP: it goes to the udp_recv hook.
+ *
+ * New SYNs are offered to the tcp_syn hook first; a deferred SYN is kept
+ * (copied, in a fixed table) and re-injected by ns_syn_resume().
+ *
+ * How packets flow out: the netif's output function prepends Ethernet
+ * (link.c) and queues the frame on the transport; pbuf chains are passed as
+ * iovecs, never linearised.
+ *
+ * Flows: a struct ns_flow per accepted pcb (allocated once per flow). Data
+ * from the guest stays in lwIP's pbufs, linked in a private list, until the
+ * user consumes it; only then is the guest's window opened (tcp_recved),
+ * which is the backpressure. lwIP's pbuf tot_len is 16-bit, so the list is
+ * linked by ->next only and tot_len is never relied on.
+ *
+ * lwIP is process-global state (one netif, its pcb lists, ip_data): one
+ * engine per process. All of it runs on the loop thread.
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lwip/init.h"
+#include "lwip/ip.h"
+#include "lwip/ip4.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+#include "lwip/sys.h"
+#include "lwip/timeouts.h"
+#include "lwip/udp.h"
+
+_Static_assert(TCP_WND <= (0xFFFFu << TCP_RCV_SCALE), "window too big for the scale");
+_Static_assert(TCP_SND_QUEUELEN >= 2 * (TCP_SND_BUF / 536), "send queue too short");
+_Static_assert(TCP_SNDLOWAT < TCP_SND_BUF, "SNDLOWAT must be below SND_BUF");
+_Static_assert(TCP_SNDQUEUELOWAT < TCP_SND_QUEUELEN, "SNDQUEUELOWAT below SND_QUEUELEN");
+
+#define NS_SYN_MAX        512
+#define NS_SYN_HOLD_MS    75000
+#define NS_DNS_TCP_MAX    64
+#define NS_DNS_TCP_IDLE_MS 30000
+#define NS_LWIP_TICK_MS   50
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_ACK 0x10
+
+struct ns_flow {
+	struct tcp_pcb *pcb;
+	struct ns *ns;
+	void *user;
+	struct pbuf *rx_head, *rx_tail;
+	size_t rx_off; /* consumed bytes of rx_head */
+	size_t rx_len; /* unread bytes in the list */
+	bool fin;
+};
+
+struct syn_pending {
+	uint64_t token; /* 0: free slot */
+	uint64_t since;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	size_t len;
+	uint8_t *pkt;
+};
+
+struct dns_tcp {
+	struct tcp_pcb *pcb;
+	struct ns *ns;
+	uint64_t id;
+	uint64_t last_ms;
+	uint8_t *buf; /* 2 + 65535 bytes, allocated on first data */
+	size_t have;
+};
+
+struct ns_engine {
+	struct netif netif;
+	struct tcp_pcb *wild;
+	struct tcp_pcb *dns_listen;
+	struct udp_pcb *dns_udp;
+	struct udp_pcb *udp_out;
+	struct vg_timer tick;
+	struct syn_pending syn[NS_SYN_MAX];
+	uint64_t syn_seq;
+	struct dns_tcp dns[NS_DNS_TCP_MAX];
+	uint64_t dns_seq;
+	/* set when a callback's pcb was aborted by the user inside the callback */
+	struct tcp_pcb *cb_pcb;
+	bool cb_aborted;
+	uint8_t scratch[65535];
+};
+
+u32_t sys_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+static void addr_set(ip_addr_t *a, uint32_t ip_net)
+{
+	ip_addr_set_ip4_u32_val(*a, ip_net);
+}
+
+static uint32_t addr_get(const ip_addr_t *a)
+{
+	return ip4_addr_get_u32(ip_2_ip4(a));
+}
+
+/* ---- output ---- */
+
+static err_t netif_output_ip(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
+{
+	struct ns *ns = netif->state;
+	struct iovec iov[15];
+	int n = 0;
+	struct pbuf *q;
+
+	for (q = p; q && n < 15; q = q->next) {
+		if (!q->len)
+			continue;
+		iov[n].iov_base = q->payload;
+		iov[n].iov_len = q->len;
+		n++;
+	}
+	if (q) {
+		/* a long chain: linearise into the scratch buffer */
+		size_t len = pbuf_copy_partial(p, ns->eng->scratch, sizeof(ns->eng->scratch), 0);
+
+		iov[0].iov_base = ns->eng->scratch;
+		iov[0].iov_len = len;
+		n = 1;
+	}
+	ns_link_send_ip(ns, ip4_addr_get_u32(dst), iov, n);
+	return ERR_OK;
+}
+
+static err_t netif_init_cb(struct netif *netif)
+{
+	struct ns *ns = netif->state;
+
+	netif->name[0] = 'v';
+	netif->name[1] = 'g';
+	netif->output = netif_output_ip;
+	netif->mtu = (u16_t)(ns->cfg.mtu > 65535 ? 65535 : ns->cfg.mtu);
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_LINK_UP;
+	return ERR_OK;
+}
+
+/* ---- guest TCP flows ---- */
+
+static void flow_free_rx(struct ns_flow *f)
+{
+	struct pbuf *q = f->rx_head;
+
+	while (q) {
+		struct pbuf *next = q->next;
+
+		q->next = NULL;
+		pbuf_free(q);
+		q = next;
+	}
+	f->rx_head = f->rx_tail = NULL;
+	f->rx_len = f->rx_off = 0;
+}
+
+static void flow_detach(struct ns_flow *f)
+{
+	if (f->pcb) {
+		tcp_arg(f->pcb, NULL);
+		tcp_recv(f->pcb, NULL);
+		tcp_sent(f->pcb, NULL);
+		tcp_err(f->pcb, NULL);
+	}
+	flow_free_rx(f);
+	if (f->ns->st.tcp_active)
+		f->ns->st.tcp_active--;
+}
+
+static void flow_err(void *arg, err_t err)
+{
+	struct ns_flow *f = arg;
+	void *user;
+	struct ns *ns;
+
+	if (!f)
+		return;
+	user = f->user;
+	ns = f->ns;
+	f->pcb = NULL; /* already freed by lwIP */
+	flow_detach(f);
+	free(f);
+	if (user && ns->hooks.tcp_closed)
+		ns->hooks.tcp_closed(user, err == ERR_RST ? NS_CLOSED_RESET : NS_CLOSED_ABORTED);
+}
+
+static err_t flow_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct ns_flow *f = arg;
+	struct ns_engine *eng;
+
+	(void)err;
+	if (!f) {
+		if (p) {
+			tcp_recved(pcb, p->tot_len);
+			pbuf_free(p);
+		}
+		return ERR_OK;
+	}
+	eng = f->ns->eng;
+	if (!p) {
+		f->fin = true;
+	} else {
+		struct pbuf *q;
+
+		if (f->rx_tail)
+			f->rx_tail->next = p;
+		else
+			f->rx_head = p;
+		for (q = p; q; q = q->next) {
+			f->rx_len += q->len;
+			f->rx_tail = q;
+		}
+	}
+	eng->cb_pcb = pcb;
+	eng->cb_aborted = false;
+	if (f->ns->hooks.tcp_recv)
+		f->ns->hooks.tcp_recv(f->user);
+	eng->cb_pcb = NULL;
+	return eng->cb_aborted ? ERR_ABRT : ERR_OK;
+}
+
+static err_t flow_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct ns_flow *f = arg;
+	struct ns_engine *eng;
+
+	(void)len;
+	if (!f || !f->ns->hooks.tcp_sent)
+		return ERR_OK;
+	eng = f->ns->eng;
+	eng->cb_pcb = pcb;
+	eng->cb_aborted = false;
+	f->ns->hooks.tcp_sent(f->user);
+	eng->cb_pcb = NULL;
+	return eng->cb_aborted ? ERR_ABRT : ERR_OK;
+}
+
+static err_t wild_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct ns *ns = arg;
+	struct ns_flow *f;
+	struct ns_addr src, dst;
+
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	src.ip = addr_get(&pcb->remote_ip);
+	src.port = pcb->remote_port;
+	dst.ip = addr_get(&pcb->local_ip);
+	dst.port = pcb->local_port;
+	f = calloc(1, sizeof(*f));
+	if (!f || !ns->hooks.tcp_accept) {
+		free(f);
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	f->pcb = pcb;
+	f->ns = ns;
+	tcp_arg(pcb, f);
+	tcp_recv(pcb, flow_recv);
+	tcp_sent(pcb, flow_sent);
+	tcp_err(pcb, flow_err);
+	tcp_nagle_disable(pcb);
+	ns->st.tcp_accepted++;
+	ns->st.tcp_active++;
+	ns->eng->cb_pcb = pcb;
+	ns->eng->cb_aborted = false;
+	f->user = ns->hooks.tcp_accept(ns->hooks.ctx, f, &src, &dst);
+	ns->eng->cb_pcb = NULL;
+	if (ns->eng->cb_aborted)
+		return ERR_ABRT;
+	if (!f->user) {
+		flow_detach(f);
+		free(f);
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	return ERR_OK;
+}
+
+size_t ns_flow_peek(struct ns_flow *f, struct iovec *iov, int *iovcnt)
+{
+	struct pbuf *q;
+	size_t off = f->rx_off, total = 0;
+	int n = 0;
+
+	for (q = f->rx_head; q && n < *iovcnt; q = q->next) {
+		if (q->len > off) {
+			iov[n].iov_base = (uint8_t *)q->payload + off;
+			iov[n].iov_len = q->len - off;
+			total += iov[n].iov_len;
+			n++;
+		}
+		off = 0;
+	}
+	*iovcnt = n;
+	return total;
+}
+
+void ns_flow_consume(struct ns_flow *f, size_t n)
+{
+	size_t done = 0;
+
+	if (n > f->rx_len)
+		n = f->rx_len;
+	while (done < n && f->rx_head) {
+		struct pbuf *q = f->rx_head;
+		size_t avail = q->len - f->rx_off;
+
+		if (n - done >= avail) {
+			done += avail;
+			f->rx_head = q->next;
+			if (!f->rx_head)
+				f->rx_tail = NULL;
+			q->next = NULL;
+			pbuf_free(q);
+			f->rx_off = 0;
+		} else {
+			f->rx_off += n - done;
+			done = n;
+		}
+	}
+	/* skip empty pbufs at the head */
+	while (f->rx_head && f->rx_head->len == f->rx_off) {
+		struct pbuf *q = f->rx_head;
+
+		f->rx_head = q->next;
+		if (!f->rx_head)
+			f->rx_tail = NULL;
+		q->next = NULL;
+		pbuf_free(q);
+		f->rx_off = 0;
+	}
+	f->rx_len -= done;
+	while (done && f->pcb) {
+		u16_t chunk = done > 0xffff ? 0xffff : (u16_t)done;
+
+		tcp_recved(f->pcb, chunk);
+		done -= chunk;
+	}
+}
+
+size_t ns_flow_pending(const struct ns_flow *f)
+{
+	return f->rx_len;
+}
+
+bool ns_flow_eof(const struct ns_flow *f)
+{
+	return f->fin && !f->rx_len;
+}
+
+size_t ns_flow_sndbuf(const struct ns_flow *f)
+{
+	if (!f->pcb || tcp_sndqueuelen(f->pcb) >= TCP_SND_QUEUELEN - 4)
+		return 0;
+	return tcp_sndbuf(f->pcb);
+}
+
+long ns_flow_write(struct ns_flow *f, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+
+	if (!f->pcb)
+		return -1;
+	while (done < len) {
+		size_t room = ns_flow_sndbuf(f), chunk = len - done;
+		err_t e;
+
+		if (chunk > room)
+			chunk = room;
+		if (chunk > 0xffff)
+			chunk = 0xffff;
+		if (!chunk)
+			break;
+		e = tcp_write(f->pcb, p + done, (u16_t)chunk,
+			      TCP_WRITE_FLAG_COPY | (done + chunk < len ? TCP_WRITE_FLAG_MORE : 0));
+		if (e == ERR_MEM)
+			break;
+		if (e != ERR_OK)
+			return done ? (long)done : -1;
+		done += chunk;
+	}
+	if (done)
+		tcp_output(f->pcb);
+	return (long)done;
+}
+
+void ns_flow_shutdown(struct ns_flow *f)
+{
+	if (f->pcb) {
+		tcp_shutdown(f->pcb, 0, 1);
+		tcp_output(f->pcb);
+	}
+}
+
+/**
+ * engine_abort() - abort @pcb, telling the running lwIP callback if it is
+ * the callback's own pcb (it must then return ERR_ABRT)
+ * @eng:	engine
+ * @pcb:	pcb
+ */
+static void engine_abort(struct ns_engine *eng, struct tcp_pcb *pcb)
+{
+	if (pcb == eng->cb_pcb)
+		eng->cb_aborted = true;
+	tcp_abort(pcb);
+}
+
+void ns_flow_close(struct ns_flow *f)
+{
+	struct tcp_pcb *pcb = f->pcb;
+	struct ns_engine *eng = f->ns->eng;
+
+	flow_detach(f);
+	free(f);
+	if (pcb && tcp_close(pcb) != ERR_OK)
+		engine_abort(eng, pcb);
+}
+
+void ns_flow_reset(struct ns_flow *f)
+{
+	struct tcp_pcb *pcb = f->pcb;
+	struct ns_engine *eng = f->ns->eng;
+
+	flow_detach(f);
+	free(f);
+	if (pcb)
+		engine_abort(eng, pcb);
+}
+
+void ns_flow_set_keepalive(struct ns_flow *f, uint32_t idle_ms)
+{
+	if (!f->pcb)
+		return;
+	if (idle_ms) {
+		ip_set_option(f->pcb, SOF_KEEPALIVE);
+		f->pcb->keep_idle = idle_ms;
+	} else {
+		ip_reset_option(f->pcb, SOF_KEEPALIVE);
+	}
+}
+
+/* ---- new guest connections ---- */
+
+static bool tuple_active(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	struct tcp_pcb *p, *next;
+
+	for (p = tcp_active_pcbs; p; p = p->next)
+		if (p->remote_port == sport && p->local_port == dport &&
+		    addr_get(&p->remote_ip) == src && addr_get(&p->local_ip) == dst)
+			return true;
+	/* a new SYN on a TIME_WAIT tuple: the guest reuses the port, forget it */
+	for (p = tcp_tw_pcbs; p; p = next) {
+		next = p->next;
+		if (p->remote_port == sport && p->local_port == dport &&
+		    addr_get(&p->remote_ip) == src && addr_get(&p->local_ip) == dst)
+			tcp_abort(p);
+	}
+	return false;
+}
+
+static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen, uint16_t dport)
+{
+	struct ns_engine *eng = ns->eng;
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+
+	if (!p)
+		return;
+	memcpy(p->payload, ip, len);
+	eng->wild->local_port = dport;
+	ip_data.current_netif = &eng->netif;
+	ip_data.current_input_netif = &eng->netif;
+	ip_data.current_ip4_header = p->payload;
+	ip_data.current_ip_header_tot_len = (u16_t)hlen;
+	ip_addr_copy_from_ip4(ip_data.current_iphdr_src, ((const struct ip_hdr *)p->payload)->src);
+	ip_addr_copy_from_ip4(ip_data.current_iphdr_dest, ((const struct ip_hdr *)p->payload)->dest);
+	pbuf_remove_header(p, hlen);
+	tcp_input(p, &eng->netif);
+	ip_data.current_netif = NULL;
+	ip_data.current_input_netif = NULL;
+	ip_data.current_ip4_header = NULL;
+	ip_data.current_ip_header_tot_len = 0;
+	ip_addr_set_zero_ip4(&ip_data.current_iphdr_src);
+	ip_addr_set_zero_ip4(&ip_data.current_iphdr_dest);
+	eng->wild->local_port = 0;
+}
+
+static void syn_reset(struct ns *ns, const uint8_t *ip, size_t hlen, size_t len)
+{
+	const uint8_t *t = ip + hlen;
+	ip_addr_t local, remote;
+	uint32_t seq, src, dst;
+	uint16_t sport, dport;
+
+	memcpy(&src, ip + 12, 4);
+	memcpy(&dst, ip + 16, 4);
+	sport = (uint16_t)(t[0] << 8 | t[1]);
+	dport = (uint16_t)(t[2] << 8 | t[3]);
+	seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+	addr_set(&local, dst);
+	addr_set(&remote, src);
+	/* SYN occupies one sequence number, plus any data it carried */
+	seq += 1 + (uint32_t)(len - hlen - (size_t)(t[12] >> 4) * 4);
+	tcp_rst(NULL, 0, seq, &local, &remote, dport, sport);
+	ns->st.tcp_syn_reset++;
+}
+
+static struct syn_pending *syn_find(struct ns_engine *eng, uint32_t src, uint16_t sport,
+				    uint32_t dst, uint16_t dport)
+{
+	int i;
+
+	for (i = 0; i < NS_SYN_MAX; i++) {
+		struct syn_pending *s = &eng->syn[i];
+
+		if (s->token && s->src == src && s->sport == sport && s->dst == dst &&
+		    s->dport == dport)
+			return s;
+	}
+	return NULL;
+}
+
+static void syn_release(struct syn_pending *s)
+{
+	free(s->pkt);
+	memset(s, 0, sizeof(*s));
+}
+
+/**
+ * syn_defer() - keep a copy of a SYN until ns_syn_resume()
+ * @ns:		netstack
+ * @ip:		the packet
+ * @len:	its length
+ * @token:	token the caller will resume with
+ *
+ * Return: 0, or -1 when the table is full (the oldest hold is dropped and
+ * this SYN too; the guest will retransmit)
+ */
+static int syn_defer(struct ns *ns, const uint8_t *ip, size_t len, uint64_t token)
+{
+	struct ns_engine *eng = ns->eng;
+	struct syn_pending *slot = NULL, *oldest = NULL;
+	uint64_t now = vg_loop_now(ns->loop);
+	int i;
+
+	for (i = 0; i < NS_SYN_MAX && !slot; i++) {
+		struct syn_pending *s = &eng->syn[i];
+
+		if (s->token && now - s->since > NS_SYN_HOLD_MS)
+			syn_release(s);
+		if (!s->token)
+			slot = s;
+		else if (!oldest || s->since < oldest->since)
+			oldest = s;
+	}
+	if (!slot) {
+		syn_release(oldest);
+		return -1;
+	}
+	slot->pkt = malloc(len);
+	if (!slot->pkt)
+		return -1;
+	memcpy(slot->pkt, ip, len);
+	slot->len = len;
+	slot->token = token;
+	slot->since = now;
+	memcpy(&slot->src, ip + 12, 4);
+	memcpy(&slot->dst, ip + 16, 4);
+	slot->sport = (uint16_t)(ip[(ip[0] & 15) * 4] << 8 | ip[(ip[0] & 15) * 4 + 1]);
+	slot->dport = (uint16_t)(ip[(ip[0] & 15) * 4 + 2] << 8 | ip[(ip[0] & 15) * 4 + 3]);
+	return 0;
+}
+
+void ns_syn_resume(struct ns *ns, uint64_t token, enum ns_syn_verdict verdict)
+{
+	struct ns_engine *eng = ns->eng;
+	int i;
+
+	for (i = 0; i < NS_SYN_MAX; i++) {
+		struct syn_pending *s = &eng->syn[i];
+		size_t hlen;
+
+		if (s->token != token || !token)
+			continue;
+		hlen = (size_t)(s->pkt[0] & 15) * 4;
+		if (verdict == NS_SYN_ACCEPT)
+			tcp_deliver(ns, s->pkt, s->len, hlen, s->dport);
+		else if (verdict == NS_SYN_RESET)
+			syn_reset(ns, s->pkt, hlen, s->len);
+		syn_release(s);
+		return;
+	}
+}
+
+/**
+ * tcp_guest_input() - a TCP segment to a non-gateway address
+ * @ns:		netstack
+ * @ip:		validated IPv4 packet
+ * @len:	its length
+ * @hlen:	IP header length
+ */
+static void tcp_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
+{
+	const uint8_t *t = ip + hlen;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint8_t flags;
+
+	if (len < hlen + 20 || (size_t)(t[12] >> 4) * 4 < 20 ||
+	    (size_t)(t[12] >> 4) * 4 > len - hlen) {
+		ns->st.drop_bad_ip++;
+		return;
+	}
+	sport = (uint16_t)(t[0] << 8 | t[1]);
+	dport = (uint16_t)(t[2] << 8 | t[3]);
+	flags = t[13];
+	if (!sport || !dport) {
+		ns->st.drop_bad_ip++;
+		return;
+	}
+	memcpy(&src, ip + 12, 4);
+	memcpy(&dst, ip + 16, 4);
+	if ((flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN &&
+	    !tuple_active(src, sport, dst, dport)) {
+		struct ns_addr a = { src, sport }, b = { dst, dport };
+		enum ns_syn_verdict v = NS_SYN_ACCEPT;
+		uint64_t token;
+
+		if (syn_find(ns->eng, src, sport, dst, dport))
+			return; /* retransmitted SYN of a deferred one */
+		ns->st.tcp_syn_new++;
+		token = ++ns->eng->syn_seq;
+		if (ns->hooks.tcp_syn)
+			v = ns->hooks.tcp_syn(ns->hooks.ctx, token, &a, &b);
+		switch (v) {
+		case NS_SYN_ACCEPT:
+			break;
+		case NS_SYN_RESET:
+			syn_reset(ns, ip, hlen, len);
+			return;
+		case NS_SYN_DEFER:
+			if (syn_defer(ns, ip, len, token) < 0)
+				ns->st.drop_proto++;
+			return;
+		default:
+			return;
+		}
+	}
+	tcp_deliver(ns, ip, len, hlen, dport);
+}
+
+/* ---- UDP to other addresses, ICMP errors ---- */
+
+struct ns_pkt {
+	const uint8_t *ip;
+	size_t len;
+};
+
+static void udp_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
+{
+	const uint8_t *u = ip + hlen;
+	struct ns_addr src, dst;
+	struct ns_pkt pkt = { ip, len };
+	size_t ulen;
+	uint16_t sum;
+
+	if (len < hlen + 8) {
+		ns->st.drop_bad_ip++;
+		return;
+	}
+	ulen = (size_t)u[4] << 8 | u[5];
+	if (ulen < 8 || ulen > len - hlen) {
+		ns->st.drop_bad_ip++;
+		return;
+	}
+	sum = (uint16_t)(u[6] << 8 | u[7]);
+	if (sum) {
+		uint32_t s = csum_partial(ip + 12, 8, 0);
+
+		s += 17 + (uint32_t)ulen;
+		s = csum_partial(u, ulen, s);
+		if (csum_fold(s) != 0) {
+			ns->st.drop_bad_ip++;
+			return;
+		}
+	}
+	memcpy(&src.ip, ip + 12, 4);
+	memcpy(&dst.ip, ip + 16, 4);
+	src.port = (uint16_t)(u[0] << 8 | u[1]);
+	dst.port = (uint16_t)(u[2] << 8 | u[3]);
+	if (!ns->hooks.udp_recv || !dst.port) {
+		ns->st.drop_udp_nohook++;
+		return;
+	}
+	ns->st.udp_fwd_packets++;
+	ns->hooks.udp_recv(ns->hooks.ctx, &src, &dst, u + 8, ulen - 8, &pkt);
+}
+
+void ns_icmp_unreachable(struct ns *ns, const struct ns_pkt *pkt, uint8_t code)
+{
+	uint8_t buf[20 + 8 + 548];
+	size_t quote = pkt->len > 548 ? 548 : pkt->len, tot = 20 + 8 + quote;
+	uint32_t src, dst, sum;
+	struct iovec iov = { buf, tot };
+
+	memcpy(&src, pkt->ip + 12, 4);
+	memcpy(&dst, pkt->ip + 16, 4);
+	memset(buf, 0, 28);
+	buf[0] = 0x45;
+	buf[2] = (uint8_t)(tot >> 8);
+	buf[3] = (uint8_t)tot;
+	buf[8] = 64;
+	buf[9] = 1; /* ICMP */
+	memcpy(buf + 12, &dst, 4);
+	memcpy(buf + 16, &src, 4);
+	sum = csum_fold(csum_partial(buf, 20, 0));
+	buf[10] = (uint8_t)(sum >> 8);
+	buf[11] = (uint8_t)sum;
+	buf[20] = 3; /* destination unreachable */
+	buf[21] = code;
+	memcpy(buf + 28, pkt->ip, quote);
+	sum = csum_fold(csum_partial(buf + 20, 8 + quote, 0));
+	buf[22] = (uint8_t)(sum >> 8);
+	buf[23] = (uint8_t)sum;
+	ns_link_send_ip(ns, src, &iov, 1);
+}
+
+int ns_udp_send(struct ns *ns, const struct ns_addr *from, const struct ns_addr *to,
+		const void *data, size_t len)
+{
+	struct ns_engine *eng = ns->eng;
+	ip_addr_t src, dst;
+	struct pbuf *p;
+	err_t e;
+
+	if (len > 65507)
+		return -1;
+	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+	if (!p)
+		return -1;
+	memcpy(p->payload, data, len);
+	addr_set(&src, from->ip);
+	addr_set(&dst, to->ip);
+	eng->udp_out->local_port = from->port;
+	e = udp_sendto_if_src(eng->udp_out, p, &dst, to->port, &eng->netif, &src);
+	pbuf_free(p);
+	return e == ERR_OK ? 0 : -1;
+}
+
+/* ---- DNS on gateway:53 ---- */
+
+static void dns_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
+			 u16_t port)
+{
+	struct ns *ns = arg;
+	struct ns_dns_client c = { .tcp = false, .ip = addr_get(addr), .port = port };
+	size_t len;
+
+	(void)pcb;
+	len = pbuf_copy_partial(p, ns->eng->scratch, sizeof(ns->eng->scratch), 0);
+	pbuf_free(p);
+	if (ns->hooks.dns_query)
+		ns->hooks.dns_query(ns->hooks.ctx, &c, ns->eng->scratch, len);
+}
+
+static struct dns_tcp *dns_tcp_by_id(struct ns_engine *eng, uint64_t id)
+{
+	struct dns_tcp *d = &eng->dns[id % NS_DNS_TCP_MAX];
+
+	return d->pcb && d->id == id ? d : NULL;
+}
+
+static void dns_tcp_drop(struct dns_tcp *d, bool abort)
+{
+	struct tcp_pcb *pcb = d->pcb;
+
+	free(d->buf);
+	memset(d, 0, sizeof(*d));
+	if (!pcb)
+		return;
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_err(pcb, NULL);
+	tcp_poll(pcb, NULL, 0);
+	if (abort || tcp_close(pcb) != ERR_OK)
+		tcp_abort(pcb);
+}
+
+static void dns_tcp_err(void *arg, err_t err)
+{
+	struct dns_tcp *d = arg;
+
+	(void)err;
+	if (!d)
+		return;
+	d->pcb = NULL;
+	dns_tcp_drop(d, false);
+}
+
+static err_t dns_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct dns_tcp *d = arg;
+	struct ns *ns;
+	struct pbuf *q;
+	uint64_t id;
+
+	(void)err;
+	if (!d) {
+		if (p) {
+			tcp_recved(pcb, p->tot_len);
+			pbuf_free(p);
+		}
+		return ERR_OK;
+	}
+	ns = d->ns;
+	if (!p) { /* guest closed: pending answers are dropped */
+		dns_tcp_drop(d, false);
+		return ERR_OK;
+	}
+	if (!d->buf && !(d->buf = malloc(2 + 65535))) {
+		pbuf_free(p);
+		dns_tcp_drop(d, true);
+		return ERR_ABRT;
+	}
+	d->last_ms = vg_loop_now(ns->loop);
+	id = d->id;
+	for (q = p; q; q = q->next) {
+		const uint8_t *b = q->payload;
+		size_t left = q->len;
+
+		while (left) {
+			size_t want, n;
+
+			/* collect the 2-byte length, then the message */
+			want = d->have < 2 ? 2 : 2 + ((size_t)d->buf[0] << 8 | d->buf[1]);
+			n = want - d->have < left ? want - d->have : left;
+			memcpy(d->buf + d->have, b, n);
+			d->have += n;
+			b += n;
+			left -= n;
+			if (d->have == 2 && !d->buf[0] && !d->buf[1]) {
+				pbuf_free(p); /* zero-length message: protocol error */
+				dns_tcp_drop(d, true);
+				return ERR_ABRT;
+			}
+			if (d->have > 2 && d->have == 2 + ((size_t)d->buf[0] << 8 | d->buf[1])) {
+				struct ns_dns_client c = { .tcp = true,
+							   .ip = addr_get(&pcb->remote_ip),
+							   .port = pcb->remote_port,
+							   .conn_id = id };
+
+				d->have = 0;
+				if (ns->hooks.dns_query)
+					ns->hooks.dns_query(ns->hooks.ctx, &c, d->buf + 2,
+							    ((size_t)d->buf[0] << 8 | d->buf[1]));
+				/* a synchronous answer may have failed and dropped us */
+				if (d->id != id || d->pcb != pcb) {
+					pbuf_free(p);
+					return ERR_ABRT;
+				}
+			}
+		}
+	}
+	tcp_recved(pcb, p->tot_len);
+	pbuf_free(p);
+	return ERR_OK;
+}
+
+static err_t dns_tcp_poll(void *arg, struct tcp_pcb *pcb)
+{
+	struct dns_tcp *d = arg;
+
+	(void)pcb;
+	if (d && vg_loop_now(d->ns->loop) - d->last_ms > NS_DNS_TCP_IDLE_MS) {
+		dns_tcp_drop(d, true);
+		return ERR_ABRT;
+	}
+	return ERR_OK;
+}
+
+static err_t dns_tcp_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct ns *ns = arg;
+	struct ns_engine *eng = ns->eng;
+	struct dns_tcp *d = NULL;
+	int i;
+
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	for (i = 0; i < NS_DNS_TCP_MAX && !d; i++) {
+		uint64_t id = ++eng->dns_seq;
+
+		if (!eng->dns[id % NS_DNS_TCP_MAX].pcb) {
+			d = &eng->dns[id % NS_DNS_TCP_MAX];
+			d->id = id;
+		}
+	}
+	if (!d) {
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	d->pcb = pcb;
+	d->ns = ns;
+	d->last_ms = vg_loop_now(ns->loop);
+	tcp_arg(pcb, d);
+	tcp_recv(pcb, dns_tcp_recv);
+	tcp_err(pcb, dns_tcp_err);
+	tcp_poll(pcb, dns_tcp_poll, 4);
+	tcp_nagle_disable(pcb);
+	return ERR_OK;
+}
+
+void ns_dns_answer(struct ns *ns, const struct ns_dns_client *c, const uint8_t *msg, size_t len)
+{
+	struct ns_engine *eng = ns->eng;
+
+	if (c->tcp) {
+		struct dns_tcp *d = dns_tcp_by_id(eng, c->conn_id);
+		uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+
+		if (!d || len > 0xffff)
+			return;
+		if (tcp_sndbuf(d->pcb) < len + 2 ||
+		    tcp_write(d->pcb, hdr, 2, TCP_WRITE_FLAG_COPY | TCP_WRITE_FLAG_MORE) != ERR_OK ||
+		    tcp_write(d->pcb, msg, (u16_t)len, TCP_WRITE_FLAG_COPY) != ERR_OK) {
+			dns_tcp_drop(d, true);
+			return;
+		}
+		tcp_output(d->pcb);
+	} else {
+		struct pbuf *p;
+		ip_addr_t dst;
+
+		if (len > 65507 || !(p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM)))
+			return;
+		memcpy(p->payload, msg, len);
+		addr_set(&dst, c->ip);
+		udp_sendto(eng->dns_udp, p, &dst, c->port);
+		pbuf_free(p);
+	}
+}
+
+/* ---- input, timers, set-up ---- */
+
+/**
+ * ns_engine_input() - an IPv4 packet from the guest, already validated by
+ * link.c (header, length, checksum)
+ * @ns:		netstack
+ * @ip:		packet
+ * @len:	its length (IP total length)
+ * @to_gateway:	addressed to the gateway, broadcast or multicast
+ */
+void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gateway)
+{
+	size_t hlen = (size_t)(ip[0] & 15) * 4;
+
+	if (to_gateway) {
+		struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+
+		if (!p)
+			return;
+		memcpy(p->payload, ip, len);
+		if (ip[9] == 1 && len > hlen && ip[hlen] == 8)
+			ns->st.icmp_echo_replies++;
+		ip4_input(p, &ns->eng->netif);
+		return;
+	}
+	switch (ip[9]) {
+	case 6:
+		tcp_guest_input(ns, ip, len, hlen);
+		break;
+	case 17:
+		udp_guest_input(ns, ip, len, hlen);
+		break;
+	default:
+		ns->st.drop_proto++;
+		break;
+	}
+}
+
+static void engine_tick(void *arg)
+{
+	struct ns *ns = arg;
+
+	sys_check_timeouts();
+	vg_timer_start(ns->loop, &ns->eng->tick, NS_LWIP_TICK_MS);
+}
+
+/**
+ * ns_engine_init() - start lwIP: the netif, the wildcard listener, DNS :53
+ * @ns:	netstack (cfg set)
+ *
+ * Return: 0, or -1
+ */
+int ns_engine_init(struct ns *ns)
+{
+	struct ns_engine *eng = calloc(1, sizeof(*eng));
+	ip4_addr_t ip, mask, gw;
+	ip_addr_t gwa;
+	struct tcp_pcb *pcb;
+
+	if (!eng)
+		return -1;
+	ns->eng = eng;
+	lwip_init();
+	ip4_addr_set_u32(&ip, ns->cfg.gateway_ip);
+	ip4_addr_set_u32(&mask, ns->netmask);
+	ip4_addr_set_u32(&gw, ns->cfg.gateway_ip);
+	if (!netif_add(&eng->netif, &ip, &mask, &gw, ns, netif_init_cb, ip4_input))
+		goto fail;
+	netif_set_default(&eng->netif);
+	netif_set_up(&eng->netif);
+	netif_set_link_up(&eng->netif);
+
+	/* the wildcard listener: port patched per segment in tcp_deliver() */
+	pcb = tcp_new();
+	if (!pcb || tcp_bind(pcb, IP_ANY_TYPE, 1) != ERR_OK)
+		goto fail;
+	eng->wild = tcp_listen(pcb);
+	if (!eng->wild)
+		goto fail;
+	eng->wild->local_port = 0;
+	tcp_arg(eng->wild, ns);
+	tcp_accept(eng->wild, wild_accept);
+
+	addr_set(&gwa, ns->cfg.gateway_ip);
+	pcb = tcp_new();
+	if (!pcb || tcp_bind(pcb, &gwa, 53) != ERR_OK)
+		goto fail;
+	eng->dns_listen = tcp_listen(pcb);
+	if (!eng->dns_listen)
+		goto fail;
+	tcp_arg(eng->dns_listen, ns);
+	tcp_accept(eng->dns_listen, dns_tcp_accept);
+
+	eng->dns_udp = udp_new();
+	if (!eng->dns_udp || udp_bind(eng->dns_udp, &gwa, 53) != ERR_OK)
+		goto fail;
+	udp_recv(eng->dns_udp, dns_udp_recv, ns);
+	eng->udp_out = udp_new();
+	if (!eng->udp_out)
+		goto fail;
+
+	vg_timer_init(&eng->tick, engine_tick, ns);
+	if (vg_timer_start(ns->loop, &eng->tick, NS_LWIP_TICK_MS) < 0)
+		goto fail;
+	return 0;
+fail:
+	ns_engine_free(ns);
+	return -1;
+}
+
+/**
+ * ns_engine_free() - abort every flow (no hooks run) and stop lwIP
+ * @ns:	netstack
+ */
+void ns_engine_free(struct ns *ns)
+{
+	struct ns_engine *eng = ns->eng;
+	int i;
+
+	if (!eng)
+		return;
+	vg_timer_stop(ns->loop, &eng->tick);
+	for (i = 0; i < NS_DNS_TCP_MAX; i++)
+		if (eng->dns[i].pcb)
+			dns_tcp_drop(&eng->dns[i], true);
+	for (i = 0; i < NS_SYN_MAX; i++)
+		if (eng->syn[i].token)
+			syn_release(&eng->syn[i]);
+	while (tcp_active_pcbs) {
+		struct tcp_pcb *pcb = tcp_active_pcbs;
+		struct ns_flow *f = pcb->callback_arg;
+
+		if (f && pcb->errf == flow_err) {
+			f->pcb = NULL;
+			flow_free_rx(f);
+			free(f);
+		}
+		tcp_arg(pcb, NULL);
+		tcp_err(pcb, NULL);
+		tcp_abort(pcb);
+	}
+	while (tcp_tw_pcbs)
+		tcp_abort(tcp_tw_pcbs);
+	if (eng->wild)
+		tcp_close(eng->wild);
+	if (eng->dns_listen)
+		tcp_close(eng->dns_listen);
+	if (eng->dns_udp)
+		udp_remove(eng->dns_udp);
+	if (eng->udp_out)
+		udp_remove(eng->udp_out);
+	if (eng->netif.state)
+		netif_remove(&eng->netif);
+	free(eng);
+	ns->eng = NULL;
+}

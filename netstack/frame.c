@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * frame.c - QEMU stream framing, the transmit queue and the Internet
+ * checksum. See frame.h for the rules; nothing here does I/O.
+ */
+#include "frame.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/**
+ * stream_dec_init() - prepare a decoder
+ * @d:		decoder
+ * @max_frame:	largest Ethernet frame accepted (MTU + header)
+ *
+ * Return: 0, or -ENOMEM
+ */
+int stream_dec_init(struct stream_dec *d, size_t max_frame)
+{
+	memset(d, 0, sizeof(*d));
+	d->buf = malloc(max_frame);
+	if (!d->buf)
+		return -ENOMEM;
+	d->max = max_frame;
+	return 0;
+}
+
+void stream_dec_free(struct stream_dec *d)
+{
+	free(d->buf);
+	d->buf = NULL;
+}
+
+/**
+ * stream_dec_reset() - forget any partial frame (new connection)
+ * @d:	decoder
+ */
+void stream_dec_reset(struct stream_dec *d)
+{
+	d->hdr_have = 0;
+	d->need = d->have = 0;
+	d->skip = false;
+}
+
+/**
+ * stream_dec_mid_frame() - whether a frame or length prefix is incomplete
+ * @d:	decoder
+ *
+ * Return: true if the stream stopped inside a frame (a truncated frame)
+ */
+bool stream_dec_mid_frame(const struct stream_dec *d)
+{
+	return d->hdr_have > 0 || d->need > 0;
+}
+
+/**
+ * stream_dec_feed() - consume bytes read from the stream, delivering frames
+ * @d:		decoder
+ * @data:	bytes read
+ * @len:	count
+ * @fn:		called for each complete frame (pointer valid during the call)
+ * @arg:	its argument
+ *
+ * Return: 0, or -EPROTO when a length prefix is beyond any sane frame size
+ */
+int stream_dec_feed(struct stream_dec *d, const uint8_t *data, size_t len, frame_fn fn, void *arg)
+{
+	while (len) {
+		size_t n;
+
+		if (!d->need) {
+			/* reading the 4-byte length prefix */
+			if (d->hdr_have == 0 && len >= 4) {
+				memcpy(d->hdr, data, 4);
+				d->hdr_have = 4;
+				data += 4;
+				len -= 4;
+			} else {
+				d->hdr[d->hdr_have++] = *data++;
+				len--;
+				if (d->hdr_have < 4)
+					continue;
+			}
+			d->hdr_have = 0;
+			d->need = (uint32_t)d->hdr[0] << 24 | (uint32_t)d->hdr[1] << 16 |
+				  (uint32_t)d->hdr[2] << 8 | d->hdr[3];
+			d->have = 0;
+			if (d->need == 0) {
+				d->bad_length++;
+				continue;
+			}
+			if (d->need > FRAME_STREAM_MAX_SANE) {
+				d->bad_length++;
+				d->need = 0;
+				return -EPROTO;
+			}
+			d->skip = d->need > d->max;
+			if (d->skip)
+				d->oversize++;
+			/* fast path: the whole frame is in this buffer */
+			if (!d->skip && len >= d->need) {
+				fn(arg, data, d->need);
+				data += d->need;
+				len -= d->need;
+				d->need = 0;
+				continue;
+			}
+		}
+		n = d->need - d->have;
+		if (n > len)
+			n = len;
+		if (!d->skip)
+			memcpy(d->buf + d->have, data, n);
+		d->have += (uint32_t)n;
+		data += n;
+		len -= n;
+		if (d->have == d->need) {
+			if (!d->skip)
+				fn(arg, d->buf, d->need);
+			d->need = d->have = 0;
+			d->skip = false;
+		}
+	}
+	return 0;
+}
+
+/**
+ * txq_init() - allocate a transmit queue
+ * @q:		queue
+ * @cap:	capacity in bytes (records include a 4-byte prefix)
+ *
+ * Return: 0, or -ENOMEM
+ */
+int txq_init(struct txq *q, size_t cap)
+{
+	memset(q, 0, sizeof(*q));
+	q->buf = malloc(cap);
+	if (!q->buf)
+		return -ENOMEM;
+	q->cap = cap;
+	return 0;
+}
+
+void txq_free(struct txq *q)
+{
+	free(q->buf);
+	q->buf = NULL;
+}
+
+/**
+ * txq_push() - append one frame given as an iovec; drop it if no room
+ * @q:		queue
+ * @iov:	frame pieces
+ * @iovcnt:	number of pieces
+ *
+ * Return: 0, or -ENOBUFS when the frame was dropped (counted)
+ */
+int txq_push(struct txq *q, const struct iovec *iov, int iovcnt)
+{
+	size_t len = 0, need;
+	uint8_t *p;
+	int i;
+
+	for (i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	need = len + 4;
+	if (q->head == q->tail)
+		q->head = q->tail = 0;
+	if (q->cap - q->tail < need && q->head > 0) {
+		memmove(q->buf, q->buf + q->head, q->tail - q->head);
+		q->tail -= q->head;
+		q->head = 0;
+	}
+	if (q->cap - q->tail < need || len > UINT32_MAX) {
+		q->dropped++;
+		return -ENOBUFS;
+	}
+	p = q->buf + q->tail;
+	p[0] = (uint8_t)(len >> 24);
+	p[1] = (uint8_t)(len >> 16);
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+	p += 4;
+	for (i = 0; i < iovcnt; i++) {
+		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		p += iov[i].iov_len;
+	}
+	q->tail += need;
+	return 0;
+}
+
+/**
+ * txq_advance() - mark @n bytes from the head as sent
+ * @q:	queue
+ * @n:	bytes (record prefixes included)
+ */
+void txq_advance(struct txq *q, size_t n)
+{
+	q->head += n;
+	if (q->head >= q->tail)
+		q->head = q->tail = 0;
+}
+
+/**
+ * txq_peek_frame() - the first queued frame, without its prefix
+ * @q:		queue
+ * @frame:	set to the frame bytes
+ * @len:	set to the frame length
+ *
+ * Return: false if the queue is empty
+ */
+bool txq_peek_frame(const struct txq *q, const uint8_t **frame, size_t *len)
+{
+	const uint8_t *p = q->buf + q->head;
+
+	if (txq_len(q) < 4)
+		return false;
+	*len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+	*frame = p + 4;
+	return true;
+}
+
+/**
+ * csum_partial() - add @data to a running one's complement sum
+ * @data:	bytes
+ * @len:	count
+ * @sum:	running sum (0 to start)
+ *
+ * Return: the new running sum (fold with csum_fold())
+ */
+uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *p = data;
+	uint64_t s = sum;
+
+	while (len > 1) {
+		s += (uint32_t)p[0] << 8 | p[1];
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		s += (uint32_t)p[0] << 8;
+	while (s >> 32)
+		s = (s & 0xffffffffu) + (s >> 32);
+	return (uint32_t)s;
+}
+
+/**
+ * csum_fold() - fold a running sum into the final 16-bit checksum
+ * @sum:	running sum
+ *
+ * Return: checksum in host order (store with htons)
+ */
+uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * frame.h - netstack internals with no I/O: the QEMU stream frame decoder,
+ * the transmit queue shared by every transport, and packet helpers
+ * (Internet checksum, Ethernet/IPv4 header views). Pure functions over
+ * caller-owned memory, so the unit tests and fuzzers can drive them.
+ *
+ * Stream decoder: QEMU -netdev stream sends each Ethernet frame after a
+ * 4-byte big-endian length. Frames that arrive whole inside one read buffer
+ * are delivered in place (no copy); only a frame split across reads is
+ * assembled in the decoder's own buffer (max frame size, allocated once).
+ * An oversize frame whose length is still plausible is skipped and counted;
+ * a length above FRAME_STREAM_MAX_SANE means the stream is not QEMU framing
+ * and the caller should drop the connection.
+ *
+ * Transmit queue: a linear buffer of records [4-byte BE length][frame] with
+ * fixed capacity. Stream transports write the records as they are (that is
+ * the wire format); datagram and TAP transports send one frame per record.
+ * A full queue drops the new frame and counts it: a stalled guest never
+ * blocks the loop and never makes vgate grow.
+ */
+#ifndef VGATE_NETSTACK_FRAME_H
+#define VGATE_NETSTACK_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define ETH_HLEN_           14
+#define ETH_MAX_FRAME(mtu)  ((mtu) + ETH_HLEN_)
+#define FRAME_STREAM_MAX_SANE (1u << 20)
+
+typedef void (*frame_fn)(void *arg, const uint8_t *frame, size_t len);
+
+/**
+ * struct stream_dec - QEMU stream decoder state
+ * @buf:	assembly buffer (@max bytes)
+ * @max:	largest frame accepted
+ * @hdr:	length prefix bytes seen so far
+ * @hdr_have:	how many of them
+ * @need:	length of the current frame
+ * @have:	bytes of it assembled (or skipped, when @skip)
+ * @skip:	discarding an oversize frame
+ * @oversize:	counter: frames above @max
+ * @bad_length:	counter: zero-length frames
+ */
+struct stream_dec {
+	uint8_t *buf;
+	size_t max;
+	uint8_t hdr[4];
+	unsigned int hdr_have;
+	uint32_t need;
+	uint32_t have;
+	bool skip;
+	uint64_t oversize;
+	uint64_t bad_length;
+};
+
+int stream_dec_init(struct stream_dec *d, size_t max_frame);
+void stream_dec_free(struct stream_dec *d);
+void stream_dec_reset(struct stream_dec *d);
+bool stream_dec_mid_frame(const struct stream_dec *d);
+int stream_dec_feed(struct stream_dec *d, const uint8_t *data, size_t len, frame_fn fn, void *arg);
+
+/**
+ * struct txq - transmit queue of length-prefixed frame records
+ * @buf:	storage
+ * @cap:	its size
+ * @head:	first unsent byte
+ * @tail:	end of queued data
+ * @dropped:	frames dropped because the queue was full
+ */
+struct txq {
+	uint8_t *buf;
+	size_t cap;
+	size_t head;
+	size_t tail;
+	uint64_t dropped;
+};
+
+int txq_init(struct txq *q, size_t cap);
+void txq_free(struct txq *q);
+int txq_push(struct txq *q, const struct iovec *iov, int iovcnt);
+static inline size_t txq_len(const struct txq *q)
+{
+	return q->tail - q->head;
+}
+static inline void txq_clear(struct txq *q)
+{
+	q->head = q->tail = 0;
+}
+void txq_advance(struct txq *q, size_t n);
+bool txq_peek_frame(const struct txq *q, const uint8_t **frame, size_t *len);
+
+uint32_t csum_partial(const void *data, size_t len, uint32_t sum);
+uint16_t csum_fold(uint32_t sum);
+
+#endif /* VGATE_NETSTACK_FRAME_H */

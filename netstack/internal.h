@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - struct ns and the functions the netstack's files share:
+ * link.c (Ethernet, ARP, IPv4 dispatch, DHCP), transport.c (hypervisor
+ * sockets and TAP) and engine.c (lwIP). Not part of the public contract.
+ */
+#ifndef VGATE_NETSTACK_INTERNAL_H
+#define VGATE_NETSTACK_INTERNAL_H
+
+#include "netstack.h"
+#include "dhcp.h"
+#include "frame.h"
+
+#define NS_NEIGH_MAX    64
+#define NS_TXQ_BYTES    (4u << 20)
+#define NS_RXBUF_BYTES  (256u << 10)
+
+enum ns_transport_kind {
+	NS_TR_NONE = 0,
+	NS_TR_STREAM, /* QEMU stream: listening socket + one connection */
+	NS_TR_DGRAM,  /* vfkit / QEMU dgram: unixgram socket */
+	NS_TR_TAP,    /* TAP fd */
+};
+
+struct ns_neigh {
+	uint32_t ip;
+	uint8_t mac[6];
+	uint64_t seen_ms;
+};
+
+struct ns_transport {
+	enum ns_transport_kind kind;
+	struct vg_io listen_io; /* stream: listening socket */
+	struct vg_io io;        /* the data fd */
+	char path[108];         /* unix socket path to unlink on exit */
+	bool dgram_peer_known;  /* dgram: where to send (last sender) */
+	struct sockaddr_storage *peer;
+	unsigned int peer_len;
+	struct stream_dec dec;
+	struct txq txq;
+	uint8_t *rxbuf;
+};
+
+struct ns_engine;
+
+struct ns {
+	struct vg_loop *loop;
+	struct ns_config cfg;
+	struct ns_hooks hooks;
+	struct ns_stats st;
+	uint32_t netmask;
+	size_t max_frame;
+	struct ns_transport tr;
+	struct dhcp_server dhcp;
+	struct ns_neigh neigh[NS_NEIGH_MAX];
+	struct ns_engine *eng;
+	void (*capture)(void *ctx, bool out, const uint8_t *f, size_t len);
+	void *capture_ctx;
+	struct vg_timer flush_timer;
+};
+
+/* link.c */
+void ns_link_send_iov(struct ns *ns, const struct iovec *iov, int iovcnt);
+int ns_link_send_ip(struct ns *ns, uint32_t next_hop, const struct iovec *iov, int iovcnt);
+const uint8_t *ns_neigh_lookup(struct ns *ns, uint32_t ip);
+
+/* transport.c */
+int ns_transport_send(struct ns *ns, const struct iovec *iov, int iovcnt);
+void ns_transport_flush(struct ns *ns);
+void ns_transport_close(struct ns *ns);
+
+/* engine.c */
+int ns_engine_init(struct ns *ns);
+void ns_engine_free(struct ns *ns);
+void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gateway);
+
+#endif /* VGATE_NETSTACK_INTERNAL_H */

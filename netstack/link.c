@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * link.c - the guest's Ethernet segment as vgate sees it: frame validation,
+ * ARP (vgate answers for the gateway and the host alias), a small neighbour
+ * table learnt from the guest's frames, the DHCP server's I/O, and the IPv4
+ * sanity checks before packets reach the engine. Also ns_new()/ns_free()
+ * and the config helpers.
+ *
+ * Every frame from a transport enters through ns_link_input(); frames to the
+ * guest leave through ns_link_send_iov() into the transport's queue. Nothing
+ * here allocates per packet.
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP  0x0806
+#define IPPROTO_UDP_   17
+#define DHCP_SERVER_PORT 67
+#define DHCP_CLIENT_PORT 68
+
+static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	return htonl((uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d);
+}
+
+void ns_config_defaults(struct ns_config *c)
+{
+	static const uint8_t mac[6] = { 0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd };
+
+	memset(c, 0, sizeof(*c));
+	c->subnet = ip4(192, 168, 127, 0);
+	c->prefix = 24;
+	c->gateway_ip = ip4(192, 168, 127, 1);
+	c->host_ip = ip4(192, 168, 127, 254);
+	memcpy(c->gw_mac, mac, 6);
+	c->mtu = NS_MTU_DEFAULT;
+	c->lease_s = 3600;
+}
+
+static uint32_t prefix_mask(uint8_t prefix)
+{
+	return prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
+}
+
+static bool in_subnet(const struct ns_config *c, uint32_t ip)
+{
+	uint32_t m = prefix_mask(c->prefix);
+
+	return (ip & m) == (c->subnet & m);
+}
+
+int ns_config_check(struct ns_config *c, char *err, size_t errlen)
+{
+	uint32_t m, bcast;
+
+	if (c->prefix < 8 || c->prefix > 30) {
+		snprintf(err, errlen, "subnet prefix /%u: must be between /8 and /30", c->prefix);
+		return -1;
+	}
+	m = prefix_mask(c->prefix);
+	c->subnet &= m;
+	bcast = c->subnet | ~m;
+	if (!in_subnet(c, c->gateway_ip) || c->gateway_ip == c->subnet || c->gateway_ip == bcast) {
+		snprintf(err, errlen, "gateway IP is not a host address of the subnet");
+		return -1;
+	}
+	if (!in_subnet(c, c->host_ip) || c->host_ip == c->subnet || c->host_ip == bcast ||
+	    c->host_ip == c->gateway_ip) {
+		snprintf(err, errlen, "host IP must be a host address of the subnet, not the gateway");
+		return -1;
+	}
+	if (c->mtu < NS_MTU_MIN || c->mtu > NS_MTU_MAX) {
+		snprintf(err, errlen, "MTU %u: must be between %u and %u", c->mtu, NS_MTU_MIN,
+			 NS_MTU_MAX);
+		return -1;
+	}
+	if (!c->dhcp_first)
+		c->dhcp_first = htonl(ntohl(c->subnet) + 2);
+	if (!c->dhcp_last)
+		c->dhcp_last = htonl(ntohl(bcast) - 2);
+	if (!in_subnet(c, c->dhcp_first) || !in_subnet(c, c->dhcp_last) ||
+	    ntohl(c->dhcp_last) < ntohl(c->dhcp_first)) {
+		snprintf(err, errlen, "DHCP range is not inside the subnet");
+		return -1;
+	}
+	if (!c->lease_s)
+		c->lease_s = 3600;
+	return 0;
+}
+
+/**
+ * ns_neigh_learn() - remember that @ip is at @mac (guest side)
+ * @ns:		netstack
+ * @ip:		address, network order
+ * @mac:	hardware address
+ */
+static void ns_neigh_learn(struct ns *ns, uint32_t ip, const uint8_t *mac)
+{
+	struct ns_neigh *oldest = &ns->neigh[0];
+	uint64_t now = vg_loop_now(ns->loop);
+	int i;
+
+	if (!ip || !in_subnet(&ns->cfg, ip) || ip == ns->cfg.gateway_ip || ip == ns->cfg.host_ip ||
+	    (mac[0] & 1))
+		return;
+	for (i = 0; i < NS_NEIGH_MAX; i++) {
+		struct ns_neigh *n = &ns->neigh[i];
+
+		if (n->ip == ip) {
+			memcpy(n->mac, mac, 6);
+			n->seen_ms = now;
+			return;
+		}
+		if (n->seen_ms < oldest->seen_ms)
+			oldest = n;
+	}
+	oldest->ip = ip;
+	memcpy(oldest->mac, mac, 6);
+	oldest->seen_ms = now;
+}
+
+const uint8_t *ns_neigh_lookup(struct ns *ns, uint32_t ip)
+{
+	int i;
+
+	for (i = 0; i < NS_NEIGH_MAX; i++)
+		if (ns->neigh[i].ip == ip && ns->neigh[i].seen_ms)
+			return ns->neigh[i].mac;
+	return NULL;
+}
+
+/**
+ * ns_link_send_iov() - queue an Ethernet frame for the guest
+ * @ns:		netstack
+ * @iov:	frame pieces, starting with the Ethernet header
+ * @iovcnt:	count
+ */
+void ns_link_send_iov(struct ns *ns, const struct iovec *iov, int iovcnt)
+{
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	if (ns->capture) {
+		uint8_t buf[ETH_HLEN_ + NS_MTU_MAX];
+		size_t off = 0;
+
+		for (i = 0; i < iovcnt && off + iov[i].iov_len <= sizeof(buf); i++) {
+			memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
+			off += iov[i].iov_len;
+		}
+		ns->capture(ns->capture_ctx, true, buf, off);
+	}
+	if (ns_transport_send(ns, iov, iovcnt) == 0) {
+		ns->st.tx_frames++;
+		ns->st.tx_bytes += len;
+	}
+}
+
+static void eth_header(uint8_t *h, const uint8_t *dst, const uint8_t *src, uint16_t type)
+{
+	memcpy(h, dst, 6);
+	memcpy(h + 6, src, 6);
+	h[12] = (uint8_t)(type >> 8);
+	h[13] = (uint8_t)type;
+}
+
+static void arp_send(struct ns *ns, uint16_t op, const uint8_t *dst_mac, uint32_t sender_ip,
+		     const uint8_t *target_mac, uint32_t target_ip)
+{
+	uint8_t f[42];
+	struct iovec iov = { f, sizeof(f) };
+
+	eth_header(f, dst_mac, ns->cfg.gw_mac, ETHERTYPE_ARP);
+	f[14] = 0;
+	f[15] = 1; /* Ethernet */
+	f[16] = 0x08;
+	f[17] = 0x00; /* IPv4 */
+	f[18] = 6;
+	f[19] = 4;
+	f[20] = (uint8_t)(op >> 8);
+	f[21] = (uint8_t)op;
+	memcpy(f + 22, ns->cfg.gw_mac, 6);
+	memcpy(f + 28, &sender_ip, 4);
+	memcpy(f + 32, target_mac, 6);
+	memcpy(f + 38, &target_ip, 4);
+	ns_link_send_iov(ns, &iov, 1);
+}
+
+/**
+ * ns_link_send_ip() - send an IPv4 packet to @next_hop on the guest link
+ * @ns:		netstack
+ * @next_hop:	guest address (or a broadcast address), network order
+ * @iov:	the IP packet
+ * @iovcnt:	count (at most 15)
+ *
+ * When the guest's MAC is not known yet an ARP request goes out and the
+ * packet is dropped (counted); TCP retransmits, and every guest talks first.
+ *
+ * Return: 0, or -1 if dropped
+ */
+int ns_link_send_ip(struct ns *ns, uint32_t next_hop, const struct iovec *iov, int iovcnt)
+{
+	uint32_t bcast = ns->cfg.subnet | ~ns->netmask;
+	struct iovec v[16];
+	uint8_t h[ETH_HLEN_];
+	const uint8_t *mac;
+
+	if (iovcnt > 15)
+		return -1;
+	if (next_hop == 0xffffffffu || next_hop == bcast)
+		mac = bcast_mac;
+	else if (!(mac = ns_neigh_lookup(ns, next_hop))) {
+		static const uint8_t zero[6];
+
+		ns->st.drop_no_neigh++;
+		if (in_subnet(&ns->cfg, next_hop))
+			arp_send(ns, 1, bcast_mac, ns->cfg.gateway_ip, zero, next_hop);
+		return -1;
+	}
+	eth_header(h, mac, ns->cfg.gw_mac, ETHERTYPE_IPV4);
+	v[0].iov_base = h;
+	v[0].iov_len = sizeof(h);
+	memcpy(v + 1, iov, sizeof(*iov) * (size_t)iovcnt);
+	ns_link_send_iov(ns, v, iovcnt + 1);
+	return 0;
+}
+
+static void arp_input(struct ns *ns, const uint8_t *f, size_t len)
+{
+	uint32_t sip, tip;
+	uint16_t op;
+
+	if (len < 42 || f[14] != 0 || f[15] != 1 || f[16] != 0x08 || f[17] != 0 || f[18] != 6 ||
+	    f[19] != 4) {
+		ns->st.drop_bad_arp++;
+		return;
+	}
+	op = (uint16_t)(f[20] << 8 | f[21]);
+	memcpy(&sip, f + 28, 4);
+	memcpy(&tip, f + 38, 4);
+	if (!(f[22] & 1))
+		ns_neigh_learn(ns, sip, f + 22);
+	if (op == 1 && (tip == ns->cfg.gateway_ip || tip == ns->cfg.host_ip) && sip != tip) {
+		arp_send(ns, 2, f + 22, tip, f + 22, sip);
+		ns->st.arp_replies++;
+	} else if (op != 1 && op != 2) {
+		ns->st.drop_bad_arp++;
+	}
+}
+
+/**
+ * dhcp_send() - wrap a DHCP answer in UDP/IPv4/Ethernet and send it
+ * @ns:	netstack
+ * @r:	the answer
+ */
+static void dhcp_send(struct ns *ns, const struct dhcp_reply *r)
+{
+	uint8_t h[ETH_HLEN_ + 20 + 8];
+	uint8_t *ip = h + ETH_HLEN_, *udp = ip + 20;
+	uint16_t tot = (uint16_t)(20 + 8 + r->len), ulen = (uint16_t)(8 + r->len);
+	struct iovec iov[2] = { { h, sizeof(h) }, { (void *)r->data, r->len } };
+	uint32_t sum;
+
+	eth_header(h, r->dst_mac, ns->cfg.gw_mac, ETHERTYPE_IPV4);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(tot >> 8);
+	ip[3] = (uint8_t)tot;
+	ip[8] = 64;
+	ip[9] = IPPROTO_UDP_;
+	memcpy(ip + 12, &ns->cfg.gateway_ip, 4);
+	memcpy(ip + 16, &r->dst_ip, 4);
+	sum = csum_fold(csum_partial(ip, 20, 0));
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
+	udp[0] = 0;
+	udp[1] = DHCP_SERVER_PORT;
+	udp[2] = 0;
+	udp[3] = DHCP_CLIENT_PORT;
+	udp[4] = (uint8_t)(ulen >> 8);
+	udp[5] = (uint8_t)ulen;
+	udp[6] = udp[7] = 0;
+	/* pseudo header + UDP header + payload */
+	sum = csum_partial(ip + 12, 8, 0);
+	sum += IPPROTO_UDP_ + ulen;
+	sum = csum_partial(udp, 8, sum);
+	sum = csum_partial(r->data, r->len, sum);
+	sum = csum_fold(sum);
+	if (!sum)
+		sum = 0xffff;
+	udp[6] = (uint8_t)(sum >> 8);
+	udp[7] = (uint8_t)sum;
+	ns_link_send_iov(ns, iov, 2);
+}
+
+static void dhcp_count(struct ns *ns)
+{
+	const struct dhcp_stats *d = &ns->dhcp.st;
+
+	ns->st.dhcp_discover = d->discover;
+	ns->st.dhcp_offer = d->offer;
+	ns->st.dhcp_request = d->request;
+	ns->st.dhcp_ack = d->ack;
+	ns->st.dhcp_nak = d->nak;
+	ns->st.dhcp_release = d->release;
+	ns->st.dhcp_decline = d->decline;
+	ns->st.dhcp_inform = d->inform;
+	ns->st.dhcp_bad = d->bad;
+}
+
+/**
+ * ipv4_input() - validate an IPv4 packet from the guest and dispatch it
+ * @ns:		netstack
+ * @src_mac:	Ethernet source
+ * @ip:		IP header
+ * @len:	bytes from the IP header to the end of the frame
+ */
+static void ipv4_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip, size_t len)
+{
+	size_t hlen, tot;
+	uint32_t src, dst, bcast = ns->cfg.subnet | ~ns->netmask;
+	uint16_t frag;
+	bool local;
+
+	if (len < 20 || (ip[0] >> 4) != 4) {
+		ns->st.drop_bad_ip++;
+		return;
+	}
+	hlen = (size_t)(ip[0] & 0x0f) * 4;
+	tot = (size_t)ip[2] << 8 | ip[3];
+	if (hlen < 20 || tot < hlen || tot > len || csum_fold(csum_partial(ip, hlen, 0)) != 0) {
+		ns->st.drop_bad_ip++;
+		return;
+	}
+	memcpy(&src, ip + 12, 4);
+	memcpy(&dst, ip + 16, 4);
+	frag = (uint16_t)((ip[6] << 8 | ip[7]) & 0x3fff);
+	ns_neigh_learn(ns, src, src_mac);
+
+	/* DHCP: from 0.0.0.0 or a leased address, to broadcast or to us */
+	if (ip[9] == IPPROTO_UDP_ && !frag && tot >= hlen + 8 && ip[hlen + 2] == 0 &&
+	    ip[hlen + 3] == DHCP_SERVER_PORT &&
+	    (dst == 0xffffffffu || dst == bcast || dst == ns->cfg.gateway_ip)) {
+		struct dhcp_reply r;
+		size_t ulen = (size_t)ip[hlen + 4] << 8 | ip[hlen + 5];
+
+		if (ulen < 8 || ulen > tot - hlen) {
+			ns->st.dhcp_bad++;
+			ns->dhcp.st.bad++;
+			return;
+		}
+		if (dhcp_input(&ns->dhcp, vg_loop_now(ns->loop), ip + hlen + 8, ulen - 8, &r) > 0)
+			dhcp_send(ns, &r);
+		dhcp_count(ns);
+		return;
+	}
+	if (src == 0 || (ip[12] & 0xf0) == 0xe0 || src == 0xffffffffu) {
+		ns->st.drop_bad_ip++; /* martian source */
+		return;
+	}
+	local = dst == ns->cfg.gateway_ip || dst == bcast || dst == 0xffffffffu ||
+		(ip[16] & 0xf0) == 0xe0;
+	if (!local && frag) {
+		ns->st.drop_frag++;
+		return;
+	}
+	ns_engine_input(ns, ip, tot, local);
+}
+
+/**
+ * ns_link_input() - one Ethernet frame from the guest
+ * @ns:		netstack
+ * @f:		frame
+ * @len:	length
+ */
+void ns_link_input(struct ns *ns, const uint8_t *f, size_t len)
+{
+	uint16_t type;
+
+	ns->st.rx_frames++;
+	ns->st.rx_bytes += len;
+	if (ns->capture)
+		ns->capture(ns->capture_ctx, false, f, len);
+	if (len < ETH_HLEN_) {
+		ns->st.drop_runt++;
+		return;
+	}
+	if (len > ns->max_frame) {
+		ns->st.drop_oversize++;
+		return;
+	}
+	/* only frames to us, broadcast or multicast */
+	if (!(f[0] & 1) && memcmp(f, ns->cfg.gw_mac, 6)) {
+		ns->st.drop_ethertype++;
+		return;
+	}
+	type = (uint16_t)(f[12] << 8 | f[13]);
+	switch (type) {
+	case ETHERTYPE_IPV4:
+		ipv4_input(ns, f + 6, f + ETH_HLEN_, len - ETH_HLEN_);
+		break;
+	case ETHERTYPE_ARP:
+		arp_input(ns, f, len);
+		break;
+	default:
+		ns->st.drop_ethertype++;
+		break;
+	}
+}
+
+struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg, const struct ns_hooks *hooks)
+{
+	struct dhcp_config dc;
+	struct ns *ns = calloc(1, sizeof(*ns));
+
+	if (!ns)
+		return NULL;
+	ns->loop = loop;
+	ns->cfg = *cfg;
+	if (hooks)
+		ns->hooks = *hooks;
+	ns->netmask = prefix_mask(cfg->prefix);
+	ns->max_frame = ETH_MAX_FRAME(cfg->mtu);
+	ns->tr.io.fd = ns->tr.listen_io.fd = -1;
+	memset(&dc, 0, sizeof(dc));
+	dc.server_ip = cfg->gateway_ip;
+	dc.netmask = ns->netmask;
+	dc.router = cfg->gateway_ip;
+	dc.dns = cfg->gateway_ip;
+	dc.first = cfg->dhcp_first;
+	dc.last = cfg->dhcp_last;
+	dc.lease_s = cfg->lease_s;
+	dc.mtu = (uint16_t)cfg->mtu;
+	dc.domain = cfg->domain;
+	dc.search = cfg->search;
+	if (dhcp_init(&ns->dhcp, &dc) < 0 || ns_engine_init(ns) < 0) {
+		dhcp_free(&ns->dhcp);
+		free(ns);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return ns;
+}
+
+void ns_free(struct ns *ns)
+{
+	if (!ns)
+		return;
+	ns_transport_close(ns);
+	ns_engine_free(ns);
+	dhcp_free(&ns->dhcp);
+	free(ns);
+}
+
+void ns_get_stats(const struct ns *ns, struct ns_stats *st)
+{
+	*st = ns->st;
+	st->drop_tx_queue = ns->tr.txq.dropped;
+	st->drop_oversize += ns->tr.dec.oversize;
+	st->drop_bad_length += ns->tr.dec.bad_length;
+	st->tx_queued_bytes = txq_len(&ns->tr.txq);
+}
+
+size_t ns_leases(const struct ns *ns, struct ns_lease *out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ns->dhcp.nleases && n < max; i++) {
+		const struct dhcp_lease *l;
+		uint32_t ip;
+
+		if (!(l = dhcp_lease_at(&ns->dhcp, i, &ip)))
+			continue;
+		memcpy(out[n].mac, l->mac, 6);
+		out[n].ip = ip;
+		out[n].expires_ms = l->bound ? l->expires_ms : 0;
+		memcpy(out[n].hostname, l->hostname, sizeof(out[n].hostname));
+		n++;
+	}
+	return n;
+}
+
+void ns_set_capture(struct ns *ns, void (*fn)(void *ctx, bool out, const uint8_t *f, size_t len),
+		    void *ctx)
+{
+	ns->capture = fn;
+	ns->capture_ctx = ctx;
+}

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * transport.c - the hypervisor side: QEMU stream sockets (unix or TCP on
+ * loopback), unixgram sockets (vfkit, QEMU dgram) and TAP devices, including
+ * opening a TAP inside another network namespace.
+ *
+ * One guest link at a time. Reads are bounded per event (fairness) and
+ * feed ns_link_input(). Writes go through the transmit queue (frame.h) and
+ * are flushed at the end of every loop iteration, or early when the queue
+ * passes NS_FLUSH_BYTES; a partial write leaves the rest queued and waits
+ * for EPOLLOUT, so a slow guest never blocks the loop.
+ *
+ * A stream listener accepts the next connection whenever one arrives: a new
+ * connection replaces the old one (the VM restarted), with the decoder and
+ * queue reset. The listening unix socket is unlinked on ns_free().
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define NS_READS_PER_EVENT 32
+#define NS_FLUSH_BYTES     (256u << 10)
+
+static void tr_flush_idle(void *arg);
+
+__attribute__((format(printf, 3, 4))) static int set_err(char *err, size_t errlen,
+							   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int tr_buffers(struct ns *ns, bool stream)
+{
+	struct ns_transport *t = &ns->tr;
+
+	if (t->rxbuf)
+		return 0;
+	t->rxbuf = malloc(stream ? NS_RXBUF_BYTES : ns->max_frame + 1);
+	if (!t->rxbuf || txq_init(&t->txq, NS_TXQ_BYTES) < 0 ||
+	    (stream && stream_dec_init(&t->dec, ns->max_frame) < 0))
+		return -1;
+	return vg_loop_add_idle(ns->loop, tr_flush_idle, ns);
+}
+
+static void tr_drop_conn(struct ns *ns)
+{
+	struct ns_transport *t = &ns->tr;
+
+	if (t->io.fd < 0)
+		return;
+	if (stream_dec_mid_frame(&t->dec))
+		ns->st.drop_bad_length++; /* truncated length prefix or frame */
+	vg_io_del(ns->loop, &t->io);
+	close(t->io.fd);
+	t->io.fd = -1;
+	stream_dec_reset(&t->dec);
+	txq_clear(&t->txq);
+	ns->st.transport_disconnects++;
+}
+
+/**
+ * tr_write_some() - write queued frames to the guest until the fd blocks
+ * @ns:	netstack
+ *
+ * Return: 0, or -1 when the connection failed and was dropped
+ */
+static int tr_write_some(struct ns *ns)
+{
+	struct ns_transport *t = &ns->tr;
+
+	while (txq_len(&t->txq)) {
+		const uint8_t *frame;
+		size_t flen;
+		ssize_t n;
+
+		if (t->kind == NS_TR_STREAM) {
+			n = send(t->io.fd, t->txq.buf + t->txq.head, txq_len(&t->txq),
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0) {
+				txq_advance(&t->txq, (size_t)n);
+				continue;
+			}
+		} else {
+			txq_peek_frame(&t->txq, &frame, &flen);
+			if (t->kind == NS_TR_DGRAM)
+				n = sendto(t->io.fd, frame, flen, MSG_DONTWAIT,
+					   (struct sockaddr *)t->peer, t->peer_len);
+			else
+				n = write(t->io.fd, frame, flen);
+			if (n >= 0 || (errno != EAGAIN && errno != EINTR && errno != ENOBUFS)) {
+				/* datagram sent, or undeliverable: either way it is done */
+				if (n < 0)
+					ns->st.drop_no_link++;
+				txq_advance(&t->txq, flen + 4);
+				continue;
+			}
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+			vg_io_mod(ns->loop, &t->io, EPOLLIN | EPOLLOUT);
+			return 0;
+		}
+		tr_drop_conn(ns);
+		return -1;
+	}
+	vg_io_mod(ns->loop, &t->io, EPOLLIN);
+	return 0;
+}
+
+static void tr_flush_idle(void *arg)
+{
+	ns_transport_flush(arg);
+}
+
+/**
+ * ns_transport_flush() - push queued frames out now (end of a loop turn)
+ * @ns:	netstack
+ */
+void ns_transport_flush(struct ns *ns)
+{
+	struct ns_transport *t = &ns->tr;
+
+	if (t->io.fd >= 0 && txq_len(&t->txq) && !(t->io.events & EPOLLOUT))
+		tr_write_some(ns);
+}
+
+/**
+ * ns_transport_send() - queue a frame for the guest
+ * @ns:		netstack
+ * @iov:	frame pieces
+ * @iovcnt:	count
+ *
+ * Return: 0 if queued, -1 if dropped (no guest, or queue full; counted)
+ */
+int ns_transport_send(struct ns *ns, const struct iovec *iov, int iovcnt)
+{
+	struct ns_transport *t = &ns->tr;
+
+	if (t->io.fd < 0 || (t->kind == NS_TR_DGRAM && !t->dgram_peer_known)) {
+		ns->st.drop_no_link++;
+		return -1;
+	}
+	if (txq_push(&t->txq, iov, iovcnt) < 0)
+		return -1;
+	if (txq_len(&t->txq) >= NS_FLUSH_BYTES)
+		ns_transport_flush(ns);
+	return 0;
+}
+
+static void stream_frame(void *arg, const uint8_t *frame, size_t len)
+{
+	ns_link_input(arg, frame, len);
+}
+
+static void tr_stream_event(void *arg, uint32_t events)
+{
+	struct ns *ns = arg;
+	struct ns_transport *t = &ns->tr;
+	int i;
+
+	if (events & EPOLLOUT) {
+		if (tr_write_some(ns) < 0)
+			return;
+	}
+	if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		return;
+	for (i = 0; i < NS_READS_PER_EVENT && t->io.fd >= 0; i++) {
+		ssize_t n = recv(t->io.fd, t->rxbuf, NS_RXBUF_BYTES, MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			tr_drop_conn(ns);
+			return;
+		}
+		if (stream_dec_feed(&t->dec, t->rxbuf, (size_t)n, stream_frame, ns) < 0) {
+			/* not QEMU framing: resynchronising is impossible */
+			tr_drop_conn(ns);
+			return;
+		}
+	}
+}
+
+static void tr_accept(void *arg, uint32_t events)
+{
+	struct ns *ns = arg;
+	struct ns_transport *t = &ns->tr;
+	int fd, one = 1, sz = 4 << 20;
+
+	(void)events;
+	fd = accept4(t->listen_io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (t->io.fd >= 0)
+		tr_drop_conn(ns); /* the VM restarted: the new connection wins */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
+	if (vg_io_add(ns->loop, &t->io, fd, EPOLLIN, tr_stream_event, ns) < 0) {
+		close(fd);
+		return;
+	}
+	ns->st.transport_connects++;
+}
+
+/**
+ * parse_unix_uri() - fill a sockaddr_un from "SCHEME:///path"
+ * @uri:	URI
+ * @scheme:	"unix" or "unixgram"
+ * @sun:	output
+ *
+ * Return: 0, or -1 if @uri does not match or the path is too long
+ */
+static int parse_unix_uri(const char *uri, const char *scheme, struct sockaddr_un *sun)
+{
+	size_t sl = strlen(scheme);
+	const char *path;
+
+	if (strncmp(uri, scheme, sl) || strncmp(uri + sl, "://", 3))
+		return -1;
+	path = uri + sl + 3;
+	if (!*path || strlen(path) >= sizeof(sun->sun_path))
+		return -1;
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
+{
+	struct ns_transport *t = &ns->tr;
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	int fd, one = 1;
+
+	if (t->kind != NS_TR_NONE) {
+		snprintf(err, errlen, "only one guest link per vgate");
+		return -1;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (!strncmp(uri, "tcp://", 6)) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		char host[64];
+		unsigned int port;
+		const char *colon = strrchr(uri + 6, ':');
+
+		if (!colon || (size_t)(colon - uri - 6) >= sizeof(host) ||
+		    sscanf(colon + 1, "%u", &port) != 1 || port == 0 || port > 65535) {
+			snprintf(err, errlen, "bad --listen-qemu address '%s'", uri);
+			return -1;
+		}
+		memcpy(host, uri + 6, (size_t)(colon - uri - 6));
+		host[colon - uri - 6] = '\0';
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+			snprintf(err, errlen, "bad --listen-qemu address '%s'", uri);
+			return -1;
+		}
+		slen = sizeof(*sin);
+	} else {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+
+		if (parse_unix_uri(uri, "unix", sun) < 0) {
+			snprintf(err, errlen,
+				 "bad --listen-qemu '%s': expected unix:///PATH or tcp://IP:PORT", uri);
+			return -1;
+		}
+		unlink(sun->sun_path);
+		memcpy(t->path, sun->sun_path, sizeof(t->path));
+		slen = sizeof(*sun);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return set_err(err, errlen, "%s: %s", "socket", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, slen) < 0 || listen(fd, 4) < 0) {
+		set_err(err, errlen, "cannot listen on %s: %s", uri, strerror(errno));
+		close(fd);
+		t->path[0] = '\0';
+		return -1;
+	}
+	if (tr_buffers(ns, true) < 0 ||
+	    vg_io_add(ns->loop, &t->listen_io, fd, EPOLLIN, tr_accept, ns) < 0) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->kind = NS_TR_STREAM;
+	return 0;
+}
+
+static void tr_frame_event(void *arg, uint32_t events)
+{
+	struct ns *ns = arg;
+	struct ns_transport *t = &ns->tr;
+	int i;
+
+	if (events & EPOLLOUT)
+		tr_write_some(ns);
+	if (!(events & (EPOLLIN | EPOLLERR)))
+		return;
+	for (i = 0; i < NS_READS_PER_EVENT; i++) {
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		ssize_t n;
+
+		if (t->kind == NS_TR_DGRAM)
+			n = recvfrom(t->io.fd, t->rxbuf, ns->max_frame + 1, MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&from, &flen);
+		else
+			n = read(t->io.fd, t->rxbuf, ns->max_frame + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return; /* EAGAIN, or a transient error: wait for the next event */
+		if (t->kind == NS_TR_DGRAM && flen > 0 && flen <= sizeof(*t->peer)) {
+			memcpy(t->peer, &from, flen);
+			t->peer_len = flen;
+			t->dgram_peer_known = true;
+		}
+		if ((size_t)n > ns->max_frame) {
+			ns->st.drop_oversize++;
+			continue;
+		}
+		ns_link_input(ns, t->rxbuf, (size_t)n);
+	}
+}
+
+int ns_listen_vfkit(struct ns *ns, const char *uri, char *err, size_t errlen)
+{
+	struct ns_transport *t = &ns->tr;
+	struct sockaddr_un sun;
+	int fd, sz = 4 << 20;
+
+	if (t->kind != NS_TR_NONE) {
+		snprintf(err, errlen, "only one guest link per vgate");
+		return -1;
+	}
+	if (parse_unix_uri(uri, "unixgram", &sun) < 0) {
+		snprintf(err, errlen, "bad --listen-vfkit '%s': expected unixgram:///PATH", uri);
+		return -1;
+	}
+	unlink(sun.sun_path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return set_err(err, errlen, "%s: %s", "socket", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		set_err(err, errlen, "cannot bind %s: %s", uri, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	memcpy(t->path, sun.sun_path, sizeof(t->path));
+	t->peer = calloc(1, sizeof(*t->peer));
+	if (!t->peer || tr_buffers(ns, false) < 0 ||
+	    vg_io_add(ns->loop, &t->io, fd, EPOLLIN, tr_frame_event, ns) < 0) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->kind = NS_TR_DGRAM;
+	ns->st.transport_connects++;
+	return 0;
+}
+
+int ns_attach_tap(struct ns *ns, int fd, char *err, size_t errlen)
+{
+	struct ns_transport *t = &ns->tr;
+	int fl;
+
+	if (t->kind != NS_TR_NONE) {
+		snprintf(err, errlen, "only one guest link per vgate");
+		return -1;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return set_err(err, errlen, "%s: %s", "tap fd", strerror(errno));
+	if (tr_buffers(ns, false) < 0 ||
+	    vg_io_add(ns->loop, &t->io, fd, EPOLLIN, tr_frame_event, ns) < 0) {
+		snprintf(err, errlen, "cannot use tap fd %d", fd);
+		return -1;
+	}
+	t->kind = NS_TR_TAP;
+	ns->st.transport_connects++;
+	return 0;
+}
+
+int ns_open_tap_netns(const char *netns_path, const char *ifname, unsigned int mtu, char *err,
+		      size_t errlen)
+{
+	struct ifreq ifr;
+	int self = -1, target = -1, fd = -1, sock = -1;
+
+	if (strlen(ifname) >= IFNAMSIZ) {
+		snprintf(err, errlen, "tap name '%s' is too long", ifname);
+		return -1;
+	}
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	target = open(netns_path, O_RDONLY | O_CLOEXEC);
+	if (self < 0 || target < 0) {
+		set_err(err, errlen, "cannot open network namespace %s: %s", netns_path, strerror(errno));
+		goto out;
+	}
+	if (setns(target, CLONE_NEWNET) < 0) {
+		set_err(err, errlen, "cannot enter network namespace %s: %s", netns_path, strerror(errno));
+		goto out;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		set_err(err, errlen, "%s: %s", "/dev/net/tun", strerror(errno));
+		goto back;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	strcpy(ifr.ifr_name, ifname);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		set_err(err, errlen, "TUNSETIFF %s: %s", ifname, strerror(errno));
+		goto fail;
+	}
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ifr.ifr_mtu = (int)mtu;
+	if (sock < 0 || ioctl(sock, SIOCSIFMTU, &ifr) < 0) {
+		set_err(err, errlen, "cannot set MTU of %s: %s", ifname, strerror(errno));
+		goto fail;
+	}
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
+		set_err(err, errlen, "SIOCGIFFLAGS %s: %s", ifname, strerror(errno));
+		goto fail;
+	}
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
+		set_err(err, errlen, "cannot bring %s up: %s", ifname, strerror(errno));
+		goto fail;
+	}
+	goto back;
+fail:
+	close(fd);
+	fd = -1;
+back:
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* we cannot go home: nothing else is safe */
+		set_err(err, errlen, "cannot return to own namespace %s: %s", "/proc/self/ns/net", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+out:
+	if (sock >= 0)
+		close(sock);
+	if (self >= 0)
+		close(self);
+	if (target >= 0)
+		close(target);
+	return fd;
+}
+
+/**
+ * ns_transport_close() - close the link and listener, unlink socket paths
+ * @ns:	netstack
+ */
+void ns_transport_close(struct ns *ns)
+{
+	struct ns_transport *t = &ns->tr;
+
+	if (t->io.fd >= 0) {
+		ns_transport_flush(ns);
+		vg_io_del(ns->loop, &t->io);
+		close(t->io.fd);
+		t->io.fd = -1;
+	}
+	if (t->listen_io.fd >= 0) {
+		vg_io_del(ns->loop, &t->listen_io);
+		close(t->listen_io.fd);
+		t->listen_io.fd = -1;
+	}
+	if (t->path[0])
+		unlink(t->path);
+	if (t->rxbuf)
+		vg_loop_del_idle(ns->loop, tr_flush_idle, ns);
+	free(t->rxbuf);
+	free(t->peer);
+	txq_free(&t->txq);
+	stream_dec_free(&t->dec);
+	memset(t, 0, sizeof(*t));
+	t->io.fd = t->listen_io.fd = -1;
+}

@@ -1,0 +1,120 @@
+# shellcheck shell=bash
+# lib.sh - the network-namespace test rig, sourced by tests/e2e/test_*.sh.
+#
+# vg_start [vgate args...] creates a fresh network namespace with a TAP device
+# (opened by vgate itself through --tap-netns), starts "$VGATE" on it with
+# --outbound-allow 127.0.0.0/8 (nothing may leave the machine), and runs
+# busybox udhcpc inside, so the "guest" is 192.168.127.2 with gateway and DNS
+# 192.168.127.1. vg_ns CMD... runs a command inside the namespace. Cleanup
+# (vgate, background jobs, the namespace, temp files) always runs on exit
+# through a trap, also when a test fails.
+#
+# Variables after vg_start: VG_NS (namespace name), VG_PID (vgate),
+# VG_TMP (scratch dir), VG_LOG (vgate's stderr), VG_LEASE (udhcpc output).
+
+set -euo pipefail
+
+: "${VGATE:?VGATE must point to the vgate binary (ctest sets it)}"
+VG_SRC=${VGATE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+VG_NS=""
+VG_PID=""
+VG_TMP=$(mktemp -d /tmp/vgate-e2e.XXXXXX)
+VG_LOG=$VG_TMP/vgate.log
+VG_LEASE=$VG_TMP/lease.env
+VG_CLEANUP_PIDS=()
+
+vg_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+vg_fail() {
+	vg_log "FAIL: $*"
+	if [ -s "$VG_LOG" ]; then
+		vg_log "--- vgate log (last 30 lines) ---"
+		tail -n 30 "$VG_LOG" >&2 || true
+	fi
+	exit 1
+}
+
+vg_cleanup() {
+	local rc=$?
+	set +e
+	for p in "${VG_CLEANUP_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	if [ -n "$VG_PID" ]; then
+		kill "$VG_PID" 2>/dev/null
+		for _ in $(seq 1 50); do kill -0 "$VG_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$VG_PID" 2>/dev/null
+	fi
+	if [ -n "$VG_NS" ]; then
+		ip netns pids "$VG_NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$VG_NS" 2>/dev/null
+	fi
+	rm -rf "$VG_TMP"
+	exit $rc
+}
+trap vg_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# vg_bg CMD...: run a command in the background, killed at cleanup
+vg_bg() {
+	"$@" &
+	VG_CLEANUP_PIDS+=($!)
+}
+
+vg_ns() { ip netns exec "$VG_NS" "$@"; }
+
+# vg_wait_for TIMEOUT_S CMD...: retry CMD until it succeeds or time runs out
+vg_wait_for() {
+	local limit=$1 i
+	shift
+	for i in $(seq 1 $((limit * 10))); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# vg_udhcpc_script: the udhcpc hook writing the lease to $VG_LEASE and
+# configuring the interface like a distribution's default script would
+vg_udhcpc_script() {
+	cat >"$VG_TMP/udhcpc.sh" <<EOS
+#!/bin/sh
+case "\$1" in
+bound|renew)
+	env | grep -E '^(ip|subnet|mask|router|dns|mtu|domain|search|lease|serverid)=' > "$VG_LEASE"
+	ip addr flush dev "\$interface"
+	ip addr add "\$ip/\${mask:-24}" dev "\$interface"
+	[ -n "\$mtu" ] && ip link set dev "\$interface" mtu "\$mtu"
+	for r in \$router; do ip route add default via "\$r" dev "\$interface"; break; done
+	: > "$VG_TMP/resolv.conf"
+	for d in \$dns; do echo "nameserver \$d" >> "$VG_TMP/resolv.conf"; done
+	;;
+deconfig)
+	ip addr flush dev "\$interface"
+	;;
+esac
+exit 0
+EOS
+	chmod +x "$VG_TMP/udhcpc.sh"
+}
+
+# vg_start [vgate args...]: namespace + vgate on a TAP + DHCP lease
+vg_start() {
+	VG_NS=vgt-$$-$RANDOM
+	ip netns add "$VG_NS"
+	vg_ns ip link set lo up
+	"$VGATE" --tap-netns "/run/netns/$VG_NS" --tap-name tap0 \
+		--outbound-allow 127.0.0.0/8 --pid-file "$VG_TMP/vgate.pid" "$@" \
+		2>"$VG_LOG" &
+	VG_PID=$!
+	vg_wait_for 10 test -s "$VG_TMP/vgate.pid" || vg_fail "vgate did not become ready"
+	vg_udhcpc_script
+	vg_ns busybox udhcpc -i tap0 -n -q -f -t 5 -T 1 -s "$VG_TMP/udhcpc.sh" \
+		>"$VG_TMP/udhcpc.out" 2>&1 || vg_fail "udhcpc got no lease: $(cat "$VG_TMP/udhcpc.out")"
+	[ -s "$VG_LEASE" ] || vg_fail "udhcpc script did not run"
+}
+
+# vg_lease_var NAME: a value from the DHCP lease (ip, mask, router, dns, mtu...)
+vg_lease_var() { sed -n "s/^$1=//p" "$VG_LEASE"; }
+
+vg_pass() { vg_log "PASS: $(basename "$0")"; exit 0; }
