@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cache.c - fixed-capacity LRU hash of DNS answers (see cache.h).
+ *
+ * Indices are stored + 1 so that 0 means "none"; the pool and the bucket
+ * array are allocated once in cache_init(). A data block is accounted with
+ * its real heap footprint (malloc_usable_size plus the allocator header), so
+ * cache_bytes() is what the cache really holds.
+ */
+#include "cache.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+/**
+ * dns_data_size() - heap bytes used by a data block
+ * @d:	block from malloc
+ *
+ * Return: bytes, allocator overhead included
+ */
+size_t dns_data_size(const struct dns_data *d)
+{
+	return malloc_usable_size((void *)d) + sizeof(size_t);
+}
+
+/**
+ * cache_init() - allocate the pool and the hash table
+ * @c:		cache to set up
+ * @capacity:	number of entries (>= 1)
+ * @max_bytes:	bound on data bytes
+ * @stale_ms:	how long past expiry entries are kept for serve-stale
+ *
+ * Return: 0, or -ENOMEM / -EINVAL
+ */
+int cache_init(struct dns_cache *c, uint32_t capacity, size_t max_bytes, uint64_t stale_ms)
+{
+	uint32_t i, nb = 16;
+
+	memset(c, 0, sizeof(*c));
+	if (capacity == 0 || capacity > (1u << 28))
+		return -EINVAL;
+	while (nb < 2 * capacity)
+		nb <<= 1;
+	c->pool = calloc(capacity, sizeof(*c->pool));
+	c->buckets = calloc(nb, sizeof(*c->buckets));
+	if (!c->pool || !c->buckets) {
+		free(c->pool);
+		free(c->buckets);
+		return -ENOMEM;
+	}
+	c->cap = capacity;
+	c->nbuckets = nb;
+	c->max_bytes = max_bytes;
+	c->stale_ms = stale_ms;
+	for (i = 0; i < capacity; i++)
+		c->pool[i].hnext = i + 2 <= capacity ? i + 2 : 0;
+	c->free_head = 1;
+	return 0;
+}
+
+static void release_data(struct dns_cache *c, struct cache_entry *e)
+{
+	if (!e->d)
+		return;
+	c->data_bytes -= dns_data_size(e->d);
+	if (c->retire)
+		c->retire(c->retire_arg, e);
+	else
+		free(e->d);
+	e->d = NULL;
+}
+
+/**
+ * cache_destroy() - free everything (data goes to retire as usual)
+ * @c:	cache
+ */
+void cache_destroy(struct dns_cache *c)
+{
+	cache_flush(c);
+	free(c->pool);
+	free(c->buckets);
+	c->pool = NULL;
+	c->buckets = NULL;
+}
+
+static inline uint32_t idx(const struct dns_cache *c, const struct cache_entry *e)
+{
+	return (uint32_t)(e - c->pool) + 1;
+}
+
+static void lru_unlink(struct dns_cache *c, struct cache_entry *e)
+{
+	if (e->prev)
+		c->pool[e->prev - 1].next = e->next;
+	else
+		c->lru_head = e->next;
+	if (e->next)
+		c->pool[e->next - 1].prev = e->prev;
+	else
+		c->lru_tail = e->prev;
+	e->prev = e->next = 0;
+}
+
+static void lru_push_front(struct dns_cache *c, struct cache_entry *e)
+{
+	uint32_t i = idx(c, e);
+
+	e->prev = 0;
+	e->next = c->lru_head;
+	if (c->lru_head)
+		c->pool[c->lru_head - 1].prev = i;
+	else
+		c->lru_tail = i;
+	c->lru_head = i;
+}
+
+static struct cache_entry *lookup(struct dns_cache *c, const uint8_t *name, size_t namelen,
+				  uint16_t type, uint32_t hash)
+{
+	uint32_t i = c->buckets[hash & (c->nbuckets - 1)];
+
+	while (i) {
+		struct cache_entry *e = &c->pool[i - 1];
+
+		if (e->hash == hash && e->type == type && e->d->namelen == namelen &&
+		    !memcmp(dns_data_name(e->d), name, namelen))
+			return e;
+		i = e->hnext;
+	}
+	return NULL;
+}
+
+/**
+ * cache_remove() - drop an entry, returning it to the pool
+ * @c:	cache
+ * @e:	entry in use
+ */
+void cache_remove(struct dns_cache *c, struct cache_entry *e)
+{
+	uint32_t *pp = &c->buckets[e->hash & (c->nbuckets - 1)], i = idx(c, e);
+
+	while (*pp && *pp != i)
+		pp = &c->pool[*pp - 1].hnext;
+	if (*pp)
+		*pp = e->hnext;
+	lru_unlink(c, e);
+	release_data(c, e);
+	e->flags = 0;
+	e->hnext = c->free_head;
+	c->free_head = i;
+	c->count--;
+}
+
+/**
+ * cache_peek() - find an entry without touching the LRU order or expiry
+ * @c:		cache
+ * @name:	lower-case wire name
+ * @namelen:	its length
+ * @type:	type
+ * @hash:	wire_hash_key() of (name, type)
+ *
+ * Return: entry or NULL
+ */
+struct cache_entry *cache_peek(struct dns_cache *c, const uint8_t *name, size_t namelen,
+			       uint16_t type, uint32_t hash)
+{
+	return lookup(c, name, namelen, type, hash);
+}
+
+/**
+ * cache_get() - find an entry and mark it most recently used
+ * @c:		cache
+ * @name:	lower-case wire name
+ * @namelen:	its length
+ * @type:	type
+ * @hash:	wire_hash_key() of (name, type)
+ * @now:	current time, ms
+ *
+ * An entry more than stale_ms past its expiry is removed (lazy expiry) and
+ * not returned. A returned entry may be expired: compare e->expire_ms.
+ *
+ * Return: entry or NULL
+ */
+struct cache_entry *cache_get(struct dns_cache *c, const uint8_t *name, size_t namelen,
+			      uint16_t type, uint32_t hash, uint64_t now)
+{
+	struct cache_entry *e = lookup(c, name, namelen, type, hash);
+
+	if (!e)
+		return NULL;
+	if (now > e->expire_ms + c->stale_ms) {
+		cache_remove(c, e);
+		c->expired++;
+		return NULL;
+	}
+	if (c->lru_head != idx(c, e)) {
+		lru_unlink(c, e);
+		lru_push_front(c, e);
+	}
+	return e;
+}
+
+static void evict_tail(struct dns_cache *c)
+{
+	cache_remove(c, &c->pool[c->lru_tail - 1]);
+	c->evictions++;
+}
+
+/**
+ * cache_put() - store an answer, replacing any entry of the same key
+ * @c:		cache
+ * @d:		answer; ownership passes to the cache on success only
+ * @type:	type; the name is d's name
+ * @hash:	wire_hash_key() of (name, type)
+ * @ttl_s:	TTL, already capped by the caller
+ * @now:	current time, ms
+ *
+ * Least recently used entries are evicted while the pool or the byte budget
+ * is full. A block larger than the whole budget is not stored.
+ *
+ * Return: the entry (most recently used), or NULL when @d was not stored
+ *	   (the caller still owns it)
+ */
+struct cache_entry *cache_put(struct dns_cache *c, struct dns_data *d, uint16_t type,
+			      uint32_t hash, uint32_t ttl_s, uint64_t now)
+{
+	size_t sz = dns_data_size(d);
+	struct cache_entry *e;
+
+	if (sz > c->max_bytes)
+		return NULL;
+	e = lookup(c, dns_data_name(d), d->namelen, type, hash);
+	if (e) {
+		release_data(c, e);
+		lru_unlink(c, e);
+	}
+	while (c->lru_tail && c->data_bytes + sz > c->max_bytes)
+		evict_tail(c);
+	if (!e) {
+		if (!c->free_head)
+			evict_tail(c);
+		e = &c->pool[c->free_head - 1];
+		c->free_head = e->hnext;
+		e->hash = hash;
+		e->type = type;
+		e->hnext = c->buckets[hash & (c->nbuckets - 1)];
+		c->buckets[hash & (c->nbuckets - 1)] = idx(c, e);
+		c->count++;
+	}
+	e->flags = CACHE_F_USED;
+	e->d = d;
+	e->ttl_s = ttl_s;
+	e->expire_ms = now + (uint64_t)ttl_s * 1000u;
+	e->recheck_ms = 0;
+	c->data_bytes += sz;
+	lru_push_front(c, e);
+	return e;
+}
+
+/**
+ * cache_flush() - remove every entry
+ * @c:	cache
+ */
+void cache_flush(struct dns_cache *c)
+{
+	while (c->lru_tail)
+		cache_remove(c, &c->pool[c->lru_tail - 1]);
+}
+
+/**
+ * cache_bytes() - memory held by the cache: pool, buckets and data
+ * @c:	cache
+ *
+ * Return: bytes
+ */
+size_t cache_bytes(const struct dns_cache *c)
+{
+	return (size_t)c->cap * sizeof(*c->pool) + (size_t)c->nbuckets * sizeof(*c->buckets) +
+	       c->data_bytes;
+}

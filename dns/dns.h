@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dns.h - vgate's DNS service for the guest: the whole public contract of dns/.
+ *
+ * The netstack hands every guest query received on gateway:53 to
+ * dns_query_in(); the answer comes back through the dns_answer_fn given to
+ * dns_new(), either synchronously (cache hit, static zone, error) or later
+ * from the event loop (cache miss answered by an upstream server). Answers
+ * come from one LRU cache (key: lower-cased name, type, class IN) whose TTLs
+ * are capped (5 s by default) and count down; misses go to the upstream
+ * servers over non-blocking UDP (TCP on truncation) with one in-flight
+ * upstream query per key (singleflight). Failures are cached briefly,
+ * expired entries are served stale when upstream fails (RFC 8767), and hot
+ * entries are refreshed in the background before they expire (prefetch).
+ *
+ * The same cache serves the forwarder: dns_lookup_addrs() says which
+ * addresses were handed out for a name (with a grace period after expiry)
+ * and dns_resolve() resolves a name through the same singleflight.
+ *
+ * Ownership and threading: a struct dns is owned by its creator and used only
+ * from the thread that runs its event loop. Every table has a fixed bound set
+ * by struct dns_config at dns_new() time; nothing grows afterwards. The
+ * loop's timer heap must have room for dns_timers_needed() timers. No ldns
+ * type appears in this header.
+ */
+#ifndef VGATE_DNS_H
+#define VGATE_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vg_loop;
+struct dns;
+
+#define DNS_PROTO_UDP 17
+#define DNS_PROTO_TCP 6
+
+#define DNS_MAX_UPSTREAMS 8
+#define DNS_MAX_CFG_RECORDS 64
+#define DNS_MAX_RECORDS 256
+#define DNS_NAME_TEXT_MAX 1025 /* longest presentation name (\DDD escapes) + NUL */
+
+/**
+ * struct dns_client - where a guest query came from; opaque to dns but @proto
+ * @proto:	DNS_PROTO_UDP or DNS_PROTO_TCP (decides truncation)
+ * @ip:		guest address, network order
+ * @port:	guest port
+ * @conn_id:	netstack's connection id (TCP)
+ */
+struct dns_client {
+	int proto;
+	uint32_t ip;
+	uint16_t port;
+	uint64_t conn_id;
+};
+
+/**
+ * typedef dns_answer_fn - deliver one answer message to the guest
+ * @ctx:	the pointer given to dns_new()
+ * @c:		the client of the query (a copy; valid during the call)
+ * @msg:	DNS message, without TCP length prefix; valid during the call
+ * @len:	its length
+ */
+typedef void (*dns_answer_fn)(void *ctx, const struct dns_client *c, const uint8_t *msg,
+			      size_t len);
+
+/**
+ * struct dns_addr - an IPv4 or IPv6 address
+ * @family:	AF_INET or AF_INET6
+ * @a:		address bytes (4 or 16 used), network order
+ */
+struct dns_addr {
+	int family;
+	uint8_t a[16];
+};
+
+/**
+ * struct dns_upstream - one upstream server
+ * @addr:	server address
+ * @port:	UDP/TCP port (host order), 53 by default
+ * @scope_id:	IPv6 scope (interface index) for link-local servers, else 0
+ */
+struct dns_upstream {
+	struct dns_addr addr;
+	uint16_t port;
+	uint32_t scope_id;
+};
+
+/**
+ * struct dns_record - one static name -> address mapping (also answers PTR)
+ * @name:	name in presentation format, e.g. "gateway.vgate.internal"
+ * @addr:	its address
+ */
+struct dns_record {
+	char name[256];
+	struct dns_addr addr;
+};
+
+/**
+ * struct dns_config - settings fixed at dns_new() time (records also at run time)
+ * @cache_size:		cache capacity in entries (--dns-cache-size, 10000)
+ * @cache_max_bytes:	bound on the bytes of cached answer data (8 MiB)
+ * @max_ttl_s:		TTL cap of every cached entry (--dns-max-ttl, 5)
+ * @fail_ttl_s:		how long SERVFAIL/timeouts are cached (--dns-fail-ttl, 1)
+ * @stale_max_s:	how long after expiry an entry may be served stale (3600)
+ * @client_timeout_ms:	after this, waiters get a stale answer if one exists (1800)
+ * @addr_keep_ms:	how long addresses of replaced/evicted entries are kept for
+ *			dns_lookup_addrs() (60000)
+ * @addr_keep_max:	bound on such kept answers (1024)
+ * @max_inflight:	bound on concurrent upstream queries (512)
+ * @max_waiters:	bound on queued guest queries and resolve requests (4096)
+ * @max_waiters_per_key: bound on waiters for one key (2048)
+ * @max_resolves:	bound on concurrent dns_resolve() requests (256)
+ * @edns_udp_size:	our EDNS0 UDP size, upper bound for UDP answers (1232)
+ * @upstreams:		upstream servers, tried in order with failover
+ * @n_upstreams:	number of @upstreams
+ * @upstream_timeout_ms: per-try timeout (resolv.conf "timeout:", 1000)
+ * @upstream_attempts:	rounds over all servers (resolv.conf "attempts:", 2)
+ * @records:		static records
+ * @n_records:		number of @records
+ * @local_zone:		names under this suffix that are not static records get
+ *			NXDOMAIN without asking upstream ("vgate.internal";
+ *			empty string to disable)
+ */
+struct dns_config {
+	uint32_t cache_size;
+	size_t cache_max_bytes;
+	uint32_t max_ttl_s;
+	uint32_t fail_ttl_s;
+	uint32_t stale_max_s;
+	uint32_t client_timeout_ms;
+	uint32_t addr_keep_ms;
+	uint32_t addr_keep_max;
+	uint32_t max_inflight;
+	uint32_t max_waiters;
+	uint32_t max_waiters_per_key;
+	uint32_t max_resolves;
+	uint16_t edns_udp_size;
+	struct dns_upstream upstreams[DNS_MAX_UPSTREAMS];
+	int n_upstreams;
+	uint32_t upstream_timeout_ms;
+	uint32_t upstream_attempts;
+	struct dns_record records[DNS_MAX_CFG_RECORDS];
+	int n_records;
+	char local_zone[256];
+};
+
+/**
+ * dns_config_defaults() - fill @cfg with the defaults (no upstreams, no records)
+ * @cfg:	config to fill
+ */
+void dns_config_defaults(struct dns_config *cfg);
+
+/**
+ * dns_parse_upstream() - parse "ADDR", "ADDR:PORT", "[V6]:PORT", "V6", "V6%IF"
+ * @s:		text
+ * @out:	result (port 53 when not given)
+ *
+ * Return: 0, or -EINVAL
+ */
+int dns_parse_upstream(const char *s, struct dns_upstream *out);
+
+/**
+ * dns_config_add_upstream() - parse and append an upstream (--dns-upstream)
+ * @cfg:	config
+ * @s:		"ADDR[:PORT]" as for dns_parse_upstream()
+ *
+ * Return: 0, -EINVAL on bad syntax, -ENOSPC when the list is full
+ */
+int dns_config_add_upstream(struct dns_config *cfg, const char *s);
+
+/**
+ * dns_config_load_resolv_conf() - append the nameservers of a resolv.conf file
+ * @cfg:	config; "options timeout:N attempts:N" also set its timeouts
+ * @path:	file, usually "/etc/resolv.conf"
+ *
+ * Return: number of servers added, or -errno
+ */
+int dns_config_load_resolv_conf(struct dns_config *cfg, const char *path);
+
+/**
+ * dns_parse_record() - parse "NAME=IP" (--dns-record)
+ * @s:		text
+ * @out:	result
+ *
+ * Return: 0, or -EINVAL
+ */
+int dns_parse_record(const char *s, struct dns_record *out);
+
+/**
+ * dns_config_add_record() - append a static record to @cfg
+ * @cfg:	config
+ * @name:	name, presentation format
+ * @addr:	address
+ *
+ * Return: 0, -EINVAL for a bad name, -ENOSPC when full
+ */
+int dns_config_add_record(struct dns_config *cfg, const char *name, const struct dns_addr *addr);
+
+/**
+ * dns_timers_needed() - how many loop timers a dns with @cfg may arm at once
+ * @cfg:	config
+ *
+ * Return: the count; size the vg_loop timer heap to hold it
+ */
+size_t dns_timers_needed(const struct dns_config *cfg);
+
+/**
+ * dns_new() - create the DNS service
+ * @loop:	event loop for upstream sockets and timers
+ * @cfg:	settings (copied)
+ * @answer:	where answers go
+ * @ctx:	argument of @answer
+ *
+ * Return: the service, or NULL (errno set)
+ */
+struct dns *dns_new(struct vg_loop *loop, const struct dns_config *cfg, dns_answer_fn answer,
+		    void *ctx);
+
+/**
+ * dns_free() - destroy; pending queries are dropped without answers, pending
+ * dns_resolve() callbacks are not called
+ * @d:	service, may be NULL
+ */
+void dns_free(struct dns *d);
+
+/**
+ * dns_query_in() - handle one guest query
+ * @d:		service
+ * @c:		client (copied)
+ * @msg:	DNS message (UDP payload, or one TCP message without length prefix)
+ * @len:	its length
+ *
+ * Malformed queries get FORMERR (or are dropped when not even the header is
+ * there) and are counted. The answer may be delivered before this returns.
+ */
+void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg, size_t len);
+
+/**
+ * dns_set_filter() - restrict which names the guest may resolve
+ * @d:		service
+ * @allowed:	returns true when the lower-case name (no trailing dot) may be
+ *		resolved; others get NXDOMAIN. NULL removes the filter.
+ *		Static records and the local zone are always allowed.
+ * @ctx:	argument of @allowed
+ */
+void dns_set_filter(struct dns *d, bool (*allowed)(void *ctx, const char *name), void *ctx);
+
+/**
+ * dns_add_record() - add a static record at run time
+ * @d:		service
+ * @name:	name
+ * @addr:	address
+ *
+ * Return: 0, -EINVAL, -EEXIST, or -ENOSPC (DNS_MAX_RECORDS)
+ */
+int dns_add_record(struct dns *d, const char *name, const struct dns_addr *addr);
+
+/**
+ * dns_remove_record() - remove static records of @name
+ * @d:		service
+ * @name:	name
+ * @addr:	only this address, or NULL for all of @name
+ *
+ * Return: number removed
+ */
+int dns_remove_record(struct dns *d, const char *name, const struct dns_addr *addr);
+
+/**
+ * dns_list_records() - call @fn for every static record
+ * @d:		service
+ * @fn:		callback
+ * @ctx:	its argument
+ */
+void dns_list_records(struct dns *d, void (*fn)(void *ctx, const struct dns_record *r),
+		      void *ctx);
+
+/**
+ * struct dns_stats - counters since dns_new(), and the current cache size
+ */
+struct dns_stats {
+	uint64_t queries;		/* guest queries received */
+	uint64_t hits;			/* answered from a fresh cache entry */
+	uint64_t misses;		/* had to wait for upstream */
+	uint64_t stale_serves;		/* answered from an expired entry */
+	uint64_t prefetches;		/* background refreshes started by hits */
+	uint64_t static_answers;	/* answered from static records / local zone */
+	uint64_t filtered;		/* NXDOMAIN because of the name filter */
+	uint64_t malformed;		/* FORMERR answers and dropped garbage */
+	uint64_t notimp;		/* NOTIMP / REFUSED answers */
+	uint64_t servfail_answers;	/* SERVFAIL sent to the guest */
+	uint64_t truncated;		/* UDP answers sent with TC */
+	uint64_t upstream_queries;	/* packets sent upstream (UDP and TCP) */
+	uint64_t upstream_tcp;		/* of which over TCP */
+	uint64_t upstream_timeouts;	/* tries that timed out */
+	uint64_t upstream_failures;	/* resolutions that failed altogether */
+	uint64_t upstream_bad;		/* malformed / SERVFAIL / REFUSED replies */
+	uint64_t spoofed;		/* dropped replies: wrong source, ID or question */
+	uint64_t evictions;		/* entries pushed out by the LRU */
+	uint64_t expired;		/* entries dropped past stale_max */
+	uint64_t dropped;		/* queries dropped: waiter/in-flight tables full */
+	uint64_t entries;		/* current cache entries */
+	uint64_t bytes;			/* current bytes: entry pool, hash table, data */
+	uint64_t inflight;		/* current upstream queries */
+	uint64_t waiters;		/* current waiting queries */
+};
+
+/**
+ * dns_get_stats() - read counters
+ * @d:		service
+ * @out:	filled
+ */
+void dns_get_stats(const struct dns *d, struct dns_stats *out);
+
+/**
+ * struct dns_cache_item - one cache entry as shown by dns_cache_foreach()
+ * @name:	lower-case name, no trailing dot
+ * @type:	query type
+ * @rcode:	0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN
+ * @negative:	no answer records (NXDOMAIN or NODATA)
+ * @ttl_s:	remaining TTL in seconds; negative when expired (stale)
+ * @ancount:	number of answer records
+ */
+struct dns_cache_item {
+	const char *name;
+	uint16_t type;
+	uint8_t rcode;
+	bool negative;
+	int64_t ttl_s;
+	uint16_t ancount;
+};
+
+/**
+ * dns_cache_foreach() - visit every cache entry, most recently used first
+ * @d:		service
+ * @fn:		callback; must not call back into @d
+ * @ctx:	its argument
+ */
+void dns_cache_foreach(struct dns *d, void (*fn)(void *ctx, const struct dns_cache_item *it),
+		       void *ctx);
+
+/**
+ * dns_cache_flush() - drop every cache entry (in-flight queries carry on)
+ * @d:	service
+ */
+void dns_cache_flush(struct dns *d);
+
+/**
+ * dns_lookup_addrs() - addresses the cache handed out for @name
+ * @d:		service
+ * @name:	name (any case, trailing dot optional)
+ * @grace_ms:	also count entries that expired less than this long ago,
+ *		including answers already replaced or evicted (kept up to
+ *		addr_keep_ms)
+ * @out:	addresses (A and AAAA, after following CNAMEs), may be NULL if @max is 0
+ * @max:	capacity of @out
+ *
+ * Static records count too.
+ *
+ * Return: number of addresses found (may exceed @max; only @max written),
+ *	   or -EINVAL for a bad name
+ */
+int dns_lookup_addrs(struct dns *d, const char *name, uint64_t grace_ms, struct dns_addr *out,
+		     int max);
+
+/**
+ * typedef dns_resolve_fn - result of dns_resolve()
+ * @arg:	the argument given to dns_resolve()
+ * @status:	0 when the name resolved (possibly to nothing: @n == 0),
+ *		-ENOENT for NXDOMAIN, -EIO for upstream failure, -ENOSPC when
+ *		tables were full
+ * @addrs:	A and AAAA addresses (valid during the call)
+ * @n:		number of @addrs
+ */
+typedef void (*dns_resolve_fn)(void *arg, int status, const struct dns_addr *addrs, int n);
+
+#define DNS_RESOLVE_MAX_ADDRS 32
+
+/**
+ * dns_resolve() - resolve @name (A and AAAA) through the cache and singleflight
+ * @d:		service
+ * @name:	name
+ * @cb:		result callback
+ * @arg:	its argument
+ *
+ * When both types are fresh in the cache (or static), or on immediate
+ * failure, @cb runs before this returns and 0 is returned.
+ *
+ * Return: a handle for dns_resolve_cancel(), or 0 when @cb was already called
+ */
+uint64_t dns_resolve(struct dns *d, const char *name, dns_resolve_fn cb, void *arg);
+
+/**
+ * dns_resolve_cancel() - forget a pending dns_resolve(); @cb will not be called
+ * @d:	service
+ * @h:	handle; stale or 0 handles are ignored
+ */
+void dns_resolve_cancel(struct dns *d, uint64_t h);
+
+#endif /* VGATE_DNS_H */
