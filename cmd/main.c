@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "cmd/echo.h"
 #include "cmd/log.h"
 #include "cmd/options.h"
+#include "dns/dns.h"
 #include "netstack/netstack.h"
 
 struct vgate {
@@ -24,6 +26,7 @@ struct vgate {
 	struct vg_log log;
 	struct vg_loop *loop;
 	struct ns *ns;
+	struct dns *dns;
 	struct vg_io sig_io;
 	int exit_code;
 };
@@ -96,6 +99,108 @@ static void *reset_accept(void *ctx, struct ns_flow *f, const struct ns_addr *sr
 	return NULL; /* no forwarder yet: refuse */
 }
 
+static void dns_to_guest(void *ctx, const struct dns_client *c, const uint8_t *msg, size_t len)
+{
+	struct vgate *vg = ctx;
+	struct ns_dns_client nc = {
+		.tcp = c->proto == DNS_PROTO_TCP, .ip = c->ip, .port = c->port, .conn_id = c->conn_id
+	};
+
+	ns_dns_answer(vg->ns, &nc, msg, len);
+}
+
+static void guest_dns_query(void *ctx, const struct ns_dns_client *nc, const uint8_t *msg,
+			    size_t len)
+{
+	struct vgate *vg = ctx;
+	struct dns_client c = { .proto = nc->tcp ? DNS_PROTO_TCP : DNS_PROTO_UDP,
+				.ip = nc->ip,
+				.port = nc->port,
+				.conn_id = nc->conn_id };
+
+	dns_query_in(vg->dns, &c, msg, len);
+}
+
+static void addr4(struct dns_addr *a, uint32_t ip)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = AF_INET;
+	memcpy(a->a, &ip, 4);
+}
+
+/**
+ * dns_configure() - build the DNS config from the options: upstreams (flags
+ * or resolv.conf; only those the outbound policy allows), static records
+ * @vg:		daemon
+ * @cfg:	config to fill
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1
+ */
+static int dns_configure(struct vgate *vg, struct dns_config *cfg, char *err, size_t errlen)
+{
+	const struct vg_options *o = &vg->opt;
+	struct dns_config all;
+	struct dns_addr a;
+	size_t i;
+	int k;
+
+	dns_config_defaults(cfg);
+	if (o->dns_cache_size > 0)
+		cfg->cache_size = (uint32_t)o->dns_cache_size;
+	if (o->dns_max_ttl >= 0)
+		cfg->max_ttl_s = (uint32_t)o->dns_max_ttl;
+	if (o->dns_fail_ttl >= 0)
+		cfg->fail_ttl_s = (uint32_t)o->dns_fail_ttl;
+	if (o->dns_stale_max >= 0)
+		cfg->stale_max_s = (uint32_t)o->dns_stale_max;
+	all = *cfg;
+	for (i = 0; i < o->n_dns_upstream; i++) {
+		if (dns_config_add_upstream(&all, o->dns_upstream[i]) < 0) {
+			snprintf(err, errlen, "invalid --dns-upstream '%s'", o->dns_upstream[i]);
+			return -1;
+		}
+	}
+	if (!o->n_dns_upstream) {
+		const char *rc = o->resolv_conf ? o->resolv_conf : "/etc/resolv.conf";
+
+		if (dns_config_load_resolv_conf(&all, rc) < 0 && o->resolv_conf) {
+			snprintf(err, errlen, "cannot read --resolv-conf '%s'", rc);
+			return -1;
+		}
+	}
+	/* the outbound policy bounds DNS upstreams too */
+	for (k = 0; k < all.n_upstreams; k++) {
+		uint32_t ip4;
+
+		memcpy(&ip4, all.upstreams[k].addr.a, 4);
+		if (all.upstreams[k].addr.family == AF_INET && fwd_policy_allows(&o->policy, ip4))
+			cfg->upstreams[cfg->n_upstreams++] = all.upstreams[k];
+		else
+			vg_log(&vg->log, VG_LOG_WARN,
+			       "dns upstream #%d is outside the outbound policy: not used", k + 1);
+	}
+	if (!cfg->n_upstreams)
+		vg_log(&vg->log, VG_LOG_WARN, "no usable DNS upstream: only static names resolve");
+	cfg->upstream_timeout_ms = all.upstream_timeout_ms;
+	cfg->upstream_attempts = all.upstream_attempts;
+	addr4(&a, o->ns.gateway_ip);
+	dns_config_add_record(cfg, "gateway.vgate.internal", &a);
+	addr4(&a, o->ns.host_ip);
+	dns_config_add_record(cfg, "host.vgate.internal", &a);
+	for (i = 0; i < o->n_dns_record; i++) {
+		struct dns_record r;
+
+		if (dns_parse_record(o->dns_record[i], &r) < 0 ||
+		    dns_config_add_record(cfg, r.name, &r.addr) < 0) {
+			snprintf(err, errlen, "invalid --dns-record '%s'", o->dns_record[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int attach_link(struct vgate *vg, char *err, size_t errlen)
 {
 	const struct vg_options *o = &vg->opt;
@@ -118,6 +223,7 @@ int main(int argc, char **argv)
 {
 	struct vgate vg;
 	struct ns_hooks hooks;
+	struct dns_config dns_cfg;
 	char err[512];
 
 	memset(&vg, 0, sizeof(vg));
@@ -133,7 +239,11 @@ int main(int argc, char **argv)
 	}
 	vg.log.out = stderr;
 	vg.log.level = vg.opt.log_level;
-	vg.loop = vg_loop_new(65536);
+	if (dns_configure(&vg, &dns_cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vgate: %s\n", err);
+		return 2;
+	}
+	vg.loop = vg_loop_new(65536 + dns_timers_needed(&dns_cfg));
 	if (!vg.loop || setup_signals(&vg) < 0) {
 		fprintf(stderr, "vgate: cannot set up the event loop: %s\n", strerror(errno));
 		return 1;
@@ -144,6 +254,12 @@ int main(int argc, char **argv)
 		echo_hooks(&hooks);
 	else
 		hooks.tcp_accept = reset_accept;
+	hooks.dns_query = guest_dns_query;
+	vg.dns = dns_new(vg.loop, &dns_cfg, dns_to_guest, &vg);
+	if (!vg.dns) {
+		fprintf(stderr, "vgate: cannot start DNS: %s\n", strerror(errno));
+		return 1;
+	}
 	vg.ns = ns_new(vg.loop, &vg.opt.ns, &hooks);
 	if (!vg.ns) {
 		fprintf(stderr, "vgate: cannot start the netstack: %s\n", strerror(errno));
@@ -166,6 +282,7 @@ int main(int argc, char **argv)
 		vg.exit_code = 1;
 	}
 	ns_free(vg.ns);
+	dns_free(vg.dns);
 	if (vg.opt.pid_file)
 		unlink(vg.opt.pid_file);
 	if (vg.sig_io.fd >= 0) {
