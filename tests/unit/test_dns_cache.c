@@ -140,12 +140,11 @@ Test(cache, byte_budget)
 	size_t one;
 
 	cr_assert_eq(cache_init(&c, 1000, 1 << 20, 1000), 0);
-	put(&c, "z0.test", 5, 0);
+	put(&c, "y99.test", 5, 0);
 	one = c.data_bytes;
 	cache_destroy(&c);
 	cr_assert_eq(cache_init(&c, 1000, one * 10, 1000), 0);
 	for (i = 0; i < 25; i++) {
-		snprintf(n, sizeof(n), "z%d.test", i % 10);
 		snprintf(n, sizeof(n), "y%02d.test", i);
 		put(&c, n, 5, (uint64_t)i);
 		cr_assert_leq(c.data_bytes, one * 10);

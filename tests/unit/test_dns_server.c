@@ -1,0 +1,853 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_dns_server.c - the whole dns service against a fake upstream that
+ * lives in the test process on 127.0.0.1 (UDP and TCP, ephemeral port): hits
+ * and misses, TTL cap and countdown, singleflight, negative caching,
+ * spoofed-reply rejection, serve-stale and SERVFAIL, TC -> TCP, failover,
+ * prefetch, malformed queries, static records, filter, and the forwarder's
+ * lookup API. Nothing leaves the loopback interface.
+ */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dns/dns.h"
+#include "dns/wire.h"
+#include "netstack/loop.h"
+
+enum { M_NORMAL, M_SILENT, M_SPOOF, M_TC, M_SERVFAIL };
+
+struct answer {
+	struct dns_client c;
+	uint8_t *msg;
+	size_t len;
+};
+
+static struct {
+	struct vg_loop *loop;
+	struct dns *d;
+	struct dns_config cfg;
+	int ufd, tfd, spoof_fd, tconn;
+	uint16_t port;
+	int mode;
+	uint32_t ttl;
+	int queries;	 /* UDP queries seen by the fake upstream */
+	int tcp_queries; /* TCP queries */
+	struct answer ans[1024];
+	int nans;
+} H;
+
+static void on_answer(void *ctx, const struct dns_client *c, const uint8_t *msg, size_t len)
+{
+	(void)ctx;
+	if (H.nans >= 1024)
+		return;
+	H.ans[H.nans].c = *c;
+	H.ans[H.nans].msg = malloc(len);
+	memcpy(H.ans[H.nans].msg, msg, len);
+	H.ans[H.nans].len = len;
+	H.nans++;
+}
+
+static void rr(uint8_t *b, size_t *off, uint16_t type, uint32_t ttl, const void *rd, uint16_t rdl)
+{
+	b[(*off)++] = 0xc0;
+	b[(*off)++] = 12;
+	wire_put16(b + *off, type);
+	wire_put16(b + *off + 2, 1);
+	wire_put32(b + *off + 4, ttl);
+	wire_put16(b + *off + 8, rdl);
+	memcpy(b + *off + 10, rd, rdl);
+	*off += 10u + rdl;
+}
+
+/* fake_reply - build the fake upstream's reply to @q; returns length */
+static size_t fake_reply(const uint8_t *q, size_t qlen, uint8_t *b, bool tcp)
+{
+	size_t off = DNS_HDR_LEN, nl;
+	uint16_t type;
+	char first[64];
+	int n;
+
+	(void)qlen;
+	nl = (size_t)wire_check_name(q + off, qlen - off);
+	memcpy(b, q, off + nl + 4);
+	type = wire_get16(q + off + nl);
+	memcpy(first, q + off + 1, q[off]);
+	first[q[off]] = 0;
+	off += nl + 4;
+	wire_put16(b + 2, DNS_FLAG_QR | DNS_FLAG_RD | DNS_FLAG_RA);
+	wire_put16(b + 6, 0);
+	wire_put16(b + 8, 0);
+	wire_put16(b + 10, 0);
+	if (H.mode == M_SERVFAIL) {
+		b[3] |= DNS_RCODE_SERVFAIL;
+		return off;
+	}
+	if (!strncmp(first, "nx", 2)) {
+		/* NXDOMAIN with an SOA: negative TTL min(300, 60) */
+		static const uint8_t soa[] = { 2, 'n', 's', 0, 1, 'h', 0, 0, 0, 0, 1,
+					       0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 60 };
+
+		b[3] |= DNS_RCODE_NXDOMAIN;
+		rr(b, &off, DNS_TYPE_SOA, 300, soa, sizeof(soa));
+		wire_put16(b + 8, 1);
+		return off;
+	}
+	if (H.mode == M_TC && !tcp) {
+		b[2] |= DNS_FLAG_TC >> 8;
+		return off;
+	}
+	if (!strncmp(first, "cn", 2) && type == DNS_TYPE_A) {
+		static const uint8_t target[] = { 6, 't', 'a', 'r', 'g', 'e', 't', 4,
+						  't', 'e', 's', 't', 0 };
+		static const uint8_t a[4] = { 10, 9, 9, 9 };
+
+		rr(b, &off, DNS_TYPE_CNAME, H.ttl, target, sizeof(target));
+		/* owner "target.test" as a pointer into the CNAME rdata */
+		b[off++] = 0xc0;
+		b[off++] = (uint8_t)(DNS_HDR_LEN + nl + 4 + 12);
+		wire_put16(b + off, DNS_TYPE_A);
+		wire_put16(b + off + 2, 1);
+		wire_put32(b + off + 4, H.ttl);
+		wire_put16(b + off + 8, 4);
+		memcpy(b + off + 10, a, 4);
+		off += 14;
+		wire_put16(b + 6, 2);
+		return off;
+	}
+	if (type == DNS_TYPE_A) {
+		int count = !strncmp(first, "big", 3) ? 100 : 1;
+
+		for (n = 0; n < count; n++) {
+			uint8_t a[4] = { 10, 0, (uint8_t)(n >> 8), (uint8_t)(n + 1) };
+
+			rr(b, &off, DNS_TYPE_A, H.ttl, a, 4);
+		}
+		wire_put16(b + 6, (uint16_t)count);
+	} else if (type == DNS_TYPE_AAAA) {
+		uint8_t a[16] = { 0xfd, 0, [15] = 1 };
+
+		rr(b, &off, DNS_TYPE_AAAA, H.ttl, a, 16);
+		wire_put16(b + 6, 1);
+	} /* other types: NODATA without SOA */
+	return off;
+}
+
+static void service_upstream(void)
+{
+	uint8_t q[2048], b[8192];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+	int c;
+
+	while ((n = recvfrom(H.ufd, q, sizeof(q), MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) >
+	       0) {
+		size_t len;
+
+		H.queries++;
+		if (H.mode == M_SILENT)
+			continue;
+		len = fake_reply(q, (size_t)n, b, false);
+		if (H.mode == M_SPOOF) {
+			uint8_t s[8192];
+
+			/* wrong port (another socket), wrong ID, wrong question */
+			memcpy(s, b, len);
+			s[len - 1] = 66;
+			sendto(H.spoof_fd, s, len, 0, (struct sockaddr *)&from, fl);
+			s[0] ^= 0x55;
+			sendto(H.ufd, s, len, 0, (struct sockaddr *)&from, fl);
+			memcpy(s, b, len);
+			s[len - 1] = 66;
+			s[DNS_HDR_LEN + 1] ^= 1; /* question name differs */
+			sendto(H.ufd, s, len, 0, (struct sockaddr *)&from, fl);
+		}
+		sendto(H.ufd, b, len, 0, (struct sockaddr *)&from, fl);
+	}
+	if (H.tconn < 0)
+		H.tconn = accept4(H.tfd, NULL, NULL, SOCK_NONBLOCK);
+	if (H.tconn >= 0) {
+		uint8_t in[2048];
+		size_t len;
+
+		c = H.tconn;
+		n = recv(c, in, sizeof(in), MSG_PEEK);
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			close(c);
+			H.tconn = -1;
+		} else if (n >= 2 && n >= 2 + wire_get16(in)) {
+			recv(c, in, (size_t)n, 0);
+			H.tcp_queries++;
+			len = fake_reply(in + 2, wire_get16(in), b + 2, true);
+			wire_put16(b, (uint16_t)len);
+			send(c, b, len + 2, 0);
+			close(c);
+			H.tconn = -1;
+		}
+	}
+}
+
+/* pump - run loop and fake upstream until @want answers or @ms passed */
+static void pump(int want, int ms)
+{
+	uint64_t end = vg_loop_update_time(H.loop) + (uint64_t)ms;
+
+	while (vg_loop_now(H.loop) < end && (want < 0 || H.nans < want)) {
+		vg_loop_run_once(H.loop, 5);
+		service_upstream();
+	}
+}
+
+static int udp_socket(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	if (port && *port)
+		a.sin_port = htons(*port);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	getsockname(fd, (struct sockaddr *)&a, &al);
+	if (port)
+		*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void setup_cfg(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	char up[64];
+
+	memset(&H, 0, sizeof(H));
+	H.ufd = udp_socket(&H.port);
+	H.tconn = -1;
+	H.tfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	a.sin_port = htons(H.port);
+	setsockopt(H.tfd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	cr_assert_eq(bind(H.tfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	listen(H.tfd, 16);
+	H.spoof_fd = udp_socket(NULL);
+	H.ttl = 300;
+	dns_config_defaults(&H.cfg);
+	snprintf(up, sizeof(up), "127.0.0.1:%u", H.port);
+	cr_assert_eq(dns_config_add_upstream(&H.cfg, up), 0);
+	H.cfg.upstream_timeout_ms = 200;
+	H.cfg.upstream_attempts = 1;
+	H.cfg.client_timeout_ms = 300;
+}
+
+static void start(void)
+{
+	H.loop = vg_loop_new(dns_timers_needed(&H.cfg) + 8);
+	cr_assert_not_null(H.loop);
+	H.d = dns_new(H.loop, &H.cfg, on_answer, NULL);
+	cr_assert_not_null(H.d);
+}
+
+static void setup(void)
+{
+	setup_cfg();
+	start();
+}
+
+static void teardown(void)
+{
+	int i;
+
+	dns_free(H.d);
+	vg_loop_free(H.loop);
+	close(H.ufd);
+	close(H.tfd);
+	close(H.spoof_fd);
+	if (H.tconn >= 0)
+		close(H.tconn);
+	for (i = 0; i < H.nans; i++)
+		free(H.ans[i].msg);
+}
+
+static size_t build_q(uint8_t *b, uint16_t id, const char *name, uint16_t type, int edns)
+{
+	uint8_t w[DNS_NAME_MAX];
+	int n = wire_name_from_text(name, w);
+	size_t len;
+
+	cr_assert_gt(n, 0);
+	len = wire_build_query(b, id, w, (size_t)n, type, (uint16_t)edns);
+	/* keep the caller's case in the question */
+	{
+		size_t o = DNS_HDR_LEN, i = 0;
+
+		while (b[o]) {
+			uint8_t l = b[o++];
+
+			for (; l; l--, o++, i++) {
+				const char *p = name + i;
+
+				b[o] = (uint8_t)*p;
+			}
+			i++;
+		}
+	}
+	return len;
+}
+
+static void query(uint16_t id, const char *name, uint16_t type, int proto, int edns)
+{
+	uint8_t b[600];
+	struct dns_client c = { .proto = proto, .ip = htonl(0xc0a87f02), .port = id };
+	size_t n = build_q(b, id, name, type, edns);
+
+	dns_query_in(H.d, &c, b, n);
+}
+
+static int rcode(const struct answer *a)
+{
+	return a->msg[3] & 0xf;
+}
+
+static int ancount(const struct answer *a)
+{
+	return wire_get16(a->msg + 6);
+}
+
+/* first_rr - offset of the first answer record's type field */
+static size_t first_rr(const struct answer *a)
+{
+	size_t off = DNS_HDR_LEN + (size_t)wire_check_name(a->msg + DNS_HDR_LEN,
+							    a->len - DNS_HDR_LEN) + 4;
+
+	cr_assert_eq(a->msg[off] & 0xc0, 0xc0);
+	return off + 2;
+}
+
+static uint32_t ttl0(const struct answer *a)
+{
+	return wire_get32(a->msg + first_rr(a) + 4);
+}
+
+static struct dns_stats stats(void)
+{
+	struct dns_stats s;
+
+	dns_get_stats(H.d, &s);
+	return s;
+}
+
+TestSuite(server, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(server, miss_then_hit_ttl_capped)
+{
+	query(1, "a.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 0, "a miss is answered later");
+	pump(1, 2000);
+	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(wire_get16(H.ans[0].msg), 1);
+	cr_assert_eq(rcode(&H.ans[0]), 0);
+	cr_assert_eq(ancount(&H.ans[0]), 1);
+	cr_assert_eq(ttl0(&H.ans[0]), 5, "TTL capped at 5");
+	query(2, "A.TEST", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 2, "hit answered synchronously");
+	cr_assert_eq(memcmp(H.ans[1].msg + 13, "A", 1), 0, "guest case echoed");
+	cr_assert_eq(H.queries, 1);
+	cr_assert_eq(stats().hits, 1);
+	cr_assert_eq(stats().misses, 1);
+	cr_assert_eq(stats().entries, 1);
+}
+
+Test(server, ttl_counts_down)
+{
+	query(1, "b.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	pump(-1, 1300);
+	query(2, "b.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 2);
+	cr_assert_eq(ttl0(&H.ans[1]), 4);
+	cr_assert_eq(H.queries, 1);
+}
+
+Test(server, upstream_ttl_below_cap)
+{
+	H.ttl = 2;
+	query(1, "c.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(ttl0(&H.ans[0]), 2);
+}
+
+Test(server, singleflight)
+{
+	int i;
+
+	for (i = 0; i < 200; i++)
+		query((uint16_t)(100 + i), "sf.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(stats().waiters, 200);
+	cr_assert_eq(stats().inflight, 1);
+	pump(200, 3000);
+	cr_assert_eq(H.nans, 200);
+	cr_assert_eq(H.queries, 1, "one upstream query for 200 misses");
+	for (i = 0; i < 200; i++) {
+		cr_assert_eq(wire_get16(H.ans[i].msg), 100 + i);
+		cr_assert_eq(H.ans[i].c.port, 100 + i);
+		cr_assert_eq(ancount(&H.ans[i]), 1);
+	}
+	cr_assert_eq(stats().waiters, 0);
+	cr_assert_eq(stats().inflight, 0);
+}
+
+Test(server, waiters_per_key_bounded)
+{
+	int i;
+
+	teardown();
+	setup_cfg();
+	H.cfg.max_waiters_per_key = 10;
+	start();
+	for (i = 0; i < 12; i++)
+		query((uint16_t)i, "wb.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 2, "overflow gets SERVFAIL at once");
+	cr_assert_eq(rcode(&H.ans[0]), DNS_RCODE_SERVFAIL);
+	cr_assert_eq(stats().dropped, 2);
+	pump(12, 2000);
+	cr_assert_eq(H.nans, 12);
+	cr_assert_eq(H.queries, 1);
+}
+
+Test(server, negative_caching)
+{
+	query(1, "nx.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(rcode(&H.ans[0]), DNS_RCODE_NXDOMAIN);
+	cr_assert_eq(wire_get16(H.ans[0].msg + 8), 1, "SOA in authority");
+	query(2, "nx.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 2);
+	cr_assert_eq(rcode(&H.ans[1]), DNS_RCODE_NXDOMAIN);
+	cr_assert_eq(H.queries, 1, "NXDOMAIN cached");
+	/* NODATA (MX of a name with only A) */
+	query(3, "d.test", DNS_TYPE_MX, DNS_PROTO_UDP, 0);
+	pump(3, 2000);
+	cr_assert_eq(rcode(&H.ans[2]), 0);
+	cr_assert_eq(ancount(&H.ans[2]), 0);
+	query(4, "d.test", DNS_TYPE_MX, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 4);
+	cr_assert_eq(H.queries, 2);
+}
+
+Test(server, spoofed_replies_dropped)
+{
+	H.mode = M_SPOOF;
+	query(1, "sp.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(ancount(&H.ans[0]), 1);
+	/* the genuine address is 10.0.0.1; spoofed ones end in 66 */
+	cr_assert_eq(H.ans[0].msg[H.ans[0].len - 1], 1);
+	pump(-1, 100);
+	cr_assert_geq(stats().spoofed, 2, "wrong port and wrong ID counted");
+	query(2, "sp.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.ans[1].msg[H.ans[1].len - 1], 1, "cache holds the genuine answer");
+}
+
+Test(server, servfail_uncached_and_cached_1s)
+{
+	H.mode = M_SILENT;
+	query(1, "dead.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 3000);
+	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(rcode(&H.ans[0]), DNS_RCODE_SERVFAIL);
+	cr_assert_eq(stats().upstream_failures, 1);
+	cr_assert_eq(stats().upstream_timeouts, 1);
+	/* cached for fail_ttl: no new upstream query */
+	query(2, "dead.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 2);
+	cr_assert_eq(rcode(&H.ans[1]), DNS_RCODE_SERVFAIL);
+	cr_assert_eq(H.queries, 1);
+	/* upstream SERVFAIL replies are failures too */
+	H.mode = M_SERVFAIL;
+	pump(-1, 1100);
+	query(3, "dead.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(3, 2000);
+	cr_assert_eq(rcode(&H.ans[2]), DNS_RCODE_SERVFAIL);
+	cr_assert_eq(stats().upstream_bad, 1);
+	H.mode = M_NORMAL;
+	pump(-1, 1100);
+	query(4, "dead.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(4, 2000);
+	cr_assert_eq(rcode(&H.ans[3]), 0, "fresh again when upstream is back");
+}
+
+Test(server, serve_stale)
+{
+	teardown();
+	setup_cfg();
+	H.cfg.max_ttl_s = 1;
+	start();
+	query(1, "st.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(ttl0(&H.ans[0]), 1);
+	pump(-1, 1100); /* expired */
+	H.mode = M_SILENT;
+	query(2, "st.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 1, "expired entry is a miss first");
+	pump(2, 2000);
+	cr_assert_eq(H.nans, 2);
+	cr_assert_eq(rcode(&H.ans[1]), 0);
+	cr_assert_eq(ttl0(&H.ans[1]), 1, "stale answer with TTL = the cap");
+	cr_assert_geq(stats().stale_serves, 1);
+	/* now in stale mode: immediate answers */
+	pump(-1, 300);
+	query(3, "st.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 3);
+	cr_assert_eq(rcode(&H.ans[2]), 0);
+	/* upstream back: the background refresh makes it fresh again */
+	H.mode = M_NORMAL;
+	pump(-1, 1200);
+	query(4, "st.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(-1, 300);
+	query(5, "st.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 5);
+	cr_assert_geq(stats().hits, 1);
+	{
+		struct dns_stats s = stats();
+
+		cr_assert_geq(s.hits, 1, "hits %lu stale %lu", (unsigned long)s.hits,
+			      (unsigned long)s.stale_serves);
+	}
+}
+
+Test(server, client_timeout_serves_stale_while_resolving)
+{
+	teardown();
+	setup_cfg();
+	H.cfg.max_ttl_s = 1;
+	H.cfg.upstream_timeout_ms = 1000;
+	H.cfg.upstream_attempts = 2;
+	start();
+	query(1, "ct.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	pump(-1, 1100);
+	H.mode = M_SILENT;
+	query(2, "ct.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(2, 700);
+	cr_assert_eq(H.nans, 2, "answered at the client timeout (300 ms), not after 2 s");
+	cr_assert_eq(rcode(&H.ans[1]), 0);
+	cr_assert_eq(stats().inflight, 1, "still resolving in the background");
+	query(3, "ct.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 3, "joins the late query: stale at once");
+}
+
+Test(server, tc_then_tcp)
+{
+	H.mode = M_TC;
+	query(1, "big.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 3000);
+	cr_assert_eq(H.tcp_queries, 1, "TC from upstream retried over TCP");
+	cr_assert_eq(H.nans, 1);
+	cr_assert(H.ans[0].msg[2] & (DNS_FLAG_TC >> 8), "UDP guest without EDNS gets TC");
+	cr_assert_leq(H.ans[0].len, 512);
+	cr_assert_eq(stats().truncated, 1);
+	query(2, "big.test", DNS_TYPE_A, DNS_PROTO_UDP, 4096);
+	cr_assert(H.ans[1].msg[2] & (DNS_FLAG_TC >> 8), "1600 bytes > 1232");
+	cr_assert_leq(H.ans[1].len, 1232);
+	query(3, "big.test", DNS_TYPE_A, DNS_PROTO_TCP, 0);
+	cr_assert_eq(H.nans, 3);
+	cr_assert_not(H.ans[2].msg[2] & (DNS_FLAG_TC >> 8));
+	cr_assert_eq(ancount(&H.ans[2]), 100, "TCP client gets the full answer");
+	cr_assert_eq(H.queries, 1);
+}
+
+Test(server, failover_to_second_server)
+{
+	char up[64];
+	uint16_t dead = 0;
+	int fd;
+
+	teardown();
+	setup_cfg();
+	fd = udp_socket(&dead);
+	close(fd); /* nothing listens there: ICMP port unreachable */
+	H.cfg.n_upstreams = 0;
+	snprintf(up, sizeof(up), "127.0.0.1:%u", dead);
+	dns_config_add_upstream(&H.cfg, up);
+	snprintf(up, sizeof(up), "127.0.0.1:%u", H.port);
+	dns_config_add_upstream(&H.cfg, up);
+	start();
+	query(1, "fo.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 3000);
+	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(rcode(&H.ans[0]), 0);
+	cr_assert_eq(H.queries, 1);
+	/* the working server is preferred from now on */
+	query(2, "fo2.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(2, 3000);
+	cr_assert_eq(rcode(&H.ans[1]), 0);
+	cr_assert_eq(stats().upstream_queries, 3);
+}
+
+Test(server, prefetch)
+{
+	teardown();
+	setup_cfg();
+	H.cfg.max_ttl_s = 2;
+	start();
+	query(1, "pf.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	pump(-1, 600);
+	query(2, "pf.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 2);
+	cr_assert_eq(stats().prefetches, 0, "not before half the TTL");
+	pump(-1, 600);
+	query(3, "pf.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 3, "hit answered at once");
+	cr_assert_eq(stats().prefetches, 1);
+	pump(-1, 200);
+	cr_assert_eq(H.queries, 2);
+	query(4, "pf.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 4);
+	cr_assert_eq(ttl0(&H.ans[3]), 2, "refreshed entry");
+}
+
+Test(server, malformed)
+{
+	uint8_t b[600];
+	struct dns_client c = { .proto = DNS_PROTO_UDP };
+	size_t n;
+
+	dns_query_in(H.d, &c, (const uint8_t *)"\x12\x34\x01", 3);
+	cr_assert_eq(H.nans, 0, "short packets are dropped");
+	n = build_q(b, 7, "m.test", DNS_TYPE_A, 0);
+	wire_put16(b + 4, 2);
+	dns_query_in(H.d, &c, b, n);
+	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(rcode(&H.ans[0]), DNS_RCODE_FORMERR);
+	cr_assert_eq(wire_get16(H.ans[0].msg), 7);
+	wire_put16(b + 4, 1);
+	b[DNS_HDR_LEN] = 0xc0; /* pointer in the question */
+	dns_query_in(H.d, &c, b, n);
+	cr_assert_eq(rcode(&H.ans[1]), DNS_RCODE_FORMERR);
+	n = build_q(b, 8, "m.test", DNS_TYPE_A, 0);
+	b[2] = 2 << 3; /* opcode STATUS */
+	dns_query_in(H.d, &c, b, n);
+	cr_assert_eq(rcode(&H.ans[2]), DNS_RCODE_NOTIMP);
+	n = build_q(b, 9, "m.test", DNS_TYPE_AXFR, 0);
+	dns_query_in(H.d, &c, b, n);
+	cr_assert_eq(rcode(&H.ans[3]), DNS_RCODE_NOTIMP);
+	cr_assert_eq(stats().malformed, 3);
+	cr_assert_eq(H.queries, 0);
+	/* random garbage never crashes */
+	for (int i = 0; i < 20000; i++) {
+		size_t len = (size_t)(rand() % 80);
+
+		for (size_t k = 0; k < len; k++)
+			b[k] = (uint8_t)rand();
+		if (len > 5 && (i & 1))
+			b[4] = 0, b[5] = 1, b[2] &= 0x7f;
+		dns_query_in(H.d, &c, b, len);
+	}
+}
+
+static bool deny_evil(void *ctx, const char *name)
+{
+	(void)ctx;
+	return strcmp(name, "evil.test") != 0;
+}
+
+Test(server, static_records_ptr_filter)
+{
+	struct dns_addr gw = { .family = AF_INET, .a = { 192, 168, 127, 1 } };
+	struct dns_addr v6 = { .family = AF_INET6, .a = { 0xfd, [15] = 1 } };
+
+	cr_assert_eq(dns_add_record(H.d, "gateway.vgate.internal", &gw), 0);
+	cr_assert_eq(dns_add_record(H.d, "gateway.vgate.internal", &gw), -EEXIST);
+	cr_assert_eq(dns_add_record(H.d, "Gateway.vgate.internal.", &v6), 0);
+	query(1, "GATEWAY.vgate.internal", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(ancount(&H.ans[0]), 1);
+	cr_assert(H.ans[0].msg[2] & (DNS_FLAG_AA >> 8));
+	cr_assert_eq(memcmp(H.ans[0].msg + H.ans[0].len - 4, gw.a, 4), 0);
+	query(2, "gateway.vgate.internal", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	cr_assert_eq(ancount(&H.ans[1]), 1);
+	query(3, "1.127.168.192.in-addr.arpa", DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	cr_assert_eq(ancount(&H.ans[2]), 1);
+	cr_assert_eq(wire_get16(H.ans[2].msg + first_rr(&H.ans[2])), DNS_TYPE_PTR);
+	query(4, "gateway.vgate.internal", DNS_TYPE_MX, DNS_PROTO_UDP, 0);
+	cr_assert_eq(rcode(&H.ans[3]), 0);
+	cr_assert_eq(ancount(&H.ans[3]), 0, "NODATA");
+	query(5, "nothere.vgate.internal", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(rcode(&H.ans[4]), DNS_RCODE_NXDOMAIN, "local zone");
+	cr_assert_eq(H.queries, 0);
+	cr_assert_eq(dns_remove_record(H.d, "gateway.vgate.internal", &v6), 1);
+	query(6, "gateway.vgate.internal", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	cr_assert_eq(ancount(&H.ans[5]), 0);
+	dns_set_filter(H.d, deny_evil, NULL);
+	query(7, "EVIL.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(rcode(&H.ans[6]), DNS_RCODE_NXDOMAIN);
+	query(8, "gateway.vgate.internal", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(ancount(&H.ans[7]), 1, "static names always allowed");
+	cr_assert_eq(stats().filtered, 1);
+	cr_assert_eq(H.queries, 0);
+}
+
+Test(server, edns_and_badvers)
+{
+	uint8_t b[600];
+	struct dns_client c = { .proto = DNS_PROTO_UDP };
+	size_t n = build_q(b, 5, "e.test", DNS_TYPE_A, 1232);
+
+	b[n - 11 + 6] = 1;
+	dns_query_in(H.d, &c, b, n);
+	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(rcode(&H.ans[0]), 0);
+	cr_assert_eq(wire_get16(H.ans[0].msg + 10), 1, "OPT present");
+	cr_assert_eq(H.ans[0].msg[H.ans[0].len - 11 + 5], 1, "BADVERS");
+}
+
+static int resolved_status = 99, resolved_n;
+static struct dns_addr resolved[8];
+
+static void on_resolved(void *arg, int status, const struct dns_addr *a, int n)
+{
+	(void)arg;
+	resolved_status = status;
+	resolved_n = n;
+	memcpy(resolved, a, sizeof(*a) * (size_t)(n < 8 ? n : 8));
+}
+
+Test(server, lookup_addrs_and_resolve)
+{
+	struct dns_addr out[8];
+	uint64_t h;
+
+	/* CNAME chain: cn.test -> target.test -> 10.9.9.9 */
+	query(1, "cn.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(ancount(&H.ans[0]), 2);
+	cr_assert_eq(dns_lookup_addrs(H.d, "CN.test.", 0, out, 8), 1);
+	cr_assert_eq(out[0].family, AF_INET);
+	cr_assert_eq(memcmp(out[0].a, "\x0a\x09\x09\x09", 4), 0);
+	cr_assert_eq(dns_lookup_addrs(H.d, "other.test", 0, out, 8), 0);
+	/* async resolve: A and AAAA through the singleflight */
+	resolved_status = 99;
+	h = dns_resolve(H.d, "r.test", on_resolved, NULL);
+	cr_assert_neq(h, 0);
+	query(2, "r.test", DNS_TYPE_A, DNS_PROTO_UDP, 0); /* joins the same query */
+	pump(-1, 500);
+	cr_assert_eq(resolved_status, 0);
+	cr_assert_eq(resolved_n, 2);
+	cr_assert_eq(H.queries, 3, "cn A, r A, r AAAA");
+	cr_assert_eq(dns_lookup_addrs(H.d, "r.test", 0, out, 8), 2);
+	/* cached: synchronous */
+	resolved_status = 99;
+	cr_assert_eq(dns_resolve(H.d, "r.test", on_resolved, NULL), 0);
+	cr_assert_eq(resolved_status, 0);
+	/* cancel */
+	resolved_status = 99;
+	h = dns_resolve(H.d, "c2.test", on_resolved, NULL);
+	cr_assert_neq(h, 0);
+	dns_resolve_cancel(H.d, h);
+	pump(-1, 300);
+	cr_assert_eq(resolved_status, 99);
+	/* NXDOMAIN */
+	h = dns_resolve(H.d, "nx2.test", on_resolved, NULL);
+	pump(-1, 300);
+	cr_assert_eq(resolved_status, -ENOENT);
+}
+
+Test(server, lookup_addrs_grace_after_expiry_and_replacement)
+{
+	struct dns_addr out[8];
+
+	teardown();
+	setup_cfg();
+	H.cfg.max_ttl_s = 1;
+	start();
+	query(1, "g.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	pump(-1, 1200);
+	cr_assert_eq(dns_lookup_addrs(H.d, "g.test", 0, out, 8), 0, "expired");
+	cr_assert_eq(dns_lookup_addrs(H.d, "g.test", 5000, out, 8), 1, "within grace");
+	/* refresh replaces the entry; the old answer is kept for the grace */
+	dns_cache_flush(H.d);
+	cr_assert_eq(dns_lookup_addrs(H.d, "g.test", 5000, out, 8), 0, "flush drops all");
+	query(2, "g.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(2, 2000);
+	pump(-1, 1100);
+	query(3, "g.test", DNS_TYPE_A, DNS_PROTO_UDP, 0); /* miss: replaces */
+	pump(3, 2000);
+	cr_assert_eq(dns_lookup_addrs(H.d, "g.test", 5000, out, 8), 1, "deduplicated");
+}
+
+static int dumped;
+
+static void on_item(void *ctx, const struct dns_cache_item *it)
+{
+	(void)ctx;
+	if (!strcmp(it->name, "dump.test") && it->type == DNS_TYPE_A && it->ttl_s == 5)
+		dumped++;
+}
+
+Test(server, dump_and_stats_bytes)
+{
+	query(1, "dump.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	dns_cache_foreach(H.d, on_item, NULL);
+	cr_assert_eq(dumped, 1);
+	cr_assert_gt(stats().bytes, 0);
+	dns_cache_flush(H.d);
+	cr_assert_eq(stats().entries, 0);
+}
+
+Test(config, parsers)
+{
+	struct dns_upstream u;
+	struct dns_record r;
+	struct dns_config cfg;
+	char path[] = "/tmp/vgate-resolv-XXXXXX";
+	int fd;
+
+	cr_assert_eq(dns_parse_upstream("127.0.0.5", &u), 0);
+	cr_assert_eq(u.port, 53);
+	cr_assert_eq(u.addr.family, AF_INET);
+	cr_assert_eq(dns_parse_upstream("127.0.0.5:5353", &u), 0);
+	cr_assert_eq(u.port, 5353);
+	cr_assert_eq(dns_parse_upstream("::1", &u), 0);
+	cr_assert_eq(u.addr.family, AF_INET6);
+	cr_assert_eq(u.port, 53);
+	cr_assert_eq(dns_parse_upstream("[::1]:5300", &u), 0);
+	cr_assert_eq(u.port, 5300);
+	cr_assert_eq(dns_parse_upstream("[fe80::1%1]:53", &u), 0);
+	cr_assert_eq(u.scope_id, 1);
+	cr_assert_lt(dns_parse_upstream("1.2.3.4:0", &u), 0);
+	cr_assert_lt(dns_parse_upstream("1.2.3.4:70000", &u), 0);
+	cr_assert_lt(dns_parse_upstream("example.com", &u), 0);
+	cr_assert_lt(dns_parse_upstream("[::1", &u), 0);
+	cr_assert_eq(dns_parse_record("host.vgate.internal=10.0.2.2", &r), 0);
+	cr_assert_str_eq(r.name, "host.vgate.internal");
+	cr_assert_eq(r.addr.family, AF_INET);
+	cr_assert_eq(dns_parse_record("v6.test=fd00::1", &r), 0);
+	cr_assert_eq(r.addr.family, AF_INET6);
+	cr_assert_lt(dns_parse_record("=1.2.3.4", &r), 0);
+	cr_assert_lt(dns_parse_record("x.test=nope", &r), 0);
+	cr_assert_lt(dns_parse_record("x..test=1.2.3.4", &r), 0);
+	dns_config_defaults(&cfg);
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	dprintf(fd, "# comment\nsearch example\nnameserver 127.0.0.53\nnameserver ::1\n"
+		    "nameserver bogus\noptions edns0 timeout:3 attempts:4\n");
+	close(fd);
+	cr_assert_eq(dns_config_load_resolv_conf(&cfg, path), 2);
+	unlink(path);
+	cr_assert_eq(cfg.n_upstreams, 2);
+	cr_assert_eq(cfg.upstream_timeout_ms, 3000);
+	cr_assert_eq(cfg.upstream_attempts, 4);
+	cr_assert_eq(cfg.upstreams[1].addr.family, AF_INET6);
+	cr_assert_lt(dns_config_load_resolv_conf(&cfg, "/nonexistent/resolv.conf"), 0);
+}
