@@ -17,7 +17,7 @@
 # Idempotent: if OUTDIR already holds a guest built from the same inputs (kernel
 # package, busybox, the guest/ scripts and this script) nothing is done. The kernel
 # download is skipped when OUTDIR already holds the unpacked kernel.
-# Needs: apt-get, dpkg, busybox-static, cpio, gzip, xz-utils (for .ko.xz), zstd (only
+# Needs: apt-get, dpkg, busybox-static, cpio, gzip, util-linux (flock), xz-utils (for .ko.xz), zstd (only
 # if modules are .ko.zst).
 set -euo pipefail
 
@@ -25,6 +25,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUTDIR=${1:-$HERE/../.cache/qemu}
 mkdir -p "$OUTDIR"
 OUTDIR=$(cd "$OUTDIR" && pwd)
+# Tests may run in parallel (ctest -j): one builder at a time per OUTDIR.
+if command -v flock >/dev/null; then
+  exec 9>"$OUTDIR/.lock"
+  flock -w 900 9 || { echo "build-guest: error: $OUTDIR/.lock held for 15 min" >&2; exit 1; }
+fi
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 # Load order matters: each module depends on the ones before it.
 MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net"
