@@ -41,7 +41,7 @@ int cache_init(struct dns_cache *c, uint32_t capacity, size_t max_bytes, uint64_
 	memset(c, 0, sizeof(*c));
 	if (capacity == 0 || capacity > (1u << 28))
 		return -EINVAL;
-	while (nb < 2 * capacity)
+	while (nb < capacity)
 		nb <<= 1;
 	c->pool = calloc(capacity, sizeof(*c->pool));
 	c->buckets = calloc(nb, sizeof(*c->buckets));

@@ -63,7 +63,8 @@ typedef void (*cache_retire_fn)(void *arg, struct cache_entry *e);
  * struct dns_cache - the cache; embed it, then cache_init()
  * @pool:	capacity entries
  * @cap:	capacity
- * @buckets:	hash heads (index + 1), @nbuckets a power of two >= 2 * capacity
+ * @buckets:	hash heads (index + 1), @nbuckets a power of two >= capacity
+ *		(load factor <= 1: chains stay short, 4 bytes per entry)
  * @free_head:	free list through @hnext (index + 1)
  * @lru_head:	most recently used (index + 1)
  * @lru_tail:	least recently used (index + 1)
