@@ -1,8 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * forwarder.h - NAT of guest flows to host sockets, and the outbound policy.
+ * forwarder.h - NAT of guest flows to host sockets, port forwarding from the
+ * host to the guest, and the outbound CIDR policy.
  *
  * This header is the module's whole contract.
+ *
+ * Life cycle (two steps, because ns_new() takes the hooks before the netstack
+ * exists):
+ *	fwd = fwd_new(loop, &cfg);
+ *	fwd_fill_hooks(fwd, &hooks);     tcp_syn/accept/recv/sent/closed/connected, udp_recv
+ *	ns = ns_new(loop, &ns_cfg, &hooks);
+ *	fwd_attach(fwd, ns);             port forwards start listening here
+ *	...
+ *	ns_free(ns);                     no hooks run from here on
+ *	fwd_free(fwd);                   closes every host socket
+ *
+ * Ownership: struct fwd owns every host socket, flow record and listener. It
+ * runs on the loop's thread only. Flows are bounded (cfg.max_flows TCP,
+ * cfg.max_udp_flows UDP) and every refusal is counted in struct fwd_stats.
+ *
+ * Address mapping: a flow to the netstack's host alias (ns_config.host_ip,
+ * 192.168.127.254 by default) goes to 127.0.0.1; any other destination is
+ * dialled as is. The outbound policy is checked against the address actually
+ * dialled (so --outbound-deny 127.0.0.1/32 also closes the host alias).
  */
 #ifndef VGATE_FORWARDER_H
 #define VGATE_FORWARDER_H
@@ -10,8 +30,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "forwarder/policy.h"
+#include "netstack/loop.h"
+#include "netstack/netstack.h"
+
+#define FWD_MAX_FLOWS_DEFAULT     16384
+#define FWD_MAX_UDP_FLOWS_DEFAULT 4096
+#define FWD_UDP_IDLE_MS_DEFAULT   90000u
+#define FWD_TCP_IDLE_MS_DEFAULT   7200000u /* 2 h without a byte either way */
+#define FWD_CONNECT_MS_DEFAULT    30000u
+#define FWD_KEEPALIVE_MS_DEFAULT  60000u
+#define FWD_FORWARD_MAX           64
 
 /**
  * fwd_cidr_parse() - parse "A.B.C.D/N" (or a bare address, /32)
@@ -49,5 +80,219 @@ int fwd_policy_add(struct fwd_policy *p, bool allow, const char *cidr, char *err
  * Return: true if allowed
  */
 bool fwd_policy_allows(const struct fwd_policy *p, uint32_t ip);
+
+/* ---- the forwarder ---- */
+
+enum fwd_proto { FWD_TCP = 0, FWD_UDP = 1 };
+
+/**
+ * struct fwd_forward - one host → guest port forward
+ * @proto:	FWD_TCP or FWD_UDP
+ * @host:	host address and port to listen on (address in network order)
+ * @guest_port:	port on the guest (the guest's address is its DHCP lease)
+ */
+struct fwd_forward {
+	enum fwd_proto proto;
+	struct ns_addr host;
+	uint16_t guest_port;
+};
+
+/**
+ * struct fwd_config - forwarder parameters (fwd_config_defaults() first)
+ * @policy:		outbound CIDR policy (copied)
+ * @host_ip:		guest-visible host alias (network order), mapped to 127.0.0.1
+ * @gateway_ip:		the gateway's own address (never forwarded)
+ * @max_flows:		TCP flows at once (guest → host and port forwards)
+ * @max_udp_flows:	UDP mappings at once
+ * @tcp_idle_ms:	close a TCP flow idle this long (0: never)
+ * @udp_idle_ms:	forget a UDP mapping idle this long
+ * @connect_ms:		give up a connect (either side) after this long
+ * @keepalive_ms:	TCP keepalive idle time on both sides (0: off)
+ * @forwards:		port forwards to open at fwd_attach()
+ * @n_forwards:		their number
+ */
+struct fwd_config {
+	struct fwd_policy policy;
+	uint32_t host_ip;
+	uint32_t gateway_ip;
+	unsigned int max_flows;
+	unsigned int max_udp_flows;
+	uint32_t tcp_idle_ms;
+	uint32_t udp_idle_ms;
+	uint32_t connect_ms;
+	uint32_t keepalive_ms;
+	struct fwd_forward forwards[FWD_FORWARD_MAX];
+	size_t n_forwards;
+};
+
+/**
+ * struct fwd_stats - forwarder counters (bytes "out" = guest → host)
+ */
+struct fwd_stats {
+	uint64_t tcp_active, tcp_total;
+	uint64_t tcp_bytes_out, tcp_bytes_in;
+	uint64_t tcp_refused;    /* host refused or unreachable: RST to the guest */
+	uint64_t tcp_denied;     /* outbound policy */
+	uint64_t tcp_over_limit; /* max_flows reached */
+	uint64_t tcp_timeouts;   /* connect or idle timeout */
+	uint64_t tcp_resets;     /* flows ended by a RST, either side */
+	uint64_t tcp_errors;     /* socket or memory errors */
+	uint64_t udp_active, udp_total;
+	uint64_t udp_pkts_out, udp_pkts_in, udp_bytes_out, udp_bytes_in;
+	uint64_t udp_denied, udp_over_limit, udp_refused, udp_expired, udp_errors;
+	uint64_t fwd_tcp_accepted, fwd_tcp_failed; /* port forwards */
+	uint64_t fwd_udp_pkts;
+};
+
+struct fwd;
+
+/**
+ * fwd_config_defaults() - fill @c with the defaults above and an empty policy
+ * @c:	config
+ */
+void fwd_config_defaults(struct fwd_config *c);
+
+/**
+ * fwd_new() - create a forwarder on @loop
+ * @loop:	event loop (outlives the forwarder)
+ * @cfg:	configuration (copied)
+ *
+ * Return: the forwarder, or NULL (errno set)
+ */
+struct fwd *fwd_new(struct vg_loop *loop, const struct fwd_config *cfg);
+
+/**
+ * fwd_fill_hooks() - set the TCP and UDP hooks of @h, and h->ctx to the
+ * forwarder; a dns_query hook already set is kept and still called with the
+ * ctx it was set with (set ctx and dns_query first, then call this)
+ * @fwd:	forwarder
+ * @h:		hooks to fill before ns_new()
+ */
+void fwd_fill_hooks(struct fwd *fwd, struct ns_hooks *h);
+
+/**
+ * fwd_attach() - give the forwarder its netstack and open cfg.forwards
+ * @fwd:	forwarder
+ * @ns:		the netstack created with fwd_fill_hooks()'s hooks
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1 when a port forward could not be opened
+ */
+int fwd_attach(struct fwd *fwd, struct ns *ns, char *err, size_t errlen);
+
+/**
+ * fwd_free() - close every flow and listener; call after ns_free()
+ * @fwd:	forwarder, may be NULL
+ */
+void fwd_free(struct fwd *fwd);
+
+/**
+ * fwd_get_stats() - copy the counters
+ * @fwd:	forwarder
+ * @st:		output
+ */
+void fwd_get_stats(const struct fwd *fwd, struct fwd_stats *st);
+
+/**
+ * fwd_forward_parse() - parse "tcp:127.0.0.1:2222:22" (or "udp:...";
+ * "tcp:2222:22" listens on 127.0.0.1)
+ * @s:		text
+ * @out:	result
+ *
+ * Return: 0, or -1 if malformed
+ */
+int fwd_forward_parse(const char *s, struct fwd_forward *out);
+
+/**
+ * fwd_forward_add() - start a port forward (after fwd_attach())
+ * @fwd:	forwarder
+ * @f:		forward
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1 (exists, table full, bind failed)
+ */
+int fwd_forward_add(struct fwd *fwd, const struct fwd_forward *f, char *err, size_t errlen);
+
+/**
+ * fwd_forward_remove() - stop listening on a forward's host address; flows
+ * already established through it continue
+ * @fwd:	forwarder
+ * @proto:	FWD_TCP or FWD_UDP
+ * @host:	host address and port it listens on
+ *
+ * Return: 0, or -1 if there is no such forward
+ */
+int fwd_forward_remove(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *host);
+
+/**
+ * fwd_forward_list() - list the active port forwards
+ * @fwd:	forwarder
+ * @out:	array
+ * @max:	its length
+ *
+ * Return: number written
+ */
+size_t fwd_forward_list(const struct fwd *fwd, struct fwd_forward *out, size_t max);
+
+/* ---- filter mode (the SNI allowlist plugs in here) ---- */
+
+enum fwd_filter_verdict {
+	FWD_FILTER_MORE = 0, /* need more bytes from the guest */
+	FWD_FILTER_ALLOW,    /* connect to the destination and replay */
+	FWD_FILTER_DENY,     /* reset the guest's flow */
+	FWD_FILTER_WAIT,     /* decision later via fwd_filter_decide() */
+};
+
+/**
+ * struct fwd_tcp_filter - inspection of a TCP flow's first bytes
+ * @ctx:	first argument of the callbacks
+ * @wants:	at the guest's SYN (after the CIDR policy): true to inspect this
+ *		flow. The guest's handshake is then completed at once and no
+ *		host connection exists until @inspect allows it.
+ * @inspect:	called each time more guest bytes arrived (never consumed:
+ *		they are replayed to the host after ALLOW). @id identifies the
+ *		flow for fwd_filter_decide(); @eof is true when the guest
+ *		closed its side. May return FWD_FILTER_WAIT and decide later.
+ * @max_bytes:	more than this many bytes without a decision → DENY
+ *		(0: 16384)
+ * @timeout_ms:	no decision within this time → DENY (0: 10 s)
+ */
+struct fwd_tcp_filter {
+	void *ctx;
+	bool (*wants)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst);
+	enum fwd_filter_verdict (*inspect)(void *ctx, uint64_t id, const struct ns_addr *src,
+					   const struct ns_addr *dst, const struct iovec *iov,
+					   int iovcnt, size_t len, bool eof);
+	size_t max_bytes;
+	uint32_t timeout_ms;
+};
+
+/**
+ * fwd_set_tcp_filter() - install (or with NULL remove) the filter; applies to
+ * flows whose SYN arrives afterwards
+ * @fwd:	forwarder
+ * @flt:	filter (copied), or NULL
+ */
+void fwd_set_tcp_filter(struct fwd *fwd, const struct fwd_tcp_filter *flt);
+
+/**
+ * fwd_filter_decide() - answer an inspect call that returned FWD_FILTER_WAIT
+ * @fwd:	forwarder
+ * @id:		the flow's id given to inspect
+ * @verdict:	FWD_FILTER_ALLOW or FWD_FILTER_DENY
+ *
+ * Return: 0, or -1 if the flow is gone (closed or timed out meanwhile)
+ */
+int fwd_filter_decide(struct fwd *fwd, uint64_t id, enum fwd_filter_verdict verdict);
+
+/**
+ * fwd_stats_format() - one-line text of the counters, for logs
+ * @st:		counters
+ * @buf:	output
+ * @len:	its size
+ */
+void fwd_stats_format(const struct fwd_stats *st, char *buf, size_t len);
 
 #endif /* VGATE_FORWARDER_H */

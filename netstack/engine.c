@@ -210,7 +210,9 @@ static void flow_err(void *arg, err_t err)
 	flow_detach(f);
 	free(f);
 	if (user && ns->hooks.tcp_closed)
-		ns->hooks.tcp_closed(user, err == ERR_RST ? NS_CLOSED_RESET : NS_CLOSED_ABORTED);
+		ns->hooks.tcp_closed(user, err == ERR_RST    ? NS_CLOSED_RESET
+					   : err == ERR_CLSD ? NS_CLOSED_NORMAL
+							     : NS_CLOSED_ABORTED);
 }
 
 static err_t flow_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -246,7 +248,22 @@ static err_t flow_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 	if (f->ns->hooks.tcp_recv)
 		f->ns->hooks.tcp_recv(f->user);
 	eng->cb_pcb = NULL;
-	return eng->cb_aborted ? ERR_ABRT : ERR_OK;
+	if (eng->cb_aborted)
+		return ERR_ABRT;
+	/*
+	 * FIN after ours (CLOSING, TIME_WAIT): lwIP will free this pcb later
+	 * without any callback. If the user still holds the flow (unread
+	 * data), let go of the pcb now; the flow lives on with its data and
+	 * f->pcb == NULL until ns_flow_close().
+	 */
+	if (!p && pcb->callback_arg && (pcb->state == TIME_WAIT || pcb->state == CLOSING)) {
+		tcp_arg(pcb, NULL);
+		tcp_recv(pcb, NULL);
+		tcp_sent(pcb, NULL);
+		tcp_err(pcb, NULL);
+		f->pcb = NULL;
+	}
+	return ERR_OK;
 }
 
 static err_t flow_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
@@ -1127,4 +1144,89 @@ void ns_engine_free(struct ns *ns)
 		netif_remove(&eng->netif);
 	free(eng);
 	ns->eng = NULL;
+}
+
+/* ---- active opens towards the guest (port forwarding) ---- */
+
+static err_t flow_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct ns_flow *f = arg;
+	struct ns_engine *eng;
+
+	(void)err; /* always ERR_OK in lwIP 2.1.3; failures go to flow_err */
+	if (!f)
+		return ERR_OK;
+	eng = f->ns->eng;
+	eng->cb_pcb = pcb;
+	eng->cb_aborted = false;
+	if (f->ns->hooks.tcp_connected)
+		f->ns->hooks.tcp_connected(f->user);
+	eng->cb_pcb = NULL;
+	return eng->cb_aborted ? ERR_ABRT : ERR_OK;
+}
+
+struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst,
+				void *user)
+{
+	struct tcp_pcb *pcb;
+	struct ns_flow *f;
+	ip_addr_t l, r;
+
+	if (!ns->hooks.tcp_connected || !dst->port)
+		return NULL;
+	f = calloc(1, sizeof(*f));
+	pcb = f ? tcp_new() : NULL;
+	if (!pcb) {
+		free(f);
+		return NULL;
+	}
+	addr_set(&l, src->ip);
+	addr_set(&r, dst->ip);
+	if (tcp_bind(pcb, &l, src->port) != ERR_OK) {
+		tcp_close(pcb); /* CLOSED state: freed at once, no callbacks */
+		free(f);
+		return NULL;
+	}
+	f->pcb = pcb;
+	f->ns = ns;
+	f->user = user;
+	tcp_arg(pcb, f);
+	tcp_recv(pcb, flow_recv);
+	tcp_sent(pcb, flow_sent);
+	tcp_err(pcb, flow_err);
+	tcp_nagle_disable(pcb);
+	if (tcp_connect(pcb, &r, dst->port, flow_connected) != ERR_OK) {
+		tcp_arg(pcb, NULL);
+		tcp_err(pcb, NULL);
+		tcp_close(pcb);
+		free(f);
+		return NULL;
+	}
+	ns->st.tcp_active++;
+	return f;
+}
+
+void ns_udp_unreachable(struct ns *ns, const struct ns_addr *guest, const struct ns_addr *dst,
+			uint8_t code)
+{
+	uint8_t orig[28];
+	struct ns_pkt pkt = { orig, sizeof(orig) };
+	uint32_t sum;
+
+	memset(orig, 0, sizeof(orig));
+	orig[0] = 0x45;
+	orig[3] = sizeof(orig);
+	orig[8] = 64;
+	orig[9] = 17;
+	memcpy(orig + 12, &guest->ip, 4);
+	memcpy(orig + 16, &dst->ip, 4);
+	sum = csum_fold(csum_partial(orig, 20, 0));
+	orig[10] = (uint8_t)(sum >> 8);
+	orig[11] = (uint8_t)sum;
+	orig[20] = (uint8_t)(guest->port >> 8);
+	orig[21] = (uint8_t)guest->port;
+	orig[22] = (uint8_t)(dst->port >> 8);
+	orig[23] = (uint8_t)dst->port;
+	orig[25] = 8;
+	ns_icmp_unreachable(ns, &pkt, code);
 }

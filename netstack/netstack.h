@@ -117,6 +117,9 @@ enum ns_syn_verdict {
  * @udp_recv:	a UDP datagram to a non-gateway address; @pkt is valid only
  *		during the call (for ns_icmp_unreachable())
  * @dns_query:	a DNS message to gateway:53 (UDP, or TCP with framing removed)
+ * @tcp_connected: a flow opened by ns_flow_connect() completed its handshake;
+ *		from then on it is like an accepted flow. A connect that fails
+ *		(guest RST, timeout) ends with tcp_closed instead.
  */
 struct ns_hooks {
 	void *ctx;
@@ -131,6 +134,7 @@ struct ns_hooks {
 			 const uint8_t *data, size_t len, const struct ns_pkt *pkt);
 	void (*dns_query)(void *ctx, const struct ns_dns_client *c, const uint8_t *msg,
 			  size_t len);
+	void (*tcp_connected)(void *user);
 };
 
 /**
@@ -405,5 +409,39 @@ void ns_link_input(struct ns *ns, const uint8_t *frame, size_t len);
  */
 void ns_set_capture(struct ns *ns, void (*fn)(void *ctx, bool out, const uint8_t *f, size_t len),
 		    void *ctx);
+
+/* Active opens towards the guest (port forwarding) */
+
+/**
+ * ns_flow_connect() - open a TCP connection from the gateway's stack to the
+ * guest (an active open: SYN to @dst)
+ * @ns:		netstack
+ * @src:	source shown to the guest (e.g. the host alias); port 0 picks a
+ *		free ephemeral port
+ * @dst:	guest endpoint
+ * @user:	pointer passed to the per-flow hooks (tcp_connected, then
+ *		tcp_recv/tcp_sent/tcp_closed as for accepted flows)
+ *
+ * Completion is asynchronous: exactly one of tcp_connected(@user) or
+ * tcp_closed(@user, NS_CLOSED_RESET when the guest refused, else
+ * NS_CLOSED_ABORTED) follows, unless the caller ends the flow first with
+ * ns_flow_reset()/ns_flow_close(). Requires the tcp_connected hook.
+ *
+ * Return: the flow, or NULL (no hook, no memory, address in use)
+ */
+struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst,
+				void *user);
+
+/**
+ * ns_udp_unreachable() - send the guest an ICMP destination unreachable for
+ * a UDP flow, quoting a synthesised IPv4+UDP header (for errors learnt
+ * after the datagram's delivery, e.g. ECONNREFUSED on a host socket)
+ * @ns:		netstack
+ * @guest:	the guest's endpoint (source of the original datagrams)
+ * @dst:	the destination the guest sent to (also the ICMP's source)
+ * @code:	ICMP code (3 = port unreachable)
+ */
+void ns_udp_unreachable(struct ns *ns, const struct ns_addr *guest, const struct ns_addr *dst,
+			uint8_t code);
 
 #endif /* VGATE_NETSTACK_H */

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fwd.c - the forwarder's life cycle (fwd_new → fwd_fill_hooks → ns_new →
+ * fwd_attach → ... → ns_free → fwd_free), the once-a-second sweep timer that
+ * expires TCP set-ups, idle TCP flows and idle UDP mappings, address
+ * mapping, stats and the filter hook point.
+ *
+ * struct fwd owns: the flow tables (bucket arrays sized once from the
+ * limits), the shared bounce buffer, the listeners, and through tcp.c/udp.c
+ * every flow record and host socket.
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fwd_config_defaults(struct fwd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	fwd_policy_init(&c->policy);
+	c->host_ip = htonl(0xc0a87ffeu);    /* 192.168.127.254 */
+	c->gateway_ip = htonl(0xc0a87f01u); /* 192.168.127.1 */
+	c->max_flows = FWD_MAX_FLOWS_DEFAULT;
+	c->max_udp_flows = FWD_MAX_UDP_FLOWS_DEFAULT;
+	c->tcp_idle_ms = FWD_TCP_IDLE_MS_DEFAULT;
+	c->udp_idle_ms = FWD_UDP_IDLE_MS_DEFAULT;
+	c->connect_ms = FWD_CONNECT_MS_DEFAULT;
+	c->keepalive_ms = FWD_KEEPALIVE_MS_DEFAULT;
+}
+
+/**
+ * fwd_map_dst() - the address a guest destination is dialled at
+ * @fwd:	forwarder
+ * @ip:		destination the guest used (network order)
+ *
+ * Return: 127.0.0.1 for the host alias, else @ip
+ */
+uint32_t fwd_map_dst(const struct fwd *fwd, uint32_t ip)
+{
+	return ip == fwd->cfg.host_ip ? htonl(INADDR_LOOPBACK) : ip;
+}
+
+void fwd_set_sockaddr(void *sin_, uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in *sin = sin_;
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = ip;
+	sin->sin_port = htons(port);
+}
+
+/**
+ * fwd_guest_addr() - the guest's address for port forwards: the bound DHCP
+ * lease that expires last (the most recently renewed)
+ * @fwd:	forwarder
+ * @ok:		set to false when the guest has no lease
+ *
+ * Return: the address (port 0)
+ */
+struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok)
+{
+	struct ns_lease leases[256];
+	struct ns_addr a = { 0, 0 };
+	uint64_t best = 0;
+	size_t i, n;
+
+	*ok = false;
+	if (!fwd->ns)
+		return a;
+	n = ns_leases(fwd->ns, leases, 256);
+	for (i = 0; i < n; i++) {
+		if (leases[i].expires_ms && leases[i].expires_ms >= best) {
+			best = leases[i].expires_ms;
+			a.ip = leases[i].ip;
+			*ok = true;
+		}
+	}
+	return a;
+}
+
+static void fwd_sweep(void *arg)
+{
+	struct fwd *fwd = arg;
+	uint64_t now = vg_loop_now(fwd->loop);
+
+	fwd_tcp_sweep(fwd, now);
+	fwd_udp_sweep(fwd, now);
+	vg_timer_start(fwd->loop, &fwd->sweep, FWD_SWEEP_MS);
+}
+
+struct fwd *fwd_new(struct vg_loop *loop, const struct fwd_config *cfg)
+{
+	struct fwd *fwd = calloc(1, sizeof(*fwd));
+	size_t i;
+
+	if (!fwd)
+		return NULL;
+	fwd->loop = loop;
+	fwd->cfg = *cfg;
+	vg_timer_init(&fwd->sweep, fwd_sweep, fwd);
+	if (!fwd->cfg.max_flows)
+		fwd->cfg.max_flows = 1;
+	if (!fwd->cfg.max_udp_flows)
+		fwd->cfg.max_udp_flows = 1;
+	if (!fwd->cfg.udp_idle_ms)
+		fwd->cfg.udp_idle_ms = FWD_UDP_IDLE_MS_DEFAULT;
+	if (!fwd->cfg.connect_ms)
+		fwd->cfg.connect_ms = FWD_CONNECT_MS_DEFAULT;
+	fwd_list_init(&fwd->tcp_pending);
+	fwd_list_init(&fwd->tcp_active);
+	fwd_list_init(&fwd->udp_lru);
+	for (i = 0; i < FWD_FORWARD_MAX; i++) {
+		fwd->lst[i].fd = -1;
+		fwd->lst[i].io.fd = -1;
+		fwd->lst[i].fwd = fwd;
+	}
+	fwd->bounce = malloc(FWD_BOUNCE_BYTES);
+	if (!fwd->bounce || fwd_table_init(&fwd->tcp_tab, fwd->cfg.max_flows) < 0 ||
+	    fwd_table_init(&fwd->udp_tab, fwd->cfg.max_udp_flows) < 0 ||
+	    fwd_table_init(&fwd->udp_peer_tab, fwd->cfg.max_udp_flows) < 0) {
+		fwd_free(fwd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (vg_timer_start(loop, &fwd->sweep, FWD_SWEEP_MS) < 0) {
+		fwd_free(fwd);
+		errno = ENOSPC;
+		return NULL;
+	}
+	return fwd;
+}
+
+static void fwd_dns_query(void *ctx, const struct ns_dns_client *c, const uint8_t *msg,
+			  size_t len)
+{
+	struct fwd *fwd = ctx;
+
+	if (fwd->next_dns_query)
+		fwd->next_dns_query(fwd->next_ctx, c, msg, len);
+}
+
+void fwd_fill_hooks(struct fwd *fwd, struct ns_hooks *h)
+{
+	fwd->next_ctx = h->ctx;
+	fwd->next_dns_query = h->dns_query;
+	if (h->dns_query)
+		h->dns_query = fwd_dns_query;
+	h->ctx = fwd;
+	h->tcp_syn = fwd_tcp_syn;
+	h->tcp_accept = fwd_tcp_accept;
+	h->tcp_recv = fwd_tcp_recv;
+	h->tcp_sent = fwd_tcp_sent;
+	h->tcp_closed = fwd_tcp_closed;
+	h->tcp_connected = fwd_tcp_connected;
+	h->udp_recv = fwd_udp_recv;
+}
+
+int fwd_attach(struct fwd *fwd, struct ns *ns, char *err, size_t errlen)
+{
+	size_t i;
+
+	fwd->ns = ns;
+	for (i = 0; i < fwd->cfg.n_forwards; i++)
+		if (fwd_forward_add(fwd, &fwd->cfg.forwards[i], err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+void fwd_free(struct fwd *fwd)
+{
+	if (!fwd)
+		return;
+	fwd->ns = NULL; /* gone already (ns_free first): no hook, no flow call */
+	vg_timer_stop(fwd->loop, &fwd->sweep);
+	fwd_listeners_close(fwd);
+	if (fwd->tcp_tab.buckets)
+		fwd_tcp_free_all(fwd);
+	if (fwd->udp_tab.buckets)
+		fwd_udp_free_all(fwd);
+	fwd_table_destroy(&fwd->tcp_tab);
+	fwd_table_destroy(&fwd->udp_tab);
+	fwd_table_destroy(&fwd->udp_peer_tab);
+	free(fwd->bounce);
+	free(fwd);
+}
+
+void fwd_get_stats(const struct fwd *fwd, struct fwd_stats *st)
+{
+	*st = fwd->st;
+}
+
+void fwd_set_tcp_filter(struct fwd *fwd, const struct fwd_tcp_filter *flt)
+{
+	fwd->has_filter = flt && flt->inspect;
+	if (!fwd->has_filter)
+		return;
+	fwd->filter = *flt;
+	if (!fwd->filter.max_bytes)
+		fwd->filter.max_bytes = FWD_FILTER_MAX_DEF;
+	if (!fwd->filter.timeout_ms)
+		fwd->filter.timeout_ms = FWD_FILTER_MS_DEF;
+}
+
+void fwd_stats_format(const struct fwd_stats *s, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "tcp_active=%" PRIu64 " tcp_total=%" PRIu64 " tcp_bytes_out=%" PRIu64
+		 " tcp_bytes_in=%" PRIu64 " tcp_refused=%" PRIu64 " tcp_denied=%" PRIu64
+		 " tcp_over_limit=%" PRIu64 " tcp_timeouts=%" PRIu64 " tcp_resets=%" PRIu64
+		 " tcp_errors=%" PRIu64 " udp_active=%" PRIu64 " udp_total=%" PRIu64
+		 " udp_pkts_out=%" PRIu64 " udp_pkts_in=%" PRIu64 " udp_bytes_out=%" PRIu64
+		 " udp_bytes_in=%" PRIu64 " udp_denied=%" PRIu64 " udp_over_limit=%" PRIu64
+		 " udp_refused=%" PRIu64 " udp_expired=%" PRIu64 " udp_errors=%" PRIu64
+		 " fwd_tcp_accepted=%" PRIu64 " fwd_tcp_failed=%" PRIu64 " fwd_udp_pkts=%" PRIu64,
+		 s->tcp_active, s->tcp_total, s->tcp_bytes_out, s->tcp_bytes_in, s->tcp_refused,
+		 s->tcp_denied, s->tcp_over_limit, s->tcp_timeouts, s->tcp_resets, s->tcp_errors,
+		 s->udp_active, s->udp_total, s->udp_pkts_out, s->udp_pkts_in, s->udp_bytes_out,
+		 s->udp_bytes_in, s->udp_denied, s->udp_over_limit, s->udp_refused,
+		 s->udp_expired, s->udp_errors, s->fwd_tcp_accepted, s->fwd_tcp_failed,
+		 s->fwd_udp_pkts);
+}

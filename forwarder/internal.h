@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - struct fwd and what forwarder/'s files share: fwd.c (life
+ * cycle, hooks, timers, stats), tcp.c (TCP NAT and splice), udp.c (UDP NAT),
+ * portfwd.c (host → guest forwards). Not part of the public contract.
+ */
+#ifndef VGATE_FORWARDER_INTERNAL_H
+#define VGATE_FORWARDER_INTERNAL_H
+
+#include "forwarder.h"
+#include "table.h"
+
+/* host → guest reads per event: a 64 KiB+ bounce buffer, shared by all flows */
+#define FWD_BOUNCE_BYTES   (256u * 1024)
+#define FWD_SWEEP_MS       1000u
+#define FWD_FILTER_MAX_DEF 16384u
+#define FWD_FILTER_MS_DEF  10000u
+
+struct fwd_listener {
+	struct fwd *fwd;
+	struct fwd_forward spec;
+	struct vg_io io;
+	int fd; /* -1: slot free */
+};
+
+struct fwd {
+	struct vg_loop *loop;
+	struct ns *ns;
+	struct fwd_config cfg;
+	struct fwd_stats st;
+	/* TCP: hash by guest tuple; pending = connecting/inspecting (FIFO),
+	 * active = splicing (LRU by last byte moved) */
+	struct fwd_table tcp_tab;
+	struct fwd_list tcp_pending, tcp_active;
+	/* UDP: hash by guest tuple, LRU */
+	struct fwd_table udp_tab;
+	struct fwd_table udp_peer_tab; /* inbound mappings by host peer */
+	struct fwd_list udp_lru;
+	struct vg_timer sweep;
+	uint8_t *bounce;
+	struct fwd_tcp_filter filter;
+	bool has_filter;
+	uint64_t filter_seq;
+	uint16_t udp_port_seq; /* inbound UDP forwards: next source port */
+	/* hooks fwd_fill_hooks() found set and passes on (dns_query) */
+	void *next_ctx;
+	void (*next_dns_query)(void *ctx, const struct ns_dns_client *c, const uint8_t *msg,
+			       size_t len);
+	struct fwd_listener lst[FWD_FORWARD_MAX];
+};
+
+/* fwd.c */
+uint32_t fwd_map_dst(const struct fwd *fwd, uint32_t ip);
+struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok);
+void fwd_set_sockaddr(void *sin, uint32_t ip, uint16_t port);
+
+/* tcp.c */
+enum ns_syn_verdict fwd_tcp_syn(void *ctx, uint64_t token, const struct ns_addr *src,
+				const struct ns_addr *dst);
+void *fwd_tcp_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
+		     const struct ns_addr *dst);
+void fwd_tcp_recv(void *user);
+void fwd_tcp_sent(void *user);
+void fwd_tcp_closed(void *user, enum ns_close_reason reason);
+void fwd_tcp_connected(void *user);
+void fwd_tcp_sweep(struct fwd *fwd, uint64_t now);
+void fwd_tcp_free_all(struct fwd *fwd);
+int fwd_tcp_inbound(struct fwd *fwd, int fd, uint16_t guest_port);
+
+/* udp.c */
+void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *dst,
+		  const uint8_t *data, size_t len, const struct ns_pkt *pkt);
+void fwd_udp_sweep(struct fwd *fwd, uint64_t now);
+void fwd_udp_free_all(struct fwd *fwd);
+void fwd_udp_inbound(struct fwd_listener *l);
+void fwd_udp_drop_listener(struct fwd_listener *l);
+
+/* portfwd.c */
+void fwd_listeners_close(struct fwd *fwd);
+
+#endif

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * portfwd.c - host → guest port forwards: "tcp:ADDR:PORT:GUESTPORT" parsing
+ * and a fixed table of FWD_FORWARD_MAX listeners owned by struct fwd.
+ *
+ * A TCP listener accepts host connections and hands each to tcp.c, which
+ * opens a connection from the gateway's stack to the guest (the guest's
+ * address is its current DHCP lease). A UDP listener's datagrams go to
+ * udp.c, which keeps one mapping per host peer. Removing a forward closes
+ * the listener only; established TCP flows continue, UDP mappings through
+ * it are dropped.
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int parse_port(const char *s, uint16_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || !v || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int fwd_forward_parse(const char *s, struct fwd_forward *out)
+{
+	char buf[96], *f[4], *p;
+	struct in_addr a;
+	int n = 0;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	for (p = buf; n < 4; n++) {
+		f[n] = p;
+		p = strchr(p, ':');
+		if (!p) {
+			n++;
+			break;
+		}
+		*p++ = '\0';
+	}
+	if (p || n < 3)
+		return -1; /* too many or too few fields */
+	memset(out, 0, sizeof(*out));
+	if (!strcmp(f[0], "tcp"))
+		out->proto = FWD_TCP;
+	else if (!strcmp(f[0], "udp"))
+		out->proto = FWD_UDP;
+	else
+		return -1;
+	if (n == 3) {
+		out->host.ip = htonl(INADDR_LOOPBACK);
+	} else {
+		if (inet_pton(AF_INET, f[1], &a) != 1)
+			return -1;
+		out->host.ip = a.s_addr;
+	}
+	if (parse_port(f[n - 2], &out->host.port) < 0 || parse_port(f[n - 1], &out->guest_port) < 0)
+		return -1;
+	return 0;
+}
+
+static void listener_close(struct fwd_listener *l)
+{
+	if (l->fd < 0)
+		return;
+	vg_io_del(l->fwd->loop, &l->io);
+	close(l->fd);
+	l->fd = -1;
+	if (l->spec.proto == FWD_UDP)
+		fwd_udp_drop_listener(l);
+}
+
+static void listener_io(void *arg, uint32_t events)
+{
+	struct fwd_listener *l = arg;
+	int i;
+
+	(void)events;
+	if (l->spec.proto == FWD_UDP) {
+		fwd_udp_inbound(l);
+		return;
+	}
+	for (i = 0; i < 64 && l->fd >= 0; i++) {
+		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break; /* EAGAIN, or EMFILE: retried on the next event */
+		}
+		fwd_tcp_inbound(l->fwd, fd, l->spec.guest_port);
+	}
+}
+
+int fwd_forward_add(struct fwd *fwd, const struct fwd_forward *f, char *err, size_t errlen)
+{
+	struct fwd_listener *l = NULL;
+	struct sockaddr_in sin;
+	int fd, one = 1;
+	size_t i;
+
+	for (i = 0; i < FWD_FORWARD_MAX; i++) {
+		struct fwd_listener *c = &fwd->lst[i];
+
+		if (c->fd >= 0 && c->spec.proto == f->proto && c->spec.host.ip == f->host.ip &&
+		    c->spec.host.port == f->host.port) {
+			snprintf(err, errlen, "port forward %s:%u exists",
+				 f->proto == FWD_TCP ? "tcp" : "udp", f->host.port);
+			return -1;
+		}
+		if (c->fd < 0 && !l)
+			l = c;
+	}
+	if (!l) {
+		snprintf(err, errlen, "too many port forwards (max %d)", FWD_FORWARD_MAX);
+		return -1;
+	}
+	fd = socket(AF_INET, (f->proto == FWD_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
+				     SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	fwd_set_sockaddr(&sin, f->host.ip, f->host.port);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    (f->proto == FWD_TCP && listen(fd, 128) < 0)) {
+		char a[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &f->host.ip, a, sizeof(a));
+		snprintf(err, errlen, "port forward %s:%s:%u: %s",
+			 f->proto == FWD_TCP ? "tcp" : "udp", a, f->host.port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	l->spec = *f;
+	l->fd = fd;
+	if (vg_io_add(fwd->loop, &l->io, fd, EPOLLIN, listener_io, l) < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		close(fd);
+		l->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int fwd_forward_remove(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *host)
+{
+	size_t i;
+
+	for (i = 0; i < FWD_FORWARD_MAX; i++) {
+		struct fwd_listener *l = &fwd->lst[i];
+
+		if (l->fd >= 0 && l->spec.proto == proto && l->spec.host.ip == host->ip &&
+		    l->spec.host.port == host->port) {
+			listener_close(l);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+size_t fwd_forward_list(const struct fwd *fwd, struct fwd_forward *out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < FWD_FORWARD_MAX && n < max; i++)
+		if (fwd->lst[i].fd >= 0)
+			out[n++] = fwd->lst[i].spec;
+	return n;
+}
+
+void fwd_listeners_close(struct fwd *fwd)
+{
+	size_t i;
+
+	for (i = 0; i < FWD_FORWARD_MAX; i++)
+		listener_close(&fwd->lst[i]);
+}

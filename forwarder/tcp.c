@@ -1,0 +1,786 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp.c - TCP NAT: each guest flow re-originated from a host socket, and
+ * host → guest port-forward flows, spliced both ways with backpressure.
+ *
+ * One struct fwd_tcp per flow (allocated at the guest's SYN, or at the host
+ * accept for port forwards; freed exactly once, in tcp_end()). It owns the
+ * host socket; the netstack owns the struct ns_flow, which tcp_end() closes
+ * or resets unless the netstack already reported it gone (tcp_closed).
+ *
+ * Plain mode (outbound): the SYN hook checks the policy and the flow limit,
+ * starts a non-blocking connect and defers the SYN. Connected → the SYN is
+ * resumed with ACCEPT (the guest sees a real handshake; tcp_accept then finds
+ * the record by the guest's 4-tuple); refused/unreachable → RST; no answer
+ * within cfg.connect_ms → the SYN is dropped (the guest times out as it
+ * would on a real network).
+ *
+ * Filter mode (the hook point for the SNI allowlist): when the installed
+ * fwd_tcp_filter wants a flow, the SYN is accepted at once, the guest's first
+ * bytes are shown to filter->inspect() via ns_flow_peek() WITHOUT consuming
+ * them, and only an ALLOW verdict starts the host connect; the splice then
+ * sends those bytes first, so the replay needs no copy.
+ *
+ * Splice: guest → host peeks lwIP's pbufs as an iovec and sendmsg()s them;
+ * only what the socket took is consumed (which reopens the guest's window);
+ * a short write arms EPOLLOUT. Host → guest reads into the forwarder's one
+ * bounce buffer no more than ns_flow_sndbuf() allows, so ns_flow_write()
+ * always takes all of it; with no send space EPOLLIN is dropped and resumed
+ * from tcp_sent. FIN maps to shutdown(SHUT_WR) and host EOF to
+ * ns_flow_shutdown(); when both directions are finished the flow is closed.
+ * A guest RST resets the host socket (SO_LINGER 0) and a host reset resets
+ * the guest flow. Idle flows (no byte either way for cfg.tcp_idle_ms) and
+ * stuck set-ups (cfg.connect_ms) are reaped by the forwarder's sweep timer
+ * from the two lists, oldest first.
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define FWD_TCP_IOV       128
+#define FWD_H2G_READS     16
+#define FWD_RESUME_SNDBUF (32u * 1024) /* ns_flow_sndbuf() is at most 65535 */
+
+enum tcp_state {
+	T_CONNECTING,     /* plain: guest SYN deferred, host connect in flight */
+	T_ACCEPTING,      /* plain: host connected, SYN accepted, awaiting tcp_accept */
+	T_FILTER_ACCEPT,  /* filter: SYN accepted, awaiting tcp_accept */
+	T_INSPECT,        /* filter: showing the guest's first bytes to the filter */
+	T_FILTER_WAIT,    /* filter: waiting for fwd_filter_decide() */
+	T_FILTER_CONNECT, /* filter: allowed, host connect in flight */
+	T_GUEST_CONNECT,  /* port forward: host accepted, connecting to the guest */
+	T_SPLICE,
+};
+
+struct fwd_tcp {
+	struct fwd_entry ent; /* guest tuple; on fwd->tcp_pending or tcp_active */
+	struct fwd *fwd;
+	struct ns_flow *flow; /* NULL before accept and once the netstack dropped it */
+	struct vg_io io;      /* registration of fd; io.fd < 0 when not registered */
+	int fd;               /* host socket, -1 before the connect */
+	enum tcp_state state;
+	uint64_t token;    /* deferred SYN (T_CONNECTING) */
+	uint64_t id;       /* filter id */
+	uint64_t deadline; /* pending states */
+	struct ns_addr src, dst;
+	bool g_shut;    /* guest EOF forwarded: shutdown(SHUT_WR) done */
+	bool h_eof;     /* host EOF seen: FIN queued to the guest */
+	bool h_paused;  /* not reading the host: no send space to the guest */
+	bool h_blocked; /* host socket full: EPOLLOUT armed */
+	bool fin_pending; /* host EOF to pass on once the guest's data went */
+	bool inbound;   /* port forward */
+};
+
+static void tcp_on_io(void *arg, uint32_t events);
+
+static bool pending_state(enum tcp_state s)
+{
+	return s != T_SPLICE;
+}
+
+static struct fwd_list *tcp_list(struct fwd_tcp *t)
+{
+	return pending_state(t->state) ? &t->fwd->tcp_pending : &t->fwd->tcp_active;
+}
+
+/**
+ * io_set() - register, modify or unregister the host socket so that epoll
+ * watches exactly @events (none: unregistered, so a HUP cannot spin)
+ * @t:		flow
+ * @events:	EPOLLIN/EPOLLOUT
+ *
+ * Return: 0, or -1 when epoll refused
+ */
+static int io_set(struct fwd_tcp *t, uint32_t events)
+{
+	struct vg_loop *loop = t->fwd->loop;
+
+	if (t->fd < 0)
+		return 0;
+	if (!events) {
+		vg_io_del(loop, &t->io);
+		return 0;
+	}
+	if (t->io.fd < 0)
+		return vg_io_add(loop, &t->io, t->fd, events, tcp_on_io, t) < 0 ? -1 : 0;
+	return vg_io_mod(loop, &t->io, events) < 0 ? -1 : 0;
+}
+
+static int io_update(struct fwd_tcp *t)
+{
+	uint32_t ev = 0;
+
+	if (t->state == T_SPLICE) {
+		if (!t->h_eof && !t->h_paused)
+			ev |= EPOLLIN;
+		if (t->h_blocked)
+			ev |= EPOLLOUT;
+	} else if (t->state == T_CONNECTING || t->state == T_FILTER_CONNECT) {
+		ev = EPOLLOUT;
+	}
+	return io_set(t, ev);
+}
+
+/**
+ * tcp_end() - end a flow and free its record (the one place that does)
+ * @t:		flow, invalid afterwards
+ * @rst:	reset both sides (else FIN / graceful close)
+ * @syn:	for a deferred SYN: NS_SYN_RESET or NS_SYN_DROP
+ */
+static void tcp_end(struct fwd_tcp *t, bool rst, enum ns_syn_verdict syn)
+{
+	struct fwd *fwd = t->fwd;
+
+	if (t->state == T_CONNECTING && t->token && fwd->ns)
+		ns_syn_resume(fwd->ns, t->token, syn);
+	if (t->flow) {
+		struct ns_flow *f = t->flow;
+
+		t->flow = NULL;
+		if (rst)
+			ns_flow_reset(f);
+		else
+			ns_flow_close(f);
+	}
+	if (t->fd >= 0) {
+		vg_io_del(fwd->loop, &t->io);
+		if (rst) {
+			struct linger lg = { 1, 0 };
+
+			setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		}
+		close(t->fd);
+		t->fd = -1;
+	}
+	fwd_list_del(tcp_list(t), &t->ent);
+	fwd_table_del(&fwd->tcp_tab, &t->ent);
+	fwd->st.tcp_active--;
+	free(t);
+}
+
+/* move @t to @state, switching lists when it leaves the pending states */
+static void set_state(struct fwd_tcp *t, enum tcp_state state)
+{
+	uint64_t now = vg_loop_now(t->fwd->loop);
+
+	fwd_list_del(tcp_list(t), &t->ent);
+	t->state = state;
+	fwd_list_push(tcp_list(t), &t->ent, now);
+}
+
+static int sock_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return errno;
+	return err;
+}
+
+/**
+ * host_connect() - open the host socket and start a non-blocking connect to
+ * the mapped destination
+ * @t:	flow (dst set)
+ *
+ * Return: 0 connected, 1 in progress, or a positive errno on failure
+ */
+static int host_connect(struct fwd_tcp *t)
+{
+	struct fwd *fwd = t->fwd;
+	struct sockaddr_in sin;
+	int one = 1, fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (fwd->cfg.keepalive_ms) {
+		int idle = fwd->cfg.keepalive_ms >= 2000 ? (int)(fwd->cfg.keepalive_ms / 1000) : 1;
+
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	}
+	fwd_set_sockaddr(&sin, fwd_map_dst(fwd, t->dst.ip), t->dst.port);
+	t->fd = fd;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+		return 0;
+	if (errno == EINPROGRESS) {
+		if (vg_io_add(fwd->loop, &t->io, fd, EPOLLOUT, tcp_on_io, t) < 0)
+			return ENOMEM;
+		return 1;
+	}
+	return errno;
+}
+
+static bool refused_errno(int err)
+{
+	return err == ECONNREFUSED || err == ENETUNREACH || err == EHOSTUNREACH ||
+	       err == EACCES || err == EPERM || err == EADDRNOTAVAIL;
+}
+
+/**
+ * host_error() - the host socket failed while splicing: reset the guest
+ * @t:		flow, freed
+ * @err:	errno
+ */
+static void host_error(struct fwd_tcp *t, int err)
+{
+	if (err == ECONNRESET || err == EPIPE)
+		t->fwd->st.tcp_resets++;
+	else
+		t->fwd->st.tcp_errors++;
+	tcp_end(t, true, NS_SYN_RESET);
+}
+
+static void splice_touch(struct fwd_tcp *t)
+{
+	fwd_list_touch(&t->fwd->tcp_active, &t->ent, vg_loop_now(t->fwd->loop));
+}
+
+/**
+ * pump_g2h() - move the guest's unread bytes to the host socket, forward
+ * the guest's FIN when everything went
+ * @t:	splicing flow
+ *
+ * Return: false when @t was freed
+ */
+static bool pump_g2h(struct fwd_tcp *t)
+{
+	struct fwd *fwd = t->fwd;
+	size_t avail = 0;
+
+	t->h_blocked = false;
+	for (;;) {
+		struct iovec iov[FWD_TCP_IOV];
+		struct msghdr mh = { 0 };
+		int n = FWD_TCP_IOV;
+		ssize_t w;
+
+		avail = ns_flow_peek(t->flow, iov, &n);
+		if (!avail)
+			break;
+		mh.msg_iov = iov;
+		mh.msg_iovlen = (size_t)n;
+		w = sendmsg(t->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				t->h_blocked = true;
+				break;
+			}
+			host_error(t, errno);
+			return false;
+		}
+		ns_flow_consume(t->flow, (size_t)w);
+		fwd->st.tcp_bytes_out += (uint64_t)w;
+		splice_touch(t);
+		if ((size_t)w < avail) {
+			t->h_blocked = true;
+			break;
+		}
+	}
+	if (!t->h_blocked && !t->g_shut && ns_flow_eof(t->flow)) {
+		shutdown(t->fd, SHUT_WR);
+		t->g_shut = true;
+		if (t->h_eof) {
+			tcp_end(t, false, NS_SYN_DROP);
+			return false;
+		}
+	}
+	if (!t->h_blocked && t->fin_pending && !ns_flow_pending(t->flow)) {
+		t->fin_pending = false;
+		ns_flow_shutdown(t->flow);
+	}
+	if (io_update(t) < 0) {
+		fwd->st.tcp_errors++;
+		tcp_end(t, true, NS_SYN_RESET);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * pump_h2g() - read from the host socket no more than the guest's send
+ * space, forward host EOF as FIN
+ * @t:	splicing flow
+ *
+ * Return: false when @t was freed
+ */
+static bool pump_h2g(struct fwd_tcp *t)
+{
+	struct fwd *fwd = t->fwd;
+	int i;
+
+	for (i = 0; i < FWD_H2G_READS && !t->h_eof; i++) {
+		size_t room = ns_flow_sndbuf(t->flow);
+		ssize_t r;
+		long w;
+
+		if (!room) {
+			t->h_paused = true;
+			break;
+		}
+		if (room > FWD_BOUNCE_BYTES)
+			room = FWD_BOUNCE_BYTES;
+		r = recv(t->fd, fwd->bounce, room, MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			host_error(t, errno);
+			return false;
+		}
+		if (r == 0) {
+			t->h_eof = true;
+			if (t->g_shut) {
+				tcp_end(t, false, NS_SYN_DROP);
+				return false;
+			}
+			/*
+			 * FIN to the guest only once its pending bytes went to
+			 * the host: lwIP must never reach LAST_ACK while the
+			 * flow still holds data (it would drop the flow).
+			 */
+			if (t->h_blocked || ns_flow_pending(t->flow))
+				t->fin_pending = true;
+			else
+				ns_flow_shutdown(t->flow);
+			break;
+		}
+		w = ns_flow_write(t->flow, fwd->bounce, (size_t)r);
+		if (w != r) {
+			/* out of memory in the stack: the bytes can't be kept */
+			fwd->st.tcp_errors++;
+			tcp_end(t, true, NS_SYN_RESET);
+			return false;
+		}
+		fwd->st.tcp_bytes_in += (uint64_t)r;
+		splice_touch(t);
+		if ((size_t)r < room)
+			break; /* drained */
+	}
+	if (io_update(t) < 0) {
+		fwd->st.tcp_errors++;
+		tcp_end(t, true, NS_SYN_RESET);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * start_splice() - both sides are connected: enter T_SPLICE and move what
+ * is already waiting (the guest's bytes replay first in filter mode)
+ * @t:	flow with flow and fd set
+ */
+static void start_splice(struct fwd_tcp *t)
+{
+	t->h_paused = t->h_blocked = false;
+	set_state(t, T_SPLICE);
+	if (t->fwd->cfg.keepalive_ms)
+		ns_flow_set_keepalive(t->flow, t->fwd->cfg.keepalive_ms);
+	if (!pump_g2h(t))
+		return;
+	io_update(t);
+}
+
+/* host connect finished (T_CONNECTING / T_FILTER_CONNECT) */
+static void connect_done(struct fwd_tcp *t, int err)
+{
+	struct fwd *fwd = t->fwd;
+
+	if (err) {
+		if (refused_errno(err))
+			fwd->st.tcp_refused++;
+		else
+			fwd->st.tcp_errors++;
+		/* a timeout on the host side looks like one to the guest */
+		tcp_end(t, true, err == ETIMEDOUT ? NS_SYN_DROP : NS_SYN_RESET);
+		return;
+	}
+	if (t->state == T_CONNECTING) {
+		uint64_t token = t->token;
+
+		t->token = 0;
+		set_state(t, T_ACCEPTING);
+		t->deadline = vg_loop_now(fwd->loop) + fwd->cfg.connect_ms;
+		io_set(t, 0);
+		ns_syn_resume(fwd->ns, token, NS_SYN_ACCEPT);
+		return;
+	}
+	start_splice(t);
+}
+
+static void tcp_on_io(void *arg, uint32_t events)
+{
+	struct fwd_tcp *t = arg;
+
+	if (t->state == T_CONNECTING || t->state == T_FILTER_CONNECT) {
+		connect_done(t, sock_error(t->fd));
+		return;
+	}
+	if (t->state != T_SPLICE) {
+		io_set(t, 0);
+		return;
+	}
+	if (events & EPOLLERR) {
+		int err = sock_error(t->fd);
+
+		if (err) {
+			host_error(t, err);
+			return;
+		}
+	}
+	if ((events & EPOLLOUT) && t->h_blocked && !pump_g2h(t))
+		return;
+	if ((events & (EPOLLIN | EPOLLHUP)) && !t->h_eof && !t->h_paused)
+		pump_h2g(t);
+}
+
+/* ---- netstack hooks ---- */
+
+static void key_of(struct fwd_key *k, const struct ns_addr *src, const struct ns_addr *dst)
+{
+	k->sip = src->ip;
+	k->dip = dst->ip;
+	k->sport = src->port;
+	k->dport = dst->port;
+}
+
+static struct fwd_tcp *tcp_alloc(struct fwd *fwd, const struct ns_addr *src,
+				 const struct ns_addr *dst, bool hash)
+{
+	struct fwd_tcp *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->fwd = fwd;
+	t->fd = -1;
+	t->io.fd = -1;
+	t->src = *src;
+	t->dst = *dst;
+	key_of(&t->ent.key, src, dst);
+	if (fwd_table_add(&fwd->tcp_tab, &t->ent, hash) < 0) {
+		free(t);
+		return NULL;
+	}
+	fwd->st.tcp_active++;
+	fwd->st.tcp_total++;
+	return t;
+}
+
+enum ns_syn_verdict fwd_tcp_syn(void *ctx, uint64_t token, const struct ns_addr *src,
+				const struct ns_addr *dst)
+{
+	struct fwd *fwd = ctx;
+	struct fwd_entry *old;
+	struct fwd_tcp *t;
+	struct fwd_key k;
+	uint64_t now = vg_loop_now(fwd->loop);
+	int rc;
+
+	/* the netstack has no live pcb for this tuple: any record is stale */
+	key_of(&k, src, dst);
+	old = fwd_table_find(&fwd->tcp_tab, &k);
+	if (old)
+		tcp_end(fwd_container_of(old, struct fwd_tcp, ent), true, NS_SYN_DROP);
+	if (!fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
+		fwd->st.tcp_denied++;
+		return NS_SYN_RESET;
+	}
+	if (fwd_table_full(&fwd->tcp_tab)) {
+		fwd->st.tcp_over_limit++;
+		return NS_SYN_RESET;
+	}
+	t = tcp_alloc(fwd, src, dst, true);
+	if (!t) {
+		fwd->st.tcp_errors++;
+		return NS_SYN_RESET;
+	}
+	if (fwd->has_filter && fwd->filter.wants &&
+	    fwd->filter.wants(fwd->filter.ctx, src, dst)) {
+		t->state = T_FILTER_ACCEPT;
+		t->id = ++fwd->filter_seq;
+		t->deadline = now + fwd->filter.timeout_ms;
+		fwd_list_push(&fwd->tcp_pending, &t->ent, now);
+		return NS_SYN_ACCEPT;
+	}
+	t->state = T_CONNECTING;
+	t->deadline = now + fwd->cfg.connect_ms;
+	fwd_list_push(&fwd->tcp_pending, &t->ent, now);
+	rc = host_connect(t);
+	if (rc == 1) {
+		t->token = token;
+		return NS_SYN_DEFER;
+	}
+	if (rc == 0) {
+		set_state(t, T_ACCEPTING);
+		io_set(t, 0);
+		return NS_SYN_ACCEPT;
+	}
+	if (refused_errno(rc))
+		fwd->st.tcp_refused++;
+	else
+		fwd->st.tcp_errors++;
+	tcp_end(t, true, NS_SYN_RESET);
+	return NS_SYN_RESET;
+}
+
+void *fwd_tcp_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
+		     const struct ns_addr *dst)
+{
+	struct fwd *fwd = ctx;
+	struct fwd_entry *e;
+	struct fwd_tcp *t;
+	struct fwd_key k;
+
+	key_of(&k, src, dst);
+	e = fwd_table_find(&fwd->tcp_tab, &k);
+	if (!e)
+		return NULL; /* unknown (timed out meanwhile): the netstack resets it */
+	t = fwd_container_of(e, struct fwd_tcp, ent);
+	if (t->flow || (t->state != T_ACCEPTING && t->state != T_FILTER_ACCEPT))
+		return NULL;
+	t->flow = f;
+	if (t->state == T_FILTER_ACCEPT) {
+		t->state = T_INSPECT;
+		return t;
+	}
+	/* splice starts from the loop: the flow's user pointer is set on return */
+	t->h_paused = t->h_blocked = false;
+	set_state(t, T_SPLICE);
+	if (fwd->cfg.keepalive_ms)
+		ns_flow_set_keepalive(f, fwd->cfg.keepalive_ms);
+	if (io_update(t) < 0) {
+		t->flow = NULL; /* the netstack resets it when we return NULL */
+		tcp_end(t, true, NS_SYN_RESET);
+		return NULL;
+	}
+	return t;
+}
+
+/**
+ * filter_verdict() - act on a filter decision
+ * @t:	flow in T_INSPECT or T_FILTER_WAIT
+ * @v:	verdict
+ */
+static void filter_verdict(struct fwd_tcp *t, enum fwd_filter_verdict v)
+{
+	struct fwd *fwd = t->fwd;
+	int rc;
+
+	switch (v) {
+	case FWD_FILTER_ALLOW:
+		if (!fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, t->dst.ip))) {
+			fwd->st.tcp_denied++;
+			tcp_end(t, true, NS_SYN_RESET);
+			return;
+		}
+		t->state = T_FILTER_CONNECT;
+		t->deadline = vg_loop_now(fwd->loop) + fwd->cfg.connect_ms;
+		rc = host_connect(t);
+		if (rc == 0)
+			start_splice(t);
+		else if (rc != 1)
+			connect_done(t, rc);
+		return;
+	case FWD_FILTER_WAIT:
+		t->state = T_FILTER_WAIT;
+		return;
+	case FWD_FILTER_DENY:
+		fwd->st.tcp_denied++;
+		tcp_end(t, true, NS_SYN_RESET);
+		return;
+	default:
+		break;
+	}
+}
+
+static void inspect(struct fwd_tcp *t)
+{
+	struct fwd *fwd = t->fwd;
+	struct iovec iov[FWD_TCP_IOV];
+	int n = FWD_TCP_IOV;
+	size_t len = ns_flow_peek(t->flow, iov, &n);
+	bool eof = ns_flow_eof(t->flow);
+	enum fwd_filter_verdict v;
+
+	if (!len && !eof)
+		return;
+	v = fwd->filter.inspect(fwd->filter.ctx, t->id, &t->src, &t->dst, iov, n, len, eof);
+	if (v == FWD_FILTER_MORE && (eof || len >= fwd->filter.max_bytes))
+		v = FWD_FILTER_DENY;
+	filter_verdict(t, v);
+}
+
+void fwd_tcp_recv(void *user)
+{
+	struct fwd_tcp *t = user;
+
+	if (t->state == T_SPLICE)
+		pump_g2h(t);
+	else if (t->state == T_INSPECT)
+		inspect(t);
+}
+
+void fwd_tcp_sent(void *user)
+{
+	struct fwd_tcp *t = user;
+
+	if (t->state != T_SPLICE || !t->h_paused)
+		return;
+	if (ns_flow_sndbuf(t->flow) >= FWD_RESUME_SNDBUF) {
+		t->h_paused = false;
+		if (io_update(t) < 0) {
+			t->fwd->st.tcp_errors++;
+			tcp_end(t, true, NS_SYN_RESET);
+		}
+	}
+}
+
+void fwd_tcp_closed(void *user, enum ns_close_reason reason)
+{
+	struct fwd_tcp *t = user;
+
+	t->flow = NULL; /* gone in the netstack */
+	if (t->state == T_GUEST_CONNECT)
+		t->fwd->st.fwd_tcp_failed++;
+	if (reason == NS_CLOSED_RESET)
+		t->fwd->st.tcp_resets++;
+	else if (reason == NS_CLOSED_ABORTED)
+		t->fwd->st.tcp_timeouts++;
+	tcp_end(t, reason != NS_CLOSED_NORMAL, NS_SYN_RESET);
+}
+
+void fwd_tcp_connected(void *user)
+{
+	struct fwd_tcp *t = user;
+
+	if (t->state != T_GUEST_CONNECT)
+		return;
+	t->fwd->st.fwd_tcp_accepted++;
+	start_splice(t);
+}
+
+/* ---- port forwarding: a host connection accepted by a listener ---- */
+
+/**
+ * fwd_tcp_inbound() - connect a host connection to @guest_port on the guest
+ * @fwd:	forwarder
+ * @fd:		accepted non-blocking socket (owned from now on)
+ * @guest_port:	port on the guest
+ *
+ * Return: 0, or -1 (the host connection was reset)
+ */
+int fwd_tcp_inbound(struct fwd *fwd, int fd, uint16_t guest_port)
+{
+	struct ns_addr src = { fwd->cfg.host_ip, 0 }, dst;
+	struct fwd_tcp *t = NULL;
+	bool ok;
+
+	dst = fwd_guest_addr(fwd, &ok);
+	dst.port = guest_port;
+	if (ok && !fwd_table_full(&fwd->tcp_tab))
+		t = tcp_alloc(fwd, &src, &dst, false);
+	else if (ok)
+		fwd->st.tcp_over_limit++;
+	if (!t) {
+		struct linger lg = { 1, 0 };
+
+		fwd->st.fwd_tcp_failed++;
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+		return -1;
+	}
+	t->fd = fd;
+	t->inbound = true;
+	t->state = T_GUEST_CONNECT;
+	t->deadline = vg_loop_now(fwd->loop) + fwd->cfg.connect_ms;
+	fwd_list_push(&fwd->tcp_pending, &t->ent, vg_loop_now(fwd->loop));
+	t->flow = ns_flow_connect(fwd->ns, &src, &dst, t);
+	if (!t->flow) {
+		fwd->st.fwd_tcp_failed++;
+		tcp_end(t, true, NS_SYN_RESET);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- timers, filter decisions, teardown ---- */
+
+/**
+ * fwd_tcp_sweep() - time out stuck set-ups and idle flows
+ * @fwd:	forwarder
+ * @now:	loop time
+ */
+void fwd_tcp_sweep(struct fwd *fwd, uint64_t now)
+{
+	struct fwd_lnode *n, *next;
+	struct fwd_entry *e;
+
+	for (n = fwd->tcp_pending.head.next; n != &fwd->tcp_pending.head; n = next) {
+		struct fwd_tcp *t = fwd_container_of(n, struct fwd_tcp, ent.lru);
+
+		next = n->next;
+		if (now < t->deadline)
+			continue;
+		fwd->st.tcp_timeouts++;
+		tcp_end(t, true, NS_SYN_DROP);
+	}
+	if (!fwd->cfg.tcp_idle_ms)
+		return;
+	while ((e = fwd_list_expired(&fwd->tcp_active, now, fwd->cfg.tcp_idle_ms))) {
+		fwd->st.tcp_timeouts++;
+		tcp_end(fwd_container_of(e, struct fwd_tcp, ent), true, NS_SYN_DROP);
+	}
+}
+
+int fwd_filter_decide(struct fwd *fwd, uint64_t id, enum fwd_filter_verdict verdict)
+{
+	struct fwd_lnode *n;
+
+	if (verdict != FWD_FILTER_ALLOW && verdict != FWD_FILTER_DENY)
+		return -1;
+	for (n = fwd->tcp_pending.head.next; n != &fwd->tcp_pending.head; n = n->next) {
+		struct fwd_tcp *t = fwd_container_of(n, struct fwd_tcp, ent.lru);
+
+		if (t->id == id && t->state == T_FILTER_WAIT) {
+			filter_verdict(t, verdict);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/**
+ * fwd_tcp_free_all() - free every flow record and host socket; the netstack
+ * must already be gone (ns_free() released its flows without hooks)
+ * @fwd:	forwarder
+ */
+void fwd_tcp_free_all(struct fwd *fwd)
+{
+	struct fwd_list *lists[2] = { &fwd->tcp_pending, &fwd->tcp_active };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct fwd_entry *e;
+
+		while ((e = fwd_list_first(lists[i]))) {
+			struct fwd_tcp *t = fwd_container_of(e, struct fwd_tcp, ent);
+
+			t->flow = NULL;
+			t->token = 0;
+			tcp_end(t, false, NS_SYN_DROP);
+		}
+	}
+}

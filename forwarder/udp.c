@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * udp.c - UDP NAT ("conntrack" style): one connected host socket per
+ * (guest addr:port → destination addr:port), replies sent back to the guest
+ * from the original destination; and the guest side of UDP port forwards.
+ *
+ * One struct fwd_udp per mapping, allocated on the first datagram and freed
+ * exactly once in udp_end(): on idle expiry (cfg.udp_idle_ms, LRU order,
+ * swept by the forwarder's timer) or at fwd_free(). The table is bounded
+ * (cfg.max_udp_flows); when it is full, expired mappings are reaped first,
+ * then the datagram is dropped and counted.
+ *
+ * Outbound mappings own a connected socket, so the kernel filters replies
+ * by source and reports ICMP errors as ECONNREFUSED, which become ICMP port
+ * unreachable to the guest. Inbound (port-forward) mappings own no socket:
+ * they remember the host peer and reply through the listener's socket; the
+ * guest sees them as coming from the host alias and a per-mapping port.
+ * A second table indexes inbound mappings by host peer.
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define FWD_UDP_BATCH 64
+
+struct fwd_udp {
+	struct fwd_entry ent;  /* guest tuple; on fwd->udp_lru */
+	struct fwd_entry pent; /* inbound: host peer, in fwd->udp_peer_tab */
+	struct fwd *fwd;
+	struct vg_io io;
+	int fd; /* outbound: own connected socket; inbound: -1 */
+	struct ns_addr src, dst; /* the guest's view: src = guest */
+	struct fwd_listener *lst; /* inbound */
+	struct sockaddr_in peer;  /* inbound */
+};
+
+static void udp_end(struct fwd_udp *u)
+{
+	struct fwd *fwd = u->fwd;
+
+	if (u->fd >= 0) {
+		vg_io_del(fwd->loop, &u->io);
+		close(u->fd);
+	}
+	if (u->lst)
+		fwd_table_del(&fwd->udp_peer_tab, &u->pent);
+	fwd_list_del(&fwd->udp_lru, &u->ent);
+	fwd_table_del(&fwd->udp_tab, &u->ent);
+	fwd->st.udp_active--;
+	free(u);
+}
+
+static void udp_on_io(void *arg, uint32_t events)
+{
+	struct fwd_udp *u = arg;
+	struct fwd *fwd = u->fwd;
+	int i;
+
+	(void)events;
+	for (i = 0; i < FWD_UDP_BATCH; i++) {
+		ssize_t r = recv(u->fd, fwd->bounce, FWD_BOUNCE_BYTES, MSG_DONTWAIT);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == ECONNREFUSED) {
+				fwd->st.udp_refused++;
+				if (fwd->ns)
+					ns_udp_unreachable(fwd->ns, &u->src, &u->dst, 3);
+				continue;
+			}
+			fwd->st.udp_errors++;
+			break;
+		}
+		fwd_list_touch(&fwd->udp_lru, &u->ent, vg_loop_now(fwd->loop));
+		if (!fwd->ns || ns_udp_send(fwd->ns, &u->dst, &u->src, fwd->bounce, (size_t)r) < 0) {
+			fwd->st.udp_errors++;
+			continue;
+		}
+		fwd->st.udp_pkts_in++;
+		fwd->st.udp_bytes_in += (uint64_t)r;
+	}
+}
+
+/* make room: reap expired mappings; Return: true if there is room now */
+static bool udp_room(struct fwd *fwd)
+{
+	if (!fwd_table_full(&fwd->udp_tab))
+		return true;
+	fwd_udp_sweep(fwd, vg_loop_now(fwd->loop));
+	return !fwd_table_full(&fwd->udp_tab);
+}
+
+static struct fwd_udp *udp_alloc(struct fwd *fwd, const struct ns_addr *src,
+				 const struct ns_addr *dst)
+{
+	struct fwd_udp *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	u->fwd = fwd;
+	u->fd = -1;
+	u->io.fd = -1;
+	u->src = *src;
+	u->dst = *dst;
+	u->ent.key.sip = src->ip;
+	u->ent.key.sport = src->port;
+	u->ent.key.dip = dst->ip;
+	u->ent.key.dport = dst->port;
+	if (fwd_table_add(&fwd->udp_tab, &u->ent, true) < 0) {
+		free(u);
+		return NULL;
+	}
+	fwd_list_push(&fwd->udp_lru, &u->ent, vg_loop_now(fwd->loop));
+	fwd->st.udp_active++;
+	fwd->st.udp_total++;
+	return u;
+}
+
+/**
+ * udp_open() - a new outbound mapping with its connected host socket
+ * @fwd:	forwarder
+ * @src:	guest endpoint
+ * @dst:	destination as the guest sent it
+ *
+ * Return: the mapping, or NULL (counted)
+ */
+static struct fwd_udp *udp_open(struct fwd *fwd, const struct ns_addr *src,
+				const struct ns_addr *dst)
+{
+	struct sockaddr_in sin;
+	struct fwd_udp *u;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fwd->st.udp_errors++;
+		return NULL;
+	}
+	fwd_set_sockaddr(&sin, fwd_map_dst(fwd, dst->ip), dst->port);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == EACCES)
+			fwd->st.udp_refused++;
+		else
+			fwd->st.udp_errors++;
+		close(fd);
+		return NULL;
+	}
+	u = udp_alloc(fwd, src, dst);
+	if (!u) {
+		fwd->st.udp_errors++;
+		close(fd);
+		return NULL;
+	}
+	u->fd = fd;
+	if (vg_io_add(fwd->loop, &u->io, fd, EPOLLIN, udp_on_io, u) < 0) {
+		fwd->st.udp_errors++;
+		udp_end(u);
+		return NULL;
+	}
+	return u;
+}
+
+void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *dst,
+		  const uint8_t *data, size_t len, const struct ns_pkt *pkt)
+{
+	struct fwd *fwd = ctx;
+	struct fwd_entry *e;
+	struct fwd_udp *u;
+	struct fwd_key k = { src->ip, dst->ip, src->port, dst->port };
+	ssize_t w;
+
+	e = fwd_table_find(&fwd->udp_tab, &k);
+	if (e) {
+		u = fwd_container_of(e, struct fwd_udp, ent);
+	} else {
+		if (dst->ip == fwd->cfg.gateway_ip || !fwd->ns)
+			return;
+		if (!fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
+			fwd->st.udp_denied++;
+			ns_icmp_unreachable(fwd->ns, pkt, 13);
+			return;
+		}
+		if (!udp_room(fwd)) {
+			fwd->st.udp_over_limit++;
+			return;
+		}
+		u = udp_open(fwd, src, dst);
+		if (!u) {
+			ns_icmp_unreachable(fwd->ns, pkt, 3);
+			return;
+		}
+	}
+	fwd_list_touch(&fwd->udp_lru, &u->ent, vg_loop_now(fwd->loop));
+	if (u->lst) {
+		if (u->lst->fd < 0) {
+			fwd->st.udp_errors++; /* the forward was removed */
+			return;
+		}
+		w = sendto(u->lst->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&u->peer,
+			   sizeof(u->peer));
+	} else {
+		w = send(u->fd, data, len, MSG_DONTWAIT);
+	}
+	if (w < 0) {
+		if (errno == ECONNREFUSED) {
+			fwd->st.udp_refused++;
+			ns_icmp_unreachable(fwd->ns, pkt, 3);
+		} else {
+			fwd->st.udp_errors++;
+		}
+		return;
+	}
+	fwd->st.udp_pkts_out++;
+	fwd->st.udp_bytes_out += len;
+}
+
+/* ---- inbound: datagrams to a UDP port-forward listener ---- */
+
+static struct fwd_udp *inbound_map(struct fwd_listener *l, const struct sockaddr_in *peer)
+{
+	struct fwd *fwd = l->fwd;
+	struct fwd_key pk = { peer->sin_addr.s_addr, 0, ntohs(peer->sin_port),
+			      (uint16_t)(l - fwd->lst) };
+	struct ns_addr guest, from;
+	struct fwd_entry *e;
+	struct fwd_udp *u;
+	bool ok;
+	int i;
+
+	e = fwd_table_find(&fwd->udp_peer_tab, &pk);
+	if (e)
+		return fwd_container_of(e, struct fwd_udp, pent);
+	guest = fwd_guest_addr(fwd, &ok);
+	if (!ok)
+		return NULL;
+	guest.port = l->spec.guest_port;
+	if (!udp_room(fwd)) {
+		fwd->st.udp_over_limit++;
+		return NULL;
+	}
+	/* a source port the guest has no other mapping with */
+	from.ip = fwd->cfg.host_ip;
+	for (i = 0; i < 64; i++) {
+		struct fwd_key k;
+
+		if (fwd->udp_port_seq < 49152)
+			fwd->udp_port_seq = 49152;
+		from.port = fwd->udp_port_seq++;
+		k = (struct fwd_key){ guest.ip, from.ip, guest.port, from.port };
+		if (!fwd_table_find(&fwd->udp_tab, &k))
+			break;
+	}
+	if (i == 64)
+		return NULL;
+	u = udp_alloc(fwd, &guest, &from);
+	if (!u)
+		return NULL;
+	u->pent.key = pk;
+	if (fwd_table_add(&fwd->udp_peer_tab, &u->pent, true) < 0) {
+		udp_end(u);
+		return NULL;
+	}
+	u->lst = l;
+	u->peer = *peer;
+	return u;
+}
+
+/**
+ * fwd_udp_inbound() - read datagrams from a UDP forward's listener and pass
+ * them to the guest
+ * @l:	listener
+ */
+void fwd_udp_inbound(struct fwd_listener *l)
+{
+	struct fwd *fwd = l->fwd;
+	int i;
+
+	for (i = 0; i < FWD_UDP_BATCH && l->fd >= 0; i++) {
+		struct sockaddr_in peer;
+		socklen_t plen = sizeof(peer);
+		struct fwd_udp *u;
+		ssize_t r;
+
+		r = recvfrom(l->fd, fwd->bounce, FWD_BOUNCE_BYTES, MSG_DONTWAIT,
+			     (struct sockaddr *)&peer, &plen);
+		if (r < 0) {
+			if (errno == EINTR || errno == ECONNREFUSED)
+				continue;
+			break;
+		}
+		if (plen < sizeof(peer) || peer.sin_family != AF_INET)
+			continue;
+		u = inbound_map(l, &peer);
+		if (!u || !fwd->ns) {
+			fwd->st.udp_errors++;
+			continue;
+		}
+		fwd_list_touch(&fwd->udp_lru, &u->ent, vg_loop_now(fwd->loop));
+		if (ns_udp_send(fwd->ns, &u->dst, &u->src, fwd->bounce, (size_t)r) < 0) {
+			fwd->st.udp_errors++;
+			continue;
+		}
+		fwd->st.fwd_udp_pkts++;
+		fwd->st.udp_pkts_in++;
+		fwd->st.udp_bytes_in += (uint64_t)r;
+	}
+}
+
+/**
+ * fwd_udp_sweep() - forget mappings idle for cfg.udp_idle_ms
+ * @fwd:	forwarder
+ * @now:	loop time
+ */
+void fwd_udp_sweep(struct fwd *fwd, uint64_t now)
+{
+	struct fwd_entry *e;
+
+	while ((e = fwd_list_expired(&fwd->udp_lru, now, fwd->cfg.udp_idle_ms))) {
+		fwd->st.udp_expired++;
+		udp_end(fwd_container_of(e, struct fwd_udp, ent));
+	}
+}
+
+/**
+ * fwd_udp_drop_listener() - forget the inbound mappings of a listener that
+ * is being closed
+ * @l:	listener
+ */
+void fwd_udp_drop_listener(struct fwd_listener *l)
+{
+	struct fwd *fwd = l->fwd;
+	struct fwd_lnode *n, *next;
+
+	for (n = fwd->udp_lru.head.next; n != &fwd->udp_lru.head; n = next) {
+		struct fwd_udp *u = fwd_container_of(n, struct fwd_udp, ent.lru);
+
+		next = n->next;
+		if (u->lst == l)
+			udp_end(u);
+	}
+}
+
+void fwd_udp_free_all(struct fwd *fwd)
+{
+	struct fwd_entry *e;
+
+	while ((e = fwd_list_first(&fwd->udp_lru)))
+		udp_end(fwd_container_of(e, struct fwd_udp, ent));
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_fwd_policy.c - forwarder decisions that need no network: outbound
+ * CIDR policy (longest prefix, link-local default), --forward parsing, the
+ * forwarder's creation and limits without a netstack.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "forwarder/forwarder.h"
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	cr_assert_eq(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+Test(fwd_policy, default_allows_all_but_link_local)
+{
+	struct fwd_policy p;
+
+	fwd_policy_init(&p);
+	cr_assert(fwd_policy_allows(&p, ip("127.0.0.1")));
+	cr_assert(fwd_policy_allows(&p, ip("8.8.8.8")));
+	cr_assert_not(fwd_policy_allows(&p, ip("169.254.169.254")));
+}
+
+Test(fwd_policy, allow_list_denies_everything_else)
+{
+	struct fwd_policy p;
+	char err[128];
+
+	fwd_policy_init(&p);
+	cr_assert_eq(fwd_policy_add(&p, true, "127.0.0.0/8", err, sizeof(err)), 0);
+	cr_assert(fwd_policy_allows(&p, ip("127.0.0.1")));
+	cr_assert(fwd_policy_allows(&p, ip("127.255.0.9")));
+	cr_assert_not(fwd_policy_allows(&p, ip("10.0.0.1")));
+	cr_assert_not(fwd_policy_allows(&p, ip("169.254.169.254")));
+}
+
+Test(fwd_policy, longest_prefix_wins)
+{
+	struct fwd_policy p;
+	char err[128];
+
+	fwd_policy_init(&p);
+	cr_assert_eq(fwd_policy_add(&p, true, "127.0.0.0/8", err, sizeof(err)), 0);
+	cr_assert_eq(fwd_policy_add(&p, false, "127.0.0.9/32", err, sizeof(err)), 0);
+	cr_assert_eq(fwd_policy_add(&p, true, "169.254.1.0/24", err, sizeof(err)), 0);
+	cr_assert_not(fwd_policy_allows(&p, ip("127.0.0.9")));
+	cr_assert(fwd_policy_allows(&p, ip("127.0.0.8")));
+	cr_assert(fwd_policy_allows(&p, ip("169.254.1.7")), "explicit allow beats built-in deny");
+	cr_assert_not(fwd_policy_allows(&p, ip("169.254.2.7")));
+	/* same prefix: deny beats allow */
+	cr_assert_eq(fwd_policy_add(&p, true, "10.1.0.0/16", err, sizeof(err)), 0);
+	cr_assert_eq(fwd_policy_add(&p, false, "10.1.0.0/16", err, sizeof(err)), 0);
+	cr_assert_not(fwd_policy_allows(&p, ip("10.1.2.3")));
+}
+
+Test(fwd_policy, bad_cidrs_rejected)
+{
+	struct fwd_policy p;
+	char err[128];
+
+	fwd_policy_init(&p);
+	cr_assert_eq(fwd_policy_add(&p, true, "127.0.0.0/33", err, sizeof(err)), -1);
+	cr_assert_eq(fwd_policy_add(&p, true, "127.0.0/8", err, sizeof(err)), -1);
+	cr_assert_eq(fwd_policy_add(&p, true, "127.0.0.0/-1", err, sizeof(err)), -1);
+	cr_assert_eq(fwd_policy_add(&p, true, "", err, sizeof(err)), -1);
+}
+
+Test(fwd_forward, parse)
+{
+	struct fwd_forward f;
+
+	cr_assert_eq(fwd_forward_parse("tcp:127.0.0.1:2222:22", &f), 0);
+	cr_assert_eq(f.proto, FWD_TCP);
+	cr_assert_eq(f.host.ip, ip("127.0.0.1"));
+	cr_assert_eq(f.host.port, 2222);
+	cr_assert_eq(f.guest_port, 22);
+	cr_assert_eq(fwd_forward_parse("udp:0.0.0.0:5353:53", &f), 0);
+	cr_assert_eq(f.proto, FWD_UDP);
+	cr_assert_eq(f.host.ip, 0);
+	cr_assert_eq(fwd_forward_parse("tcp:8080:80", &f), 0);
+	cr_assert_eq(f.host.ip, ip("127.0.0.1"));
+	cr_assert_eq(f.host.port, 8080);
+	cr_assert_eq(f.guest_port, 80);
+	cr_assert_eq(fwd_forward_parse("sctp:1:2", &f), -1);
+	cr_assert_eq(fwd_forward_parse("tcp:127.0.0.1:0:22", &f), -1);
+	cr_assert_eq(fwd_forward_parse("tcp:127.0.0.1:65536:22", &f), -1);
+	cr_assert_eq(fwd_forward_parse("tcp:127.0.0.1:22", &f), -1, "bad address, 3 fields");
+	cr_assert_eq(fwd_forward_parse("tcp:1.2.3.4:1:2:3", &f), -1);
+	cr_assert_eq(fwd_forward_parse("tcp::1:2", &f), -1);
+	cr_assert_eq(fwd_forward_parse("tcp:1:-2", &f), -1);
+	cr_assert_eq(fwd_forward_parse("", &f), -1);
+}
+
+Test(fwd, new_and_free_without_netstack)
+{
+	struct vg_loop *loop = vg_loop_new(16);
+	struct fwd_config cfg;
+	struct fwd_stats st;
+	struct fwd_forward list[4];
+	struct ns_hooks h;
+	struct fwd *fwd;
+
+	cr_assert_not_null(loop);
+	fwd_config_defaults(&cfg);
+	cfg.max_flows = 4;
+	fwd = fwd_new(loop, &cfg);
+	cr_assert_not_null(fwd);
+	memset(&h, 0, sizeof(h));
+	fwd_fill_hooks(fwd, &h);
+	cr_assert_eq(h.ctx, fwd);
+	cr_assert_not_null(h.tcp_syn);
+	cr_assert_not_null(h.tcp_connected);
+	cr_assert_not_null(h.udp_recv);
+	cr_assert_null(h.dns_query);
+	fwd_get_stats(fwd, &st);
+	cr_assert_eq(st.tcp_active, 0);
+	cr_assert_eq(fwd_forward_list(fwd, list, 4), 0);
+	fwd_free(fwd);
+	vg_loop_free(loop);
+}
