@@ -1,0 +1,18 @@
+# shellcheck shell=bash
+# fwd_lib.sh - helpers for the forwarder's e2e tests, sourced after lib.sh.
+
+# fwd_stat NAME: a forwarder counter, from the log line vgate writes on SIGUSR1
+fwd_stat() {
+	local before after
+	before=$(grep -c 'forwarder stats:' "$VG_LOG" || true)
+	kill -USR1 "$VG_PID"
+	for _ in $(seq 1 50); do
+		after=$(grep -c 'forwarder stats:' "$VG_LOG" || true)
+		[ "$after" -gt "$before" ] && break
+		sleep 0.05
+	done
+	grep 'forwarder stats:' "$VG_LOG" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# fwd_port: a port number derived from the test's pid (tests may run in parallel)
+fwd_port() { echo $((20000 + ($$ % 4000) * 4 + ${1:-0})); }
