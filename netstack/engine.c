@@ -57,7 +57,7 @@ _Static_assert(TCP_SNDQUEUELOWAT < TCP_SND_QUEUELEN, "SNDQUEUELOWAT below SND_QU
 #define NS_SYN_HOLD_MS    75000
 #define NS_DNS_TCP_MAX    64
 #define NS_DNS_TCP_IDLE_MS 30000
-#define NS_LWIP_TICK_MS   50
+#define NS_LWIP_TICK_MS   10
 #define TCPF_FIN 0x01
 #define TCPF_SYN 0x02
 #define TCPF_RST 0x04
@@ -98,6 +98,7 @@ struct ns_engine {
 	struct udp_pcb *dns_udp;
 	struct udp_pcb *udp_out;
 	struct vg_timer tick;
+	bool idle_added;
 	struct syn_pending syn[NS_SYN_MAX];
 	uint64_t syn_seq;
 	struct dns_tcp dns[NS_DNS_TCP_MAX];
@@ -1029,10 +1030,29 @@ void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gatew
 
 static void engine_tick(void *arg)
 {
-	struct ns *ns = arg;
-
+	(void)arg;
 	sys_check_timeouts();
-	vg_timer_start(ns->loop, &ns->eng->tick, NS_LWIP_TICK_MS);
+}
+
+/**
+ * engine_idle() - at the end of each loop turn, arm the tick for lwIP's next
+ * timeout (TCP timers run only while pcbs exist), so an idle vgate sleeps
+ * @arg:	netstack
+ */
+static void engine_idle(void *arg)
+{
+	struct ns *ns = arg;
+	u32_t sleep = sys_timeouts_sleeptime();
+
+	if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
+		vg_timer_stop(ns->loop, &ns->eng->tick);
+		return;
+	}
+	if (sleep < NS_LWIP_TICK_MS)
+		sleep = NS_LWIP_TICK_MS; /* batch: never spin on lwIP timers */
+	if (!vg_timer_armed(&ns->eng->tick) ||
+	    ns->eng->tick.when > vg_loop_now(ns->loop) + sleep)
+		vg_timer_start(ns->loop, &ns->eng->tick, sleep);
 }
 
 /**
@@ -1091,8 +1111,9 @@ int ns_engine_init(struct ns *ns)
 		goto fail;
 
 	vg_timer_init(&eng->tick, engine_tick, ns);
-	if (vg_timer_start(ns->loop, &eng->tick, NS_LWIP_TICK_MS) < 0)
+	if (vg_loop_add_idle(ns->loop, engine_idle, ns) < 0)
 		goto fail;
+	eng->idle_added = true;
 	return 0;
 fail:
 	ns_engine_free(ns);
@@ -1111,6 +1132,8 @@ void ns_engine_free(struct ns *ns)
 	if (!eng)
 		return;
 	vg_timer_stop(ns->loop, &eng->tick);
+	if (eng->idle_added)
+		vg_loop_del_idle(ns->loop, engine_idle, ns);
 	for (i = 0; i < NS_DNS_TCP_MAX; i++)
 		if (eng->dns[i].pcb)
 			dns_tcp_drop(&eng->dns[i], true);

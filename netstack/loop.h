@@ -183,7 +183,7 @@ int vg_loop_run(struct vg_loop *l);
  */
 void vg_loop_stop(struct vg_loop *l);
 
-#define VG_LOOP_MAX_IDLE 4
+#define VG_LOOP_MAX_IDLE 8
 
 /**
  * vg_loop_add_idle() - add a callback run at the end of every iteration
