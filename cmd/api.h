@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api.h - vgate's control API: HTTP/1.1 + JSON on a unix socket
+ * (--api unix:///PATH, mode 0600), served by libmicrohttpd in its
+ * "external event loop" mode from vgate's own epoll loop (no threads).
+ *
+ * Endpoints (see vgate(1) for the bodies):
+ *	GET  /stats			every counter, grouped, as JSON
+ *	GET  /metrics			the same counters, Prometheus text format
+ *	GET  /dns/cache			cache entries with remaining TTL
+ *	POST /dns/cache/flush		drop every cache entry
+ *	GET|POST|DELETE /dns/records	static records
+ *	GET  /leases			DHCP leases
+ *	GET|POST|DELETE /forwards	host → guest port forwards (gvproxy's
+ *					/services/forwarder/{all,expose,unexpose}
+ *					are aliases)
+ *	GET|PUT /policy			outbound CIDR rules
+ *	GET  /events			server-sent events (blocked flows)
+ * Errors: 400 bad JSON or field, 404 unknown path, 405 wrong method, 409
+ * conflict, 413 body too large, 503 feature not available; all with a JSON
+ * body {"error": "..."}.
+ *
+ * Ownership: struct api is owned by the daemon and references (does not
+ * own) the loop, netstack, DNS service and log, which must outlive it. The
+ * forwarder and the policy are reached through struct api_ops, so the API
+ * works (with those endpoints answering 503) before the forwarder exists.
+ */
+#ifndef VGATE_CMD_API_H
+#define VGATE_CMD_API_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "cmd/log.h"
+#include "dns/dns.h"
+#include "forwarder/forwarder.h"
+#include "netstack/netstack.h"
+
+#define API_MAX_BODY	     65536
+#define API_MAX_CONNECTIONS  64
+#define API_MAX_SSE_CLIENTS  16
+#define API_EVENT_RING	     64
+#define API_EVENT_MAX	     1024
+#define API_SSE_KEEPALIVE_MS 15000
+
+/**
+ * struct api_ops - the daemon's operations behind the endpoints; any may be
+ * NULL (the endpoint then answers 503, /stats leaves the group out)
+ * @ctx:		first argument of each
+ * @fwd_stats:		copy the forwarder's counters
+ * @forward_add:	start a port forward (err: one line)
+ * @forward_remove:	stop one; 0 or -1 when there is no such forward
+ * @forward_list:	list them; returns the number written
+ * @policy_get:		the policy in force
+ * @policy_set:		replace it (err: one line)
+ */
+struct api_ops {
+	void *ctx;
+	void (*fwd_stats)(void *ctx, struct fwd_stats *st);
+	int (*forward_add)(void *ctx, const struct fwd_forward *f, char *err, size_t errlen);
+	int (*forward_remove)(void *ctx, enum fwd_proto proto, const struct ns_addr *host);
+	size_t (*forward_list)(void *ctx, struct fwd_forward *out, size_t max);
+	const struct fwd_policy *(*policy_get)(void *ctx);
+	int (*policy_set)(void *ctx, const struct fwd_policy *p, char *err, size_t errlen);
+};
+
+/**
+ * struct api_config - what api_new() needs
+ * @uri:	"unix:///PATH"
+ * @loop:	event loop
+ * @ns:		netstack (stats, leases)
+ * @dns:	DNS service (stats, cache, records)
+ * @log:	logger
+ * @ops:	daemon operations (copied)
+ */
+struct api_config {
+	const char *uri;
+	struct vg_loop *loop;
+	struct ns *ns;
+	struct dns *dns;
+	const struct vg_log *log;
+	struct api_ops ops;
+};
+
+struct api;
+
+/**
+ * api_new() - create the socket (replacing a stale one) and start serving
+ * @cfg:	configuration (copied)
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: the API, or NULL
+ */
+struct api *api_new(const struct api_config *cfg, char *err, size_t errlen);
+
+/**
+ * api_free() - close every connection, remove the socket file
+ * @a:	API, may be NULL
+ */
+void api_free(struct api *a);
+
+/**
+ * api_event() - publish a server-sent event to every /events client
+ * @a:		API, may be NULL (the event is dropped)
+ * @type:	event name, e.g. "blocked"
+ * @data:	JSON payload; the reference is stolen
+ *
+ * Slow clients lose the oldest events (the ring keeps API_EVENT_RING).
+ */
+void api_event(struct api *a, const char *type, json_t *data);
+
+/**
+ * api_event_blocked() - publish a "blocked" event for a refused guest flow
+ * @a:		API, may be NULL
+ * @proto:	"tcp" or "udp"
+ * @src:	guest endpoint
+ * @dst:	destination endpoint
+ * @name:	server name (SNI) or NULL
+ * @reason:	short reason, e.g. "policy", "sni"
+ */
+void api_event_blocked(struct api *a, const char *proto, const struct ns_addr *src,
+		       const struct ns_addr *dst, const char *name, const char *reason);
+
+/* helpers shared with the unit tests */
+
+/**
+ * api_dns_type_name() - "A", "AAAA", ... or "TYPEn"
+ * @type:	RR type
+ * @buf:	scratch for "TYPEn"
+ * @len:	its size
+ *
+ * Return: the name (static or @buf)
+ */
+const char *api_dns_type_name(unsigned int type, char *buf, size_t len);
+
+/**
+ * api_parse_hostport() - parse "A.B.C.D:PORT", ":PORT" or "PORT"
+ * @s:		text
+ * @def_ip:	address when none is given (network order)
+ * @out:	result
+ *
+ * Return: 0, or -1
+ */
+int api_parse_hostport(const char *s, uint32_t def_ip, struct ns_addr *out);
+
+#endif

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.c - log file, pcap, control API operations, SIGHUP reload,
+ * sd_notify and sandbox (see daemon.h).
+ *
+ * Reload re-runs the whole option parser on the saved command line (which
+ * re-reads --config), so the file is checked exactly as at start-up. What it
+ * applies is a diff against the options applied last: static DNS records
+ * and port forwards that came from the options are removed or added (those
+ * added through the API are left alone); the policy is replaced. Options
+ * that need a restart (link, addresses, MTU, API, pcap) are not applied.
+ */
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "cmd/sandbox.h"
+
+int vg_daemon_open_log(struct vg_daemon *d, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if (!d->opt->log_file)
+		return 0;
+	f = fopen(d->opt->log_file, "ae");
+	if (!f) {
+		snprintf(err, errlen, "cannot open --log-file '%s': %s", d->opt->log_file,
+			 strerror(errno));
+		return -1;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	d->log_fp = f;
+	d->log->out = f;
+	return 0;
+}
+
+/* ---- API operations ---- */
+
+static void op_fwd_stats(void *ctx, struct fwd_stats *st)
+{
+	struct vg_daemon *d = ctx;
+
+	fwd_get_stats(d->fwd, st);
+}
+
+static int op_forward_add(void *ctx, const struct fwd_forward *f, char *err, size_t errlen)
+{
+	struct vg_daemon *d = ctx;
+
+	return fwd_forward_add(d->fwd, f, err, errlen);
+}
+
+static int op_forward_remove(void *ctx, enum fwd_proto proto, const struct ns_addr *host)
+{
+	struct vg_daemon *d = ctx;
+
+	return fwd_forward_remove(d->fwd, proto, host);
+}
+
+static size_t op_forward_list(void *ctx, struct fwd_forward *out, size_t max)
+{
+	struct vg_daemon *d = ctx;
+
+	return fwd_forward_list(d->fwd, out, max);
+}
+
+static const struct fwd_policy *op_policy_get(void *ctx)
+{
+	struct vg_daemon *d = ctx;
+
+	return &d->policy;
+}
+
+static int apply_policy(struct vg_daemon *d, const struct fwd_policy *p, char *err, size_t errlen)
+{
+	if (d->fwd && !d->fwd_set_policy) {
+		snprintf(err, errlen, "this forwarder cannot change its policy at run time");
+		return -1;
+	}
+	d->policy = *p;
+	if (d->fwd)
+		d->fwd_set_policy(d->fwd, &d->policy);
+	return 0;
+}
+
+static int op_policy_set(void *ctx, const struct fwd_policy *p, char *err, size_t errlen)
+{
+	return apply_policy(ctx, p, err, errlen);
+}
+
+int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
+{
+	d->policy = d->opt->policy;
+	if (d->opt->pcap_file) {
+		d->cap = vg_capture_open(d->loop, d->opt->pcap_file, err, errlen);
+		if (!d->cap)
+			return -1;
+		ns_set_capture(d->ns, vg_capture_frame, d->cap);
+	}
+	if (d->opt->api) {
+		struct api_config ac = {
+		    .uri = d->opt->api,
+		    .loop = d->loop,
+		    .ns = d->ns,
+		    .dns = d->dns,
+		    .log = d->log,
+		    .ops = {.ctx = d, .policy_get = op_policy_get, .policy_set = op_policy_set},
+		};
+
+		if (d->fwd) {
+			ac.ops.fwd_stats = op_fwd_stats;
+			ac.ops.forward_add = op_forward_add;
+			ac.ops.forward_remove = op_forward_remove;
+			ac.ops.forward_list = op_forward_list;
+		}
+		d->api = api_new(&ac, err, errlen);
+		if (!d->api)
+			return -1;
+	}
+	if (d->opt->guest_api)
+		vg_log(d->log, VG_LOG_WARN, "--guest-api is not implemented yet: ignored");
+	return 0;
+}
+
+int vg_daemon_ready(struct vg_daemon *d, char *err, size_t errlen)
+{
+	if (d->opt->sandbox) {
+		if (vg_sandbox_enter(err, errlen) < 0)
+			return -1;
+		d->sandboxed = true;
+		vg_log(d->log, VG_LOG_INFO, "sandbox: seccomp filter installed");
+	}
+	/* a no-op returning 0 when NOTIFY_SOCKET is not set */
+	if (sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=serving", (int)getpid()) < 0)
+		vg_log(d->log, VG_LOG_WARN, "sd_notify failed");
+	return 0;
+}
+
+/* ---- reload ---- */
+
+static void reopen_log(struct vg_daemon *d)
+{
+	FILE *f;
+
+	if (!d->log_fp)
+		return;
+	f = fopen(d->opt->log_file, "ae");
+	if (!f) {
+		vg_log(d->log, VG_LOG_ERROR, "cannot reopen --log-file '%s': %s", d->opt->log_file,
+		       strerror(errno));
+		return;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	d->log->out = f;
+	fclose(d->log_fp);
+	d->log_fp = f;
+}
+
+static bool has_string(const char *const *list, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(list[i], s))
+			return true;
+	}
+	return false;
+}
+
+/* records in @a's options but not in @b's: remove (add=false) or add */
+static void diff_records(struct vg_daemon *d, const struct vg_options *a,
+			 const struct vg_options *b, bool add)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_dns_record; i++) {
+		struct dns_record r;
+		int rc;
+
+		if (has_string(b->dns_record, b->n_dns_record, a->dns_record[i]) ||
+		    dns_parse_record(a->dns_record[i], &r) < 0)
+			continue;
+		if (add) {
+			rc = dns_add_record(d->dns, r.name, &r.addr);
+			if (rc < 0 && rc != -EEXIST)
+				vg_log(d->log, VG_LOG_WARN, "reload: cannot add dns-record '%s'",
+				       a->dns_record[i]);
+			else
+				vg_log(d->log, VG_LOG_INFO, "reload: dns-record %s added",
+				       a->dns_record[i]);
+		} else {
+			dns_remove_record(d->dns, r.name, &r.addr);
+			vg_log(d->log, VG_LOG_INFO, "reload: dns-record %s removed",
+			       a->dns_record[i]);
+		}
+	}
+}
+
+/* the port forwards an options struct asks for (--forward and -ssh-port) */
+static size_t forwards_of(const struct vg_options *o, struct fwd_forward *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < o->n_forward && n < FWD_FORWARD_MAX; i++)
+		out[n++] = o->forward[i];
+	if (o->ssh_port > 0 && n < FWD_FORWARD_MAX) {
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].proto = FWD_TCP;
+		out[n].host.ip = htonl(INADDR_LOOPBACK);
+		out[n].host.port = (uint16_t)o->ssh_port;
+		out[n].guest_port = 22;
+		n++;
+	}
+	return n;
+}
+
+static bool has_forward(const struct fwd_forward *l, size_t n, const struct fwd_forward *f)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (l[i].proto == f->proto && l[i].host.ip == f->host.ip &&
+		    l[i].host.port == f->host.port && l[i].guest_port == f->guest_port)
+			return true;
+	}
+	return false;
+}
+
+static void diff_forwards(struct vg_daemon *d, const struct vg_options *old,
+			  const struct vg_options *new)
+{
+	struct fwd_forward *a = calloc(2 * FWD_FORWARD_MAX, sizeof(*a));
+	struct fwd_forward *b;
+	char err[256];
+	size_t na, nb, i;
+
+	if (!a || !d->fwd) {
+		free(a);
+		return;
+	}
+	b = a + FWD_FORWARD_MAX;
+	na = forwards_of(old, a);
+	nb = forwards_of(new, b);
+	for (i = 0; i < na; i++) {
+		if (!has_forward(b, nb, &a[i]) &&
+		    fwd_forward_remove(d->fwd, a[i].proto, &a[i].host) == 0)
+			vg_log(d->log, VG_LOG_INFO, "reload: forward of host port %u removed",
+			       a[i].host.port);
+	}
+	for (i = 0; i < nb; i++) {
+		if (has_forward(a, na, &b[i]))
+			continue;
+		if (fwd_forward_add(d->fwd, &b[i], err, sizeof(err)) < 0)
+			vg_log(d->log, VG_LOG_WARN, "reload: %s", err);
+		else
+			vg_log(d->log, VG_LOG_INFO, "reload: forward host port %u -> guest %u",
+			       b[i].host.port, b[i].guest_port);
+	}
+	free(a);
+}
+
+void vg_daemon_reload(struct vg_daemon *d)
+{
+	struct vg_options *cur = d->applied ? d->applied : d->opt;
+	struct vg_options *o = malloc(sizeof(*o));
+	char err[512];
+
+	reopen_log(d);
+	if (!o) {
+		vg_log(d->log, VG_LOG_ERROR, "reload: out of memory");
+		return;
+	}
+	sd_notify(0, "RELOADING=1");
+	if (vg_options_parse(d->argc, d->argv, o, stdout, err, sizeof(err)) != VG_PARSE_OK) {
+		vg_log(d->log, VG_LOG_ERROR, "reload: %s; keeping the running configuration", err);
+		free(o);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (o->ns.mtu != cur->ns.mtu || o->ns.subnet != cur->ns.subnet ||
+	    o->ns.prefix != cur->ns.prefix)
+		vg_log(d->log, VG_LOG_WARN, "reload: link settings change only on restart");
+	d->log->level = o->log_level;
+	diff_records(d, cur, o, false);
+	diff_records(d, o, cur, true);
+	diff_forwards(d, cur, o);
+	if (apply_policy(d, &o->policy, err, sizeof(err)) < 0)
+		vg_log(d->log, VG_LOG_WARN, "reload: policy not applied: %s", err);
+	else
+		vg_log(d->log, VG_LOG_INFO, "reload: policy has %zu allow and %zu deny rules",
+		       o->policy.n_allow, o->policy.n - o->policy.n_allow);
+	if (d->applied) {
+		vg_options_free(d->applied);
+		free(d->applied);
+	}
+	d->applied = o;
+	vg_log(d->log, VG_LOG_INFO, "reload: done");
+	sd_notify(0, "READY=1");
+}
+
+void vg_daemon_stop(struct vg_daemon *d)
+{
+	sd_notify(0, "STOPPING=1");
+	api_free(d->api);
+	d->api = NULL;
+	if (d->cap) {
+		ns_set_capture(d->ns, NULL, NULL);
+		vg_capture_close(d->cap);
+		d->cap = NULL;
+	}
+	if (d->applied) {
+		vg_options_free(d->applied);
+		free(d->applied);
+		d->applied = NULL;
+	}
+}
+
+void vg_daemon_close_log(struct vg_daemon *d)
+{
+	if (d->log_fp) {
+		d->log->out = stderr;
+		fclose(d->log_fp);
+		d->log_fp = NULL;
+	}
+}

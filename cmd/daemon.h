@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.h - the process side of vgate around the network modules: the log
+ * file, --pcap, the control API and its operations, SIGHUP reload of the
+ * config file, systemd readiness (sd_notify) and --sandbox.
+ *
+ * main() builds the loop, DNS, forwarder and netstack, fills the first
+ * block of struct vg_daemon, and calls, in order:
+ *	vg_daemon_open_log()	right after the options (before anything logs)
+ *	vg_daemon_start()	after the guest link is attached (pcap, API)
+ *	(pid file)
+ *	vg_daemon_ready()	sandbox, then READY=1 to systemd
+ *	vg_daemon_reload()	on SIGHUP
+ *	vg_daemon_stop()	after the loop returns, before the modules are freed
+ *	vg_daemon_close_log()	last
+ *
+ * Ownership: struct vg_daemon references (never frees) the loop, modules,
+ * startup options and logger given by main(); it owns the log FILE, the
+ * API, the capture, the policy in force and the options of the last
+ * reload. Everything runs on the loop's thread.
+ */
+#ifndef VGATE_CMD_DAEMON_H
+#define VGATE_CMD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cmd/api.h"
+#include "cmd/capture.h"
+#include "cmd/log.h"
+#include "cmd/options.h"
+#include "dns/dns.h"
+#include "forwarder/forwarder.h"
+#include "netstack/netstack.h"
+
+struct vg_daemon {
+	/* given by main() */
+	int argc;
+	char **argv;
+	struct vg_options *opt;
+	struct vg_log *log;
+	struct vg_loop *loop;
+	struct ns *ns;
+	struct dns *dns;
+	struct fwd *fwd; /* NULL with --debug-tcp-echo */
+	/* applies a new outbound policy to the forwarder (NULL: not supported) */
+	void (*fwd_set_policy)(struct fwd *fwd, const struct fwd_policy *p);
+	/* owned */
+	FILE *log_fp;
+	struct api *api;
+	struct vg_capture *cap;
+	struct fwd_policy policy;
+	struct vg_options *applied; /* options of the last reload, NULL: *opt */
+	bool sandboxed;
+};
+
+/**
+ * vg_daemon_open_log() - send the log to --log-file when given
+ * @d:		daemon (opt and log set)
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1
+ */
+int vg_daemon_open_log(struct vg_daemon *d, char *err, size_t errlen);
+
+/**
+ * vg_daemon_start() - open --pcap and --api
+ * @d:		daemon (every given field set)
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1
+ */
+int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen);
+
+/**
+ * vg_daemon_ready() - enter the sandbox (--sandbox) and tell systemd
+ * (when NOTIFY_SOCKET is set) that vgate is ready
+ * @d:		daemon
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1
+ */
+int vg_daemon_ready(struct vg_daemon *d, char *err, size_t errlen);
+
+/**
+ * vg_daemon_reload() - SIGHUP: reopen the log file, re-read the config file
+ * and the command line, and apply what can change at run time (policy,
+ * static DNS records, port forwards, log level) without touching flows.
+ * A config with errors is logged and ignored.
+ * @d:	daemon
+ */
+void vg_daemon_reload(struct vg_daemon *d);
+
+/**
+ * vg_daemon_stop() - tell systemd, close the API, flush and close the
+ * capture and the log file
+ * @d:	daemon
+ */
+void vg_daemon_stop(struct vg_daemon *d);
+
+/**
+ * vg_daemon_close_log() - back to stderr, close --log-file (last of all)
+ * @d:	daemon
+ */
+void vg_daemon_close_log(struct vg_daemon *d);
+
+#endif
