@@ -62,26 +62,24 @@ static long find(const struct allowlist *al, const char *s, size_t n, bool wildc
 	return -1;
 }
 
-int allow_add(struct allowlist *al, const char *pattern, char *err, size_t errlen)
+/* validate @pattern; fill @norm (lower case, no "*.", no trailing dot) */
+static int pattern_norm(const char *pattern, char *norm, size_t normlen, bool *wildcard, char *err,
+			size_t errlen)
 {
-	char norm[TLS_SNI_MAX + 1];
 	const char *name = pattern;
-	bool wildcard = false;
-	struct allow_pattern *p;
-	uint32_t slot;
-	size_t n;
 	int rc;
 
+	*wildcard = false;
 	if (name[0] == '*') {
 		if (name[1] != '.') {
 			snprintf(err, errlen, "bad pattern '%s': '*' must be followed by '.'",
 				 pattern);
 			return -1;
 		}
-		wildcard = true;
+		*wildcard = true;
 		name += 2;
 	}
-	rc = tls_hostname_check(name, strlen(name), norm, sizeof(norm));
+	rc = tls_hostname_check(name, strlen(name), norm, normlen);
 	if (rc == TLS_ERR_SNI_IP) {
 		snprintf(err, errlen,
 			 "bad pattern '%s': IP addresses are not names (use --allow-dest)",
@@ -95,6 +93,27 @@ int allow_add(struct allowlist *al, const char *pattern, char *err, size_t errle
 			 pattern);
 		return -1;
 	}
+	return 0;
+}
+
+int allow_pattern_check(const char *pattern, char *err, size_t errlen)
+{
+	char norm[TLS_SNI_MAX + 1];
+	bool wildcard;
+
+	return pattern_norm(pattern, norm, sizeof(norm), &wildcard, err, errlen);
+}
+
+int allow_add(struct allowlist *al, const char *pattern, char *err, size_t errlen)
+{
+	char norm[TLS_SNI_MAX + 1];
+	struct allow_pattern *p;
+	bool wildcard;
+	uint32_t slot;
+	size_t n;
+
+	if (pattern_norm(pattern, norm, sizeof(norm), &wildcard, err, errlen) < 0)
+		return -1;
 	n = strlen(norm);
 	if (find(al, norm, n, wildcard, &slot) >= 0)
 		return 0;

@@ -75,6 +75,16 @@ void allow_init(struct allowlist *al);
 int allow_add(struct allowlist *al, const char *pattern, char *err, size_t errlen);
 
 /**
+ * allow_pattern_check() - validate a pattern without adding it
+ * @pattern:	"name" or "*.suffix"
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1
+ */
+int allow_pattern_check(const char *pattern, char *err, size_t errlen);
+
+/**
  * allow_load_file() - add the patterns of a file: one per line, surrounding
  * blanks ignored, '#' starts a comment, blank lines skipped
  * @al:		list (patterns added before stay)

@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sni.c - the SNI allowlist filter (see sni.h for the policy).
+ *
+ * How: the filter sits in front of the forwarder's netstack hooks (it takes
+ * over hooks.ctx and calls the forwarder's hooks with the forwarder's ctx).
+ * At a guest SYN it answers RST for ports nobody allowed; at a UDP datagram
+ * it answers ICMP for QUIC and for destinations nobody allowed; everything
+ * else goes on to the forwarder unchanged. For SNI ports and port 80 it is
+ * the forwarder's struct fwd_tcp_filter: each time guest bytes arrive, they
+ * are gathered (without being consumed) into one shared buffer and parsed
+ * from the start by tls.c / the HTTP Host parser, which keep no state; a
+ * whole ClientHello or request head goes to sni_decide() with the addresses
+ * from dns_lookup_addrs(). When the cache knows nothing, the flow waits
+ * (FWD_FILTER_WAIT) for dns_resolve() in a fixed table of pending flows and
+ * is decided with fwd_filter_decide() from the resolve callback.
+ *
+ * State: one struct sni_filter, allocated in sni_filter_new() with two
+ * allowlists (active + spare for reload), the gather buffer and the
+ * handshake scratch buffer; no allocation afterwards.
+ */
+#include "forwarder/sni.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "forwarder/tls.h"
+
+#define SNI_GATHER_SLACK 1024 /* record headers on top of the ClientHello bound */
+
+/**
+ * struct sni_pending - a flow waiting for the filter's own resolve
+ * @f:		owner
+ * @used:	slot in use
+ * @in_call:	dns_resolve() has not returned yet (a callback now is synchronous)
+ * @done:	the synchronous callback stored @v and @why
+ * @id:		the forwarder's flow id
+ * @handle:	dns_resolve() handle
+ * @src:	guest endpoint
+ * @dst:	destination
+ * @ech:	the ClientHello offered ECH
+ * @v:		stored verdict
+ * @why:	stored reason
+ * @name:	the SNI / Host being resolved
+ */
+struct sni_pending {
+	struct sni_filter *f;
+	bool used;
+	bool in_call;
+	bool done;
+	uint64_t id;
+	uint64_t handle;
+	struct ns_addr src, dst;
+	bool ech;
+	enum sni_verdict v;
+	enum sni_reason why;
+	char name[TLS_SNI_MAX + 1];
+};
+
+struct sni_filter {
+	struct vg_loop *loop;
+	struct fwd *fwd;
+	struct dns *dns;
+	struct ns *ns;
+	struct sni_config cfg;
+	struct fwd_policy policy;
+	uint32_t host_ip;
+	sni_log_fn log;
+	void *log_ctx;
+	struct allowlist *active, *spare;
+	struct sni_stats st;
+	struct ns_hooks next; /* the forwarder's hooks we sit in front of */
+	uint64_t log_sec;     /* rate limit: current second, lines in it, dropped */
+	unsigned int log_n;
+	uint64_t log_dropped;
+	uint8_t *buf; /* the inspected flow's bytes, gathered */
+	size_t buf_cap;
+	uint8_t *scratch; /* ClientHello reassembly */
+	size_t scratch_cap;
+	struct sni_pending pend[SNI_MAX_PENDING];
+};
+
+/* ---- configuration ---- */
+
+const char *const sni_option_names[] = {
+    "allow-sni",   "allowlist-file", "sni-ports",  "allow-dest",
+    "sni-timeout", "sni-grace",	     "dns-filter", NULL,
+};
+
+void sni_config_defaults(struct sni_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ports[0] = 443;
+	c->n_ports = 1;
+	c->timeout_ms = SNI_TIMEOUT_MS_DEF;
+	c->grace_ms = SNI_GRACE_MS_DEF;
+	c->dns_filter = true;
+	c->max_bytes = SNI_MAX_BYTES_DEF;
+}
+
+bool sni_config_enabled(const struct sni_config *c)
+{
+	return c->n_allow > 0 || c->allowlist_file != NULL;
+}
+
+/* "N" (seconds), "Nms", "Ns", "Nm" → milliseconds */
+static int parse_duration(const char *s, uint64_t *ms)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v > 100000000ull)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		*ms = v;
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		*ms = v * 1000;
+	else if (strcmp(end, "m") == 0)
+		*ms = v * 60000;
+	else if (strcmp(end, "h") == 0)
+		*ms = v * 3600000;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_port(const char *s, size_t n, uint16_t *port)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 5)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int sni_dest_parse(const char *s, struct sni_dest *out)
+{
+	char buf[64], *colon;
+	size_t n = strlen(s);
+	uint8_t prefix;
+
+	memset(out, 0, sizeof(*out));
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n + 1);
+	if (n > 4 && strcasecmp(buf + n - 4, "/tcp") == 0) {
+		out->proto = 6;
+		buf[n - 4] = '\0';
+	} else if (n > 4 && strcasecmp(buf + n - 4, "/udp") == 0) {
+		out->proto = 17;
+		buf[n - 4] = '\0';
+	}
+	colon = strchr(buf, ':');
+	if (colon) {
+		if (parse_port(colon + 1, strlen(colon + 1), &out->port) < 0)
+			return -1;
+		*colon = '\0';
+	}
+	if (fwd_cidr_parse(buf, &out->net, &prefix) < 0)
+		return -1;
+	out->mask = prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
+	return 0;
+}
+
+int sni_config_option(struct sni_config *c, const char *name, const char *value, char *err,
+		      size_t errlen)
+{
+	uint64_t ms;
+
+	if (strcmp(name, "allow-sni") == 0) {
+		if (allow_pattern_check(value, err, errlen) < 0)
+			return -1;
+		if (c->n_allow >= SNI_MAX_ALLOW_ARGS) {
+			snprintf(err, errlen, "--allow-sni: at most %d (use --allowlist-file)",
+				 SNI_MAX_ALLOW_ARGS);
+			return -1;
+		}
+		c->allow[c->n_allow++] = value;
+		return 0;
+	}
+	if (strcmp(name, "allowlist-file") == 0) {
+		if (!value[0]) {
+			snprintf(err, errlen, "--allowlist-file: empty path");
+			return -1;
+		}
+		c->allowlist_file = value;
+		return 0;
+	}
+	if (strcmp(name, "sni-ports") == 0) {
+		const char *p = value;
+
+		if (!c->ports_set) {
+			c->n_ports = 0;
+			c->ports_set = true;
+		}
+		for (;;) {
+			size_t n = strcspn(p, ",");
+			uint16_t port;
+
+			if (parse_port(p, n, &port) < 0 || c->n_ports >= SNI_MAX_PORTS) {
+				snprintf(err, errlen,
+					 "--sni-ports '%s': want ports 1-65535, comma separated, "
+					 "at most %d",
+					 value, SNI_MAX_PORTS);
+				return -1;
+			}
+			c->ports[c->n_ports++] = port;
+			if (!p[n])
+				break;
+			p += n + 1;
+		}
+		return 0;
+	}
+	if (strcmp(name, "allow-dest") == 0) {
+		if (c->n_dest >= SNI_MAX_DEST || sni_dest_parse(value, &c->dest[c->n_dest]) < 0) {
+			snprintf(err, errlen,
+				 "--allow-dest '%s': want CIDR[:PORT][/tcp|/udp], at most %d",
+				 value, SNI_MAX_DEST);
+			return -1;
+		}
+		c->n_dest++;
+		return 0;
+	}
+	if (strcmp(name, "sni-timeout") == 0) {
+		if (parse_duration(value, &ms) < 0 || ms < 100 || ms > 300000) {
+			snprintf(err, errlen, "--sni-timeout '%s': want 100ms to 300s (e.g. 5s)",
+				 value);
+			return -1;
+		}
+		c->timeout_ms = (uint32_t)ms;
+		return 0;
+	}
+	if (strcmp(name, "sni-grace") == 0) {
+		if (parse_duration(value, &ms) < 0 || ms > 86400000ull) {
+			snprintf(err, errlen, "--sni-grace '%s': want 0 to 24h (e.g. 5m)", value);
+			return -1;
+		}
+		c->grace_ms = (uint32_t)ms;
+		return 0;
+	}
+	if (strcmp(name, "dns-filter") == 0) {
+		if (!strcmp(value, "on") || !strcmp(value, "true") || !strcmp(value, "1"))
+			c->dns_filter = true;
+		else if (!strcmp(value, "off") || !strcmp(value, "false") || !strcmp(value, "0"))
+			c->dns_filter = false;
+		else {
+			snprintf(err, errlen, "--dns-filter '%s': want on or off", value);
+			return -1;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- helpers ---- */
+
+static uint32_t dialled(const struct sni_filter *f, uint32_t ip)
+{
+	return ip == f->host_ip ? htonl(0x7f000001u) : ip;
+}
+
+static bool is_sni_port(const struct sni_filter *f, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < f->cfg.n_ports; i++)
+		if (f->cfg.ports[i] == port)
+			return true;
+	return false;
+}
+
+static bool is_http(const struct sni_filter *f, uint16_t port)
+{
+	return port == SNI_HTTP_PORT && !is_sni_port(f, port);
+}
+
+/* --allow-dest: matched against the address the guest dialled and the one
+ * vgate dials (they differ for the host alias) */
+static bool dest_allowed(const struct sni_filter *f, const struct ns_addr *dst, uint8_t proto)
+{
+	uint32_t a = dst->ip, b = dialled(f, dst->ip);
+	size_t i;
+
+	for (i = 0; i < f->cfg.n_dest; i++) {
+		const struct sni_dest *d = &f->cfg.dest[i];
+
+		if ((d->proto && d->proto != proto) || (d->port && d->port != dst->port))
+			continue;
+		if ((a & d->mask) == d->net || (b & d->mask) == d->net)
+			return true;
+	}
+	return false;
+}
+
+static void logf_(struct sni_filter *f, bool warn, const char *line)
+{
+	uint64_t sec = vg_loop_now(f->loop) / 1000;
+	char buf[128];
+
+	if (!f->log)
+		return;
+	if (sec != f->log_sec) {
+		if (f->log_dropped) {
+			snprintf(buf, sizeof(buf), "sni: %llu log lines suppressed",
+				 (unsigned long long)f->log_dropped);
+			f->log(f->log_ctx, true, buf);
+		}
+		f->log_sec = sec;
+		f->log_n = 0;
+		f->log_dropped = 0;
+	}
+	if (f->log_n >= SNI_LOG_PER_S) {
+		f->log_dropped++;
+		f->st.log_suppressed++;
+		return;
+	}
+	f->log_n++;
+	f->log(f->log_ctx, warn, line);
+}
+
+static void blocked(struct sni_filter *f, const char *proto, const struct ns_addr *src,
+		    const struct ns_addr *dst, const char *name, enum sni_reason why)
+{
+	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], line[512];
+
+	f->st.blocked[why]++;
+	if (!f->log)
+		return;
+	inet_ntop(AF_INET, &src->ip, s, sizeof(s));
+	inet_ntop(AF_INET, &dst->ip, d, sizeof(d));
+	snprintf(line, sizeof(line), "sni: blocked %s %s:%u -> %s:%u name=%s reason=%s", proto, s,
+		 src->port, d, dst->port, name && name[0] ? name : "-", sni_reason_name(why));
+	logf_(f, true, line);
+}
+
+/* ---- decisions ---- */
+
+static enum sni_verdict decide_with(struct sni_filter *f, const char *name, bool ech,
+				    uint32_t dst_ip, const struct dns_addr *addrs, int n,
+				    bool resolved, enum sni_reason *why)
+{
+	struct sni_seen_addr seen[DNS_RESOLVE_MAX_ADDRS];
+	uint64_t now = vg_loop_now(f->loop);
+	struct sni_facts facts = {
+	    .name = name,
+	    .ech = ech,
+	    .dst_ip = dst_ip,
+	    .seen = seen,
+	    .now_ms = now,
+	    .grace_ms = f->cfg.grace_ms,
+	    .resolved = resolved,
+	};
+	int i;
+
+	if (n > DNS_RESOLVE_MAX_ADDRS)
+		n = DNS_RESOLVE_MAX_ADDRS;
+	/* the cache already applied the grace period: what it returns is live */
+	for (i = 0; i < n; i++) {
+		seen[i].addr = addrs[i];
+		seen[i].expires_ms = now;
+	}
+	facts.n_seen = n < 0 ? 0 : n;
+	return sni_decide(f->active, &facts, why);
+}
+
+static void pend_free(struct sni_pending *p)
+{
+	p->used = false;
+	p->handle = 0;
+}
+
+static void on_resolved(void *arg, int status, const struct dns_addr *addrs, int n)
+{
+	struct sni_pending *p = arg;
+	struct sni_filter *f = p->f;
+	enum sni_verdict v;
+	enum sni_reason why;
+
+	if (status != 0) {
+		v = SNI_BLOCK;
+		why = SNI_R_RESOLVE_FAILED;
+	} else {
+		v = decide_with(f, p->name, p->ech, p->dst.ip, addrs, n, true, &why);
+	}
+	if (p->in_call) {
+		p->v = v;
+		p->why = why;
+		p->done = true;
+		return;
+	}
+	p->handle = 0;
+	if (fwd_filter_decide(f->fwd, p->id, v == SNI_ALLOW ? FWD_FILTER_ALLOW : FWD_FILTER_DENY) <
+	    0) {
+		/* the flow ended meanwhile (guest gone, or the forwarder's timeout) */
+		blocked(f, "tcp", &p->src, &p->dst, p->name, SNI_R_TIMEOUT);
+	} else if (v == SNI_ALLOW) {
+		f->st.allowed++;
+	} else {
+		blocked(f, "tcp", &p->src, &p->dst, p->name, why);
+	}
+	pend_free(p);
+}
+
+static struct sni_pending *pend_alloc(struct sni_filter *f)
+{
+	size_t i;
+
+	for (i = 0; i < SNI_MAX_PENDING; i++)
+		if (!f->pend[i].used) {
+			memset(&f->pend[i], 0, sizeof(f->pend[i]));
+			f->pend[i].used = true;
+			f->pend[i].f = f;
+			return &f->pend[i];
+		}
+	return NULL;
+}
+
+static enum fwd_filter_verdict verdict_of(struct sni_filter *f, enum sni_verdict v,
+					  enum sni_reason why, const struct ns_addr *src,
+					  const struct ns_addr *dst, const char *name)
+{
+	if (v == SNI_ALLOW) {
+		f->st.allowed++;
+		return FWD_FILTER_ALLOW;
+	}
+	blocked(f, "tcp", src, dst, name, why);
+	return FWD_FILTER_DENY;
+}
+
+static enum fwd_filter_verdict decide(struct sni_filter *f, uint64_t id, const struct ns_addr *src,
+				      const struct ns_addr *dst, const char *name, bool ech)
+{
+	struct dns_addr addrs[DNS_RESOLVE_MAX_ADDRS];
+	struct sni_pending *p;
+	enum sni_reason why;
+	enum sni_verdict v;
+	uint64_t h;
+	int n = 0;
+
+	f->st.inspected++;
+	if (name[0]) {
+		n = dns_lookup_addrs(f->dns, name, f->cfg.grace_ms, addrs, DNS_RESOLVE_MAX_ADDRS);
+		if (n < 0)
+			n = 0;
+	}
+	v = decide_with(f, name, ech, dst->ip, addrs, n, false, &why);
+	if (v != SNI_NEED_RESOLVE)
+		return verdict_of(f, v, why, src, dst, name);
+
+	p = pend_alloc(f);
+	if (!p)
+		return verdict_of(f, SNI_BLOCK, SNI_R_RESOLVE_FAILED, src, dst, name);
+	f->st.resolves++;
+	p->id = id;
+	p->src = *src;
+	p->dst = *dst;
+	p->ech = ech;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->in_call = true;
+	h = dns_resolve(f->dns, name, on_resolved, p);
+	p->in_call = false;
+	if (p->done || h == 0) {
+		if (!p->done) { /* no answer and no handle: treat as a failure */
+			p->v = SNI_BLOCK;
+			p->why = SNI_R_RESOLVE_FAILED;
+		}
+		v = p->v;
+		why = p->why;
+		pend_free(p);
+		return verdict_of(f, v, why, src, dst, name);
+	}
+	p->handle = h;
+	return FWD_FILTER_WAIT;
+}
+
+static enum sni_reason reason_of_tls(int rc)
+{
+	switch (rc) {
+	case TLS_ERR_NOT_TLS:
+	case TLS_ERR_NOT_HELLO:
+		return SNI_R_NOT_TLS;
+	case TLS_ERR_TOO_BIG:
+		return SNI_R_TOO_BIG;
+	case TLS_ERR_SNI_IP:
+		return SNI_R_IP_LITERAL;
+	default:
+		return SNI_R_MALFORMED;
+	}
+}
+
+static enum sni_reason reason_of_http(int rc)
+{
+	switch (rc) {
+	case HTTP_ERR_TOO_BIG:
+		return SNI_R_TOO_BIG;
+	case HTTP_ERR_NO_HOST:
+		return SNI_R_NO_HOST;
+	case HTTP_ERR_HOST_IP:
+		return SNI_R_IP_LITERAL;
+	default:
+		return SNI_R_MALFORMED;
+	}
+}
+
+/* fwd_tcp_filter.wants: inspect SNI ports and port 80 unless --allow-dest names them */
+static bool sni_wants(void *ctx, const struct ns_addr *src, const struct ns_addr *dst)
+{
+	struct sni_filter *f = ctx;
+
+	(void)src;
+	if (dest_allowed(f, dst, 6))
+		return false;
+	return is_sni_port(f, dst->port) || dst->port == SNI_HTTP_PORT;
+}
+
+/* fwd_tcp_filter.inspect: everything the guest sent so far, from the start */
+static enum fwd_filter_verdict sni_inspect(void *ctx, uint64_t id, const struct ns_addr *src,
+					   const struct ns_addr *dst, const struct iovec *iov,
+					   int iovcnt, size_t len, bool eof)
+{
+	struct sni_filter *f = ctx;
+	struct tls_client_hello ch;
+	char host[TLS_SNI_MAX + 1];
+	size_t n = 0;
+	int i, rc;
+
+	for (i = 0; i < iovcnt && n < f->buf_cap; i++) {
+		size_t k = iov[i].iov_len < f->buf_cap - n ? iov[i].iov_len : f->buf_cap - n;
+
+		memcpy(f->buf + n, iov[i].iov_base, k);
+		n += k;
+	}
+	(void)len;
+	if (is_http(f, dst->port)) {
+		rc = http_host_parse(f->buf, n, HTTP_HEAD_MAX_DEFAULT, host, sizeof(host));
+		if (rc == HTTP_DONE)
+			return decide(f, id, src, dst, host, false);
+		if (rc != HTTP_NEED_MORE)
+			return verdict_of(f, SNI_BLOCK, reason_of_http(rc), src, dst, NULL);
+	} else {
+		rc = tls_parse_client_hello(f->buf, n, f->scratch, f->scratch_cap, &ch);
+		if (rc == TLS_DONE)
+			return decide(f, id, src, dst, ch.sni, ch.ech);
+		if (rc != TLS_NEED_MORE)
+			return verdict_of(f, SNI_BLOCK, reason_of_tls(rc), src, dst, NULL);
+	}
+	if (eof)
+		return verdict_of(f, SNI_BLOCK, SNI_R_EOF, src, dst, NULL);
+	if (n >= f->buf_cap)
+		return verdict_of(f, SNI_BLOCK, SNI_R_TOO_BIG, src, dst, NULL);
+	return FWD_FILTER_MORE;
+}
+
+/* ---- hooks in front of the forwarder's ---- */
+
+static enum ns_syn_verdict sni_tcp_syn(void *ctx, uint64_t token, const struct ns_addr *src,
+				       const struct ns_addr *dst)
+{
+	struct sni_filter *f = ctx;
+
+	/* the outbound CIDR policy comes first: the forwarder refuses those */
+	if (fwd_policy_allows(&f->policy, dialled(f, dst->ip)) && !dest_allowed(f, dst, 6) &&
+	    !is_sni_port(f, dst->port) && dst->port != SNI_HTTP_PORT) {
+		blocked(f, "tcp", src, dst, NULL, SNI_R_PORT_DENIED);
+		return NS_SYN_RESET;
+	}
+	return f->next.tcp_syn(f->next.ctx, token, src, dst);
+}
+
+static void *sni_tcp_accept(void *ctx, struct ns_flow *fl, const struct ns_addr *src,
+			    const struct ns_addr *dst)
+{
+	struct sni_filter *f = ctx;
+
+	return f->next.tcp_accept(f->next.ctx, fl, src, dst);
+}
+
+static void sni_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *dst,
+			 const uint8_t *data, size_t len, const struct ns_pkt *pkt)
+{
+	struct sni_filter *f = ctx;
+
+	if (fwd_policy_allows(&f->policy, dialled(f, dst->ip)) && !dest_allowed(f, dst, 17)) {
+		bool quic = is_sni_port(f, dst->port);
+
+		blocked(f, "udp", src, dst, NULL, quic ? SNI_R_QUIC : SNI_R_PORT_DENIED);
+		if (f->ns)
+			ns_icmp_unreachable(f->ns, pkt, quic ? 3 : 13);
+		return;
+	}
+	f->next.udp_recv(f->next.ctx, src, dst, data, len, pkt);
+}
+
+static void sni_dns_query(void *ctx, const struct ns_dns_client *c, const uint8_t *msg, size_t len)
+{
+	struct sni_filter *f = ctx;
+
+	f->next.dns_query(f->next.ctx, c, msg, len);
+}
+
+static bool sni_dns_allowed(void *ctx, const char *name)
+{
+	struct sni_filter *f = ctx;
+
+	return allow_match(f->active, name);
+}
+
+void sni_filter_fill_hooks(struct sni_filter *f, struct ns_hooks *h)
+{
+	f->next = *h;
+	h->ctx = f;
+	if (h->tcp_syn)
+		h->tcp_syn = sni_tcp_syn;
+	if (h->tcp_accept)
+		h->tcp_accept = sni_tcp_accept;
+	if (h->udp_recv)
+		h->udp_recv = sni_udp_recv;
+	if (h->dns_query)
+		h->dns_query = sni_dns_query;
+}
+
+/* ---- life cycle ---- */
+
+static int load(struct allowlist *al, const struct sni_config *c, char *err, size_t errlen)
+{
+	char e[512];
+	size_t i;
+
+	allow_init(al);
+	for (i = 0; i < c->n_allow; i++)
+		if (allow_add(al, c->allow[i], e, sizeof(e)) < 0) {
+			snprintf(err, errlen, "--allow-sni: %s", e);
+			return -1;
+		}
+	if (c->allowlist_file && allow_load_file(al, c->allowlist_file, err, errlen) < 0)
+		return -1;
+	return (int)al->n;
+}
+
+static void install(struct sni_filter *f)
+{
+	struct fwd_tcp_filter flt = {
+	    .ctx = f,
+	    .wants = sni_wants,
+	    .inspect = sni_inspect,
+	    .max_bytes = f->buf_cap,
+	    .timeout_ms = f->cfg.timeout_ms,
+	};
+
+	fwd_set_tcp_filter(f->fwd, &flt);
+	if (f->cfg.dns_filter)
+		dns_set_filter(f->dns, sni_dns_allowed, f);
+	else
+		dns_set_filter(f->dns, NULL, NULL);
+}
+
+struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct dns *dns,
+				  const struct sni_config *cfg, const struct fwd_policy *policy,
+				  uint32_t host_ip, sni_log_fn log, void *log_ctx, char *err,
+				  size_t errlen)
+{
+	struct sni_filter *f = calloc(1, sizeof(*f));
+
+	if (!f) {
+		snprintf(err, errlen, "SNI filter: out of memory");
+		return NULL;
+	}
+	f->loop = loop;
+	f->fwd = fwd;
+	f->dns = dns;
+	f->cfg = *cfg;
+	f->policy = *policy;
+	f->host_ip = host_ip;
+	f->log = log;
+	f->log_ctx = log_ctx;
+	f->scratch_cap = cfg->max_bytes ? cfg->max_bytes : SNI_MAX_BYTES_DEF;
+	f->buf_cap = f->scratch_cap + SNI_GATHER_SLACK;
+	f->active = malloc(sizeof(*f->active));
+	f->spare = malloc(sizeof(*f->spare));
+	f->buf = malloc(f->buf_cap);
+	f->scratch = malloc(f->scratch_cap);
+	if (!f->active || !f->spare || !f->buf || !f->scratch) {
+		snprintf(err, errlen, "SNI filter: out of memory");
+		sni_filter_free(f);
+		return NULL;
+	}
+	if (load(f->active, cfg, err, errlen) < 0) {
+		sni_filter_free(f);
+		return NULL;
+	}
+	f->st.patterns = f->active->n;
+	install(f);
+	return f;
+}
+
+void sni_filter_attach(struct sni_filter *f, struct ns *ns)
+{
+	f->ns = ns;
+}
+
+int sni_filter_reload(struct sni_filter *f, const struct sni_config *cfg, char *err, size_t errlen)
+{
+	struct allowlist *t;
+	char line[160];
+	int n = load(f->spare, cfg, err, errlen);
+
+	if (n < 0)
+		return -1;
+	t = f->active;
+	f->active = f->spare;
+	f->spare = t;
+	f->cfg = *cfg;
+	f->cfg.max_bytes = f->scratch_cap; /* buffers are sized once */
+	f->st.patterns = f->active->n;
+	f->st.reloads++;
+	install(f);
+	snprintf(line, sizeof(line), "sni: allowlist reloaded, %d patterns", n);
+	logf_(f, false, line);
+	return n;
+}
+
+void sni_filter_set_policy(struct sni_filter *f, const struct fwd_policy *policy)
+{
+	f->policy = *policy;
+}
+
+const struct allowlist *sni_filter_allowlist(const struct sni_filter *f)
+{
+	return f->active;
+}
+
+void sni_filter_get_stats(const struct sni_filter *f, struct sni_stats *st)
+{
+	*st = f->st;
+}
+
+void sni_stats_format(const struct sni_stats *st, char *buf, size_t len)
+{
+	size_t off;
+	int r;
+
+	off = (size_t)snprintf(buf, len,
+			       "sni: patterns=%llu inspected=%llu allowed=%llu resolves=%llu",
+			       (unsigned long long)st->patterns, (unsigned long long)st->inspected,
+			       (unsigned long long)st->allowed, (unsigned long long)st->resolves);
+	for (r = 1; r < SNI_R_COUNT && off < len; r++)
+		if (st->blocked[r])
+			off += (size_t)snprintf(buf + off, len - off, " %s=%llu",
+						sni_reason_name((enum sni_reason)r),
+						(unsigned long long)st->blocked[r]);
+}
+
+void sni_filter_free(struct sni_filter *f)
+{
+	size_t i;
+
+	if (!f)
+		return;
+	for (i = 0; i < SNI_MAX_PENDING; i++)
+		if (f->pend[i].used && f->pend[i].handle)
+			dns_resolve_cancel(f->dns, f->pend[i].handle);
+	if (f->dns && f->active)
+		dns_set_filter(f->dns, NULL, NULL);
+	if (f->fwd && f->active)
+		fwd_set_tcp_filter(f->fwd, NULL);
+	free(f->active);
+	free(f->spare);
+	free(f->buf);
+	free(f->scratch);
+	free(f);
+}

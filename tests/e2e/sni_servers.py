@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""sni_servers.py - what test_sni.sh talks to, all on 127.0.0.x (python3
+stdlib only; refuses any other address):
+
+  dns ADDR PORT_FILE TTL NAME=IP...   a DNS server (UDP and TCP) that answers A
+        queries for the given names with one record each (TTL seconds), AAAA
+        with no data, and every other name with NXDOMAIN.
+  tls ADDR PORT CERT KEY COUNT_FILE   a TLS server answering one HTTP/1.1
+        request per connection with "hello from ADDR"; every accepted TCP
+        connection appends a line to COUNT_FILE (before the handshake), so a
+        test can tell that a connection never reached it.
+  http ADDR PORT COUNT_FILE           the same in plain HTTP.
+"""
+import socket
+import ssl
+import struct
+import sys
+import threading
+
+
+def loopback(addr):
+    if not addr.startswith("127."):
+        sys.exit("refusing non-loopback address " + addr)
+    return addr
+
+
+def qname(msg, off):
+    labels = []
+    while msg[off]:
+        n = msg[off]
+        labels.append(msg[off + 1:off + 1 + n].decode("ascii", "replace"))
+        off += 1 + n
+    return ".".join(labels).lower(), off + 1
+
+
+def answer(q, table, ttl):
+    if len(q) < 12:
+        return None
+    qid, flags, qd = struct.unpack("!HHH", q[:6])
+    if qd != 1:
+        return None
+    name, off = qname(q, 12)
+    qtype, qclass = struct.unpack("!HH", q[off:off + 4])
+    question = q[12:off + 4]
+    rcode, ans = 0, b""
+    if name not in table:
+        rcode = 3
+    elif qtype == 1:
+        ans = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, ttl, 4) + socket.inet_aton(table[name])
+    hdr = struct.pack("!HHHHHH", qid, 0x8180 | (flags & 0x0100) | rcode, 1, 1 if ans else 0, 0, 0)
+    return hdr + question + ans
+
+
+def dns(addr, port_file, ttl, maps):
+    table = dict(m.lower().split("=", 1) for m in maps)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((loopback(addr), 0))
+    port = u.getsockname()[1]
+    t = socket.socket()
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((addr, port))
+    t.listen(16)
+
+    def tcp_loop():
+        while True:
+            c, _ = t.accept()
+            try:
+                n = struct.unpack("!H", c.recv(2))[0]
+                a = answer(c.recv(n), table, ttl)
+                if a:
+                    c.sendall(struct.pack("!H", len(a)) + a)
+            except Exception:
+                pass
+            c.close()
+
+    threading.Thread(target=tcp_loop, daemon=True).start()
+    with open(port_file, "w") as f:
+        f.write(str(port))
+    while True:
+        q, peer = u.recvfrom(4096)
+        try:
+            a = answer(q, table, ttl)
+        except Exception:
+            a = None
+        if a:
+            u.sendto(a, peer)
+
+
+def serve(addr, port, count_file, ctx):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((loopback(addr), int(port)))
+    s.listen(64)
+    lock = threading.Lock()
+
+    def one(c):
+        try:
+            if ctx:
+                c = ctx.wrap_socket(c, server_side=True)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                d = c.recv(4096)
+                if not d:
+                    return
+                data += d
+            body = ("hello from %s\n" % addr).encode()
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                      % len(body) + body)
+        except Exception:
+            pass
+        finally:
+            c.close()
+
+    while True:
+        c, _ = s.accept()
+        with lock, open(count_file, "a") as f:
+            f.write("conn\n")
+        threading.Thread(target=one, args=(c,), daemon=True).start()
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "dns":
+        dns(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:])
+    elif mode == "tls":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+        serve(sys.argv[2], sys.argv[3], sys.argv[6], ctx)
+    elif mode == "http":
+        serve(sys.argv[2], sys.argv[3], sys.argv[4], None)
+    else:
+        sys.exit("usage: see the module docstring")
+
+
+if __name__ == "__main__":
+    main()

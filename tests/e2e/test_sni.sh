@@ -1,0 +1,151 @@
+#!/bin/bash
+# test_sni.sh - the SNI allowlist end to end. A test upstream DNS on
+# 127.0.0.5 maps allowed.test → 127.0.0.2, other.test → 127.0.0.3,
+# evil.test → 127.0.0.4 (TTL 1 s); TLS servers with a test certificate on
+# 127.0.0.{2,3,4}:443 and plain HTTP on 127.0.0.2:80 count every connection
+# they accept (tests/e2e/sni_servers.py). The guest namespace routes
+# 127.0.0.0/8 (but 127.0.0.1) through vgate, so the guest dials exactly the
+# addresses DNS gave it. Checks: an allowed name works; the allowed SNI to an
+# address DNS did not give is reset and the server never sees a connection;
+# a name off the list gets NXDOMAIN and is reset; a large ClientHello works;
+# Host on port 80 is checked; other ports and QUIC are refused at once; an
+# established flow survives an allowlist reload while new flows follow the new
+# list (and a name never resolved by the guest is resolved by vgate itself);
+# a client connecting 60 s after its DNS answer expired still succeeds.
+source "$(dirname "$0")/lib.sh"
+HERE=$VG_SRC/tests/e2e
+GW=192.168.127.1
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=allowed.test \
+	-addext "subjectAltName=DNS:allowed.test,DNS:other.test,DNS:evil.test" \
+	-keyout "$VG_TMP/key.pem" -out "$VG_TMP/cert.pem" >/dev/null 2>&1 ||
+	vg_fail "cannot make a test certificate"
+for i in 2 3 4; do
+	: >"$VG_TMP/count.$i"
+	vg_bg python3 "$HERE/sni_servers.py" tls "127.0.0.$i" 443 "$VG_TMP/cert.pem" \
+		"$VG_TMP/key.pem" "$VG_TMP/count.$i"
+done
+: >"$VG_TMP/count80"
+vg_bg python3 "$HERE/sni_servers.py" http 127.0.0.2 80 "$VG_TMP/count80"
+vg_bg python3 "$HERE/sni_servers.py" dns 127.0.0.5 "$VG_TMP/dnsport" 1 \
+	allowed.test=127.0.0.2 other.test=127.0.0.3 evil.test=127.0.0.4
+vg_wait_for 10 test -s "$VG_TMP/dnsport" || vg_fail "test DNS did not start"
+for i in 2 3 4; do
+	vg_wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.$i/443" || vg_fail "server $i did not start"
+done
+for i in 2 3 4; do : >"$VG_TMP/count.$i"; done # forget the probes
+
+printf '# test allowlist\nallowed.test\n' >"$VG_TMP/allow.txt"
+vg_start --dns-upstream "127.0.0.5:$(cat "$VG_TMP/dnsport")" --allowlist-file "$VG_TMP/allow.txt" \
+	--sni-timeout 3s
+vg_ns ip route del local 127.0.0.0/8 dev lo table local
+vg_ns sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.tap0.route_localnet=1
+vg_ns ip route add 127.0.0.0/8 via "$GW" dev tap0
+
+resolve() { vg_ns dig +short +tries=1 +time=3 "@$GW" "$1" A; }
+# tls NAME IP [curl args]: GET https://NAME/ at IP; prints the body
+tls() {
+	local name=$1 ip=$2
+	shift 2
+	vg_ns curl -sS --max-time 10 --cacert "$VG_TMP/cert.pem" --resolve "$name:443:$ip" "$@" \
+		"https://$name/"
+}
+count() { wc -l <"$VG_TMP/count.$1"; }
+
+# 1. allowed name, resolved through vgate
+IP=$(resolve allowed.test)
+[ "$IP" = 127.0.0.2 ] || vg_fail "allowed.test resolved to '$IP'"
+got=$(tls allowed.test "$IP") || vg_fail "curl https://allowed.test failed"
+[ "$got" = "hello from 127.0.0.2" ] || vg_fail "allowed.test: got '$got'"
+vg_log "allowed name ok"
+
+# 2. allowed SNI, address not from vgate's DNS: reset, no connection at all
+if tls allowed.test 127.0.0.4 2>"$VG_TMP/err"; then vg_fail "allowed SNI to 127.0.0.4 passed"; fi
+grep -qiE 'reset|SSL_ERROR_SYSCALL|Connection' "$VG_TMP/err" || vg_fail "not a reset: $(cat "$VG_TMP/err")"
+sleep 0.5
+[ "$(count 4)" -eq 0 ] || vg_fail "server 127.0.0.4 saw a connection"
+grep -q 'blocked tcp 192.168.127.2:[0-9]* -> 127.0.0.4:443 name=allowed.test reason=ip_mismatch' \
+	"$VG_LOG" || vg_fail "no log line for the ip_mismatch block"
+vg_log "allowed SNI to a foreign address reset, server untouched"
+
+# 3. name off the list: NXDOMAIN, and reset even with the right address
+st=$(vg_ns dig +tries=1 +time=3 "@$GW" other.test A | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+[ "$st" = NXDOMAIN ] || vg_fail "other.test: status '$st'"
+if tls other.test 127.0.0.3 2>/dev/null; then vg_fail "other.test passed"; fi
+[ "$(count 3)" -eq 0 ] || vg_fail "server 127.0.0.3 saw a connection"
+grep -q 'name=other.test reason=sni_not_allowed' "$VG_LOG" || vg_fail "no sni_not_allowed log line"
+vg_log "name off the list: NXDOMAIN and reset"
+
+# 4. a large ClientHello (8192-bit FFDHE key share, long ALPN list: > 1,500 bytes)
+alpn=h2$(for i in $(seq 1 40); do printf ',proto-number-%02d' "$i"; done)
+got=$(printf 'GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n' | vg_ns timeout 10 openssl s_client \
+	-connect 127.0.0.2:443 -servername allowed.test -CAfile "$VG_TMP/cert.pem" -quiet \
+	-groups ffdhe8192:X25519:P-256:P-384:P-521:ffdhe2048:ffdhe3072 -alpn "$alpn" \
+	2>"$VG_TMP/ossl.err" | tail -n 1) || true
+[ "$got" = "hello from 127.0.0.2" ] || vg_fail "large ClientHello: got '$got' $(tail -n 3 "$VG_TMP/ossl.err")"
+vg_log "large ClientHello ok"
+
+# 5. port 80 by Host
+got=$(vg_ns curl -sS --max-time 10 --resolve allowed.test:80:127.0.0.2 http://allowed.test/) ||
+	vg_fail "http://allowed.test failed"
+[ "$got" = "hello from 127.0.0.2" ] || vg_fail "http: got '$got'"
+n80=$(wc -l <"$VG_TMP/count80")
+if vg_ns curl -sS --max-time 10 -H 'Host: evil.test' http://127.0.0.2/ 2>/dev/null; then
+	vg_fail "Host: evil.test passed"
+fi
+[ "$(wc -l <"$VG_TMP/count80")" -eq "$n80" ] || vg_fail "port 80 server saw the evil Host"
+vg_log "port 80 Host check ok"
+
+# 6. other TCP ports: refused at once; QUIC (UDP 443): ICMP unreachable at once
+t0=$(date +%s%N)
+rc=0
+vg_ns curl -sS --max-time 5 http://127.0.0.2:8080/ 2>/dev/null || rc=$?
+t1=$(date +%s%N)
+[ "$rc" -eq 7 ] || vg_fail "port 8080: curl exit $rc, want 7 (refused)"
+[ $(((t1 - t0) / 1000000)) -lt 1000 ] || vg_fail "port 8080 refusal took $(((t1 - t0) / 1000000)) ms"
+got=$(vg_ns python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("127.0.0.2", 443)); s.settimeout(3); t = time.time()
+s.send(b"\xc0quic-initial")
+try:
+    s.recv(100); print("answered")
+except ConnectionRefusedError:
+    print("refused %.0f" % ((time.time() - t) * 1000))
+except socket.timeout:
+    print("timeout")')
+case "$got" in refused*) ;; *) vg_fail "QUIC: $got" ;; esac
+[ "${got#refused }" -lt 1000 ] || vg_fail "QUIC refusal took ${got#refused } ms"
+vg_log "other port refused, QUIC $got ms"
+
+# 7. reload: an established flow survives, new flows follow the new list
+(sleep 3; printf 'GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n'; sleep 2) |
+	vg_ns timeout 15 openssl s_client -connect 127.0.0.2:443 -servername allowed.test \
+		-CAfile "$VG_TMP/cert.pem" -quiet >"$VG_TMP/long.out" 2>/dev/null &
+LONG=$!
+VG_CLEANUP_PIDS+=("$LONG")
+sleep 1
+printf 'other.test\n' >"$VG_TMP/allow.txt"
+kill -HUP "$VG_PID"
+vg_wait_for 5 grep -q 'allowlist reloaded, 1 patterns' "$VG_LOG" || vg_fail "no reload"
+wait "$LONG" || true
+grep -q 'hello from 127.0.0.2' "$VG_TMP/long.out" || vg_fail "established flow broken by reload"
+if tls allowed.test 127.0.0.2 2>/dev/null; then vg_fail "allowed.test passed after reload"; fi
+# other.test was never resolved by the guest: vgate resolves it itself
+got=$(tls other.test 127.0.0.3) || vg_fail "other.test failed after reload"
+[ "$got" = "hello from 127.0.0.3" ] || vg_fail "other.test after reload: got '$got'"
+vg_log "reload ok: established flow kept, new list in force"
+
+# 8. grace: connect 60 s after the DNS answer (TTL 1 s) expired
+IP=$(resolve other.test)
+[ "$IP" = 127.0.0.3 ] || vg_fail "other.test resolved to '$IP'"
+vg_log "waiting 61 s past the TTL"
+sleep 61
+got=$(tls other.test "$IP") || vg_fail "connection 60 s after expiry failed"
+[ "$got" = "hello from 127.0.0.3" ] || vg_fail "grace: got '$got'"
+vg_log "grace ok"
+
+kill -USR1 "$VG_PID"
+sleep 0.3
+grep 'sni: patterns' "$VG_LOG" | tail -n 1 >&2 || true
+vg_pass
