@@ -2,8 +2,9 @@
 /*
  * fwd.c - the forwarder's life cycle (fwd_new → fwd_fill_hooks → ns_new →
  * fwd_attach → ... → ns_free → fwd_free), the once-a-second sweep timer that
- * expires TCP set-ups, idle TCP flows and idle UDP mappings, address
- * mapping, stats and the filter hook point.
+ * expires TCP set-ups, idle TCP flows and idle UDP mappings, the loop-idle
+ * callback that flushes guest bytes to host sockets, address mapping, stats
+ * and the filter hook point.
  *
  * struct fwd owns: the flow tables (bucket arrays sized once from the
  * limits), the shared bounce buffer, the listeners, and through tcp.c/udp.c
@@ -115,6 +116,7 @@ struct fwd *fwd_new(struct vg_loop *loop, const struct fwd_config *cfg)
 	fwd_list_init(&fwd->tcp_pending);
 	fwd_list_init(&fwd->tcp_active);
 	fwd_list_init(&fwd->udp_lru);
+	fwd->tcp_dirty.prev = fwd->tcp_dirty.next = &fwd->tcp_dirty;
 	for (i = 0; i < FWD_FORWARD_MAX; i++) {
 		fwd->lst[i].fd = -1;
 		fwd->lst[i].io.fd = -1;
@@ -128,11 +130,13 @@ struct fwd *fwd_new(struct vg_loop *loop, const struct fwd_config *cfg)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (vg_timer_start(loop, &fwd->sweep, FWD_SWEEP_MS) < 0) {
+	if (vg_timer_start(loop, &fwd->sweep, FWD_SWEEP_MS) < 0 ||
+	    vg_loop_add_idle(loop, fwd_tcp_flush, fwd) < 0) {
 		fwd_free(fwd);
 		errno = ENOSPC;
 		return NULL;
 	}
+	fwd->idle_added = true;
 	return fwd;
 }
 
@@ -178,6 +182,8 @@ void fwd_free(struct fwd *fwd)
 		return;
 	fwd->ns = NULL; /* gone already (ns_free first): no hook, no flow call */
 	vg_timer_stop(fwd->loop, &fwd->sweep);
+	if (fwd->idle_added)
+		vg_loop_del_idle(fwd->loop, fwd_tcp_flush, fwd);
 	fwd_listeners_close(fwd);
 	if (fwd->tcp_tab.buckets)
 		fwd_tcp_free_all(fwd);

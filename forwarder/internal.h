@@ -32,6 +32,10 @@ struct fwd {
 	 * active = splicing (LRU by last byte moved) */
 	struct fwd_table tcp_tab;
 	struct fwd_list tcp_pending, tcp_active;
+	/* flows with new guest bytes, written to their host socket once per
+	 * loop turn (fwd_tcp_flush) instead of once per segment */
+	struct fwd_lnode tcp_dirty;
+	bool idle_added;
 	/* UDP: hash by guest tuple, LRU */
 	struct fwd_table udp_tab;
 	struct fwd_table udp_peer_tab; /* inbound mappings by host peer */
@@ -65,6 +69,7 @@ void fwd_tcp_closed(void *user, enum ns_close_reason reason);
 void fwd_tcp_connected(void *user);
 void fwd_tcp_sweep(struct fwd *fwd, uint64_t now);
 void fwd_tcp_free_all(struct fwd *fwd);
+void fwd_tcp_flush(void *arg);
 int fwd_tcp_inbound(struct fwd *fwd, int fd, uint16_t guest_port);
 
 /* udp.c */

@@ -21,7 +21,10 @@
  * them, and only an ALLOW verdict starts the host connect; the splice then
  * sends those bytes first, so the replay needs no copy.
  *
- * Splice: guest → host peeks lwIP's pbufs as an iovec and sendmsg()s them;
+ * Splice: guest → host peeks lwIP's pbufs as an iovec and sendmsg()s them
+ * once per loop turn (flows with new bytes wait on fwd->tcp_dirty, flushed
+ * by the loop-idle callback fwd_tcp_flush(), so a burst of segments costs
+ * one system call);
  * only what the socket took is consumed (which reopens the guest's window);
  * a short write arms EPOLLOUT. Host → guest reads into the forwarder's one
  * bounce buffer no more than ns_flow_sndbuf() allows, so ns_flow_write()
@@ -62,6 +65,7 @@ enum tcp_state {
 
 struct fwd_tcp {
 	struct fwd_entry ent; /* guest tuple; on fwd->tcp_pending or tcp_active */
+	struct fwd_lnode dirty; /* on fwd->tcp_dirty when next/prev are set */
 	struct fwd *fwd;
 	struct ns_flow *flow; /* NULL before accept and once the netstack dropped it */
 	struct vg_io io;      /* registration of fd; io.fd < 0 when not registered */
@@ -80,6 +84,27 @@ struct fwd_tcp {
 };
 
 static void tcp_on_io(void *arg, uint32_t events);
+
+static void dirty_del(struct fwd_tcp *t)
+{
+	if (!t->dirty.next)
+		return;
+	t->dirty.prev->next = t->dirty.next;
+	t->dirty.next->prev = t->dirty.prev;
+	t->dirty.prev = t->dirty.next = NULL;
+}
+
+static void dirty_add(struct fwd_tcp *t)
+{
+	struct fwd_lnode *head = &t->fwd->tcp_dirty;
+
+	if (t->dirty.next)
+		return;
+	t->dirty.prev = head->prev;
+	t->dirty.next = head;
+	head->prev->next = &t->dirty;
+	head->prev = &t->dirty;
+}
 
 static bool pending_state(enum tcp_state s)
 {
@@ -160,6 +185,7 @@ static void tcp_end(struct fwd_tcp *t, bool rst, enum ns_syn_verdict syn)
 		close(t->fd);
 		t->fd = -1;
 	}
+	dirty_del(t);
 	fwd_list_del(tcp_list(t), &t->ent);
 	fwd_table_del(&fwd->tcp_tab, &t->ent);
 	fwd->st.tcp_active--;
@@ -627,10 +653,30 @@ void fwd_tcp_recv(void *user)
 {
 	struct fwd_tcp *t = user;
 
-	if (t->state == T_SPLICE)
-		pump_g2h(t);
+	/* write at the end of the loop turn: one sendmsg for all segments */
+	if (t->state == T_SPLICE && !t->h_blocked)
+		dirty_add(t);
 	else if (t->state == T_INSPECT)
 		inspect(t);
+}
+
+/**
+ * fwd_tcp_flush() - loop-idle callback: move the guest bytes received this
+ * loop turn to the host sockets
+ * @arg:	forwarder
+ */
+void fwd_tcp_flush(void *arg)
+{
+	struct fwd *fwd = arg;
+	struct fwd_lnode *head = &fwd->tcp_dirty;
+
+	while (head->next != head) {
+		struct fwd_tcp *t = fwd_container_of(head->next, struct fwd_tcp, dirty);
+
+		dirty_del(t);
+		if (t->state == T_SPLICE && t->flow && !t->h_blocked)
+			pump_g2h(t);
+	}
 }
 
 void fwd_tcp_sent(void *user)

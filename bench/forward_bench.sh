@@ -1,0 +1,238 @@
+#!/bin/bash
+# forward_bench.sh - TCP NAT benchmarks of vgate next to slirp4netns and
+# pasta, in the same run, written as a table to bench/forward_results.md.
+#
+# Usage: bench/forward_bench.sh VGATE_BINARY [RUNS (3)] [SECONDS (5)]
+#
+# Set-up (DESIGN.md, Targets): a private namespace "host" plays the host: a
+# veth pair inside it with 10.99.0.2/24 and a default route to nobody, so
+# nothing can leave the machine; every server listens on its 127.0.0.1. Each
+# peer gets a fresh "guest" namespace:
+#   vgate        --tap-netns, guest 192.168.127.2, host alias 192.168.127.254
+#   slirp4netns  --configure --mtu, host at 10.0.2.2
+#   pasta        --config-net -m MTU, host loopback via the gateway 10.99.0.1
+# Measured (medians of RUNS): iperf3 guest→host and host→guest (-R) at MTU
+# 1500 and 65520; TCP connections per second (one client, sequential
+# connect/send/recv/close, SECONDS long); the gateway process's RSS with
+# 1,000 idle connections open (and before them).
+# Needs root, iperf3, python3, slirp4netns, passt (pasta), busybox.
+set -euo pipefail
+
+VGATE=${1:?usage: $0 VGATE_BINARY [RUNS] [SECONDS]}
+VGATE=$(readlink -f "$VGATE")
+RUNS=${2:-3}
+SECS=${3:-5}
+OUT=$(cd "$(dirname "$0")" && pwd)/forward_results.md
+HOSTNS=vgb-host-$$
+TMP=$(mktemp -d /tmp/vgate-bench.XXXXXX)
+PIDS=()
+CHILD=""
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+cleanup() {
+	set +e
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	sleep 0.3
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for ns in $(ip netns list | awk '{print $1}' | grep -E "^vgb-.*-$$\$"); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+hx() { ip netns exec "$HOSTNS" "$@"; }
+bg() { "$@" & PIDS+=($!); }
+
+# --- the private host namespace and its servers ---
+ip netns add "$HOSTNS"
+hx ip link set lo up
+hx ip link add vgb0 type veth peer name vgb1
+hx ip addr add 10.99.0.2/24 dev vgb0
+hx ip link set vgb0 up
+hx ip link set vgb1 up
+hx ip route add default via 10.99.0.1
+bg hx iperf3 -s -B 127.0.0.1 -p 5201
+cat >"$TMP/srv.py" <<'PY'
+import socket, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 5301)); s.listen(4096)
+def serve(c):
+    try:
+        while True:
+            b = c.recv(100)
+            if not b:
+                break
+            c.sendall(b"ok\n")
+    except OSError:
+        pass
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+bg hx python3 "$TMP/srv.py"
+cat >"$TMP/cps.py" <<'PY'
+import socket, sys, time
+host, secs = sys.argv[1], float(sys.argv[2])
+n, t0 = 0, time.time()
+while time.time() - t0 < secs:
+    s = socket.create_connection((host, 5301), timeout=5)
+    s.sendall(b"hi\n"); s.recv(10); s.close()
+    n += 1
+print(int(n / (time.time() - t0)))
+PY
+cat >"$TMP/idle.py" <<'PY'
+import socket, sys, time
+host, n = sys.argv[1], int(sys.argv[2])
+conns = []
+for i in range(n):
+    s = socket.create_connection((host, 5301), timeout=5)
+    s.sendall(b"hi\n"); s.recv(10)
+    conns.append(s)
+print("open", flush=True)
+time.sleep(3600)
+PY
+sleep 1
+
+# --- one guest namespace per measurement ---
+new_child() {
+	CHILD=vgb-c$RANDOM-$$
+	ip netns add "$CHILD"
+	ip netns exec "$CHILD" ip link set lo up
+}
+del_child() {
+	ip netns pids "$CHILD" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+	ip netns del "$CHILD" 2>/dev/null || true
+	CHILD=""
+}
+
+# start_peer PEER MTU: sets GW_PID and TARGET (the host as the guest sees it)
+start_peer() {
+	local peer=$1 mtu=$2
+	new_child
+	case $peer in
+	vgate)
+		ip netns exec "$HOSTNS" "$VGATE" --tap-netns "/run/netns/$CHILD" --tap-name tap0 --mtu "$mtu" \
+			--outbound-allow 127.0.0.0/8 --log-level warn --pid-file "$TMP/vg.pid" \
+			2>>"$TMP/vgate.log" &
+		GW_PID=$!
+		for _ in $(seq 50); do [ -s "$TMP/vg.pid" ] && break; sleep 0.1; done
+		rm -f "$TMP/vg.pid"
+		ip netns exec "$CHILD" ip link set tap0 mtu "$mtu" up
+		ip netns exec "$CHILD" ip addr add 192.168.127.2/24 dev tap0
+		ip netns exec "$CHILD" ip route add default via 192.168.127.1
+		TARGET=192.168.127.254
+		;;
+	slirp4netns)
+		ip netns exec "$HOSTNS" slirp4netns --configure --mtu="$mtu" --netns-type=path "/run/netns/$CHILD" tap0 \
+			>/dev/null 2>&1 &
+		GW_PID=$!
+		TARGET=10.0.2.2
+		;;
+	pasta)
+		ip netns exec "$HOSTNS" pasta -f -4 --runas 0 --config-net -m "$mtu" --netns "/run/netns/$CHILD" \
+			-t none -u none -T none -U none >/dev/null 2>&1 &
+		GW_PID=$!
+		TARGET=10.99.0.1
+		;;
+	esac
+	# (ip netns exec execs the command: $! is the gateway itself)
+	PIDS+=("$GW_PID")
+	for _ in $(seq 50); do
+		ip netns exec "$CHILD" python3 -c "import socket; socket.create_connection(('$TARGET', 5301), timeout=1).close()" \
+			2>/dev/null && return 0
+		sleep 0.2
+	done
+	log "$peer (mtu $mtu) did not come up"
+	return 1
+}
+stop_peer() {
+	kill "$GW_PID" 2>/dev/null || true
+	wait "$GW_PID" 2>/dev/null || true
+	del_child
+}
+
+# iperf DIR: Gbit/s of one run ("-" on failure or stall)
+iperf() {
+	local rev=$1 j
+	j=$(timeout $((SECS + 15)) ip netns exec "$CHILD" iperf3 -c "$TARGET" -p 5201 -t "$SECS" $rev -J \
+		2>/dev/null) || { echo -; return; }
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' \
+		<<<"$j" 2>/dev/null || echo -
+}
+median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:] if x!="-"]; print("%.2f" % statistics.median(v) if v else "stall")' "$@"; }
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+
+declare -A R
+PEERS=(vgate slirp4netns pasta)
+for mtu in 1500 65520; do
+	for peer in "${PEERS[@]}"; do
+		up=() down=()
+		for run in $(seq 1 "$RUNS"); do
+			start_peer "$peer" "$mtu" || { up+=(-); down+=(-); continue; }
+			up+=("$(iperf "")")
+			down+=("$(iperf -R)")
+			stop_peer
+		done
+		R[$peer,$mtu,up]=$(median "${up[@]}")
+		R[$peer,$mtu,down]=$(median "${down[@]}")
+		log "$peer mtu $mtu: guest→host ${up[*]} host→guest ${down[*]} Gbit/s"
+	done
+done
+for peer in "${PEERS[@]}"; do
+	cps=()
+	for run in $(seq 1 "$RUNS"); do
+		start_peer "$peer" 1500 || continue
+		cps+=("$(ip netns exec "$CHILD" python3 "$TMP/cps.py" "$TARGET" "$SECS" || echo -)")
+		stop_peer
+	done
+	R[$peer,cps]=$(median "${cps[@]}")
+	start_peer "$peer" 1500
+	R[$peer,rss0]=$(rss_kb "$GW_PID")
+	ip netns exec "$CHILD" python3 "$TMP/idle.py" "$TARGET" 1000 >"$TMP/idle.out" 2>&1 &
+	idle=$!
+	for _ in $(seq 300); do grep -q open "$TMP/idle.out" && break; sleep 0.1; done
+	sleep 1
+	R[$peer,rss1000]=$(rss_kb "$GW_PID")
+	grep -q open "$TMP/idle.out" || R[$peer,rss1000]="- (failed)"
+	kill "$idle" 2>/dev/null || true
+	stop_peer
+	log "$peer: ${cps[*]} conn/s; RSS ${R[$peer,rss0]} kB idle, ${R[$peer,rss1000]} kB with 1000 flows"
+done
+
+ratio() { python3 -c 'import sys; a,b=sys.argv[1:]; print("%.2f×" % (float(a)/float(b)) if a.replace(".","").isdigit() and b.replace(".","").isdigit() and float(b)>0 else "n/a")' "$1" "$2"; }
+{
+	echo "# Forwarder benchmarks"
+	echo
+	echo "Generated by \`bench/forward_bench.sh\` on $(date -u +%Y-%m-%d) ($(nproc) CPUs, $(uname -r));"
+	echo "medians of $RUNS runs of ${SECS} s; all peers in the same run, each in a fresh guest"
+	echo "namespace behind a private host namespace (nothing leaves the machine)."
+	echo
+	echo "## iperf3 throughput (Gbit/s)"
+	echo
+	echo "| MTU | direction | vgate | slirp4netns | pasta | vgate/slirp4netns | vgate/pasta |"
+	echo "|---|---|---|---|---|---|---|"
+	for mtu in 1500 65520; do
+		for d in up down; do
+			name=$([ $d = up ] && echo "guest→host" || echo "host→guest")
+			v=${R[vgate,$mtu,$d]} s=${R[slirp4netns,$mtu,$d]} p=${R[pasta,$mtu,$d]}
+			echo "| $mtu | $name | $v | $s | $p | $(ratio "$v" "$s") | $(ratio "$v" "$p") |"
+		done
+	done
+	echo
+	echo "Targets (DESIGN.md): guest→host ≥ 2× slirp4netns at MTU 1500 and ≥ 1.5× at 65520;"
+	echo "host→guest ≥ 1× pasta at 65520."
+	echo
+	echo "## Connection rate and memory"
+	echo
+	echo "| | vgate | slirp4netns | pasta |"
+	echo "|---|---|---|---|"
+	echo "| TCP connections/s (sequential, one client) | ${R[vgate,cps]} | ${R[slirp4netns,cps]} | ${R[pasta,cps]} |"
+	echo "| RSS idle, kB | ${R[vgate,rss0]} | ${R[slirp4netns,rss0]} | ${R[pasta,rss0]} |"
+	echo "| RSS with 1,000 idle flows, kB | ${R[vgate,rss1000]} | ${R[slirp4netns,rss1000]} | ${R[pasta,rss1000]} |"
+} >"$OUT"
+cat "$OUT"
