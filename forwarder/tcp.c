@@ -50,6 +50,7 @@
 
 #define FWD_TCP_IOV       128
 #define FWD_H2G_READS     16
+#define FWD_FLUSH_BYTES   (128u * 1024)
 #define FWD_RESUME_SNDBUF (32u * 1024) /* ns_flow_sndbuf() is at most 65535 */
 
 enum tcp_state {
@@ -653,9 +654,17 @@ void fwd_tcp_recv(void *user)
 {
 	struct fwd_tcp *t = user;
 
-	/* write at the end of the loop turn: one sendmsg for all segments */
-	if (t->state == T_SPLICE && !t->h_blocked)
-		dirty_add(t);
+	/*
+	 * Write at the end of the loop turn (one sendmsg for all segments),
+	 * or now when a large amount waits, so the guest's window reopens
+	 * while it still has data in flight.
+	 */
+	if (t->state == T_SPLICE && !t->h_blocked) {
+		if (ns_flow_pending(t->flow) >= FWD_FLUSH_BYTES)
+			pump_g2h(t);
+		else
+			dirty_add(t);
+	}
 	else if (t->state == T_INSPECT)
 		inspect(t);
 }
