@@ -38,6 +38,7 @@
 #include <time.h>
 
 #include "lwip/init.h"
+#include "lwip/ip4_frag.h"
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
 #include "lwip/netif.h"
@@ -56,6 +57,7 @@ _Static_assert(TCP_SNDQUEUELOWAT < TCP_SND_QUEUELEN, "SNDQUEUELOWAT below SND_QU
 #define NS_SYN_MAX        512
 #define NS_SYN_HOLD_MS    75000
 #define NS_DNS_TCP_MAX    64
+#define NS_TW_MAX         4096
 #define NS_DNS_TCP_IDLE_MS 30000
 #define NS_LWIP_TICK_MS   10
 #define TCPF_FIN 0x01
@@ -107,6 +109,7 @@ struct ns_engine {
 	struct tcp_pcb *cb_pcb;
 	bool cb_aborted;
 	uint8_t scratch[65535];
+	uint8_t reass[65535]; /* a reassembled datagram to a non-gateway address */
 };
 
 u32_t sys_now(void)
@@ -1028,10 +1031,60 @@ void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gatew
 	}
 }
 
+/**
+ * ns_engine_input_frag() - a fragment of a datagram to a non-gateway address:
+ * lwIP's reassembly (bounded by IP_REASS_MAX_PBUFS, expired by its timer)
+ * collects it, and the whole datagram is then dispatched like any other
+ * @ns:		netstack
+ * @ip:		validated fragment
+ * @len:	its length
+ */
+void ns_engine_input_frag(struct ns *ns, const uint8_t *ip, size_t len)
+{
+	struct ns_engine *eng = ns->eng;
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	size_t tot;
+
+	if (!p) {
+		ns->st.drop_frag++;
+		return;
+	}
+	memcpy(p->payload, ip, len);
+	p = ip4_reass(p); /* takes the pbuf; NULL until the datagram is whole */
+	if (!p)
+		return;
+	tot = pbuf_copy_partial(p, eng->reass, sizeof(eng->reass), 0);
+	pbuf_free(p);
+	if (tot < 20 || (eng->reass[0] >> 4) != 4) {
+		ns->st.drop_frag++;
+		return;
+	}
+	ns->st.ip_reassembled++;
+	ns_engine_input(ns, eng->reass, tot, false);
+}
+
+/**
+ * tw_cap() - bound lwIP's TIME_WAIT list (it has no limit of its own): keep
+ * the NS_TW_MAX newest, forget the rest as Linux does past tcp_max_tw_buckets
+ */
+static void tw_cap(void)
+{
+	struct tcp_pcb *p = tcp_tw_pcbs;
+	unsigned int n = 1;
+
+	while (p && n < NS_TW_MAX) {
+		p = p->next;
+		n++;
+	}
+	while (p && p->next)
+		tcp_abort(p->next); /* unlinks it: p->next moves on */
+}
+
 static void engine_tick(void *arg)
 {
 	(void)arg;
 	sys_check_timeouts();
+	tw_cap();
 }
 
 /**

@@ -73,5 +73,6 @@ void ns_transport_close(struct ns *ns);
 int ns_engine_init(struct ns *ns);
 void ns_engine_free(struct ns *ns);
 void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gateway);
+void ns_engine_input_frag(struct ns *ns, const uint8_t *ip, size_t len);
 
 #endif /* VGATE_NETSTACK_INTERNAL_H */

@@ -371,7 +371,8 @@ static void ipv4_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip,
 	local = dst == ns->cfg.gateway_ip || dst == bcast || dst == 0xffffffffu ||
 		(ip[16] & 0xf0) == 0xe0;
 	if (!local && frag) {
-		ns->st.drop_frag++;
+		/* a fragment of a datagram to elsewhere: reassemble first */
+		ns_engine_input_frag(ns, ip, tot);
 		return;
 	}
 	ns_engine_input(ns, ip, tot, local);

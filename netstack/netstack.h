@@ -148,7 +148,8 @@ struct ns_stats {
 	uint64_t drop_ethertype;  /* not IPv4 or ARP (IPv6 included) */
 	uint64_t drop_bad_ip;     /* malformed IPv4 header, checksum */
 	uint64_t drop_bad_arp;
-	uint64_t drop_frag;       /* IPv4 fragments to non-gateway addresses */
+	uint64_t drop_frag;       /* fragments that could not be reassembled */
+	uint64_t ip_reassembled;  /* datagrams to elsewhere rebuilt from fragments */
 	uint64_t drop_proto;      /* IP protocol not handled */
 	uint64_t drop_no_neigh;   /* no MAC known for the next hop */
 	uint64_t drop_tx_queue;   /* transmit queue full (guest not reading) */

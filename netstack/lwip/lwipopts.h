@@ -57,7 +57,7 @@
 #define IP_FORWARD              0
 #define IP_REASSEMBLY           1
 #define IP_FRAG                 1
-#define IP_REASS_MAX_PBUFS      64
+#define IP_REASS_MAX_PBUFS      128
 #define IP_DEFAULT_TTL          64
 #define IP_SOF_BROADCAST        0
 
