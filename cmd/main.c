@@ -4,6 +4,7 @@
  * loop, attach the guest link, write the pid file when ready, and run until
  * SIGTERM/SIGINT (signals arrive through a signalfd on the loop).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cmd/daemon.h"
 #include "cmd/echo.h"
 #include "cmd/log.h"
 #include "cmd/options.h"
@@ -27,7 +29,10 @@ struct vgate {
 	struct vg_loop *loop;
 	struct ns *ns;
 	struct dns *dns;
+	struct fwd *fwd;
+	struct sni_filter *sni; /* NULL unless an allowlist is configured */
 	struct vg_io sig_io;
+	struct vg_daemon daemon; /* log file, API, pcap, reload, sandbox */
 	int exit_code;
 };
 
@@ -57,6 +62,30 @@ static int write_pid_file(const char *path)
 	return 0;
 }
 
+static void sni_log(void *ctx, bool warn, const char *line)
+{
+	struct vgate *vg = ctx;
+
+	vg_log(&vg->log, warn ? VG_LOG_WARN : VG_LOG_INFO, "%s", line);
+}
+
+/**
+ * reload_sni() - re-read the allowlist (SIGHUP) with the options the daemon
+ * just re-parsed; established flows are not touched
+ * @vg:	daemon
+ */
+static void reload_sni(struct vgate *vg)
+{
+	const struct vg_options *o = vg->daemon.applied ? vg->daemon.applied : &vg->opt;
+	char err[512];
+
+	if (!vg->sni)
+		return;
+	if (sni_filter_reload(vg->sni, &o->sni, err, sizeof(err)) < 0)
+		vg_log(&vg->log, VG_LOG_ERROR, "reload: allowlist kept: %s", err);
+	sni_filter_set_policy(vg->sni, &o->policy);
+}
+
 static void on_signal(void *arg, uint32_t events)
 {
 	struct vgate *vg = arg;
@@ -67,6 +96,24 @@ static void on_signal(void *arg, uint32_t events)
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			vg_log(&vg->log, VG_LOG_INFO, "signal %u: shutting down", si.ssi_signo);
 			vg_loop_stop(vg->loop);
+		} else if (si.ssi_signo == SIGHUP) {
+			vg_log(&vg->log, VG_LOG_INFO, "signal %u: reloading", si.ssi_signo);
+			vg_daemon_reload(&vg->daemon);
+			reload_sni(vg);
+		} else if (si.ssi_signo == SIGUSR1 && vg->fwd) {
+			struct fwd_stats st;
+			char line[1024];
+
+			fwd_get_stats(vg->fwd, &st);
+			fwd_stats_format(&st, line, sizeof(line));
+			vg_log(&vg->log, VG_LOG_INFO, "forwarder stats: %s", line);
+			if (vg->sni) {
+				struct sni_stats ss;
+
+				sni_filter_get_stats(vg->sni, &ss);
+				sni_stats_format(&ss, line, sizeof(line));
+				vg_log(&vg->log, VG_LOG_INFO, "%s", line);
+			}
 		}
 	}
 }
@@ -80,6 +127,7 @@ static int setup_signals(struct vgate *vg)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -89,14 +137,37 @@ static int setup_signals(struct vgate *vg)
 	return vg_io_add(vg->loop, &vg->sig_io, fd, EPOLLIN, on_signal, vg);
 }
 
-static void *reset_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
-			  const struct ns_addr *dst)
+/**
+ * new_forwarder() - create the forwarder with its config from the options
+ * @loop:	event loop
+ * @o:		options
+ *
+ * Return: the forwarder, or NULL (errno set)
+ */
+static struct fwd *new_forwarder(struct vg_loop *loop, const struct vg_options *o)
 {
-	(void)ctx;
-	(void)f;
-	(void)src;
-	(void)dst;
-	return NULL; /* no forwarder yet: refuse */
+	struct fwd_config c;
+	size_t i;
+
+	fwd_config_defaults(&c);
+	c.policy = o->policy;
+	c.host_ip = o->ns.host_ip;
+	c.gateway_ip = o->ns.gateway_ip;
+	c.max_flows = (unsigned int)o->max_flows;
+	c.max_udp_flows = (unsigned int)o->max_udp_flows;
+	c.udp_idle_ms = (uint32_t)o->udp_idle_s * 1000u;
+	c.tcp_idle_ms = (uint32_t)o->tcp_idle_s * 1000u;
+	for (i = 0; i < o->n_forward && c.n_forwards < FWD_FORWARD_MAX; i++)
+		c.forwards[c.n_forwards++] = o->forward[i];
+	if (o->ssh_port > 0 && c.n_forwards < FWD_FORWARD_MAX) {
+		struct fwd_forward *f = &c.forwards[c.n_forwards++];
+
+		f->proto = FWD_TCP;
+		f->host.ip = htonl(INADDR_LOOPBACK);
+		f->host.port = (uint16_t)o->ssh_port;
+		f->guest_port = 22;
+	}
+	return fwd_new(loop, &c);
 }
 
 static void dns_to_guest(void *ctx, const struct dns_client *c, const uint8_t *msg, size_t len)
@@ -239,10 +310,21 @@ int main(int argc, char **argv)
 	}
 	vg.log.out = stderr;
 	vg.log.level = vg.opt.log_level;
+	vg.daemon.argc = argc;
+	vg.daemon.argv = argv;
+	vg.daemon.opt = &vg.opt;
+	vg.daemon.log = &vg.log;
+	if (vg_daemon_open_log(&vg.daemon, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vgate: %s\n", err);
+		return 2;
+	}
 	if (dns_configure(&vg, &dns_cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vgate: %s\n", err);
 		return 2;
 	}
+	/* the SNI filter asks the cache for answers up to --sni-grace old */
+	if (sni_config_enabled(&vg.opt.sni) && dns_cfg.addr_keep_ms < vg.opt.sni.grace_ms)
+		dns_cfg.addr_keep_ms = vg.opt.sni.grace_ms;
 	vg.loop = vg_loop_new(65536 + dns_timers_needed(&dns_cfg));
 	if (!vg.loop || setup_signals(&vg) < 0) {
 		fprintf(stderr, "vgate: cannot set up the event loop: %s\n", strerror(errno));
@@ -250,23 +332,57 @@ int main(int argc, char **argv)
 	}
 	memset(&hooks, 0, sizeof(hooks));
 	hooks.ctx = &vg;
-	if (vg.opt.debug_tcp_echo)
-		echo_hooks(&hooks);
-	else
-		hooks.tcp_accept = reset_accept;
 	hooks.dns_query = guest_dns_query;
+	if (vg.opt.debug_tcp_echo) {
+		echo_hooks(&hooks);
+	} else {
+		/* keeps ctx and dns_query for DNS, takes TCP and UDP */
+		vg.fwd = new_forwarder(vg.loop, &vg.opt);
+		if (!vg.fwd) {
+			fprintf(stderr, "vgate: cannot start the forwarder: %s\n", strerror(errno));
+			return 1;
+		}
+		fwd_fill_hooks(vg.fwd, &hooks);
+	}
 	vg.dns = dns_new(vg.loop, &dns_cfg, dns_to_guest, &vg);
 	if (!vg.dns) {
 		fprintf(stderr, "vgate: cannot start DNS: %s\n", strerror(errno));
 		return 1;
+	}
+	if (vg.fwd && sni_config_enabled(&vg.opt.sni)) {
+		vg.sni = sni_filter_new(vg.loop, vg.fwd, vg.dns, &vg.opt.sni, &vg.opt.policy,
+					vg.opt.ns.host_ip, sni_log, &vg, err, sizeof(err));
+		if (!vg.sni) {
+			fprintf(stderr, "vgate: %s\n", err);
+			return 2;
+		}
+		sni_filter_fill_hooks(vg.sni, &hooks);
 	}
 	vg.ns = ns_new(vg.loop, &vg.opt.ns, &hooks);
 	if (!vg.ns) {
 		fprintf(stderr, "vgate: cannot start the netstack: %s\n", strerror(errno));
 		return 1;
 	}
+	if (vg.fwd && fwd_attach(vg.fwd, vg.ns, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vgate: %s\n", err);
+		ns_free(vg.ns);
+		fwd_free(vg.fwd);
+		return 1;
+	}
+	if (vg.sni)
+		sni_filter_attach(vg.sni, vg.ns);
 	if (attach_link(&vg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vgate: %s\n", err);
+		ns_free(vg.ns);
+		return 1;
+	}
+	vg.daemon.loop = vg.loop;
+	vg.daemon.ns = vg.ns;
+	vg.daemon.dns = vg.dns;
+	vg.daemon.fwd = vg.fwd;
+	if (vg_daemon_start(&vg.daemon, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vgate: %s\n", err);
+		vg_daemon_stop(&vg.daemon);
 		ns_free(vg.ns);
 		return 1;
 	}
@@ -276,12 +392,22 @@ int main(int argc, char **argv)
 		ns_free(vg.ns);
 		return 1;
 	}
-	vg_log(&vg.log, VG_LOG_INFO, "vgate %s ready (mtu %u)", VGATE_VERSION, vg.opt.ns.mtu);
-	if (vg_loop_run(vg.loop) < 0) {
+	if (vg_daemon_ready(&vg.daemon, err, sizeof(err)) < 0) {
+		vg_log(&vg.log, VG_LOG_ERROR, "%s", err);
+		vg.exit_code = 1;
+	} else {
+		vg_log(&vg.log, VG_LOG_INFO, "vgate %s ready (mtu %u)", VGATE_VERSION,
+		       vg.opt.ns.mtu);
+	}
+	if (!vg.exit_code && vg_loop_run(vg.loop) < 0) {
 		vg_log(&vg.log, VG_LOG_ERROR, "event loop failed: %s", strerror(errno));
 		vg.exit_code = 1;
 	}
+	vg_log(&vg.log, VG_LOG_INFO, "stopped");
+	vg_daemon_stop(&vg.daemon);
 	ns_free(vg.ns);
+	sni_filter_free(vg.sni); /* before the forwarder and dns it hooks into */
+	fwd_free(vg.fwd); /* after ns_free: no hook can reach it any more */
 	dns_free(vg.dns);
 	if (vg.opt.pid_file)
 		unlink(vg.opt.pid_file);
@@ -292,5 +418,7 @@ int main(int argc, char **argv)
 		close(fd);
 	}
 	vg_loop_free(vg.loop);
+	vg_daemon_close_log(&vg.daemon);
+	vg_options_free(&vg.opt);
 	return vg.exit_code;
 }

@@ -2,8 +2,14 @@
 /*
  * options.c - command line parsing with getopt_long_only() (so -flag and
  * --flag both work), value validation, and --help text.
+ *
+ * Parsing runs in passes over one struct vg_options: defaults, then the
+ * config file's arguments (cmd/config.c, when --config is on the command
+ * line), then the command line, then the checks that need everything
+ * (exactly one guest link, derived addresses).
  */
 #include "options.h"
+#include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +45,21 @@ enum {
 	OPT_DHCP_DOMAIN,
 	OPT_DHCP_SEARCH,
 	OPT_DHCP_LEASE,
+	OPT_MAX_FLOWS,
+	OPT_MAX_UDP_FLOWS,
+	OPT_UDP_IDLE,
+	OPT_TCP_IDLE,
+	OPT_FORWARD,
+	OPT_CONFIG,
+	OPT_API,
+	OPT_GUEST_API,
+	OPT_LOG_FILE,
+	OPT_PCAP,
+	OPT_SANDBOX,
+	OPT_DEBUG,
+	OPT_SSH_PORT,
+	OPT_UNSUPPORTED,
+	OPT_SNI, /* forwarder/sni.h options, by name */
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +89,36 @@ static const struct option long_opts[] = {
 	{ "dhcp-domain", required_argument, NULL, OPT_DHCP_DOMAIN },
 	{ "dhcp-search", required_argument, NULL, OPT_DHCP_SEARCH },
 	{ "dhcp-lease-time", required_argument, NULL, OPT_DHCP_LEASE },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "max-udp-flows", required_argument, NULL, OPT_MAX_UDP_FLOWS },
+	{ "udp-idle-timeout", required_argument, NULL, OPT_UDP_IDLE },
+	{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
+	{ "forward", required_argument, NULL, OPT_FORWARD },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "api", required_argument, NULL, OPT_API },
+	{ "guest-api", no_argument, NULL, OPT_GUEST_API },
+	{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "sandbox", no_argument, NULL, OPT_SANDBOX },
+	{ "allow-sni", required_argument, NULL, OPT_SNI },
+	{ "allowlist-file", required_argument, NULL, OPT_SNI },
+	{ "sni-ports", required_argument, NULL, OPT_SNI },
+	{ "allow-dest", required_argument, NULL, OPT_SNI },
+	{ "sni-timeout", required_argument, NULL, OPT_SNI },
+	{ "sni-grace", required_argument, NULL, OPT_SNI },
+	{ "dns-filter", required_argument, NULL, OPT_SNI },
+	/* gvproxy compatibility */
+	{ "debug", no_argument, NULL, OPT_DEBUG },
+	{ "ssh-port", required_argument, NULL, OPT_SSH_PORT },
+	{ "services", required_argument, NULL, OPT_API },
+	{ "listen", required_argument, NULL, OPT_API },
+	{ "forward-sock", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "forward-dest", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "forward-user", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "forward-identity", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "listen-vpnkit", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "listen-bess", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "listen-stdio", required_argument, NULL, OPT_UNSUPPORTED },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -98,6 +149,26 @@ void vg_options_usage(FILE *out)
 	      "                         makes everything else denied)\n"
 	      "  --outbound-deny CIDR   deny flows to CIDR (repeatable)\n"
 	      "\n"
+	      "SNI allowlist (on when a pattern or file is given; inside the outbound policy):\n"
+	      "  --allow-sni PATTERN    allow TLS to NAME or *.SUFFIX (repeatable; *.a.b matches\n"
+	      "                         x.a.b and x.y.a.b, not a.b) when the destination is an\n"
+	      "                         address vgate's DNS gave out for that name\n"
+	      "  --allowlist-file FILE  patterns, one a line, # comments (reloaded on SIGHUP)\n"
+	      "  --sni-ports LIST       TCP ports checked by SNI (default 443; port 80 by Host)\n"
+	      "  --allow-dest CIDR[:PORT][/tcp|/udp]  also allow this (repeatable); all other\n"
+	      "                         ports and UDP are refused, UDP to SNI ports (QUIC) too\n"
+	      "  --sni-timeout T        wait at most T for a ClientHello (default 5s)\n"
+	      "  --sni-grace T          addresses count T after their DNS TTL (default 5m)\n"
+	      "  --dns-filter on|off    NXDOMAIN for names off the allowlist (default on)\n"
+	      "\n"
+	      "Forwarding:\n"
+	      "  --forward P:ADDR:PORT:GPORT  host ADDR:PORT → guest GPORT, P = tcp or udp\n"
+	      "                         (repeatable), e.g. tcp:127.0.0.1:2222:22\n"
+	      "  --max-flows N          TCP flows at once (default 16384)\n"
+	      "  --max-udp-flows N      UDP mappings at once (default 4096)\n"
+	      "  --tcp-idle-timeout S   close TCP flows idle S seconds (default 7200, 0 = never)\n"
+	      "  --udp-idle-timeout S   forget UDP mappings idle S seconds (default 90)\n"
+	      "\n"
 	      "DNS:\n"
 	      "  --dns-upstream A[:P]   upstream server (repeatable; default resolv.conf)\n"
 	      "  --resolv-conf PATH     resolver config to read (default /etc/resolv.conf)\n"
@@ -107,11 +178,26 @@ void vg_options_usage(FILE *out)
 	      "  --dns-fail-ttl S       failure caching in seconds (default 1)\n"
 	      "  --dns-stale-max S      serve-stale window in seconds (default 3600)\n"
 	      "\n"
+	      "Control:\n"
+	      "  --api unix:///PATH     HTTP/JSON control API on a unix socket (mode 0600)\n"
+	      "  --guest-api            also serve the API to the guest on gateway:80\n"
+	      "\n"
 	      "Process:\n"
+	      "  --config FILE          YAML file with the same keys as these options;\n"
+	      "                         options on the command line win; SIGHUP reloads it\n"
 	      "  --log-level LEVEL      error, warn, info (default) or debug\n"
+	      "  --log-file PATH        log here instead of stderr (reopened on SIGHUP)\n"
 	      "  --pid-file PATH        write the pid here once ready\n"
+	      "  --pcap FILE            write every guest frame to FILE (pcap)\n"
+	      "  --sandbox              seccomp filter: only the syscalls vgate needs\n"
 	      "  --debug-tcp-echo       test behaviour: echo guest TCP flows back\n"
-	      "  --help, --version\n",
+	      "  --help, --version\n"
+	      "\n"
+	      "gvproxy compatibility:\n"
+	      "  -debug (= --log-level debug), -services/-listen URI (= --api URI),\n"
+	      "  -ssh-port N (forward 127.0.0.1:N to the guest's port 22).\n"
+	      "  Not supported: -forward-sock, -forward-dest, -forward-user,\n"
+	      "  -forward-identity, -listen-vpnkit, -listen-bess, -listen-stdio.\n",
 	      out);
 }
 
@@ -138,24 +224,58 @@ static int parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-enum vg_parse_result vg_options_parse(int argc, char **argv, struct vg_options *o, FILE *out,
-				      char *err, size_t errlen)
+int vg_option_arg(const char *name)
 {
-	bool gw_set = false, host_set = false;
-	int c, idx;
-	long v;
+	const struct option *op;
 
+	for (op = long_opts; op->name; op++) {
+		if (!strcmp(op->name, name))
+			return op->has_arg == required_argument ? 1 : 0;
+	}
+	return -1;
+}
+
+static void options_init(struct vg_options *o)
+{
 	memset(o, 0, sizeof(*o));
 	ns_config_defaults(&o->ns);
 	fwd_policy_init(&o->policy);
+	sni_config_defaults(&o->sni);
 	o->tap_fd = -1;
 	o->tap_name = "tap0";
 	o->log_level = VG_LOG_INFO;
 	o->dns_cache_size = o->dns_max_ttl = o->dns_fail_ttl = o->dns_stale_max = -1;
+	o->max_flows = FWD_MAX_FLOWS_DEFAULT;
+	o->max_udp_flows = FWD_MAX_UDP_FLOWS_DEFAULT;
+	o->udp_idle_s = FWD_UDP_IDLE_MS_DEFAULT / 1000;
+	o->tcp_idle_s = FWD_TCP_IDLE_MS_DEFAULT / 1000;
+}
+
+/**
+ * parse_pass() - apply one argument vector to @o
+ * @argc:	argument count (argv[0] is skipped)
+ * @argv:	arguments; string options keep pointers into it
+ * @o:		options being built
+ * @out:	where --help and --version print
+ * @bad:	on error, the index of the offending argument
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: VG_PARSE_OK, VG_PARSE_EXIT (--help/--version), VG_PARSE_ERROR
+ */
+static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options *o, FILE *out,
+				       int *bad, char *err, size_t errlen)
+{
+	int c, idx;
+	long v;
+
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long_only(argc, argv, ":", long_opts, &idx)) != -1) {
+	*bad = 0;
+	while ((c = getopt_long_only(argc, argv, "+:", long_opts, &idx)) != -1) {
 		const char *name = long_opts[idx].name;
+
+		*bad = optind - 1;
 
 		switch (c) {
 		case OPT_LISTEN_QEMU:
@@ -202,9 +322,9 @@ enum vg_parse_result vg_options_parse(int argc, char **argv, struct vg_options *
 				return VG_PARSE_ERROR;
 			}
 			if (c == OPT_GATEWAY_IP)
-				gw_set = true;
+				o->gw_set = true;
 			else
-				host_set = true;
+				o->host_set = true;
 			break;
 		case OPT_MTU:
 			if (parse_long(optarg, NS_MTU_MIN, NS_MTU_MAX, &v) < 0) {
@@ -237,6 +357,34 @@ enum vg_parse_result vg_options_parse(int argc, char **argv, struct vg_options *
 			break;
 		case OPT_DEBUG_ECHO:
 			o->debug_tcp_echo = true;
+			break;
+		case OPT_MAX_FLOWS:
+		case OPT_MAX_UDP_FLOWS:
+		case OPT_UDP_IDLE:
+		case OPT_TCP_IDLE: {
+			long *dst = c == OPT_MAX_FLOWS	   ? &o->max_flows
+				    : c == OPT_MAX_UDP_FLOWS ? &o->max_udp_flows
+				    : c == OPT_UDP_IDLE	   ? &o->udp_idle_s
+							   : &o->tcp_idle_s;
+			long min = c == OPT_TCP_IDLE ? 0 : 1;
+			long max = c == OPT_MAX_FLOWS || c == OPT_MAX_UDP_FLOWS ? 1000000 : 86400 * 7;
+
+			if (parse_long(optarg, min, max, dst) < 0) {
+				snprintf(err, errlen, "invalid --%s '%s' (expected %ld..%ld)", name,
+					 optarg, min, max);
+				return VG_PARSE_ERROR;
+			}
+			break;
+		}
+		case OPT_FORWARD:
+			if (o->n_forward >= FWD_FORWARD_MAX ||
+			    fwd_forward_parse(optarg, &o->forward[o->n_forward]) < 0) {
+				snprintf(err, errlen,
+					 "invalid --forward '%s' (tcp|udp:ADDR:PORT:GUESTPORT, max %d)",
+					 optarg, FWD_FORWARD_MAX);
+				return VG_PARSE_ERROR;
+			}
+			o->n_forward++;
 			break;
 		case OPT_DNS_UPSTREAM:
 			if (o->n_dns_upstream >= VG_MAX_UPSTREAMS) {
@@ -297,6 +445,53 @@ enum vg_parse_result vg_options_parse(int argc, char **argv, struct vg_options *
 			}
 			o->ns.lease_s = (uint32_t)v;
 			break;
+		case OPT_CONFIG:
+			o->config_file = optarg;
+			break;
+		case OPT_API:
+			if (strncmp(optarg, "unix://", 7) || !optarg[7]) {
+				snprintf(err, errlen, "invalid --%s '%s' (expected unix:///PATH)", name,
+					 optarg);
+				return VG_PARSE_ERROR;
+			}
+			o->api = optarg;
+			break;
+		case OPT_GUEST_API:
+			o->guest_api = true;
+			break;
+		case OPT_LOG_FILE:
+			o->log_file = optarg;
+			break;
+		case OPT_PCAP:
+			o->pcap_file = optarg;
+			break;
+		case OPT_SANDBOX:
+			o->sandbox = true;
+			break;
+		case OPT_DEBUG:
+			o->log_level = VG_LOG_DEBUG;
+			break;
+		case OPT_SSH_PORT:
+			/* gvproxy uses -1 for "no ssh forward" */
+			if (!strcmp(optarg, "-1")) {
+				o->ssh_port = 0;
+				break;
+			}
+			if (parse_long(optarg, 1, 65535, &v) < 0) {
+				snprintf(err, errlen, "invalid --ssh-port '%s' (expected 1..65535)",
+					 optarg);
+				return VG_PARSE_ERROR;
+			}
+			o->ssh_port = (int)v;
+			break;
+		case OPT_SNI:
+			if (sni_config_option(&o->sni, name, optarg, err, errlen) != 0)
+				return VG_PARSE_ERROR;
+			break;
+		case OPT_UNSUPPORTED:
+			snprintf(err, errlen, "option -%s is not supported by vgate (see vgate(1))",
+				 name);
+			return VG_PARSE_ERROR;
 		case ':':
 			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 			return VG_PARSE_ERROR;
@@ -306,13 +501,26 @@ enum vg_parse_result vg_options_parse(int argc, char **argv, struct vg_options *
 		}
 	}
 	if (optind < argc) {
+		*bad = optind;
 		snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
 		return VG_PARSE_ERROR;
 	}
+	return VG_PARSE_OK;
+}
+
+void vg_options_free(struct vg_options *o)
+{
+	vg_cfg_args_free(o->cfg);
+	o->cfg = NULL;
+}
+
+/* the checks and derived values that need every pass applied */
+static enum vg_parse_result options_finish(struct vg_options *o, char *err, size_t errlen)
+{
 	/* addresses default to .1 and .254 of a non-default subnet */
-	if (!gw_set)
+	if (!o->gw_set)
 		o->ns.gateway_ip = htonl(ntohl(o->ns.subnet) + 1);
-	if (!host_set) {
+	if (!o->host_set) {
 		uint32_t bcast = ntohl(o->ns.subnet) | ~(0xffffffffu << (32 - o->ns.prefix));
 
 		o->ns.host_ip = htonl(bcast - 1);
@@ -327,4 +535,44 @@ enum vg_parse_result vg_options_parse(int argc, char **argv, struct vg_options *
 	if (ns_config_check(&o->ns, err, errlen) < 0)
 		return VG_PARSE_ERROR;
 	return VG_PARSE_OK;
+}
+
+enum vg_parse_result vg_options_parse(int argc, char **argv, struct vg_options *o, FILE *out,
+				      char *err, size_t errlen)
+{
+	enum vg_parse_result r;
+	char msg[400];
+	int bad;
+
+	/* first pass over the command line only to learn --config */
+	options_init(o);
+	r = parse_pass(argc, argv, o, out, &bad, err, errlen);
+	if (r != VG_PARSE_OK)
+		return r;
+	if (o->config_file) {
+		const char *path = o->config_file;
+		struct vg_cfg_args *cfg = vg_cfg_args_load(path, err, errlen);
+
+		if (!cfg)
+			return VG_PARSE_ERROR;
+		options_init(o);
+		o->cfg = cfg;
+		r = parse_pass(cfg->argc, cfg->argv, o, out, &bad, msg, sizeof(msg));
+		if (r == VG_PARSE_EXIT || r == VG_PARSE_ERROR) {
+			if (r == VG_PARSE_ERROR)
+				snprintf(err, errlen, "%s:%d: %s", path,
+					 bad > 0 && bad < cfg->argc ? cfg->line[bad] : 0, msg);
+			vg_options_free(o);
+			return r;
+		}
+		r = parse_pass(argc, argv, o, out, &bad, err, errlen);
+		if (r != VG_PARSE_OK) {
+			vg_options_free(o);
+			return r;
+		}
+	}
+	r = options_finish(o, err, errlen);
+	if (r != VG_PARSE_OK)
+		vg_options_free(o);
+	return r;
 }

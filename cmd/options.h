@@ -4,6 +4,12 @@
  * one struct vg_options before anything starts. Long options take one or
  * two dashes (gvproxy's convention is one). Errors are one line naming the
  * flag and the value; the caller exits with status 2.
+ *
+ * --config FILE (cmd/config.c) turns a YAML mapping into "--key=value"
+ * arguments that are parsed first, then the real command line on top:
+ * single-valued options on the command line win, repeatable ones (lists)
+ * accumulate, file first. String options point into argv or into the
+ * config's argument storage (o->cfg), which lives until vg_options_free().
  */
 #ifndef VGATE_CMD_OPTIONS_H
 #define VGATE_CMD_OPTIONS_H
@@ -14,6 +20,7 @@
 
 #include "cmd/log.h"
 #include "forwarder/forwarder.h"
+#include "forwarder/sni.h"
 #include "netstack/netstack.h"
 
 #define VG_MAX_UPSTREAMS 8
@@ -30,6 +37,14 @@ struct vg_options {
 	const char *pid_file;
 	struct fwd_policy policy;
 	bool debug_tcp_echo;
+	/* forwarder */
+	long max_flows;
+	long max_udp_flows;
+	long udp_idle_s;
+	long tcp_idle_s;
+	struct fwd_forward forward[FWD_FORWARD_MAX];
+	size_t n_forward;
+	struct sni_config sni; /* SNI allowlist filter (forwarder/sni.h) */
 	/* dns */
 	const char *dns_upstream[VG_MAX_UPSTREAMS];
 	size_t n_dns_upstream;
@@ -40,6 +55,16 @@ struct vg_options {
 	long dns_fail_ttl;
 	long dns_stale_max;
 	const char *resolv_conf;
+	/* daemon (cmd/) */
+	const char *config_file;
+	struct vg_cfg_args *cfg; /* owned: strings of the config file's arguments */
+	const char *api;	 /* unix:///PATH */
+	bool guest_api;
+	const char *log_file;
+	const char *pcap_file;
+	bool sandbox;
+	int ssh_port; /* gvproxy -ssh-port: forward 127.0.0.1:N to guest :22; 0 = none */
+	bool gw_set, host_set;
 };
 
 enum vg_parse_result { VG_PARSE_OK = 0, VG_PARSE_EXIT = 1, VG_PARSE_ERROR = -1 };
@@ -47,5 +72,20 @@ enum vg_parse_result { VG_PARSE_OK = 0, VG_PARSE_EXIT = 1, VG_PARSE_ERROR = -1 }
 enum vg_parse_result vg_options_parse(int argc, char **argv, struct vg_options *o, FILE *out,
 				      char *err, size_t errlen);
 void vg_options_usage(FILE *out);
+
+/**
+ * vg_options_free() - release what vg_options_parse() allocated (the config
+ * file's arguments); @o's string options are invalid afterwards
+ * @o:	options, may be zeroed
+ */
+void vg_options_free(struct vg_options *o);
+
+/**
+ * vg_option_arg() - whether long option @name exists and takes a value
+ * @name:	option name without dashes, e.g. "mtu"
+ *
+ * Return: 1 takes a value, 0 is a switch, -1 unknown
+ */
+int vg_option_arg(const char *name);
 
 #endif

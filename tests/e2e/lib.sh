@@ -9,6 +9,9 @@
 # (vgate, background jobs, the namespace, temp files) always runs on exit
 # through a trap, also when a test fails.
 #
+# VGATE_EXTRA_ARGS (environment) is added to every vgate command line, e.g.
+# VGATE_EXTRA_ARGS=--sandbox runs a whole suite under the seccomp filter.
+#
 # Variables after vg_start: VG_NS (namespace name), VG_PID (vgate),
 # VG_TMP (scratch dir), VG_LOG (vgate's stderr), VG_LEASE (udhcpc output).
 
@@ -103,8 +106,9 @@ vg_start() {
 	VG_NS=vgt-$$-$RANDOM
 	ip netns add "$VG_NS"
 	vg_ns ip link set lo up
+	# shellcheck disable=SC2086 # VGATE_EXTRA_ARGS: e.g. --sandbox for a whole run
 	"$VGATE" --tap-netns "/run/netns/$VG_NS" --tap-name tap0 \
-		--outbound-allow 127.0.0.0/8 --pid-file "$VG_TMP/vgate.pid" "$@" \
+		--outbound-allow 127.0.0.0/8 --pid-file "$VG_TMP/vgate.pid" ${VGATE_EXTRA_ARGS:-} "$@" \
 		2>"$VG_LOG" &
 	VG_PID=$!
 	vg_wait_for 10 test -s "$VG_TMP/vgate.pid" || vg_fail "vgate did not become ready"
