@@ -33,6 +33,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -404,7 +405,8 @@ size_t ns_flow_sndbuf(const struct ns_flow *f)
 {
 	if (!f->pcb || tcp_sndqueuelen(f->pcb) >= TCP_SND_QUEUELEN - 4)
 		return 0;
-	return tcp_sndbuf(f->pcb);
+	/* not tcp_sndbuf(): that macro clamps to 16 bits even with window scaling */
+	return f->pcb->snd_buf;
 }
 
 long ns_flow_write(struct ns_flow *f, const void *buf, size_t len)
@@ -1124,6 +1126,14 @@ int ns_engine_init(struct ns *ns)
 	if (!eng)
 		return -1;
 	ns->eng = eng;
+	/*
+	 * lwIP allocates a pbuf per segment (up to 64 KiB with a large MTU)
+	 * from the C allocator. Keep freed memory in the heap instead of
+	 * handing it back to the kernel after every burst, which costs a page
+	 * fault per 4 KiB on the next one.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	lwip_init();
 	ip4_addr_set_u32(&ip, ns->cfg.gateway_ip);
 	ip4_addr_set_u32(&mask, ns->netmask);

@@ -223,27 +223,19 @@ bool txq_peek_frame(const struct txq *q, const uint8_t **frame, size_t *len)
 
 /**
  * csum_partial() - add @data to a running one's complement sum
- * @data:	bytes
+ * @data:	bytes (an even count, except for the last piece of a sum)
  * @len:	count
- * @sum:	running sum (0 to start)
+ * @sum:	running sum (0 to start), in host order
  *
  * Return: the new running sum (fold with csum_fold())
  */
 uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
 {
-	const uint8_t *p = data;
-	uint64_t s = sum;
+	uint16_t n = (uint16_t)(len ? vg_lwip_chksum(data, (int)len) : 0);
 
-	while (len > 1) {
-		s += (uint32_t)p[0] << 8 | p[1];
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		s += (uint32_t)p[0] << 8;
-	while (s >> 32)
-		s = (s & 0xffffffffu) + (s >> 32);
-	return (uint32_t)s;
+	/* native order to host-order value of the big-endian words */
+	n = (uint16_t)(((const uint8_t *)&n)[0] << 8 | ((const uint8_t *)&n)[1]);
+	return sum + n;
 }
 
 /**

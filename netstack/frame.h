@@ -94,6 +94,7 @@ void txq_advance(struct txq *q, size_t n);
 bool txq_peek_frame(const struct txq *q, const uint8_t **frame, size_t *len);
 
 uint32_t csum_partial(const void *data, size_t len, uint32_t sum);
+unsigned short vg_lwip_chksum(const void *dataptr, int len);
 uint16_t csum_fold(uint32_t sum);
 
 #endif /* VGATE_NETSTACK_FRAME_H */

@@ -161,6 +161,25 @@ int ns_transport_send(struct ns *ns, const struct iovec *iov, int iovcnt)
 		ns->st.drop_no_link++;
 		return -1;
 	}
+	if (t->kind != NS_TR_STREAM && !txq_len(&t->txq)) {
+		/* one frame per syscall anyway: send it now, without a copy */
+		struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+		ssize_t n;
+
+		if (t->kind == NS_TR_DGRAM) {
+			mh.msg_name = t->peer;
+			mh.msg_namelen = t->peer_len;
+			n = sendmsg(t->io.fd, &mh, MSG_DONTWAIT);
+		} else {
+			n = writev(t->io.fd, iov, iovcnt);
+		}
+		if (n >= 0)
+			return 0;
+		if (errno != EAGAIN && errno != EINTR && errno != ENOBUFS) {
+			ns->st.drop_no_link++;
+			return -1;
+		}
+	}
 	if (txq_push(&t->txq, iov, iovcnt) < 0)
 		return -1;
 	if (txq_len(&t->txq) >= NS_FLUSH_BYTES)

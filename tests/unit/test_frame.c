@@ -4,6 +4,7 @@
  * insane lengths, truncation), the transmit queue, the Internet checksum.
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "netstack/frame.h"
@@ -163,4 +164,38 @@ Test(csum, rfc1071_example)
 	const uint8_t d[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
 
 	cr_assert_eq(csum_fold(csum_partial(d, sizeof(d), 0)), (uint16_t)~0xddf2);
+}
+
+/* reference: RFC 1071 over big-endian 16-bit words */
+static uint16_t slow_sum(const uint8_t *p, size_t len)
+{
+	uint32_t s = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+Test(csum, fast_sum_matches_reference_at_any_length_and_alignment)
+{
+	static uint8_t buf[70000];
+	unsigned int seed = 7;
+	size_t i, off, len;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)rand_r(&seed);
+	for (i = 0; i < 2000; i++) {
+		off = (size_t)rand_r(&seed) % 8;
+		len = i < 64 ? i : (size_t)rand_r(&seed) % 65536;
+		cr_assert_eq(csum_fold(csum_partial(buf + off, len, 0)),
+			     (uint16_t)~slow_sum(buf + off, len), "len %zu off %zu", len, off);
+	}
+	/* all 0xff: the carries must wrap around */
+	memset(buf, 0xff, 65535);
+	cr_assert_eq(csum_fold(csum_partial(buf, 65535, 0)), (uint16_t)~slow_sum(buf, 65535));
 }
