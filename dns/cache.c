@@ -2,10 +2,11 @@
 /*
  * cache.c - fixed-capacity LRU hash of DNS answers (see cache.h).
  *
- * Indices are stored + 1 so that 0 means "none"; the pool and the bucket
- * array are allocated once in cache_init(). A data block is accounted with
- * its real heap footprint (malloc_usable_size plus the allocator header), so
- * cache_bytes() is what the cache really holds.
+ * Indices are stored + 1 so that 0 means "none"; the pool, the bucket
+ * array and the slab arena are set up once in cache_init(). A put copies the
+ * answer into an exact-size slab block; the slab allocator accounts whole
+ * slabs and the heap footprint of large blocks, so cache_bytes() is what the
+ * cache really holds.
  */
 #include "cache.h"
 
@@ -15,7 +16,7 @@
 #include <string.h>
 
 /**
- * dns_data_size() - heap bytes used by a data block
+ * dns_data_size() - heap bytes used by a malloc'd data block
  * @d:	block from malloc
  *
  * Return: bytes, allocator overhead included
@@ -29,7 +30,7 @@ size_t dns_data_size(const struct dns_data *d)
  * cache_init() - allocate the pool and the hash table
  * @c:		cache to set up
  * @capacity:	number of entries (>= 1)
- * @max_bytes:	bound on data bytes
+ * @max_bytes:	bound on bytes held for data (rounded up to whole slabs)
  * @stale_ms:	how long past expiry entries are kept for serve-stale
  *
  * Return: 0, or -ENOMEM / -EINVAL
@@ -45,14 +46,15 @@ int cache_init(struct dns_cache *c, uint32_t capacity, size_t max_bytes, uint64_
 		nb <<= 1;
 	c->pool = calloc(capacity, sizeof(*c->pool));
 	c->buckets = calloc(nb, sizeof(*c->buckets));
-	if (!c->pool || !c->buckets) {
+	if (!c->pool || !c->buckets || slab_init(&c->slab, max_bytes) < 0) {
 		free(c->pool);
 		free(c->buckets);
+		c->pool = NULL;
+		c->buckets = NULL;
 		return -ENOMEM;
 	}
 	c->cap = capacity;
 	c->nbuckets = nb;
-	c->max_bytes = max_bytes;
 	c->stale_ms = stale_ms;
 	for (i = 0; i < capacity; i++)
 		c->pool[i].hnext = i + 2 <= capacity ? i + 2 : 0;
@@ -64,11 +66,10 @@ static void release_data(struct dns_cache *c, struct cache_entry *e)
 {
 	if (!e->d)
 		return;
-	c->data_bytes -= dns_data_size(e->d);
 	if (c->retire)
 		c->retire(c->retire_arg, e);
-	else
-		free(e->d);
+	slab_free(&c->slab, e->d, dns_data_bytes(e->d));
+	c->data_bytes = slab_bytes(&c->slab);
 	e->d = NULL;
 }
 
@@ -79,6 +80,7 @@ static void release_data(struct dns_cache *c, struct cache_entry *e)
 void cache_destroy(struct dns_cache *c)
 {
 	cache_flush(c);
+	slab_destroy(&c->slab);
 	free(c->pool);
 	free(c->buckets);
 	c->pool = NULL;
@@ -132,12 +134,8 @@ static struct cache_entry *lookup(struct dns_cache *c, const uint8_t *name, size
 	return NULL;
 }
 
-/**
- * cache_remove() - drop an entry, returning it to the pool
- * @c:	cache
- * @e:	entry in use
- */
-void cache_remove(struct dns_cache *c, struct cache_entry *e)
+/* unhash - take @e out of its hash chain and return it to the free list */
+static void unhash(struct dns_cache *c, struct cache_entry *e)
 {
 	uint32_t *pp = &c->buckets[e->hash & (c->nbuckets - 1)], i = idx(c, e);
 
@@ -145,12 +143,22 @@ void cache_remove(struct dns_cache *c, struct cache_entry *e)
 		pp = &c->pool[*pp - 1].hnext;
 	if (*pp)
 		*pp = e->hnext;
-	lru_unlink(c, e);
-	release_data(c, e);
 	e->flags = 0;
 	e->hnext = c->free_head;
 	c->free_head = i;
 	c->count--;
+}
+
+/**
+ * cache_remove() - drop an entry, returning it to the pool
+ * @c:	cache
+ * @e:	entry in use
+ */
+void cache_remove(struct dns_cache *c, struct cache_entry *e)
+{
+	lru_unlink(c, e);
+	release_data(c, e);
+	unhash(c, e);
 }
 
 /**
@@ -209,35 +217,43 @@ static void evict_tail(struct dns_cache *c)
 }
 
 /**
- * cache_put() - store an answer, replacing any entry of the same key
+ * cache_put() - store a copy of an answer, replacing any entry of the same key
  * @c:		cache
- * @d:		answer; ownership passes to the cache on success only
+ * @d:		answer (copied; the caller keeps it)
  * @type:	type; the name is d's name
  * @hash:	wire_hash_key() of (name, type)
  * @ttl_s:	TTL, already capped by the caller
  * @now:	current time, ms
  *
- * Least recently used entries are evicted while the pool or the byte budget
- * is full. A block larger than the whole budget is not stored.
+ * Least recently used entries are evicted while the pool is full or the
+ * slab budget has no room for the block. Each eviction is O(1) and frees
+ * one entry that an earlier put stored, so a put is O(1) amortized.
  *
- * Return: the entry (most recently used), or NULL when @d was not stored
- *	   (the caller still owns it)
+ * Return: the entry (most recently used), or NULL when @d could not be
+ *	   stored (larger than the whole budget, or out of memory)
  */
-struct cache_entry *cache_put(struct dns_cache *c, struct dns_data *d, uint16_t type,
+struct cache_entry *cache_put(struct dns_cache *c, const struct dns_data *d, uint16_t type,
 			      uint32_t hash, uint32_t ttl_s, uint64_t now)
 {
-	size_t sz = dns_data_size(d);
+	size_t sz = dns_data_bytes(d);
 	struct cache_entry *e;
+	struct dns_data *copy;
 
-	if (sz > c->max_bytes)
+	if (sz > c->slab.budget)
 		return NULL;
 	e = lookup(c, dns_data_name(d), d->namelen, type, hash);
 	if (e) {
 		release_data(c, e);
 		lru_unlink(c, e);
 	}
-	while (c->lru_tail && c->data_bytes + sz > c->max_bytes)
+	while (!(copy = slab_alloc(&c->slab, sz)) && c->lru_tail)
 		evict_tail(c);
+	if (!copy) {
+		if (e)
+			unhash(c, e); /* its data is gone and it is off the LRU */
+		return NULL;
+	}
+	memcpy(copy, d, sz);
 	if (!e) {
 		if (!c->free_head)
 			evict_tail(c);
@@ -250,11 +266,10 @@ struct cache_entry *cache_put(struct dns_cache *c, struct dns_data *d, uint16_t 
 		c->count++;
 	}
 	e->flags = CACHE_F_USED;
-	e->d = d;
-	e->ttl_s = ttl_s;
+	e->d = copy;
+	e->u.ttl_s = ttl_s;
 	e->expire_ms = now + (uint64_t)ttl_s * 1000u;
-	e->recheck_ms = 0;
-	c->data_bytes += sz;
+	c->data_bytes = slab_bytes(&c->slab);
 	lru_push_front(c, e);
 	return e;
 }
@@ -270,7 +285,7 @@ void cache_flush(struct dns_cache *c)
 }
 
 /**
- * cache_bytes() - memory held by the cache: pool, buckets and data
+ * cache_bytes() - memory held by the cache: pool, buckets, slab tables and data
  * @c:	cache
  *
  * Return: bytes
@@ -278,5 +293,5 @@ void cache_flush(struct dns_cache *c)
 size_t cache_bytes(const struct dns_cache *c)
 {
 	return (size_t)c->cap * sizeof(*c->pool) + (size_t)c->nbuckets * sizeof(*c->buckets) +
-	       c->data_bytes;
+	       slab_meta_bytes(&c->slab) + c->data_bytes;
 }

@@ -6,18 +6,22 @@
  * single-threaded and without locks.
  *
  * Key: (lower-case wire name, type); the class is always IN (the server
- * refuses other classes). Each entry owns one struct dns_data (malloc'd by
- * the caller, handed over on put); the bytes of all data are bounded by
- * max_bytes and the entries by the pool size fixed at init: when either is
- * full, the least recently used entries are evicted.
+ * refuses other classes). Each entry owns one struct dns_data, copied in on
+ * put into exact-size slab storage (slab.h); the bytes held for data are
+ * bounded by max_bytes (rounded up to whole slabs) and the entries by the
+ * pool size fixed at init: when either is full, the least recently used
+ * entries are evicted.
+ *
+ * Memory per entry: 40 bytes of entry, 4 bytes of hash bucket (load factor
+ * <= 1) and the data block rounded up to 4 bytes, plus slab slack.
  *
  * Time is passed in by the caller (milliseconds, any epoch), so tests
  * control the clock. Expiry is lazy: an expired entry stays (for serve-stale)
  * until it is evicted, or until a get finds it more than stale_ms past expiry.
  *
- * Data leaving the cache (replaced, evicted, removed, flushed) goes to the
- * retire callback, which takes ownership (the dns layer keeps addresses of
- * recent answers for the forwarder's grace period), or is freed.
+ * Data leaving the cache (replaced, evicted, removed, flushed) is shown to
+ * the retire callback first, which may copy it (the dns layer keeps
+ * addresses of recent answers for the forwarder's grace period).
  */
 #ifndef VGATE_DNS_CACHE_H
 #define VGATE_DNS_CACHE_H
@@ -26,36 +30,93 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "slab.h"
 #include "wire.h"
 
 #define CACHE_F_USED 0x01
-#define CACHE_F_STALE 0x02 /* upstream failed: serve stale without waiting */
+#define CACHE_F_STALE 0x02   /* upstream failed: serve stale without waiting */
+#define CACHE_F_RECHECK 0x04 /* @u holds the refresh time, not the TTL */
 
 /**
- * struct cache_entry - one cached answer (pool element)
+ * struct cache_entry - one cached answer (pool element), 40 bytes
  * @hnext:	next index + 1 in the hash chain, 0 at the end
  * @prev:	LRU neighbour towards the head (more recent), index + 1
  * @next:	LRU neighbour towards the tail (older), index + 1
  * @hash:	wire_hash_key() of the key
+ * @expire_ms:	when it expires
+ * @d:		the answer (slab storage, owned); its name is the key name
+ * @u:		@u.ttl_s, the TTL given at store time (after the cap), while
+ *		CACHE_F_RECHECK is clear; @u.recheck, the earliest time of the
+ *		next background refresh in ms after @expire_ms (saturated),
+ *		once it is set. A refresh time is only set on an expired entry,
+ *		and the TTL only matters while an entry is fresh; a put resets
+ *		both. Use cache_ttl_s(), cache_set_recheck(), cache_recheck_due().
  * @type:	query type
  * @flags:	CACHE_F_*
- * @ttl_s:	TTL given at store time (after the cap)
- * @expire_ms:	when it expires
- * @recheck_ms:	in CACHE_F_STALE mode, earliest time of the next refresh
- * @d:		the answer; its name is the key name
  */
 struct cache_entry {
 	uint32_t hnext;
 	uint32_t prev;
 	uint32_t next;
 	uint32_t hash;
+	uint64_t expire_ms;
+	struct dns_data *d;
+	union {
+		uint32_t ttl_s;
+		uint32_t recheck;
+	} u;
 	uint16_t type;
 	uint8_t flags;
-	uint32_t ttl_s;
-	uint64_t expire_ms;
-	uint64_t recheck_ms;
-	struct dns_data *d;
 };
+
+_Static_assert(sizeof(struct cache_entry) <= 40, "cache entry grew");
+
+/**
+ * cache_ttl_s() - TTL the entry was stored with (0 once a refresh time is set)
+ * @e:	entry
+ *
+ * Return: seconds
+ */
+static inline uint32_t cache_ttl_s(const struct cache_entry *e)
+{
+	return (e->flags & CACHE_F_RECHECK) ? 0 : e->u.ttl_s;
+}
+
+/**
+ * cache_set_recheck() - set the earliest time of the next background refresh
+ * @e:		entry, expired (@when >= @e->expire_ms; earlier is clamped)
+ * @when:	time, ms
+ */
+static inline void cache_set_recheck(struct cache_entry *e, uint64_t when)
+{
+	uint64_t off = when > e->expire_ms ? when - e->expire_ms : 0;
+
+	e->u.recheck = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
+	e->flags |= CACHE_F_RECHECK;
+}
+
+/**
+ * cache_recheck_due() - may a background refresh of @e start now?
+ * @e:		entry
+ * @now:	current time, ms
+ *
+ * Return: true when no refresh time is set or it has passed
+ */
+static inline bool cache_recheck_due(const struct cache_entry *e, uint64_t now)
+{
+	return !(e->flags & CACHE_F_RECHECK) || now >= e->expire_ms + e->u.recheck;
+}
+
+/**
+ * cache_mark_stale() - upstream failed: serve @e stale and refresh from @when on
+ * @e:		entry, expired
+ * @when:	earliest time of the next refresh, ms
+ */
+static inline void cache_mark_stale(struct cache_entry *e, uint64_t when)
+{
+	e->flags |= CACHE_F_STALE;
+	cache_set_recheck(e, when);
+}
 
 typedef void (*cache_retire_fn)(void *arg, struct cache_entry *e);
 
@@ -69,12 +130,12 @@ typedef void (*cache_retire_fn)(void *arg, struct cache_entry *e);
  * @lru_head:	most recently used (index + 1)
  * @lru_tail:	least recently used (index + 1)
  * @count:	entries in use
- * @data_bytes:	bytes of data blocks in use
- * @max_bytes:	bound on @data_bytes
+ * @data_bytes:	bytes held for data: slabs in use and large blocks
+ * @slab:	storage of the data blocks, its budget is the byte bound
  * @stale_ms:	entries this long past expiry are dropped on get
  * @evictions:	LRU evictions so far
  * @expired:	entries dropped on get for being too old
- * @retire:	callback for data leaving the cache, or NULL to free it
+ * @retire:	callback for data leaving the cache, or NULL
  * @retire_arg:	its argument
  */
 struct dns_cache {
@@ -87,7 +148,7 @@ struct dns_cache {
 	uint32_t lru_tail;
 	uint32_t count;
 	size_t data_bytes;
-	size_t max_bytes;
+	struct dns_slab slab;
 	uint64_t stale_ms;
 	uint64_t evictions;
 	uint64_t expired;
@@ -101,12 +162,23 @@ struct cache_entry *cache_get(struct dns_cache *c, const uint8_t *name, size_t n
 			      uint16_t type, uint32_t hash, uint64_t now);
 struct cache_entry *cache_peek(struct dns_cache *c, const uint8_t *name, size_t namelen,
 			       uint16_t type, uint32_t hash);
-struct cache_entry *cache_put(struct dns_cache *c, struct dns_data *d, uint16_t type,
+struct cache_entry *cache_put(struct dns_cache *c, const struct dns_data *d, uint16_t type,
 			      uint32_t hash, uint32_t ttl_s, uint64_t now);
 void cache_remove(struct dns_cache *c, struct cache_entry *e);
 void cache_flush(struct dns_cache *c);
 size_t cache_bytes(const struct dns_cache *c);
 size_t dns_data_size(const struct dns_data *d);
+
+/**
+ * dns_data_bytes() - exact size of a data block
+ * @d:	block
+ *
+ * Return: bytes of header, name and RR data
+ */
+static inline size_t dns_data_bytes(const struct dns_data *d)
+{
+	return sizeof(*d) + d->namelen + d->len;
+}
 
 /**
  * cache_first() - most recently used entry, for iteration

@@ -390,13 +390,8 @@ void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, ui
 	resolver_release(d, f);
 	e = cache_peek(&d->cache, name, namelen, type, hash);
 	if (data) {
-		ans = head ? data_dup(data) : NULL;
-		if (!cache_put(&d->cache, data, type, hash, ttl, now)) {
-			if (!ans)
-				ans = data;
-			else
-				free(data);
-		}
+		cache_put(&d->cache, data, type, hash, ttl, now);
+		ans = data; /* the cache keeps its own copy */
 	} else {
 		d->st.upstream_failures++;
 		if (e && now < e->expire_ms) {
@@ -404,8 +399,7 @@ void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, ui
 			ans_ttl = remaining_s(e->expire_ms, now);
 			ans = head ? data_dup(e->d) : NULL;
 		} else if (usable_stale(d, e, now)) {
-			e->flags |= CACHE_F_STALE;
-			e->recheck_ms = now + (uint64_t)d->cfg.fail_ttl_s * 1000u;
+			cache_mark_stale(e, now + (uint64_t)d->cfg.fail_ttl_s * 1000u);
 			ans_ttl = d->cfg.max_ttl_s;
 			ans = head ? data_dup(e->d) : NULL;
 			stale = true;
@@ -413,8 +407,9 @@ void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, ui
 			struct dns_data *sf = dns_data_new(name, namelen, DNS_RCODE_SERVFAIL, NULL, 0,
 							   0, 0, 0, 0);
 
-			if (sf && !cache_put(&d->cache, sf, type, hash, d->cfg.fail_ttl_s, now))
-				free(sf);
+			if (sf)
+				cache_put(&d->cache, sf, type, hash, d->cfg.fail_ttl_s, now);
+			free(sf);
 			ans = NULL;
 		}
 	}
@@ -521,7 +516,7 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 	if (e && now < e->expire_ms) {
 		struct dns_data *data = e->d;
 		bool prefetch = data->rcode != DNS_RCODE_SERVFAIL &&
-				(e->expire_ms - now) * 2 < (uint64_t)e->ttl_s * 1000u;
+				(e->expire_ms - now) * 2 < (uint64_t)cache_ttl_s(e) * 1000u;
 
 		d->st.hits++;
 		send_answer(d, c, &q, data->rcode, false, data, remaining_s(e->expire_ms, now));
@@ -538,8 +533,8 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 	if (usable_stale(d, e, now) && ((e->flags & CACHE_F_STALE) || (f && f->client_done))) {
 		d->st.stale_serves++;
 		send_answer(d, c, &q, e->d->rcode, false, e->d, d->cfg.max_ttl_s);
-		if (!f && now >= e->recheck_ms) {
-			e->recheck_ms = now + (uint64_t)d->cfg.fail_ttl_s * 1000u;
+		if (!f && cache_recheck_due(e, now)) {
+			cache_set_recheck(e, now + (uint64_t)d->cfg.fail_ttl_s * 1000u);
 			start_refresh(d, key, q.qnamelen, q.qtype, h);
 		}
 		return;
@@ -579,20 +574,22 @@ static void kept_clear(struct dns *d)
 	}
 }
 
-/* retire - data leaving the cache; keep recent positive A/AAAA answers */
+/* retire - data leaving the cache; keep a copy of recent positive A/AAAA answers */
 static void retire(void *arg, struct cache_entry *e)
 {
 	struct dns *d = arg;
 	struct dns_kept *k;
+	struct dns_data *copy;
 
 	if (!d->cfg.addr_keep_max || (e->type != DNS_TYPE_A && e->type != DNS_TYPE_AAAA) ||
-	    e->d->rcode != DNS_RCODE_NOERROR || !e->d->an) {
-		free(e->d);
+	    e->d->rcode != DNS_RCODE_NOERROR || !e->d->an)
 		return;
-	}
+	copy = data_dup(e->d);
+	if (!copy)
+		return;
 	k = &d->kept[d->kept_pos];
 	free(k->d);
-	k->d = e->d;
+	k->d = copy;
 	k->type = e->type;
 	k->expire_ms = e->expire_ms;
 	d->kept_pos = (d->kept_pos + 1) % d->cfg.addr_keep_max;

@@ -215,5 +215,6 @@ struct dns_inflight *resolver_start(struct dns *d, const uint8_t *name, size_t n
 				    uint16_t type, uint32_t hash);
 void resolver_release(struct dns *d, struct dns_inflight *f);
 void resolver_go(struct dns_inflight *f);
+int resolver_udp_reply(struct dns_inflight *f, const uint8_t *buf, size_t len);
 
 #endif /* VGATE_DNS_INTERNAL_H */

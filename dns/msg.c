@@ -5,7 +5,9 @@
  * The TTL of a stored answer follows RFC 2308: the smallest TTL of the
  * answer and authority records, where an SOA counts as min(TTL, MINIMUM);
  * a negative answer without SOA gets the failure TTL; the result is capped.
- * OPT records are dropped (the server adds its own).
+ * OPT records are dropped (the server adds its own). A reply is refused
+ * when its stored form plus our OPT record would not fit in 65,535 bytes,
+ * so every stored answer fits a TCP answer whole.
  */
 #include "msg.h"
 
@@ -142,7 +144,8 @@ int msg_from_reply(const uint8_t *pkt, size_t len, const uint8_t *name, size_t n
 	    copy_section(np, LDNS_SECTION_ADDITIONAL, ldns_pkt_additional(p), NULL, NULL) < 0)
 		goto out;
 	ldns_pkt_set_rcode(np, (uint8_t)rcode);
-	if (ldns_pkt2wire(&wire, np, &wlen) != LDNS_STATUS_OK || wlen > DNS_MSG_MAX)
+	/* room for our OPT record, so a TCP answer always fits without TC */
+	if (ldns_pkt2wire(&wire, np, &wlen) != LDNS_STATUS_OK || wlen > DNS_MSG_MAX - DNS_OPT_LEN)
 		goto out;
 	start = DNS_HDR_LEN + namelen + 4;
 	if (wlen < start ||

@@ -358,6 +358,36 @@ fail:
 	try_next(f);
 }
 
+/**
+ * resolver_udp_reply() - a UDP datagram from the current server of @f
+ * @f:		query with a UDP try in progress
+ * @buf:	the datagram (may be d->rx)
+ * @len:	its length
+ *
+ * A reply with the wrong ID or question is counted as spoofed and dropped;
+ * a truncated one starts the TCP retry; anything else is stored, or moves on
+ * to the next try when unusable. Split out of on_udp() so the fuzz target
+ * can feed replies without a network.
+ *
+ * Return: 0 when the reply was taken (@f may have been released), -1 when
+ *	   it was dropped (@f unchanged)
+ */
+int resolver_udp_reply(struct dns_inflight *f, const uint8_t *buf, size_t len)
+{
+	struct dns *d = f->d;
+
+	if (wire_check_reply(buf, len, f->qid, f->name, f->namelen, f->type)) {
+		d->st.spoofed++;
+		return -1;
+	}
+	if (buf[2] & (DNS_FLAG_TC >> 8)) {
+		start_tcp(f);
+		return 0;
+	}
+	handle_reply(f, buf, len);
+	return 0;
+}
+
 static void on_udp(void *arg, uint32_t events)
 {
 	struct dns_inflight *f = arg;
@@ -378,17 +408,12 @@ static void on_udp(void *arg, uint32_t events)
 			try_next(f);
 			return;
 		}
-		if (!from_server(d, f->server, &from) ||
-		    wire_check_reply(d->rx, (size_t)n, f->qid, f->name, f->namelen, f->type)) {
+		if (!from_server(d, f->server, &from)) {
 			d->st.spoofed++;
 			continue;
 		}
-		if (d->rx[2] & (DNS_FLAG_TC >> 8)) {
-			start_tcp(f);
+		if (resolver_udp_reply(f, d->rx, (size_t)n) == 0)
 			return;
-		}
-		handle_reply(f, d->rx, (size_t)n);
-		return;
 	}
 }
 

@@ -21,6 +21,7 @@
 #define DNS_LABEL_MAX 63
 #define DNS_MSG_MAX 65535
 #define DNS_UDP_MIN 512
+#define DNS_OPT_LEN 11 /* our OPT record: root name, type, class, TTL, rdlen 0 */
 
 #define DNS_TYPE_A 1
 #define DNS_TYPE_NS 2

@@ -32,8 +32,10 @@ static struct cache_entry *put(struct dns_cache *c, const char *name, uint32_t t
 	struct key k = mk(name, DNS_TYPE_A);
 	uint8_t rr[16] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, 1, 2, 3, 4 };
 	struct dns_data *d = dns_data_new(k.w, (size_t)k.n, 0, rr, sizeof(rr), 1, 0, 0, 16);
+	struct cache_entry *e = cache_put(c, d, DNS_TYPE_A, k.h, ttl, now);
 
-	return cache_put(c, d, DNS_TYPE_A, k.h, ttl, now);
+	free(d); /* the cache stores a copy */
+	return e;
 }
 
 static struct cache_entry *get(struct dns_cache *c, const char *name, uint64_t now)
@@ -91,7 +93,7 @@ Test(cache, replace_same_key)
 	put(&c, "a.test", 5, 0);
 	e = put(&c, "a.test", 3, 1000);
 	cr_assert_eq(c.count, 1);
-	cr_assert_eq(e->ttl_s, 3);
+	cr_assert_eq(cache_ttl_s(e), 3);
 	cr_assert_eq(e->expire_ms, 4000);
 	cr_assert_eq(c.evictions, 0);
 	cache_destroy(&c);
@@ -139,18 +141,79 @@ Test(cache, byte_budget)
 	int i;
 	size_t one;
 
+	/* one 39-byte block (40 in its class) takes a whole slab; 2 slabs hold 204 */
 	cr_assert_eq(cache_init(&c, 1000, 1 << 20, 1000), 0);
-	put(&c, "y99.test", 5, 0);
+	put(&c, "y999.test", 5, 0);
 	one = c.data_bytes;
+	cr_assert_eq(one, SLAB_SIZE);
+	cr_assert_eq(dns_data_bytes(c.pool[c.lru_head - 1].d), 12u + 11u + 16u);
 	cache_destroy(&c);
-	cr_assert_eq(cache_init(&c, 1000, one * 10, 1000), 0);
-	for (i = 0; i < 25; i++) {
-		snprintf(n, sizeof(n), "y%02d.test", i);
-		put(&c, n, 5, (uint64_t)i);
-		cr_assert_leq(c.data_bytes, one * 10);
+	cr_assert_eq(cache_init(&c, 1000, 2 * SLAB_SIZE, 1000), 0);
+	for (i = 0; i < 500; i++) {
+		snprintf(n, sizeof(n), "y%03d.test", i);
+		cr_assert_not_null(put(&c, n, 5, (uint64_t)i));
+		cr_assert_leq(c.data_bytes, 2 * SLAB_SIZE);
 	}
-	cr_assert_eq(c.count, 10);
-	cr_assert_eq(c.evictions, 15);
+	cr_assert_eq(c.count, 2 * ((SLAB_SIZE - 16) / 40));
+	cr_assert_eq(c.evictions, 500 - c.count);
+	/* the most recent names survived */
+	cr_assert_not_null(get(&c, "y499.test", 500));
+	cr_assert_null(get(&c, "y000.test", 500));
+	cache_destroy(&c);
+}
+
+Test(cache, exact_size_blocks)
+{
+	struct dns_cache c;
+	char n[32];
+	int i;
+
+	/* 10,000 answers of 51 bytes take 52 bytes each plus slab headers */
+	cr_assert_eq(cache_init(&c, 10000, 8u << 20, 1000), 0);
+	for (i = 0; i < 10000; i++) {
+		snprintf(n, sizeof(n), "host%05d.example.com", i);
+		cr_assert_not_null(put(&c, n, 5, 0));
+	}
+	cr_assert_eq(c.count, 10000);
+	cr_assert_eq(c.data_bytes,
+		     (size_t)SLAB_SIZE * ((10000 + (SLAB_SIZE - 16) / 52 - 1) / ((SLAB_SIZE - 16) / 52)));
+	cr_assert_leq(cache_bytes(&c), 1u << 20);
+	cache_flush(&c);
+	cr_assert_eq(c.data_bytes, 0);
+	cache_destroy(&c);
+}
+
+Test(cache, large_blocks_and_mixed_classes)
+{
+	struct dns_cache c;
+	static uint8_t rr[3000];
+	struct key k;
+	struct dns_data *d;
+	char n[32];
+	int i;
+
+	cr_assert_eq(cache_init(&c, 64, 8 * SLAB_SIZE, 1000), 0);
+	for (i = 0; i < 300; i++) {
+		size_t len = (size_t)(i * 37) % sizeof(rr);
+
+		snprintf(n, sizeof(n), "m%d.test", i % 80);
+		k = mk(n, DNS_TYPE_A);
+		d = dns_data_new(k.w, (size_t)k.n, 0, rr, len, 0, 0, 0, (uint16_t)len);
+		cr_assert_not_null(cache_put(&c, d, DNS_TYPE_A, k.h, 5, (uint64_t)i));
+		free(d);
+		cr_assert_leq(c.data_bytes, 8 * SLAB_SIZE);
+		cr_assert_leq(c.count, 64);
+	}
+	/* a block over the whole budget is refused, the cache is unchanged */
+	k = mk("huge.test", DNS_TYPE_A);
+	d = dns_data_new(k.w, (size_t)k.n, 0, NULL, 0, 0, 0, 0, 0);
+	d = realloc(d, sizeof(*d) + (size_t)k.n + 65000);
+	d->len = 65000;
+	cr_assert_null(cache_put(&c, d, DNS_TYPE_A, k.h, 5, 400));
+	free(d);
+	cache_flush(&c);
+	cr_assert_eq(c.data_bytes, 0);
+	cr_assert_eq(c.slab.used, 0);
 	cache_destroy(&c);
 }
 
@@ -160,7 +223,7 @@ static void on_retire(void *arg, struct cache_entry *e)
 {
 	(void)arg;
 	retired++;
-	free(e->d);
+	cr_assert_not_null(e->d); /* valid during the call, owned by the cache */
 }
 
 Test(cache, retire_and_flush)

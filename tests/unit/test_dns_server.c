@@ -228,13 +228,26 @@ static void setup_cfg(void)
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
 	char up[64];
 
+	int tries;
+
 	memset(&H, 0, sizeof(H));
-	H.ufd = udp_socket(&H.port);
 	H.tconn = -1;
-	H.tfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	a.sin_port = htons(H.port);
-	setsockopt(H.tfd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
-	cr_assert_eq(bind(H.tfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	/*
+	 * UDP and TCP on the same ephemeral port: the TCP port may be taken
+	 * by someone else's connection (tests run in parallel), so retry.
+	 */
+	for (tries = 0; tries < 100; tries++) {
+		H.port = 0;
+		H.ufd = udp_socket(&H.port);
+		H.tfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		a.sin_port = htons(H.port);
+		setsockopt(H.tfd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+		if (bind(H.tfd, (struct sockaddr *)&a, sizeof(a)) == 0)
+			break;
+		close(H.tfd);
+		close(H.ufd);
+	}
+	cr_assert_lt(tries, 100, "no port free for both UDP and TCP");
 	listen(H.tfd, 16);
 	H.spoof_fd = udp_socket(NULL);
 	H.ttl = 300;

@@ -363,3 +363,50 @@ Test(wire, check_reply)
 	cr_assert_eq(wire_check_reply(b, n, 99, w, (size_t)nl, DNS_TYPE_A), -1);
 	cr_assert_eq(wire_check_reply(b, 11, 99, w, (size_t)nl, DNS_TYPE_A), -1);
 }
+
+/*
+ * Found by fuzz_dns_reply (reasoning about its TC rule): a 65,535-byte
+ * upstream reply (over TCP) used to be stored whole, and the TCP answer to
+ * a guest query with EDNS then needed 11 more bytes for the OPT record than
+ * the 65,535-byte limit, so it went out with TC and no records over TCP.
+ * Every stored answer must fit a TCP answer with an OPT record.
+ */
+Test(wire, largest_reply_fits_tcp_answer_with_opt)
+{
+	static uint8_t r[DNS_MSG_MAX], out[DNS_MSG_MAX + 512];
+	struct dns_qinfo q = { .id = 9, .qtype = DNS_TYPE_TXT, .qclass = 1, .has_question = true,
+			       .edns = true, .udp_size = 1232 };
+	uint8_t w[DNS_NAME_MAX];
+	int n = wire_name_from_text("big.test", w), i, an = 0;
+	size_t off = wire_build_query(r, 1, w, (size_t)n, DNS_TYPE_TXT, 0), len;
+	struct dns_data *d = NULL;
+	uint32_t ttl;
+	bool tc;
+
+	r[2] |= 0x80;
+	/* 244 TXT records of 268 bytes, then one of 117: exactly 65,535 bytes */
+	for (i = 0; i < 245; i++, an++) {
+		uint16_t rdl = i < 244 ? 256 : 105;
+
+		r[off] = 0xc0;
+		r[off + 1] = 12;
+		wire_put16(r + off + 2, DNS_TYPE_TXT);
+		wire_put16(r + off + 4, 1);
+		wire_put32(r + off + 6, 60);
+		wire_put16(r + off + 10, rdl);
+		r[off + 12] = (uint8_t)(rdl - 1);
+		memset(r + off + 13, 't', rdl - 1u);
+		off += 12u + rdl;
+	}
+	wire_put16(r + 6, (uint16_t)an);
+	cr_assert_eq(off, DNS_MSG_MAX);
+	memcpy(q.qname, w, (size_t)n);
+	q.qnamelen = (uint8_t)n;
+	if (msg_from_reply(r, off, w, (size_t)n, DNS_TYPE_TXT, 5, 1, &d, &ttl) != MSG_OK)
+		return; /* refusing it is fine too */
+	len = wire_build_answer(out, &q, 1232, 0, false, d, ttl, DNS_MSG_MAX, &tc);
+	cr_assert_not(tc, "TC set on a TCP answer");
+	cr_assert_leq(len, DNS_MSG_MAX);
+	cr_assert_eq(wire_get16(out + 6), d->an);
+	free(d);
+}
