@@ -220,7 +220,7 @@ ratio() { python3 -c 'import sys; a,b=sys.argv[1:]; print("%.2f×" % (float(a)/f
 	for mtu in 1500 65520; do
 		for d in up down; do
 			name=$([ $d = up ] && echo "guest→host" || echo "host→guest")
-			v=${R[vgate,$mtu,$d]} s=${R[slirp4netns,$mtu,$d]} p=${R[pasta,$mtu,$d]}
+			v=${R[vgate,$mtu,$d]:-} s=${R[slirp4netns,$mtu,$d]:-} p=${R[pasta,$mtu,$d]:-}
 			echo "| $mtu | $name | $v | $s | $p | $(ratio "$v" "$s") | $(ratio "$v" "$p") |"
 		done
 	done
@@ -232,8 +232,8 @@ ratio() { python3 -c 'import sys; a,b=sys.argv[1:]; print("%.2f×" % (float(a)/f
 	echo
 	echo "| | vgate | slirp4netns | pasta |"
 	echo "|---|---|---|---|"
-	echo "| TCP connections/s (sequential, one client) | ${R[vgate,cps]} | ${R[slirp4netns,cps]} | ${R[pasta,cps]} |"
-	echo "| RSS idle, kB | ${R[vgate,rss0]} | ${R[slirp4netns,rss0]} | ${R[pasta,rss0]} |"
-	echo "| RSS with 1,000 idle flows, kB | ${R[vgate,rss1000]} | ${R[slirp4netns,rss1000]} | ${R[pasta,rss1000]} |"
+	echo "| TCP connections/s (sequential, one client) | ${R[vgate,cps]:-} | ${R[slirp4netns,cps]:-} | ${R[pasta,cps]:-} |"
+	echo "| RSS idle, kB | ${R[vgate,rss0]:-} | ${R[slirp4netns,rss0]:-} | ${R[pasta,rss0]:-} |"
+	echo "| RSS with 1,000 idle flows, kB | ${R[vgate,rss1000]:-} | ${R[slirp4netns,rss1000]:-} | ${R[pasta,rss1000]:-} |"
 } >"$OUT"
 cat "$OUT"
