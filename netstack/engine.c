@@ -220,19 +220,30 @@ static void flow_err(void *arg, err_t err)
 							     : NS_CLOSED_ABORTED);
 }
 
+/**
+ * discard_recv() - data for a pcb nobody owns any more: take and drop it
+ * @pcb:	the pcb
+ * @p:		data, or NULL for FIN
+ *
+ * Return: ERR_OK
+ */
+static err_t discard_recv(struct tcp_pcb *pcb, struct pbuf *p)
+{
+	if (p) {
+		tcp_recved(pcb, p->tot_len);
+		pbuf_free(p);
+	}
+	return ERR_OK;
+}
+
 static err_t flow_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct ns_flow *f = arg;
 	struct ns_engine *eng;
 
 	(void)err;
-	if (!f) {
-		if (p) {
-			tcp_recved(pcb, p->tot_len);
-			pbuf_free(p);
-		}
-		return ERR_OK;
-	}
+	if (!f)
+		return discard_recv(pcb, p);
 	eng = f->ns->eng;
 	if (!p) {
 		f->fin = true;
@@ -860,13 +871,8 @@ static err_t dns_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t 
 	uint64_t id;
 
 	(void)err;
-	if (!d) {
-		if (p) {
-			tcp_recved(pcb, p->tot_len);
-			pbuf_free(p);
-		}
-		return ERR_OK;
-	}
+	if (!d)
+		return discard_recv(pcb, p);
 	ns = d->ns;
 	if (!p) { /* guest closed: pending answers are dropped */
 		dns_tcp_drop(d, false);
