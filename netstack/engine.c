@@ -298,6 +298,23 @@ static err_t flow_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	return eng->cb_aborted ? ERR_ABRT : ERR_OK;
 }
 
+/**
+ * flow_bind() - tie a new flow and its pcb together (callbacks, no Nagle)
+ * @f:		flow
+ * @ns:		netstack
+ * @pcb:	the flow's pcb
+ */
+static void flow_bind(struct ns_flow *f, struct ns *ns, struct tcp_pcb *pcb)
+{
+	f->pcb = pcb;
+	f->ns = ns;
+	tcp_arg(pcb, f);
+	tcp_recv(pcb, flow_recv);
+	tcp_sent(pcb, flow_sent);
+	tcp_err(pcb, flow_err);
+	tcp_nagle_disable(pcb);
+}
+
 static err_t wild_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct ns *ns = arg;
@@ -316,13 +333,7 @@ static err_t wild_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
-	f->pcb = pcb;
-	f->ns = ns;
-	tcp_arg(pcb, f);
-	tcp_recv(pcb, flow_recv);
-	tcp_sent(pcb, flow_sent);
-	tcp_err(pcb, flow_err);
-	tcp_nagle_disable(pcb);
+	flow_bind(f, ns, pcb);
 	ns->st.tcp_accepted++;
 	ns->st.tcp_active++;
 	ns->eng->cb_pcb = pcb;
@@ -1279,14 +1290,8 @@ struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const 
 		free(f);
 		return NULL;
 	}
-	f->pcb = pcb;
-	f->ns = ns;
+	flow_bind(f, ns, pcb);
 	f->user = user;
-	tcp_arg(pcb, f);
-	tcp_recv(pcb, flow_recv);
-	tcp_sent(pcb, flow_sent);
-	tcp_err(pcb, flow_err);
-	tcp_nagle_disable(pcb);
 	if (tcp_connect(pcb, &r, dst->port, flow_connected) != ERR_OK) {
 		tcp_arg(pcb, NULL);
 		tcp_err(pcb, NULL);
