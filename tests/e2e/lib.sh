@@ -51,6 +51,7 @@ vg_cleanup() {
 	if [ -n "$VG_NS" ]; then
 		ip netns pids "$VG_NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$VG_NS" 2>/dev/null
+		rm -rf "/etc/netns/$VG_NS"
 	fi
 	rm -rf "$VG_TMP"
 	exit $rc
@@ -91,6 +92,8 @@ bound|renew)
 	for r in \$router; do ip route add default via "\$r" dev "\$interface"; break; done
 	: > "$VG_TMP/resolv.conf"
 	for d in \$dns; do echo "nameserver \$d" >> "$VG_TMP/resolv.conf"; done
+	# ip netns exec bind-mounts this over /etc/resolv.conf for the guest
+	cp "$VG_TMP/resolv.conf" "/etc/netns/$VG_NS/resolv.conf"
 	;;
 deconfig)
 	ip addr flush dev "\$interface"
@@ -105,6 +108,8 @@ EOS
 vg_start() {
 	VG_NS=vgt-$$-$RANDOM
 	ip netns add "$VG_NS"
+	mkdir -p "/etc/netns/$VG_NS"
+	: >"/etc/netns/$VG_NS/resolv.conf"
 	vg_ns ip link set lo up
 	# shellcheck disable=SC2086 # VGATE_EXTRA_ARGS: e.g. --sandbox for a whole run
 	"$VGATE" --tap-netns "/run/netns/$VG_NS" --tap-name tap0 \
