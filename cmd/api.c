@@ -323,6 +323,8 @@ static void collect(struct api *a, struct vg_metrics *ms)
 	if (a->cfg.ops.policy_get)
 		vg_metrics_add_policy(ms, a->cfg.ops.policy_get(a->cfg.ops.ctx),
 				      have_fwd ? &fs : NULL, &ds);
+	if (a->cfg.ops.extra_metrics)
+		a->cfg.ops.extra_metrics(a->cfg.ops.ctx, ms);
 }
 
 static enum MHD_Result get_stats(struct api *a, struct MHD_Connection *c)
@@ -745,8 +747,14 @@ out:
 
 /* ---- server-sent events ---- */
 
+/*
+ * Resume every parked /events client. MHD only processes resumed
+ * connections inside MHD_run(), and with an external epoll loop its
+ * internal wake-up is not always visible to us: run it on the next loop turn.
+ */
 static void sse_resume_all(struct api *a)
 {
+	bool any = false;
 	size_t i;
 
 	for (i = 0; i < API_MAX_SSE_CLIENTS; i++) {
@@ -755,8 +763,11 @@ static void sse_resume_all(struct api *a)
 		if (cl->used && cl->suspended) {
 			cl->suspended = false;
 			MHD_resume_connection(cl->conn);
+			any = true;
 		}
 	}
+	if (any && a->mhd)
+		vg_timer_start(a->cfg.loop, &a->timer, 0);
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -1121,11 +1132,11 @@ void api_free(struct api *a)
 {
 	if (!a)
 		return;
+	/* MHD must not be stopped with suspended connections */
+	sse_resume_all(a);
 	vg_io_del(a->cfg.loop, &a->io);
 	vg_timer_stop(a->cfg.loop, &a->timer);
 	vg_timer_stop(a->cfg.loop, &a->keepalive);
-	/* MHD must not be stopped with suspended connections */
-	sse_resume_all(a);
 	MHD_stop_daemon(a->mhd);
 	close(a->listen_fd);
 	unlink(a->path);

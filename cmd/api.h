@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "cmd/log.h"
+#include "cmd/metrics.h"
 #include "dns/dns.h"
 #include "forwarder/forwarder.h"
 #include "netstack/netstack.h"
@@ -54,6 +55,8 @@
  * @forward_list:	list them; returns the number written
  * @policy_get:		the policy in force
  * @policy_set:		replace it (err: one line)
+ * @extra_metrics:	append counters of optional modules (e.g. the SNI
+ *			filter) to /stats and /metrics
  */
 struct api_ops {
 	void *ctx;
@@ -63,6 +66,7 @@ struct api_ops {
 	size_t (*forward_list)(void *ctx, struct fwd_forward *out, size_t max);
 	const struct fwd_policy *(*policy_get)(void *ctx);
 	int (*policy_set)(void *ctx, const struct fwd_policy *p, char *err, size_t errlen);
+	void (*extra_metrics)(void *ctx, struct vg_metrics *ms);
 };
 
 /**

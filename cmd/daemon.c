@@ -93,6 +93,33 @@ static int op_policy_set(void *ctx, const struct fwd_policy *p, char *err, size_
 	return apply_policy(ctx, p, err, errlen);
 }
 
+static void op_extra_metrics(void *ctx, struct vg_metrics *ms)
+{
+	struct vg_daemon *d = ctx;
+	struct sni_stats st;
+
+	if (!d->sni)
+		return;
+	sni_filter_get_stats(d->sni, &st);
+	vg_metrics_add_sni(ms, &st);
+}
+
+void vg_daemon_sni_log(struct vg_daemon *d, bool warn, const char *line)
+{
+	char proto[8], sip[INET_ADDRSTRLEN], dip[INET_ADDRSTRLEN], name[256], reason[48];
+	struct ns_addr src, dst;
+
+	vg_log(d->log, warn ? VG_LOG_WARN : VG_LOG_INFO, "%s", line);
+	if (!d->api || strncmp(line, "sni: blocked ", 13))
+		return;
+	/* "sni: blocked tcp 192.168.127.2:4000 -> 1.2.3.4:443 name=N reason=R" */
+	if (sscanf(line, "sni: blocked %7s %15[0-9.]:%hu -> %15[0-9.]:%hu name=%255s reason=%47s",
+		   proto, sip, &src.port, dip, &dst.port, name, reason) != 7 ||
+	    inet_pton(AF_INET, sip, &src.ip) != 1 || inet_pton(AF_INET, dip, &dst.ip) != 1)
+		return;
+	api_event_blocked(d->api, proto, &src, &dst, strcmp(name, "-") ? name : NULL, reason);
+}
+
 int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 {
 	d->policy = d->opt->policy;
@@ -109,7 +136,10 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 		    .ns = d->ns,
 		    .dns = d->dns,
 		    .log = d->log,
-		    .ops = {.ctx = d, .policy_get = op_policy_get, .policy_set = op_policy_set},
+		    .ops = {.ctx = d,
+			    .policy_get = op_policy_get,
+			    .policy_set = op_policy_set,
+			    .extra_metrics = op_extra_metrics},
 		};
 
 		if (d->fwd) {

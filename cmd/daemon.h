@@ -31,6 +31,7 @@
 #include "cmd/options.h"
 #include "dns/dns.h"
 #include "forwarder/forwarder.h"
+#include "forwarder/sni.h"
 #include "netstack/netstack.h"
 
 struct vg_daemon {
@@ -42,7 +43,8 @@ struct vg_daemon {
 	struct vg_loop *loop;
 	struct ns *ns;
 	struct dns *dns;
-	struct fwd *fwd; /* NULL with --debug-tcp-echo */
+	struct fwd *fwd;	/* NULL with --debug-tcp-echo */
+	struct sni_filter *sni; /* NULL without an allowlist */
 	/* applies a new outbound policy to the forwarder (NULL: not supported) */
 	void (*fwd_set_policy)(struct fwd *fwd, const struct fwd_policy *p);
 	/* owned */
@@ -100,6 +102,16 @@ void vg_daemon_reload(struct vg_daemon *d);
  * @d:	daemon
  */
 void vg_daemon_stop(struct vg_daemon *d);
+
+/**
+ * vg_daemon_sni_log() - the SNI filter's log sink: log the line, and
+ * publish each "sni: blocked ..." line as a "blocked" event on GET /events
+ * (so events share the filter's rate limit, SNI_LOG_PER_S)
+ * @d:		daemon
+ * @warn:	level: warn (blocks) or info
+ * @line:	one line from the filter
+ */
+void vg_daemon_sni_log(struct vg_daemon *d, bool warn, const char *line);
 
 /**
  * vg_daemon_close_log() - back to stderr, close --log-file (last of all)

@@ -66,7 +66,7 @@ static void sni_log(void *ctx, bool warn, const char *line)
 {
 	struct vgate *vg = ctx;
 
-	vg_log(&vg->log, warn ? VG_LOG_WARN : VG_LOG_INFO, "%s", line);
+	vg_daemon_sni_log(&vg->daemon, warn, line); /* log line, and /events */
 }
 
 /**
@@ -380,6 +380,7 @@ int main(int argc, char **argv)
 	vg.daemon.ns = vg.ns;
 	vg.daemon.dns = vg.dns;
 	vg.daemon.fwd = vg.fwd;
+	vg.daemon.sni = vg.sni;
 	if (vg_daemon_start(&vg.daemon, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vgate: %s\n", err);
 		vg_daemon_stop(&vg.daemon);

@@ -164,6 +164,7 @@ static void add_rows(struct vg_metrics *ms, const struct row *rows, size_t n, co
 			mt.key += n_grp + 1;
 		mt.family = rows[i].family;
 		mt.label = rows[i].label;
+		mt.label_key = mt.label_val = NULL;
 		mt.help = help;
 		mt.gauge = rows[i].gauge;
 		memcpy(&mt.value, (const char *)st + rows[i].off, sizeof(mt.value));
@@ -189,13 +190,13 @@ void vg_metrics_add_fwd(struct vg_metrics *ms, const struct fwd_stats *st)
 void vg_metrics_add_policy(struct vg_metrics *ms, const struct fwd_policy *p,
 			   const struct fwd_stats *st, const struct dns_stats *dst)
 {
-	struct vg_metric mt = {"policy",
-			       "rules_allow",
-			       "policy_rules",
-			       "action=\"allow\"",
-			       "Outbound CIDR rules, by action.",
-			       true,
-			       p->n_allow};
+	struct vg_metric mt = {.group = "policy",
+			       .key = "rules_allow",
+			       .family = "policy_rules",
+			       .label = "action=\"allow\"",
+			       .help = "Outbound CIDR rules, by action.",
+			       .gauge = true,
+			       .value = p->n_allow};
 
 	vg_metrics_add(ms, &mt);
 	mt.key = "rules_deny";
@@ -203,13 +204,12 @@ void vg_metrics_add_policy(struct vg_metrics *ms, const struct fwd_policy *p,
 	mt.value = p->n - p->n_allow;
 	vg_metrics_add(ms, &mt);
 	if (st) {
-		mt = (struct vg_metric){"policy",
-					"denied_tcp",
-					"policy_denied_flows",
-					"proto=\"tcp\"",
-					"Flows refused by the outbound policy.",
-					false,
-					st->tcp_denied};
+		mt = (struct vg_metric){.group = "policy",
+					.key = "denied_tcp",
+					.family = "policy_denied_flows",
+					.label = "proto=\"tcp\"",
+					.help = "Flows refused by the outbound policy.",
+					.value = st->tcp_denied};
 		vg_metrics_add(ms, &mt);
 		mt.key = "denied_udp";
 		mt.label = "proto=\"udp\"";
@@ -217,13 +217,58 @@ void vg_metrics_add_policy(struct vg_metrics *ms, const struct fwd_policy *p,
 		vg_metrics_add(ms, &mt);
 	}
 	if (dst) {
-		mt = (struct vg_metric){"policy",
-					"denied_dns_names",
-					"policy_denied_dns_names",
-					NULL,
-					"DNS names refused by the name filter.",
-					false,
-					dst->filtered};
+		mt = (struct vg_metric){.group = "policy",
+					.key = "denied_dns_names",
+					.family = "policy_denied_dns_names",
+					.help = "DNS names refused by the name filter.",
+					.value = dst->filtered};
+		vg_metrics_add(ms, &mt);
+	}
+}
+
+void vg_metrics_add_sni(struct vg_metrics *ms, const struct sni_stats *st)
+{
+	static const struct {
+		const char *key, *family, *help;
+		size_t off;
+		bool gauge;
+	} rows[] = {
+	    {"inspected", "sni_inspected", "Flows whose first bytes were inspected.",
+	     offsetof(struct sni_stats, inspected), false},
+	    {"allowed", "sni_allowed", "Flows allowed by SNI or Host and DNS correlation.",
+	     offsetof(struct sni_stats, allowed), false},
+	    {"resolves", "sni_resolves", "Names the filter resolved itself.",
+	     offsetof(struct sni_stats, resolves), false},
+	    {"patterns", "sni_patterns", "Patterns in the active allowlist.",
+	     offsetof(struct sni_stats, patterns), true},
+	    {"reloads", "sni_reloads", "Allowlist reloads.", offsetof(struct sni_stats, reloads),
+	     false},
+	    {"log_suppressed", "sni_log_suppressed", "Block log lines dropped by the rate limit.",
+	     offsetof(struct sni_stats, log_suppressed), false},
+	};
+	struct vg_metric mt;
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&mt, 0, sizeof(mt));
+		mt.group = "sni";
+		mt.key = rows[i].key;
+		mt.family = rows[i].family;
+		mt.help = rows[i].help;
+		mt.gauge = rows[i].gauge;
+		memcpy(&mt.value, (const char *)st + rows[i].off, sizeof(mt.value));
+		vg_metrics_add(ms, &mt);
+	}
+	for (r = SNI_R_OK + 1; r < SNI_R_COUNT; r++) {
+		memset(&mt, 0, sizeof(mt));
+		mt.group = "sni";
+		mt.key = sni_reason_name((enum sni_reason)r); /* JSON: sni.blocked.REASON */
+		mt.family = "sni_blocked";
+		mt.label_key = "reason";
+		mt.label_val = mt.key;
+		mt.help = "Flows blocked by the SNI allowlist, by reason.";
+		mt.value = st->blocked[r];
 		vg_metrics_add(ms, &mt);
 	}
 }
@@ -248,6 +293,9 @@ int vg_metrics_prometheus(const struct vg_metrics *ms, FILE *out)
 		if (mt->label)
 			fprintf(out, "vgate_%s%s{%s} %llu\n", mt->family, suffix, mt->label,
 				(unsigned long long)mt->value);
+		else if (mt->label_key)
+			fprintf(out, "vgate_%s%s{%s=\"%s\"} %llu\n", mt->family, suffix,
+				mt->label_key, mt->label_val, (unsigned long long)mt->value);
 		else
 			fprintf(out, "vgate_%s%s %llu\n", mt->family, suffix,
 				(unsigned long long)mt->value);
@@ -272,6 +320,22 @@ json_t *vg_metrics_json(const struct vg_metrics *ms)
 				json_decref(root);
 				return NULL;
 			}
+		}
+		if (mt->label_key) {
+			/* e.g. "sni": {"blocked": {"ip_mismatch": 3, ...}} */
+			const char *sub = strrchr(mt->family, '_');
+			json_t *o;
+
+			sub = sub ? sub + 1 : mt->family;
+			o = json_object_get(g, sub);
+			if (!o) {
+				o = json_object();
+				if (!o || json_object_set_new(g, sub, o) < 0) {
+					json_decref(root);
+					return NULL;
+				}
+			}
+			g = o;
 		}
 		if (json_object_set_new(g, mt->key, json_integer((json_int_t)mt->value)) < 0) {
 			json_decref(root);

@@ -21,6 +21,7 @@
 
 #include "dns/dns.h"
 #include "forwarder/forwarder.h"
+#include "forwarder/sni.h"
 #include "netstack/netstack.h"
 
 #define VG_METRICS_MAX 160
@@ -31,6 +32,9 @@
  * @key:	JSON key inside @group
  * @family:	Prometheus name without "vgate_" and "_total"
  * @label:	Prometheus label set without braces (e.g. reason="runt"), or NULL
+ * @label_key:	when @label is NULL: one label built from @label_key and
+ *		@label_val (both static, e.g. a module's reason names), or NULL
+ * @label_val:	its value
  * @help:	Prometheus HELP text
  * @gauge:	true for a gauge, false for a counter
  * @value:	the value
@@ -40,6 +44,8 @@ struct vg_metric {
 	const char *key;
 	const char *family;
 	const char *label;
+	const char *label_key;
+	const char *label_val;
 	const char *help;
 	bool gauge;
 	uint64_t value;
@@ -63,6 +69,7 @@ void vg_metrics_add(struct vg_metrics *ms, const struct vg_metric *mt);
 void vg_metrics_add_ns(struct vg_metrics *ms, const struct ns_stats *st);
 void vg_metrics_add_dns(struct vg_metrics *ms, const struct dns_stats *st);
 void vg_metrics_add_fwd(struct vg_metrics *ms, const struct fwd_stats *st);
+void vg_metrics_add_sni(struct vg_metrics *ms, const struct sni_stats *st);
 void vg_metrics_add_policy(struct vg_metrics *ms, const struct fwd_policy *p,
 			   const struct fwd_stats *st, const struct dns_stats *dst);
 

@@ -111,11 +111,34 @@ Test(metrics, json_groups)
 Test(metrics, bounded)
 {
 	struct vg_metrics ms;
-	struct vg_metric m = { "g", "k", "f", NULL, "h", true, 1 };
+	struct vg_metric m = { .group = "g", .key = "k", .family = "f", .help = "h", .value = 1 };
 	int i;
 
 	vg_metrics_init(&ms);
 	for (i = 0; i < VG_METRICS_MAX + 10; i++)
 		vg_metrics_add(&ms, &m);
 	cr_assert_eq(ms.n, VG_METRICS_MAX);
+}
+
+Test(metrics, sni_reasons_as_labels)
+{
+	struct vg_metrics ms;
+	struct sni_stats st;
+	json_t *j, *blocked;
+	char *t;
+
+	memset(&st, 0, sizeof(st));
+	st.allowed = 5;
+	st.blocked[SNI_R_IP_MISMATCH] = 2;
+	vg_metrics_init(&ms);
+	vg_metrics_add_sni(&ms, &st);
+	t = prom(&ms);
+	cr_assert(strstr(t, "vgate_sni_allowed_total 5\n"), "%s", t);
+	cr_assert(strstr(t, "vgate_sni_blocked_total{reason=\"ip_mismatch\"} 2\n"), "%s", t);
+	cr_assert_eq(count(t, "# TYPE vgate_sni_blocked_total "), 1);
+	free(t);
+	j = vg_metrics_json(&ms);
+	blocked = json_object_get(json_object_get(j, "sni"), "blocked");
+	cr_assert_eq(json_integer_value(json_object_get(blocked, "ip_mismatch")), 2);
+	json_decref(j);
 }
