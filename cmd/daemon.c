@@ -85,6 +85,8 @@ static int apply_policy(struct vg_daemon *d, const struct fwd_policy *p, char *e
 	d->policy = *p;
 	if (d->fwd)
 		d->fwd_set_policy(d->fwd, &d->policy);
+	if (d->sni)
+		sni_filter_set_policy(d->sni, &d->policy);
 	return 0;
 }
 
@@ -152,8 +154,6 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 		if (!d->api)
 			return -1;
 	}
-	if (d->opt->guest_api)
-		vg_log(d->log, VG_LOG_WARN, "--guest-api is not implemented yet: ignored");
 	return 0;
 }
 

@@ -180,7 +180,6 @@ void vg_options_usage(FILE *out)
 	      "\n"
 	      "Control:\n"
 	      "  --api unix:///PATH     HTTP/JSON control API on a unix socket (mode 0600)\n"
-	      "  --guest-api            also serve the API to the guest on gateway:80\n"
 	      "\n"
 	      "Process:\n"
 	      "  --config FILE          YAML file with the same keys as these options;\n"
@@ -457,8 +456,9 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			o->api = optarg;
 			break;
 		case OPT_GUEST_API:
-			o->guest_api = true;
-			break;
+			/* needs a gateway:80 listener in the netstack */
+			snprintf(err, errlen, "--guest-api is not implemented yet");
+			return VG_PARSE_ERROR;
 		case OPT_LOG_FILE:
 			o->log_file = optarg;
 			break;

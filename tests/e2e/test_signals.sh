@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_signals.sh - process behaviour:
 #  1. SIGHUP reloads --config: a static DNS record is replaced, the log level
-#     changes, and a config with an error is refused (old one kept);
+#     changes, port forwards are added and removed, and a config with an
+#     error is refused (old one kept);
 #  2. SIGHUP changes the outbound policy while a slow download through the
 #     forwarder continues and completes intact; a new flow is then refused
 #     (skipped, with a message, until the forwarder has a policy setter);
@@ -47,6 +48,19 @@ kill -HUP "$VG_PID"
 vg_wait_for 5 grep -q 'reload: done' "$log" || vg_fail "no reload in the log"
 dig_a new.test | grep -qx 10.0.0.2 || vg_fail "new record not answered after SIGHUP"
 [ -z "$(dig_a old.test)" ] || vg_fail "old record still answered after SIGHUP"
+
+# port forwards follow the file: added, then removed on the next reload
+fport=$((40000 + $$ % 20000))
+printf 'log-level: debug\ndns-record: [new.test=10.0.0.2]\nforward: [tcp:127.0.0.1:%s:8080]\n' \
+	"$fport" >"$cfg"
+kill -HUP "$VG_PID"
+vg_wait_for 5 bash -c "curl -sf --unix-socket '$sock' http://vgate/forwards | grep -q '127.0.0.1:$fport'" ||
+	vg_fail "forward from the reloaded file not listed"
+bash -c "exec 3<>/dev/tcp/127.0.0.1/$fport" 2>/dev/null || vg_fail "forward not listening"
+printf 'log-level: debug\ndns-record: [new.test=10.0.0.2]\n' >"$cfg"
+kill -HUP "$VG_PID"
+vg_wait_for 5 bash -c "! curl -sf --unix-socket '$sock' http://vgate/forwards | grep -q '127.0.0.1:$fport'" ||
+	vg_fail "forward not removed by the reload"
 
 # a broken config is refused and the running one kept
 echo 'mtu: nonsense' >"$cfg"
