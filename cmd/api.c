@@ -129,6 +129,26 @@ int api_parse_hostport(const char *s, uint32_t def_ip, struct ns_addr *out)
 	return 0;
 }
 
+/*
+ * A JSON string from bytes the guest or the network chose (DHCP host names,
+ * DNS names): jansson refuses invalid UTF-8, so such strings are shown with
+ * every byte outside printable ASCII replaced by '?', never dropped.
+ */
+static json_t *jstr(const char *s)
+{
+	char buf[256];
+	json_t *j;
+	size_t i;
+
+	j = json_string(s);
+	if (j)
+		return j;
+	for (i = 0; s[i] && i < sizeof(buf) - 1; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	buf[i] = '\0';
+	return json_string(buf);
+}
+
 static void fmt_hostport(const struct ns_addr *a, char *buf, size_t len)
 {
 	char ip[INET_ADDRSTRLEN];
@@ -223,7 +243,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned int status,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return send_json(c, status, json_pack("{s:s}", "error", msg));
+	return send_json(c, status, json_pack("{s:o}", "error", jstr(msg)));
 }
 
 static enum MHD_Result send_405(struct MHD_Connection *c, const char *allow)
@@ -371,12 +391,12 @@ static void cache_item(void *ctx, const struct dns_cache_item *it)
 	json_t *arr = ctx;
 	char tbuf[16];
 
-	json_array_append_new(arr,
-			      json_pack("{s:s, s:s, s:s, s:b, s:I, s:i, s:b}", "name", it->name,
-					"type", api_dns_type_name(it->type, tbuf, sizeof(tbuf)),
-					"rcode", it->rcode < 4 ? rcodes[it->rcode] : "OTHER",
-					"negative", it->negative, "ttl", (json_int_t)it->ttl_s,
-					"answers", (int)it->ancount, "stale", it->ttl_s < 0));
+	json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:b, s:I, s:i, s:b}", "name",
+					     jstr(it->name), "type",
+					     api_dns_type_name(it->type, tbuf, sizeof(tbuf)),
+					     "rcode", it->rcode < 4 ? rcodes[it->rcode] : "OTHER",
+					     "negative", it->negative, "ttl", (json_int_t)it->ttl_s,
+					     "answers", (int)it->ancount, "stale", it->ttl_s < 0));
 }
 
 static enum MHD_Result get_dns_cache(struct api *a, struct MHD_Connection *c)
@@ -396,7 +416,7 @@ static void record_item(void *ctx, const struct dns_record *r)
 	char ip[INET6_ADDRSTRLEN];
 
 	inet_ntop(r->addr.family, r->addr.a, ip, sizeof(ip));
-	json_array_append_new(ctx, json_pack("{s:s, s:s}", "name", r->name, "ip", ip));
+	json_array_append_new(ctx, json_pack("{s:o, s:s}", "name", jstr(r->name), "ip", ip));
 }
 
 static int parse_dns_addr(const char *s, struct dns_addr *a)
@@ -500,8 +520,8 @@ static enum MHD_Result get_leases(struct api *a, struct MHD_Connection *c)
 			 m[4], m[5]);
 		json_array_append_new(
 		    arr,
-		    json_pack("{s:s, s:s, s:s, s:s, s:I}", "mac", mac, "ip", ip, "hostname",
-			      ls[i].hostname, "state", ls[i].expires_ms ? "bound" : "offered",
+		    json_pack("{s:s, s:s, s:o, s:s, s:I}", "mac", mac, "ip", ip, "hostname",
+			      jstr(ls[i].hostname), "state", ls[i].expires_ms ? "bound" : "offered",
 			      "expires_in",
 			      (json_int_t)(ls[i].expires_ms > now ? (ls[i].expires_ms - now) / 1000
 								  : 0)));
@@ -889,7 +909,7 @@ void api_event_blocked(struct api *a, const char *proto, const struct ns_addr *s
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "time", when, "protocol", proto, "src", s, "dst",
 		      d, "reason", reason);
 	if (j && name)
-		json_object_set_new(j, "name", json_string(name));
+		json_object_set_new(j, "name", jstr(name));
 	api_event(a, "blocked", j);
 }
 

@@ -81,6 +81,8 @@ fi
 
 # unknown path, wrong method
 expect 404 GET /nope
+expect 404 GET /%ff%fe%00x
+jq_py 'assert "no such endpoint" in d["error"], d'
 expect 405 DELETE /stats
 expect 405 POST /metrics '{}'
 
