@@ -76,23 +76,21 @@ static const struct fwd_policy *op_policy_get(void *ctx)
 	return &d->policy;
 }
 
-static int apply_policy(struct vg_daemon *d, const struct fwd_policy *p, char *err, size_t errlen)
+static void apply_policy(struct vg_daemon *d, const struct fwd_policy *p)
 {
-	if (d->fwd && !d->fwd_set_policy) {
-		snprintf(err, errlen, "this forwarder cannot change its policy at run time");
-		return -1;
-	}
 	d->policy = *p;
 	if (d->fwd)
-		d->fwd_set_policy(d->fwd, &d->policy);
+		fwd_set_policy(d->fwd, &d->policy);
 	if (d->sni)
 		sni_filter_set_policy(d->sni, &d->policy);
-	return 0;
 }
 
 static int op_policy_set(void *ctx, const struct fwd_policy *p, char *err, size_t errlen)
 {
-	return apply_policy(ctx, p, err, errlen);
+	(void)err;
+	(void)errlen;
+	apply_policy(ctx, p);
+	return 0;
 }
 
 static void op_extra_metrics(void *ctx, struct vg_metrics *ms)
@@ -319,11 +317,9 @@ void vg_daemon_reload(struct vg_daemon *d)
 	diff_records(d, cur, o, false);
 	diff_records(d, o, cur, true);
 	diff_forwards(d, cur, o);
-	if (apply_policy(d, &o->policy, err, sizeof(err)) < 0)
-		vg_log(d->log, VG_LOG_WARN, "reload: policy not applied: %s", err);
-	else
-		vg_log(d->log, VG_LOG_INFO, "reload: policy has %zu allow and %zu deny rules",
-		       o->policy.n_allow, o->policy.n - o->policy.n_allow);
+	apply_policy(d, &o->policy);
+	vg_log(d->log, VG_LOG_INFO, "reload: policy has %zu allow and %zu deny rules",
+	       o->policy.n_allow, o->policy.n - o->policy.n_allow);
 	if (d->applied) {
 		vg_options_free(d->applied);
 		free(d->applied);

@@ -45,8 +45,6 @@ struct vg_daemon {
 	struct dns *dns;
 	struct fwd *fwd;	/* NULL with --debug-tcp-echo */
 	struct sni_filter *sni; /* NULL without an allowlist */
-	/* applies a new outbound policy to the forwarder (NULL: not supported) */
-	void (*fwd_set_policy)(struct fwd *fwd, const struct fwd_policy *p);
 	/* owned */
 	FILE *log_fp;
 	struct api *api;

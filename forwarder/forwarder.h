@@ -188,6 +188,14 @@ int fwd_attach(struct fwd *fwd, struct ns *ns, char *err, size_t errlen);
 void fwd_free(struct fwd *fwd);
 
 /**
+ * fwd_set_policy() - replace the outbound CIDR policy at run time; flows
+ * already established are kept, new flows follow the new rules
+ * @fwd:	forwarder
+ * @p:		the new policy (copied)
+ */
+void fwd_set_policy(struct fwd *fwd, const struct fwd_policy *p);
+
+/**
  * fwd_get_stats() - copy the counters
  * @fwd:	forwarder
  * @st:		output

@@ -196,6 +196,11 @@ void fwd_free(struct fwd *fwd)
 	free(fwd);
 }
 
+void fwd_set_policy(struct fwd *fwd, const struct fwd_policy *p)
+{
+	fwd->cfg.policy = *p;
+}
+
 void fwd_get_stats(const struct fwd *fwd, struct fwd_stats *st)
 {
 	*st = fwd->st;
