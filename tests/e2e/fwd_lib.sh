@@ -14,5 +14,6 @@ fwd_stat() {
 	grep 'forwarder stats:' "$VG_LOG" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
-# fwd_port: a port number derived from the test's pid (tests may run in parallel)
-fwd_port() { echo $((20000 + ($$ % 4000) * 4 + ${1:-0})); }
+# fwd_port N: port N (0..7) of a fresh block of 8 free ports (vg_free_port);
+# use $((P + n)) for related ports
+fwd_port() { echo $(($(vg_free_port 8) + ${1:-0})); }

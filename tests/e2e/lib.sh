@@ -67,6 +67,29 @@ vg_bg() {
 
 vg_ns() { ip netns exec "$VG_NS" "$@"; }
 
+# vg_free_port [COUNT]: the first of COUNT consecutive ports (default 1) that
+# are free for TCP and UDP on 127.0.0.1, below the ephemeral range so that no
+# outgoing connection can be holding them
+vg_free_port() {
+	python3 - "${1:-1}" <<'EOP'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(500):
+    base = random.randrange(20000, 32000 - n)
+    try:
+        for p in range(base, base + n):
+            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                s = socket.socket(socket.AF_INET, kind)
+                s.bind(("127.0.0.1", p))
+                s.close()
+    except OSError:
+        continue
+    print(base)
+    sys.exit(0)
+sys.exit("no free port")
+EOP
+}
+
 # vg_wait_for TIMEOUT_S CMD...: retry CMD until it succeeds or time runs out
 vg_wait_for() {
 	local limit=$1 i

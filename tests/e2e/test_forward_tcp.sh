@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 vg_start
 HOST=192.168.127.254
-P=$((20000 + ($$ % 5000) * 3))
+P=$(vg_free_port 3)
 HTTP=$P UP=$((P + 1)) HC=$((P + 2))
 mkdir -p "$VG_TMP/www"
 head -c 100M /dev/urandom >"$VG_TMP/www/big"

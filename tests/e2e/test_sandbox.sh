@@ -15,7 +15,7 @@ grep -q 'sandbox: seccomp filter installed' "$VG_TMP/file.log" || vg_fail "no sa
 grep -q '^Seccomp:[[:space:]]*2' "/proc/$VG_PID/status" || vg_fail "seccomp filter not active"
 
 vg_ns dig +short +time=2 +tries=1 @192.168.127.1 a.test | grep -qx 10.0.0.1 || vg_fail "DNS"
-port=$((30000 + $$ % 20000))
+port=$(vg_free_port)
 mkdir -p "$VG_TMP/www"
 head -c 2M /dev/urandom >"$VG_TMP/www/f"
 vg_bg python3 -m http.server --bind 127.0.0.1 --directory "$VG_TMP/www" "$port" >/dev/null 2>&1

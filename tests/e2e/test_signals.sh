@@ -50,7 +50,7 @@ dig_a new.test | grep -qx 10.0.0.2 || vg_fail "new record not answered after SIG
 [ -z "$(dig_a old.test)" ] || vg_fail "old record still answered after SIGHUP"
 
 # port forwards follow the file: added, then removed on the next reload
-fport=$((40000 + $$ % 20000))
+fport=$(vg_free_port)
 printf 'log-level: debug\ndns-record: [new.test=10.0.0.2]\nforward: [tcp:127.0.0.1:%s:8080]\n' \
 	"$fport" >"$cfg"
 kill -HUP "$VG_PID"
@@ -76,7 +76,7 @@ kill -HUP "$VG_PID"
 vg_wait_for 5 grep -q 'reload: done' "$log" || vg_fail "log file not reopened on SIGHUP"
 
 # 2. policy reload during a long download (needs the forwarder)
-port=$((30000 + $$ % 20000))
+port=$(vg_free_port)
 mkdir -p "$VG_TMP/www"
 head -c 8M /dev/urandom >"$VG_TMP/www/big"
 echo hi >"$VG_TMP/www/small"
