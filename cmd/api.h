@@ -14,7 +14,7 @@
  *	GET|POST|DELETE /forwards	host → guest port forwards (gvproxy's
  *					/services/forwarder/{all,expose,unexpose}
  *					are aliases)
- *	GET|PUT /policy			outbound CIDR rules
+ *	GET|PUT /policy			outbound CIDR rules and the SNI allowlist
  *	GET  /events			server-sent events (blocked flows)
  * Errors: 400 bad JSON or field, 404 unknown path, 405 wrong method, 409
  * conflict, 413 body too large, 503 feature not available; all with a JSON
@@ -22,8 +22,9 @@
  *
  * Ownership: struct api is owned by the daemon and references (does not
  * own) the loop, netstack, DNS service and log, which must outlive it. The
- * forwarder and the policy are reached through struct api_ops, so the API
- * works (with those endpoints answering 503) before the forwarder exists.
+ * forwarder, the policy and the SNI filter are reached through struct
+ * api_ops, so the API works (with those endpoints answering 503) before the
+ * forwarder exists.
  */
 #ifndef VGATE_CMD_API_H
 #define VGATE_CMD_API_H
@@ -36,6 +37,7 @@
 #include "cmd/metrics.h"
 #include "dns/dns.h"
 #include "forwarder/forwarder.h"
+#include "forwarder/sni.h"
 #include "netstack/netstack.h"
 
 #define API_MAX_BODY	     65536
@@ -55,6 +57,11 @@
  * @forward_list:	list them; returns the number written
  * @policy_get:		the policy in force
  * @policy_set:		replace it (err: one line)
+ * @sni:		the SNI filter, NULL when it is off (GET /policy reads
+ *			its settings and active allowlist)
+ * @sni_set_allow:	replace the --allow-sni patterns (@patterns are
+ *			copied) and reload the filter as SIGHUP does, keeping
+ *			established flows; 0, or -1 (err: one line)
  * @extra_metrics:	append counters of optional modules (e.g. the SNI
  *			filter) to /stats and /metrics
  */
@@ -66,6 +73,9 @@ struct api_ops {
 	size_t (*forward_list)(void *ctx, struct fwd_forward *out, size_t max);
 	const struct fwd_policy *(*policy_get)(void *ctx);
 	int (*policy_set)(void *ctx, const struct fwd_policy *p, char *err, size_t errlen);
+	const struct sni_filter *(*sni)(void *ctx);
+	int (*sni_set_allow)(void *ctx, const char *const *patterns, size_t n, char *err,
+			     size_t errlen);
 	void (*extra_metrics)(void *ctx, struct vg_metrics *ms);
 };
 

@@ -7,8 +7,15 @@
  * re-reads --config), so the file is checked exactly as at start-up. What it
  * applies is a diff against the options applied last: static DNS records
  * and port forwards that came from the options are removed or added (those
- * added through the API are left alone); the policy is replaced. Options
- * that need a restart (link, addresses, MTU, API, pcap) are not applied.
+ * added through the API are left alone); the policy and the SNI allowlist
+ * are replaced (also when PUT /policy changed them). Options that need a
+ * restart (link, addresses, MTU, API, pcap, turning the SNI filter on) are
+ * not applied.
+ *
+ * SNI settings: the filter keeps pointers to its pattern and file name
+ * strings, so sni_apply() copies them into one block the daemon owns
+ * (d->sni_strings) before reloading, and frees the previous block only
+ * once the filter no longer points into it.
  */
 #include "daemon.h"
 
@@ -93,6 +100,94 @@ static int op_policy_set(void *ctx, const struct fwd_policy *p, char *err, size_
 	return 0;
 }
 
+/**
+ * sni_apply() - reload the SNI filter with @c, whose strings are first
+ * copied into one block owned by the daemon; established flows are kept
+ * @d:		daemon (d->sni set)
+ * @c:		new settings; its strings may be freed after the call
+ * @err:	one-line error; on error the running settings stay
+ * @errlen:	its size
+ *
+ * Return: number of patterns now active, or -1
+ */
+static int sni_apply(struct vg_daemon *d, const struct sni_config *c, char *err, size_t errlen)
+{
+	struct sni_config *cfg = malloc(sizeof(*cfg));
+	size_t need = 1, off = 0, i, n;
+	char *pool;
+	int rc;
+
+	for (i = 0; i < c->n_allow; i++)
+		need += strlen(c->allow[i]) + 1;
+	if (c->allowlist_file)
+		need += strlen(c->allowlist_file) + 1;
+	pool = malloc(need);
+	if (!cfg || !pool) {
+		free(cfg);
+		free(pool);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*cfg = *c;
+	for (i = 0; i < c->n_allow; i++) {
+		n = strlen(c->allow[i]) + 1;
+		memcpy(pool + off, c->allow[i], n);
+		cfg->allow[i] = pool + off;
+		off += n;
+	}
+	if (c->allowlist_file) {
+		n = strlen(c->allowlist_file) + 1;
+		memcpy(pool + off, c->allowlist_file, n);
+		cfg->allowlist_file = pool + off;
+	}
+	rc = sni_filter_reload(d->sni, cfg, err, errlen);
+	free(cfg);
+	if (rc < 0) {
+		free(pool);
+		return -1;
+	}
+	free(d->sni_strings); /* the filter points into @pool now */
+	d->sni_strings = pool;
+	return rc;
+}
+
+static const struct sni_filter *op_sni(void *ctx)
+{
+	struct vg_daemon *d = ctx;
+
+	return d->sni;
+}
+
+static int op_sni_set_allow(void *ctx, const char *const *patterns, size_t n, char *err,
+			    size_t errlen)
+{
+	struct vg_daemon *d = ctx;
+	struct sni_config *c;
+	int rc;
+
+	if (!d->sni) {
+		snprintf(err, errlen, "the SNI filter is off");
+		return -1;
+	}
+	if (n > SNI_MAX_ALLOW_ARGS) {
+		snprintf(err, errlen, "at most %d patterns (use --allowlist-file)",
+			 SNI_MAX_ALLOW_ARGS);
+		return -1;
+	}
+	c = malloc(sizeof(*c));
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*c = *sni_filter_config(d->sni);
+	if (n)
+		memcpy(c->allow, patterns, n * sizeof(*patterns));
+	c->n_allow = n;
+	rc = sni_apply(d, c, err, errlen);
+	free(c);
+	return rc < 0 ? -1 : 0;
+}
+
 static void op_extra_metrics(void *ctx, struct vg_metrics *ms)
 {
 	struct vg_daemon *d = ctx;
@@ -106,18 +201,58 @@ static void op_extra_metrics(void *ctx, struct vg_metrics *ms)
 
 void vg_daemon_sni_log(struct vg_daemon *d, bool warn, const char *line)
 {
-	char proto[8], sip[INET_ADDRSTRLEN], dip[INET_ADDRSTRLEN], name[256], reason[48];
-	struct ns_addr src, dst;
-
 	vg_log(d->log, warn ? VG_LOG_WARN : VG_LOG_INFO, "%s", line);
-	if (!d->api || strncmp(line, "sni: blocked ", 13))
+}
+
+/**
+ * event_budget() - the shared rate limit of blocked-flow events and policy
+ * log lines: at most VG_EVENTS_PER_S a second; what is over is counted and
+ * reported in one line when the next second starts
+ * @d:	daemon
+ *
+ * Return: true when one more may go out in this second
+ */
+static bool event_budget(struct vg_daemon *d)
+{
+	uint64_t sec = d->loop ? vg_loop_now(d->loop) / 1000 : 0;
+
+	if (sec != d->ev_sec) {
+		if (d->ev_dropped)
+			vg_log(d->log, VG_LOG_WARN,
+			       "events: %llu blocked-flow events suppressed (over %d a second)",
+			       (unsigned long long)d->ev_dropped, VG_EVENTS_PER_S);
+		d->ev_sec = sec;
+		d->ev_n = 0;
+		d->ev_dropped = 0;
+	}
+	if (d->ev_n >= VG_EVENTS_PER_S) {
+		d->ev_dropped++;
+		return false;
+	}
+	d->ev_n++;
+	return true;
+}
+
+void vg_daemon_sni_event(struct vg_daemon *d, const struct sni_event *ev)
+{
+	if (!d->api || !event_budget(d))
 		return;
-	/* "sni: blocked tcp 192.168.127.2:4000 -> 1.2.3.4:443 name=N reason=R" */
-	if (sscanf(line, "sni: blocked %7s %15[0-9.]:%hu -> %15[0-9.]:%hu name=%255s reason=%47s",
-		   proto, sip, &src.port, dip, &dst.port, name, reason) != 7 ||
-	    inet_pton(AF_INET, sip, &src.ip) != 1 || inet_pton(AF_INET, dip, &dst.ip) != 1)
+	api_event_blocked(d->api, ev->proto == FWD_UDP ? "udp" : "tcp", &ev->src, &ev->dst,
+			  ev->name, sni_reason_name(ev->reason));
+}
+
+void vg_daemon_fwd_denied(struct vg_daemon *d, const struct fwd_denied *ev)
+{
+	char s[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
+	const char *proto = ev->proto == FWD_UDP ? "udp" : "tcp";
+
+	if (!event_budget(d))
 		return;
-	api_event_blocked(d->api, proto, &src, &dst, strcmp(name, "-") ? name : NULL, reason);
+	inet_ntop(AF_INET, &ev->src.ip, s, sizeof(s));
+	inet_ntop(AF_INET, &ev->dst.ip, t, sizeof(t));
+	vg_log(d->log, VG_LOG_WARN, "policy: denied %s %s:%u -> %s:%u reason=outbound_policy",
+	       proto, s, ev->src.port, t, ev->dst.port);
+	api_event_blocked(d->api, proto, &ev->src, &ev->dst, NULL, "outbound_policy");
 }
 
 int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
@@ -139,6 +274,8 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 		    .ops = {.ctx = d,
 			    .policy_get = op_policy_get,
 			    .policy_set = op_policy_set,
+			    .sni = op_sni,
+			    .sni_set_allow = op_sni_set_allow,
 			    .extra_metrics = op_extra_metrics},
 		};
 
@@ -320,6 +457,13 @@ void vg_daemon_reload(struct vg_daemon *d)
 	apply_policy(d, &o->policy);
 	vg_log(d->log, VG_LOG_INFO, "reload: policy has %zu allow and %zu deny rules",
 	       o->policy.n_allow, o->policy.n - o->policy.n_allow);
+	if (d->sni) {
+		if (sni_apply(d, &o->sni, err, sizeof(err)) < 0)
+			vg_log(d->log, VG_LOG_ERROR, "reload: allowlist kept: %s", err);
+	} else if (sni_config_enabled(&o->sni)) {
+		vg_log(d->log, VG_LOG_WARN,
+		       "reload: the SNI allowlist was off at start; turning it on needs a restart");
+	}
 	if (d->applied) {
 		vg_options_free(d->applied);
 		free(d->applied);
@@ -344,6 +488,9 @@ void vg_daemon_stop(struct vg_daemon *d)
 		free(d->applied);
 		d->applied = NULL;
 	}
+	/* the filter still points into these, but is only freed from here on */
+	free(d->sni_strings);
+	d->sni_strings = NULL;
 }
 
 void vg_daemon_close_log(struct vg_daemon *d)

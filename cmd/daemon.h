@@ -16,13 +16,20 @@
  *
  * Ownership: struct vg_daemon references (never frees) the loop, modules,
  * startup options and logger given by main(); it owns the log FILE, the
- * API, the capture, the policy in force and the options of the last
- * reload. Everything runs on the loop's thread.
+ * API, the capture, the policy in force, the options of the last reload and
+ * the strings of the SNI filter's settings once they were changed (the
+ * filter keeps pointers: reloads and PUT /policy copy them into
+ * sni_strings). Everything runs on the loop's thread.
+ *
+ * Events: blocked flows reach GET /events as structs, from the SNI filter
+ * (vg_daemon_sni_event()) and from the forwarder's outbound policy
+ * (vg_daemon_fwd_denied()), at most VG_EVENTS_PER_S a second together.
  */
 #ifndef VGATE_CMD_DAEMON_H
 #define VGATE_CMD_DAEMON_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cmd/api.h"
@@ -33,6 +40,8 @@
 #include "forwarder/forwarder.h"
 #include "forwarder/sni.h"
 #include "netstack/netstack.h"
+
+#define VG_EVENTS_PER_S SNI_LOG_PER_S /* blocked-flow events (and policy log lines) a second */
 
 struct vg_daemon {
 	/* given by main() */
@@ -51,7 +60,11 @@ struct vg_daemon {
 	struct vg_capture *cap;
 	struct fwd_policy policy;
 	struct vg_options *applied; /* options of the last reload, NULL: *opt */
+	char *sni_strings;	    /* the filter's pattern/file strings, NULL: in *opt */
 	bool sandboxed;
+	uint64_t ev_sec; /* event rate limit: current second, events in it, dropped */
+	unsigned int ev_n;
+	uint64_t ev_dropped;
 };
 
 /**
@@ -87,29 +100,45 @@ int vg_daemon_ready(struct vg_daemon *d, char *err, size_t errlen);
 
 /**
  * vg_daemon_reload() - SIGHUP: reopen the log file, re-read the config file
- * and the command line, and apply what can change at run time (policy,
- * static DNS records, port forwards, log level) without touching flows.
- * A config with errors is logged and ignored.
+ * and the command line, and apply what can change at run time (policy, SNI
+ * allowlist, static DNS records, port forwards, log level) without touching
+ * flows. A config with errors is logged and ignored; an allowlist that does
+ * not load is logged and the running one kept.
  * @d:	daemon
  */
 void vg_daemon_reload(struct vg_daemon *d);
 
 /**
  * vg_daemon_stop() - tell systemd, close the API, flush and close the
- * capture and the log file
+ * capture; free the reload state (call sni_filter_free() afterwards, never
+ * sni_filter_reload())
  * @d:	daemon
  */
 void vg_daemon_stop(struct vg_daemon *d);
 
 /**
- * vg_daemon_sni_log() - the SNI filter's log sink: log the line, and
- * publish each "sni: blocked ..." line as a "blocked" event on GET /events
- * (so events share the filter's rate limit, SNI_LOG_PER_S)
+ * vg_daemon_sni_log() - the SNI filter's log sink (sni_log_fn)
  * @d:		daemon
  * @warn:	level: warn (blocks) or info
- * @line:	one line from the filter
+ * @line:	one line from the filter (already rate-limited by it)
  */
 void vg_daemon_sni_log(struct vg_daemon *d, bool warn, const char *line);
+
+/**
+ * vg_daemon_sni_event() - the SNI filter's event sink (sni_event_fn): a
+ * "blocked" event on GET /events with the filter's reason
+ * @d:		daemon
+ * @ev:		the blocked flow
+ */
+void vg_daemon_sni_event(struct vg_daemon *d, const struct sni_event *ev);
+
+/**
+ * vg_daemon_fwd_denied() - the forwarder's policy sink (fwd_denied_fn): one
+ * log line and a "blocked" event with reason "outbound_policy"
+ * @d:		daemon
+ * @ev:		the refused flow
+ */
+void vg_daemon_fwd_denied(struct vg_daemon *d, const struct fwd_denied *ev);
 
 /**
  * vg_daemon_close_log() - back to stderr, close --log-file (last of all)

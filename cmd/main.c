@@ -2,7 +2,9 @@
 /*
  * main.c - the vgate daemon: parse flags, build the netstack on one event
  * loop, attach the guest link, write the pid file when ready, and run until
- * SIGTERM/SIGINT (signals arrive through a signalfd on the loop).
+ * SIGTERM/SIGINT (signals arrive through a signalfd on the loop). The
+ * modules' callbacks (SNI filter log and events, the forwarder's policy
+ * refusals) are routed to cmd/daemon.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -66,24 +68,21 @@ static void sni_log(void *ctx, bool warn, const char *line)
 {
 	struct vgate *vg = ctx;
 
-	vg_daemon_sni_log(&vg->daemon, warn, line); /* log line, and /events */
+	vg_daemon_sni_log(&vg->daemon, warn, line);
 }
 
-/**
- * reload_sni() - re-read the allowlist (SIGHUP) with the options the daemon
- * just re-parsed; established flows are not touched
- * @vg:	daemon
- */
-static void reload_sni(struct vgate *vg)
+static void sni_event(void *ctx, const struct sni_event *ev)
 {
-	const struct vg_options *o = vg->daemon.applied ? vg->daemon.applied : &vg->opt;
-	char err[512];
+	struct vgate *vg = ctx;
 
-	if (!vg->sni)
-		return;
-	if (sni_filter_reload(vg->sni, &o->sni, err, sizeof(err)) < 0)
-		vg_log(&vg->log, VG_LOG_ERROR, "reload: allowlist kept: %s", err);
-	sni_filter_set_policy(vg->sni, &o->policy);
+	vg_daemon_sni_event(&vg->daemon, ev); /* GET /events */
+}
+
+static void fwd_denied(void *ctx, const struct fwd_denied *ev)
+{
+	struct vgate *vg = ctx;
+
+	vg_daemon_fwd_denied(&vg->daemon, ev); /* log line and GET /events */
 }
 
 static void on_signal(void *arg, uint32_t events)
@@ -98,8 +97,7 @@ static void on_signal(void *arg, uint32_t events)
 			vg_loop_stop(vg->loop);
 		} else if (si.ssi_signo == SIGHUP) {
 			vg_log(&vg->log, VG_LOG_INFO, "signal %u: reloading", si.ssi_signo);
-			vg_daemon_reload(&vg->daemon);
-			reload_sni(vg);
+			vg_daemon_reload(&vg->daemon); /* also the SNI allowlist */
 		} else if (si.ssi_signo == SIGUSR1 && vg->fwd) {
 			struct fwd_stats st;
 			char line[1024];
@@ -138,14 +136,15 @@ static int setup_signals(struct vgate *vg)
 }
 
 /**
- * new_forwarder() - create the forwarder with its config from the options
- * @loop:	event loop
- * @o:		options
+ * new_forwarder() - create the forwarder with its config from the options;
+ * flows its outbound policy refuses are reported to the daemon
+ * @vg:		daemon (loop and options set)
  *
  * Return: the forwarder, or NULL (errno set)
  */
-static struct fwd *new_forwarder(struct vg_loop *loop, const struct vg_options *o)
+static struct fwd *new_forwarder(struct vgate *vg)
 {
+	const struct vg_options *o = &vg->opt;
 	struct fwd_config c;
 	size_t i;
 
@@ -167,7 +166,9 @@ static struct fwd *new_forwarder(struct vg_loop *loop, const struct vg_options *
 		f->host.port = (uint16_t)o->ssh_port;
 		f->guest_port = 22;
 	}
-	return fwd_new(loop, &c);
+	c.denied = fwd_denied;
+	c.denied_ctx = vg;
+	return fwd_new(vg->loop, &c);
 }
 
 static void dns_to_guest(void *ctx, const struct dns_client *c, const uint8_t *msg, size_t len)
@@ -337,7 +338,7 @@ int main(int argc, char **argv)
 		echo_hooks(&hooks);
 	} else {
 		/* keeps ctx and dns_query for DNS, takes TCP and UDP */
-		vg.fwd = new_forwarder(vg.loop, &vg.opt);
+		vg.fwd = new_forwarder(&vg);
 		if (!vg.fwd) {
 			fprintf(stderr, "vgate: cannot start the forwarder: %s\n", strerror(errno));
 			return 1;
@@ -356,6 +357,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "vgate: %s\n", err);
 			return 2;
 		}
+		sni_filter_set_event_fn(vg.sni, sni_event, &vg);
 		sni_filter_fill_hooks(vg.sni, &hooks);
 	}
 	vg.ns = ns_new(vg.loop, &vg.opt.ns, &hooks);

@@ -17,7 +17,8 @@
  *
  * Ownership: struct fwd owns every host socket, flow record and listener. It
  * runs on the loop's thread only. Flows are bounded (cfg.max_flows TCP,
- * cfg.max_udp_flows UDP) and every refusal is counted in struct fwd_stats.
+ * cfg.max_udp_flows UDP) and every refusal is counted in struct fwd_stats;
+ * flows the outbound policy refuses are also reported to cfg.denied.
  *
  * Address mapping: a flow to the netstack's host alias (ns_config.host_ip,
  * 192.168.127.254 by default) goes to 127.0.0.1; any other destination is
@@ -98,6 +99,30 @@ struct fwd_forward {
 };
 
 /**
+ * struct fwd_denied - a new guest flow the outbound CIDR policy refused
+ * @proto:	FWD_TCP (the guest's SYN got RST) or FWD_UDP (the datagram got
+ *		ICMP administratively prohibited)
+ * @src:	guest endpoint
+ * @dst:	destination as the guest dialled it (the host alias, not 127.0.0.1)
+ */
+struct fwd_denied {
+	enum fwd_proto proto;
+	struct ns_addr src;
+	struct ns_addr dst;
+};
+
+/**
+ * typedef fwd_denied_fn - told about each flow the outbound policy refused
+ * @ctx:	fwd_config.denied_ctx
+ * @ev:		the flow (valid during the call)
+ *
+ * Called from the forwarder's hooks on the loop's thread, once per refused
+ * SYN or datagram and without any rate limit (the receiver limits). It must
+ * not call back into the forwarder.
+ */
+typedef void (*fwd_denied_fn)(void *ctx, const struct fwd_denied *ev);
+
+/**
  * struct fwd_config - forwarder parameters (fwd_config_defaults() first)
  * @policy:		outbound CIDR policy (copied)
  * @host_ip:		guest-visible host alias (network order), mapped to 127.0.0.1
@@ -110,6 +135,8 @@ struct fwd_forward {
  * @keepalive_ms:	TCP keepalive idle time on both sides (0: off)
  * @forwards:		port forwards to open at fwd_attach()
  * @n_forwards:		their number
+ * @denied:		optional: called for each flow the policy refuses
+ * @denied_ctx:		its first argument
  */
 struct fwd_config {
 	struct fwd_policy policy;
@@ -123,6 +150,8 @@ struct fwd_config {
 	uint32_t keepalive_ms;
 	struct fwd_forward forwards[FWD_FORWARD_MAX];
 	size_t n_forwards;
+	fwd_denied_fn denied;
+	void *denied_ctx;
 };
 
 /**
@@ -253,6 +282,12 @@ enum fwd_filter_verdict {
 	FWD_FILTER_WAIT,     /* decision later via fwd_filter_decide() */
 };
 
+/* why a flow under inspection ended without a verdict (fwd_tcp_filter.ended) */
+enum fwd_filter_end {
+	FWD_FILTER_END_TIMEOUT = 0, /* no verdict within timeout_ms: the forwarder reset it */
+	FWD_FILTER_END_CLOSED,	    /* the guest reset it, or the netstack aborted it */
+};
+
 /**
  * struct fwd_tcp_filter - inspection of a TCP flow's first bytes
  * @ctx:	first argument of the callbacks
@@ -263,9 +298,15 @@ enum fwd_filter_verdict {
  *		they are replayed to the host after ALLOW). @id identifies the
  *		flow for fwd_filter_decide(); @eof is true when the guest
  *		closed its side. May return FWD_FILTER_WAIT and decide later.
+ * @ended:	optional: a flow this filter wanted ended before any verdict
+ *		(handshake never completed, bytes still being inspected, or
+ *		FWD_FILTER_WAIT pending); @id is dead afterwards. Not called
+ *		for flows the filter denied, nor at fwd_free(). Must not call
+ *		back into the forwarder.
  * @max_bytes:	more than this many bytes without a decision → DENY
  *		(0: 16384)
- * @timeout_ms:	no decision within this time → DENY (0: 10 s)
+ * @timeout_ms:	no decision within this time → the flow is reset and @ended
+ *		is called with FWD_FILTER_END_TIMEOUT (0: 10 s)
  */
 struct fwd_tcp_filter {
 	void *ctx;
@@ -273,6 +314,8 @@ struct fwd_tcp_filter {
 	enum fwd_filter_verdict (*inspect)(void *ctx, uint64_t id, const struct ns_addr *src,
 					   const struct ns_addr *dst, const struct iovec *iov,
 					   int iovcnt, size_t len, bool eof);
+	void (*ended)(void *ctx, uint64_t id, const struct ns_addr *src, const struct ns_addr *dst,
+		      enum fwd_filter_end why);
 	size_t max_bytes;
 	uint32_t timeout_ms;
 };

@@ -57,6 +57,23 @@ void fwd_set_sockaddr(void *sin_, uint32_t ip, uint16_t port)
 }
 
 /**
+ * fwd_report_denied() - tell cfg.denied (when set) that the outbound policy
+ * refused a new guest flow
+ * @fwd:	forwarder
+ * @proto:	FWD_TCP or FWD_UDP
+ * @src:	guest endpoint
+ * @dst:	destination the guest dialled
+ */
+void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *src,
+		       const struct ns_addr *dst)
+{
+	struct fwd_denied ev = {.proto = proto, .src = *src, .dst = *dst};
+
+	if (fwd->cfg.denied)
+		fwd->cfg.denied(fwd->cfg.denied_ctx, &ev);
+}
+
+/**
  * fwd_guest_addr() - the guest's address for port forwards: the bound DHCP
  * lease that expires last (the most recently renewed)
  * @fwd:	forwarder

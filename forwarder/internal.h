@@ -57,6 +57,8 @@ struct fwd {
 uint32_t fwd_map_dst(const struct fwd *fwd, uint32_t ip);
 struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok);
 void fwd_set_sockaddr(void *sin, uint32_t ip, uint16_t port);
+void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *src,
+		       const struct ns_addr *dst);
 
 /* tcp.c */
 enum ns_syn_verdict fwd_tcp_syn(void *ctx, uint64_t token, const struct ns_addr *src,

@@ -13,7 +13,13 @@
  * whole ClientHello or request head goes to sni_decide() with the addresses
  * from dns_lookup_addrs(). When the cache knows nothing, the flow waits
  * (FWD_FILTER_WAIT) for dns_resolve() in a fixed table of pending flows and
- * is decided with fwd_filter_decide() from the resolve callback.
+ * is decided with fwd_filter_decide() from the resolve callback. A flow
+ * that ends before a verdict (the forwarder's --sni-timeout, a guest reset)
+ * comes back through fwd_tcp_filter.ended: it is counted and reported as a
+ * block, and its pending resolve, if any, is cancelled.
+ *
+ * Every block goes to blocked(): counter, rate-limited log line, and the
+ * event callback with a struct sni_event.
  *
  * State: one struct sni_filter, allocated in sni_filter_new() with two
  * allowlists (active + spare for reload), the gather buffer and the
@@ -72,6 +78,8 @@ struct sni_filter {
 	uint32_t host_ip;
 	sni_log_fn log;
 	void *log_ctx;
+	sni_event_fn event;
+	void *event_ctx;
 	struct allowlist *active, *spare;
 	struct sni_stats st;
 	struct ns_hooks next; /* the forwarder's hooks we sit in front of */
@@ -178,6 +186,25 @@ int sni_dest_parse(const char *s, struct sni_dest *out)
 		return -1;
 	out->mask = prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
 	return 0;
+}
+
+void sni_dest_format(const struct sni_dest *d, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN], port[8] = "";
+	unsigned int prefix = 0;
+	uint32_t m = ntohl(d->mask);
+
+	while (m & 0x80000000u) {
+		prefix++;
+		m <<= 1;
+	}
+	inet_ntop(AF_INET, &d->net, ip, sizeof(ip));
+	if (d->port)
+		snprintf(port, sizeof(port), ":%u", d->port);
+	snprintf(buf, len, "%s/%u%s%s", ip, prefix, port,
+		 d->proto == 6	  ? "/tcp"
+		 : d->proto == 17 ? "/udp"
+				  : "");
 }
 
 int sni_config_option(struct sni_config *c, const char *name, const char *value, char *err,
@@ -336,18 +363,41 @@ static void logf_(struct sni_filter *f, bool warn, const char *line)
 	f->log(f->log_ctx, warn, line);
 }
 
-static void blocked(struct sni_filter *f, const char *proto, const struct ns_addr *src,
+/**
+ * blocked() - account for one blocked flow or datagram: count it by reason,
+ * tell the event callback, and log one (rate-limited) line
+ * @f:		filter
+ * @proto:	FWD_TCP or FWD_UDP
+ * @src:	guest endpoint
+ * @dst:	destination
+ * @name:	SNI or Host, NULL or "" when none
+ * @why:	reason
+ */
+static void blocked(struct sni_filter *f, enum fwd_proto proto, const struct ns_addr *src,
 		    const struct ns_addr *dst, const char *name, enum sni_reason why)
 {
 	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], line[512];
+	bool has_name = name && name[0];
 
 	f->st.blocked[why]++;
+	if (f->event) {
+		struct sni_event ev = {
+		    .proto = proto,
+		    .src = *src,
+		    .dst = *dst,
+		    .name = has_name ? name : NULL,
+		    .reason = why,
+		};
+
+		f->event(f->event_ctx, &ev);
+	}
 	if (!f->log)
 		return;
 	inet_ntop(AF_INET, &src->ip, s, sizeof(s));
 	inet_ntop(AF_INET, &dst->ip, d, sizeof(d));
-	snprintf(line, sizeof(line), "sni: blocked %s %s:%u -> %s:%u name=%s reason=%s", proto, s,
-		 src->port, d, dst->port, name && name[0] ? name : "-", sni_reason_name(why));
+	snprintf(line, sizeof(line), "sni: blocked %s %s:%u -> %s:%u name=%s reason=%s",
+		 proto == FWD_UDP ? "udp" : "tcp", s, src->port, d, dst->port,
+		 has_name ? name : "-", sni_reason_name(why));
 	logf_(f, true, line);
 }
 
@@ -409,12 +459,16 @@ static void on_resolved(void *arg, int status, const struct dns_addr *addrs, int
 	p->handle = 0;
 	if (fwd_filter_decide(f->fwd, p->id, v == SNI_ALLOW ? FWD_FILTER_ALLOW : FWD_FILTER_DENY) <
 	    0) {
-		/* the flow ended meanwhile (guest gone, or the forwarder's timeout) */
-		blocked(f, "tcp", &p->src, &p->dst, p->name, SNI_R_TIMEOUT);
+		/*
+		 * The flow is gone. sni_ended() normally cancels the resolve
+		 * of a flow that ends; this only happens when the filter was
+		 * not installed at that moment.
+		 */
+		blocked(f, FWD_TCP, &p->src, &p->dst, p->name, SNI_R_TIMEOUT);
 	} else if (v == SNI_ALLOW) {
 		f->st.allowed++;
 	} else {
-		blocked(f, "tcp", &p->src, &p->dst, p->name, why);
+		blocked(f, FWD_TCP, &p->src, &p->dst, p->name, why);
 	}
 	pend_free(p);
 }
@@ -441,7 +495,7 @@ static enum fwd_filter_verdict verdict_of(struct sni_filter *f, enum sni_verdict
 		f->st.allowed++;
 		return FWD_FILTER_ALLOW;
 	}
-	blocked(f, "tcp", src, dst, name, why);
+	blocked(f, FWD_TCP, src, dst, name, why);
 	return FWD_FILTER_DENY;
 }
 
@@ -569,6 +623,38 @@ static enum fwd_filter_verdict sni_inspect(void *ctx, uint64_t id, const struct 
 	return FWD_FILTER_MORE;
 }
 
+/**
+ * sni_ended() - fwd_tcp_filter.ended: a flow ended before the filter's
+ * verdict; count and report it as a block (timeout, or eof when the guest
+ * reset it) and drop its pending resolve
+ * @ctx:	filter
+ * @id:		the forwarder's flow id
+ * @src:	guest endpoint
+ * @dst:	destination
+ * @why:	FWD_FILTER_END_TIMEOUT or FWD_FILTER_END_CLOSED
+ */
+static void sni_ended(void *ctx, uint64_t id, const struct ns_addr *src, const struct ns_addr *dst,
+		      enum fwd_filter_end why)
+{
+	struct sni_filter *f = ctx;
+	enum sni_reason r = why == FWD_FILTER_END_TIMEOUT ? SNI_R_TIMEOUT : SNI_R_EOF;
+	char name[TLS_SNI_MAX + 1] = "";
+	size_t i;
+
+	for (i = 0; i < SNI_MAX_PENDING; i++) {
+		struct sni_pending *p = &f->pend[i];
+
+		if (!p->used || p->id != id || p->in_call)
+			continue;
+		if (p->handle)
+			dns_resolve_cancel(f->dns, p->handle);
+		memcpy(name, p->name, sizeof(name));
+		pend_free(p);
+		break;
+	}
+	blocked(f, FWD_TCP, src, dst, name, r);
+}
+
 /* ---- hooks in front of the forwarder's ---- */
 
 static enum ns_syn_verdict sni_tcp_syn(void *ctx, uint64_t token, const struct ns_addr *src,
@@ -579,7 +665,7 @@ static enum ns_syn_verdict sni_tcp_syn(void *ctx, uint64_t token, const struct n
 	/* the outbound CIDR policy comes first: the forwarder refuses those */
 	if (fwd_policy_allows(&f->policy, dialled(f, dst->ip)) && !dest_allowed(f, dst, 6) &&
 	    !is_sni_port(f, dst->port) && dst->port != SNI_HTTP_PORT) {
-		blocked(f, "tcp", src, dst, NULL, SNI_R_PORT_DENIED);
+		blocked(f, FWD_TCP, src, dst, NULL, SNI_R_PORT_DENIED);
 		return NS_SYN_RESET;
 	}
 	return f->next.tcp_syn(f->next.ctx, token, src, dst);
@@ -601,7 +687,7 @@ static void sni_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_a
 	if (fwd_policy_allows(&f->policy, dialled(f, dst->ip)) && !dest_allowed(f, dst, 17)) {
 		bool quic = is_sni_port(f, dst->port);
 
-		blocked(f, "udp", src, dst, NULL, quic ? SNI_R_QUIC : SNI_R_PORT_DENIED);
+		blocked(f, FWD_UDP, src, dst, NULL, quic ? SNI_R_QUIC : SNI_R_PORT_DENIED);
 		if (f->ns)
 			ns_icmp_unreachable(f->ns, pkt, quic ? 3 : 13);
 		return;
@@ -661,6 +747,7 @@ static void install(struct sni_filter *f)
 	    .ctx = f,
 	    .wants = sni_wants,
 	    .inspect = sni_inspect,
+	    .ended = sni_ended,
 	    .max_bytes = f->buf_cap,
 	    .timeout_ms = f->cfg.timeout_ms,
 	};
@@ -711,6 +798,12 @@ struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct 
 	return f;
 }
 
+void sni_filter_set_event_fn(struct sni_filter *f, sni_event_fn fn, void *ctx)
+{
+	f->event = fn;
+	f->event_ctx = fn ? ctx : NULL;
+}
+
 void sni_filter_attach(struct sni_filter *f, struct ns *ns)
 {
 	f->ns = ns;
@@ -740,6 +833,11 @@ int sni_filter_reload(struct sni_filter *f, const struct sni_config *cfg, char *
 void sni_filter_set_policy(struct sni_filter *f, const struct fwd_policy *policy)
 {
 	f->policy = *policy;
+}
+
+const struct sni_config *sni_filter_config(const struct sni_filter *f)
+{
+	return &f->cfg;
 }
 
 const struct allowlist *sni_filter_allowlist(const struct sni_filter *f)

@@ -24,8 +24,12 @@
  *     gets ICMP port unreachable at once, so clients fall back to TCP.
  *   - DNS: names off the allowlist get NXDOMAIN (--dns-filter=off disables).
  * A blocked TCP flow is reset without any outbound connection; each block is
- * counted per reason and logged in one line (guest, destination, name,
- * reason), rate-limited to SNI_LOG_PER_S lines a second.
+ * counted per reason, logged in one line (guest, destination, name, reason),
+ * rate-limited to SNI_LOG_PER_S lines a second, and reported to the event
+ * callback (sni_filter_set_event_fn(), not rate-limited) as a struct
+ * sni_event. A flow whose ClientHello or request head does not complete
+ * within --sni-timeout is one such block (reason "timeout"); one the guest
+ * resets before that counts as "eof".
  *
  * Known limits (by design): only the first request / ClientHello of a flow
  * is seen, so a server that serves several names on one address (domain
@@ -33,13 +37,17 @@
  *
  * Life cycle (after fwd_fill_hooks(), before ns_new()):
  *	sf = sni_filter_new(loop, fwd, dns, &cfg, &policy, host_ip, log, ctx, err, len);
+ *	sni_filter_set_event_fn(sf, fn, ctx); optional: blocked flows as structs
  *	sni_filter_fill_hooks(sf, &hooks);   wraps the hooks the forwarder set
  *	ns = ns_new(loop, &ns_cfg, &hooks);
  *	sni_filter_attach(sf, ns);
  *	...  sni_filter_reload(sf, &new_cfg, err, len)  on SIGHUP / API
  *	ns_free(ns); sni_filter_free(sf); dns_free(dns); fwd_free(fwd);
  * Everything runs on the loop's thread; memory is allocated once in
- * sni_filter_new() (two allowlists, so a reload swaps atomically).
+ * sni_filter_new() (two allowlists, so a reload swaps atomically). The
+ * pattern and file name strings of a struct sni_config are the caller's:
+ * they must live until the next successful sni_filter_reload() (or
+ * sni_filter_free()), because sni_filter_config() returns them.
  */
 #ifndef VGATE_FORWARDER_SNI_H
 #define VGATE_FORWARDER_SNI_H
@@ -147,6 +155,15 @@ extern const char *const sni_option_names[];
 int sni_dest_parse(const char *s, struct sni_dest *out);
 
 /**
+ * sni_dest_format() - the text of an --allow-dest rule, as sni_dest_parse()
+ * reads it ("10.0.0.0/8:53/udp", "127.0.0.5/32:8080", "192.0.2.0/24/tcp")
+ * @d:		rule
+ * @buf:	output
+ * @len:	its size (40 is enough)
+ */
+void sni_dest_format(const struct sni_dest *d, char *buf, size_t len);
+
+/**
  * struct sni_stats - filter counters
  * @inspected:	TCP flows whose first bytes were inspected
  * @allowed:	flows allowed by SNI/Host correlation
@@ -177,11 +194,37 @@ struct sni_filter;
 typedef void (*sni_log_fn)(void *ctx, bool warn, const char *line);
 
 /**
+ * struct sni_event - one blocked flow or datagram, for the event callback
+ * @proto:	FWD_TCP (reset) or FWD_UDP (ICMP unreachable)
+ * @src:	guest endpoint
+ * @dst:	destination the guest dialled
+ * @name:	SNI or Host, NULL when the flow carried none (or before it did)
+ * @reason:	why (never SNI_R_OK)
+ */
+struct sni_event {
+	enum fwd_proto proto;
+	struct ns_addr src;
+	struct ns_addr dst;
+	const char *name;
+	enum sni_reason reason;
+};
+
+/**
+ * typedef sni_event_fn - told about every blocked flow (no rate limit)
+ * @ctx:	argument given to sni_filter_set_event_fn()
+ * @ev:		the block (valid during the call only)
+ *
+ * Runs inside the filter's hooks: it must not call back into the filter,
+ * the forwarder or the DNS service.
+ */
+typedef void (*sni_event_fn)(void *ctx, const struct sni_event *ev);
+
+/**
  * sni_filter_new() - create the filter and load its allowlist
  * @loop:	event loop
  * @fwd:	forwarder (its filter hook is installed here)
  * @dns:	DNS service (lookups, resolves, and the name filter)
- * @cfg:	settings (copied; pattern strings must outlive the filter)
+ * @cfg:	settings (copied; strings must live until the next reload)
  * @policy:	the outbound CIDR policy applied before this filter (copied)
  * @host_ip:	guest-visible host alias, network order (dialled as 127.0.0.1)
  * @log:	log sink (may be NULL)
@@ -195,6 +238,15 @@ struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct 
 				  const struct sni_config *cfg, const struct fwd_policy *policy,
 				  uint32_t host_ip, sni_log_fn log, void *log_ctx, char *err,
 				  size_t errlen);
+
+/**
+ * sni_filter_set_event_fn() - set (or with NULL clear) the callback told
+ * about every blocked flow
+ * @f:		filter
+ * @fn:		callback
+ * @ctx:	its first argument
+ */
+void sni_filter_set_event_fn(struct sni_filter *f, sni_event_fn fn, void *ctx);
 
 /**
  * sni_filter_fill_hooks() - put the filter in front of the hooks that
@@ -214,8 +266,10 @@ void sni_filter_attach(struct sni_filter *f, struct ns *ns);
 /**
  * sni_filter_reload() - replace the settings and re-read the allowlist file;
  * flows already allowed are not touched, new flows follow the new list
+ * (the filter cannot be turned on or off here: an empty list blocks every
+ * name, and the byte bound of sni_filter_new() stays)
  * @f:		filter
- * @cfg:	new settings (copied)
+ * @cfg:	new settings (copied; strings must live until the next reload)
  * @err:	one-line error; on error the running list stays in force
  * @errlen:	its size
  *
@@ -229,6 +283,16 @@ int sni_filter_reload(struct sni_filter *f, const struct sni_config *cfg, char *
  * @policy:	new policy (copied)
  */
 void sni_filter_set_policy(struct sni_filter *f, const struct fwd_policy *policy);
+
+/**
+ * sni_filter_config() - the settings in force (those of sni_filter_new() or
+ * of the last successful sni_filter_reload()); the pattern and file name
+ * pointers are the caller's strings
+ * @f:	filter
+ *
+ * Return: the settings; valid until the next reload
+ */
+const struct sni_config *sni_filter_config(const struct sni_filter *f);
 
 /**
  * sni_filter_allowlist() - the active allowlist (for listing)

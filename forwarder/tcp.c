@@ -19,7 +19,9 @@
  * fwd_tcp_filter wants a flow, the SYN is accepted at once, the guest's first
  * bytes are shown to filter->inspect() via ns_flow_peek() WITHOUT consuming
  * them, and only an ALLOW verdict starts the host connect; the splice then
- * sends those bytes first, so the replay needs no copy.
+ * sends those bytes first, so the replay needs no copy. A flow that ends
+ * before any verdict (filter timeout, guest reset) is reported to
+ * filter->ended(), so the filter can count and log it.
  *
  * Splice: guest → host peeks lwIP's pbufs as an iovec and sendmsg()s them
  * once per loop turn (flows with new bytes wait on fwd->tcp_dirty, flushed
@@ -33,8 +35,9 @@
  * ns_flow_shutdown(); when both directions are finished the flow is closed.
  * A guest RST resets the host socket (SO_LINGER 0) and a host reset resets
  * the guest flow. Idle flows (no byte either way for cfg.tcp_idle_ms) and
- * stuck set-ups (cfg.connect_ms) are reaped by the forwarder's sweep timer
- * from the two lists, oldest first.
+ * stuck set-ups (cfg.connect_ms, or the filter's timeout) are reaped by the
+ * forwarder's sweep timer from the two lists, oldest first. A SYN the
+ * outbound policy refuses is reset and reported to cfg.denied.
  */
 #include "internal.h"
 
@@ -191,6 +194,29 @@ static void tcp_end(struct fwd_tcp *t, bool rst, enum ns_syn_verdict syn)
 	fwd_table_del(&fwd->tcp_tab, &t->ent);
 	fwd->st.tcp_active--;
 	free(t);
+}
+
+/**
+ * tcp_end_filtered() - tcp_end(), and when the flow was still waiting for the
+ * filter's verdict, tell the filter why it ended (fwd_tcp_filter.ended)
+ * @t:		flow, invalid afterwards
+ * @rst:	as for tcp_end()
+ * @syn:	as for tcp_end()
+ * @why:	timeout (the sweep) or closed (by the guest or the netstack)
+ */
+static void tcp_end_filtered(struct fwd_tcp *t, bool rst, enum ns_syn_verdict syn,
+			     enum fwd_filter_end why)
+{
+	struct fwd *fwd = t->fwd;
+	struct ns_addr src = t->src, dst = t->dst;
+	uint64_t id = t->id;
+	bool tell =
+	    t->state == T_FILTER_ACCEPT || t->state == T_INSPECT || t->state == T_FILTER_WAIT;
+
+	tcp_end(t, rst, syn);
+	/* after tcp_end(): the filter sees a flow that is already gone */
+	if (tell && fwd->has_filter && fwd->filter.ended)
+		fwd->filter.ended(fwd->filter.ctx, id, &src, &dst, why);
 }
 
 /* move @t to @state, switching lists when it leaves the pending states */
@@ -520,9 +546,11 @@ enum ns_syn_verdict fwd_tcp_syn(void *ctx, uint64_t token, const struct ns_addr 
 	key_of(&k, src, dst);
 	old = fwd_table_find(&fwd->tcp_tab, &k);
 	if (old)
-		tcp_end(fwd_container_of(old, struct fwd_tcp, ent), true, NS_SYN_DROP);
+		tcp_end_filtered(fwd_container_of(old, struct fwd_tcp, ent), true, NS_SYN_DROP,
+				 FWD_FILTER_END_CLOSED);
 	if (!fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
 		fwd->st.tcp_denied++;
+		fwd_report_denied(fwd, FWD_TCP, src, dst);
 		return NS_SYN_RESET;
 	}
 	if (fwd_table_full(&fwd->tcp_tab)) {
@@ -609,7 +637,9 @@ static void filter_verdict(struct fwd_tcp *t, enum fwd_filter_verdict v)
 	switch (v) {
 	case FWD_FILTER_ALLOW:
 		if (!fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, t->dst.ip))) {
+			/* the policy changed while the filter was deciding */
 			fwd->st.tcp_denied++;
+			fwd_report_denied(fwd, FWD_TCP, &t->src, &t->dst);
 			tcp_end(t, true, NS_SYN_RESET);
 			return;
 		}
@@ -714,7 +744,7 @@ void fwd_tcp_closed(void *user, enum ns_close_reason reason)
 		t->fwd->st.tcp_resets++;
 	else if (reason == NS_CLOSED_ABORTED)
 		t->fwd->st.tcp_timeouts++;
-	tcp_end(t, reason != NS_CLOSED_NORMAL, NS_SYN_RESET);
+	tcp_end_filtered(t, reason != NS_CLOSED_NORMAL, NS_SYN_RESET, FWD_FILTER_END_CLOSED);
 }
 
 void fwd_tcp_connected(void *user)
@@ -790,7 +820,7 @@ void fwd_tcp_sweep(struct fwd *fwd, uint64_t now)
 		if (now < t->deadline)
 			continue;
 		fwd->st.tcp_timeouts++;
-		tcp_end(t, true, NS_SYN_DROP);
+		tcp_end_filtered(t, true, NS_SYN_DROP, FWD_FILTER_END_TIMEOUT);
 	}
 	if (!fwd->cfg.tcp_idle_ms)
 		return;

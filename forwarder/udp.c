@@ -15,7 +15,9 @@
  * unreachable to the guest. Inbound (port-forward) mappings own no socket:
  * they remember the host peer and reply through the listener's socket; the
  * guest sees them as coming from the host alias and a per-mapping port.
- * A second table indexes inbound mappings by host peer.
+ * A second table indexes inbound mappings by host peer. A first datagram
+ * the outbound policy refuses gets ICMP administratively prohibited and is
+ * reported to cfg.denied.
  */
 #include "internal.h"
 
@@ -188,6 +190,7 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 		if (!fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
 			fwd->st.udp_denied++;
 			ns_icmp_unreachable(fwd->ns, pkt, 13);
+			fwd_report_denied(fwd, FWD_UDP, src, dst);
 			return;
 		}
 		if (!udp_room(fwd)) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""sni_servers.py - what test_sni.sh talks to, all on 127.0.0.x (python3
-stdlib only; refuses any other address):
+"""sni_servers.py - what test_sni.sh and test_api_policy.sh talk to, all on
+127.0.0.x (python3 stdlib only; refuses any other address):
 
   dns ADDR PORT_FILE TTL NAME=IP...   a DNS server (UDP and TCP) that answers A
         queries for the given names with one record each (TTL seconds), AAAA
@@ -8,14 +8,29 @@ stdlib only; refuses any other address):
   tls ADDR PORT CERT KEY COUNT_FILE   a TLS server answering one HTTP/1.1
         request per connection with "hello from ADDR"; every accepted TCP
         connection appends a line to COUNT_FILE (before the handshake), so a
-        test can tell that a connection never reached it.
+        test can tell that a connection never reached it. "GET /big" gets
+        BIG_BYTES pseudo-random bytes (random.Random(BIG_SEED)) instead,
+        paced at 64 KiB every 30 ms (about 4 s), for flows that must stay
+        open while a test changes something.
   http ADDR PORT COUNT_FILE           the same in plain HTTP.
 """
+import random
 import socket
 import ssl
 import struct
 import sys
 import threading
+import time
+
+BIG_SEED = 20240501
+BIG_BYTES = 8 << 20
+BIG = []  # generated on first use
+
+
+def big_body():
+    if not BIG:
+        BIG.append(random.Random(BIG_SEED).randbytes(BIG_BYTES))
+    return BIG[0]
 
 
 def loopback(addr):
@@ -103,9 +118,15 @@ def serve(addr, port, count_file, ctx):
                 if not d:
                     return
                 data += d
-            body = ("hello from %s\n" % addr).encode()
+            big = data.startswith(b"GET /big ")
+            body = big_body() if big else ("hello from %s\n" % addr).encode()
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
-                      % len(body) + body)
+                      % len(body))
+            step = 65536 if big else len(body)
+            for i in range(0, len(body), step):
+                c.sendall(body[i:i + step])
+                if big:
+                    time.sleep(0.03)
         except Exception:
             pass
         finally:

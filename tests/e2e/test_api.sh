@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_api.sh - the control API over a unix socket with curl --unix-socket:
-# every endpoint, the error cases (400 bad JSON / field, 404, 405), a DNS
+# every endpoint, the error cases (400 bad JSON / field, 404, 405, 409), a DNS
 # cache hit visible in /stats, and /metrics checked by a real Prometheus
 # text-format parser (python3-prometheus-client when installed, else a
 # strict parser of the exposition grammar written here).
@@ -56,12 +56,19 @@ jq_py 'assert d["count"] == 0, d'
 expect 200 GET /leases
 jq_py 'l=d["leases"]; assert any(x["ip"]=="192.168.127.2" and x["state"]=="bound" for x in l), l'
 
-# policy: read; replace with a bad CIDR is refused
+# policy: read; replace with a bad CIDR is refused; without a filter at
+# start the SNI allowlist cannot be set (409; tests/e2e/test_api_policy.sh
+# covers the allowlist with the filter on)
 expect 200 GET /policy
 jq_py 'assert "127.0.0.0/8" in d["outbound-allow"], d; assert d["default"] == "deny"'
+jq_py 'assert d["sni-filter"] is False and d["allow-sni"] == [] and d["allowlist-file"] is None, d'
 expect 400 PUT /policy '{"outbound-allow":["10.0.0.0/33"]}'
 expect 400 PUT /policy '{"outbound-allow":"10.0.0.0/8"}'
 expect 400 PUT /policy '{"nonsense":[]}'
+expect 400 PUT /policy '{}'
+expect 409 PUT /policy '{"allow-sni":["a.test"]}'
+jq_py 'assert "not at run time" in d["error"], d'
+expect 200 PUT /policy '{"outbound-allow":["127.0.0.0/8"]}'
 expect 405 POST /policy '{}'
 
 # forwards: list, add, conflict, delete (gvproxy aliases too)

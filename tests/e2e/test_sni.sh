@@ -33,7 +33,8 @@ vg_wait_for 10 test -s "$VG_TMP/dnsport" || vg_fail "test DNS did not start"
 for i in 2 3 4; do
 	vg_wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.$i/443" || vg_fail "server $i did not start"
 done
-for i in 2 3 4; do : >"$VG_TMP/count.$i"; done # forget the probes
+# forget the probes, once each server has logged its own (it writes after accept)
+for i in 2 3 4; do vg_wait_for 5 test -s "$VG_TMP/count.$i" || true; : >"$VG_TMP/count.$i"; done
 
 printf '# test allowlist\nallowed.test\n' >"$VG_TMP/allow.txt"
 vg_start --dns-upstream "127.0.0.5:$(cat "$VG_TMP/dnsport")" --allowlist-file "$VG_TMP/allow.txt" \

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_sni.c - forwarder/sni.c's configuration: --allow-dest syntax,
- * --sni-ports, durations, --dns-filter, and pattern errors at parse time.
+ * test_sni.c - forwarder/sni.c's configuration: --allow-dest syntax (and
+ * its text form for the API), --sni-ports, durations, --dns-filter, and
+ * pattern errors at parse time.
  * (The filter itself is exercised end to end by tests/e2e/test_sni.sh.)
  */
 #include <criterion/criterion.h>
@@ -42,6 +43,28 @@ Test(sni, dest_parse)
 	    "10.0.0.1:8x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_eq(sni_dest_parse(bad[i], &d), -1, "%s", bad[i]);
+}
+
+Test(sni, dest_format_round_trip)
+{
+	static const char *const in[] = {"10.0.0.0/8:53/udp", "127.0.0.5:8080", "192.0.2.0/24/TCP",
+					 "0.0.0.0/0", "10.1.2.3/32/udp"};
+	static const char *const want[] = {"10.0.0.0/8:53/udp", "127.0.0.5/32:8080",
+					   "192.0.2.0/24/tcp", "0.0.0.0/0", "10.1.2.3/32/udp"};
+	struct sni_dest d, back;
+	char buf[40];
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		cr_assert_eq(sni_dest_parse(in[i], &d), 0, "%s", in[i]);
+		sni_dest_format(&d, buf, sizeof(buf));
+		cr_assert_str_eq(buf, want[i]);
+		cr_assert_eq(sni_dest_parse(buf, &back), 0, "%s", buf);
+		cr_assert_eq(memcmp(&d, &back, sizeof(d)), 0, "%s", buf);
+	}
+	/* a short buffer is cut, never overrun */
+	sni_dest_parse("10.0.0.0/8:53/udp", &d);
+	sni_dest_format(&d, buf, 6);
+	cr_assert_str_eq(buf, "10.0.");
 }
 
 Test(sni, options)
