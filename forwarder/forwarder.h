@@ -24,6 +24,12 @@
  * 192.168.127.254 by default) goes to 127.0.0.1; any other destination is
  * dialled as is. The outbound policy is checked against the address actually
  * dialled (so --outbound-deny 127.0.0.1/32 also closes the host alias).
+ *
+ * Guest API: with cfg.guest_api_port set (and the netstack told with
+ * ns_set_gateway_tcp_port()), a flow to gateway_ip:guest_api_port is
+ * connected to the unix socket cfg.guest_api_path instead. It does not leave
+ * the machine: neither the outbound policy nor the TCP filter sees it. Flows
+ * to the gateway's other ports are refused.
  */
 #ifndef VGATE_FORWARDER_H
 #define VGATE_FORWARDER_H
@@ -137,6 +143,8 @@ typedef void (*fwd_denied_fn)(void *ctx, const struct fwd_denied *ev);
  * @n_forwards:		their number
  * @denied:		optional: called for each flow the policy refuses
  * @denied_ctx:		its first argument
+ * @guest_api_port:	gateway port whose flows go to @guest_api_path (0: off)
+ * @guest_api_path:	unix stream socket for those flows
  */
 struct fwd_config {
 	struct fwd_policy policy;
@@ -152,6 +160,8 @@ struct fwd_config {
 	size_t n_forwards;
 	fwd_denied_fn denied;
 	void *denied_ctx;
+	uint16_t guest_api_port;
+	char guest_api_path[108];
 };
 
 /**

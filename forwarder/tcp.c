@@ -38,6 +38,11 @@
  * stuck set-ups (cfg.connect_ms, or the filter's timeout) are reaped by the
  * forwarder's sweep timer from the two lists, oldest first. A SYN the
  * outbound policy refuses is reset and reported to cfg.denied.
+ *
+ * Guest API: a flow to gateway_ip:cfg.guest_api_port is a plain-mode flow
+ * whose host socket is an AF_UNIX connect to cfg.guest_api_path (which
+ * completes or fails at once); the policy and the filter are skipped, since
+ * it never leaves vgate. Any other flow to the gateway's address is reset.
  */
 #include "internal.h"
 
@@ -49,6 +54,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define FWD_TCP_IOV       128
@@ -239,6 +245,40 @@ static int sock_error(int fd)
 	return err;
 }
 
+/* a flow to the control API's guest socket (see forwarder.h) */
+static bool guest_api_flow(const struct fwd *fwd, const struct ns_addr *dst)
+{
+	return fwd->cfg.guest_api_port && dst->ip == fwd->cfg.gateway_ip &&
+	       dst->port == fwd->cfg.guest_api_port;
+}
+
+/**
+ * guest_api_connect() - connect @t's host socket to cfg.guest_api_path
+ * @t:	flow to the guest API
+ *
+ * A unix stream connect does not block: it completes, or fails with
+ * EAGAIN when the listener's backlog is full.
+ *
+ * Return: 0 connected, or a positive errno (ECONNREFUSED when nobody listens)
+ */
+static int guest_api_connect(struct fwd_tcp *t)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd;
+
+	_Static_assert(sizeof(sun.sun_path) == sizeof(t->fwd->cfg.guest_api_path),
+		       "guest_api_path must fit sun_path");
+	memcpy(sun.sun_path, t->fwd->cfg.guest_api_path, sizeof(sun.sun_path));
+	sun.sun_path[sizeof(sun.sun_path) - 1] = '\0';
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	t->fd = fd;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return 0;
+	return errno == ENOENT || errno == EAGAIN ? ECONNREFUSED : errno;
+}
+
 /**
  * host_connect() - open the host socket and start a non-blocking connect to
  * the mapped destination
@@ -252,6 +292,8 @@ static int host_connect(struct fwd_tcp *t)
 	struct sockaddr_in sin;
 	int one = 1, fd;
 
+	if (guest_api_flow(fwd, &t->dst))
+		return guest_api_connect(t);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
@@ -540,6 +582,7 @@ enum ns_syn_verdict fwd_tcp_syn(void *ctx, uint64_t token, const struct ns_addr 
 	struct fwd_tcp *t;
 	struct fwd_key k;
 	uint64_t now = vg_loop_now(fwd->loop);
+	bool api = guest_api_flow(fwd, dst);
 	int rc;
 
 	/* the netstack has no live pcb for this tuple: any record is stale */
@@ -548,7 +591,11 @@ enum ns_syn_verdict fwd_tcp_syn(void *ctx, uint64_t token, const struct ns_addr 
 	if (old)
 		tcp_end_filtered(fwd_container_of(old, struct fwd_tcp, ent), true, NS_SYN_DROP,
 				 FWD_FILTER_END_CLOSED);
-	if (!fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
+	if (dst->ip == fwd->cfg.gateway_ip && !api) {
+		fwd->st.tcp_refused++; /* the gateway's own ports are not forwarded */
+		return NS_SYN_RESET;
+	}
+	if (!api && !fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
 		fwd->st.tcp_denied++;
 		fwd_report_denied(fwd, FWD_TCP, src, dst);
 		return NS_SYN_RESET;
@@ -562,7 +609,7 @@ enum ns_syn_verdict fwd_tcp_syn(void *ctx, uint64_t token, const struct ns_addr 
 		fwd->st.tcp_errors++;
 		return NS_SYN_RESET;
 	}
-	if (fwd->has_filter && fwd->filter.wants &&
+	if (!api && fwd->has_filter && fwd->filter.wants &&
 	    fwd->filter.wants(fwd->filter.ctx, src, dst)) {
 		t->state = T_FILTER_ACCEPT;
 		t->id = ++fwd->filter_seq;

@@ -5,9 +5,11 @@
  *
  * How packets flow in: link.c validates each IPv4 packet and calls
  * ns_engine_input(). Packets for the gateway (and broadcast) go through
- * lwIP's ip4_input(): ICMP echo, DNS on UDP and TCP port 53. TCP to any
- * other address is handed straight to tcp_input() after filling lwIP's
- * ip_data, as ip4_input() would. One "wildcard" listening pcb bound to
+ * lwIP's ip4_input(): ICMP echo, DNS on UDP and TCP port 53, RST for other
+ * TCP ports. TCP to any other address, and TCP to the one gateway port set
+ * with ns_set_gateway_tcp_port() (the guest's view of the control API), is
+ * handed straight to tcp_input() after filling lwIP's ip_data, as
+ * ip4_input() would. One "wildcard" listening pcb bound to
  * IP_ANY has its port set to each segment's destination port just before
  * tcp_input(), so a SYN to any address and port finds a listener, and the
  * accepted pcb's local_ip/local_port are what the guest dialled. UDP to other
@@ -109,6 +111,7 @@ struct ns_engine {
 	/* set when a callback's pcb was aborted by the user inside the callback */
 	struct tcp_pcb *cb_pcb;
 	bool cb_aborted;
+	uint16_t gw_tcp_port; /* gateway port terminated like other addresses; 0: none */
 	uint8_t scratch[65535];
 	uint8_t reass[65535]; /* a reassembled datagram to a non-gateway address */
 };
@@ -670,7 +673,8 @@ void ns_syn_resume(struct ns *ns, uint64_t token, enum ns_syn_verdict verdict)
 }
 
 /**
- * tcp_guest_input() - a TCP segment to a non-gateway address
+ * tcp_guest_input() - a TCP segment to a non-gateway address, or to the
+ * gateway's port set with ns_set_gateway_tcp_port()
  * @ns:		netstack
  * @ip:		validated IPv4 packet
  * @len:	its length
@@ -1015,6 +1019,35 @@ void ns_dns_answer(struct ns *ns, const struct ns_dns_client *c, const uint8_t *
 /* ---- input, timers, set-up ---- */
 
 /**
+ * gateway_tcp_port() - whether @ip is TCP to the gateway's own address on
+ * the port set with ns_set_gateway_tcp_port()
+ * @ns:		netstack
+ * @ip:		validated IPv4 packet addressed to the gateway (or broadcast)
+ * @len:	its length
+ * @hlen:	IP header length
+ *
+ * Return: true when it is to be terminated like TCP to other addresses
+ */
+static bool gateway_tcp_port(const struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
+{
+	uint32_t dst;
+
+	if (!ns->eng->gw_tcp_port || ip[9] != 6 || len < hlen + 4)
+		return false;
+	memcpy(&dst, ip + 16, 4);
+	return dst == ns->cfg.gateway_ip &&
+	       (uint16_t)(ip[hlen + 2] << 8 | ip[hlen + 3]) == ns->eng->gw_tcp_port;
+}
+
+int ns_set_gateway_tcp_port(struct ns *ns, uint16_t port)
+{
+	if (port == 53)
+		return -1; /* DNS over TCP stays the gateway's own */
+	ns->eng->gw_tcp_port = port;
+	return 0;
+}
+
+/**
  * ns_engine_input() - an IPv4 packet from the guest, already validated by
  * link.c (header, length, checksum)
  * @ns:		netstack
@@ -1026,6 +1059,10 @@ void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gatew
 {
 	size_t hlen = (size_t)(ip[0] & 15) * 4;
 
+	if (to_gateway && gateway_tcp_port(ns, ip, len, hlen)) {
+		tcp_guest_input(ns, ip, len, hlen);
+		return;
+	}
 	if (to_gateway) {
 		struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
 

@@ -434,6 +434,20 @@ struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const 
 				void *user);
 
 /**
+ * ns_set_gateway_tcp_port() - terminate guest TCP to the gateway's own
+ * address on @port like TCP to any other address: the SYN goes to the
+ * tcp_syn hook and the flow to tcp_accept with dst = gateway_ip:@port (the
+ * user decides where it leads, e.g. the control API's guest socket). TCP to
+ * the gateway's other ports is still answered with RST, DNS and ICMP are
+ * unchanged. Only unfragmented segments take this path.
+ * @ns:		netstack
+ * @port:	TCP port, 0 to turn it off again (new SYNs are then refused)
+ *
+ * Return: 0, or -1 for port 53 (the gateway's DNS over TCP)
+ */
+int ns_set_gateway_tcp_port(struct ns *ns, uint16_t port);
+
+/**
  * ns_udp_unreachable() - send the guest an ICMP destination unreachable for
  * a UDP flow, quoting a synthesised IPv4+UDP header (for errors learnt
  * after the datagram's delivery, e.g. ECONNREFUSED on a host socket)
