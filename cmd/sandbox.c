@@ -16,6 +16,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* clang says ASan is on with __has_feature, gcc with __SANITIZE_ADDRESS__ */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VG_CLANG_ASAN 1
+#endif
+#endif
+#ifndef VG_CLANG_ASAN
+#define VG_CLANG_ASAN 0
+#endif
+
 /* clang-format off */
 static const char *const allowed[] = {
 	/* loop, files, sockets */
@@ -46,7 +56,7 @@ static const char *const allowed[] = {
  * what that needs so the sanitizer runs of the e2e suite can use --sandbox.
  * Release builds never get these.
  */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || VG_CLANG_ASAN
 /* clang-format off */
 static const char *const allowed_sanitizer[] = {
 	"clone", "clone3", "ptrace", "wait4", "waitid", "prctl", "sched_getaffinity",
@@ -84,14 +94,20 @@ int vg_sandbox_enter(char *err, size_t errlen)
 		return -1;
 	}
 	rc = allow_names(ctx, allowed, sizeof(allowed) / sizeof(allowed[0]));
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || VG_CLANG_ASAN
 	if (!rc)
 		rc = allow_names(ctx, allowed_sanitizer,
 				 sizeof(allowed_sanitizer) / sizeof(allowed_sanitizer[0]));
 #endif
-	for (i = 0; i < sizeof(domains) / sizeof(domains[0]) && !rc; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)domains[i]));
+	for (i = 0; i < sizeof(domains) / sizeof(domains[0]) && !rc; i++) {
+		/* SCMP_A0() leaves datum_b out, which clang warns about */
+		struct scmp_arg_cmp first_arg = { .arg = 0,
+						  .op = SCMP_CMP_EQ,
+						  .datum_a = (scmp_datum_t)domains[i],
+						  .datum_b = 0 };
+
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, first_arg);
+	}
 	if (!rc)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
