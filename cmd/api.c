@@ -171,7 +171,8 @@ static void api_log(struct api *a, enum vg_log_level lvl, const char *fmt, ...)
 	vg_log(a->cfg.log, lvl, "api: %s", msg);
 }
 
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt,
+								va_list ap)
 {
 	struct api *a = cls;
 	char msg[512];
