@@ -19,6 +19,13 @@
  * connection, and api_event() or the keepalive timer resumes every
  * suspended client. Clients are bounded (API_MAX_SSE_CLIENTS); one that
  * falls more than API_EVENT_RING events behind skips to the oldest kept.
+ *
+ * Guest side (api_config.guest_path): a second MHD daemon on a second unix
+ * socket, with the same handlers, epoll registration and timer. A request
+ * is the guest's when MHD_CONNECTION_INFO_DAEMON is that daemon; the guest
+ * may only read (GET/HEAD, anything else is 403), and it has its own
+ * connection limit and at most API_MAX_GUEST_SSE /events clients, so it
+ * cannot starve the host's API.
  */
 #include "api.h"
 
@@ -48,6 +55,7 @@ struct sse_client {
 	struct api *api;
 	struct MHD_Connection *conn;
 	bool used;
+	bool guest; /* opened through the guest's socket */
 	bool suspended;
 	bool keepalive_due;
 	uint64_t next_seq; /* next event to send */
@@ -66,6 +74,11 @@ struct api {
 	int listen_fd;
 	struct MHD_Daemon *mhd;
 	struct vg_io io;
+	/* the guest's read-only side: guest_fd < 0 when off */
+	char guest_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int guest_fd;
+	struct MHD_Daemon *guest_mhd;
+	struct vg_io guest_io;
 	struct vg_timer timer;
 	struct vg_timer keepalive;
 	struct sse_client sse[API_MAX_SSE_CLIENTS];
@@ -77,6 +90,7 @@ struct req {
 	char *body;
 	size_t len;
 	bool too_big;
+	bool guest; /* came through the guest's socket: read-only */
 };
 
 /* ---- small helpers ---- */
@@ -1003,22 +1017,28 @@ static void sse_free(void *cls)
 	cl->conn = NULL;
 }
 
-static enum MHD_Result get_events(struct api *a, struct MHD_Connection *c)
+static enum MHD_Result get_events(struct api *a, struct MHD_Connection *c, bool guest)
 {
 	struct sse_client *cl = NULL;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	size_t i;
+	size_t i, n_guest = 0;
 
-	for (i = 0; i < API_MAX_SSE_CLIENTS && !cl; i++) {
-		if (!a->sse[i].used)
+	for (i = 0; i < API_MAX_SSE_CLIENTS; i++) {
+		if (!a->sse[i].used && !cl)
 			cl = &a->sse[i];
+		else if (a->sse[i].used && a->sse[i].guest)
+			n_guest++;
 	}
+	if (guest && n_guest >= API_MAX_GUEST_SSE)
+		return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many event clients (%d)",
+				  API_MAX_GUEST_SSE);
 	if (!cl)
 		return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many event clients (%d)",
 				  API_MAX_SSE_CLIENTS);
 	memset(cl, 0, sizeof(*cl));
 	cl->api = a;
+	cl->guest = guest;
 	cl->conn = c;
 	cl->used = true;
 	cl->next_seq = a->next_seq; /* only events from now on */
@@ -1101,6 +1121,8 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 {
 	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 
+	if (rq->guest && !get)
+		return send_error(c, MHD_HTTP_FORBIDDEN, "the guest's API is read-only");
 	if (rq->too_big)
 		return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than %d bytes",
 				  API_MAX_BODY);
@@ -1130,7 +1152,7 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 	if (!strcmp(url, "/policy"))
 		return policy(a, c, method, rq);
 	if (!strcmp(url, "/events"))
-		return get ? get_events(a, c) : send_405(c, "GET");
+		return get ? get_events(a, c, rq->guest) : send_405(c, "GET");
 	return send_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint: %s", url);
 }
 
@@ -1143,9 +1165,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	if (!rq) {
+		const union MHD_ConnectionInfo *ci;
+
 		rq = calloc(1, sizeof(*rq));
 		if (!rq)
 			return MHD_NO;
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+		/* unknown daemon: treat as the guest's, the safe side */
+		rq->guest = !ci || ci->daemon != a->mhd;
 		*con_cls = rq;
 		return MHD_YES;
 	}
@@ -1189,14 +1216,25 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-/* run MHD and re-arm the timer from its next timeout */
+/* run both MHD daemons and re-arm the timer from the nearer next timeout */
 static void api_run(struct api *a)
 {
-	MHD_UNSIGNED_LONG_LONG ms;
+	MHD_UNSIGNED_LONG_LONG ms, next = 60000;
+	bool any = false;
 
 	MHD_run(a->mhd);
-	if (MHD_get_timeout(a->mhd, &ms) == MHD_YES)
-		vg_timer_start(a->cfg.loop, &a->timer, ms > 60000 ? 60000 : ms);
+	if (a->guest_mhd)
+		MHD_run(a->guest_mhd);
+	if (MHD_get_timeout(a->mhd, &ms) == MHD_YES) {
+		next = ms < next ? ms : next;
+		any = true;
+	}
+	if (a->guest_mhd && MHD_get_timeout(a->guest_mhd, &ms) == MHD_YES) {
+		next = ms < next ? ms : next;
+		any = true;
+	}
+	if (any)
+		vg_timer_start(a->cfg.loop, &a->timer, next);
 	else
 		vg_timer_stop(a->cfg.loop, &a->timer);
 }
@@ -1260,9 +1298,85 @@ static int listen_unix(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-struct api *api_new(const struct api_config *cfg, char *err, size_t errlen)
+/**
+ * start_daemon() - serve the listening socket @fd with a new MHD daemon
+ * driven from the loop (its epoll fd registered as @io)
+ * @a:		API
+ * @fd:		listening unix socket
+ * @limit:	connections at once
+ * @io:		loop registration to fill
+ *
+ * Return: the daemon, or NULL
+ */
+static struct MHD_Daemon *start_daemon(struct api *a, int fd, unsigned int limit, struct vg_io *io)
 {
 	const union MHD_DaemonInfo *info;
+	struct MHD_Daemon *d;
+
+	d = MHD_start_daemon(
+	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+	    a, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+	    a, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, a, MHD_OPTION_END);
+	if (!d)
+		return NULL;
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info || vg_io_add(a->cfg.loop, io, info->epoll_fd, EPOLLIN, on_epoll, a) < 0) {
+		MHD_stop_daemon(d);
+		return NULL;
+	}
+	return d;
+}
+
+/**
+ * start_guest() - open the guest's read-only socket (api_config.guest_path)
+ * @a:		API, host side running
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1
+ */
+static int start_guest(struct api *a, char *err, size_t errlen)
+{
+	const char *path = a->cfg.guest_path;
+
+	if (strlen(path) >= sizeof(a->guest_path)) {
+		snprintf(err, errlen, "guest API socket path too long: '%s'", path);
+		return -1;
+	}
+	strcpy(a->guest_path, path);
+	a->guest_fd = listen_unix(a->guest_path, err, errlen);
+	if (a->guest_fd < 0)
+		return -1;
+	a->guest_mhd = start_daemon(a, a->guest_fd, API_MAX_GUEST_CONNECTIONS, &a->guest_io);
+	if (!a->guest_mhd) {
+		snprintf(err, errlen, "cannot start the guest API server on '%s'", a->guest_path);
+		close(a->guest_fd);
+		a->guest_fd = -1;
+		unlink(a->guest_path);
+		return -1;
+	}
+	api_log(a, VG_LOG_INFO, "guest API (read-only) on unix://%s", a->guest_path);
+	return 0;
+}
+
+/* close the guest's side (no-op when it is off) */
+static void stop_guest(struct api *a)
+{
+	if (a->guest_fd < 0)
+		return;
+	if (a->guest_mhd) {
+		vg_io_del(a->cfg.loop, &a->guest_io);
+		MHD_stop_daemon(a->guest_mhd);
+		a->guest_mhd = NULL;
+	}
+	close(a->guest_fd);
+	a->guest_fd = -1;
+	unlink(a->guest_path);
+}
+
+struct api *api_new(const struct api_config *cfg, char *err, size_t errlen)
+{
 	struct api *a;
 
 	if (strncmp(cfg->uri, "unix://", 7)) {
@@ -1276,6 +1390,8 @@ struct api *api_new(const struct api_config *cfg, char *err, size_t errlen)
 	}
 	a->cfg = *cfg;
 	a->io.fd = -1;
+	a->guest_io.fd = -1;
+	a->guest_fd = -1;
 	vg_timer_init(&a->timer, on_timer, a);
 	vg_timer_init(&a->keepalive, keepalive_fire, a);
 	if (strlen(cfg->uri + 7) >= sizeof(a->path)) {
@@ -1289,27 +1405,21 @@ struct api *api_new(const struct api_config *cfg, char *err, size_t errlen)
 		free(a);
 		return NULL;
 	}
-	a->mhd = MHD_start_daemon(
-	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
-	    a, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)a->listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, a, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_MAX_CONNECTIONS,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
-	    a, MHD_OPTION_END);
+	a->mhd = start_daemon(a, a->listen_fd, API_MAX_CONNECTIONS, &a->io);
 	if (!a->mhd) {
 		snprintf(err, errlen, "cannot start the API server on '%s'", a->path);
 		goto fail;
 	}
-	info = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!info || vg_io_add(cfg->loop, &a->io, info->epoll_fd, EPOLLIN, on_epoll, a) < 0) {
-		snprintf(err, errlen, "cannot register the API server on the loop");
-		goto fail;
-	}
-	vg_timer_start(cfg->loop, &a->keepalive, API_SSE_KEEPALIVE_MS);
 	api_log(a, VG_LOG_INFO, "listening on unix://%s", a->path);
+	if (cfg->guest_path && start_guest(a, err, errlen) < 0)
+		goto fail;
+	vg_timer_start(cfg->loop, &a->keepalive, API_SSE_KEEPALIVE_MS);
 	return a;
 fail:
-	if (a->mhd)
+	if (a->mhd) {
+		vg_io_del(cfg->loop, &a->io);
 		MHD_stop_daemon(a->mhd);
+	}
 	close(a->listen_fd);
 	unlink(a->path);
 	free(a);
@@ -1325,6 +1435,7 @@ void api_free(struct api *a)
 	vg_io_del(a->cfg.loop, &a->io);
 	vg_timer_stop(a->cfg.loop, &a->timer);
 	vg_timer_stop(a->cfg.loop, &a->keepalive);
+	stop_guest(a);
 	MHD_stop_daemon(a->mhd);
 	close(a->listen_fd);
 	unlink(a->path);

@@ -20,6 +20,11 @@
  * conflict, 413 body too large, 503 feature not available; all with a JSON
  * body {"error": "..."}.
  *
+ * Guest side (--guest-api): a second socket, api_config.guest_path, serves
+ * the same endpoints read-only: GET and HEAD only, any other method is 403
+ * (the guest must not change policy, records or forwards). The forwarder
+ * connects the guest's TCP flows to gateway:80 to it.
+ *
  * Ownership: struct api is owned by the daemon and references (does not
  * own) the loop, netstack, DNS service and log, which must outlive it. The
  * forwarder, the policy and the SNI filter are reached through struct
@@ -46,6 +51,10 @@
 #define API_EVENT_RING	     64
 #define API_EVENT_MAX	     1024
 #define API_SSE_KEEPALIVE_MS 15000
+
+/* the guest's side: its own connection limit, a share of the /events clients */
+#define API_MAX_GUEST_CONNECTIONS 16
+#define API_MAX_GUEST_SSE	  4
 
 /**
  * struct api_ops - the daemon's operations behind the endpoints; any may be
@@ -87,6 +96,8 @@ struct api_ops {
  * @dns:	DNS service (stats, cache, records)
  * @log:	logger
  * @ops:	daemon operations (copied)
+ * @guest_path:	optional: a second unix socket (mode 0600) serving the guest,
+ *		read-only; NULL for none
  */
 struct api_config {
 	const char *uri;
@@ -95,12 +106,13 @@ struct api_config {
 	struct dns *dns;
 	const struct vg_log *log;
 	struct api_ops ops;
+	const char *guest_path;
 };
 
 struct api;
 
 /**
- * api_new() - create the socket (replacing a stale one) and start serving
+ * api_new() - create the socket(s) (replacing stale ones) and start serving
  * @cfg:	configuration (copied)
  * @err:	one-line error
  * @errlen:	its size
@@ -110,7 +122,7 @@ struct api;
 struct api *api_new(const struct api_config *cfg, char *err, size_t errlen);
 
 /**
- * api_free() - close every connection, remove the socket file
+ * api_free() - close every connection, remove the socket files
  * @a:	API, may be NULL
  */
 void api_free(struct api *a);

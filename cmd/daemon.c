@@ -277,6 +277,7 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 			    .sni = op_sni,
 			    .sni_set_allow = op_sni_set_allow,
 			    .extra_metrics = op_extra_metrics},
+		    .guest_path = d->opt->guest_api ? d->opt->guest_api_path : NULL,
 		};
 
 		if (d->fwd) {

@@ -168,6 +168,10 @@ static struct fwd *new_forwarder(struct vgate *vg)
 	}
 	c.denied = fwd_denied;
 	c.denied_ctx = vg;
+	if (o->guest_api) {
+		c.guest_api_port = VG_GUEST_API_PORT;
+		memcpy(c.guest_api_path, o->guest_api_path, sizeof(c.guest_api_path));
+	}
 	return fwd_new(vg->loop, &c);
 }
 
@@ -373,6 +377,8 @@ int main(int argc, char **argv)
 	}
 	if (vg.sni)
 		sni_filter_attach(vg.sni, vg.ns);
+	if (vg.opt.guest_api)
+		ns_set_gateway_tcp_port(vg.ns, VG_GUEST_API_PORT);
 	if (attach_link(&vg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vgate: %s\n", err);
 		ns_free(vg.ns);

@@ -180,6 +180,8 @@ void vg_options_usage(FILE *out)
 	      "\n"
 	      "Control:\n"
 	      "  --api unix:///PATH     HTTP/JSON control API on a unix socket (mode 0600)\n"
+	      "  --guest-api            also serve it read-only (GET only) to the guest at\n"
+	      "                         http://GATEWAY-IP/ (port 80; needs --api)\n"
 	      "\n"
 	      "Process:\n"
 	      "  --config FILE          YAML file with the same keys as these options;\n"
@@ -456,9 +458,8 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			o->api = optarg;
 			break;
 		case OPT_GUEST_API:
-			/* needs a gateway:80 listener in the netstack */
-			snprintf(err, errlen, "--guest-api is not implemented yet");
-			return VG_PARSE_ERROR;
+			o->guest_api = true; /* checked against --api in options_finish() */
+			break;
 		case OPT_LOG_FILE:
 			o->log_file = optarg;
 			break;
@@ -534,6 +535,22 @@ static enum vg_parse_result options_finish(struct vg_options *o, char *err, size
 	}
 	if (ns_config_check(&o->ns, err, errlen) < 0)
 		return VG_PARSE_ERROR;
+	if (o->guest_api) {
+		if (!o->api) {
+			snprintf(err, errlen, "--guest-api needs --api unix:///PATH");
+			return VG_PARSE_ERROR;
+		}
+		if (o->debug_tcp_echo) {
+			snprintf(err, errlen, "--guest-api cannot be used with --debug-tcp-echo");
+			return VG_PARSE_ERROR;
+		}
+		if (strlen(o->api + 7) + strlen(VG_GUEST_API_SUFFIX) >= sizeof(o->guest_api_path)) {
+			snprintf(err, errlen, "--api path too long for --guest-api: '%s'", o->api);
+			return VG_PARSE_ERROR;
+		}
+		snprintf(o->guest_api_path, sizeof(o->guest_api_path), "%s%s", o->api + 7,
+			 VG_GUEST_API_SUFFIX);
+	}
 	return VG_PARSE_OK;
 }
 

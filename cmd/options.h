@@ -26,6 +26,14 @@
 #define VG_MAX_UPSTREAMS 8
 #define VG_MAX_RECORDS   64
 
+/*
+ * --guest-api: the guest reaches the API at gateway:80 (fixed: the SNI
+ * filter lets port 80 through at the SYN), served from a second socket,
+ * the --api path with this suffix
+ */
+#define VG_GUEST_API_PORT   80
+#define VG_GUEST_API_SUFFIX ".guest"
+
 struct vg_options {
 	const char *listen_qemu;
 	const char *listen_vfkit;
@@ -60,6 +68,7 @@ struct vg_options {
 	struct vg_cfg_args *cfg; /* owned: strings of the config file's arguments */
 	const char *api;	 /* unix:///PATH */
 	bool guest_api;
+	char guest_api_path[108]; /* with guest_api: the --api path + VG_GUEST_API_SUFFIX */
 	const char *log_file;
 	const char *pcap_file;
 	bool sandbox;
