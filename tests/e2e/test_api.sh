@@ -110,8 +110,9 @@ $pyprom "$(dirname "$0")/prom_parse.py" "$VG_TMP/metrics.txt" \
 	vgate_link_dropped_frames_total vgate_dns_cache_entries ||
 	vg_fail "metrics did not parse"
 if [ "$pyprom" = /usr/bin/python3 ]; then
-	$pyprom "$(dirname "$0")/prom_parse.py" "$VG_TMP/metrics.txt" | grep -q 'prometheus_client parser OK' ||
-		vg_fail "prometheus_client did not parse the metrics"
+	out=$($pyprom "$(dirname "$0")/prom_parse.py" "$VG_TMP/metrics.txt")
+	echo "$out" | grep -q 'prometheus_client parser OK' ||
+		vg_fail "prometheus_client did not parse the metrics: $out"
 fi
 
 # a body over the 64 KiB limit: 413
