@@ -14,23 +14,23 @@
 
 #define BOOTP_FIXED   236
 #define BOOTP_MAGIC   0x63825363u
-#define OPT_PAD       0
+#define OPT_PAD	      0
 #define OPT_MASK      1
 #define OPT_ROUTER    3
-#define OPT_DNS       6
+#define OPT_DNS	      6
 #define OPT_HOSTNAME  12
 #define OPT_DOMAIN    15
-#define OPT_MTU       26
+#define OPT_MTU	      26
 #define OPT_BCAST     28
 #define OPT_REQ_IP    50
 #define OPT_LEASE     51
 #define OPT_OVERLOAD  52
 #define OPT_MSG_TYPE  53
 #define OPT_SERVER_ID 54
-#define OPT_T1        58
-#define OPT_T2        59
+#define OPT_T1	      58
+#define OPT_T2	      59
 #define OPT_SEARCH    119
-#define OPT_END       255
+#define OPT_END	      255
 
 /* what dhcp_input() extracts from a client message */
 struct dhcp_msg_in {
@@ -183,7 +183,8 @@ static int parse_options(const uint8_t *p, size_t len, struct dhcp_msg_in *m, ui
 			size_t k;
 
 			for (k = 0; k < n; k++)
-				m->hostname[k] = (p[i + k] >= 0x20 && p[i + k] < 0x7f) ? (char)p[i + k] : '?';
+				m->hostname[k] =
+				    (p[i + k] >= 0x20 && p[i + k] < 0x7f) ? (char)p[i + k] : '?';
 			m->hostname[n] = '\0';
 			break;
 		}
@@ -403,7 +404,8 @@ int dhcp_input(struct dhcp_server *s, uint64_t now_ms, const uint8_t *msg, size_
 		if (i < 0)
 			return 0; /* pool exhausted */
 		l = &s->leases[i];
-		if (!(l->used && l->bound && !memcmp(l->mac, m.chaddr, 6) && l->expires_ms > now_ms))
+		if (!(l->used && l->bound && !memcmp(l->mac, m.chaddr, 6) &&
+		      l->expires_ms > now_ms))
 			bind_slot(l, &m, now_ms + DHCP_OFFER_HOLD_MS, false);
 		build_reply(s, &m, msg, DHCP_OFFER, slot_ip(s, (size_t)i), out);
 		s->st.offer++;

@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DHCP_MAX_LEASES   4096
-#define DHCP_OFFER_HOLD_MS 30000
-#define DHCP_REPLY_MAX    576
+#define DHCP_MAX_LEASES	     4096
+#define DHCP_OFFER_HOLD_MS   30000
+#define DHCP_REPLY_MAX	     576
 #define DHCP_DECLINE_HOLD_MS 600000
 
 enum dhcp_msg {

@@ -57,16 +57,16 @@ _Static_assert(TCP_SND_QUEUELEN >= 2 * (TCP_SND_BUF / 536), "send queue too shor
 _Static_assert(TCP_SNDLOWAT < TCP_SND_BUF, "SNDLOWAT must be below SND_BUF");
 _Static_assert(TCP_SNDQUEUELOWAT < TCP_SND_QUEUELEN, "SNDQUEUELOWAT below SND_QUEUELEN");
 
-#define NS_SYN_MAX        512
-#define NS_SYN_HOLD_MS    75000
-#define NS_DNS_TCP_MAX    64
-#define NS_TW_MAX         4096
+#define NS_SYN_MAX	   512
+#define NS_SYN_HOLD_MS	   75000
+#define NS_DNS_TCP_MAX	   64
+#define NS_TW_MAX	   4096
 #define NS_DNS_TCP_IDLE_MS 30000
-#define NS_LWIP_TICK_MS   10
-#define TCPF_FIN 0x01
-#define TCPF_SYN 0x02
-#define TCPF_RST 0x04
-#define TCPF_ACK 0x10
+#define NS_LWIP_TICK_MS	   10
+#define TCPF_FIN	   0x01
+#define TCPF_SYN	   0x02
+#define TCPF_RST	   0x04
+#define TCPF_ACK	   0x10
 
 struct ns_flow {
 	struct tcp_pcb *pcb;
@@ -553,7 +553,8 @@ static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hle
 	ip_data.current_ip4_header = p->payload;
 	ip_data.current_ip_header_tot_len = (u16_t)hlen;
 	ip_addr_copy_from_ip4(ip_data.current_iphdr_src, ((const struct ip_hdr *)p->payload)->src);
-	ip_addr_copy_from_ip4(ip_data.current_iphdr_dest, ((const struct ip_hdr *)p->payload)->dest);
+	ip_addr_copy_from_ip4(ip_data.current_iphdr_dest,
+			      ((const struct ip_hdr *)p->payload)->dest);
 	pbuf_remove_header(p, hlen);
 	tcp_input(p, &eng->netif);
 	ip_data.current_netif = NULL;
@@ -703,7 +704,7 @@ static void tcp_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t
 	memcpy(&dst, ip + 16, 4);
 	if ((flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN &&
 	    !tuple_active(src, sport, dst, dport)) {
-		struct ns_addr a = { src, sport }, b = { dst, dport };
+		struct ns_addr a = {src, sport}, b = {dst, dport};
 		enum ns_syn_verdict v = NS_SYN_ACCEPT;
 		uint64_t token;
 
@@ -741,7 +742,7 @@ static void udp_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t
 {
 	const uint8_t *u = ip + hlen;
 	struct ns_addr src, dst;
-	struct ns_pkt pkt = { ip, len };
+	struct ns_pkt pkt = {ip, len};
 	size_t ulen;
 	uint16_t sum;
 
@@ -782,7 +783,7 @@ void ns_icmp_unreachable(struct ns *ns, const struct ns_pkt *pkt, uint8_t code)
 	uint8_t buf[20 + 8 + 548];
 	size_t quote = pkt->len > 548 ? 548 : pkt->len, tot = 20 + 8 + quote;
 	uint32_t src, dst, sum;
-	struct iovec iov = { buf, tot };
+	struct iovec iov = {buf, tot};
 
 	memcpy(&src, pkt->ip + 12, 4);
 	memcpy(&dst, pkt->ip + 16, 4);
@@ -834,7 +835,7 @@ static void dns_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const i
 			 u16_t port)
 {
 	struct ns *ns = arg;
-	struct ns_dns_client c = { .tcp = false, .ip = addr_get(addr), .port = port };
+	struct ns_dns_client c = {.tcp = false, .ip = addr_get(addr), .port = port};
 	size_t len;
 
 	(void)pcb;
@@ -920,10 +921,10 @@ static err_t dns_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t 
 				return ERR_ABRT;
 			}
 			if (d->have > 2 && d->have == 2 + ((size_t)d->buf[0] << 8 | d->buf[1])) {
-				struct ns_dns_client c = { .tcp = true,
-							   .ip = addr_get(&pcb->remote_ip),
-							   .port = pcb->remote_port,
-							   .conn_id = id };
+				struct ns_dns_client c = {.tcp = true,
+							  .ip = addr_get(&pcb->remote_ip),
+							  .port = pcb->remote_port,
+							  .conn_id = id};
 
 				d->have = 0;
 				if (ns->hooks.dns_query)
@@ -992,12 +993,13 @@ void ns_dns_answer(struct ns *ns, const struct ns_dns_client *c, const uint8_t *
 
 	if (c->tcp) {
 		struct dns_tcp *d = dns_tcp_by_id(eng, c->conn_id);
-		uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+		uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
 
 		if (!d || len > 0xffff)
 			return;
 		if (tcp_sndbuf(d->pcb) < len + 2 ||
-		    tcp_write(d->pcb, hdr, 2, TCP_WRITE_FLAG_COPY | TCP_WRITE_FLAG_MORE) != ERR_OK ||
+		    tcp_write(d->pcb, hdr, 2, TCP_WRITE_FLAG_COPY | TCP_WRITE_FLAG_MORE) !=
+			ERR_OK ||
 		    tcp_write(d->pcb, msg, (u16_t)len, TCP_WRITE_FLAG_COPY) != ERR_OK) {
 			dns_tcp_drop(d, true);
 			return;
@@ -1159,8 +1161,7 @@ static void engine_idle(void *arg)
 	}
 	if (sleep < NS_LWIP_TICK_MS)
 		sleep = NS_LWIP_TICK_MS; /* batch: never spin on lwIP timers */
-	if (!vg_timer_armed(&ns->eng->tick) ||
-	    ns->eng->tick.when > vg_loop_now(ns->loop) + sleep)
+	if (!vg_timer_armed(&ns->eng->tick) || ns->eng->tick.when > vg_loop_now(ns->loop) + sleep)
 		vg_timer_start(ns->loop, &ns->eng->tick, sleep);
 }
 
@@ -1344,7 +1345,7 @@ void ns_udp_unreachable(struct ns *ns, const struct ns_addr *guest, const struct
 			uint8_t code)
 {
 	uint8_t orig[28];
-	struct ns_pkt pkt = { orig, sizeof(orig) };
+	struct ns_pkt pkt = {orig, sizeof(orig)};
 	uint32_t sum;
 
 	memset(orig, 0, sizeof(orig));

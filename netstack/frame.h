@@ -27,8 +27,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#define ETH_HLEN_           14
-#define ETH_MAX_FRAME(mtu)  ((mtu) + ETH_HLEN_)
+#define ETH_HLEN_	      14
+#define ETH_MAX_FRAME(mtu)    ((mtu) + ETH_HLEN_)
 #define FRAME_STREAM_MAX_SANE (1u << 20)
 
 typedef void (*frame_fn)(void *arg, const uint8_t *frame, size_t len);

@@ -11,9 +11,9 @@
 #include "dhcp.h"
 #include "frame.h"
 
-#define NS_NEIGH_MAX    64
-#define NS_TXQ_BYTES    (4u << 20)
-#define NS_RXBUF_BYTES  (256u << 10)
+#define NS_NEIGH_MAX   64
+#define NS_TXQ_BYTES   (4u << 20)
+#define NS_RXBUF_BYTES (256u << 10)
 
 enum ns_transport_kind {
 	NS_TR_NONE = 0,
@@ -31,9 +31,9 @@ struct ns_neigh {
 struct ns_transport {
 	enum ns_transport_kind kind;
 	struct vg_io listen_io; /* stream: listening socket */
-	struct vg_io io;        /* the data fd */
-	char path[108];         /* unix socket path to unlink on exit */
-	bool dgram_peer_known;  /* dgram: where to send (last sender) */
+	struct vg_io io;	/* the data fd */
+	char path[108];		/* unix socket path to unlink on exit */
+	bool dgram_peer_known;	/* dgram: where to send (last sender) */
 	struct sockaddr_storage *peer;
 	unsigned int peer_len;
 	struct stream_dec dec;

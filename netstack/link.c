@@ -18,13 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_ARP  0x0806
-#define IPPROTO_UDP_   17
+#define ETHERTYPE_IPV4	 0x0800
+#define ETHERTYPE_ARP	 0x0806
+#define IPPROTO_UDP_	 17
 #define DHCP_SERVER_PORT 67
 #define DHCP_CLIENT_PORT 68
 
-static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 static uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
@@ -33,7 +33,7 @@ static uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 
 void ns_config_defaults(struct ns_config *c)
 {
-	static const uint8_t mac[6] = { 0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd };
+	static const uint8_t mac[6] = {0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd};
 
 	memset(c, 0, sizeof(*c));
 	c->subnet = ip4(192, 168, 127, 0);
@@ -74,7 +74,8 @@ int ns_config_check(struct ns_config *c, char *err, size_t errlen)
 	}
 	if (!in_subnet(c, c->host_ip) || c->host_ip == c->subnet || c->host_ip == bcast ||
 	    c->host_ip == c->gateway_ip) {
-		snprintf(err, errlen, "host IP must be a host address of the subnet, not the gateway");
+		snprintf(err, errlen,
+			 "host IP must be a host address of the subnet, not the gateway");
 		return -1;
 	}
 	if (c->mtu < NS_MTU_MIN || c->mtu > NS_MTU_MAX) {
@@ -178,7 +179,7 @@ static void arp_send(struct ns *ns, uint16_t op, const uint8_t *dst_mac, uint32_
 		     const uint8_t *target_mac, uint32_t target_ip)
 {
 	uint8_t f[42];
-	struct iovec iov = { f, sizeof(f) };
+	struct iovec iov = {f, sizeof(f)};
 
 	eth_header(f, dst_mac, ns->cfg.gw_mac, ETHERTYPE_ARP);
 	f[14] = 0;
@@ -268,7 +269,7 @@ static void dhcp_send(struct ns *ns, const struct dhcp_reply *r)
 	uint8_t h[ETH_HLEN_ + 20 + 8];
 	uint8_t *ip = h + ETH_HLEN_, *udp = ip + 20;
 	uint16_t tot = (uint16_t)(20 + 8 + r->len), ulen = (uint16_t)(8 + r->len);
-	struct iovec iov[2] = { { h, sizeof(h) }, { (void *)r->data, r->len } };
+	struct iovec iov[2] = {{h, sizeof(h)}, {(void *)r->data, r->len}};
 	uint32_t sum;
 
 	eth_header(h, r->dst_mac, ns->cfg.gw_mac, ETHERTYPE_IPV4);

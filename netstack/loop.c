@@ -85,10 +85,9 @@ uint64_t vg_loop_update_time(struct vg_loop *l)
 	return l->now;
 }
 
-int vg_io_add(struct vg_loop *l, struct vg_io *io, int fd, uint32_t events, vg_io_fn fn,
-	      void *arg)
+int vg_io_add(struct vg_loop *l, struct vg_io *io, int fd, uint32_t events, vg_io_fn fn, void *arg)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = io };
+	struct epoll_event ev = {.events = events, .data.ptr = io};
 
 	io->fd = fd;
 	io->events = events;
@@ -103,7 +102,7 @@ int vg_io_add(struct vg_loop *l, struct vg_io *io, int fd, uint32_t events, vg_i
 
 int vg_io_mod(struct vg_loop *l, struct vg_io *io, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = io };
+	struct epoll_event ev = {.events = events, .data.ptr = io};
 
 	if (io->fd < 0)
 		return -EBADF;

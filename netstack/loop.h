@@ -103,8 +103,7 @@ uint64_t vg_loop_update_time(struct vg_loop *l);
  *
  * Return: 0, or -errno
  */
-int vg_io_add(struct vg_loop *l, struct vg_io *io, int fd, uint32_t events, vg_io_fn fn,
-	      void *arg);
+int vg_io_add(struct vg_loop *l, struct vg_io *io, int fd, uint32_t events, vg_io_fn fn, void *arg);
 
 /**
  * vg_io_mod() - change the interest set of a registered fd (no-op if unchanged)

@@ -99,9 +99,9 @@ enum ns_close_reason {
 /* Verdicts of the tcp_syn hook */
 enum ns_syn_verdict {
 	NS_SYN_ACCEPT = 0, /* complete the handshake now */
-	NS_SYN_RESET,      /* answer the SYN with RST (refused) */
-	NS_SYN_DEFER,      /* hold it; the caller answers with ns_syn_resume() */
-	NS_SYN_DROP,       /* ignore it (the guest will time out) */
+	NS_SYN_RESET,	   /* answer the SYN with RST (refused) */
+	NS_SYN_DEFER,	   /* hold it; the caller answers with ns_syn_resume() */
+	NS_SYN_DROP,	   /* ignore it (the guest will time out) */
 };
 
 /**
@@ -132,8 +132,7 @@ struct ns_hooks {
 	void (*tcp_closed)(void *user, enum ns_close_reason reason);
 	void (*udp_recv)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst,
 			 const uint8_t *data, size_t len, const struct ns_pkt *pkt);
-	void (*dns_query)(void *ctx, const struct ns_dns_client *c, const uint8_t *msg,
-			  size_t len);
+	void (*dns_query)(void *ctx, const struct ns_dns_client *c, const uint8_t *msg, size_t len);
 	void (*tcp_connected)(void *user);
 };
 
@@ -142,22 +141,22 @@ struct ns_hooks {
  */
 struct ns_stats {
 	uint64_t rx_frames, tx_frames, rx_bytes, tx_bytes;
-	uint64_t drop_oversize;   /* frame above MTU + Ethernet header */
-	uint64_t drop_runt;       /* shorter than an Ethernet header */
+	uint64_t drop_oversize;	  /* frame above MTU + Ethernet header */
+	uint64_t drop_runt;	  /* shorter than an Ethernet header */
 	uint64_t drop_bad_length; /* stream length prefix 0 or > max */
 	uint64_t drop_ethertype;  /* not IPv4 or ARP (IPv6 included) */
-	uint64_t drop_bad_ip;     /* malformed IPv4 header, checksum */
+	uint64_t drop_bad_ip;	  /* malformed IPv4 header, checksum */
 	uint64_t drop_bad_arp;
-	uint64_t drop_frag;       /* fragments that could not be reassembled */
-	uint64_t ip_reassembled;  /* datagrams to elsewhere rebuilt from fragments */
-	uint64_t drop_proto;      /* IP protocol not handled */
-	uint64_t drop_no_neigh;   /* no MAC known for the next hop */
-	uint64_t drop_tx_queue;   /* transmit queue full (guest not reading) */
-	uint64_t drop_no_link;    /* frame to send but no guest connected */
+	uint64_t drop_frag;	 /* fragments that could not be reassembled */
+	uint64_t ip_reassembled; /* datagrams to elsewhere rebuilt from fragments */
+	uint64_t drop_proto;	 /* IP protocol not handled */
+	uint64_t drop_no_neigh;	 /* no MAC known for the next hop */
+	uint64_t drop_tx_queue;	 /* transmit queue full (guest not reading) */
+	uint64_t drop_no_link;	 /* frame to send but no guest connected */
 	uint64_t drop_udp_nohook;
 	uint64_t arp_replies, icmp_echo_replies;
 	uint64_t dhcp_discover, dhcp_offer, dhcp_request, dhcp_ack, dhcp_nak, dhcp_release,
-		dhcp_decline, dhcp_inform, dhcp_bad;
+	    dhcp_decline, dhcp_inform, dhcp_bad;
 	uint64_t tcp_syn_new, tcp_syn_reset, tcp_accepted, tcp_active;
 	uint64_t udp_fwd_packets;
 	uint64_t transport_connects, transport_disconnects;

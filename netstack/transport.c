@@ -34,12 +34,12 @@
 #include <unistd.h>
 
 #define NS_READS_PER_EVENT 32
-#define NS_FLUSH_BYTES     (256u << 10)
+#define NS_FLUSH_BYTES	   (256u << 10)
 
 static void tr_flush_idle(void *arg);
 
-__attribute__((format(printf, 3, 4))) static int set_err(char *err, size_t errlen,
-							   const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int set_err(char *err, size_t errlen, const char *fmt,
+							 ...)
 {
 	va_list ap;
 
@@ -163,7 +163,7 @@ int ns_transport_send(struct ns *ns, const struct iovec *iov, int iovcnt)
 	}
 	if (t->kind != NS_TR_STREAM && !txq_len(&t->txq)) {
 		/* one frame per syscall anyway: send it now, without a copy */
-		struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+		struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
 		ssize_t n;
 
 		if (t->kind == NS_TR_DGRAM) {
@@ -306,7 +306,8 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 
 		if (parse_unix_uri(uri, "unix", sun) < 0) {
 			snprintf(err, errlen,
-				 "bad --listen-qemu '%s': expected unix:///PATH or tcp://IP:PORT", uri);
+				 "bad --listen-qemu '%s': expected unix:///PATH or tcp://IP:PORT",
+				 uri);
 			return -1;
 		}
 		unlink(sun->sun_path);
@@ -349,8 +350,8 @@ static void tr_frame_event(void *arg, uint32_t events)
 		ssize_t n;
 
 		if (t->kind == NS_TR_DGRAM)
-			n = recvfrom(t->io.fd, t->rxbuf, ns->max_frame + 1, MSG_DONTWAIT | MSG_TRUNC,
-				     (struct sockaddr *)&from, &flen);
+			n = recvfrom(t->io.fd, t->rxbuf, ns->max_frame + 1,
+				     MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &flen);
 		else
 			n = read(t->io.fd, t->rxbuf, ns->max_frame + 1);
 		if (n < 0 && errno == EINTR)
@@ -443,11 +444,13 @@ int ns_open_tap_netns(const char *netns_path, const char *ifname, unsigned int m
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	target = open(netns_path, O_RDONLY | O_CLOEXEC);
 	if (self < 0 || target < 0) {
-		set_err(err, errlen, "cannot open network namespace %s: %s", netns_path, strerror(errno));
+		set_err(err, errlen, "cannot open network namespace %s: %s", netns_path,
+			strerror(errno));
 		goto out;
 	}
 	if (setns(target, CLONE_NEWNET) < 0) {
-		set_err(err, errlen, "cannot enter network namespace %s: %s", netns_path, strerror(errno));
+		set_err(err, errlen, "cannot enter network namespace %s: %s", netns_path,
+			strerror(errno));
 		goto out;
 	}
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
@@ -484,7 +487,8 @@ fail:
 back:
 	if (setns(self, CLONE_NEWNET) < 0) {
 		/* we cannot go home: nothing else is safe */
-		set_err(err, errlen, "cannot return to own namespace %s: %s", "/proc/self/ns/net", strerror(errno));
+		set_err(err, errlen, "cannot return to own namespace %s: %s", "/proc/self/ns/net",
+			strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
