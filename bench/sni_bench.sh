@@ -42,9 +42,7 @@ run() { # run ARGS...: one vgate, prints "median p90" in µs
 	(
 		source "$SRC/tests/e2e/lib.sh"
 		vg_start --dns-upstream "127.0.0.5:$(cat "$TMP/dnsport")" "$@"
-		vg_ns ip route del local 127.0.0.0/8 dev lo table local
-		vg_ns sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.tap0.route_localnet=1
-		vg_ns ip route add 127.0.0.0/8 via 192.168.127.1 dev tap0
+		vg_route_loopback
 		vg_ns dig +short @192.168.127.1 allowed.test >/dev/null
 		vg_ns python3 -c "$CLIENT" 20 "$TMP/cert.pem" >/dev/null # warm-up
 		vg_ns python3 -c "$CLIENT" "$N" "$TMP/cert.pem"

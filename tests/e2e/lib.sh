@@ -146,6 +146,16 @@ vg_start() {
 	[ -s "$VG_LEASE" ] || vg_fail "udhcpc script did not run"
 }
 
+# vg_route_loopback: make the guest send 127.0.0.0/8 to vgate instead of its
+# own loopback, so it can dial the test servers on the host's 127.0.0.x
+# addresses directly (exactly the addresses the test DNS hands out); the
+# guest's own lo keeps 127.0.0.1 only
+vg_route_loopback() {
+	vg_ns ip route del local 127.0.0.0/8 dev lo table local
+	vg_ns sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.tap0.route_localnet=1
+	vg_ns ip route add 127.0.0.0/8 via 192.168.127.1 dev tap0
+}
+
 # vg_lease_var NAME: a value from the DHCP lease (ip, mask, router, dns, mtu...)
 vg_lease_var() { sed -n "s/^$1=//p" "$VG_LEASE"; }
 

@@ -42,9 +42,7 @@ printf 'file.test\n' >"$VG_TMP/allow.txt"
 vg_start --dns-upstream "127.0.0.25:$(cat "$VG_TMP/dnsport")" --api "unix://$sock" \
 	--allow-sni a.test --allow-sni b.test --allowlist-file "$VG_TMP/allow.txt" \
 	--allow-dest 127.0.0.24:8080/tcp --sni-timeout 1s
-vg_ns ip route del local 127.0.0.0/8 dev lo table local
-vg_ns sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.tap0.route_localnet=1
-vg_ns ip route add 127.0.0.0/8 via "$GW" dev tap0
+vg_route_loopback
 
 api() { curl -sS --unix-socket "$sock" -o "$VG_TMP/body" -w '%{http_code}' "$@" 2>"$VG_TMP/curl.err"; }
 expect() { # expect CODE METHOD PATH [BODY]

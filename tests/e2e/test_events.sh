@@ -9,9 +9,7 @@
 
 sock=$VG_TMP/api.sock
 vg_start --api "unix://$sock" --allow-sni allowed.test --outbound-deny 127.0.0.29/32
-vg_ns ip route del local 127.0.0.0/8 dev lo table local
-vg_ns sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.tap0.route_localnet=1
-vg_ns ip route add 127.0.0.0/8 via 192.168.127.1 dev tap0
+vg_route_loopback
 curl -sN --max-time 8 --unix-socket "$sock" http://vgate/events >"$VG_TMP/events" 2>/dev/null &
 ev=$!
 vg_wait_for 5 grep -q keepalive "$VG_TMP/events" || vg_fail "event stream did not open"

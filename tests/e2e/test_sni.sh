@@ -39,9 +39,7 @@ for i in 2 3 4; do vg_wait_for 5 test -s "$VG_TMP/count.$i" || true; : >"$VG_TMP
 printf '# test allowlist\nallowed.test\n' >"$VG_TMP/allow.txt"
 vg_start --dns-upstream "127.0.0.5:$(cat "$VG_TMP/dnsport")" --allowlist-file "$VG_TMP/allow.txt" \
 	--sni-timeout 3s
-vg_ns ip route del local 127.0.0.0/8 dev lo table local
-vg_ns sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.tap0.route_localnet=1
-vg_ns ip route add 127.0.0.0/8 via "$GW" dev tap0
+vg_route_loopback
 
 resolve() { vg_ns dig +short +tries=1 +time=3 "@$GW" "$1" A; }
 # tls NAME IP [curl args]: GET https://NAME/ at IP; prints the body
