@@ -5,7 +5,9 @@
  * lengths, a reconnect replacing the old peer) and unixgram (one frame per
  * datagram, oversize datagrams dropped).
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -145,6 +147,42 @@ Test(transport, qemu_stream_split_frames_and_reconnect)
 	spin(3);
 	cr_assert_eq(write(fd, msg, 46), 46);
 	cr_assert_eq(read_some(fd, r, sizeof(r)), 46);
+	close(fd);
+}
+
+/* a free TCP port on 127.0.0.1 (bound, then released) */
+static int free_tcp_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+Test(transport, qemu_stream_over_tcp_loopback)
+{
+	uint8_t msg[46], r[256];
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char err[256];
+	int fd, port = free_tcp_port();
+
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", port);
+	cr_assert_eq(ns_listen_qemu(ns, uri, err, sizeof(err)), 0, "%s", err);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sin.sin_port = htons((uint16_t)port);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	spin(3);
+	msg[0] = msg[1] = msg[2] = 0;
+	msg[3] = 42;
+	arp_req(msg + 4);
+	cr_assert_eq(write(fd, msg, sizeof(msg)), (ssize_t)sizeof(msg));
+	cr_assert_eq(read_some(fd, r, sizeof(r)), 46);
+	cr_assert_eq(r[4 + 21], 2, "ARP reply, framed");
 	close(fd);
 }
 
