@@ -273,8 +273,9 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 	optind = 1;
 	opterr = 0;
 	*bad = 0;
-	while ((c = getopt_long_only(argc, argv, "+:", long_opts, &idx)) != -1) {
-		const char *name = long_opts[idx].name;
+	for (idx = -1; (c = getopt_long_only(argc, argv, "+:", long_opts, &idx)) != -1; idx = -1) {
+		/* idx is only set for a recognised long option */
+		const char *name = idx >= 0 ? long_opts[idx].name : "?";
 
 		*bad = optind - 1;
 
