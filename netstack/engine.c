@@ -176,19 +176,31 @@ static err_t netif_init_cb(struct netif *netif)
 
 /* ---- guest TCP flows ---- */
 
-static void flow_free_rx(struct ns_flow *f)
+/**
+ * rx_pop() - free the first pbuf of a flow's unread list
+ * @f:	flow with a non-empty list
+ */
+static void rx_pop(struct ns_flow *f)
 {
 	struct pbuf *q = f->rx_head;
 
-	while (q) {
-		struct pbuf *next = q->next;
+	f->rx_head = q->next;
+	if (!f->rx_head)
+		f->rx_tail = NULL;
+	q->next = NULL;
+	pbuf_free(q);
+	f->rx_off = 0;
+}
 
-		q->next = NULL;
-		pbuf_free(q);
-		q = next;
-	}
-	f->rx_head = f->rx_tail = NULL;
-	f->rx_len = f->rx_off = 0;
+/**
+ * flow_free_rx() - free every unread pbuf of a flow
+ * @f:	flow
+ */
+static void flow_free_rx(struct ns_flow *f)
+{
+	while (f->rx_head)
+		rx_pop(f);
+	f->rx_len = 0;
 }
 
 static void flow_detach(struct ns_flow *f)
@@ -380,33 +392,19 @@ void ns_flow_consume(struct ns_flow *f, size_t n)
 	if (n > f->rx_len)
 		n = f->rx_len;
 	while (done < n && f->rx_head) {
-		struct pbuf *q = f->rx_head;
-		size_t avail = q->len - f->rx_off;
+		size_t avail = f->rx_head->len - f->rx_off;
 
 		if (n - done >= avail) {
 			done += avail;
-			f->rx_head = q->next;
-			if (!f->rx_head)
-				f->rx_tail = NULL;
-			q->next = NULL;
-			pbuf_free(q);
-			f->rx_off = 0;
+			rx_pop(f);
 		} else {
 			f->rx_off += n - done;
 			done = n;
 		}
 	}
 	/* skip empty pbufs at the head */
-	while (f->rx_head && f->rx_head->len == f->rx_off) {
-		struct pbuf *q = f->rx_head;
-
-		f->rx_head = q->next;
-		if (!f->rx_head)
-			f->rx_tail = NULL;
-		q->next = NULL;
-		pbuf_free(q);
-		f->rx_off = 0;
-	}
+	while (f->rx_head && f->rx_head->len == f->rx_off)
+		rx_pop(f);
 	f->rx_len -= done;
 	while (done && f->pcb) {
 		u16_t chunk = done > 0xffff ? 0xffff : (u16_t)done;
