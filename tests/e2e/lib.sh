@@ -156,6 +156,40 @@ vg_route_loopback() {
 	vg_ns ip route add 127.0.0.0/8 via 192.168.127.1 dev tap0
 }
 
+# vg_tls_servers DNSADDR TTL NAME=IP...: what the SNI tests talk to
+# (sni_servers.py, loopback only): a test certificate valid for every NAME
+# ($VG_TMP/cert.pem, key.pem), a TLS server on each IP:443 appending a line
+# per accepted connection to $VG_TMP/count.<last octet of IP>, and a DNS
+# server on DNSADDR answering each NAME with its IP (TTL seconds; its port in
+# $VG_TMP/dnsport). Returns once all answer, with the counters emptied.
+vg_tls_servers() {
+	local dns=$1 ttl=$2 san="" pair ip
+	shift 2
+	for pair in "$@"; do san="$san${san:+,}DNS:${pair%%=*}"; done
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=${1%%=*}" \
+		-addext "subjectAltName=$san" \
+		-keyout "$VG_TMP/key.pem" -out "$VG_TMP/cert.pem" >/dev/null 2>&1 ||
+		vg_fail "cannot make a test certificate"
+	for pair in "$@"; do
+		ip=${pair#*=}
+		: >"$VG_TMP/count.${ip##*.}"
+		vg_bg python3 "$VG_SRC/tests/e2e/sni_servers.py" tls "$ip" 443 "$VG_TMP/cert.pem" \
+			"$VG_TMP/key.pem" "$VG_TMP/count.${ip##*.}"
+	done
+	vg_bg python3 "$VG_SRC/tests/e2e/sni_servers.py" dns "$dns" "$VG_TMP/dnsport" "$ttl" "$@"
+	vg_wait_for 10 test -s "$VG_TMP/dnsport" || vg_fail "test DNS did not start"
+	for pair in "$@"; do
+		ip=${pair#*=}
+		vg_wait_for 10 bash -c "exec 3<>/dev/tcp/$ip/443" || vg_fail "TLS server $ip did not start"
+	done
+	# forget the probes, once each server has logged its own (it writes after accept)
+	for pair in "$@"; do
+		ip=${pair#*=}
+		vg_wait_for 5 test -s "$VG_TMP/count.${ip##*.}" || true
+		: >"$VG_TMP/count.${ip##*.}"
+	done
+}
+
 # vg_lease_var NAME: a value from the DHCP lease (ip, mask, router, dns, mtu...)
 vg_lease_var() { sed -n "s/^$1=//p" "$VG_LEASE"; }
 

@@ -9,17 +9,7 @@
 sock=$VG_TMP/api.sock
 vg_start --api "unix://$sock" --dns-record static.test=10.1.2.3
 
-api() { curl -sS --unix-socket "$sock" -o "$VG_TMP/body" -w '%{http_code}' "$@" 2>"$VG_TMP/curl.err"; }
-expect() { # expect CODE METHOD PATH [BODY]
-	local code=$1 method=$2 path=$3 got
-	if [ $# -ge 4 ]; then
-		got=$(api -X "$method" -H 'Content-Type: application/json' --data "$4" "http://vgate$path")
-	else
-		got=$(api -X "$method" "http://vgate$path")
-	fi
-	[ "$got" = "$code" ] || vg_fail "$method $path: HTTP $got, expected $code: $(cat "$VG_TMP/body")"
-}
-jq_py() { python3 -c "import json,sys; d=json.load(open('$VG_TMP/body')); $1"; }
+source "$(dirname "$0")/api_lib.sh"
 
 [ -S "$sock" ] || vg_fail "no API socket"
 [ "$(stat -c %a "$sock")" = 600 ] || vg_fail "socket mode is $(stat -c %a "$sock"), expected 600"

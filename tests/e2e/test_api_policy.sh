@@ -20,23 +20,7 @@ HERE=$VG_SRC/tests/e2e
 GW=192.168.127.1
 sock=$VG_TMP/api.sock
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=a.test \
-	-addext "subjectAltName=DNS:a.test,DNS:b.test,DNS:c.test" \
-	-keyout "$VG_TMP/key.pem" -out "$VG_TMP/cert.pem" >/dev/null 2>&1 ||
-	vg_fail "cannot make a test certificate"
-for i in 21 22 23; do
-	: >"$VG_TMP/count.$i"
-	vg_bg python3 "$HERE/sni_servers.py" tls "127.0.0.$i" 443 "$VG_TMP/cert.pem" \
-		"$VG_TMP/key.pem" "$VG_TMP/count.$i"
-done
-vg_bg python3 "$HERE/sni_servers.py" dns 127.0.0.25 "$VG_TMP/dnsport" 30 \
-	a.test=127.0.0.21 b.test=127.0.0.22 c.test=127.0.0.23
-vg_wait_for 10 test -s "$VG_TMP/dnsport" || vg_fail "test DNS did not start"
-for i in 21 22 23; do
-	vg_wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.$i/443" || vg_fail "server $i did not start"
-done
-# forget the probes, once each server has logged its own (it writes after accept)
-for i in 21 22 23; do vg_wait_for 5 test -s "$VG_TMP/count.$i" || true; : >"$VG_TMP/count.$i"; done
+vg_tls_servers 127.0.0.25 30 a.test=127.0.0.21 b.test=127.0.0.22 c.test=127.0.0.23
 
 printf 'file.test\n' >"$VG_TMP/allow.txt"
 vg_start --dns-upstream "127.0.0.25:$(cat "$VG_TMP/dnsport")" --api "unix://$sock" \
@@ -44,18 +28,7 @@ vg_start --dns-upstream "127.0.0.25:$(cat "$VG_TMP/dnsport")" --api "unix://$soc
 	--allow-dest 127.0.0.24:8080/tcp --sni-timeout 1s
 vg_route_loopback
 
-api() { curl -sS --unix-socket "$sock" -o "$VG_TMP/body" -w '%{http_code}' "$@" 2>"$VG_TMP/curl.err"; }
-expect() { # expect CODE METHOD PATH [BODY]
-	local code=$1 method=$2 path=$3 got
-	if [ $# -ge 4 ]; then
-		got=$(api -X "$method" -H 'Content-Type: application/json' --data "$4" "http://vgate$path")
-	else
-		got=$(api -X "$method" "http://vgate$path")
-	fi
-	[ "$got" = "$code" ] || vg_fail "$method $path: HTTP $got, expected $code: $(cat "$VG_TMP/body")"
-}
-jq_py() { python3 -c "import json,sys; d=json.load(open('$VG_TMP/body')); $1" ||
-	vg_fail "unexpected body: $(cat "$VG_TMP/body")"; }
+source "$(dirname "$0")/api_lib.sh"
 resolve() { vg_ns dig +short +tries=1 +time=3 "@$GW" "$1" A; }
 # tls NAME IP [curl args]: GET https://NAME/ at IP; prints the body
 tls() {
