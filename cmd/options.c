@@ -6,10 +6,13 @@
  * Parsing runs in passes over one struct vg_options: defaults, then the
  * config file's arguments (cmd/config.c, when --config is on the command
  * line), then the command line, then the checks that need everything
- * (exactly one guest link, derived addresses).
+ * (exactly one guest link, derived addresses). The option table itself
+ * is in opt_table.c, a leaf that config.c also reads (no config.c <->
+ * options.c cycle).
  */
 #include "options.h"
 #include "config.h"
+#include "opt_table.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,110 +20,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum {
-	OPT_LISTEN_QEMU = 256,
-	OPT_LISTEN_VFKIT,
-	OPT_TAP_NETNS,
-	OPT_TAP_NAME,
-	OPT_TAP_FD,
-	OPT_SUBNET,
-	OPT_GATEWAY_IP,
-	OPT_HOST_IP,
-	OPT_MTU,
-	OPT_LOG_LEVEL,
-	OPT_PID_FILE,
-	OPT_HELP,
-	OPT_VERSION,
-	OPT_OUT_ALLOW,
-	OPT_OUT_DENY,
-	OPT_DEBUG_ECHO,
-	OPT_DNS_UPSTREAM,
-	OPT_DNS_RECORD,
-	OPT_DNS_CACHE_SIZE,
-	OPT_DNS_MAX_TTL,
-	OPT_DNS_FAIL_TTL,
-	OPT_DNS_STALE_MAX,
-	OPT_RESOLV_CONF,
-	OPT_DHCP_DOMAIN,
-	OPT_DHCP_SEARCH,
-	OPT_DHCP_LEASE,
-	OPT_MAX_FLOWS,
-	OPT_MAX_UDP_FLOWS,
-	OPT_UDP_IDLE,
-	OPT_TCP_IDLE,
-	OPT_FORWARD,
-	OPT_CONFIG,
-	OPT_API,
-	OPT_GUEST_API,
-	OPT_LOG_FILE,
-	OPT_PCAP,
-	OPT_SANDBOX,
-	OPT_DEBUG,
-	OPT_SSH_PORT,
-	OPT_UNSUPPORTED,
-	OPT_SNI, /* forwarder/sni.h options, by name */
-};
-
-static const struct option long_opts[] = {
-	{ "listen-qemu", required_argument, NULL, OPT_LISTEN_QEMU },
-	{ "listen-vfkit", required_argument, NULL, OPT_LISTEN_VFKIT },
-	{ "tap-netns", required_argument, NULL, OPT_TAP_NETNS },
-	{ "tap-name", required_argument, NULL, OPT_TAP_NAME },
-	{ "tap-fd", required_argument, NULL, OPT_TAP_FD },
-	{ "subnet", required_argument, NULL, OPT_SUBNET },
-	{ "gateway-ip", required_argument, NULL, OPT_GATEWAY_IP },
-	{ "host-ip", required_argument, NULL, OPT_HOST_IP },
-	{ "mtu", required_argument, NULL, OPT_MTU },
-	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "outbound-allow", required_argument, NULL, OPT_OUT_ALLOW },
-	{ "outbound-deny", required_argument, NULL, OPT_OUT_DENY },
-	{ "debug-tcp-echo", no_argument, NULL, OPT_DEBUG_ECHO },
-	{ "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
-	{ "dns-record", required_argument, NULL, OPT_DNS_RECORD },
-	{ "dns-cache-size", required_argument, NULL, OPT_DNS_CACHE_SIZE },
-	{ "dns-max-ttl", required_argument, NULL, OPT_DNS_MAX_TTL },
-	{ "dns-fail-ttl", required_argument, NULL, OPT_DNS_FAIL_TTL },
-	{ "dns-stale-max", required_argument, NULL, OPT_DNS_STALE_MAX },
-	{ "resolv-conf", required_argument, NULL, OPT_RESOLV_CONF },
-	{ "dhcp-domain", required_argument, NULL, OPT_DHCP_DOMAIN },
-	{ "dhcp-search", required_argument, NULL, OPT_DHCP_SEARCH },
-	{ "dhcp-lease-time", required_argument, NULL, OPT_DHCP_LEASE },
-	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-	{ "max-udp-flows", required_argument, NULL, OPT_MAX_UDP_FLOWS },
-	{ "udp-idle-timeout", required_argument, NULL, OPT_UDP_IDLE },
-	{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
-	{ "forward", required_argument, NULL, OPT_FORWARD },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "api", required_argument, NULL, OPT_API },
-	{ "guest-api", no_argument, NULL, OPT_GUEST_API },
-	{ "log-file", required_argument, NULL, OPT_LOG_FILE },
-	{ "pcap", required_argument, NULL, OPT_PCAP },
-	{ "sandbox", no_argument, NULL, OPT_SANDBOX },
-	{ "allow-sni", required_argument, NULL, OPT_SNI },
-	{ "allowlist-file", required_argument, NULL, OPT_SNI },
-	{ "sni-ports", required_argument, NULL, OPT_SNI },
-	{ "allow-dest", required_argument, NULL, OPT_SNI },
-	{ "sni-timeout", required_argument, NULL, OPT_SNI },
-	{ "sni-grace", required_argument, NULL, OPT_SNI },
-	{ "dns-filter", required_argument, NULL, OPT_SNI },
-	/* gvproxy compatibility */
-	{ "debug", no_argument, NULL, OPT_DEBUG },
-	{ "ssh-port", required_argument, NULL, OPT_SSH_PORT },
-	{ "services", required_argument, NULL, OPT_API },
-	{ "listen", required_argument, NULL, OPT_API },
-	{ "forward-sock", required_argument, NULL, OPT_UNSUPPORTED },
-	{ "forward-dest", required_argument, NULL, OPT_UNSUPPORTED },
-	{ "forward-user", required_argument, NULL, OPT_UNSUPPORTED },
-	{ "forward-identity", required_argument, NULL, OPT_UNSUPPORTED },
-	{ "listen-vpnkit", required_argument, NULL, OPT_UNSUPPORTED },
-	{ "listen-bess", required_argument, NULL, OPT_UNSUPPORTED },
-	{ "listen-stdio", required_argument, NULL, OPT_UNSUPPORTED },
-	{ NULL, 0, NULL, 0 },
-};
 
 void vg_options_usage(FILE *out)
 {
@@ -225,17 +124,6 @@ static int parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-int vg_option_arg(const char *name)
-{
-	const struct option *op;
-
-	for (op = long_opts; op->name; op++) {
-		if (!strcmp(op->name, name))
-			return op->has_arg == required_argument ? 1 : 0;
-	}
-	return -1;
-}
-
 static void options_init(struct vg_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -273,9 +161,10 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 	optind = 1;
 	opterr = 0;
 	*bad = 0;
-	for (idx = -1; (c = getopt_long_only(argc, argv, "+:", long_opts, &idx)) != -1; idx = -1) {
+	for (idx = -1; (c = getopt_long_only(argc, argv, "+:", vg_long_opts, &idx)) != -1;
+	     idx = -1) {
 		/* idx is only set for a recognised long option */
-		const char *name = idx >= 0 ? long_opts[idx].name : "?";
+		const char *name = idx >= 0 ? vg_long_opts[idx].name : "?";
 
 		*bad = optind - 1;
 

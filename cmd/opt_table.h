@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opt_table.h - private to the options module (options.h is its
+ * contract): the long option table, shared by the parser (options.c) and
+ * vg_option_arg() (opt_table.c), which the config file reader
+ * (config.c) asks which keys exist. A leaf: opt_table.c calls nothing, so
+ * config.c no longer calls into options.c, which calls config.c.
+ */
+#ifndef VGATE_CMD_OPT_TABLE_H
+#define VGATE_CMD_OPT_TABLE_H
+
+#include <getopt.h>
+
+/* getopt_long_only() values of the long options (struct option .val) */
+enum {
+	OPT_LISTEN_QEMU = 256,
+	OPT_LISTEN_VFKIT,
+	OPT_TAP_NETNS,
+	OPT_TAP_NAME,
+	OPT_TAP_FD,
+	OPT_SUBNET,
+	OPT_GATEWAY_IP,
+	OPT_HOST_IP,
+	OPT_MTU,
+	OPT_LOG_LEVEL,
+	OPT_PID_FILE,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_OUT_ALLOW,
+	OPT_OUT_DENY,
+	OPT_DEBUG_ECHO,
+	OPT_DNS_UPSTREAM,
+	OPT_DNS_RECORD,
+	OPT_DNS_CACHE_SIZE,
+	OPT_DNS_MAX_TTL,
+	OPT_DNS_FAIL_TTL,
+	OPT_DNS_STALE_MAX,
+	OPT_RESOLV_CONF,
+	OPT_DHCP_DOMAIN,
+	OPT_DHCP_SEARCH,
+	OPT_DHCP_LEASE,
+	OPT_MAX_FLOWS,
+	OPT_MAX_UDP_FLOWS,
+	OPT_UDP_IDLE,
+	OPT_TCP_IDLE,
+	OPT_FORWARD,
+	OPT_CONFIG,
+	OPT_API,
+	OPT_GUEST_API,
+	OPT_LOG_FILE,
+	OPT_PCAP,
+	OPT_SANDBOX,
+	OPT_DEBUG,
+	OPT_SSH_PORT,
+	OPT_UNSUPPORTED,
+	OPT_SNI, /* forwarder/sni.h options, by name */
+};
+
+/* every long option, NULL-terminated */
+extern const struct option vg_long_opts[];
+
+#endif
