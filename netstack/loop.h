@@ -9,6 +9,16 @@
  * outlive its registration (call vg_io_del() / vg_timer_stop() before freeing
  * it). Callbacks may add, modify or delete any registration, including their
  * own. The timer heap has a fixed capacity given to vg_loop_init().
+ *
+ * Clock: the loop's time (vg_loop_now()) is CLOCK_MONOTONIC in milliseconds,
+ * read once per iteration. A test can switch a loop to a manual clock with
+ * vg_loop_set_clock(); its time then moves only through vg_loop_advance(),
+ * which runs the timers that come due, each at its own expiry time. Nothing
+ * else changes: fds are still polled for real. Every vgate module takes its
+ * time from the loop, so the manual clock controls all of them.
+ *
+ * Return convention of this layer: 0 (or a count) on success, -errno on
+ * failure; nothing sets errno except vg_loop_new(), which returns NULL.
  */
 #ifndef VGATE_LOOP_H
 #define VGATE_LOOP_H
@@ -85,12 +95,63 @@ void vg_loop_free(struct vg_loop *l);
 uint64_t vg_loop_now(const struct vg_loop *l);
 
 /**
- * vg_loop_update_time() - re-read the monotonic clock
+ * vg_loop_update_time() - re-read the monotonic clock (no-op under a manual clock)
  * @l:	loop
  *
  * Return: the new vg_loop_now() value
  */
 uint64_t vg_loop_update_time(struct vg_loop *l);
+
+/**
+ * enum vg_clock - where a loop takes its time from
+ * @VG_CLOCK_MONOTONIC:	CLOCK_MONOTONIC (the default)
+ * @VG_CLOCK_MANUAL:	only vg_loop_advance() moves the time (tests)
+ */
+enum vg_clock {
+	VG_CLOCK_MONOTONIC,
+	VG_CLOCK_MANUAL,
+};
+
+/**
+ * vg_loop_set_clock() - choose the clock of @l
+ * @l:		loop
+ * @clock:	VG_CLOCK_MONOTONIC or VG_CLOCK_MANUAL
+ * @start_ms:	for VG_CLOCK_MANUAL, the time to start from (vg_loop_now()
+ *		value); ignored for VG_CLOCK_MONOTONIC, which re-reads the clock
+ *
+ * Armed timers keep their absolute expiry times, so switch before arming
+ * any (right after vg_loop_new()). Under a manual clock vg_loop_run_once()
+ * waits for fds at most @max_wait_ms (never "until the next timer") and
+ * runs only timers that are due at the current manual time.
+ *
+ * Return: 0, or -EINVAL for an unknown @clock
+ */
+int vg_loop_set_clock(struct vg_loop *l, enum vg_clock clock, uint64_t start_ms);
+
+/**
+ * vg_loop_advance() - move a manual clock forward and run the timers that
+ * come due
+ * @l:	loop with VG_CLOCK_MANUAL
+ * @ms:	how far
+ *
+ * Timers run in expiry order, and while each runs vg_loop_now() is its
+ * expiry time, so a timer re-armed from its callback runs again within the
+ * same advance if it comes due. Idle callbacks are not run. The time ends at
+ * the old time + @ms.
+ *
+ * Return: number of timer callbacks run, or -EINVAL when @l's clock is not
+ *	   manual
+ */
+int vg_loop_advance(struct vg_loop *l, uint64_t ms);
+
+/**
+ * vg_loop_next_timer() - expiry of the earliest armed timer
+ * @l:		loop
+ * @when:	set to its vg_loop_now() time
+ *
+ * Return: 0, or -ENOENT when no timer is armed
+ */
+int vg_loop_next_timer(const struct vg_loop *l, uint64_t *when);
 
 /**
  * vg_io_add() - register @fd with the loop
@@ -163,6 +224,7 @@ static inline bool vg_timer_armed(const struct vg_timer *t)
  * expired timers
  * @l:			loop
  * @max_wait_ms:	upper bound on the wait, -1 for "until the next timer"
+ *			(under a manual clock: -1 waits until an fd is ready)
  *
  * Return: number of fd events dispatched, or -errno on a fatal epoll error
  */
