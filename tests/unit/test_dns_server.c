@@ -29,6 +29,7 @@ struct answer {
 	struct dns_client c;
 	uint8_t *msg;
 	size_t len;
+	uint64_t at; /* virtual time of the answer */
 };
 
 static struct {
@@ -54,6 +55,7 @@ static void on_answer(void *ctx, const struct dns_client *c, const uint8_t *msg,
 	H.ans[H.nans].msg = malloc(len);
 	memcpy(H.ans[H.nans].msg, msg, len);
 	H.ans[H.nans].len = len;
+	H.ans[H.nans].at = vg_loop_now(H.loop);
 	H.nans++;
 }
 
@@ -142,19 +144,21 @@ static size_t fake_reply(const uint8_t *q, size_t qlen, uint8_t *b, bool tcp)
 	return off;
 }
 
-static void service_upstream(void)
+/* service_upstream - answer what the fake upstream received; Return: packets handled */
+static int service_upstream(void)
 {
 	uint8_t q[2048], b[8192];
 	struct sockaddr_in from;
 	socklen_t fl = sizeof(from);
 	ssize_t n;
-	int c;
+	int c, done = 0;
 
 	while ((n = recvfrom(H.ufd, q, sizeof(q), MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) >
 	       0) {
 		size_t len;
 
 		H.queries++;
+		done++;
 		if (H.mode == M_SILENT)
 			continue;
 		len = fake_reply(q, (size_t)n, b, false);
@@ -174,8 +178,11 @@ static void service_upstream(void)
 		}
 		sendto(H.ufd, b, len, 0, (struct sockaddr *)&from, fl);
 	}
-	if (H.tconn < 0)
+	if (H.tconn < 0) {
 		H.tconn = accept4(H.tfd, NULL, NULL, SOCK_NONBLOCK);
+		if (H.tconn >= 0)
+			done++;
+	}
 	if (H.tconn >= 0) {
 		uint8_t in[2048];
 		size_t len;
@@ -185,7 +192,9 @@ static void service_upstream(void)
 		if (n == 0 || (n < 0 && errno != EAGAIN)) {
 			close(c);
 			H.tconn = -1;
+			done++;
 		} else if (n >= 2 && n >= 2 + wire_get16(in)) {
+			done++;
 			recv(c, in, (size_t)n, 0);
 			H.tcp_queries++;
 			len = fake_reply(in + 2, wire_get16(in), b + 2, true);
@@ -195,16 +204,45 @@ static void service_upstream(void)
 			H.tconn = -1;
 		}
 	}
+	return done;
 }
 
-/* pump - run loop and fake upstream until @want answers or @ms passed */
+/*
+ * settle - exchange packets between dns and the fake upstream until both are
+ * idle, without moving the (virtual) clock. Loopback delivers a datagram
+ * before sendto() returns; a TCP handshake or segment may take a moment, so
+ * idleness is confirmed by a few short real waits.
+ */
+static void settle(void)
+{
+	int idle = 0;
+
+	while (idle < 3) {
+		int n = vg_loop_run_once(H.loop, idle ? 1 : 0);
+
+		n += service_upstream();
+		idle = n > 0 ? 0 : idle + 1;
+	}
+}
+
+/*
+ * pump - run dns and the fake upstream until @want answers or @ms passed on
+ * the loop's virtual clock: settle, then jump to the next timer (or the end).
+ */
 static void pump(int want, int ms)
 {
-	uint64_t end = vg_loop_update_time(H.loop) + (uint64_t)ms;
+	uint64_t end = vg_loop_now(H.loop) + (uint64_t)ms;
 
+	settle();
 	while (vg_loop_now(H.loop) < end && (want < 0 || H.nans < want)) {
-		vg_loop_run_once(H.loop, 5);
-		service_upstream();
+		uint64_t next = end;
+
+		if (vg_loop_next_timer(H.loop, &next) < 0 || next > end)
+			next = end;
+		if (next < vg_loop_now(H.loop))
+			next = vg_loop_now(H.loop);
+		cr_assert_geq(vg_loop_advance(H.loop, next - vg_loop_now(H.loop)), 0);
+		settle();
 	}
 }
 
@@ -263,6 +301,8 @@ static void start(void)
 {
 	H.loop = vg_loop_new(dns_timers_needed(&H.cfg) + 8);
 	cr_assert_not_null(H.loop);
+	/* virtual time: TTLs, fail TTL, timeouts move only when pump() says so */
+	cr_assert_eq(vg_loop_set_clock(H.loop, VG_CLOCK_MANUAL, 1000000), 0);
 	H.d = dns_new(H.loop, &H.cfg, on_answer, NULL);
 	cr_assert_not_null(H.d);
 }
@@ -471,10 +511,13 @@ Test(server, spoofed_replies_dropped)
 
 Test(server, servfail_uncached_and_cached_1s)
 {
+	uint64_t t0 = vg_loop_now(H.loop);
+
 	H.mode = M_SILENT;
 	query(1, "dead.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
 	pump(1, 3000);
 	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(H.ans[0].at - t0, 200, "SERVFAIL at the upstream timeout");
 	cr_assert_eq(rcode(&H.ans[0]), DNS_RCODE_SERVFAIL);
 	cr_assert_eq(stats().upstream_failures, 1);
 	cr_assert_eq(stats().upstream_timeouts, 1);
@@ -538,6 +581,8 @@ Test(server, serve_stale)
 
 Test(server, client_timeout_serves_stale_while_resolving)
 {
+	uint64_t t0;
+
 	teardown();
 	setup_cfg();
 	H.cfg.max_ttl_s = 1;
@@ -548,9 +593,11 @@ Test(server, client_timeout_serves_stale_while_resolving)
 	pump(1, 2000);
 	pump(-1, 1100);
 	H.mode = M_SILENT;
+	t0 = vg_loop_now(H.loop);
 	query(2, "ct.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
 	pump(2, 700);
 	cr_assert_eq(H.nans, 2, "answered at the client timeout (300 ms), not after 2 s");
+	cr_assert_eq(H.ans[1].at - t0, 300);
 	cr_assert_eq(rcode(&H.ans[1]), 0);
 	cr_assert_eq(stats().inflight, 1, "still resolving in the background");
 	query(3, "ct.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
