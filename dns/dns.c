@@ -1,27 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dns.c - the guest DNS server: query path, static zone, cache policy
- * (hits, prefetch, serve-stale, negative and failure caching), waiters of
- * in-flight queries, and the forwarder's lookup API.
+ * dns.c - the guest DNS server: query path, cache policy (hits, prefetch,
+ * serve-stale, negative and failure caching), the waiters of in-flight
+ * queries (singleflight), and the service's lifecycle and introspection.
+ * The static zone is zone.c, the forwarder's lookup API lookup.c, the
+ * upstream tries resolver.c.
  *
  * Query path (dns_query_in): parse strictly (wire.c) -> static records and
- * the local zone -> name filter -> cache. A fresh entry is a hit, answered
- * at once with its remaining TTL; past half its TTL it also starts a
- * background refresh (prefetch). An expired entry in "stale mode" (upstream
- * failed recently) is answered at once with TTL = the cap and refreshed in
- * the background at most once per fail_ttl. Anything else is a miss: the
- * query becomes a waiter of the one in-flight upstream query for its key.
+ * the local zone (zone.c) -> name filter -> cache. A fresh entry is a hit,
+ * answered at once with its remaining TTL; past half its TTL it also starts
+ * a background refresh (prefetch). An expired entry in "stale mode"
+ * (upstream failed recently) is answered at once with TTL = the cap and
+ * refreshed in the background at most once per fail_ttl. Anything else is a
+ * miss: the query becomes a waiter of the one in-flight upstream query for
+ * its key (dns_wait, also used by lookup.c for dns_resolve()).
  *
- * When an upstream query completes (dns_finish), the cache is updated and
- * every waiter is answered from the one reply, each with its own ID, EDNS
- * size, protocol and qname case. On failure, waiters get the stale entry if
+ * When an upstream query completes (dns_finish, the resolver's done
+ * callback), the cache is updated and every waiter is answered from the one
+ * reply, each with its own ID, EDNS size, protocol and qname case; callback
+ * waiters get the answer data. On failure, waiters get the stale entry if
  * there is one (and the entry enters stale mode), else SERVFAIL, which is
  * cached for fail_ttl. Waiters are detached and the in-flight slot released
  * before any callback runs, so callbacks may call back into dns.
  *
  * Answers leaving the cache are kept in a bounded ring for addr_keep_ms so
  * dns_lookup_addrs() can still vouch for addresses handed out just before a
- * refresh or eviction.
+ * refresh or eviction. All times are the loop's (vg_loop_now()).
  */
 #include "internal.h"
 #include "msg.h"
@@ -30,34 +34,6 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-
-/**
- * dns_rand() - random bytes from a getrandom() pool kept in @d
- * @d:		service
- * @buf:	destination
- * @len:	bytes (at most sizeof(d->rnd))
- */
-void dns_rand(struct dns *d, void *buf, size_t len)
-{
-	if (d->rnd_pos + len > sizeof(d->rnd)) {
-		size_t got = 0;
-
-		while (got < sizeof(d->rnd)) {
-			ssize_t n = getrandom(d->rnd + got, sizeof(d->rnd) - got, 0);
-
-			if (n <= 0) {
-				if (n < 0 && errno == EINTR)
-					continue;
-				break;
-			}
-			got += (size_t)n;
-		}
-		d->rnd_pos = 0;
-	}
-	memcpy(buf, d->rnd + d->rnd_pos, len);
-	d->rnd_pos += (unsigned int)len;
-}
 
 /* ---- answers ---------------------------------------------------------- */
 
@@ -89,198 +65,40 @@ static uint32_t remaining_s(uint64_t expire, uint64_t now)
 	return expire > now ? (uint32_t)((expire - now + 999) / 1000) : 0;
 }
 
-/* ---- static records and local zone ------------------------------------ */
-
-static int ptr_name(const struct dns_addr *a, uint8_t *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-	int i;
-
-	if (a->family == AF_INET) {
-		for (i = 3; i >= 0; i--) {
-			char t[4];
-			int n = 0, v = a->a[i];
-
-			if (v >= 100)
-				t[n++] = (char)('0' + v / 100);
-			if (v >= 10)
-				t[n++] = (char)('0' + (v / 10) % 10);
-			t[n++] = (char)('0' + v % 10);
-			out[o++] = (uint8_t)n;
-			memcpy(out + o, t, (size_t)n);
-			o += (size_t)n;
-		}
-		memcpy(out + o, "\007in-addr\004arpa", 14);
-		return (int)o + 14;
-	}
-	for (i = 15; i >= 0; i--) {
-		out[o++] = 1;
-		out[o++] = (uint8_t)hex[a->a[i] & 0xf];
-		out[o++] = 1;
-		out[o++] = (uint8_t)hex[a->a[i] >> 4];
-	}
-	memcpy(out + o, "\003ip6\004arpa", 10);
-	return (int)o + 10;
-}
-
-static bool in_local_zone(const struct dns *d, const uint8_t *name, size_t len)
-{
-	size_t o = 0, zl = (size_t)d->local_zone_len;
-
-	if (!zl)
-		return false;
-	while (o < len && name[o]) {
-		if (len - o == zl)
-			return !memcmp(name + o, d->local_zone, zl);
-		if (len - o < zl)
-			return false;
-		o += 1u + name[o];
-	}
-	return false;
-}
-
-/* rr_append - append one record with a pointer to the question name */
-static size_t rr_append(uint8_t *p, uint16_t type, uint32_t ttl, const uint8_t *rdata,
-			uint16_t rdlen)
-{
-	p[0] = 0xc0;
-	p[1] = DNS_HDR_LEN;
-	wire_put16(p + 2, type);
-	wire_put16(p + 4, DNS_CLASS_IN);
-	wire_put32(p + 6, ttl);
-	wire_put16(p + 10, rdlen);
-	memcpy(p + 12, rdata, rdlen);
-	return 12u + rdlen;
-}
-
-/*
- * zone_answer - answer from static records or the local zone.
- * Return: true when answered.
- */
-static bool zone_answer(struct dns *d, const struct dns_client *c, const struct dns_qinfo *q,
-			const uint8_t *key, uint64_t hn)
-{
-	struct dns_data *data = (struct dns_data *)d->scratch;
-	uint8_t *rr = data->bytes;
-	size_t len = 0;
-	bool named = false;
-	int i, an = 0;
-
-	for (i = 0; i < DNS_MAX_RECORDS; i++) {
-		const struct dns_zrec *z = &d->zone[i];
-
-		if (!z->used)
-			continue;
-		if (q->qtype == DNS_TYPE_PTR && z->ptrlen == q->qnamelen &&
-		    !memcmp(z->ptr, key, z->ptrlen)) {
-			named = true;
-			if (len + 12 + z->namelen < DNS_MSG_MAX && an < 64) {
-				len += rr_append(rr + len, DNS_TYPE_PTR, d->cfg.max_ttl_s, z->name,
-						 z->namelen);
-				an++;
-			}
-			continue;
-		}
-		if (z->hn != hn || z->namelen != q->qnamelen || memcmp(z->name, key, z->namelen))
-			continue;
-		named = true;
-		if (an >= 64)
-			continue;
-		if ((q->qtype == DNS_TYPE_A || q->qtype == DNS_TYPE_ANY) &&
-		    z->rec.addr.family == AF_INET) {
-			len += rr_append(rr + len, DNS_TYPE_A, d->cfg.max_ttl_s, z->rec.addr.a, 4);
-			an++;
-		} else if ((q->qtype == DNS_TYPE_AAAA || q->qtype == DNS_TYPE_ANY) &&
-			   z->rec.addr.family == AF_INET6) {
-			len += rr_append(rr + len, DNS_TYPE_AAAA, d->cfg.max_ttl_s, z->rec.addr.a,
-					 16);
-			an++;
-		}
-	}
-	if (!named) {
-		if (!in_local_zone(d, key, q->qnamelen))
-			return false;
-		d->st.static_answers++;
-		send_answer(d, c, q, DNS_RCODE_NXDOMAIN, true, NULL, 0);
-		return true;
-	}
-	data->len = (uint16_t)len;
-	data->an = (uint16_t)an;
-	data->ns = data->ar = 0;
-	data->ar_off = (uint16_t)len;
-	data->rcode = 0;
-	data->namelen = 0; /* bytes[] holds only the RRs */
-	d->st.static_answers++;
-	send_answer(d, c, q, DNS_RCODE_NOERROR, true, data, d->cfg.max_ttl_s);
-	return true;
-}
-
-static int zone_add(struct dns *d, const char *name, const struct dns_addr *addr)
-{
-	uint8_t w[DNS_NAME_MAX];
-	int n = wire_name_from_text(name, w), i, free_slot = -1;
-	struct dns_zrec *z;
-
-
-	if (n < 0 || (addr->family != AF_INET && addr->family != AF_INET6))
-		return -EINVAL;
-	for (i = 0; i < DNS_MAX_RECORDS; i++) {
-		z = &d->zone[i];
-		if (!z->used) {
-			if (free_slot < 0)
-				free_slot = i;
-			continue;
-		}
-		if (z->namelen == n && !memcmp(z->name, w, (size_t)n) &&
-		    z->rec.addr.family == addr->family &&
-		    !memcmp(z->rec.addr.a, addr->a, addr->family == AF_INET ? 4 : 16))
-			return -EEXIST;
-	}
-	if (free_slot < 0)
-		return -ENOSPC;
-	z = &d->zone[free_slot];
-	memset(z, 0, sizeof(*z));
-	z->namelen = (uint8_t)n;
-	memcpy(z->name, w, (size_t)n);
-	z->hn = wire_hash_name(d->seed, w, (size_t)n);
-	z->ptrlen = (uint8_t)ptr_name(addr, z->ptr);
-	wire_name_to_text(w, z->rec.name, sizeof(z->rec.name));
-	z->rec.addr = *addr;
-	z->used = true;
-	return 0;
-}
-
 /* ---- waiters ------------------------------------------------------------ */
 
-static bool waiter_add(struct dns *d, struct dns_inflight *f, int kind,
-		       const struct dns_qinfo *q, const struct dns_client *c, uint32_t req)
+/* guest_waiter - the waiter record of a guest query */
+static void guest_waiter(struct dns_waiter *w, const struct dns_qinfo *q,
+			 const struct dns_client *c)
+{
+	unsigned int k;
+
+	memset(w, 0, sizeof(*w));
+	w->kind = W_GUEST;
+	w->edns = q->edns;
+	w->do_bit = q->do_bit;
+	w->id = q->id;
+	w->flags = q->flags;
+	w->udp_size = q->udp_size;
+	for (k = 0; k < q->qnamelen; k++)
+		if (q->qname[k] >= 'A' && q->qname[k] <= 'Z')
+			w->casemask[k >> 3] |= (uint8_t)(1u << (k & 7));
+	w->u.c = *c;
+}
+
+/* waiter_add - queue a copy of @tmpl on @f; Return: 0 or -ENOSPC */
+static int waiter_add(struct dns *d, struct dns_inflight *f, const struct dns_waiter *tmpl)
 {
 	struct dns_waiter *w;
 	uint32_t i;
 
 	if (!d->w_free || f->nwait >= d->cfg.max_waiters_per_key)
-		return false;
+		return -ENOSPC;
 	i = d->w_free;
 	w = &d->w[i - 1];
 	d->w_free = w->next;
-	memset(w, 0, sizeof(*w));
-	w->kind = (uint8_t)kind;
-	if (kind == W_GUEST) {
-		unsigned int k;
-
-		w->edns = q->edns;
-		w->do_bit = q->do_bit;
-		w->id = q->id;
-		w->flags = q->flags;
-		w->udp_size = q->udp_size;
-		for (k = 0; k < q->qnamelen; k++)
-			if (q->qname[k] >= 'A' && q->qname[k] <= 'Z')
-				w->casemask[k >> 3] |= (uint8_t)(1u << (k & 7));
-		w->u.c = *c;
-	} else {
-		w->u.req = req;
-	}
+	*w = *tmpl;
+	w->next = 0;
 	if (f->wtail)
 		d->w[f->wtail - 1].next = i;
 	else
@@ -288,11 +106,45 @@ static bool waiter_add(struct dns *d, struct dns_inflight *f, int kind,
 	f->wtail = i;
 	f->nwait++;
 	d->nwaiters++;
-	return true;
+	return 0;
 }
 
-static void req_done(struct dns *d, uint32_t ri, int status, const struct dns_data *data,
-		     uint16_t type);
+/**
+ * dns_wait() - make @w a waiter of the in-flight query for a key, starting
+ * that query when there is none
+ * @d:		service
+ * @f:		the key's in-flight query (resolver_find()), or NULL
+ * @key:	lower-case wire name
+ * @len:	its length
+ * @type:	query type
+ * @h:		key hash
+ * @w:		waiter to copy in
+ *
+ * A newly started query is sent before this returns, and may even fail and
+ * answer @w at once.
+ *
+ * Return: 0, or -ENOSPC when the in-flight or waiter tables are full
+ *	   (counted in stats.dropped; @w was not queued)
+ */
+int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t len,
+	     uint16_t type, uint32_t h, const struct dns_waiter *w)
+{
+	bool created = false;
+
+	if (!f) {
+		f = resolver_start(&d->res, key, len, type, h);
+		created = true;
+	}
+	if (!f || waiter_add(d, f, w) < 0) {
+		if (f && created)
+			resolver_release(&d->res, f);
+		d->st.dropped++;
+		return -ENOSPC;
+	}
+	if (created)
+		resolver_go(f);
+	return 0;
+}
 
 /* answer_waiter - answer one detached waiter from @data (NULL: SERVFAIL) */
 static void answer_waiter(struct dns *d, const struct dns_waiter *w, const uint8_t *name,
@@ -301,14 +153,8 @@ static void answer_waiter(struct dns *d, const struct dns_waiter *w, const uint8
 	struct dns_qinfo q;
 	unsigned int k;
 
-	if (w->kind == W_RESOLVE) {
-		int st = 0;
-
-		if (!data || data->rcode == DNS_RCODE_SERVFAIL)
-			st = -EIO;
-		else if (data->rcode == DNS_RCODE_NXDOMAIN)
-			st = -ENOENT;
-		req_done(d, w->u.req, st, data, type);
+	if (w->kind == W_CALLBACK) {
+		w->u.cb.fn(d, w->u.cb.arg, data, type);
 		return;
 	}
 	q.id = w->id;
@@ -387,7 +233,7 @@ void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, ui
 
 	memcpy(name, f->name, namelen);
 	f->whead = f->wtail = f->nwait = 0;
-	resolver_release(d, f);
+	resolver_release(&d->res, f);
 	e = cache_peek(&d->cache, name, namelen, type, hash);
 	if (data) {
 		cache_put(&d->cache, data, type, hash, ttl, now);
@@ -418,13 +264,15 @@ void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, ui
 }
 
 /**
- * dns_client_timeout() - the client-response time of @f passed: answer its
- * waiters from a stale entry if there is one; the query carries on
- * @d:	service
- * @f:	query (stays in flight)
+ * client_timeout() - resolver_timeout_fn: the client-response time of @f
+ * passed: answer its waiters from a stale entry if there is one; the query
+ * carries on
+ * @arg:	service
+ * @f:		query (stays in flight)
  */
-void dns_client_timeout(struct dns *d, struct dns_inflight *f)
+static void client_timeout(void *arg, struct dns_inflight *f)
 {
+	struct dns *d = arg;
 	uint64_t now = vg_loop_now(d->loop);
 	struct cache_entry *e = cache_peek(&d->cache, f->name, f->namelen, f->type, f->hash);
 	struct dns_data *copy;
@@ -445,16 +293,22 @@ void dns_client_timeout(struct dns *d, struct dns_inflight *f)
 
 /* ---- query path ---------------------------------------------------------- */
 
-static void start_refresh(struct dns *d, const uint8_t *key, size_t len, uint16_t type,
+/*
+ * start_refresh - start a background query for a key (no waiters) unless one
+ * is in flight. Return: true when one was started.
+ */
+static bool start_refresh(struct dns *d, const uint8_t *key, size_t len, uint16_t type,
 			  uint32_t h)
 {
 	struct dns_inflight *f;
 
-	if (resolver_find(d, key, len, type, h))
-		return;
-	f = resolver_start(d, key, len, type, h);
-	if (f)
-		resolver_go(f);
+	if (resolver_find(&d->res, key, len, type, h))
+		return false;
+	f = resolver_start(&d->res, key, len, type, h);
+	if (!f)
+		return false;
+	resolver_go(f);
+	return true;
 }
 
 /**
@@ -470,9 +324,10 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 	uint8_t key[DNS_NAME_MAX];
 	struct cache_entry *e;
 	struct dns_inflight *f;
+	struct dns_data *zdata = (struct dns_data *)d->scratch;
+	struct dns_waiter w;
 	uint64_t hn, now;
 	uint32_t h;
-	bool created = false;
 	int r;
 
 	d->st.queries++;
@@ -498,8 +353,15 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 	}
 	wire_name_lower(q.qname, q.qnamelen, key);
 	hn = wire_hash_name(d->seed, key, q.qnamelen);
-	if (zone_answer(d, c, &q, key, hn))
+	r = zone_answer(d, &q, key, hn, zdata);
+	if (r >= 0) {
+		d->st.static_answers++;
+		if (r == DNS_RCODE_NOERROR)
+			send_answer(d, c, &q, r, true, zdata, d->cfg.max_ttl_s);
+		else
+			send_answer(d, c, &q, r, true, NULL, 0);
 		return;
+	}
 	if (d->filter) {
 		char text[DNS_NAME_TEXT_MAX];
 
@@ -520,16 +382,11 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 
 		d->st.hits++;
 		send_answer(d, c, &q, data->rcode, false, data, remaining_s(e->expire_ms, now));
-		if (prefetch && !resolver_find(d, key, q.qnamelen, q.qtype, h)) {
-			f = resolver_start(d, key, q.qnamelen, q.qtype, h);
-			if (f) {
-				d->st.prefetches++;
-				resolver_go(f);
-			}
-		}
+		if (prefetch && start_refresh(d, key, q.qnamelen, q.qtype, h))
+			d->st.prefetches++;
 		return;
 	}
-	f = resolver_find(d, key, q.qnamelen, q.qtype, h);
+	f = resolver_find(&d->res, key, q.qnamelen, q.qtype, h);
 	if (usable_stale(d, e, now) && ((e->flags & CACHE_F_STALE) || (f && f->client_done))) {
 		d->st.stale_serves++;
 		send_answer(d, c, &q, e->d->rcode, false, e->d, d->cfg.max_ttl_s);
@@ -540,24 +397,16 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 		return;
 	}
 	d->st.misses++;
-	if (!f) {
-		f = resolver_start(d, key, q.qnamelen, q.qtype, h);
-		created = true;
-	}
-	if (!f || !waiter_add(d, f, W_GUEST, &q, c, 0)) {
-		if (f && created)
-			resolver_release(d, f);
-		d->st.dropped++;
+	guest_waiter(&w, &q, c);
+	if (dns_wait(d, f, key, q.qnamelen, q.qtype, h, &w) < 0) {
+		/* tables full: the stale entry if there is one, else SERVFAIL */
 		if (usable_stale(d, e, now)) {
 			d->st.stale_serves++;
 			send_answer(d, c, &q, e->d->rcode, false, e->d, d->cfg.max_ttl_s);
 		} else {
 			send_answer(d, c, &q, DNS_RCODE_SERVFAIL, false, NULL, 0);
 		}
-		return;
 	}
-	if (created)
-		resolver_go(f);
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
@@ -595,6 +444,12 @@ static void retire(void *arg, struct cache_entry *e)
 	d->kept_pos = (d->kept_pos + 1) % d->cfg.addr_keep_max;
 }
 
+/* on_done - resolver_done_fn: an upstream resolution ended */
+static void on_done(void *arg, struct dns_inflight *f, struct dns_data *data, uint32_t ttl)
+{
+	dns_finish(arg, f, data, ttl);
+}
+
 size_t dns_timers_needed(const struct dns_config *cfg)
 {
 	return cfg->max_inflight;
@@ -621,8 +476,10 @@ struct dns *dns_new(struct vg_loop *loop, const struct dns_config *cfg, dns_answ
 	d->cfg = *cfg;
 	d->answer = answer;
 	d->answer_ctx = ctx;
-	d->rnd_pos = sizeof(d->rnd);
-	dns_rand(d, &d->seed, sizeof(d->seed));
+	dns_rng_init(&d->rng);
+	r = dns_rand(&d->rng, &d->seed, sizeof(d->seed));
+	if (r < 0)
+		goto fail;
 	r = cache_init(&d->cache, cfg->cache_size, cfg->cache_max_bytes,
 		       (uint64_t)cfg->stale_max_s * 1000u);
 	if (r < 0)
@@ -654,7 +511,7 @@ struct dns *dns_new(struct vg_loop *loop, const struct dns_config *cfg, dns_answ
 		if (r < 0 && r != -EEXIST)
 			goto fail;
 	}
-	r = resolver_init(d);
+	r = resolver_init(&d->res, loop, &d->cfg, &d->st, &d->rng, on_done, client_timeout, d);
 	if (r < 0)
 		goto fail;
 	return d;
@@ -668,7 +525,7 @@ void dns_free(struct dns *d)
 {
 	if (!d)
 		return;
-	resolver_free(d);
+	resolver_free(&d->res);
 	if (d->cache.pool)
 		cache_destroy(&d->cache);
 	kept_clear(d);
@@ -685,41 +542,6 @@ void dns_set_filter(struct dns *d, bool (*allowed)(void *ctx, const char *name),
 	d->filter_ctx = ctx;
 }
 
-int dns_add_record(struct dns *d, const char *name, const struct dns_addr *addr)
-{
-	return zone_add(d, name, addr);
-}
-
-int dns_remove_record(struct dns *d, const char *name, const struct dns_addr *addr)
-{
-	uint8_t w[DNS_NAME_MAX];
-	int n = wire_name_from_text(name, w), i, removed = 0;
-
-	if (n < 0)
-		return 0;
-	for (i = 0; i < DNS_MAX_RECORDS; i++) {
-		struct dns_zrec *z = &d->zone[i];
-
-		if (!z->used || z->namelen != n || memcmp(z->name, w, (size_t)n))
-			continue;
-		if (addr && (addr->family != z->rec.addr.family ||
-			     memcmp(addr->a, z->rec.addr.a, addr->family == AF_INET ? 4 : 16)))
-			continue;
-		z->used = false;
-		removed++;
-	}
-	return removed;
-}
-
-void dns_list_records(struct dns *d, void (*fn)(void *ctx, const struct dns_record *r), void *ctx)
-{
-	int i;
-
-	for (i = 0; i < DNS_MAX_RECORDS; i++)
-		if (d->zone[i].used)
-			fn(ctx, &d->zone[i].rec);
-}
-
 void dns_get_stats(const struct dns *d, struct dns_stats *out)
 {
 	size_t kb = 0;
@@ -733,7 +555,7 @@ void dns_get_stats(const struct dns *d, struct dns_stats *out)
 		if (d->kept[i].d)
 			kb += dns_data_size(d->kept[i].d);
 	out->bytes = cache_bytes(&d->cache) + kb;
-	out->inflight = d->ninflight;
+	out->inflight = d->res.ninflight;
 	out->waiters = d->nwaiters;
 }
 
@@ -763,207 +585,4 @@ void dns_cache_flush(struct dns *d)
 {
 	cache_flush(&d->cache);
 	kept_clear(d);
-}
-
-/* ---- forwarder lookup API ------------------------------------------------ */
-
-static void add_addr(struct dns_addr *out, int max, int *n, int family, const uint8_t *a)
-{
-	size_t al = family == AF_INET ? 4 : 16;
-	int i, lim = *n < max ? *n : max;
-
-	for (i = 0; i < lim; i++)
-		if (out[i].family == family && !memcmp(out[i].a, a, al))
-			return;
-	if (*n < max) {
-		memset(&out[*n], 0, sizeof(out[*n]));
-		out[*n].family = family;
-		memcpy(out[*n].a, a, al);
-	}
-	(*n)++;
-}
-
-static void data_addrs_into(struct dns *d, const struct dns_data *data, uint16_t type,
-			    struct dns_addr *out, int max, int *n)
-{
-	uint8_t buf[32 * 16];
-	int k, cnt = wire_data_addrs(data, type, d->scratch, buf, 32);
-
-	for (k = 0; k < cnt && k < 32; k++)
-		add_addr(out, max, n, type == DNS_TYPE_A ? AF_INET : AF_INET6,
-			 buf + (size_t)k * (type == DNS_TYPE_A ? 4 : 16));
-}
-
-/* static_addrs - addresses of static records of @key; Return: true if named */
-static bool static_addrs(struct dns *d, const uint8_t *key, size_t len, struct dns_addr *out,
-			 int max, int *n)
-{
-	bool named = false;
-	int i;
-
-	for (i = 0; i < DNS_MAX_RECORDS; i++) {
-		const struct dns_zrec *z = &d->zone[i];
-
-		if (!z->used || z->namelen != len || memcmp(z->name, key, len))
-			continue;
-		named = true;
-		add_addr(out, max, n, z->rec.addr.family, z->rec.addr.a);
-	}
-	return named;
-}
-
-int dns_lookup_addrs(struct dns *d, const char *name, uint64_t grace_ms, struct dns_addr *out,
-		     int max)
-{
-	static const uint16_t types[2] = { DNS_TYPE_A, DNS_TYPE_AAAA };
-	uint8_t key[DNS_NAME_MAX];
-	int len = wire_name_from_text(name, key), n = 0, t;
-	uint64_t now = vg_loop_now(d->loop), hn;
-	uint32_t i;
-
-	if (len < 0)
-		return -EINVAL;
-	if (max < 0)
-		max = 0;
-	static_addrs(d, key, (size_t)len, out, max, &n);
-	hn = wire_hash_name(d->seed, key, (size_t)len);
-	for (t = 0; t < 2; t++) {
-		struct cache_entry *e = cache_peek(&d->cache, key, (size_t)len, types[t],
-						   wire_hash_key(hn, types[t]));
-
-		if (!e || e->d->rcode != DNS_RCODE_NOERROR)
-			continue;
-		if (now > e->expire_ms + grace_ms && !(e->flags & CACHE_F_STALE))
-			continue;
-		data_addrs_into(d, e->d, types[t], out, max, &n);
-	}
-	for (i = 0; i < d->cfg.addr_keep_max; i++) {
-		const struct dns_kept *k = &d->kept[i];
-
-		if (!k->d || k->d->namelen != len || now > k->expire_ms + grace_ms ||
-		    now > k->expire_ms + d->cfg.addr_keep_ms ||
-		    memcmp(dns_data_name(k->d), key, (size_t)len))
-			continue;
-		data_addrs_into(d, k->d, k->type, out, max, &n);
-	}
-	return n;
-}
-
-static void req_finish(struct dns *d, uint32_t ri)
-{
-	struct dns_req *r = &d->req[ri];
-	struct dns_addr addrs[DNS_RESOLVE_MAX_ADDRS];
-	dns_resolve_fn cb = r->cb;
-	void *arg = r->arg;
-	int n = r->n < DNS_RESOLVE_MAX_ADDRS ? r->n : DNS_RESOLVE_MAX_ADDRS;
-	int status = r->status;
-
-	memcpy(addrs, r->addrs, sizeof(addrs[0]) * (size_t)n);
-	r->used = false;
-	if (cb)
-		cb(arg, status, addrs, n);
-}
-
-/*
- * req_done - one half (or the setup reference) of a resolve request ended.
- * Status: a success of either half wins; else -ENOENT before -EIO/-ENOSPC.
- */
-static void req_done(struct dns *d, uint32_t ri, int status, const struct dns_data *data,
-		     uint16_t type)
-{
-	struct dns_req *r = &d->req[ri];
-
-	if (data && data->rcode == DNS_RCODE_NOERROR)
-		data_addrs_into(d, data, type, r->addrs, DNS_RESOLVE_MAX_ADDRS, &r->n);
-	if (status == 0 || (r->status != 0 && status == -ENOENT))
-		r->status = status;
-	if (--r->pending == 0)
-		req_finish(d, ri);
-}
-
-uint64_t dns_resolve(struct dns *d, const char *name, dns_resolve_fn cb, void *arg)
-{
-	static const uint16_t types[2] = { DNS_TYPE_A, DNS_TYPE_AAAA };
-	uint8_t key[DNS_NAME_MAX];
-	int len = wire_name_from_text(name, key), t;
-	uint64_t now = vg_loop_now(d->loop), hn;
-	struct dns_req *r = NULL;
-	uint32_t ri;
-	struct dns_addr sa[DNS_RESOLVE_MAX_ADDRS];
-	int sn = 0;
-
-	if (len < 0) {
-		cb(arg, -EINVAL, NULL, 0);
-		return 0;
-	}
-	if (static_addrs(d, key, (size_t)len, sa, DNS_RESOLVE_MAX_ADDRS, &sn)) {
-		cb(arg, 0, sa, sn < DNS_RESOLVE_MAX_ADDRS ? sn : DNS_RESOLVE_MAX_ADDRS);
-		return 0;
-	}
-	for (ri = 0; ri < d->nreq; ri++) {
-		if (!d->req[ri].used) {
-			r = &d->req[ri];
-			break;
-		}
-	}
-	if (!r) {
-		d->st.dropped++;
-		cb(arg, -ENOSPC, NULL, 0);
-		return 0;
-	}
-	r->used = true;
-	r->gen++;
-	r->cb = cb;
-	r->arg = arg;
-	r->n = 0;
-	r->status = -EIO;
-	r->pending = 1; /* setup reference */
-	hn = wire_hash_name(d->seed, key, (size_t)len);
-	for (t = 0; t < 2; t++) {
-		uint32_t h = wire_hash_key(hn, types[t]);
-		struct cache_entry *e = cache_get(&d->cache, key, (size_t)len, types[t], h, now);
-		struct dns_inflight *f;
-		bool created = false;
-
-		if (e && now < e->expire_ms) {
-			d->st.hits++;
-			r->pending++;
-			req_done(d, ri, e->d->rcode == DNS_RCODE_NOERROR ? 0
-				 : e->d->rcode == DNS_RCODE_NXDOMAIN	  ? -ENOENT
-									  : -EIO,
-				 e->d, types[t]);
-			continue;
-		}
-		d->st.misses++;
-		f = resolver_find(d, key, (size_t)len, types[t], h);
-		if (!f) {
-			f = resolver_start(d, key, (size_t)len, types[t], h);
-			created = true;
-		}
-		r->pending++;
-		if (!f || !waiter_add(d, f, W_RESOLVE, NULL, NULL, ri)) {
-			if (f && created)
-				resolver_release(d, f);
-			d->st.dropped++;
-			req_done(d, ri, -ENOSPC, NULL, types[t]);
-			continue;
-		}
-		if (created)
-			resolver_go(f);
-	}
-	if (--r->pending == 0) {
-		req_finish(d, ri);
-		return 0;
-	}
-	return (uint64_t)r->gen << 32 | (ri + 1);
-}
-
-void dns_resolve_cancel(struct dns *d, uint64_t h)
-{
-	uint32_t ri = (uint32_t)h, gen = (uint32_t)(h >> 32);
-
-	if (!ri || ri > d->nreq)
-		return;
-	if (d->req[ri - 1].used && d->req[ri - 1].gen == gen)
-		d->req[ri - 1].cb = NULL;
 }

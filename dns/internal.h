@@ -1,45 +1,71 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * internal.h - struct dns and what dns.c (server, zones, lookup API),
- * resolver.c (upstream queries, singleflight) and config.c share.
+ * internal.h - struct dns and what the files of the DNS service share:
+ * dns.c (query path, waiters, cache policy, lifecycle), zone.c (static
+ * records and the local zone) and lookup.c (the forwarder's lookup and
+ * resolve API). The upstream side is resolver.h, the cache cache.h.
+ *
+ * Call graph (no cycles): lookup.c -> dns.c -> zone.c, resolver.c;
+ * lookup.c -> zone.c; all of them -> cache.c, wire.c, msg.c, rand.c. The
+ * upward calls go through callbacks registered at creation: resolver.c
+ * reports to dns.c through resolver_init()'s callbacks, and a callback
+ * waiter (W_CALLBACK) carries the function dns.c calls when its query ends.
  *
  * Tables, all allocated in dns_new() with the bounds of struct dns_config:
  *  - cache: struct dns_cache (cache.h)
- *  - in-flight upstream queries: pool of struct dns_inflight, hashed by key;
- *    one per key (singleflight); each owns its socket, timer and waiter list
+ *  - in-flight upstream queries: struct dns_resolver (resolver.h)
  *  - waiters: pool of struct dns_waiter, singly linked per in-flight query;
- *    a waiter is either a guest query to answer or one half (A or AAAA) of a
- *    dns_resolve() request
+ *    a waiter is either a guest query to answer or a callback (one half,
+ *    A or AAAA, of a dns_resolve() request)
  *  - resolve requests: pool of struct dns_req, handles carry a generation
  *  - kept answers: ring of struct dns_data that left the cache recently,
  *    for dns_lookup_addrs() grace
  *  - static records: array of struct dns_zrec
  * Ownership: every pool belongs to struct dns; nothing is shared elsewhere.
+ *
+ * Return conventions inside dns/ (dns.h states the public one): functions
+ * that can fail return 0 (or a count / an rcode where documented) on
+ * success and -errno on failure; lookups return a pointer or NULL;
+ * functions that cannot fail return void. The wire and msg parsers
+ * (wire.h, msg.h) return -1 for malformed input, their only failure.
+ * Time always comes from the loop (vg_loop_now()), never from the system.
  */
 #ifndef VGATE_DNS_INTERNAL_H
 #define VGATE_DNS_INTERNAL_H
 
 #include "dns.h"
 #include "cache.h"
+#include "rand.h"
+#include "resolver.h"
 #include "wire.h"
 #include "netstack/loop.h"
 
 #include <sys/socket.h>
 
-#define DNS_BUF_SIZE (DNS_MSG_MAX + 1024)
+enum { W_GUEST = 1, W_CALLBACK = 2 };
 
-enum { W_GUEST = 1, W_RESOLVE = 2 };
+struct dns;
+
+/**
+ * typedef dns_waiter_fn - a callback waiter's query ended
+ * @d:		service
+ * @arg:	the value given with the waiter
+ * @data:	the answer (valid during the call), or NULL when upstream failed
+ * @type:	the query type
+ */
+typedef void (*dns_waiter_fn)(struct dns *d, uint32_t arg, const struct dns_data *data,
+			      uint16_t type);
 
 /**
  * struct dns_waiter - one query waiting for an in-flight upstream query
  * @next:	next waiter (index + 1) of the same in-flight query, or free list
- * @kind:	W_GUEST or W_RESOLVE
+ * @kind:	W_GUEST or W_CALLBACK
  * @edns:	guest query had EDNS (plus @do_bit, @udp_size)
  * @id:		guest message ID
  * @flags:	guest header flags
  * @casemask:	bit i set: byte i of the guest's qname was an upper-case letter
  * @c:		guest client (W_GUEST)
- * @req:	request index (W_RESOLVE)
+ * @cb:		function and argument (W_CALLBACK)
  */
 struct dns_waiter {
 	uint32_t next;
@@ -52,59 +78,11 @@ struct dns_waiter {
 	uint8_t casemask[32];
 	union {
 		struct dns_client c;
-		uint32_t req;
+		struct {
+			dns_waiter_fn fn;
+			uint32_t arg;
+		} cb;
 	} u;
-};
-
-/**
- * struct dns_inflight - one upstream resolution (singleflight per key)
- * @hnext:	hash chain (index + 1) / free list
- * @hash:	key hash
- * @type:	query type
- * @namelen:	wire length of @name
- * @name:	lower-case wire name
- * @used:	slot in use
- * @tcp:	current try uses TCP
- * @client_done: client-response timer already handled
- * @whead:	first waiter (index + 1)
- * @wtail:	last waiter
- * @nwait:	number of waiters
- * @qid:	ID of the current upstream query
- * @server:	index of the server of the current try
- * @tries:	tries started
- * @start_ms:	when the resolution started
- * @try_deadline: when the current try times out
- * @io:		socket of the current try (io.fd -1 when none)
- * @timer:	fires at the earlier of @try_deadline and the client deadline
- * @tbuf:	TCP buffer (malloc'd only for TCP tries)
- * @tlen:	bytes in @tbuf (to send, then received)
- * @tpos:	bytes sent / expected
- * @d:		back pointer
- */
-struct dns_inflight {
-	uint32_t hnext;
-	uint32_t hash;
-	uint16_t type;
-	uint8_t namelen;
-	uint8_t name[DNS_NAME_MAX];
-	bool used;
-	bool tcp;
-	bool tcp_sent;
-	bool client_done;
-	uint32_t whead;
-	uint32_t wtail;
-	uint32_t nwait;
-	uint16_t qid;
-	int server;
-	unsigned int tries;
-	uint64_t start_ms;
-	uint64_t try_deadline;
-	struct vg_io io;
-	struct vg_timer timer;
-	uint8_t *tbuf;
-	size_t tlen;
-	size_t tpos;
-	struct dns *d;
 };
 
 /**
@@ -169,17 +147,10 @@ struct dns {
 	bool (*filter)(void *ctx, const char *name);
 	void *filter_ctx;
 	uint64_t seed;
-	uint8_t rnd[256];
-	unsigned int rnd_pos;
-	int up_pref;
+	struct dns_rng rng;
 
 	struct dns_cache cache;
-
-	struct dns_inflight *inf;
-	uint32_t *inf_buckets;
-	uint32_t inf_nbuckets;
-	uint32_t inf_free;
-	uint32_t ninflight;
+	struct dns_resolver res;
 
 	struct dns_waiter *w;
 	uint32_t w_free;
@@ -197,24 +168,19 @@ struct dns {
 
 	struct dns_stats st;
 	uint8_t out[DNS_BUF_SIZE];
-	uint8_t rx[DNS_BUF_SIZE];
 	_Alignas(8) uint8_t scratch[DNS_BUF_SIZE];
 };
 
 /* dns.c */
-void dns_rand(struct dns *d, void *buf, size_t len);
 void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, uint32_t ttl);
-void dns_client_timeout(struct dns *d, struct dns_inflight *f);
+int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t len,
+	     uint16_t type, uint32_t h, const struct dns_waiter *w);
 
-/* resolver.c */
-int resolver_init(struct dns *d);
-void resolver_free(struct dns *d);
-struct dns_inflight *resolver_find(struct dns *d, const uint8_t *name, size_t namelen,
-				   uint16_t type, uint32_t hash);
-struct dns_inflight *resolver_start(struct dns *d, const uint8_t *name, size_t namelen,
-				    uint16_t type, uint32_t hash);
-void resolver_release(struct dns *d, struct dns_inflight *f);
-void resolver_go(struct dns_inflight *f);
-int resolver_udp_reply(struct dns_inflight *f, const uint8_t *buf, size_t len);
+/* zone.c */
+int zone_add(struct dns *d, const char *name, const struct dns_addr *addr);
+int zone_answer(const struct dns *d, const struct dns_qinfo *q, const uint8_t *key, uint64_t hn,
+		struct dns_data *out);
+bool zone_addrs(const struct dns *d, const uint8_t *key, size_t len, struct dns_addr *out,
+		int max, int *n);
 
 #endif /* VGATE_DNS_INTERNAL_H */

@@ -11,17 +11,23 @@
  * our question; anything else is dropped and counted in stats.spoofed. A
  * truncated (TC) reply is retried over TCP to the same server. SERVFAIL,
  * REFUSED and malformed replies, ICMP errors and timeouts move on to the next
- * try; when all tries are spent, dns_finish() is called with no data.
+ * try; when all tries are spent, the done callback gets no data.
  *
  * The per-query timer fires at the earlier of the try deadline and the
  * client-response deadline (client_timeout_ms after the start), at which
- * point dns_client_timeout() may answer the waiters from stale data while the
- * resolution carries on in the background.
+ * point the client_timeout callback may answer the waiters from stale data
+ * while the resolution carries on in the background.
+ *
+ * Completion and the client deadline go to the callbacks registered at
+ * resolver_init() (resolver.h), so this file calls nothing in dns.c: it
+ * depends only on the loop, wire.c, msg.c and rand.c. Time is the loop's
+ * (vg_loop_now()), so a manual loop clock drives timeouts in tests.
  *
  * Packets are only ever sent to the addresses of cfg.upstreams.
  */
-#include "internal.h"
+#include "resolver.h"
 #include "msg.h"
+#include "rand.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -33,30 +39,49 @@
 static void try_next(struct dns_inflight *f);
 
 /**
- * resolver_init() - allocate the in-flight pool and its hash table
- * @d:	service (cfg set)
+ * resolver_init() - set up @r and allocate the in-flight pool and its hash table
+ * @r:			resolver to set up (zeroed by the caller)
+ * @loop:		event loop
+ * @cfg:		config (upstreams, timeouts, max_inflight); kept by pointer
+ * @st:			counters to bump; kept by pointer
+ * @rng:		random pool for query IDs; kept by pointer
+ * @done:		called when a resolution ends
+ * @client_timeout:	called when a query's client-response time passes
+ * @ctx:		argument of both callbacks
+ *
+ * On failure the caller still calls resolver_free().
  *
  * Return: 0 or -ENOMEM
  */
-int resolver_init(struct dns *d)
+int resolver_init(struct dns_resolver *r, struct vg_loop *loop, const struct dns_config *cfg,
+		  struct dns_stats *st, struct dns_rng *rng, resolver_done_fn done,
+		  resolver_timeout_fn client_timeout, void *ctx)
 {
-	uint32_t i, n = d->cfg.max_inflight, nb = 16;
+	uint32_t i, n = cfg->max_inflight, nb = 16;
+
+	r->loop = loop;
+	r->cfg = cfg;
+	r->st = st;
+	r->rng = rng;
+	r->done = done;
+	r->client_timeout = client_timeout;
+	r->ctx = ctx;
 
 	while (nb < 2 * n)
 		nb <<= 1;
-	d->inf = calloc(n, sizeof(*d->inf));
-	d->inf_buckets = calloc(nb, sizeof(*d->inf_buckets));
-	if (!d->inf || !d->inf_buckets)
+	r->inf = calloc(n, sizeof(*r->inf));
+	r->buckets = calloc(nb, sizeof(*r->buckets));
+	if (!r->inf || !r->buckets)
 		return -ENOMEM;
-	d->inf_nbuckets = nb;
+	r->nbuckets = nb;
 	for (i = 0; i < n; i++) {
-		struct dns_inflight *f = &d->inf[i];
+		struct dns_inflight *f = &r->inf[i];
 
 		f->io.fd = -1;
-		f->d = d;
+		f->r = r;
 		f->hnext = i + 2 <= n ? i + 2 : 0;
 	}
-	d->inf_free = n ? 1 : 0;
+	r->free = n ? 1 : 0;
 	return 0;
 }
 
@@ -65,7 +90,7 @@ static void close_try(struct dns_inflight *f)
 	if (f->io.fd >= 0) {
 		int fd = f->io.fd;
 
-		vg_io_del(f->d->loop, &f->io);
+		vg_io_del(f->r->loop, &f->io);
 		close(fd);
 		f->io.fd = -1;
 	}
@@ -76,27 +101,27 @@ static void close_try(struct dns_inflight *f)
 
 /**
  * resolver_free() - close every socket and free the tables; no callbacks
- * @d:	service
+ * @r:	resolver
  */
-void resolver_free(struct dns *d)
+void resolver_free(struct dns_resolver *r)
 {
 	uint32_t i;
 
-	if (d->inf) {
-		for (i = 0; i < d->cfg.max_inflight; i++) {
-			if (!d->inf[i].used)
+	if (r->inf) {
+		for (i = 0; i < r->cfg->max_inflight; i++) {
+			if (!r->inf[i].used)
 				continue;
-			close_try(&d->inf[i]);
-			vg_timer_stop(d->loop, &d->inf[i].timer);
+			close_try(&r->inf[i]);
+			vg_timer_stop(r->loop, &r->inf[i].timer);
 		}
 	}
-	free(d->inf);
-	free(d->inf_buckets);
+	free(r->inf);
+	free(r->buckets);
 }
 
 /**
  * resolver_find() - the in-flight query for a key
- * @d:		service
+ * @r:		resolver
  * @name:	lower-case wire name
  * @namelen:	its length
  * @type:	type
@@ -104,13 +129,13 @@ void resolver_free(struct dns *d)
  *
  * Return: the query or NULL
  */
-struct dns_inflight *resolver_find(struct dns *d, const uint8_t *name, size_t namelen,
+struct dns_inflight *resolver_find(struct dns_resolver *r, const uint8_t *name, size_t namelen,
 				   uint16_t type, uint32_t hash)
 {
-	uint32_t i = d->inf_buckets[hash & (d->inf_nbuckets - 1)];
+	uint32_t i = r->buckets[hash & (r->nbuckets - 1)];
 
 	while (i) {
-		struct dns_inflight *f = &d->inf[i - 1];
+		struct dns_inflight *f = &r->inf[i - 1];
 
 		if (f->hash == hash && f->type == type && f->namelen == namelen &&
 		    !memcmp(f->name, name, namelen))
@@ -125,7 +150,7 @@ static void on_timer(void *arg);
 /**
  * resolver_start() - claim an in-flight slot for a key (nothing sent yet;
  * attach waiters, then call resolver_go())
- * @d:		service
+ * @r:		resolver
  * @name:	lower-case wire name
  * @namelen:	its length
  * @type:	type
@@ -133,19 +158,19 @@ static void on_timer(void *arg);
  *
  * Return: the new query, or NULL when the table is full or there is no upstream
  */
-struct dns_inflight *resolver_start(struct dns *d, const uint8_t *name, size_t namelen,
+struct dns_inflight *resolver_start(struct dns_resolver *r, const uint8_t *name, size_t namelen,
 				    uint16_t type, uint32_t hash)
 {
 	struct dns_inflight *f;
 	uint32_t *b;
 
-	if (!d->inf_free || d->cfg.n_upstreams <= 0)
+	if (!r->free || r->cfg->n_upstreams <= 0)
 		return NULL;
-	f = &d->inf[d->inf_free - 1];
-	d->inf_free = f->hnext;
-	b = &d->inf_buckets[hash & (d->inf_nbuckets - 1)];
+	f = &r->inf[r->free - 1];
+	r->free = f->hnext;
+	b = &r->buckets[hash & (r->nbuckets - 1)];
 	f->hnext = *b;
-	*b = (uint32_t)(f - d->inf) + 1;
+	*b = (uint32_t)(f - r->inf) + 1;
 	f->hash = hash;
 	f->type = type;
 	f->namelen = (uint8_t)namelen;
@@ -156,38 +181,38 @@ struct dns_inflight *resolver_start(struct dns *d, const uint8_t *name, size_t n
 	f->client_done = false;
 	f->whead = f->wtail = f->nwait = 0;
 	f->tries = 0;
-	f->start_ms = vg_loop_now(d->loop);
+	f->start_ms = vg_loop_now(r->loop);
 	f->io.fd = -1;
 	vg_timer_init(&f->timer, on_timer, f);
-	d->ninflight++;
+	r->ninflight++;
 	return f;
 }
 
 /**
  * resolver_release() - free an in-flight slot (its waiters must be detached)
- * @d:	service
+ * @r:	resolver
  * @f:	query
  */
-void resolver_release(struct dns *d, struct dns_inflight *f)
+void resolver_release(struct dns_resolver *r, struct dns_inflight *f)
 {
-	uint32_t *pp = &d->inf_buckets[f->hash & (d->inf_nbuckets - 1)];
-	uint32_t i = (uint32_t)(f - d->inf) + 1;
+	uint32_t *pp = &r->buckets[f->hash & (r->nbuckets - 1)];
+	uint32_t i = (uint32_t)(f - r->inf) + 1;
 
 	close_try(f);
-	vg_timer_stop(d->loop, &f->timer);
+	vg_timer_stop(r->loop, &f->timer);
 	while (*pp && *pp != i)
-		pp = &d->inf[*pp - 1].hnext;
+		pp = &r->inf[*pp - 1].hnext;
 	if (*pp)
 		*pp = f->hnext;
 	f->used = false;
-	f->hnext = d->inf_free;
-	d->inf_free = i;
-	d->ninflight--;
+	f->hnext = r->free;
+	r->free = i;
+	r->ninflight--;
 }
 
-static socklen_t up_sockaddr(const struct dns *d, int i, struct sockaddr_storage *ss)
+static socklen_t up_sockaddr(const struct dns_resolver *r, int i, struct sockaddr_storage *ss)
 {
-	const struct dns_upstream *u = &d->cfg.upstreams[i];
+	const struct dns_upstream *u = &r->cfg->upstreams[i];
 
 	memset(ss, 0, sizeof(*ss));
 	if (u->addr.family == AF_INET) {
@@ -208,9 +233,9 @@ static socklen_t up_sockaddr(const struct dns *d, int i, struct sockaddr_storage
 	}
 }
 
-static bool from_server(const struct dns *d, int i, const struct sockaddr_storage *from)
+static bool from_server(const struct dns_resolver *r, int i, const struct sockaddr_storage *from)
 {
-	const struct dns_upstream *u = &d->cfg.upstreams[i];
+	const struct dns_upstream *u = &r->cfg->upstreams[i];
 
 	if (from->ss_family != u->addr.family)
 		return false;
@@ -227,44 +252,42 @@ static bool from_server(const struct dns *d, int i, const struct sockaddr_storag
 
 static int arm_timer(struct dns_inflight *f)
 {
-	struct dns *d = f->d;
-	uint64_t now = vg_loop_now(d->loop), when = f->try_deadline;
+	struct dns_resolver *r = f->r;
+	uint64_t now = vg_loop_now(r->loop), when = f->try_deadline;
 
-	if (!f->client_done && f->start_ms + d->cfg.client_timeout_ms < when)
-		when = f->start_ms + d->cfg.client_timeout_ms;
-	return vg_timer_start(d->loop, &f->timer, when > now ? when - now : 0);
+	if (!f->client_done && f->start_ms + r->cfg->client_timeout_ms < when)
+		when = f->start_ms + r->cfg->client_timeout_ms;
+	return vg_timer_start(r->loop, &f->timer, when > now ? when - now : 0);
 }
 
-static uint16_t new_id(struct dns *d)
+/* new_id - a random query ID; Return: 0 or -errno (no randomness: no query) */
+static int new_id(struct dns_resolver *r, uint16_t *id)
 {
-	uint16_t id;
-
-	dns_rand(d, &id, sizeof(id));
-	return id;
+	return dns_rand(r->rng, id, sizeof(*id));
 }
 
 /* handle_reply - a reply that matched our query: store it or try the next server */
 static void handle_reply(struct dns_inflight *f, const uint8_t *buf, size_t len)
 {
-	struct dns *d = f->d;
+	struct dns_resolver *r = f->r;
 	struct dns_data *data = NULL;
 	uint32_t ttl = 0;
-	int r = msg_from_reply(buf, len, f->name, f->namelen, f->type, d->cfg.max_ttl_s,
-			       d->cfg.fail_ttl_s, &data, &ttl);
+	int rc = msg_from_reply(buf, len, f->name, f->namelen, f->type, r->cfg->max_ttl_s,
+				r->cfg->fail_ttl_s, &data, &ttl);
 
-	if (r == MSG_OK) {
-		d->up_pref = f->server;
-		dns_finish(d, f, data, ttl);
+	if (rc == MSG_OK) {
+		r->up_pref = f->server;
+		r->done(r->ctx, f, data, ttl);
 		return;
 	}
-	d->st.upstream_bad++;
+	r->st->upstream_bad++;
 	try_next(f);
 }
 
 static void on_tcp(void *arg, uint32_t events)
 {
 	struct dns_inflight *f = arg;
-	struct dns *d = f->d;
+	struct dns_resolver *r = f->r;
 	ssize_t n;
 
 	if (!f->tcp_sent) {
@@ -283,7 +306,8 @@ static void on_tcp(void *arg, uint32_t events)
 			return;
 		f->tcp_sent = true;
 		f->tlen = 0;
-		vg_io_mod(d->loop, &f->io, EPOLLIN);
+		if (vg_io_mod(r->loop, &f->io, EPOLLIN) < 0)
+			try_next(f);
 		return;
 	}
 	for (;;) {
@@ -307,7 +331,7 @@ static void on_tcp(void *arg, uint32_t events)
 		if (f->tlen < need)
 			continue;
 		if (wire_check_reply(f->tbuf + 2, need - 2, f->qid, f->name, f->namelen, f->type)) {
-			d->st.spoofed++;
+			r->st->spoofed++;
 			try_next(f);
 			return;
 		}
@@ -319,9 +343,9 @@ static void on_tcp(void *arg, uint32_t events)
 /* start_tcp - retry the current server over TCP after a truncated UDP reply */
 static void start_tcp(struct dns_inflight *f)
 {
-	struct dns *d = f->d;
+	struct dns_resolver *r = f->r;
 	struct sockaddr_storage ss;
-	socklen_t sl = up_sockaddr(d, f->server, &ss);
+	socklen_t sl = up_sockaddr(r, f->server, &ss);
 	size_t qlen;
 	int fd;
 
@@ -332,22 +356,23 @@ static void start_tcp(struct dns_inflight *f)
 		goto fail;
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
 		goto fail;
-	f->qid = new_id(d);
+	if (new_id(r, &f->qid) < 0)
+		goto fail;
 	qlen = wire_build_query(f->tbuf + 2, f->qid, f->name, f->namelen, f->type,
-				d->cfg.edns_udp_size);
+				r->cfg->edns_udp_size);
 	wire_put16(f->tbuf, (uint16_t)qlen);
 	f->tlen = qlen + 2;
 	f->tpos = 0;
 	f->tcp = true;
 	f->tcp_sent = false;
-	if (vg_io_add(d->loop, &f->io, fd, EPOLLOUT, on_tcp, f) < 0)
+	if (vg_io_add(r->loop, &f->io, fd, EPOLLOUT, on_tcp, f) < 0)
 		goto fail;
-	d->st.upstream_queries++;
-	d->st.upstream_tcp++;
-	f->try_deadline = vg_loop_now(d->loop) + d->cfg.upstream_timeout_ms;
+	r->st->upstream_queries++;
+	r->st->upstream_tcp++;
+	f->try_deadline = vg_loop_now(r->loop) + r->cfg->upstream_timeout_ms;
 	if (arm_timer(f) < 0) {
 		close_try(f);
-		dns_finish(d, f, NULL, 0);
+		r->done(r->ctx, f, NULL, 0);
 	}
 	return;
 fail:
@@ -361,7 +386,7 @@ fail:
 /**
  * resolver_udp_reply() - a UDP datagram from the current server of @f
  * @f:		query with a UDP try in progress
- * @buf:	the datagram (may be d->rx)
+ * @buf:	the datagram (may be r->rx)
  * @len:	its length
  *
  * A reply with the wrong ID or question is counted as spoofed and dropped;
@@ -369,16 +394,16 @@ fail:
  * to the next try when unusable. Split out of on_udp() so the fuzz target
  * can feed replies without a network.
  *
- * Return: 0 when the reply was taken (@f may have been released), -1 when
- *	   it was dropped (@f unchanged)
+ * Return: 0 when the reply was taken (@f may have been released), -EBADMSG
+ *	   when it was dropped (@f unchanged)
  */
 int resolver_udp_reply(struct dns_inflight *f, const uint8_t *buf, size_t len)
 {
-	struct dns *d = f->d;
+	struct dns_resolver *r = f->r;
 
 	if (wire_check_reply(buf, len, f->qid, f->name, f->namelen, f->type)) {
-		d->st.spoofed++;
-		return -1;
+		r->st->spoofed++;
+		return -EBADMSG;
 	}
 	if (buf[2] & (DNS_FLAG_TC >> 8)) {
 		start_tcp(f);
@@ -391,14 +416,14 @@ int resolver_udp_reply(struct dns_inflight *f, const uint8_t *buf, size_t len)
 static void on_udp(void *arg, uint32_t events)
 {
 	struct dns_inflight *f = arg;
-	struct dns *d = f->d;
+	struct dns_resolver *r = f->r;
 	int i;
 
 	(void)events;
 	for (i = 0; i < 16; i++) {
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(f->io.fd, d->rx, sizeof(d->rx), 0, (struct sockaddr *)&from,
+		ssize_t n = recvfrom(f->io.fd, r->rx, sizeof(r->rx), 0, (struct sockaddr *)&from,
 				     &fl);
 
 		if (n < 0) {
@@ -408,65 +433,76 @@ static void on_udp(void *arg, uint32_t events)
 			try_next(f);
 			return;
 		}
-		if (!from_server(d, f->server, &from)) {
-			d->st.spoofed++;
+		if (!from_server(r, f->server, &from)) {
+			r->st->spoofed++;
 			continue;
 		}
-		if (resolver_udp_reply(f, d->rx, (size_t)n) == 0)
+		if (resolver_udp_reply(f, r->rx, (size_t)n) == 0)
 			return;
 	}
 }
 
-/* send_udp - one UDP try to f->server; returns 0 or -1 */
+/* send_udp - one UDP try to f->server; Return: 0 or -errno */
 static int send_udp(struct dns_inflight *f)
 {
-	struct dns *d = f->d;
+	struct dns_resolver *r = f->r;
 	struct sockaddr_storage ss;
-	socklen_t sl = up_sockaddr(d, f->server, &ss);
+	socklen_t sl = up_sockaddr(r, f->server, &ss);
 	uint8_t q[DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11];
 	size_t qlen;
-	int fd, one = 1;
+	int fd, one = 1, e;
 
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -1;
+		return -errno;
+	/*
+	 * Best effort: IP_RECVERR turns an ICMP error into a failed try at once;
+	 * without it the same try just ends at its timeout.
+	 */
 	if (ss.ss_family == AF_INET)
-		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	else
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
-	f->qid = new_id(d);
-	qlen = wire_build_query(q, f->qid, f->name, f->namelen, f->type, d->cfg.edns_udp_size);
-	if (sendto(fd, q, qlen, 0, (struct sockaddr *)&ss, sl) < 0 ||
-	    vg_io_add(d->loop, &f->io, fd, EPOLLIN, on_udp, f) < 0) {
-		close(fd);
-		return -1;
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+	e = new_id(r, &f->qid);
+	if (e < 0)
+		goto fail;
+	qlen = wire_build_query(q, f->qid, f->name, f->namelen, f->type, r->cfg->edns_udp_size);
+	if (sendto(fd, q, qlen, 0, (struct sockaddr *)&ss, sl) < 0) {
+		e = -errno;
+		goto fail;
 	}
-	d->st.upstream_queries++;
+	e = vg_io_add(r->loop, &f->io, fd, EPOLLIN, on_udp, f);
+	if (e < 0)
+		goto fail;
+	r->st->upstream_queries++;
 	return 0;
+fail:
+	close(fd);
+	return e;
 }
 
 /*
  * try_next - start the next try, or finish with failure when all are spent.
- * May call dns_finish(), after which @f is released.
+ * May call the done callback, which releases @f.
  */
 static void try_next(struct dns_inflight *f)
 {
-	struct dns *d = f->d;
-	unsigned int total = d->cfg.upstream_attempts * (unsigned int)d->cfg.n_upstreams;
+	struct dns_resolver *r = f->r;
+	unsigned int total = r->cfg->upstream_attempts * (unsigned int)r->cfg->n_upstreams;
 
 	close_try(f);
 	while (f->tries < total) {
-		f->server = (int)((d->up_pref + f->tries) % (unsigned int)d->cfg.n_upstreams);
+		f->server = (int)((r->up_pref + f->tries) % (unsigned int)r->cfg->n_upstreams);
 		f->tries++;
 		if (send_udp(f) < 0)
 			continue;
-		f->try_deadline = vg_loop_now(d->loop) + d->cfg.upstream_timeout_ms;
+		f->try_deadline = vg_loop_now(r->loop) + r->cfg->upstream_timeout_ms;
 		if (arm_timer(f) < 0)
 			break;
 		return;
 	}
 	close_try(f);
-	dns_finish(d, f, NULL, 0);
+	r->done(r->ctx, f, NULL, 0);
 }
 
 /**
@@ -484,20 +520,20 @@ void resolver_go(struct dns_inflight *f)
 static void on_timer(void *arg)
 {
 	struct dns_inflight *f = arg;
-	struct dns *d = f->d;
-	uint64_t now = vg_loop_now(d->loop);
+	struct dns_resolver *r = f->r;
+	uint64_t now = vg_loop_now(r->loop);
 
-	if (!f->client_done && now >= f->start_ms + d->cfg.client_timeout_ms) {
+	if (!f->client_done && now >= f->start_ms + r->cfg->client_timeout_ms) {
 		f->client_done = true;
-		dns_client_timeout(d, f);
+		r->client_timeout(r->ctx, f);
 	}
 	if (now >= f->try_deadline) {
-		d->st.upstream_timeouts++;
+		r->st->upstream_timeouts++;
 		try_next(f);
 		return;
 	}
 	if (arm_timer(f) < 0) {
 		close_try(f);
-		dns_finish(d, f, NULL, 0);
+		r->done(r->ctx, f, NULL, 0);
 	}
 }

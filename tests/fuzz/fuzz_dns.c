@@ -261,7 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size -= 1 + l;
 		}
 	}
-	FUZZ_CHECK(d->ninflight == 0 && d->nwaiters == 0);
+	FUZZ_CHECK(d->res.ninflight == 0 && d->nwaiters == 0);
 	dns_free(d);
 	return 0;
 }

@@ -213,8 +213,8 @@ static void service(struct vg_loop *loop, uint16_t port, uint8_t flags, const ui
 	guest(d, &z, 1, DNS_PROTO_TCP, (flags & 0x02) ? 4096 : 0, base);
 	guest(d, &z, 2, DNS_PROTO_UDP, 0, base);
 	h = wire_hash_key(wire_hash_name(d->seed, key, base->qnamelen), base->qtype);
-	f = resolver_find(d, key, base->qnamelen, base->qtype, h);
-	FUZZ_CHECK(d->ninflight <= 1);
+	f = resolver_find(&d->res, key, base->qnamelen, base->qtype, h);
+	FUZZ_CHECK(d->res.ninflight <= 1);
 	if (f) {
 		FUZZ_CHECK(f->nwait == 3);
 		memcpy(buf, r, len);
@@ -223,16 +223,16 @@ static void service(struct vg_loop *loop, uint16_t port, uint8_t flags, const ui
 		if (len < DNS_HDR_LEN || resolver_udp_reply(f, buf, len) < 0)
 			dns_finish(d, f, NULL, 0);
 		/* a TC reply leaves a TCP try in flight: fail it */
-		f = resolver_find(d, key, base->qnamelen, base->qtype, h);
+		f = resolver_find(&d->res, key, base->qnamelen, base->qtype, h);
 		if (f)
 			dns_finish(d, f, NULL, 0);
 	}
 	for (i = 0; i < 3; i++)
 		FUZZ_CHECK(z.answers[i] == 1);
-	FUZZ_CHECK(d->ninflight == 0 && d->nwaiters == 0);
+	FUZZ_CHECK(d->res.ninflight == 0 && d->nwaiters == 0);
 	/* a later query hits whatever was cached (or misses again) */
 	guest(d, &z, 3, DNS_PROTO_UDP, 1232, base);
-	f = resolver_find(d, key, base->qnamelen, base->qtype, h);
+	f = resolver_find(&d->res, key, base->qnamelen, base->qtype, h);
 	if (f)
 		dns_finish(d, f, NULL, 0);
 	FUZZ_CHECK(z.answers[3] == 1);
