@@ -126,8 +126,8 @@ static int waiter_add(struct dns *d, struct dns_inflight *f, const struct dns_wa
  * Return: 0, or -ENOSPC when the in-flight or waiter tables are full
  *	   (counted in stats.dropped; @w was not queued)
  */
-int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t len,
-	     uint16_t type, uint32_t h, const struct dns_waiter *w)
+int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t len, uint16_t type,
+	     uint32_t h, const struct dns_waiter *w)
 {
 	bool created = false;
 
@@ -236,7 +236,8 @@ void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, ui
 	resolver_release(&d->res, f);
 	e = cache_peek(&d->cache, name, namelen, type, hash);
 	if (data) {
-		cache_put(&d->cache, data, type, hash, ttl, now);
+		/* a failed put only leaves the answer uncached; waiters still get it */
+		(void)cache_put(&d->cache, data, type, hash, ttl, now);
 		ans = data; /* the cache keeps its own copy */
 	} else {
 		d->st.upstream_failures++;
@@ -254,7 +255,7 @@ void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, ui
 							   0, 0, 0, 0);
 
 			if (sf)
-				cache_put(&d->cache, sf, type, hash, d->cfg.fail_ttl_s, now);
+				(void)cache_put(&d->cache, sf, type, hash, d->cfg.fail_ttl_s, now);
 			free(sf);
 			ans = NULL;
 		}
@@ -297,8 +298,7 @@ static void client_timeout(void *arg, struct dns_inflight *f)
  * start_refresh - start a background query for a key (no waiters) unless one
  * is in flight. Return: true when one was started.
  */
-static bool start_refresh(struct dns *d, const uint8_t *key, size_t len, uint16_t type,
-			  uint32_t h)
+static bool start_refresh(struct dns *d, const uint8_t *key, size_t len, uint16_t type, uint32_t h)
 {
 	struct dns_inflight *f;
 
@@ -511,7 +511,8 @@ struct dns *dns_new(struct vg_loop *loop, const struct dns_config *cfg, dns_answ
 		if (r < 0 && r != -EEXIST)
 			goto fail;
 	}
-	r = resolver_init(&d->res, loop, &d->cfg, &d->st, &d->rng, on_done, client_timeout, d);
+	r = resolver_init(&d->res, loop, &d->cfg, &d->st, &d->rng,
+			  &(struct resolver_cb){on_done, client_timeout, d});
 	if (r < 0)
 		goto fail;
 	return d;

@@ -21,7 +21,13 @@
  * from the thread that runs its event loop. Every table has a fixed bound set
  * by struct dns_config at dns_new() time; nothing grows afterwards. The
  * loop's timer heap must have room for dns_timers_needed() timers. No ldns
- * type appears in this header.
+ * type appears in this header. All time is the loop's (vg_loop_now()), so a
+ * loop on a manual clock (vg_loop_set_clock()) controls TTLs and timeouts.
+ *
+ * Return convention: functions that can fail return 0 (or a count or handle
+ * where documented) on success and -errno on failure; dns_new() returns
+ * NULL with errno set; the rest return void and cannot fail (a guest query
+ * that cannot be served is answered with SERVFAIL and counted).
  */
 #ifndef VGATE_DNS_H
 #define VGATE_DNS_H

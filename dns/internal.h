@@ -173,14 +173,14 @@ struct dns {
 
 /* dns.c */
 void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, uint32_t ttl);
-int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t len,
-	     uint16_t type, uint32_t h, const struct dns_waiter *w);
+int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t len, uint16_t type,
+	     uint32_t h, const struct dns_waiter *w);
 
 /* zone.c */
 int zone_add(struct dns *d, const char *name, const struct dns_addr *addr);
 int zone_answer(const struct dns *d, const struct dns_qinfo *q, const uint8_t *key, uint64_t hn,
 		struct dns_data *out);
-bool zone_addrs(const struct dns *d, const uint8_t *key, size_t len, struct dns_addr *out,
-		int max, int *n);
+bool zone_addrs(const struct dns *d, const uint8_t *key, size_t len, struct dns_addr *out, int max,
+		int *n);
 
 #endif /* VGATE_DNS_INTERNAL_H */

@@ -25,7 +25,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-static const uint16_t addr_types[2] = { DNS_TYPE_A, DNS_TYPE_AAAA };
+static const uint16_t addr_types[2] = {DNS_TYPE_A, DNS_TYPE_AAAA};
 
 /* add_addr - append @a unless already in @out; counts past @max */
 static void add_addr(struct dns_addr *out, int max, int *n, int family, const uint8_t *a)
@@ -180,7 +180,7 @@ uint64_t dns_resolve(struct dns *d, const char *name, dns_resolve_fn cb, void *a
 		uint16_t type = addr_types[t];
 		uint32_t h = wire_hash_key(hn, type);
 		struct cache_entry *e = cache_get(&d->cache, key, (size_t)len, type, h, now);
-		struct dns_waiter w = { .kind = W_CALLBACK, .u.cb = { on_half, ri } };
+		struct dns_waiter w = {.kind = W_CALLBACK, .u.cb = {on_half, ri}};
 
 		if (e && now < e->expire_ms) {
 			d->st.hits++;

@@ -45,17 +45,14 @@ static void try_next(struct dns_inflight *f);
  * @cfg:		config (upstreams, timeouts, max_inflight); kept by pointer
  * @st:			counters to bump; kept by pointer
  * @rng:		random pool for query IDs; kept by pointer
- * @done:		called when a resolution ends
- * @client_timeout:	called when a query's client-response time passes
- * @ctx:		argument of both callbacks
+ * @cb:			the owner's callbacks (copied)
  *
  * On failure the caller still calls resolver_free().
  *
  * Return: 0 or -ENOMEM
  */
 int resolver_init(struct dns_resolver *r, struct vg_loop *loop, const struct dns_config *cfg,
-		  struct dns_stats *st, struct dns_rng *rng, resolver_done_fn done,
-		  resolver_timeout_fn client_timeout, void *ctx)
+		  struct dns_stats *st, struct dns_rng *rng, const struct resolver_cb *cb)
 {
 	uint32_t i, n = cfg->max_inflight, nb = 16;
 
@@ -63,9 +60,7 @@ int resolver_init(struct dns_resolver *r, struct vg_loop *loop, const struct dns
 	r->cfg = cfg;
 	r->st = st;
 	r->rng = rng;
-	r->done = done;
-	r->client_timeout = client_timeout;
-	r->ctx = ctx;
+	r->cb = *cb;
 
 	while (nb < 2 * n)
 		nb <<= 1;
@@ -277,7 +272,7 @@ static void handle_reply(struct dns_inflight *f, const uint8_t *buf, size_t len)
 
 	if (rc == MSG_OK) {
 		r->up_pref = f->server;
-		r->done(r->ctx, f, data, ttl);
+		r->cb.done(r->cb.ctx, f, data, ttl);
 		return;
 	}
 	r->st->upstream_bad++;
@@ -372,7 +367,7 @@ static void start_tcp(struct dns_inflight *f)
 	f->try_deadline = vg_loop_now(r->loop) + r->cfg->upstream_timeout_ms;
 	if (arm_timer(f) < 0) {
 		close_try(f);
-		r->done(r->ctx, f, NULL, 0);
+		r->cb.done(r->cb.ctx, f, NULL, 0);
 	}
 	return;
 fail:
@@ -423,8 +418,8 @@ static void on_udp(void *arg, uint32_t events)
 	for (i = 0; i < 16; i++) {
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(f->io.fd, r->rx, sizeof(r->rx), 0, (struct sockaddr *)&from,
-				     &fl);
+		ssize_t n =
+		    recvfrom(f->io.fd, r->rx, sizeof(r->rx), 0, (struct sockaddr *)&from, &fl);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -502,7 +497,7 @@ static void try_next(struct dns_inflight *f)
 		return;
 	}
 	close_try(f);
-	r->done(r->ctx, f, NULL, 0);
+	r->cb.done(r->cb.ctx, f, NULL, 0);
 }
 
 /**
@@ -525,7 +520,7 @@ static void on_timer(void *arg)
 
 	if (!f->client_done && now >= f->start_ms + r->cfg->client_timeout_ms) {
 		f->client_done = true;
-		r->client_timeout(r->ctx, f);
+		r->cb.client_timeout(r->cb.ctx, f);
 	}
 	if (now >= f->try_deadline) {
 		r->st->upstream_timeouts++;
@@ -534,6 +529,6 @@ static void on_timer(void *arg)
 	}
 	if (arm_timer(f) < 0) {
 		close_try(f);
-		r->done(r->ctx, f, NULL, 0);
+		r->cb.done(r->cb.ctx, f, NULL, 0);
 	}
 }

@@ -105,14 +105,24 @@ typedef void (*resolver_done_fn)(void *ctx, struct dns_inflight *f, struct dns_d
 typedef void (*resolver_timeout_fn)(void *ctx, struct dns_inflight *f);
 
 /**
+ * struct resolver_cb - how a resolver reports to its owner
+ * @done:		a resolution ended
+ * @client_timeout:	a query's client-response time passed
+ * @ctx:		argument of both
+ */
+struct resolver_cb {
+	resolver_done_fn done;
+	resolver_timeout_fn client_timeout;
+	void *ctx;
+};
+
+/**
  * struct dns_resolver - the in-flight table and what the tries need
  * @loop:	event loop (sockets, timers, time)
  * @cfg:	owner's config (upstreams, timeouts, TTL caps, table bounds)
  * @st:		owner's counters (upstream_*, spoofed)
  * @rng:	random pool for query IDs
- * @done:	completion callback
- * @client_timeout: client-response deadline callback
- * @ctx:	argument of both
+ * @cb:		the owner's callbacks
  * @inf:	pool of cfg->max_inflight queries
  * @buckets:	hash table of pool indices + 1
  * @nbuckets:	its size (power of two)
@@ -126,9 +136,7 @@ struct dns_resolver {
 	const struct dns_config *cfg;
 	struct dns_stats *st;
 	struct dns_rng *rng;
-	resolver_done_fn done;
-	resolver_timeout_fn client_timeout;
-	void *ctx;
+	struct resolver_cb cb;
 	struct dns_inflight *inf;
 	uint32_t *buckets;
 	uint32_t nbuckets;
@@ -139,8 +147,7 @@ struct dns_resolver {
 };
 
 int resolver_init(struct dns_resolver *r, struct vg_loop *loop, const struct dns_config *cfg,
-		  struct dns_stats *st, struct dns_rng *rng, resolver_done_fn done,
-		  resolver_timeout_fn client_timeout, void *ctx);
+		  struct dns_stats *st, struct dns_rng *rng, const struct resolver_cb *cb);
 void resolver_free(struct dns_resolver *r);
 struct dns_inflight *resolver_find(struct dns_resolver *r, const uint8_t *name, size_t namelen,
 				   uint16_t type, uint32_t hash);

@@ -130,8 +130,8 @@ int zone_answer(const struct dns *d, const struct dns_qinfo *q, const uint8_t *k
 			an++;
 		} else if ((q->qtype == DNS_TYPE_AAAA || q->qtype == DNS_TYPE_ANY) &&
 			   z->rec.addr.family == AF_INET6) {
-			len += rr_append(rr + len, DNS_TYPE_AAAA, d->cfg.max_ttl_s, z->rec.addr.a,
-					 16);
+			len +=
+			    rr_append(rr + len, DNS_TYPE_AAAA, d->cfg.max_ttl_s, z->rec.addr.a, 16);
 			an++;
 		}
 	}
@@ -200,8 +200,8 @@ int zone_add(struct dns *d, const char *name, const struct dns_addr *addr)
  *
  * Return: true when @key is a static name
  */
-bool zone_addrs(const struct dns *d, const uint8_t *key, size_t len, struct dns_addr *out,
-		int max, int *n)
+bool zone_addrs(const struct dns *d, const uint8_t *key, size_t len, struct dns_addr *out, int max,
+		int *n)
 {
 	bool named = false;
 	int i;
