@@ -17,22 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/netutil.h"
+
 int api_parse_hostport(const char *s, uint32_t def_ip, struct ns_addr *out)
 {
 	const char *colon = strrchr(s, ':');
 	const char *port = colon ? colon + 1 : s;
 	char ip[INET_ADDRSTRLEN];
 	struct in_addr a;
-	unsigned long p;
-	char *end;
 
-	if (!*port || *port < '0' || *port > '9')
+	if (vg_port_parse_str(port, &out->port) < 0)
 		return -1;
-	errno = 0;
-	p = strtoul(port, &end, 10);
-	if (errno || *end || p == 0 || p > 65535)
-		return -1;
-	out->port = (uint16_t)p;
 	out->ip = def_ip;
 	if (colon && colon > s) {
 		if ((size_t)(colon - s) >= sizeof(ip))

@@ -214,23 +214,15 @@ void vg_daemon_sni_log(struct vg_daemon *d, bool warn, const char *line)
  */
 static bool event_budget(struct vg_daemon *d)
 {
-	uint64_t sec = d->loop ? vg_loop_now(d->loop) / 1000 : 0;
+	uint64_t dropped;
+	bool ok = vg_ratelimit_allow(&d->ev_rl, VG_EVENTS_PER_S, d->loop ? vg_loop_now(d->loop) : 0,
+				     &dropped);
 
-	if (sec != d->ev_sec) {
-		if (d->ev_dropped)
-			vg_log(d->log, VG_LOG_WARN,
-			       "events: %llu blocked-flow events suppressed (over %d a second)",
-			       (unsigned long long)d->ev_dropped, VG_EVENTS_PER_S);
-		d->ev_sec = sec;
-		d->ev_n = 0;
-		d->ev_dropped = 0;
-	}
-	if (d->ev_n >= VG_EVENTS_PER_S) {
-		d->ev_dropped++;
-		return false;
-	}
-	d->ev_n++;
-	return true;
+	if (dropped)
+		vg_log(d->log, VG_LOG_WARN,
+		       "events: %llu blocked-flow events suppressed (over %d a second)",
+		       (unsigned long long)dropped, VG_EVENTS_PER_S);
+	return ok;
 }
 
 void vg_daemon_sni_event(struct vg_daemon *d, const struct sni_event *ev)

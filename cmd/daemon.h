@@ -36,6 +36,7 @@
 #include "cmd/capture.h"
 #include "cmd/log.h"
 #include "cmd/options.h"
+#include "common/ratelimit.h"
 #include "dns/dns.h"
 #include "forwarder/forwarder.h"
 #include "forwarder/sni.h"
@@ -62,9 +63,7 @@ struct vg_daemon {
 	struct vg_options *applied; /* options of the last reload, NULL: *opt */
 	char *sni_strings;	    /* the filter's pattern/file strings, NULL: in *opt */
 	bool sandboxed;
-	uint64_t ev_sec; /* event rate limit: current second, events in it, dropped */
-	unsigned int ev_n;
-	uint64_t ev_dropped;
+	struct vg_ratelimit ev_rl; /* VG_EVENTS_PER_S events a second */
 };
 
 /**

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/netutil.h"
+
 void vg_options_usage(FILE *out)
 {
 	fputs("Usage: vgate [OPTIONS]\n"
@@ -362,19 +364,22 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 		case OPT_DEBUG:
 			o->log_level = VG_LOG_DEBUG;
 			break;
-		case OPT_SSH_PORT:
+		case OPT_SSH_PORT: {
+			uint16_t port;
+
 			/* gvproxy uses -1 for "no ssh forward" */
 			if (!strcmp(optarg, "-1")) {
 				o->ssh_port = 0;
 				break;
 			}
-			if (parse_long(optarg, 1, 65535, &v) < 0) {
+			if (vg_port_parse_str(optarg, &port) < 0) {
 				snprintf(err, errlen, "invalid --ssh-port '%s' (expected 1..65535)",
 					 optarg);
 				return VG_PARSE_ERROR;
 			}
-			o->ssh_port = (int)v;
+			o->ssh_port = port;
 			break;
+		}
 		case OPT_SNI:
 			if (sni_config_option(&o->sni, name, optarg, err, errlen) != 0)
 				return VG_PARSE_ERROR;
@@ -412,7 +417,7 @@ static enum vg_parse_result options_finish(struct vg_options *o, char *err, size
 	if (!o->gw_set)
 		o->ns.gateway_ip = htonl(ntohl(o->ns.subnet) + 1);
 	if (!o->host_set) {
-		uint32_t bcast = ntohl(o->ns.subnet) | ~(0xffffffffu << (32 - o->ns.prefix));
+		uint32_t bcast = ntohl(vg_ip4_broadcast(o->ns.subnet, o->ns.prefix));
 
 		o->ns.host_ip = htonl(bcast - 1);
 	}

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "common/netutil.h"
 #include "forwarder/tls.h"
 
 /* ---- patterns ---- */
@@ -301,7 +302,7 @@ static int check_request_line(const uint8_t *s, size_t n, bool complete)
 static int parse_host_value(const uint8_t *v, size_t n, char *host, size_t hostlen)
 {
 	size_t i, colon;
-	unsigned long port = 0;
+	uint16_t port;
 	int rc;
 
 	while (n > 0 && (v[0] == ' ' || v[0] == '\t')) {
@@ -320,17 +321,10 @@ static int parse_host_value(const uint8_t *v, size_t n, char *host, size_t hostl
 			colon = i;
 			break;
 		}
-	if (colon < n) {
-		if (colon + 1 == n || n - colon - 1 > 5)
-			return HTTP_ERR_BAD_HOST;
-		for (i = colon + 1; i < n; i++) {
-			if (v[i] < '0' || v[i] > '9')
-				return HTTP_ERR_BAD_HOST;
-			port = port * 10 + (unsigned long)(v[i] - '0');
-		}
-		if (port == 0 || port > 65535)
-			return HTTP_ERR_BAD_HOST;
-	}
+	/* at most 5 digits: "000080" is no port a client sends */
+	if (colon < n && (n - colon - 1 > 5 ||
+			  vg_port_parse((const char *)v + colon + 1, n - colon - 1, &port) < 0))
+		return HTTP_ERR_BAD_HOST;
 	rc = tls_hostname_check((const char *)v, colon, host, hostlen);
 	if (rc == TLS_ERR_SNI_IP)
 		return HTTP_ERR_HOST_IP;

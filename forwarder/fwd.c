@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/netutil.h"
+
 void fwd_config_defaults(struct fwd_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -43,7 +45,7 @@ void fwd_config_defaults(struct fwd_config *c)
  */
 uint32_t fwd_map_dst(const struct fwd *fwd, uint32_t ip)
 {
-	return ip == fwd->cfg.host_ip ? htonl(INADDR_LOOPBACK) : ip;
+	return vg_host_alias_dial(fwd->cfg.host_ip, ip);
 }
 
 void fwd_set_sockaddr(void *sin_, uint32_t ip, uint16_t port)

@@ -11,10 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t mask_of(uint8_t prefix)
-{
-	return prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
-}
+#include "common/netutil.h"
 
 int fwd_cidr_parse(const char *s, uint32_t *net, uint8_t *prefix)
 {
@@ -37,7 +34,7 @@ int fwd_cidr_parse(const char *s, uint32_t *net, uint8_t *prefix)
 	if (inet_pton(AF_INET, buf, &a) != 1)
 		return -1;
 	*prefix = (uint8_t)p;
-	*net = a.s_addr & mask_of(*prefix);
+	*net = a.s_addr & vg_ip4_mask(*prefix);
 	return 0;
 }
 
@@ -47,7 +44,7 @@ static void add_rule(struct fwd_policy *p, uint32_t net, uint8_t prefix, bool al
 
 	r->net = net;
 	r->prefix = prefix;
-	r->mask = mask_of(prefix);
+	r->mask = vg_ip4_mask(prefix);
 	r->allow = allow;
 	r->builtin = builtin;
 	if (allow)

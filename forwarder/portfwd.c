@@ -22,20 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int parse_port(const char *s, uint16_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || !v || v > 65535)
-		return -1;
-	*out = (uint16_t)v;
-	return 0;
-}
+#include "common/netutil.h"
 
 int fwd_forward_parse(const char *s, struct fwd_forward *out)
 {
@@ -71,7 +58,8 @@ int fwd_forward_parse(const char *s, struct fwd_forward *out)
 			return -1;
 		out->host.ip = a.s_addr;
 	}
-	if (parse_port(f[n - 2], &out->host.port) < 0 || parse_port(f[n - 1], &out->guest_port) < 0)
+	if (vg_port_parse_str(f[n - 2], &out->host.port) < 0 ||
+	    vg_port_parse_str(f[n - 1], &out->guest_port) < 0)
 		return -1;
 	return 0;
 }

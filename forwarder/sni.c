@@ -35,6 +35,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "common/netutil.h"
+#include "common/ratelimit.h"
 #include "forwarder/tls.h"
 
 #define SNI_GATHER_SLACK 1024 /* record headers on top of the ClientHello bound */
@@ -83,9 +85,7 @@ struct sni_filter {
 	struct allowlist *active, *spare;
 	struct sni_stats st;
 	struct ns_hooks next; /* the forwarder's hooks we sit in front of */
-	uint64_t log_sec;     /* rate limit: current second, lines in it, dropped */
-	unsigned int log_n;
-	uint64_t log_dropped;
+	struct vg_ratelimit log_rl; /* SNI_LOG_PER_S lines a second */
 	uint8_t *buf; /* the inspected flow's bytes, gathered */
 	size_t buf_cap;
 	uint8_t *scratch; /* ClientHello reassembly */
@@ -141,24 +141,6 @@ static int parse_duration(const char *s, uint64_t *ms)
 	return 0;
 }
 
-static int parse_port(const char *s, size_t n, uint16_t *port)
-{
-	unsigned long v = 0;
-	size_t i;
-
-	if (n == 0 || n > 5)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 int sni_dest_parse(const char *s, struct sni_dest *out)
 {
 	char buf[64], *colon;
@@ -178,26 +160,21 @@ int sni_dest_parse(const char *s, struct sni_dest *out)
 	}
 	colon = strchr(buf, ':');
 	if (colon) {
-		if (parse_port(colon + 1, strlen(colon + 1), &out->port) < 0)
+		if (vg_port_parse(colon + 1, strlen(colon + 1), &out->port) < 0)
 			return -1;
 		*colon = '\0';
 	}
 	if (fwd_cidr_parse(buf, &out->net, &prefix) < 0)
 		return -1;
-	out->mask = prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
+	out->mask = vg_ip4_mask(prefix);
 	return 0;
 }
 
 void sni_dest_format(const struct sni_dest *d, char *buf, size_t len)
 {
 	char ip[INET_ADDRSTRLEN], port[8] = "";
-	unsigned int prefix = 0;
-	uint32_t m = ntohl(d->mask);
+	unsigned int prefix = vg_ip4_prefix_len(d->mask);
 
-	while (m & 0x80000000u) {
-		prefix++;
-		m <<= 1;
-	}
 	inet_ntop(AF_INET, &d->net, ip, sizeof(ip));
 	if (d->port)
 		snprintf(port, sizeof(port), ":%u", d->port);
@@ -242,7 +219,7 @@ int sni_config_option(struct sni_config *c, const char *name, const char *value,
 			size_t n = strcspn(p, ",");
 			uint16_t port;
 
-			if (parse_port(p, n, &port) < 0 || c->n_ports >= SNI_MAX_PORTS) {
+			if (vg_port_parse(p, n, &port) < 0 || c->n_ports >= SNI_MAX_PORTS) {
 				snprintf(err, errlen,
 					 "--sni-ports '%s': want ports 1-65535, comma separated, "
 					 "at most %d",
@@ -299,9 +276,10 @@ int sni_config_option(struct sni_config *c, const char *name, const char *value,
 
 /* ---- helpers ---- */
 
+/* the address vgate dials for @ip (the host alias is 127.0.0.1) */
 static uint32_t dialled(const struct sni_filter *f, uint32_t ip)
 {
-	return ip == f->host_ip ? htonl(0x7f000001u) : ip;
+	return vg_host_alias_dial(f->host_ip, ip);
 }
 
 static bool is_sni_port(const struct sni_filter *f, uint16_t port)
@@ -339,27 +317,20 @@ static bool dest_allowed(const struct sni_filter *f, const struct ns_addr *dst, 
 
 static void logf_(struct sni_filter *f, bool warn, const char *line)
 {
-	uint64_t sec = vg_loop_now(f->loop) / 1000;
+	uint64_t dropped;
 	char buf[128];
 
 	if (!f->log)
 		return;
-	if (sec != f->log_sec) {
-		if (f->log_dropped) {
-			snprintf(buf, sizeof(buf), "sni: %llu log lines suppressed",
-				 (unsigned long long)f->log_dropped);
-			f->log(f->log_ctx, true, buf);
-		}
-		f->log_sec = sec;
-		f->log_n = 0;
-		f->log_dropped = 0;
-	}
-	if (f->log_n >= SNI_LOG_PER_S) {
-		f->log_dropped++;
+	if (!vg_ratelimit_allow(&f->log_rl, SNI_LOG_PER_S, vg_loop_now(f->loop), &dropped)) {
 		f->st.log_suppressed++;
 		return;
 	}
-	f->log_n++;
+	if (dropped) {
+		snprintf(buf, sizeof(buf), "sni: %llu log lines suppressed",
+			 (unsigned long long)dropped);
+		f->log(f->log_ctx, true, buf);
+	}
 	f->log(f->log_ctx, warn, line);
 }
 

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netutil.h - small IPv4 and port helpers that several vgate layers need:
+ * subnet masks and membership, the host alias, port numbers, a hand-built
+ * IPv4 header. Part of the leaf module common/ (library vgate_common), which
+ * depends on nothing else in vgate; every layer may use it.
+ *
+ * Addresses are uint32_t in network byte order (as in struct in_addr), prefix
+ * lengths 0..32 (larger values count as 32), ports uint16_t in host order.
+ * The functions are pure: no state, no allocation, no errno.
+ *
+ * Return convention: predicates return bool; parsers return 0 on success and
+ * -1 on a malformed value, leaving their output untouched.
+ */
+#ifndef VGATE_COMMON_NETUTIL_H
+#define VGATE_COMMON_NETUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* the IPv4 header vg_ip4_header() writes: no options */
+#define VG_IP4_HLEN 20
+/* the time-to-live vgate gives the IPv4 packets it builds itself */
+#define VG_IP4_TTL 64
+
+/**
+ * vg_ip4_mask() - the netmask of a prefix length
+ * @prefix:	0..32 (larger: 32)
+ *
+ * Return: the mask in network order; 0 for /0, 255.255.255.255 for /32
+ */
+uint32_t vg_ip4_mask(unsigned int prefix);
+
+/**
+ * vg_ip4_prefix_len() - the prefix length of a netmask
+ * @mask:	netmask in network order
+ *
+ * Return: the count of leading one bits (0..32)
+ */
+unsigned int vg_ip4_prefix_len(uint32_t mask);
+
+/**
+ * vg_ip4_in_subnet() - whether an address is in a subnet
+ * @ip:		address (network order)
+ * @net:	any address of the subnet (network order; host bits ignored)
+ * @prefix:	prefix length of the subnet
+ *
+ * Return: true when @ip and @net agree on the first @prefix bits
+ */
+bool vg_ip4_in_subnet(uint32_t ip, uint32_t net, unsigned int prefix);
+
+/**
+ * vg_ip4_broadcast() - the broadcast (last) address of a subnet
+ * @net:	any address of the subnet (network order)
+ * @prefix:	prefix length
+ *
+ * Return: @net with all host bits set (network order)
+ */
+uint32_t vg_ip4_broadcast(uint32_t net, unsigned int prefix);
+
+/**
+ * vg_host_alias_dial() - the address vgate dials for a guest destination:
+ * the host alias (the address the guest reaches the host at) is the host's
+ * loopback, 127.0.0.1; every other address is itself
+ * @host_ip:	the host alias (network order)
+ * @ip:		the destination the guest used (network order)
+ *
+ * Return: 127.0.0.1 when @ip is @host_ip, else @ip (network order)
+ */
+uint32_t vg_host_alias_dial(uint32_t host_ip, uint32_t ip);
+
+/**
+ * vg_port_parse() - parse a port number, 1..65535, of decimal digits only
+ * (no sign, no blanks; leading zeros are fine)
+ * @s:		the digits (need not be NUL-terminated)
+ * @n:		their count; 0 is an error
+ * @port:	set on success
+ *
+ * Return: 0, or -1 when @s is not a port number
+ */
+int vg_port_parse(const char *s, size_t n, uint16_t *port);
+
+/**
+ * vg_port_parse_str() - vg_port_parse() of a whole NUL-terminated string
+ * @s:		the string
+ * @port:	set on success
+ *
+ * Return: 0, or -1 when @s is not a port number
+ */
+int vg_port_parse_str(const char *s, uint16_t *port);
+
+/**
+ * vg_ip4_header() - write a 20-byte IPv4 header (version 4, no options,
+ * TOS 0, ID 0, no fragmentation flags, TTL VG_IP4_TTL) with its checksum
+ * @hdr:	VG_IP4_HLEN bytes to fill
+ * @tot_len:	total length of the datagram, header included
+ * @proto:	protocol number (1 ICMP, 6 TCP, 17 UDP)
+ * @src:	source address (network order)
+ * @dst:	destination address (network order)
+ */
+void vg_ip4_header(uint8_t *hdr, uint16_t tot_len, uint8_t proto, uint32_t src, uint32_t dst);
+
+#endif

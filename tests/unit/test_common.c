@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_common.c - the leaf helpers of common/: subnet masks at the /0 and
+ * /32 edges, subnet membership and broadcast, the host alias, port parsing
+ * (bad ports, lengths, bounds), the IPv4 header builder's fields and
+ * checksum, and the rate limiter's windows.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "common/netutil.h"
+#include "common/ratelimit.h"
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	cr_assert_eq(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+Test(netutil, masks_at_the_edges)
+{
+	cr_assert_eq(vg_ip4_mask(0), 0);
+	cr_assert_eq(vg_ip4_mask(1), ip("128.0.0.0"));
+	cr_assert_eq(vg_ip4_mask(8), ip("255.0.0.0"));
+	cr_assert_eq(vg_ip4_mask(24), ip("255.255.255.0"));
+	cr_assert_eq(vg_ip4_mask(31), ip("255.255.255.254"));
+	cr_assert_eq(vg_ip4_mask(32), ip("255.255.255.255"));
+	cr_assert_eq(vg_ip4_mask(33), ip("255.255.255.255"));
+}
+
+Test(netutil, prefix_len_inverts_mask)
+{
+	unsigned int p;
+
+	for (p = 0; p <= 32; p++)
+		cr_assert_eq(vg_ip4_prefix_len(vg_ip4_mask(p)), p);
+}
+
+Test(netutil, in_subnet_and_broadcast)
+{
+	cr_assert(vg_ip4_in_subnet(ip("192.168.127.9"), ip("192.168.127.0"), 24));
+	cr_assert(vg_ip4_in_subnet(ip("192.168.127.9"), ip("192.168.127.200"), 24));
+	cr_assert_not(vg_ip4_in_subnet(ip("192.168.128.9"), ip("192.168.127.0"), 24));
+	cr_assert(vg_ip4_in_subnet(ip("8.8.8.8"), ip("10.0.0.0"), 0), "/0 holds everything");
+	cr_assert(vg_ip4_in_subnet(ip("10.0.0.1"), ip("10.0.0.1"), 32));
+	cr_assert_not(vg_ip4_in_subnet(ip("10.0.0.2"), ip("10.0.0.1"), 32));
+	cr_assert_eq(vg_ip4_broadcast(ip("192.168.127.0"), 24), ip("192.168.127.255"));
+	cr_assert_eq(vg_ip4_broadcast(ip("10.0.0.0"), 8), ip("10.255.255.255"));
+	cr_assert_eq(vg_ip4_broadcast(ip("0.0.0.0"), 0), ip("255.255.255.255"));
+	cr_assert_eq(vg_ip4_broadcast(ip("10.0.0.7"), 32), ip("10.0.0.7"));
+}
+
+Test(netutil, host_alias_dials_loopback)
+{
+	uint32_t alias = ip("192.168.127.254");
+
+	cr_assert_eq(vg_host_alias_dial(alias, alias), ip("127.0.0.1"));
+	cr_assert_eq(vg_host_alias_dial(alias, ip("8.8.8.8")), ip("8.8.8.8"));
+	cr_assert_eq(vg_host_alias_dial(alias, ip("192.168.127.1")), ip("192.168.127.1"));
+}
+
+Test(netutil, good_ports)
+{
+	uint16_t port = 0;
+
+	cr_assert_eq(vg_port_parse_str("1", &port), 0);
+	cr_assert_eq(port, 1);
+	cr_assert_eq(vg_port_parse_str("65535", &port), 0);
+	cr_assert_eq(port, 65535);
+	cr_assert_eq(vg_port_parse_str("0443", &port), 0);
+	cr_assert_eq(port, 443);
+	cr_assert_eq(vg_port_parse("8080,22", 4, &port), 0, "only @n bytes count");
+	cr_assert_eq(port, 8080);
+}
+
+Test(netutil, bad_ports_leave_output_alone)
+{
+	static const char *const bad[] = {
+	    "", "0", "65536", "99999999999999999999", "-1", "+1", " 1", "1 ", "1x", "0x10", "00"};
+	uint16_t port = 7;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(vg_port_parse_str(bad[i], &port), -1, "'%s'", bad[i]);
+		cr_assert_eq(port, 7, "'%s'", bad[i]);
+	}
+	cr_assert_eq(vg_port_parse("80", 0, &port), -1, "empty");
+}
+
+Test(netutil, ip4_header_fields_and_checksum)
+{
+	uint8_t h[VG_IP4_HLEN];
+	uint32_t sum = 0;
+	size_t i;
+
+	vg_ip4_header(h, 576, 17, ip("192.168.127.1"), ip("192.168.127.9"));
+	cr_assert_eq(h[0], 0x45);
+	cr_assert_eq(h[1], 0);
+	cr_assert_eq(h[2] << 8 | h[3], 576);
+	cr_assert_eq(h[4] | h[5] | h[6] | h[7], 0, "ID 0, no fragment flags");
+	cr_assert_eq(h[8], VG_IP4_TTL);
+	cr_assert_eq(h[9], 17);
+	cr_assert_eq(memcmp(h + 12, (uint8_t[]){192, 168, 127, 1}, 4), 0);
+	cr_assert_eq(memcmp(h + 16, (uint8_t[]){192, 168, 127, 9}, 4), 0);
+	for (i = 0; i < VG_IP4_HLEN; i += 2)
+		sum += (uint32_t)h[i] << 8 | h[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	cr_assert_eq(sum, 0xffff, "a valid header sums to all ones");
+}
+
+Test(netutil, ip4_header_known_checksum)
+{
+	/* the well-known example header 45 00 00 73 0000 4000 40 11 c0a80001
+	 * c0a800c7 has checksum b861; without its DF flag (0x4000, which
+	 * vg_ip4_header() does not set) the sum is 0x4000 less: f861 */
+	uint8_t h[VG_IP4_HLEN];
+
+	vg_ip4_header(h, 0x73, 17, ip("192.168.0.1"), ip("192.168.0.199"));
+	cr_assert_eq(h[10] << 8 | h[11], 0xf861);
+}
+
+Test(ratelimit, allows_per_second_then_counts_the_rest)
+{
+	struct vg_ratelimit r;
+	uint64_t dropped = 99;
+	int i;
+
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < 3; i++) {
+		cr_assert(vg_ratelimit_allow(&r, 3, 5000 + (uint64_t)i, &dropped));
+		cr_assert_eq(dropped, 0);
+	}
+	cr_assert_not(vg_ratelimit_allow(&r, 3, 5500, &dropped));
+	cr_assert_not(vg_ratelimit_allow(&r, 3, 5999, &dropped));
+	cr_assert_eq(dropped, 0);
+	/* the next second: allowed again, and told what the last one refused */
+	cr_assert(vg_ratelimit_allow(&r, 3, 6000, &dropped));
+	cr_assert_eq(dropped, 2);
+	cr_assert(vg_ratelimit_allow(&r, 3, 6001, &dropped));
+	cr_assert_eq(dropped, 0, "reported once");
+}
+
+Test(ratelimit, quiet_windows_report_nothing)
+{
+	struct vg_ratelimit r;
+	uint64_t dropped;
+
+	memset(&r, 0, sizeof(r));
+	cr_assert(vg_ratelimit_allow(&r, 1, 0, &dropped), "second 0 of a zeroed limiter");
+	cr_assert_not(vg_ratelimit_allow(&r, 1, 999, &dropped));
+	/* a jump over several seconds still reports the last busy one */
+	cr_assert(vg_ratelimit_allow(&r, 1, 10000, &dropped));
+	cr_assert_eq(dropped, 1);
+	cr_assert(vg_ratelimit_allow(&r, 1, 11000, &dropped));
+	cr_assert_eq(dropped, 0);
+	cr_assert(vg_ratelimit_allow(&r, 1, 12000, &dropped));
+	cr_assert_eq(dropped, 0);
+}
