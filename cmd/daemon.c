@@ -12,10 +12,8 @@
  * restart (link, addresses, MTU, API, pcap, turning the SNI filter on) are
  * not applied.
  *
- * SNI settings: the filter keeps pointers to its pattern and file name
- * strings, so sni_apply() copies them into one block the daemon owns
- * (d->sni_strings) before reloading, and frees the previous block only
- * once the filter no longer points into it.
+ * SNI settings: the filter copies the strings of the settings it is given,
+ * so reloads and PUT /policy hand it settings they free afterwards.
  */
 #include "daemon.h"
 
@@ -100,57 +98,6 @@ static int op_policy_set(void *ctx, const struct fwd_policy *p, char *err, size_
 	return 0;
 }
 
-/**
- * sni_apply() - reload the SNI filter with @c, whose strings are first
- * copied into one block owned by the daemon; established flows are kept
- * @d:		daemon (d->sni set)
- * @c:		new settings; its strings may be freed after the call
- * @err:	one-line error; on error the running settings stay
- * @errlen:	its size
- *
- * Return: number of patterns now active, or -1
- */
-static int sni_apply(struct vg_daemon *d, const struct sni_config *c, char *err, size_t errlen)
-{
-	struct sni_config *cfg = malloc(sizeof(*cfg));
-	size_t need = 1, off = 0, i, n;
-	char *pool;
-	int rc;
-
-	for (i = 0; i < c->n_allow; i++)
-		need += strlen(c->allow[i]) + 1;
-	if (c->allowlist_file)
-		need += strlen(c->allowlist_file) + 1;
-	pool = malloc(need);
-	if (!cfg || !pool) {
-		free(cfg);
-		free(pool);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	*cfg = *c;
-	for (i = 0; i < c->n_allow; i++) {
-		n = strlen(c->allow[i]) + 1;
-		memcpy(pool + off, c->allow[i], n);
-		cfg->allow[i] = pool + off;
-		off += n;
-	}
-	if (c->allowlist_file) {
-		n = strlen(c->allowlist_file) + 1;
-		memcpy(pool + off, c->allowlist_file, n);
-		cfg->allowlist_file = pool + off;
-	}
-	rc = sni_filter_reload(d->sni, cfg, err, errlen);
-	free(cfg);
-	if (rc < 0) {
-		free(pool);
-		return -1;
-	}
-	free(d->sni_strings); /* the filter points into @pool now */
-	d->sni_strings = pool;
-	return rc;
-}
-
 static const struct sni_filter *op_sni(void *ctx)
 {
 	struct vg_daemon *d = ctx;
@@ -183,7 +130,7 @@ static int op_sni_set_allow(void *ctx, const char *const *patterns, size_t n, ch
 	if (n)
 		memcpy(c->allow, patterns, n * sizeof(*patterns));
 	c->n_allow = n;
-	rc = sni_apply(d, c, err, errlen);
+	rc = sni_filter_reload(d->sni, c, err, errlen);
 	free(c);
 	return rc < 0 ? -1 : 0;
 }
@@ -451,7 +398,7 @@ void vg_daemon_reload(struct vg_daemon *d)
 	vg_log(d->log, VG_LOG_INFO, "reload: policy has %zu allow and %zu deny rules",
 	       o->policy.n_allow, o->policy.n - o->policy.n_allow);
 	if (d->sni) {
-		if (sni_apply(d, &o->sni, err, sizeof(err)) < 0)
+		if (sni_filter_reload(d->sni, &o->sni, err, sizeof(err)) < 0)
 			vg_log(d->log, VG_LOG_ERROR, "reload: allowlist kept: %s", err);
 	} else if (sni_config_enabled(&o->sni)) {
 		vg_log(d->log, VG_LOG_WARN,
@@ -481,9 +428,6 @@ void vg_daemon_stop(struct vg_daemon *d)
 		free(d->applied);
 		d->applied = NULL;
 	}
-	/* the filter still points into these, but is only freed from here on */
-	free(d->sni_strings);
-	d->sni_strings = NULL;
 }
 
 void vg_daemon_close_log(struct vg_daemon *d)

@@ -16,10 +16,9 @@
  *
  * Ownership: struct vg_daemon references (never frees) the loop, modules,
  * startup options and logger given by main(); it owns the log FILE, the
- * API, the capture, the policy in force, the options of the last reload and
- * the strings of the SNI filter's settings once they were changed (the
- * filter keeps pointers: reloads and PUT /policy copy them into
- * sni_strings). Everything runs on the loop's thread.
+ * API, the capture, the policy in force and the options of the last reload
+ * (the SNI filter copies the strings of its settings). Everything runs on
+ * the loop's thread.
  *
  * Events: blocked flows reach GET /events as structs, from the SNI filter
  * (vg_daemon_sni_event()) and from the forwarder's outbound policy
@@ -61,7 +60,6 @@ struct vg_daemon {
 	struct vg_capture *cap;
 	struct fwd_policy policy;
 	struct vg_options *applied; /* options of the last reload, NULL: *opt */
-	char *sni_strings;	    /* the filter's pattern/file strings, NULL: in *opt */
 	bool sandboxed;
 	struct vg_ratelimit ev_rl; /* VG_EVENTS_PER_S events a second */
 };

@@ -86,7 +86,8 @@ struct sni_filter {
 	struct sni_stats st;
 	struct ns_hooks next; /* the forwarder's hooks we sit in front of */
 	struct vg_ratelimit log_rl; /* SNI_LOG_PER_S lines a second */
-	uint8_t *buf; /* the inspected flow's bytes, gathered */
+	char *strings;		    /* cfg's pattern and file-name strings, owned */
+	uint8_t *buf;		    /* the inspected flow's bytes, gathered */
 	size_t buf_cap;
 	uint8_t *scratch; /* ClientHello reassembly */
 	size_t scratch_cap;
@@ -730,6 +731,43 @@ static void install(struct sni_filter *f)
 		dns_set_filter(f->dns, NULL, NULL);
 }
 
+/**
+ * own_config() - copy @src to @dst with its pattern and file-name strings
+ * copied into one new block, which the caller then owns
+ * @dst:	the filter's settings (may be @src)
+ * @src:	settings whose strings the caller may free after the call
+ *
+ * Return: the block (free() it once @dst is replaced), or NULL when out of
+ * memory (@dst untouched)
+ */
+static char *own_config(struct sni_config *dst, const struct sni_config *src)
+{
+	size_t need = 1, off = 0, i, n;
+	char *pool;
+
+	for (i = 0; i < src->n_allow; i++)
+		need += strlen(src->allow[i]) + 1;
+	if (src->allowlist_file)
+		need += strlen(src->allowlist_file) + 1;
+	pool = malloc(need);
+	if (!pool)
+		return NULL;
+	if (dst != src)
+		*dst = *src;
+	for (i = 0; i < dst->n_allow; i++) {
+		n = strlen(dst->allow[i]) + 1;
+		memcpy(pool + off, dst->allow[i], n);
+		dst->allow[i] = pool + off;
+		off += n;
+	}
+	if (dst->allowlist_file) {
+		n = strlen(dst->allowlist_file) + 1;
+		memcpy(pool + off, dst->allowlist_file, n);
+		dst->allowlist_file = pool + off;
+	}
+	return pool;
+}
+
 struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct dns *dns,
 				  const struct sni_config *cfg, const struct fwd_policy *policy,
 				  uint32_t host_ip, sni_log_fn log, void *log_ctx, char *err,
@@ -744,7 +782,6 @@ struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct 
 	f->loop = loop;
 	f->fwd = fwd;
 	f->dns = dns;
-	f->cfg = *cfg;
 	f->policy = *policy;
 	f->host_ip = host_ip;
 	f->log = log;
@@ -755,7 +792,8 @@ struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct 
 	f->spare = malloc(sizeof(*f->spare));
 	f->buf = malloc(f->buf_cap);
 	f->scratch = malloc(f->scratch_cap);
-	if (!f->active || !f->spare || !f->buf || !f->scratch) {
+	f->strings = own_config(&f->cfg, cfg);
+	if (!f->active || !f->spare || !f->buf || !f->scratch || !f->strings) {
 		snprintf(err, errlen, "SNI filter: out of memory");
 		sni_filter_free(f);
 		return NULL;
@@ -783,15 +821,22 @@ void sni_filter_attach(struct sni_filter *f, struct ns *ns)
 int sni_filter_reload(struct sni_filter *f, const struct sni_config *cfg, char *err, size_t errlen)
 {
 	struct allowlist *t;
-	char line[160];
+	char line[160], *old = f->strings;
 	int n = load(f->spare, cfg, err, errlen);
 
 	if (n < 0)
 		return -1;
+	/* @cfg may point into the old strings (sni_filter_config()): free last */
+	f->strings = own_config(&f->cfg, cfg);
+	if (!f->strings) {
+		f->strings = old;
+		snprintf(err, errlen, "SNI filter: out of memory");
+		return -1;
+	}
+	free(old);
 	t = f->active;
 	f->active = f->spare;
 	f->spare = t;
-	f->cfg = *cfg;
 	f->cfg.max_bytes = f->scratch_cap; /* buffers are sized once */
 	f->st.patterns = f->active->n;
 	f->st.reloads++;
@@ -854,5 +899,6 @@ void sni_filter_free(struct sni_filter *f)
 	free(f->spare);
 	free(f->buf);
 	free(f->scratch);
+	free(f->strings);
 	free(f);
 }

@@ -44,10 +44,12 @@
  *	...  sni_filter_reload(sf, &new_cfg, err, len)  on SIGHUP / API
  *	ns_free(ns); sni_filter_free(sf); dns_free(dns); fwd_free(fwd);
  * Everything runs on the loop's thread; memory is allocated once in
- * sni_filter_new() (two allowlists, so a reload swaps atomically). The
- * pattern and file name strings of a struct sni_config are the caller's:
- * they must live until the next successful sni_filter_reload() (or
- * sni_filter_free()), because sni_filter_config() returns them.
+ * sni_filter_new() (two allowlists, so a reload swaps atomically), except
+ * for one block of strings: the filter copies the pattern and file-name
+ * strings of the struct sni_config it is given (new and each reload) and
+ * frees the previous copy, so the caller may free its own at once. (A
+ * struct sni_config filled by sni_config_option() points into the option
+ * values; only the filter copies.)
  */
 #ifndef VGATE_FORWARDER_SNI_H
 #define VGATE_FORWARDER_SNI_H
@@ -86,7 +88,7 @@ struct sni_dest {
 
 /**
  * struct sni_config - the filter's settings (sni_config_defaults() first)
- * @allow:		--allow-sni patterns (pointers kept; strings must live on)
+ * @allow:		--allow-sni patterns (the filter copies them)
  * @n_allow:		their number
  * @allowlist_file:	--allowlist-file, or NULL
  * @ports:		TCP ports checked by SNI (443 unless --sni-ports)
@@ -224,7 +226,7 @@ typedef void (*sni_event_fn)(void *ctx, const struct sni_event *ev);
  * @loop:	event loop
  * @fwd:	forwarder (its filter hook is installed here)
  * @dns:	DNS service (lookups, resolves, and the name filter)
- * @cfg:	settings (copied; strings must live until the next reload)
+ * @cfg:	settings (copied with their strings; the caller may free them)
  * @policy:	the outbound CIDR policy applied before this filter (copied)
  * @host_ip:	guest-visible host alias, network order (dialled as 127.0.0.1)
  * @log:	log sink (may be NULL)
@@ -269,7 +271,8 @@ void sni_filter_attach(struct sni_filter *f, struct ns *ns);
  * (the filter cannot be turned on or off here: an empty list blocks every
  * name, and the byte bound of sni_filter_new() stays)
  * @f:		filter
- * @cfg:	new settings (copied; strings must live until the next reload)
+ * @cfg:	new settings (copied with their strings; may be
+ *		sni_filter_config()'s, may be freed after the call)
  * @err:	one-line error; on error the running list stays in force
  * @errlen:	its size
  *
@@ -286,8 +289,8 @@ void sni_filter_set_policy(struct sni_filter *f, const struct fwd_policy *policy
 
 /**
  * sni_filter_config() - the settings in force (those of sni_filter_new() or
- * of the last successful sni_filter_reload()); the pattern and file name
- * pointers are the caller's strings
+ * of the last successful sni_filter_reload()); its strings are the filter's
+ * copies
  * @f:	filter
  *
  * Return: the settings; valid until the next reload
