@@ -3,8 +3,9 @@
  * fwd.c - the forwarder's life cycle (fwd_new → fwd_fill_hooks → ns_new →
  * fwd_attach → ... → ns_free → fwd_free), the once-a-second sweep timer that
  * expires TCP set-ups, idle TCP flows and idle UDP mappings, the loop-idle
- * callback that flushes guest bytes to host sockets, address mapping, stats
- * and the filter hook point.
+ * callback that flushes guest bytes to host sockets, stats and the filter
+ * hook point. (Address mapping is in addr.c, a leaf that tcp.c, udp.c and
+ * portfwd.c call, so that none of them calls back into this file.)
  *
  * struct fwd owns: the flow tables (bucket arrays sized once from the
  * limits), the shared bounce buffer, the listeners, and through tcp.c/udp.c
@@ -19,8 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "common/netutil.h"
 
 void fwd_config_defaults(struct fwd_config *c)
 {
@@ -37,73 +36,14 @@ void fwd_config_defaults(struct fwd_config *c)
 }
 
 /**
- * fwd_map_dst() - the address a guest destination is dialled at
- * @fwd:	forwarder
- * @ip:		destination the guest used (network order)
+ * fwd_sweep() - the once-a-second timer: expire set-ups, idle flows and
+ * idle mappings, then re-arm
+ * @arg:	forwarder
  *
- * Return: 127.0.0.1 for the host alias, else @ip
+ * Re-arming cannot find the heap full (this timer's slot was just freed),
+ * but if it ever does, fwd_idle() retries on the next loop turn rather than
+ * the sweep stopping for good.
  */
-uint32_t fwd_map_dst(const struct fwd *fwd, uint32_t ip)
-{
-	return vg_host_alias_dial(fwd->cfg.host_ip, ip);
-}
-
-void fwd_set_sockaddr(void *sin_, uint32_t ip, uint16_t port)
-{
-	struct sockaddr_in *sin = sin_;
-
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = ip;
-	sin->sin_port = htons(port);
-}
-
-/**
- * fwd_report_denied() - tell cfg.denied (when set) that the outbound policy
- * refused a new guest flow
- * @fwd:	forwarder
- * @proto:	FWD_TCP or FWD_UDP
- * @src:	guest endpoint
- * @dst:	destination the guest dialled
- */
-void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *src,
-		       const struct ns_addr *dst)
-{
-	struct fwd_denied ev = {.proto = proto, .src = *src, .dst = *dst};
-
-	if (fwd->cfg.denied)
-		fwd->cfg.denied(fwd->cfg.denied_ctx, &ev);
-}
-
-/**
- * fwd_guest_addr() - the guest's address for port forwards: the bound DHCP
- * lease that expires last (the most recently renewed)
- * @fwd:	forwarder
- * @ok:		set to false when the guest has no lease
- *
- * Return: the address (port 0)
- */
-struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok)
-{
-	struct ns_lease leases[256];
-	struct ns_addr a = { 0, 0 };
-	uint64_t best = 0;
-	size_t i, n;
-
-	*ok = false;
-	if (!fwd->ns)
-		return a;
-	n = ns_leases(fwd->ns, leases, 256);
-	for (i = 0; i < n; i++) {
-		if (leases[i].expires_ms && leases[i].expires_ms >= best) {
-			best = leases[i].expires_ms;
-			a.ip = leases[i].ip;
-			*ok = true;
-		}
-	}
-	return a;
-}
-
 static void fwd_sweep(void *arg)
 {
 	struct fwd *fwd = arg;
@@ -111,7 +51,21 @@ static void fwd_sweep(void *arg)
 
 	fwd_tcp_sweep(fwd, now);
 	fwd_udp_sweep(fwd, now);
-	vg_timer_start(fwd->loop, &fwd->sweep, FWD_SWEEP_MS);
+	fwd->sweep_unarmed = vg_timer_start(fwd->loop, &fwd->sweep, FWD_SWEEP_MS) < 0;
+}
+
+/**
+ * fwd_idle() - once per loop turn: flush guest bytes to host sockets
+ * (fwd_tcp_flush()) and re-arm a sweep timer that could not be re-armed
+ * @arg:	forwarder
+ */
+static void fwd_idle(void *arg)
+{
+	struct fwd *fwd = arg;
+
+	fwd_tcp_flush(fwd);
+	if (fwd->sweep_unarmed)
+		fwd->sweep_unarmed = vg_timer_start(fwd->loop, &fwd->sweep, FWD_SWEEP_MS) < 0;
 }
 
 struct fwd *fwd_new(struct vg_loop *loop, const struct fwd_config *cfg)
@@ -150,7 +104,7 @@ struct fwd *fwd_new(struct vg_loop *loop, const struct fwd_config *cfg)
 		return NULL;
 	}
 	if (vg_timer_start(loop, &fwd->sweep, FWD_SWEEP_MS) < 0 ||
-	    vg_loop_add_idle(loop, fwd_tcp_flush, fwd) < 0) {
+	    vg_loop_add_idle(loop, fwd_idle, fwd) < 0) {
 		fwd_free(fwd);
 		errno = ENOSPC;
 		return NULL;
@@ -202,7 +156,7 @@ void fwd_free(struct fwd *fwd)
 	fwd->ns = NULL; /* gone already (ns_free first): no hook, no flow call */
 	vg_timer_stop(fwd->loop, &fwd->sweep);
 	if (fwd->idle_added)
-		vg_loop_del_idle(fwd->loop, fwd_tcp_flush, fwd);
+		vg_loop_del_idle(fwd->loop, fwd_idle, fwd);
 	fwd_listeners_close(fwd);
 	if (fwd->tcp_tab.buckets)
 		fwd_tcp_free_all(fwd);

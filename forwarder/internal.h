@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * internal.h - struct fwd and what forwarder/'s files share: fwd.c (life
- * cycle, hooks, timers, stats), tcp.c (TCP NAT and splice), udp.c (UDP NAT),
- * portfwd.c (host → guest forwards). Not part of the public contract.
+ * cycle, hooks, timers, stats), addr.c (address mapping), tcp.c (TCP NAT
+ * and splice), udp.c (UDP NAT), portfwd.c (host → guest forwards). Not part
+ * of the public contract.
+ *
+ * Calls between the files go one way only: fwd.c → tcp.c, udp.c, portfwd.c;
+ * portfwd.c → tcp.c, udp.c; all of them → addr.c, table.c, policy.c.
  */
 #ifndef VGATE_FORWARDER_INTERNAL_H
 #define VGATE_FORWARDER_INTERNAL_H
@@ -41,6 +45,7 @@ struct fwd {
 	struct fwd_table udp_peer_tab; /* inbound mappings by host peer */
 	struct fwd_list udp_lru;
 	struct vg_timer sweep;
+	bool sweep_unarmed; /* re-arming failed: fwd_idle() retries */
 	uint8_t *bounce;
 	struct fwd_tcp_filter filter;
 	bool has_filter;
@@ -53,7 +58,7 @@ struct fwd {
 	struct fwd_listener lst[FWD_FORWARD_MAX];
 };
 
-/* fwd.c */
+/* addr.c (a leaf: calls no other forwarder file) */
 uint32_t fwd_map_dst(const struct fwd *fwd, uint32_t ip);
 struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok);
 void fwd_set_sockaddr(void *sin, uint32_t ip, uint16_t port);

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * addr.c - the forwarder's address mapping, shared by tcp.c, udp.c and
+ * portfwd.c: the address a guest destination is dialled at (the host alias
+ * is 127.0.0.1), socket addresses, the guest's address for inbound port
+ * forwards (from the netstack's DHCP leases) and the report of a flow the
+ * outbound policy refused.
+ *
+ * A leaf of forwarder/: it calls only the netstack and common/, never
+ * another forwarder file, so the files that use it form no call cycle with
+ * fwd.c. Stateless: everything lives in struct fwd (internal.h).
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "common/netutil.h"
+
+/**
+ * fwd_map_dst() - the address a guest destination is dialled at
+ * @fwd:	forwarder
+ * @ip:		destination the guest used (network order)
+ *
+ * Return: 127.0.0.1 for the host alias, else @ip
+ */
+uint32_t fwd_map_dst(const struct fwd *fwd, uint32_t ip)
+{
+	return vg_host_alias_dial(fwd->cfg.host_ip, ip);
+}
+
+/**
+ * fwd_set_sockaddr() - fill a struct sockaddr_in
+ * @sin_:	the struct sockaddr_in (void * keeps <netinet/in.h> out of
+ *		internal.h)
+ * @ip:		address (network order)
+ * @port:	port (host order)
+ */
+void fwd_set_sockaddr(void *sin_, uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in *sin = sin_;
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = ip;
+	sin->sin_port = htons(port);
+}
+
+/**
+ * fwd_report_denied() - tell cfg.denied (when set) that the outbound policy
+ * refused a new guest flow
+ * @fwd:	forwarder
+ * @proto:	FWD_TCP or FWD_UDP
+ * @src:	guest endpoint
+ * @dst:	destination the guest dialled
+ */
+void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *src,
+		       const struct ns_addr *dst)
+{
+	struct fwd_denied ev = {.proto = proto, .src = *src, .dst = *dst};
+
+	if (fwd->cfg.denied)
+		fwd->cfg.denied(fwd->cfg.denied_ctx, &ev);
+}
+
+/**
+ * fwd_guest_addr() - the guest's address for port forwards: the bound DHCP
+ * lease that expires last (the most recently renewed)
+ * @fwd:	forwarder
+ * @ok:		set to false when the guest has no lease
+ *
+ * Return: the address (port 0)
+ */
+struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok)
+{
+	struct ns_lease leases[256];
+	struct ns_addr a = {0, 0};
+	uint64_t best = 0;
+	size_t i, n;
+
+	*ok = false;
+	if (!fwd->ns)
+		return a;
+	n = ns_leases(fwd->ns, leases, 256);
+	for (i = 0; i < n; i++) {
+		if (leases[i].expires_ms && leases[i].expires_ms >= best) {
+			best = leases[i].expires_ms;
+			a.ip = leases[i].ip;
+			*ok = true;
+		}
+	}
+	return a;
+}
