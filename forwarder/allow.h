@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * allow.h - the SNI allowlist (internal to forwarder/): name patterns, the
- * HTTP/1.x Host header parser for port 80, and the correlation decision
- * "SNI allowed AND destination IP handed out by our DNS for that name".
+ * allow.h - the SNI allowlist (internal to forwarder/): name patterns and
+ * the correlation decision "SNI allowed AND destination IP handed out by our
+ * DNS for that name". (The names come from tls.h's ClientHello parser and
+ * http.h's Host header parser.)
  *
  * Patterns:
  *   - "example.com"    matches exactly example.com.
@@ -20,6 +21,9 @@
  * per label for the wildcards. struct allowlist is plain data: the filter
  * keeps two and swaps them on reload, so a reload either fully succeeds or
  * leaves the old list in force.
+ *
+ * Return convention: that of forwarder.h (0 or a count, -1 with a one-line
+ * reason in err); allow_match() is a bool; sni_decide() an enum sni_verdict.
  */
 #ifndef VGATE_FORWARDER_ALLOW_H
 #define VGATE_FORWARDER_ALLOW_H
@@ -114,45 +118,6 @@ bool allow_match(const struct allowlist *al, const char *name);
  */
 void allow_foreach(const struct allowlist *al, void (*fn)(void *ctx, const char *pattern),
 		   void *ctx);
-
-/* ---- HTTP/1.x Host header (plain HTTP on port 80) ---- */
-
-#define HTTP_HEAD_MAX_DEFAULT 8192
-
-enum http_status {
-	HTTP_DONE = 0,		 /* a whole request head with a valid Host */
-	HTTP_NEED_MORE = 1,	 /* valid so far, head not complete */
-	HTTP_ERR_MALFORMED = -1, /* not an HTTP/1.x origin-form request head */
-	HTTP_ERR_TOO_BIG = -2,	 /* no end of head within the bound */
-	HTTP_ERR_NO_HOST = -3,	 /* no Host header (or an empty one) */
-	HTTP_ERR_BAD_HOST = -4,	 /* Host is not a valid host name[:port] */
-	HTTP_ERR_HOST_IP = -5,	 /* Host is an IP literal */
-};
-
-/**
- * http_host_parse() - find the Host of the request head at the start of a stream
- * @buf:	bytes received so far
- * @len:	their number
- * @max:	bound on the head (request line + headers + blank line)
- * @host:	the host name, lower case, port and trailing dot removed
- * @hostlen:	its size (TLS_SNI_MAX + 1 is enough)
- *
- * Accepts "METHOD SP origin-form SP HTTP/1.x" (or "OPTIONS * ..."), header
- * lines "token: value", CRLF or bare LF line ends. Rejects absolute-form and
- * CONNECT targets, obsolete line folding, control bytes, several Host
- * headers, a bad or IP-literal Host. Never reads past @len.
- *
- * Return: enum http_status
- */
-int http_host_parse(const uint8_t *buf, size_t len, size_t max, char *host, size_t hostlen);
-
-/**
- * http_status_name() - short name of an enum http_status, for logs
- * @st:	status
- *
- * Return: a static string
- */
-const char *http_status_name(int st);
 
 /* ---- the correlation decision ---- */
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "forwarder/allow.h"
+#include "forwarder/http.h"
 #include "forwarder/tls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

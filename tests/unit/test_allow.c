@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "forwarder/allow.h"
+#include "forwarder/http.h"
 #include "forwarder/tls.h"
 
 static struct allowlist *al;
