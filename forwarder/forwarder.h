@@ -30,6 +30,16 @@
  * connected to the unix socket cfg.guest_api_path instead. It does not leave
  * the machine: neither the outbound policy nor the TCP filter sees it. Flows
  * to the gateway's other ports are refused.
+ *
+ * Return convention (this header, and sni.h and allow.h of the same layer):
+ * an int function returns 0 (or a count ≥ 0 where its comment says so) on
+ * success and -1 on failure; one that takes err/errlen writes the reason
+ * there as one line. Constructors return the object or NULL (fwd_new() sets
+ * errno, sni_filter_new() writes err). Predicates return bool. The stream
+ * parsers (tls.h, http.h) return their status enum instead: 0 done, 1 need
+ * more bytes, negative for each way of being malformed. Failures of the
+ * loop (vg_timer_start(), vg_io_add()) are never ignored: they fail the call
+ * that needed them, or are retried (the sweep timer).
  */
 #ifndef VGATE_FORWARDER_H
 #define VGATE_FORWARDER_H

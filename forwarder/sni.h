@@ -50,6 +50,12 @@
  * frees the previous copy, so the caller may free its own at once. (A
  * struct sni_config filled by sni_config_option() points into the option
  * values; only the filter copies.)
+ *
+ * Files: sni_config.c parses the settings (sni_config_*, sni_dest_*), sni.c
+ * is the filter. Return convention: that of forwarder.h (0 or a count, -1
+ * with a one-line reason in err; NULL from sni_filter_new()), with one
+ * addition: sni_config_option() returns 1 for a name that is not one of
+ * the filter's options.
  */
 #ifndef VGATE_FORWARDER_SNI_H
 #define VGATE_FORWARDER_SNI_H

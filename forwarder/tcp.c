@@ -486,7 +486,10 @@ static void start_splice(struct fwd_tcp *t)
 		ns_flow_set_keepalive(t->flow, t->fwd->cfg.keepalive_ms);
 	if (!pump_g2h(t))
 		return;
-	io_update(t);
+	if (io_update(t) < 0) {
+		t->fwd->st.tcp_errors++;
+		tcp_end(t, true, NS_SYN_RESET);
+	}
 }
 
 /* host connect finished (T_CONNECTING / T_FILTER_CONNECT) */

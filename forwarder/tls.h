@@ -29,6 +29,9 @@
  *
  * Never reads outside [buf, buf+len) or writes outside the scratch buffer;
  * no allocation; O(len) per call.
+ *
+ * Return convention: enum tls_status (0 done, 1 need more, < 0 the error),
+ * also for tls_hostname_check(); names are static strings.
  */
 #ifndef VGATE_FORWARDER_TLS_H
 #define VGATE_FORWARDER_TLS_H
