@@ -85,9 +85,7 @@ static void apply_policy(struct vg_daemon *d, const struct fwd_policy *p)
 {
 	d->policy = *p;
 	if (d->fwd)
-		fwd_set_policy(d->fwd, &d->policy);
-	if (d->sni)
-		sni_filter_set_policy(d->sni, &d->policy);
+		fwd_set_policy(d->fwd, &d->policy); /* the SNI filter sits behind it */
 }
 
 static int op_policy_set(void *ctx, const struct fwd_policy *p, char *err, size_t errlen)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * echo.c - the --debug-tcp-echo behaviour (see echo.h). The flow itself is
+ * echo.c - the --debug-tcp-echo behaviour (see echo.h): the foreign-flow
+ * registrant of the netstack instead of the forwarder. The flow itself is
  * the user pointer: no state of its own is needed, since unread guest bytes
  * stay in the netstack until they fit in the send buffer.
  */
@@ -44,10 +45,12 @@ static void echo_closed(void *user, enum ns_close_reason reason)
 	(void)reason;
 }
 
-void echo_hooks(struct ns_hooks *h)
+int echo_register(struct ns *ns)
 {
-	h->tcp_accept = echo_accept;
-	h->tcp_recv = echo_pump;
-	h->tcp_sent = echo_pump;
-	h->tcp_closed = echo_closed;
+	static const struct ns_handler h = {
+	    .tcp_accept = echo_accept,
+	    .ops = {.recv = echo_pump, .sent = echo_pump, .closed = echo_closed},
+	};
+
+	return ns_register_foreign(ns, &h);
 }

@@ -10,6 +10,13 @@
 
 #include "netstack/netstack.h"
 
-void echo_hooks(struct ns_hooks *h);
+/**
+ * echo_register() - take every guest TCP flow to a non-gateway address and
+ * echo it (UDP to those addresses is dropped)
+ * @ns:	netstack
+ *
+ * Return: 0, or a negative errno from ns_register_foreign()
+ */
+int echo_register(struct ns *ns);
 
 #endif

@@ -31,6 +31,7 @@ struct vgate {
 	struct vg_loop *loop;
 	struct ns *ns;
 	struct dns *dns;
+	struct dns_gateway *dns_gw; /* the guest's DNS on gateway:53 */
 	struct fwd *fwd;
 	struct sni_filter *sni; /* NULL unless an allowlist is configured */
 	struct vg_io sig_io;
@@ -175,28 +176,6 @@ static struct fwd *new_forwarder(struct vgate *vg)
 	return fwd_new(vg->loop, &c);
 }
 
-static void dns_to_guest(void *ctx, const struct dns_client *c, const uint8_t *msg, size_t len)
-{
-	struct vgate *vg = ctx;
-	struct ns_dns_client nc = {
-		.tcp = c->proto == DNS_PROTO_TCP, .ip = c->ip, .port = c->port, .conn_id = c->conn_id
-	};
-
-	ns_dns_answer(vg->ns, &nc, msg, len);
-}
-
-static void guest_dns_query(void *ctx, const struct ns_dns_client *nc, const uint8_t *msg,
-			    size_t len)
-{
-	struct vgate *vg = ctx;
-	struct dns_client c = { .proto = nc->tcp ? DNS_PROTO_TCP : DNS_PROTO_UDP,
-				.ip = nc->ip,
-				.port = nc->port,
-				.conn_id = nc->conn_id };
-
-	dns_query_in(vg->dns, &c, msg, len);
-}
-
 static void addr4(struct dns_addr *a, uint32_t ip)
 {
 	memset(a, 0, sizeof(*a));
@@ -298,7 +277,6 @@ static int attach_link(struct vgate *vg, char *err, size_t errlen)
 int main(int argc, char **argv)
 {
 	struct vgate vg;
-	struct ns_hooks hooks;
 	struct dns_config dns_cfg;
 	char err[512];
 
@@ -335,38 +313,37 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vgate: cannot set up the event loop: %s\n", strerror(errno));
 		return 1;
 	}
-	memset(&hooks, 0, sizeof(hooks));
-	hooks.ctx = &vg;
-	hooks.dns_query = guest_dns_query;
-	if (vg.opt.debug_tcp_echo) {
-		echo_hooks(&hooks);
-	} else {
-		/* keeps ctx and dns_query for DNS, takes TCP and UDP */
+	if (!vg.opt.debug_tcp_echo) {
 		vg.fwd = new_forwarder(&vg);
 		if (!vg.fwd) {
 			fprintf(stderr, "vgate: cannot start the forwarder: %s\n", strerror(errno));
 			return 1;
 		}
-		fwd_fill_hooks(vg.fwd, &hooks);
 	}
-	vg.dns = dns_new(vg.loop, &dns_cfg, dns_to_guest, &vg);
+	vg.dns = dns_new(vg.loop, &dns_cfg, NULL, NULL); /* answers: dns_gateway_new() */
 	if (!vg.dns) {
 		fprintf(stderr, "vgate: cannot start DNS: %s\n", strerror(errno));
 		return 1;
 	}
 	if (vg.fwd && sni_config_enabled(&vg.opt.sni)) {
-		vg.sni = sni_filter_new(vg.loop, vg.fwd, vg.dns, &vg.opt.sni, &vg.opt.policy,
-					vg.opt.ns.host_ip, sni_log, &vg, err, sizeof(err));
+		vg.sni = sni_filter_new(vg.loop, vg.fwd, vg.dns, &vg.opt.sni, vg.opt.ns.host_ip,
+					sni_log, &vg, err, sizeof(err));
 		if (!vg.sni) {
 			fprintf(stderr, "vgate: %s\n", err);
 			return 2;
 		}
 		sni_filter_set_event_fn(vg.sni, sni_event, &vg);
-		sni_filter_fill_hooks(vg.sni, &hooks);
 	}
-	vg.ns = ns_new(vg.loop, &vg.opt.ns, &hooks);
+	vg.ns = ns_new(vg.loop, &vg.opt.ns);
 	if (!vg.ns) {
 		fprintf(stderr, "vgate: cannot start the netstack: %s\n", strerror(errno));
+		return 1;
+	}
+	/* the netstack's registrants: gateway:53, then foreign flows (and :80) */
+	vg.dns_gw = dns_gateway_new(vg.dns, vg.ns, vg.opt.ns.gateway_ip);
+	if (!vg.dns_gw) {
+		fprintf(stderr, "vgate: cannot serve DNS on the gateway: %s\n", strerror(errno));
+		ns_free(vg.ns);
 		return 1;
 	}
 	if (vg.fwd && fwd_attach(vg.fwd, vg.ns, err, sizeof(err)) < 0) {
@@ -375,10 +352,11 @@ int main(int argc, char **argv)
 		fwd_free(vg.fwd);
 		return 1;
 	}
-	if (vg.sni)
-		sni_filter_attach(vg.sni, vg.ns);
-	if (vg.opt.guest_api)
-		ns_set_gateway_tcp_port(vg.ns, VG_GUEST_API_PORT);
+	if (vg.opt.debug_tcp_echo && echo_register(vg.ns) < 0) {
+		fprintf(stderr, "vgate: cannot start the TCP echo\n");
+		ns_free(vg.ns);
+		return 1;
+	}
 	if (attach_link(&vg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vgate: %s\n", err);
 		ns_free(vg.ns);
@@ -415,8 +393,9 @@ int main(int argc, char **argv)
 	vg_log(&vg.log, VG_LOG_INFO, "stopped");
 	vg_daemon_stop(&vg.daemon);
 	ns_free(vg.ns);
-	sni_filter_free(vg.sni); /* before the forwarder and dns it hooks into */
-	fwd_free(vg.fwd); /* after ns_free: no hook can reach it any more */
+	sni_filter_free(vg.sni); /* before the forwarder and dns it plugs into */
+	fwd_free(vg.fwd); /* after ns_free: no netstack callback reaches it */
+	dns_gateway_free(vg.dns_gw);
 	dns_free(vg.dns);
 	if (vg.opt.pid_file)
 		unlink(vg.opt.pid_file);

@@ -57,7 +57,8 @@ static void send_answer(struct dns *d, const struct dns_client *c, const struct 
 		d->st.truncated++;
 	if ((rcode & 0xf) == DNS_RCODE_SERVFAIL)
 		d->st.servfail_answers++;
-	d->answer(d->answer_ctx, c, d->out, len);
+	if (d->answer)
+		d->answer(d->answer_ctx, c, d->out, len);
 }
 
 static uint32_t remaining_s(uint64_t expire, uint64_t now)
@@ -462,7 +463,7 @@ struct dns *dns_new(struct vg_loop *loop, const struct dns_config *cfg, dns_answ
 	uint32_t i;
 	int r, n;
 
-	if (!loop || !cfg || !answer || !cfg->cache_size || !cfg->max_inflight ||
+	if (!loop || !cfg || !cfg->cache_size || !cfg->max_inflight ||
 	    !cfg->max_waiters || !cfg->upstream_attempts || cfg->n_upstreams < 0 ||
 	    cfg->n_upstreams > DNS_MAX_UPSTREAMS || cfg->n_records < 0 ||
 	    cfg->n_records > DNS_MAX_CFG_RECORDS) {

@@ -2,9 +2,11 @@
 /*
  * dns.h - vgate's DNS service for the guest: the whole public contract of dns/.
  *
- * The netstack hands every guest query received on gateway:53 to
- * dns_query_in(); the answer comes back through the dns_answer_fn given to
- * dns_new(), either synchronously (cache hit, static zone, error) or later
+ * The gateway's port 53 (dns_gateway_new(), UDP and TCP, with the TCP
+ * framing and its limits) hands every guest query to dns_query_in(); the
+ * answer comes back through the dns_answer_fn given to dns_new() (the
+ * gateway's, once it is attached), either synchronously (cache hit, static
+ * zone, error) or later
  * from the event loop (cache miss answered by an upstream server). Answers
  * come from one LRU cache (key: lower-cased name, type, class IN) whose TTLs
  * are capped (5 s by default) and count down; misses go to the upstream
@@ -38,6 +40,8 @@
 
 struct vg_loop;
 struct dns;
+struct dns_gateway;
+struct ns;
 
 #define DNS_PROTO_UDP 17
 #define DNS_PROTO_TCP 6
@@ -216,7 +220,7 @@ size_t dns_timers_needed(const struct dns_config *cfg);
  * dns_new() - create the DNS service
  * @loop:	event loop for upstream sockets and timers
  * @cfg:	settings (copied)
- * @answer:	where answers go
+ * @answer:	where answers go; NULL until dns_gateway_new() takes them
  * @ctx:	argument of @answer
  *
  * Return: the service, or NULL (errno set)
@@ -230,6 +234,28 @@ struct dns *dns_new(struct vg_loop *loop, const struct dns_config *cfg, dns_answ
  * @d:	service, may be NULL
  */
 void dns_free(struct dns *d);
+
+/**
+ * dns_gateway_new() - serve @d on the gateway's port 53 (UDP and TCP):
+ * registers the port with the netstack and becomes @d's answer function
+ * @d:		service
+ * @ns:		netstack
+ * @gateway_ip:	the gateway's address (network order), source of UDP answers
+ *
+ * DNS over TCP: 2-byte length framing, at most 64 connections (more are
+ * reset), a connection idle for 30 s is reset, a guest FIN closes it and
+ * drops its pending answers.
+ *
+ * Return: the gateway, or NULL (errno set: the netstack's registration error)
+ */
+struct dns_gateway *dns_gateway_new(struct dns *d, struct ns *ns, uint32_t gateway_ip);
+
+/**
+ * dns_gateway_free() - free the gateway; after ns_free() (the netstack has
+ * released its connections) and before dns_free()
+ * @g:	gateway, may be NULL
+ */
+void dns_gateway_free(struct dns_gateway *g);
 
 /**
  * dns_query_in() - handle one guest query

@@ -5,14 +5,14 @@
  *
  * This header is the module's whole contract.
  *
- * Life cycle (two steps, because ns_new() takes the hooks before the netstack
- * exists):
+ * Life cycle:
  *	fwd = fwd_new(loop, &cfg);
- *	fwd_fill_hooks(fwd, &hooks);     tcp_syn/accept/recv/sent/closed/connected, udp_recv
- *	ns = ns_new(loop, &ns_cfg, &hooks);
- *	fwd_attach(fwd, ns);             port forwards start listening here
+ *	ns = ns_new(loop, &ns_cfg);
+ *	fwd_attach(fwd, ns);             registers foreign flows (and the guest
+ *	                                 API's gateway port); port forwards
+ *	                                 start listening here
  *	...
- *	ns_free(ns);                     no hooks run from here on
+ *	ns_free(ns);                     no netstack callback runs from here on
  *	fwd_free(fwd);                   closes every host socket
  *
  * Ownership: struct fwd owns every host socket, flow record and listener. It
@@ -25,11 +25,11 @@
  * dialled as is. The outbound policy is checked against the address actually
  * dialled (so --outbound-deny 127.0.0.1/32 also closes the host alias).
  *
- * Guest API: with cfg.guest_api_port set (and the netstack told with
- * ns_set_gateway_tcp_port()), a flow to gateway_ip:guest_api_port is
- * connected to the unix socket cfg.guest_api_path instead. It does not leave
- * the machine: neither the outbound policy nor the TCP filter sees it. Flows
- * to the gateway's other ports are refused.
+ * Guest API: with cfg.guest_api_port set, fwd_attach() registers that port
+ * of the gateway's address with the netstack, and a flow to
+ * gateway_ip:guest_api_port is connected to the unix socket
+ * cfg.guest_api_path. It does not leave the machine: neither the outbound
+ * policy nor the filter sees it.
  *
  * Return convention (this header, and sni.h and allow.h of the same layer):
  * an int function returns 0 (or a count ≥ 0 where its comment says so) on
@@ -132,9 +132,9 @@ struct fwd_denied {
  * @ctx:	fwd_config.denied_ctx
  * @ev:		the flow (valid during the call)
  *
- * Called from the forwarder's hooks on the loop's thread, once per refused
- * SYN or datagram and without any rate limit (the receiver limits). It must
- * not call back into the forwarder.
+ * Called from the forwarder's netstack callbacks on the loop's thread, once
+ * per refused SYN or datagram and without any rate limit (the receiver
+ * limits). It must not call back into the forwarder.
  */
 typedef void (*fwd_denied_fn)(void *ctx, const struct fwd_denied *ev);
 
@@ -211,22 +211,15 @@ void fwd_config_defaults(struct fwd_config *c);
 struct fwd *fwd_new(struct vg_loop *loop, const struct fwd_config *cfg);
 
 /**
- * fwd_fill_hooks() - set the TCP and UDP hooks of @h, and h->ctx to the
- * forwarder; a dns_query hook already set is kept and still called with the
- * ctx it was set with (set ctx and dns_query first, then call this)
+ * fwd_attach() - give the forwarder its netstack: register as its foreign
+ * flows' handler (and cfg.guest_api_port as a gateway service), and open
+ * cfg.forwards
  * @fwd:	forwarder
- * @h:		hooks to fill before ns_new()
- */
-void fwd_fill_hooks(struct fwd *fwd, struct ns_hooks *h);
-
-/**
- * fwd_attach() - give the forwarder its netstack and open cfg.forwards
- * @fwd:	forwarder
- * @ns:		the netstack created with fwd_fill_hooks()'s hooks
+ * @ns:		the netstack
  * @err:	one-line error
  * @errlen:	its size
  *
- * Return: 0, or -1 when a port forward could not be opened
+ * Return: 0, or -1 when a registration or a port forward failed
  */
 int fwd_attach(struct fwd *fwd, struct ns *ns, char *err, size_t errlen);
 
@@ -302,15 +295,29 @@ enum fwd_filter_verdict {
 	FWD_FILTER_WAIT,     /* decision later via fwd_filter_decide() */
 };
 
-/* why a flow under inspection ended without a verdict (fwd_tcp_filter.ended) */
+/* what the filter says of a guest UDP datagram (fwd_filter.udp) */
+enum fwd_udp_verdict {
+	FWD_UDP_ALLOW = 0,   /* on to the forwarder */
+	FWD_UDP_UNREACHABLE, /* drop; ICMP port unreachable (as if nothing listened) */
+	FWD_UDP_PROHIBITED,  /* drop; ICMP administratively prohibited */
+};
+
+/* why a flow under inspection ended without a verdict (fwd_filter.ended) */
 enum fwd_filter_end {
 	FWD_FILTER_END_TIMEOUT = 0, /* no verdict within timeout_ms: the forwarder reset it */
 	FWD_FILTER_END_CLOSED,	    /* the guest reset it, or the netstack aborted it */
 };
 
 /**
- * struct fwd_tcp_filter - inspection of a TCP flow's first bytes
+ * struct fwd_filter - the forwarder's filter: verdicts on new guest flows and
+ * inspection of a TCP flow's first bytes (flows to the guest API and port
+ * forwards are never shown to it)
  * @ctx:	first argument of the callbacks
+ * @syn:	optional: at a guest SYN the outbound CIDR policy allows, before
+ *		anything else the forwarder does with it: false resets it
+ * @udp:	optional: at each guest datagram to a destination the outbound
+ *		policy allows, before the forwarder looks up its mapping; a
+ *		verdict other than FWD_UDP_ALLOW drops it with that ICMP answer
  * @wants:	at the guest's SYN (after the CIDR policy): true to inspect this
  *		flow. The guest's handshake is then completed at once and no
  *		host connection exists until @inspect allows it.
@@ -328,8 +335,11 @@ enum fwd_filter_end {
  * @timeout_ms:	no decision within this time → the flow is reset and @ended
  *		is called with FWD_FILTER_END_TIMEOUT (0: 10 s)
  */
-struct fwd_tcp_filter {
+struct fwd_filter {
 	void *ctx;
+	bool (*syn)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst);
+	enum fwd_udp_verdict (*udp)(void *ctx, const struct ns_addr *src,
+				    const struct ns_addr *dst);
 	bool (*wants)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst);
 	enum fwd_filter_verdict (*inspect)(void *ctx, uint64_t id, const struct ns_addr *src,
 					   const struct ns_addr *dst, const struct iovec *iov,
@@ -341,12 +351,12 @@ struct fwd_tcp_filter {
 };
 
 /**
- * fwd_set_tcp_filter() - install (or with NULL remove) the filter; applies to
- * flows whose SYN arrives afterwards
+ * fwd_set_filter() - install (or with NULL remove) the filter (it needs at
+ * least @inspect); applies to flows whose SYN or datagram arrives afterwards
  * @fwd:	forwarder
  * @flt:	filter (copied), or NULL
  */
-void fwd_set_tcp_filter(struct fwd *fwd, const struct fwd_tcp_filter *flt);
+void fwd_set_filter(struct fwd *fwd, const struct fwd_filter *flt);
 
 /**
  * fwd_filter_decide() - answer an inspect call that returned FWD_FILTER_WAIT

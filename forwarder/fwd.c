@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fwd.c - the forwarder's life cycle (fwd_new → fwd_fill_hooks → ns_new →
- * fwd_attach → ... → ns_free → fwd_free), the once-a-second sweep timer that
- * expires TCP set-ups, idle TCP flows and idle UDP mappings, the loop-idle
- * callback that flushes guest bytes to host sockets, stats and the filter
- * hook point. (Address mapping is in addr.c, a leaf that tcp.c, udp.c and
- * portfwd.c call, so that none of them calls back into this file.)
+ * fwd.c - the forwarder's life cycle (fwd_new → ns_new → fwd_attach, which
+ * registers with the netstack → ... → ns_free → fwd_free), the once-a-second
+ * sweep timer that expires TCP set-ups, idle TCP flows and idle UDP mappings,
+ * the loop-idle callback that flushes guest bytes to host sockets, stats and
+ * where the filter is installed. (Address mapping is in addr.c, a leaf that
+ * tcp.c, udp.c and portfwd.c call, so that none of them calls back into this
+ * file.)
  *
  * struct fwd owns: the flow tables (bucket arrays sized once from the
  * limits), the shared bounce buffer, the listeners, and through tcp.c/udp.c
@@ -113,36 +114,35 @@ struct fwd *fwd_new(struct vg_loop *loop, const struct fwd_config *cfg)
 	return fwd;
 }
 
-static void fwd_dns_query(void *ctx, const struct ns_dns_client *c, const uint8_t *msg,
-			  size_t len)
-{
-	struct fwd *fwd = ctx;
-
-	if (fwd->next_dns_query)
-		fwd->next_dns_query(fwd->next_ctx, c, msg, len);
-}
-
-void fwd_fill_hooks(struct fwd *fwd, struct ns_hooks *h)
-{
-	fwd->next_ctx = h->ctx;
-	fwd->next_dns_query = h->dns_query;
-	if (h->dns_query)
-		h->dns_query = fwd_dns_query;
-	h->ctx = fwd;
-	h->tcp_syn = fwd_tcp_syn;
-	h->tcp_accept = fwd_tcp_accept;
-	h->tcp_recv = fwd_tcp_recv;
-	h->tcp_sent = fwd_tcp_sent;
-	h->tcp_closed = fwd_tcp_closed;
-	h->tcp_connected = fwd_tcp_connected;
-	h->udp_recv = fwd_udp_recv;
-}
-
 int fwd_attach(struct fwd *fwd, struct ns *ns, char *err, size_t errlen)
 {
+	struct ns_handler h = {
+	    .ctx = fwd,
+	    .tcp_syn = fwd_tcp_syn,
+	    .tcp_accept = fwd_tcp_accept,
+	    .udp_recv = fwd_udp_recv,
+	    .ops = fwd_tcp_ops,
+	};
 	size_t i;
+	int r;
 
 	fwd->ns = ns;
+	r = ns_register_foreign(ns, &h);
+	if (r < 0) {
+		snprintf(err, errlen, "forwarder: cannot take the guest's flows: %s", strerror(-r));
+		return -1;
+	}
+	if (fwd->cfg.guest_api_port) {
+		/* TCP only, no filter and no policy: it never leaves vgate */
+		h.tcp_syn = fwd_tcp_api_syn;
+		h.udp_recv = NULL;
+		r = ns_register_service(ns, fwd->cfg.guest_api_port, &h);
+		if (r < 0) {
+			snprintf(err, errlen, "guest API: cannot serve gateway port %u: %s",
+				 fwd->cfg.guest_api_port, strerror(-r));
+			return -1;
+		}
+	}
 	for (i = 0; i < fwd->cfg.n_forwards; i++)
 		if (fwd_forward_add(fwd, &fwd->cfg.forwards[i], err, errlen) < 0)
 			return -1;
@@ -153,7 +153,7 @@ void fwd_free(struct fwd *fwd)
 {
 	if (!fwd)
 		return;
-	fwd->ns = NULL; /* gone already (ns_free first): no hook, no flow call */
+	fwd->ns = NULL; /* gone already (ns_free first): no callback, no flow call */
 	vg_timer_stop(fwd->loop, &fwd->sweep);
 	if (fwd->idle_added)
 		vg_loop_del_idle(fwd->loop, fwd_idle, fwd);
@@ -179,7 +179,7 @@ void fwd_get_stats(const struct fwd *fwd, struct fwd_stats *st)
 	*st = fwd->st;
 }
 
-void fwd_set_tcp_filter(struct fwd *fwd, const struct fwd_tcp_filter *flt)
+void fwd_set_filter(struct fwd *fwd, const struct fwd_filter *flt)
 {
 	fwd->has_filter = flt && flt->inspect;
 	if (!fwd->has_filter)

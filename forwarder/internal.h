@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * internal.h - struct fwd and what forwarder/'s files share: fwd.c (life
- * cycle, hooks, timers, stats), addr.c (address mapping), tcp.c (TCP NAT
- * and splice), udp.c (UDP NAT), portfwd.c (host → guest forwards). Not part
- * of the public contract.
+ * cycle, netstack registration, timers, stats), addr.c (address mapping),
+ * tcp.c (TCP NAT and splice), udp.c (UDP NAT), portfwd.c (host → guest
+ * forwards). Not part of the public contract.
  *
  * Calls between the files go one way only: fwd.c → tcp.c, udp.c, portfwd.c;
  * portfwd.c → tcp.c, udp.c; all of them → addr.c, table.c, policy.c.
@@ -47,14 +47,10 @@ struct fwd {
 	struct vg_timer sweep;
 	bool sweep_unarmed; /* re-arming failed: fwd_idle() retries */
 	uint8_t *bounce;
-	struct fwd_tcp_filter filter;
+	struct fwd_filter filter;
 	bool has_filter;
 	uint64_t filter_seq;
 	uint16_t udp_port_seq; /* inbound UDP forwards: next source port */
-	/* hooks fwd_fill_hooks() found set and passes on (dns_query) */
-	void *next_ctx;
-	void (*next_dns_query)(void *ctx, const struct ns_dns_client *c, const uint8_t *msg,
-			       size_t len);
 	struct fwd_listener lst[FWD_FORWARD_MAX];
 };
 
@@ -66,14 +62,13 @@ void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_ad
 		       const struct ns_addr *dst);
 
 /* tcp.c */
+extern const struct ns_flow_ops fwd_tcp_ops; /* the flows' callbacks */
 enum ns_syn_verdict fwd_tcp_syn(void *ctx, uint64_t token, const struct ns_addr *src,
 				const struct ns_addr *dst);
+enum ns_syn_verdict fwd_tcp_api_syn(void *ctx, uint64_t token, const struct ns_addr *src,
+				    const struct ns_addr *dst);
 void *fwd_tcp_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
 		     const struct ns_addr *dst);
-void fwd_tcp_recv(void *user);
-void fwd_tcp_sent(void *user);
-void fwd_tcp_closed(void *user, enum ns_close_reason reason);
-void fwd_tcp_connected(void *user);
 void fwd_tcp_sweep(struct fwd *fwd, uint64_t now);
 void fwd_tcp_free_all(struct fwd *fwd);
 void fwd_tcp_flush(void *arg);

@@ -2,12 +2,11 @@
 /*
  * sni.c - the SNI allowlist filter (see sni.h for the policy).
  *
- * How: the filter sits in front of the forwarder's netstack hooks (it takes
- * over hooks.ctx and calls the forwarder's hooks with the forwarder's ctx).
- * At a guest SYN it answers RST for ports nobody allowed; at a UDP datagram
- * it answers ICMP for QUIC and for destinations nobody allowed; everything
- * else goes on to the forwarder unchanged. For SNI ports and port 80 it is
- * the forwarder's struct fwd_tcp_filter: each time guest bytes arrive, they
+ * How: the filter is the forwarder's struct fwd_filter. At a guest SYN the
+ * outbound policy allows, its syn verdict refuses (RST) ports nobody
+ * allowed; at a UDP datagram, its udp verdict answers ICMP for QUIC and for
+ * destinations nobody allowed; everything else goes on in the forwarder
+ * unchanged. For SNI ports and port 80: each time guest bytes arrive, they
  * are gathered (without being consumed) into one shared buffer and parsed
  * from the start by tls.c / the HTTP Host parser, which keep no state; a
  * whole ClientHello or request head goes to sni_decide() with the addresses
@@ -15,7 +14,7 @@
  * (FWD_FILTER_WAIT) for dns_resolve() in a fixed table of pending flows and
  * is decided with fwd_filter_decide() from the resolve callback. A flow
  * that ends before a verdict (the forwarder's --sni-timeout, a guest reset)
- * comes back through fwd_tcp_filter.ended: it is counted and reported as a
+ * comes back through fwd_filter.ended: it is counted and reported as a
  * block, and its pending resolve, if any, is cancelled.
  *
  * Every block goes to blocked(): counter, rate-limited log line, and the
@@ -77,9 +76,7 @@ struct sni_filter {
 	struct vg_loop *loop;
 	struct fwd *fwd;
 	struct dns *dns;
-	struct ns *ns;
 	struct sni_config cfg;
-	struct fwd_policy policy;
 	uint32_t host_ip;
 	sni_log_fn log;
 	void *log_ctx;
@@ -87,7 +84,6 @@ struct sni_filter {
 	void *event_ctx;
 	struct allowlist *active, *spare;
 	struct sni_stats st;
-	struct ns_hooks next; /* the forwarder's hooks we sit in front of */
 	struct vg_ratelimit log_rl; /* SNI_LOG_PER_S lines a second */
 	char *strings;		    /* cfg's pattern and file-name strings, owned */
 	uint8_t *buf;		    /* the inspected flow's bytes, gathered */
@@ -368,7 +364,7 @@ static enum sni_reason reason_of_http(int rc)
 	}
 }
 
-/* fwd_tcp_filter.wants: inspect SNI ports and port 80 unless --allow-dest names them */
+/* fwd_filter.wants: inspect SNI ports and port 80 unless --allow-dest names them */
 static bool sni_wants(void *ctx, const struct ns_addr *src, const struct ns_addr *dst)
 {
 	struct sni_filter *f = ctx;
@@ -379,7 +375,7 @@ static bool sni_wants(void *ctx, const struct ns_addr *src, const struct ns_addr
 	return is_sni_port(f, dst->port) || dst->port == SNI_HTTP_PORT;
 }
 
-/* fwd_tcp_filter.inspect: everything the guest sent so far, from the start */
+/* fwd_filter.inspect: everything the guest sent so far, from the start */
 static enum fwd_filter_verdict sni_inspect(void *ctx, uint64_t id, const struct ns_addr *src,
 					   const struct ns_addr *dst, const struct iovec *iov,
 					   int iovcnt, size_t len, bool eof)
@@ -418,7 +414,7 @@ static enum fwd_filter_verdict sni_inspect(void *ctx, uint64_t id, const struct 
 }
 
 /**
- * sni_ended() - fwd_tcp_filter.ended: a flow ended before the filter's
+ * sni_ended() - fwd_filter.ended: a flow ended before the filter's
  * verdict; count and report it as a block (timeout, or eof when the guest
  * reset it) and drop its pending resolve
  * @ctx:	filter
@@ -449,51 +445,30 @@ static void sni_ended(void *ctx, uint64_t id, const struct ns_addr *src, const s
 	blocked(f, FWD_TCP, src, dst, name, r);
 }
 
-/* ---- hooks in front of the forwarder's ---- */
+/* ---- verdicts on new flows (the outbound policy allowed them) ---- */
 
-static enum ns_syn_verdict sni_tcp_syn(void *ctx, uint64_t token, const struct ns_addr *src,
-				       const struct ns_addr *dst)
+/* fwd_filter.syn: SNI ports and port 80 are inspected, others need --allow-dest */
+static bool sni_syn(void *ctx, const struct ns_addr *src, const struct ns_addr *dst)
 {
 	struct sni_filter *f = ctx;
 
-	/* the outbound CIDR policy comes first: the forwarder refuses those */
-	if (fwd_policy_allows(&f->policy, dialled(f, dst->ip)) && !dest_allowed(f, dst, 6) &&
-	    !is_sni_port(f, dst->port) && dst->port != SNI_HTTP_PORT) {
-		blocked(f, FWD_TCP, src, dst, NULL, SNI_R_PORT_DENIED);
-		return NS_SYN_RESET;
-	}
-	return f->next.tcp_syn(f->next.ctx, token, src, dst);
+	if (dest_allowed(f, dst, 6) || is_sni_port(f, dst->port) || dst->port == SNI_HTTP_PORT)
+		return true;
+	blocked(f, FWD_TCP, src, dst, NULL, SNI_R_PORT_DENIED);
+	return false;
 }
 
-static void *sni_tcp_accept(void *ctx, struct ns_flow *fl, const struct ns_addr *src,
-			    const struct ns_addr *dst)
+/* fwd_filter.udp: only --allow-dest; QUIC gets "unreachable" so it falls back to TCP */
+static enum fwd_udp_verdict sni_udp(void *ctx, const struct ns_addr *src, const struct ns_addr *dst)
 {
 	struct sni_filter *f = ctx;
+	bool quic;
 
-	return f->next.tcp_accept(f->next.ctx, fl, src, dst);
-}
-
-static void sni_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *dst,
-			 const uint8_t *data, size_t len, const struct ns_pkt *pkt)
-{
-	struct sni_filter *f = ctx;
-
-	if (fwd_policy_allows(&f->policy, dialled(f, dst->ip)) && !dest_allowed(f, dst, 17)) {
-		bool quic = is_sni_port(f, dst->port);
-
-		blocked(f, FWD_UDP, src, dst, NULL, quic ? SNI_R_QUIC : SNI_R_PORT_DENIED);
-		if (f->ns)
-			ns_icmp_unreachable(f->ns, pkt, quic ? 3 : 13);
-		return;
-	}
-	f->next.udp_recv(f->next.ctx, src, dst, data, len, pkt);
-}
-
-static void sni_dns_query(void *ctx, const struct ns_dns_client *c, const uint8_t *msg, size_t len)
-{
-	struct sni_filter *f = ctx;
-
-	f->next.dns_query(f->next.ctx, c, msg, len);
+	if (dest_allowed(f, dst, 17))
+		return FWD_UDP_ALLOW;
+	quic = is_sni_port(f, dst->port);
+	blocked(f, FWD_UDP, src, dst, NULL, quic ? SNI_R_QUIC : SNI_R_PORT_DENIED);
+	return quic ? FWD_UDP_UNREACHABLE : FWD_UDP_PROHIBITED;
 }
 
 static bool sni_dns_allowed(void *ctx, const char *name)
@@ -501,20 +476,6 @@ static bool sni_dns_allowed(void *ctx, const char *name)
 	struct sni_filter *f = ctx;
 
 	return allow_match(f->active, name);
-}
-
-void sni_filter_fill_hooks(struct sni_filter *f, struct ns_hooks *h)
-{
-	f->next = *h;
-	h->ctx = f;
-	if (h->tcp_syn)
-		h->tcp_syn = sni_tcp_syn;
-	if (h->tcp_accept)
-		h->tcp_accept = sni_tcp_accept;
-	if (h->udp_recv)
-		h->udp_recv = sni_udp_recv;
-	if (h->dns_query)
-		h->dns_query = sni_dns_query;
 }
 
 /* ---- life cycle ---- */
@@ -537,8 +498,10 @@ static int load(struct allowlist *al, const struct sni_config *c, char *err, siz
 
 static void install(struct sni_filter *f)
 {
-	struct fwd_tcp_filter flt = {
+	struct fwd_filter flt = {
 	    .ctx = f,
+	    .syn = sni_syn,
+	    .udp = sni_udp,
 	    .wants = sni_wants,
 	    .inspect = sni_inspect,
 	    .ended = sni_ended,
@@ -546,7 +509,7 @@ static void install(struct sni_filter *f)
 	    .timeout_ms = f->cfg.timeout_ms,
 	};
 
-	fwd_set_tcp_filter(f->fwd, &flt);
+	fwd_set_filter(f->fwd, &flt);
 	if (f->cfg.dns_filter)
 		dns_set_filter(f->dns, sni_dns_allowed, f);
 	else
@@ -591,9 +554,8 @@ static char *own_config(struct sni_config *dst, const struct sni_config *src)
 }
 
 struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct dns *dns,
-				  const struct sni_config *cfg, const struct fwd_policy *policy,
-				  uint32_t host_ip, sni_log_fn log, void *log_ctx, char *err,
-				  size_t errlen)
+				  const struct sni_config *cfg, uint32_t host_ip, sni_log_fn log,
+				  void *log_ctx, char *err, size_t errlen)
 {
 	struct sni_filter *f = calloc(1, sizeof(*f));
 
@@ -604,7 +566,6 @@ struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct 
 	f->loop = loop;
 	f->fwd = fwd;
 	f->dns = dns;
-	f->policy = *policy;
 	f->host_ip = host_ip;
 	f->log = log;
 	f->log_ctx = log_ctx;
@@ -635,11 +596,6 @@ void sni_filter_set_event_fn(struct sni_filter *f, sni_event_fn fn, void *ctx)
 	f->event_ctx = fn ? ctx : NULL;
 }
 
-void sni_filter_attach(struct sni_filter *f, struct ns *ns)
-{
-	f->ns = ns;
-}
-
 int sni_filter_reload(struct sni_filter *f, const struct sni_config *cfg, char *err, size_t errlen)
 {
 	struct allowlist *t;
@@ -666,11 +622,6 @@ int sni_filter_reload(struct sni_filter *f, const struct sni_config *cfg, char *
 	snprintf(line, sizeof(line), "sni: allowlist reloaded, %d patterns", n);
 	logf_(f, false, line);
 	return n;
-}
-
-void sni_filter_set_policy(struct sni_filter *f, const struct fwd_policy *policy)
-{
-	f->policy = *policy;
 }
 
 const struct sni_config *sni_filter_config(const struct sni_filter *f)
@@ -716,7 +667,7 @@ void sni_filter_free(struct sni_filter *f)
 	if (f->dns && f->active)
 		dns_set_filter(f->dns, NULL, NULL);
 	if (f->fwd && f->active)
-		fwd_set_tcp_filter(f->fwd, NULL);
+		fwd_set_filter(f->fwd, NULL);
 	free(f->active);
 	free(f->spare);
 	free(f->buf);

@@ -35,12 +35,11 @@
  * is seen, so a server that serves several names on one address (domain
  * fronting, HTTP keep-alive to another Host) is trusted for all of them.
  *
- * Life cycle (after fwd_fill_hooks(), before ns_new()):
- *	sf = sni_filter_new(loop, fwd, dns, &cfg, &policy, host_ip, log, ctx, err, len);
+ * Life cycle (the filter plugs into the forwarder as its struct fwd_filter:
+ * SYN and UDP verdicts after the forwarder's outbound policy check, then
+ * the inspection of TCP flows' first bytes):
+ *	sf = sni_filter_new(loop, fwd, dns, &cfg, host_ip, log, ctx, err, len);
  *	sni_filter_set_event_fn(sf, fn, ctx); optional: blocked flows as structs
- *	sni_filter_fill_hooks(sf, &hooks);   wraps the hooks the forwarder set
- *	ns = ns_new(loop, &ns_cfg, &hooks);
- *	sni_filter_attach(sf, ns);
  *	...  sni_filter_reload(sf, &new_cfg, err, len)  on SIGHUP / API
  *	ns_free(ns); sni_filter_free(sf); dns_free(dns); fwd_free(fwd);
  * Everything runs on the loop's thread; memory is allocated once in
@@ -222,7 +221,7 @@ struct sni_event {
  * @ctx:	argument given to sni_filter_set_event_fn()
  * @ev:		the block (valid during the call only)
  *
- * Runs inside the filter's hooks: it must not call back into the filter,
+ * Runs inside the filter's callbacks: it must not call back into the filter,
  * the forwarder or the DNS service.
  */
 typedef void (*sni_event_fn)(void *ctx, const struct sni_event *ev);
@@ -230,10 +229,9 @@ typedef void (*sni_event_fn)(void *ctx, const struct sni_event *ev);
 /**
  * sni_filter_new() - create the filter and load its allowlist
  * @loop:	event loop
- * @fwd:	forwarder (its filter hook is installed here)
+ * @fwd:	forwarder (installed as its filter here)
  * @dns:	DNS service (lookups, resolves, and the name filter)
  * @cfg:	settings (copied with their strings; the caller may free them)
- * @policy:	the outbound CIDR policy applied before this filter (copied)
  * @host_ip:	guest-visible host alias, network order (dialled as 127.0.0.1)
  * @log:	log sink (may be NULL)
  * @log_ctx:	its argument
@@ -243,9 +241,8 @@ typedef void (*sni_event_fn)(void *ctx, const struct sni_event *ev);
  * Return: the filter, or NULL
  */
 struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct dns *dns,
-				  const struct sni_config *cfg, const struct fwd_policy *policy,
-				  uint32_t host_ip, sni_log_fn log, void *log_ctx, char *err,
-				  size_t errlen);
+				  const struct sni_config *cfg, uint32_t host_ip, sni_log_fn log,
+				  void *log_ctx, char *err, size_t errlen);
 
 /**
  * sni_filter_set_event_fn() - set (or with NULL clear) the callback told
@@ -255,21 +252,6 @@ struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct 
  * @ctx:	its first argument
  */
 void sni_filter_set_event_fn(struct sni_filter *f, sni_event_fn fn, void *ctx);
-
-/**
- * sni_filter_fill_hooks() - put the filter in front of the hooks that
- * fwd_fill_hooks() set (tcp_syn, tcp_accept, udp_recv, dns_query and ctx)
- * @f:	filter
- * @h:	hooks, after fwd_fill_hooks() and before ns_new()
- */
-void sni_filter_fill_hooks(struct sni_filter *f, struct ns_hooks *h);
-
-/**
- * sni_filter_attach() - give the filter the netstack (for ICMP replies)
- * @f:	filter
- * @ns:	netstack
- */
-void sni_filter_attach(struct sni_filter *f, struct ns *ns);
 
 /**
  * sni_filter_reload() - replace the settings and re-read the allowlist file;
@@ -285,13 +267,6 @@ void sni_filter_attach(struct sni_filter *f, struct ns *ns);
  * Return: number of patterns now active, or -1
  */
 int sni_filter_reload(struct sni_filter *f, const struct sni_config *cfg, char *err, size_t errlen);
-
-/**
- * sni_filter_set_policy() - follow a change of the outbound CIDR policy
- * @f:		filter
- * @policy:	new policy (copied)
- */
-void sni_filter_set_policy(struct sni_filter *f, const struct fwd_policy *policy);
 
 /**
  * sni_filter_config() - the settings in force (those of sni_filter_new() or
@@ -328,7 +303,7 @@ void sni_stats_format(const struct sni_stats *st, char *buf, size_t len);
 
 /**
  * sni_filter_free() - cancel pending resolves, remove the DNS name filter and
- * the forwarder hook; call before dns_free() and fwd_free()
+ * the forwarder's filter; call before dns_free() and fwd_free()
  * @f:	filter, may be NULL
  */
 void sni_filter_free(struct sni_filter *f);

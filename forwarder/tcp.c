@@ -8,15 +8,16 @@
  * host socket; the netstack owns the struct ns_flow, which tcp_end() closes
  * or resets unless the netstack already reported it gone (tcp_closed).
  *
- * Plain mode (outbound): the SYN hook checks the policy and the flow limit,
+ * Plain mode (outbound): the SYN callback checks the policy, the filter's
+ * SYN verdict and the flow limit,
  * starts a non-blocking connect and defers the SYN. Connected → the SYN is
  * resumed with ACCEPT (the guest sees a real handshake; tcp_accept then finds
  * the record by the guest's 4-tuple); refused/unreachable → RST; no answer
  * within cfg.connect_ms → the SYN is dropped (the guest times out as it
  * would on a real network).
  *
- * Filter mode (the hook point for the SNI allowlist): when the installed
- * fwd_tcp_filter wants a flow, the SYN is accepted at once, the guest's first
+ * Filter mode (where the SNI allowlist plugs in): when the installed
+ * fwd_filter wants a flow, the SYN is accepted at once, the guest's first
  * bytes are shown to filter->inspect() via ns_flow_peek() WITHOUT consuming
  * them, and only an ALLOW verdict starts the host connect; the splice then
  * sends those bytes first, so the replay needs no copy. A flow that ends
@@ -39,8 +40,9 @@
  * forwarder's sweep timer from the two lists, oldest first. A SYN the
  * outbound policy refuses is reset and reported to cfg.denied.
  *
- * Guest API: a flow to gateway_ip:cfg.guest_api_port is a plain-mode flow
- * whose host socket is an AF_UNIX connect to cfg.guest_api_path (which
+ * Guest API: a flow to gateway_ip:cfg.guest_api_port (the gateway service
+ * fwd_attach() registered, SYNs through fwd_tcp_api_syn()) is a plain-mode
+ * flow whose host socket is an AF_UNIX connect to cfg.guest_api_path (which
  * completes or fails at once); the policy and the filter are skipped, since
  * it never leaves vgate. Any other flow to the gateway's address is reset.
  */
@@ -204,7 +206,7 @@ static void tcp_end(struct fwd_tcp *t, bool rst, enum ns_syn_verdict syn)
 
 /**
  * tcp_end_filtered() - tcp_end(), and when the flow was still waiting for the
- * filter's verdict, tell the filter why it ended (fwd_tcp_filter.ended)
+ * filter's verdict, tell the filter why it ended (fwd_filter.ended)
  * @t:		flow, invalid afterwards
  * @rst:	as for tcp_end()
  * @syn:	as for tcp_end()
@@ -545,7 +547,7 @@ static void tcp_on_io(void *arg, uint32_t events)
 		pump_h2g(t);
 }
 
-/* ---- netstack hooks ---- */
+/* ---- netstack callbacks ---- */
 
 static void key_of(struct fwd_key *k, const struct ns_addr *src, const struct ns_addr *dst)
 {
@@ -577,15 +579,23 @@ static struct fwd_tcp *tcp_alloc(struct fwd *fwd, const struct ns_addr *src,
 	return t;
 }
 
-enum ns_syn_verdict fwd_tcp_syn(void *ctx, uint64_t token, const struct ns_addr *src,
-				const struct ns_addr *dst)
+/**
+ * tcp_syn() - a guest SYN for a new flow: set the flow up or refuse it
+ * @fwd:	forwarder
+ * @token:	the netstack's token for a deferred SYN
+ * @src:	guest endpoint
+ * @dst:	destination
+ * @api:	a flow to the guest API's gateway port
+ *
+ * Return: the netstack's SYN verdict
+ */
+static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct ns_addr *src,
+				   const struct ns_addr *dst, bool api)
 {
-	struct fwd *fwd = ctx;
 	struct fwd_entry *old;
 	struct fwd_tcp *t;
 	struct fwd_key k;
 	uint64_t now = vg_loop_now(fwd->loop);
-	bool api = guest_api_flow(fwd, dst);
 	int rc;
 
 	/* the netstack has no live pcb for this tuple: any record is stale */
@@ -603,6 +613,9 @@ enum ns_syn_verdict fwd_tcp_syn(void *ctx, uint64_t token, const struct ns_addr 
 		fwd_report_denied(fwd, FWD_TCP, src, dst);
 		return NS_SYN_RESET;
 	}
+	if (!api && fwd->has_filter && fwd->filter.syn &&
+	    !fwd->filter.syn(fwd->filter.ctx, src, dst))
+		return NS_SYN_RESET;
 	if (fwd_table_full(&fwd->tcp_tab)) {
 		fwd->st.tcp_over_limit++;
 		return NS_SYN_RESET;
@@ -639,6 +652,20 @@ enum ns_syn_verdict fwd_tcp_syn(void *ctx, uint64_t token, const struct ns_addr 
 		fwd->st.tcp_errors++;
 	tcp_end(t, true, NS_SYN_RESET);
 	return NS_SYN_RESET;
+}
+
+/* the foreign flows' tcp_syn (struct ns_handler) */
+enum ns_syn_verdict fwd_tcp_syn(void *ctx, uint64_t token, const struct ns_addr *src,
+				const struct ns_addr *dst)
+{
+	return tcp_syn(ctx, token, src, dst, false);
+}
+
+/* the tcp_syn of the guest API's gateway port (registered for that port only) */
+enum ns_syn_verdict fwd_tcp_api_syn(void *ctx, uint64_t token, const struct ns_addr *src,
+				    const struct ns_addr *dst)
+{
+	return tcp_syn(ctx, token, src, dst, true);
 }
 
 void *fwd_tcp_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
@@ -730,7 +757,7 @@ static void inspect(struct fwd_tcp *t)
 	filter_verdict(t, v);
 }
 
-void fwd_tcp_recv(void *user)
+static void fwd_tcp_recv(void *user)
 {
 	struct fwd_tcp *t = user;
 
@@ -768,7 +795,7 @@ void fwd_tcp_flush(void *arg)
 	}
 }
 
-void fwd_tcp_sent(void *user)
+static void fwd_tcp_sent(void *user)
 {
 	struct fwd_tcp *t = user;
 
@@ -783,7 +810,7 @@ void fwd_tcp_sent(void *user)
 	}
 }
 
-void fwd_tcp_closed(void *user, enum ns_close_reason reason)
+static void fwd_tcp_closed(void *user, enum ns_close_reason reason)
 {
 	struct fwd_tcp *t = user;
 
@@ -797,7 +824,7 @@ void fwd_tcp_closed(void *user, enum ns_close_reason reason)
 	tcp_end_filtered(t, reason != NS_CLOSED_NORMAL, NS_SYN_RESET, FWD_FILTER_END_CLOSED);
 }
 
-void fwd_tcp_connected(void *user)
+static void fwd_tcp_connected(void *user)
 {
 	struct fwd_tcp *t = user;
 
@@ -806,6 +833,13 @@ void fwd_tcp_connected(void *user)
 	t->fwd->st.fwd_tcp_accepted++;
 	start_splice(t);
 }
+
+const struct ns_flow_ops fwd_tcp_ops = {
+    .recv = fwd_tcp_recv,
+    .sent = fwd_tcp_sent,
+    .closed = fwd_tcp_closed,
+    .connected = fwd_tcp_connected,
+};
 
 /* ---- port forwarding: a host connection accepted by a listener ---- */
 
@@ -842,7 +876,7 @@ int fwd_tcp_inbound(struct fwd *fwd, int fd, uint16_t guest_port)
 	t->state = T_GUEST_CONNECT;
 	t->deadline = vg_loop_now(fwd->loop) + fwd->cfg.connect_ms;
 	fwd_list_push(&fwd->tcp_pending, &t->ent, vg_loop_now(fwd->loop));
-	t->flow = ns_flow_connect(fwd->ns, &src, &dst, t);
+	t->flow = ns_flow_connect(fwd->ns, &src, &dst, &fwd_tcp_ops, t);
 	if (!t->flow) {
 		fwd->st.fwd_tcp_failed++;
 		tcp_end(t, true, NS_SYN_RESET);
@@ -899,7 +933,7 @@ int fwd_filter_decide(struct fwd *fwd, uint64_t id, enum fwd_filter_verdict verd
 
 /**
  * fwd_tcp_free_all() - free every flow record and host socket; the netstack
- * must already be gone (ns_free() released its flows without hooks)
+ * must already be gone (ns_free() released its flows without callbacks)
  * @fwd:	forwarder
  */
 void fwd_tcp_free_all(struct fwd *fwd)

@@ -181,6 +181,15 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 	struct fwd_key k = { src->ip, dst->ip, src->port, dst->port };
 	ssize_t w;
 
+	if (fwd->has_filter && fwd->filter.udp &&
+	    fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
+		enum fwd_udp_verdict v = fwd->filter.udp(fwd->filter.ctx, src, dst);
+
+		if (v != FWD_UDP_ALLOW) {
+			ns_icmp_unreachable(fwd->ns, pkt, v == FWD_UDP_UNREACHABLE ? 3 : 13);
+			return;
+		}
+	}
 	e = fwd_table_find(&fwd->udp_tab, &k);
 	if (e) {
 		u = fwd_container_of(e, struct fwd_udp, ent);

@@ -5,24 +5,27 @@
  *
  * How packets flow in: link.c validates each IPv4 packet and calls
  * ns_engine_input(). Packets for the gateway (and broadcast) go through
- * lwIP's ip4_input(): ICMP echo, DNS on UDP and TCP port 53, RST for other
- * TCP ports. TCP to any other address, and TCP to the one gateway port set
- * with ns_set_gateway_tcp_port() (the guest's view of the control API), is
- * handed straight to tcp_input() after filling lwIP's ip_data, as
- * ip4_input() would. One "wildcard" listening pcb bound to
- * IP_ANY has its port set to each segment's destination port just before
- * tcp_input(), so a SYN to any address and port finds a listener, and the
- * accepted pcb's local_ip/local_port are what the guest dialled. UDP to other
- * addresses never enters lwIP: it goes to the udp_recv hook.
+ * lwIP's ip4_input(): ICMP echo, the registered gateway services (a UDP pcb
+ * and, for a service without a tcp_syn callback, a listener bound to
+ * gateway:port each), RST or ICMP port unreachable for other ports. TCP to
+ * any other address, and TCP to a gateway port whose service has a tcp_syn
+ * callback (the guest's view of the control API), is handed straight to
+ * tcp_input() after filling lwIP's ip_data, as ip4_input() would. One
+ * "wildcard" listening pcb bound to IP_ANY has its port set to each
+ * segment's destination port just before tcp_input(), so a SYN to any
+ * address and port finds a listener, and the accepted pcb's
+ * local_ip/local_port are what the guest dialled. UDP to other addresses
+ * never enters lwIP: it goes to the foreign registrant's udp_recv.
  *
- * New SYNs are offered to the tcp_syn hook first; a deferred SYN is kept
- * (copied, in a fixed table) and re-injected by ns_syn_resume().
+ * New SYNs are offered to the registrant's tcp_syn first; a deferred SYN is
+ * kept (copied, in a fixed table) and re-injected by ns_syn_resume().
  *
  * How packets flow out: the netif's output function prepends Ethernet
  * (link.c) and queues the frame on the transport; pbuf chains are passed as
  * iovecs, never linearised.
  *
- * Flows: a struct ns_flow per accepted pcb (allocated once per flow). Data
+ * Flows: a struct ns_flow per accepted pcb (allocated once per flow), with
+ * the struct ns_flow_ops of the registrant that adopted it. Data
  * from the guest stays in lwIP's pbufs, linked in a private list, until the
  * user consumes it; only then is the guest's window opened (tcp_recved),
  * which is the backpressure. lwIP's pbuf tot_len is 16-bit, so the list is
@@ -57,21 +60,21 @@ _Static_assert(TCP_SND_QUEUELEN >= 2 * (TCP_SND_BUF / 536), "send queue too shor
 _Static_assert(TCP_SNDLOWAT < TCP_SND_BUF, "SNDLOWAT must be below SND_BUF");
 _Static_assert(TCP_SNDQUEUELOWAT < TCP_SND_QUEUELEN, "SNDQUEUELOWAT below SND_QUEUELEN");
 
-#define NS_SYN_MAX	   512
-#define NS_SYN_HOLD_MS	   75000
-#define NS_DNS_TCP_MAX	   64
-#define NS_TW_MAX	   4096
-#define NS_DNS_TCP_IDLE_MS 30000
-#define NS_LWIP_TICK_MS	   10
-#define TCPF_FIN	   0x01
-#define TCPF_SYN	   0x02
-#define TCPF_RST	   0x04
-#define TCPF_ACK	   0x10
+#define NS_SYN_MAX	512
+#define NS_SYN_HOLD_MS	75000
+#define NS_TW_MAX	4096
+#define NS_LWIP_TICK_MS 10
+#define TCPF_FIN	0x01
+#define TCPF_SYN	0x02
+#define TCPF_RST	0x04
+#define TCPF_ACK	0x10
 
 struct ns_flow {
 	struct tcp_pcb *pcb;
 	struct ns *ns;
 	void *user;
+	struct ns_flow_ops ops;
+	bool counted; /* in st.tcp_active */
 	struct pbuf *rx_head, *rx_tail;
 	size_t rx_off; /* consumed bytes of rx_head */
 	size_t rx_len; /* unread bytes in the list */
@@ -87,31 +90,35 @@ struct syn_pending {
 	uint8_t *pkt;
 };
 
-struct dns_tcp {
-	struct tcp_pcb *pcb;
+/**
+ * struct ns_svc - one registered port on the gateway's address
+ * @ns:		owner
+ * @port:	the port, 0 for a free slot
+ * @h:		the registrant's callbacks
+ * @listen:	lwIP listener bound to gateway:port (TCP without h.tcp_syn)
+ * @udp:	lwIP UDP pcb bound to gateway:port (h.udp_recv)
+ */
+struct ns_svc {
 	struct ns *ns;
-	uint64_t id;
-	uint64_t last_ms;
-	uint8_t *buf; /* 2 + 65535 bytes, allocated on first data */
-	size_t have;
+	uint16_t port;
+	struct ns_handler h;
+	struct tcp_pcb *listen;
+	struct udp_pcb *udp;
 };
 
 struct ns_engine {
 	struct netif netif;
 	struct tcp_pcb *wild;
-	struct tcp_pcb *dns_listen;
-	struct udp_pcb *dns_udp;
 	struct udp_pcb *udp_out;
 	struct vg_timer tick;
 	bool idle_added;
 	struct syn_pending syn[NS_SYN_MAX];
 	uint64_t syn_seq;
-	struct dns_tcp dns[NS_DNS_TCP_MAX];
-	uint64_t dns_seq;
+	struct ns_handler foreign; /* tcp_accept NULL: nobody registered */
+	struct ns_svc svc[NS_SERVICES_MAX];
 	/* set when a callback's pcb was aborted by the user inside the callback */
 	struct tcp_pcb *cb_pcb;
 	bool cb_aborted;
-	uint16_t gw_tcp_port; /* gateway port terminated like other addresses; 0: none */
 	uint8_t scratch[65535];
 	uint8_t reass[65535]; /* a reassembled datagram to a non-gateway address */
 };
@@ -212,27 +219,27 @@ static void flow_detach(struct ns_flow *f)
 		tcp_err(f->pcb, NULL);
 	}
 	flow_free_rx(f);
-	if (f->ns->st.tcp_active)
+	if (f->counted && f->ns->st.tcp_active)
 		f->ns->st.tcp_active--;
 }
 
 static void flow_err(void *arg, err_t err)
 {
 	struct ns_flow *f = arg;
+	void (*closed)(void *user, enum ns_close_reason reason);
 	void *user;
-	struct ns *ns;
 
 	if (!f)
 		return;
 	user = f->user;
-	ns = f->ns;
+	closed = f->ops.closed;
 	f->pcb = NULL; /* already freed by lwIP */
 	flow_detach(f);
 	free(f);
-	if (user && ns->hooks.tcp_closed)
-		ns->hooks.tcp_closed(user, err == ERR_RST    ? NS_CLOSED_RESET
-					   : err == ERR_CLSD ? NS_CLOSED_NORMAL
-							     : NS_CLOSED_ABORTED);
+	if (user && closed)
+		closed(user, err == ERR_RST    ? NS_CLOSED_RESET
+			     : err == ERR_CLSD ? NS_CLOSED_NORMAL
+					       : NS_CLOSED_ABORTED);
 }
 
 /**
@@ -276,8 +283,8 @@ static err_t flow_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 	}
 	eng->cb_pcb = pcb;
 	eng->cb_aborted = false;
-	if (f->ns->hooks.tcp_recv)
-		f->ns->hooks.tcp_recv(f->user);
+	if (f->ops.recv)
+		f->ops.recv(f->user);
 	eng->cb_pcb = NULL;
 	if (eng->cb_aborted)
 		return ERR_ABRT;
@@ -303,12 +310,12 @@ static err_t flow_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	struct ns_engine *eng;
 
 	(void)len;
-	if (!f || !f->ns->hooks.tcp_sent)
+	if (!f || !f->ops.sent)
 		return ERR_OK;
 	eng = f->ns->eng;
 	eng->cb_pcb = pcb;
 	eng->cb_aborted = false;
-	f->ns->hooks.tcp_sent(f->user);
+	f->ops.sent(f->user);
 	eng->cb_pcb = NULL;
 	return eng->cb_aborted ? ERR_ABRT : ERR_OK;
 }
@@ -330,30 +337,41 @@ static void flow_bind(struct ns_flow *f, struct ns *ns, struct tcp_pcb *pcb)
 	tcp_nagle_disable(pcb);
 }
 
-static err_t wild_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+/**
+ * flow_adopt() - offer a newly established pcb to a registrant
+ * @ns:		netstack
+ * @pcb:	the pcb (from an accept callback)
+ * @h:		the registrant (tcp_accept NULL: reset the flow)
+ * @counted:	count it in tcp_accepted/tcp_active
+ *
+ * Return: what the lwIP accept callback returns (ERR_ABRT once aborted)
+ */
+static err_t flow_adopt(struct ns *ns, struct tcp_pcb *pcb, const struct ns_handler *h,
+			bool counted)
 {
-	struct ns *ns = arg;
 	struct ns_flow *f;
 	struct ns_addr src, dst;
 
-	if (err != ERR_OK || !pcb)
-		return ERR_VAL;
 	src.ip = addr_get(&pcb->remote_ip);
 	src.port = pcb->remote_port;
 	dst.ip = addr_get(&pcb->local_ip);
 	dst.port = pcb->local_port;
 	f = calloc(1, sizeof(*f));
-	if (!f || !ns->hooks.tcp_accept) {
+	if (!f || !h->tcp_accept) {
 		free(f);
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
 	flow_bind(f, ns, pcb);
-	ns->st.tcp_accepted++;
-	ns->st.tcp_active++;
+	f->ops = h->ops;
+	f->counted = counted;
+	if (counted) {
+		ns->st.tcp_accepted++;
+		ns->st.tcp_active++;
+	}
 	ns->eng->cb_pcb = pcb;
 	ns->eng->cb_aborted = false;
-	f->user = ns->hooks.tcp_accept(ns->hooks.ctx, f, &src, &dst);
+	f->user = h->tcp_accept(h->ctx, f, &src, &dst);
 	ns->eng->cb_pcb = NULL;
 	if (ns->eng->cb_aborted)
 		return ERR_ABRT;
@@ -364,6 +382,64 @@ static err_t wild_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_ABRT;
 	}
 	return ERR_OK;
+}
+
+/**
+ * svc_find() - the service registered on a gateway port
+ * @eng:	engine
+ * @port:	port
+ *
+ * Return: the slot, or NULL
+ */
+static struct ns_svc *svc_find(struct ns_engine *eng, uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < NS_SERVICES_MAX; i++)
+		if (port && eng->svc[i].port == port)
+			return &eng->svc[i];
+	return NULL;
+}
+
+/**
+ * handler_for() - who takes guest TCP to @dst: the gateway port's service or
+ * the foreign-flow registrant
+ * @ns:		netstack
+ * @dst:	destination (network order address)
+ * @port:	destination port
+ *
+ * Return: the handler; its tcp_accept is NULL when nobody takes it
+ */
+static const struct ns_handler *handler_for(struct ns *ns, uint32_t dst, uint16_t port)
+{
+	static const struct ns_handler none;
+	struct ns_svc *svc;
+
+	if (dst != ns->cfg.gateway_ip)
+		return &ns->eng->foreign;
+	svc = svc_find(ns->eng, port);
+	return svc ? &svc->h : &none;
+}
+
+/* accept of the wildcard listener: foreign flows and gateway ports with a tcp_syn */
+static err_t wild_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct ns *ns = arg;
+
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	return flow_adopt(ns, pcb, handler_for(ns, addr_get(&pcb->local_ip), pcb->local_port),
+			  true);
+}
+
+/* accept of a gateway service's own listener (no tcp_syn) */
+static err_t svc_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct ns_svc *svc = arg;
+
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	return flow_adopt(svc->ns, pcb, &svc->h, false);
 }
 
 size_t ns_flow_peek(struct ns_flow *f, struct iovec *iov, int *iovcnt)
@@ -672,8 +748,8 @@ void ns_syn_resume(struct ns *ns, uint64_t token, enum ns_syn_verdict verdict)
 }
 
 /**
- * tcp_guest_input() - a TCP segment to a non-gateway address, or to the
- * gateway's port set with ns_set_gateway_tcp_port()
+ * tcp_guest_input() - a TCP segment to a non-gateway address, or to a
+ * gateway port whose service has a tcp_syn callback
  * @ns:		netstack
  * @ip:		validated IPv4 packet
  * @len:	its length
@@ -703,6 +779,7 @@ static void tcp_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t
 	if ((flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN &&
 	    !tuple_active(src, sport, dst, dport)) {
 		struct ns_addr a = {src, sport}, b = {dst, dport};
+		const struct ns_handler *h = handler_for(ns, dst, dport);
 		enum ns_syn_verdict v = NS_SYN_ACCEPT;
 		uint64_t token;
 
@@ -710,8 +787,8 @@ static void tcp_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t
 			return; /* retransmitted SYN of a deferred one */
 		ns->st.tcp_syn_new++;
 		token = ++ns->eng->syn_seq;
-		if (ns->hooks.tcp_syn)
-			v = ns->hooks.tcp_syn(ns->hooks.ctx, token, &a, &b);
+		if (h->tcp_syn)
+			v = h->tcp_syn(h->ctx, token, &a, &b);
 		switch (v) {
 		case NS_SYN_ACCEPT:
 			break;
@@ -768,12 +845,12 @@ static void udp_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t
 	memcpy(&dst.ip, ip + 16, 4);
 	src.port = (uint16_t)(u[0] << 8 | u[1]);
 	dst.port = (uint16_t)(u[2] << 8 | u[3]);
-	if (!ns->hooks.udp_recv || !dst.port) {
+	if (!ns->eng->foreign.udp_recv || !dst.port) {
 		ns->st.drop_udp_nohook++;
 		return;
 	}
 	ns->st.udp_fwd_packets++;
-	ns->hooks.udp_recv(ns->hooks.ctx, &src, &dst, u + 8, ulen - 8, &pkt);
+	ns->eng->foreign.udp_recv(ns->eng->foreign.ctx, &src, &dst, u + 8, ulen - 8, &pkt);
 }
 
 void ns_icmp_unreachable(struct ns *ns, const struct ns_pkt *pkt, uint8_t code)
@@ -827,200 +904,92 @@ int ns_udp_send(struct ns *ns, const struct ns_addr *from, const struct ns_addr 
 	return e == ERR_OK ? 0 : -1;
 }
 
-/* ---- DNS on gateway:53 ---- */
+/* ---- gateway services ---- */
 
-static void dns_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
+/* lwIP UDP callback of a gateway port: hand the datagram to its service */
+static void svc_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
 			 u16_t port)
 {
-	struct ns *ns = arg;
-	struct ns_dns_client c = {.tcp = false, .ip = addr_get(addr), .port = port};
+	struct ns_svc *svc = arg;
+	struct ns_engine *eng = svc->ns->eng;
+	const struct ip_hdr *iph = ip4_current_header();
+	/* the IP and UDP headers are in the first pbuf, also after reassembly */
+	struct ns_pkt pkt = {(const uint8_t *)iph, (size_t)IPH_HL(iph) * 4 + 8};
+	struct ns_addr src = {addr_get(addr), port};
+	struct ns_addr dst = {ip4_addr_get_u32(ip4_current_dest_addr()), svc->port};
 	size_t len;
 
 	(void)pcb;
-	len = pbuf_copy_partial(p, ns->eng->scratch, sizeof(ns->eng->scratch), 0);
+	len = pbuf_copy_partial(p, eng->scratch, sizeof(eng->scratch), 0);
 	pbuf_free(p);
-	if (ns->hooks.dns_query)
-		ns->hooks.dns_query(ns->hooks.ctx, &c, ns->eng->scratch, len);
+	svc->h.udp_recv(svc->h.ctx, &src, &dst, eng->scratch, len, &pkt);
 }
 
-static struct dns_tcp *dns_tcp_by_id(struct ns_engine *eng, uint64_t id)
+int ns_register_service(struct ns *ns, uint16_t port, const struct ns_handler *h)
 {
-	struct dns_tcp *d = &eng->dns[id % NS_DNS_TCP_MAX];
-
-	return d->pcb && d->id == id ? d : NULL;
-}
-
-static void dns_tcp_drop(struct dns_tcp *d, bool abort)
-{
-	struct tcp_pcb *pcb = d->pcb;
-
-	free(d->buf);
-	memset(d, 0, sizeof(*d));
-	if (!pcb)
-		return;
-	tcp_arg(pcb, NULL);
-	tcp_recv(pcb, NULL);
-	tcp_err(pcb, NULL);
-	tcp_poll(pcb, NULL, 0);
-	if (abort || tcp_close(pcb) != ERR_OK)
-		tcp_abort(pcb);
-}
-
-static void dns_tcp_err(void *arg, err_t err)
-{
-	struct dns_tcp *d = arg;
-
-	(void)err;
-	if (!d)
-		return;
-	d->pcb = NULL;
-	dns_tcp_drop(d, false);
-}
-
-static err_t dns_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
-{
-	struct dns_tcp *d = arg;
-	struct ns *ns;
-	struct pbuf *q;
-	uint64_t id;
-
-	(void)err;
-	if (!d)
-		return discard_recv(pcb, p);
-	ns = d->ns;
-	if (!p) { /* guest closed: pending answers are dropped */
-		dns_tcp_drop(d, false);
-		return ERR_OK;
-	}
-	if (!d->buf && !(d->buf = malloc(2 + 65535))) {
-		pbuf_free(p);
-		dns_tcp_drop(d, true);
-		return ERR_ABRT;
-	}
-	d->last_ms = vg_loop_now(ns->loop);
-	id = d->id;
-	for (q = p; q; q = q->next) {
-		const uint8_t *b = q->payload;
-		size_t left = q->len;
-
-		while (left) {
-			size_t want, n;
-
-			/* collect the 2-byte length, then the message */
-			want = d->have < 2 ? 2 : 2 + ((size_t)d->buf[0] << 8 | d->buf[1]);
-			n = want - d->have < left ? want - d->have : left;
-			memcpy(d->buf + d->have, b, n);
-			d->have += n;
-			b += n;
-			left -= n;
-			if (d->have == 2 && !d->buf[0] && !d->buf[1]) {
-				pbuf_free(p); /* zero-length message: protocol error */
-				dns_tcp_drop(d, true);
-				return ERR_ABRT;
-			}
-			if (d->have > 2 && d->have == 2 + ((size_t)d->buf[0] << 8 | d->buf[1])) {
-				struct ns_dns_client c = {.tcp = true,
-							  .ip = addr_get(&pcb->remote_ip),
-							  .port = pcb->remote_port,
-							  .conn_id = id};
-
-				d->have = 0;
-				if (ns->hooks.dns_query)
-					ns->hooks.dns_query(ns->hooks.ctx, &c, d->buf + 2,
-							    ((size_t)d->buf[0] << 8 | d->buf[1]));
-				/* a synchronous answer may have failed and dropped us */
-				if (d->id != id || d->pcb != pcb) {
-					pbuf_free(p);
-					return ERR_ABRT;
-				}
-			}
-		}
-	}
-	tcp_recved(pcb, p->tot_len);
-	pbuf_free(p);
-	return ERR_OK;
-}
-
-static err_t dns_tcp_poll(void *arg, struct tcp_pcb *pcb)
-{
-	struct dns_tcp *d = arg;
-
-	(void)pcb;
-	if (d && vg_loop_now(d->ns->loop) - d->last_ms > NS_DNS_TCP_IDLE_MS) {
-		dns_tcp_drop(d, true);
-		return ERR_ABRT;
-	}
-	return ERR_OK;
-}
-
-static err_t dns_tcp_accept(void *arg, struct tcp_pcb *pcb, err_t err)
-{
-	struct ns *ns = arg;
 	struct ns_engine *eng = ns->eng;
-	struct dns_tcp *d = NULL;
+	struct ns_svc *svc = NULL;
+	ip_addr_t gwa;
 	int i;
 
-	if (err != ERR_OK || !pcb)
-		return ERR_VAL;
-	for (i = 0; i < NS_DNS_TCP_MAX && !d; i++) {
-		uint64_t id = ++eng->dns_seq;
+	if (!port || !h || (!h->udp_recv && !h->tcp_accept))
+		return -EINVAL;
+	if (port == 67 || svc_find(eng, port))
+		return -EADDRINUSE;
+	for (i = 0; i < NS_SERVICES_MAX && !svc; i++)
+		if (!eng->svc[i].port)
+			svc = &eng->svc[i];
+	if (!svc)
+		return -ENOSPC;
+	svc->ns = ns;
+	svc->h = *h;
+	addr_set(&gwa, ns->cfg.gateway_ip);
+	if (h->udp_recv) {
+		svc->udp = udp_new();
+		if (!svc->udp || udp_bind(svc->udp, &gwa, port) != ERR_OK)
+			goto fail;
+		udp_recv(svc->udp, svc_udp_recv, svc);
+	}
+	if (h->tcp_accept && !h->tcp_syn) {
+		struct tcp_pcb *pcb = tcp_new();
 
-		if (!eng->dns[id % NS_DNS_TCP_MAX].pcb) {
-			d = &eng->dns[id % NS_DNS_TCP_MAX];
-			d->id = id;
+		if (!pcb || tcp_bind(pcb, &gwa, port) != ERR_OK) {
+			if (pcb)
+				tcp_close(pcb);
+			goto fail;
 		}
+		svc->listen = tcp_listen(pcb);
+		if (!svc->listen) {
+			tcp_close(pcb);
+			goto fail;
+		}
+		tcp_arg(svc->listen, svc);
+		tcp_accept(svc->listen, svc_accept);
 	}
-	if (!d) {
-		tcp_abort(pcb);
-		return ERR_ABRT;
-	}
-	d->pcb = pcb;
-	d->ns = ns;
-	d->last_ms = vg_loop_now(ns->loop);
-	tcp_arg(pcb, d);
-	tcp_recv(pcb, dns_tcp_recv);
-	tcp_err(pcb, dns_tcp_err);
-	tcp_poll(pcb, dns_tcp_poll, 4);
-	tcp_nagle_disable(pcb);
-	return ERR_OK;
+	svc->port = port;
+	return 0;
+fail:
+	if (svc->udp)
+		udp_remove(svc->udp);
+	memset(svc, 0, sizeof(*svc));
+	return -ENOMEM;
 }
 
-void ns_dns_answer(struct ns *ns, const struct ns_dns_client *c, const uint8_t *msg, size_t len)
+int ns_register_foreign(struct ns *ns, const struct ns_handler *h)
 {
-	struct ns_engine *eng = ns->eng;
-
-	if (c->tcp) {
-		struct dns_tcp *d = dns_tcp_by_id(eng, c->conn_id);
-		uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
-
-		if (!d || len > 0xffff)
-			return;
-		if (tcp_sndbuf(d->pcb) < len + 2 ||
-		    tcp_write(d->pcb, hdr, 2, TCP_WRITE_FLAG_COPY | TCP_WRITE_FLAG_MORE) !=
-			ERR_OK ||
-		    tcp_write(d->pcb, msg, (u16_t)len, TCP_WRITE_FLAG_COPY) != ERR_OK) {
-			dns_tcp_drop(d, true);
-			return;
-		}
-		tcp_output(d->pcb);
-	} else {
-		struct pbuf *p;
-		ip_addr_t dst;
-
-		if (len > 65507 || !(p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM)))
-			return;
-		memcpy(p->payload, msg, len);
-		addr_set(&dst, c->ip);
-		udp_sendto(eng->dns_udp, p, &dst, c->port);
-		pbuf_free(p);
-	}
+	if (!h || !h->tcp_accept)
+		return -EINVAL;
+	if (ns->eng->foreign.tcp_accept)
+		return -EBUSY;
+	ns->eng->foreign = *h;
+	return 0;
 }
 
 /* ---- input, timers, set-up ---- */
 
 /**
- * gateway_tcp_port() - whether @ip is TCP to the gateway's own address on
- * the port set with ns_set_gateway_tcp_port()
+ * gateway_tcp_syn_port() - whether @ip is TCP to the gateway's own address
+ * on a port whose service has a tcp_syn callback
  * @ns:		netstack
  * @ip:		validated IPv4 packet addressed to the gateway (or broadcast)
  * @len:	its length
@@ -1028,23 +997,18 @@ void ns_dns_answer(struct ns *ns, const struct ns_dns_client *c, const uint8_t *
  *
  * Return: true when it is to be terminated like TCP to other addresses
  */
-static bool gateway_tcp_port(const struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
+static bool gateway_tcp_syn_port(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
 {
+	struct ns_svc *svc;
 	uint32_t dst;
 
-	if (!ns->eng->gw_tcp_port || ip[9] != 6 || len < hlen + 4)
+	if (ip[9] != 6 || len < hlen + 4)
 		return false;
 	memcpy(&dst, ip + 16, 4);
-	return dst == ns->cfg.gateway_ip &&
-	       (uint16_t)(ip[hlen + 2] << 8 | ip[hlen + 3]) == ns->eng->gw_tcp_port;
-}
-
-int ns_set_gateway_tcp_port(struct ns *ns, uint16_t port)
-{
-	if (port == 53)
-		return -1; /* DNS over TCP stays the gateway's own */
-	ns->eng->gw_tcp_port = port;
-	return 0;
+	if (dst != ns->cfg.gateway_ip)
+		return false;
+	svc = svc_find(ns->eng, (uint16_t)(ip[hlen + 2] << 8 | ip[hlen + 3]));
+	return svc && svc->h.tcp_syn;
 }
 
 /**
@@ -1059,7 +1023,7 @@ void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gatew
 {
 	size_t hlen = (size_t)(ip[0] & 15) * 4;
 
-	if (to_gateway && gateway_tcp_port(ns, ip, len, hlen)) {
+	if (to_gateway && gateway_tcp_syn_port(ns, ip, len, hlen)) {
 		tcp_guest_input(ns, ip, len, hlen);
 		return;
 	}
@@ -1164,7 +1128,7 @@ static void engine_idle(void *arg)
 }
 
 /**
- * ns_engine_init() - start lwIP: the netif, the wildcard listener, DNS :53
+ * ns_engine_init() - start lwIP: the netif and the wildcard listener
  * @ns:	netstack (cfg set)
  *
  * Return: 0, or -1
@@ -1173,7 +1137,6 @@ int ns_engine_init(struct ns *ns)
 {
 	struct ns_engine *eng = calloc(1, sizeof(*eng));
 	ip4_addr_t ip, mask, gw;
-	ip_addr_t gwa;
 	struct tcp_pcb *pcb;
 
 	if (!eng)
@@ -1208,20 +1171,6 @@ int ns_engine_init(struct ns *ns)
 	tcp_arg(eng->wild, ns);
 	tcp_accept(eng->wild, wild_accept);
 
-	addr_set(&gwa, ns->cfg.gateway_ip);
-	pcb = tcp_new();
-	if (!pcb || tcp_bind(pcb, &gwa, 53) != ERR_OK)
-		goto fail;
-	eng->dns_listen = tcp_listen(pcb);
-	if (!eng->dns_listen)
-		goto fail;
-	tcp_arg(eng->dns_listen, ns);
-	tcp_accept(eng->dns_listen, dns_tcp_accept);
-
-	eng->dns_udp = udp_new();
-	if (!eng->dns_udp || udp_bind(eng->dns_udp, &gwa, 53) != ERR_OK)
-		goto fail;
-	udp_recv(eng->dns_udp, dns_udp_recv, ns);
 	eng->udp_out = udp_new();
 	if (!eng->udp_out)
 		goto fail;
@@ -1237,7 +1186,7 @@ fail:
 }
 
 /**
- * ns_engine_free() - abort every flow (no hooks run) and stop lwIP
+ * ns_engine_free() - abort every flow (no callbacks run) and stop lwIP
  * @ns:	netstack
  */
 void ns_engine_free(struct ns *ns)
@@ -1250,9 +1199,6 @@ void ns_engine_free(struct ns *ns)
 	vg_timer_stop(ns->loop, &eng->tick);
 	if (eng->idle_added)
 		vg_loop_del_idle(ns->loop, engine_idle, ns);
-	for (i = 0; i < NS_DNS_TCP_MAX; i++)
-		if (eng->dns[i].pcb)
-			dns_tcp_drop(&eng->dns[i], true);
 	for (i = 0; i < NS_SYN_MAX; i++)
 		if (eng->syn[i].token)
 			syn_release(&eng->syn[i]);
@@ -1273,10 +1219,12 @@ void ns_engine_free(struct ns *ns)
 		tcp_abort(tcp_tw_pcbs);
 	if (eng->wild)
 		tcp_close(eng->wild);
-	if (eng->dns_listen)
-		tcp_close(eng->dns_listen);
-	if (eng->dns_udp)
-		udp_remove(eng->dns_udp);
+	for (i = 0; i < NS_SERVICES_MAX; i++) {
+		if (eng->svc[i].listen)
+			tcp_close(eng->svc[i].listen);
+		if (eng->svc[i].udp)
+			udp_remove(eng->svc[i].udp);
+	}
 	if (eng->udp_out)
 		udp_remove(eng->udp_out);
 	if (eng->netif.state)
@@ -1298,20 +1246,20 @@ static err_t flow_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	eng = f->ns->eng;
 	eng->cb_pcb = pcb;
 	eng->cb_aborted = false;
-	if (f->ns->hooks.tcp_connected)
-		f->ns->hooks.tcp_connected(f->user);
+	if (f->ops.connected)
+		f->ops.connected(f->user);
 	eng->cb_pcb = NULL;
 	return eng->cb_aborted ? ERR_ABRT : ERR_OK;
 }
 
 struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst,
-				void *user)
+				const struct ns_flow_ops *ops, void *user)
 {
 	struct tcp_pcb *pcb;
 	struct ns_flow *f;
 	ip_addr_t l, r;
 
-	if (!ns->hooks.tcp_connected || !dst->port)
+	if (!ops || !ops->connected || !dst->port)
 		return NULL;
 	f = calloc(1, sizeof(*f));
 	pcb = f ? tcp_new() : NULL;
@@ -1328,6 +1276,8 @@ struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const 
 	}
 	flow_bind(f, ns, pcb);
 	f->user = user;
+	f->ops = *ops;
+	f->counted = true;
 	if (tcp_connect(pcb, &r, dst->port, flow_connected) != ERR_OK) {
 		tcp_arg(pcb, NULL);
 		tcp_err(pcb, NULL);

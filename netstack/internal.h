@@ -46,7 +46,6 @@ struct ns_engine;
 struct ns {
 	struct vg_loop *loop;
 	struct ns_config cfg;
-	struct ns_hooks hooks;
 	struct ns_stats st;
 	uint32_t netmask;
 	size_t max_frame;

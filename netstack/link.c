@@ -420,7 +420,7 @@ void ns_link_input(struct ns *ns, const uint8_t *f, size_t len)
 	}
 }
 
-struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg, const struct ns_hooks *hooks)
+struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg)
 {
 	struct dhcp_config dc;
 	struct ns *ns = calloc(1, sizeof(*ns));
@@ -429,8 +429,6 @@ struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg, const struc
 		return NULL;
 	ns->loop = loop;
 	ns->cfg = *cfg;
-	if (hooks)
-		ns->hooks = *hooks;
 	ns->netmask = prefix_mask(cfg->prefix);
 	ns->max_frame = ETH_MAX_FRAME(cfg->mtu);
 	ns->tr.io.fd = ns->tr.listen_io.fd = -1;

@@ -1,19 +1,46 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * netstack.h - the guest side of vgate: hypervisor transports, the Ethernet
- * link (ARP), the gateway's own services (DHCP, ICMP echo, DNS on :53) and a
- * userspace TCP/IP engine (lwIP) that terminates guest TCP to ANY destination
- * address and port.
+ * link (ARP), the gateway's own DHCP and ICMP echo, ports on the gateway's
+ * address for other modules' services (DNS, the guest API), and a userspace
+ * TCP/IP engine (lwIP) that terminates guest TCP to ANY destination address
+ * and port.
  *
  * This header is the module's whole contract; lwIP types never leave it.
  *
+ * Registration model: nothing is delivered upward until someone registers
+ * for it, after ns_new() and before the link carries traffic:
+ *  - "foreign flows" (ns_register_foreign(), one registrant, e.g. the
+ *    forwarder): guest TCP and UDP to any address other than the gateway's.
+ *    Without a registrant, SYNs are accepted and the flows reset once
+ *    established, and datagrams are dropped (drop_udp_nohook).
+ *  - "gateway services" (ns_register_service(), a fixed table of
+ *    NS_SERVICES_MAX ports on the gateway's own address, e.g. DNS on 53 and
+ *    the guest API on 80): a UDP callback for datagrams to gateway:port
+ *    (answered with ns_udp_send() from gateway:port) and/or TCP callbacks.
+ *    The gateway's other ports answer RST (TCP) or ICMP port unreachable
+ *    (UDP) as a host would; DHCP (67) and ICMP echo are the netstack's own.
+ * Registrations hold for the netstack's lifetime; their callbacks and ctx
+ * must stay valid until ns_free().
+ *
+ * Flows: a guest TCP flow (struct ns_flow) is offered to the tcp_accept
+ * callback of its registration, which returns the user pointer of the flow;
+ * the registration's struct ns_flow_ops are bound to the flow then (or given
+ * to ns_flow_connect() for an active open). From then on ops.recv, ops.sent
+ * and exactly one ops.closed call receive that user pointer, after which the
+ * flow is gone and must not be touched. The user may end a flow earlier with
+ * ns_flow_close() or ns_flow_reset(); then no ops.closed call follows. Every
+ * callback runs on the loop's thread and may call any ns_* function,
+ * including ending its own flow.
+ *
  * Ownership and lifetimes: struct ns is created by ns_new() on a caller's
- * event loop and owns every transport, flow and lwIP object. Everything runs
- * on the loop's thread. A guest TCP flow (struct ns_flow) is offered to the
- * tcp_accept hook; from then on the hook's user pointer receives tcp_recv,
- * tcp_sent and exactly one tcp_closed call, after which the flow is gone and
- * must not be touched. The user may end a flow earlier with ns_flow_close()
- * or ns_flow_reset(); then no tcp_closed call follows.
+ * event loop and owns every transport, flow and lwIP object. ns_free()
+ * releases every flow without calling any callback, so registrants free
+ * their own state after it.
+ *
+ * Return convention: functions that can fail return 0 (or a count, an fd, a
+ * pointer) on success and a negative errno value (or NULL with errno set) on
+ * failure; those taking an @err buffer also write a one-line message there.
  *
  * lwIP keeps its own process-wide state: there is at most one struct ns per
  * process.
@@ -70,33 +97,18 @@ struct ns_config {
 	char search[256];
 };
 
-/**
- * struct ns_dns_client - where a guest DNS query came from
- * @tcp:	true for TCP (one framed message on a connection)
- * @ip:		guest address, network order
- * @port:	guest port, host order
- * @conn_id:	TCP connection identity (0 for UDP); answers for a closed
- *		connection are dropped
- */
-struct ns_dns_client {
-	bool tcp;
-	uint32_t ip;
-	uint16_t port;
-	uint64_t conn_id;
-};
-
 struct ns;
 struct ns_flow;
 struct ns_pkt;
 
-/* Reasons given to tcp_closed */
+/* Reasons given to ns_flow_ops.closed */
 enum ns_close_reason {
 	NS_CLOSED_NORMAL = 0, /* both sides finished */
 	NS_CLOSED_RESET,      /* guest sent RST */
 	NS_CLOSED_ABORTED,    /* timeout, link gone, or out of memory */
 };
 
-/* Verdicts of the tcp_syn hook */
+/* Verdicts of a tcp_syn callback */
 enum ns_syn_verdict {
 	NS_SYN_ACCEPT = 0, /* complete the handshake now */
 	NS_SYN_RESET,	   /* answer the SYN with RST (refused) */
@@ -105,36 +117,89 @@ enum ns_syn_verdict {
 };
 
 /**
- * struct ns_hooks - what the netstack delivers upward (all optional)
- * @ctx:	first argument of the hooks that take one
- * @tcp_syn:	a guest SYN for a new flow; @token identifies it for
- *		ns_syn_resume(). No hook means NS_SYN_ACCEPT.
- * @tcp_accept:	a guest flow completed its handshake; return the user pointer
- *		passed to the per-flow hooks, or NULL to reset the flow
- * @tcp_recv:	data or FIN from the guest is available (ns_flow_peek)
- * @tcp_sent:	send space towards the guest was freed
- * @tcp_closed:	the flow is gone (enum ns_close_reason); the last call
- * @udp_recv:	a UDP datagram to a non-gateway address; @pkt is valid only
- *		during the call (for ns_icmp_unreachable())
- * @dns_query:	a DNS message to gateway:53 (UDP, or TCP with framing removed)
- * @tcp_connected: a flow opened by ns_flow_connect() completed its handshake;
- *		from then on it is like an accepted flow. A connect that fails
- *		(guest RST, timeout) ends with tcp_closed instead.
+ * typedef ns_syn_fn - a guest SYN for a new flow
+ * @ctx:	the registration's ctx
+ * @token:	identifies the SYN for ns_syn_resume() (after NS_SYN_DEFER)
+ * @src:	guest endpoint
+ * @dst:	destination the guest dialled
+ *
+ * Return: the verdict
  */
-struct ns_hooks {
-	void *ctx;
-	enum ns_syn_verdict (*tcp_syn)(void *ctx, uint64_t token, const struct ns_addr *src,
-				       const struct ns_addr *dst);
-	void *(*tcp_accept)(void *ctx, struct ns_flow *f, const struct ns_addr *src,
-			    const struct ns_addr *dst);
-	void (*tcp_recv)(void *user);
-	void (*tcp_sent)(void *user);
-	void (*tcp_closed)(void *user, enum ns_close_reason reason);
-	void (*udp_recv)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst,
-			 const uint8_t *data, size_t len, const struct ns_pkt *pkt);
-	void (*dns_query)(void *ctx, const struct ns_dns_client *c, const uint8_t *msg, size_t len);
-	void (*tcp_connected)(void *user);
+typedef enum ns_syn_verdict (*ns_syn_fn)(void *ctx, uint64_t token, const struct ns_addr *src,
+					 const struct ns_addr *dst);
+
+/**
+ * typedef ns_accept_fn - a guest flow completed its handshake
+ * @ctx:	the registration's ctx
+ * @f:		the flow
+ * @src:	guest endpoint
+ * @dst:	destination the guest dialled (its local address and port)
+ *
+ * Return: the user pointer given to the flow's ops, or NULL to reset the flow
+ */
+typedef void *(*ns_accept_fn)(void *ctx, struct ns_flow *f, const struct ns_addr *src,
+			      const struct ns_addr *dst);
+
+/**
+ * typedef ns_udp_fn - a UDP datagram from the guest
+ * @ctx:	the registration's ctx
+ * @src:	guest endpoint
+ * @dst:	destination
+ * @data:	payload, valid during the call
+ * @len:	its length
+ * @pkt:	the packet, valid during the call (for ns_icmp_unreachable())
+ */
+typedef void (*ns_udp_fn)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst,
+			  const uint8_t *data, size_t len, const struct ns_pkt *pkt);
+
+/**
+ * struct ns_flow_ops - per-flow callbacks, bound to a flow when it is
+ * adopted (accepted, or opened by ns_flow_connect()); each gets the flow's
+ * user pointer
+ * @recv:	data or FIN from the guest is available (ns_flow_peek)
+ * @sent:	send space towards the guest was freed
+ * @closed:	the flow is gone (enum ns_close_reason); the last call
+ * @connected:	a flow opened by ns_flow_connect() completed its handshake;
+ *		from then on it is like an accepted flow. A connect that fails
+ *		(guest RST, timeout) ends with @closed instead. Only needed by
+ *		ns_flow_connect() users.
+ *
+ * All optional except @closed for anyone who keeps the flow.
+ */
+struct ns_flow_ops {
+	void (*recv)(void *user);
+	void (*sent)(void *user);
+	void (*closed)(void *user, enum ns_close_reason reason);
+	void (*connected)(void *user);
 };
+
+/**
+ * struct ns_handler - what one registrant takes from the guest: foreign
+ * flows (ns_register_foreign()) or one gateway port (ns_register_service())
+ * @ctx:	first argument of @tcp_syn, @tcp_accept and @udp_recv
+ * @tcp_syn:	optional: a SYN for a new flow. For foreign flows none means
+ *		NS_SYN_ACCEPT. For a gateway port, with it SYNs are handled
+ *		like those of foreign flows (verdict, deferral, counted in
+ *		tcp_syn_new, tcp_accepted and tcp_active; unfragmented segments
+ *		only); without it lwIP completes the handshake at once and the
+ *		flow is not counted.
+ * @tcp_accept:	a flow completed its handshake. Foreign flows without it are
+ *		reset; a gateway port without it answers SYNs with RST.
+ * @udp_recv:	optional: a datagram. Foreign flows without it are dropped
+ *		(drop_udp_nohook); a gateway port without it answers ICMP port
+ *		unreachable. A gateway port also gets datagrams to the subnet
+ *		broadcast and answers with ns_udp_send() from gateway:port.
+ * @ops:	bound to every flow @tcp_accept adopts
+ */
+struct ns_handler {
+	void *ctx;
+	ns_syn_fn tcp_syn;
+	ns_accept_fn tcp_accept;
+	ns_udp_fn udp_recv;
+	struct ns_flow_ops ops;
+};
+
+#define NS_SERVICES_MAX 8 /* gateway ports with a registered service */
 
 /**
  * struct ns_stats - counters of the link, transports and gateway services
@@ -192,14 +257,35 @@ void ns_config_defaults(struct ns_config *c);
 int ns_config_check(struct ns_config *c, char *err, size_t errlen);
 
 /**
- * ns_new() - create the netstack on @loop
+ * ns_new() - create the netstack on @loop; nothing is delivered upward until
+ * ns_register_foreign() / ns_register_service()
  * @loop:	event loop (outlives the netstack)
  * @cfg:	validated configuration (copied)
- * @hooks:	upward hooks (copied)
  *
  * Return: the netstack, or NULL (errno set)
  */
-struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg, const struct ns_hooks *hooks);
+struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg);
+
+/**
+ * ns_register_foreign() - take guest TCP and UDP to addresses other than
+ * the gateway's (one registrant per netstack)
+ * @ns:		netstack
+ * @reg:	callbacks (copied)
+ *
+ * Return: 0, -EINVAL without @reg->tcp_accept, or -EBUSY when taken
+ */
+int ns_register_foreign(struct ns *ns, const struct ns_handler *reg);
+
+/**
+ * ns_register_service() - serve @port on the gateway's own address
+ * @ns:		netstack
+ * @port:	UDP and TCP port (not 0, not 67: DHCP is the netstack's)
+ * @svc:	callbacks (copied); at least @svc->udp_recv or @svc->tcp_accept
+ *
+ * Return: 0, -EINVAL, -EADDRINUSE (port taken or 67), -ENOSPC
+ *	   (NS_SERVICES_MAX ports), or -ENOMEM
+ */
+int ns_register_service(struct ns *ns, uint16_t port, const struct ns_handler *svc);
 
 /**
  * ns_free() - close every transport and flow and free the netstack
@@ -273,9 +359,9 @@ void ns_get_stats(const struct ns *ns, struct ns_stats *st);
 size_t ns_leases(const struct ns *ns, struct ns_lease *out, size_t max);
 
 /**
- * ns_syn_resume() - answer a SYN that tcp_syn deferred
+ * ns_syn_resume() - answer a SYN that a tcp_syn callback deferred
  * @ns:		netstack
- * @token:	token given to tcp_syn
+ * @token:	token given to the tcp_syn callback
  * @verdict:	NS_SYN_ACCEPT, NS_SYN_RESET or NS_SYN_DROP
  */
 void ns_syn_resume(struct ns *ns, uint64_t token, enum ns_syn_verdict verdict);
@@ -341,13 +427,13 @@ long ns_flow_write(struct ns_flow *f, const void *buf, size_t len);
 void ns_flow_shutdown(struct ns_flow *f);
 
 /**
- * ns_flow_close() - release the flow (FIN if not sent); no more hooks run
+ * ns_flow_close() - release the flow (FIN if not sent); no more ops run
  * @f:	flow, invalid afterwards
  */
 void ns_flow_close(struct ns_flow *f);
 
 /**
- * ns_flow_reset() - abort the flow with RST; no more hooks run
+ * ns_flow_reset() - abort the flow with RST; no more ops run
  * @f:	flow, invalid afterwards
  */
 void ns_flow_reset(struct ns_flow *f);
@@ -375,22 +461,13 @@ int ns_udp_send(struct ns *ns, const struct ns_addr *from, const struct ns_addr 
 		const void *data, size_t len);
 
 /**
- * ns_icmp_unreachable() - answer the packet being delivered to udp_recv with
- * ICMP destination unreachable
+ * ns_icmp_unreachable() - answer the packet being delivered to a udp_recv
+ * callback with ICMP destination unreachable
  * @ns:		netstack
- * @pkt:	the packet handle given to udp_recv
+ * @pkt:	the packet handle given to the callback
  * @code:	ICMP code (3 = port unreachable, 13 = administratively prohibited)
  */
 void ns_icmp_unreachable(struct ns *ns, const struct ns_pkt *pkt, uint8_t code);
-
-/**
- * ns_dns_answer() - send an answer to a query delivered by dns_query
- * @ns:		netstack
- * @c:		the client given to dns_query
- * @msg:	DNS message
- * @len:	length
- */
-void ns_dns_answer(struct ns *ns, const struct ns_dns_client *c, const uint8_t *msg, size_t len);
 
 /**
  * ns_link_input() - feed one Ethernet frame as if received from the guest
@@ -419,32 +496,18 @@ void ns_set_capture(struct ns *ns, void (*fn)(void *ctx, bool out, const uint8_t
  * @src:	source shown to the guest (e.g. the host alias); port 0 picks a
  *		free ephemeral port
  * @dst:	guest endpoint
- * @user:	pointer passed to the per-flow hooks (tcp_connected, then
- *		tcp_recv/tcp_sent/tcp_closed as for accepted flows)
+ * @ops:	the flow's callbacks (copied; @ops->connected required)
+ * @user:	pointer passed to them
  *
- * Completion is asynchronous: exactly one of tcp_connected(@user) or
- * tcp_closed(@user, NS_CLOSED_RESET when the guest refused, else
+ * Completion is asynchronous: exactly one of ops->connected(@user) or
+ * ops->closed(@user, NS_CLOSED_RESET when the guest refused, else
  * NS_CLOSED_ABORTED) follows, unless the caller ends the flow first with
- * ns_flow_reset()/ns_flow_close(). Requires the tcp_connected hook.
+ * ns_flow_reset()/ns_flow_close(); then it is like an accepted flow.
  *
- * Return: the flow, or NULL (no hook, no memory, address in use)
+ * Return: the flow, or NULL (no connected op, no memory, address in use)
  */
 struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst,
-				void *user);
-
-/**
- * ns_set_gateway_tcp_port() - terminate guest TCP to the gateway's own
- * address on @port like TCP to any other address: the SYN goes to the
- * tcp_syn hook and the flow to tcp_accept with dst = gateway_ip:@port (the
- * user decides where it leads, e.g. the control API's guest socket). TCP to
- * the gateway's other ports is still answered with RST, DNS and ICMP are
- * unchanged. Only unfragmented segments take this path.
- * @ns:		netstack
- * @port:	TCP port, 0 to turn it off again (new SYNs are then refused)
- *
- * Return: 0, or -1 for port 53 (the gateway's DNS over TCP)
- */
-int ns_set_gateway_tcp_port(struct ns *ns, uint16_t port);
+				const struct ns_flow_ops *ops, void *user);
 
 /**
  * ns_udp_unreachable() - send the guest an ICMP destination unreachable for

@@ -11,9 +11,11 @@
  * records: [ctl][len_hi][len_lo][bytes...]. ctl bits choose what the harness
  * repairs so packets get past the checksums (IPv4 version/IHL/length and
  * header checksum, TCP/UDP checksum, addresses from a small set: gateway,
- * host alias, an outside address), and how the hooks answer (SYN verdicts,
- * resuming deferred SYNs, reading, writing, closing, an active open). Every
- * flow the hooks accepted is reset at the end of the input, so state stays
+ * host alias, an outside address), and how the foreign-flow callbacks answer
+ * (SYN verdicts, resuming deferred SYNs, reading, writing, closing, an active
+ * open). The gateway's port 53 is served by dns/'s gateway (UDP, and TCP
+ * with its framing) on a DNS service without upstreams. Every flow the
+ * callbacks accepted is reset at the end of the input, so state stays
  * bounded between inputs; lwIP's own timers run on the real clock.
  */
 #include <arpa/inet.h>
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns/dns.h"
 #include "netstack/netstack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct harness {
 	struct vg_loop *loop;
 	struct ns *ns;
+	struct dns *dns;
 	uint8_t ctl; /* current record's control byte */
 	struct ns_flow *flows[MAX_FLOWS];
 	uint64_t tokens[MAX_TOKENS];
@@ -155,33 +159,33 @@ static void h_udp(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 	}
 }
 
-static void h_dns(void *ctx, const struct ns_dns_client *c, const uint8_t *msg, size_t len)
-{
-	(void)ctx;
-	if (H.ctl & 1)
-		ns_dns_answer(H.ns, c, msg, len);
-}
+static const struct ns_flow_ops h_ops = {
+	.recv = h_recv,
+	.sent = h_sent,
+	.closed = h_closed,
+	.connected = h_connected,
+};
 
 static void setup(void)
 {
 	struct ns_config cfg;
-	struct ns_hooks hooks = { 0 };
+	struct dns_config dc;
+	struct ns_handler foreign = { 0 };
 	char err[128];
 
 	ns_config_defaults(&cfg);
 	if (ns_config_check(&cfg, err, sizeof(err)) < 0)
 		abort();
-	hooks.tcp_syn = h_syn;
-	hooks.tcp_accept = h_accept;
-	hooks.tcp_recv = h_recv;
-	hooks.tcp_sent = h_sent;
-	hooks.tcp_closed = h_closed;
-	hooks.tcp_connected = h_connected;
-	hooks.udp_recv = h_udp;
-	hooks.dns_query = h_dns;
-	H.loop = vg_loop_new(1024);
-	H.ns = H.loop ? ns_new(H.loop, &cfg, &hooks) : NULL;
-	if (!H.ns)
+	foreign.tcp_syn = h_syn;
+	foreign.tcp_accept = h_accept;
+	foreign.udp_recv = h_udp;
+	foreign.ops = h_ops;
+	dns_config_defaults(&dc);
+	H.loop = vg_loop_new(1024 + dns_timers_needed(&dc));
+	H.ns = H.loop ? ns_new(H.loop, &cfg) : NULL;
+	H.dns = H.ns ? dns_new(H.loop, &dc, NULL, NULL) : NULL;
+	if (!H.dns || ns_register_foreign(H.ns, &foreign) < 0 ||
+	    !dns_gateway_new(H.dns, H.ns, cfg.gateway_ip))
 		abort();
 }
 
@@ -287,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* an active open to the guest now and then */
 		if ((ctl & 0x0f) == 0x0f) {
 			struct ns_addr src = { htonl(0xc0a87ffe), 0 }, dst = { htonl(0xc0a87f02), 22 };
-			struct ns_flow *f = ns_flow_connect(H.ns, &src, &dst, NULL);
+			struct ns_flow *f = ns_flow_connect(H.ns, &src, &dst, &h_ops, NULL);
 
 			if (f && (ctl2 & 0x40))
 				ns_flow_reset(f); /* else lwIP retries, then tcp_closed */

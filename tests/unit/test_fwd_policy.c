@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include "forwarder/forwarder.h"
@@ -104,7 +105,6 @@ Test(fwd, new_and_free_without_netstack)
 	struct fwd_config cfg;
 	struct fwd_stats st;
 	struct fwd_forward list[4];
-	struct ns_hooks h;
 	struct fwd *fwd;
 
 	cr_assert_not_null(loop);
@@ -112,16 +112,47 @@ Test(fwd, new_and_free_without_netstack)
 	cfg.max_flows = 4;
 	fwd = fwd_new(loop, &cfg);
 	cr_assert_not_null(fwd);
-	memset(&h, 0, sizeof(h));
-	fwd_fill_hooks(fwd, &h);
-	cr_assert_eq(h.ctx, fwd);
-	cr_assert_not_null(h.tcp_syn);
-	cr_assert_not_null(h.tcp_connected);
-	cr_assert_not_null(h.udp_recv);
-	cr_assert_null(h.dns_query);
 	fwd_get_stats(fwd, &st);
 	cr_assert_eq(st.tcp_active, 0);
 	cr_assert_eq(fwd_forward_list(fwd, list, 4), 0);
+	fwd_free(fwd);
+	vg_loop_free(loop);
+}
+
+static void *no_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
+		       const struct ns_addr *dst)
+{
+	(void)ctx;
+	(void)f;
+	(void)src;
+	(void)dst;
+	return NULL;
+}
+
+Test(fwd, attach_takes_tcp_and_udp_but_not_dns)
+{
+	struct vg_loop *loop = vg_loop_new(1024);
+	struct ns_handler other = {.tcp_accept = no_accept};
+	struct fwd_config cfg;
+	struct ns_config nc;
+	struct ns *ns;
+	struct fwd *fwd;
+	char err[256];
+
+	cr_assert_not_null(loop);
+	ns_config_defaults(&nc);
+	cr_assert_eq(ns_config_check(&nc, err, sizeof(err)), 0, "%s", err);
+	ns = ns_new(loop, &nc);
+	cr_assert_not_null(ns);
+	fwd_config_defaults(&cfg);
+	fwd = fwd_new(loop, &cfg);
+	cr_assert_not_null(fwd);
+	cr_assert_eq(fwd_attach(fwd, ns, err, sizeof(err)), 0, "%s", err);
+	/* the forwarder took the foreign flows (TCP and UDP) ... */
+	cr_assert_eq(ns_register_foreign(ns, &other), -EBUSY);
+	/* ... and left the gateway's DNS port to the DNS service */
+	cr_assert_eq(ns_register_service(ns, 53, &other), 0);
+	ns_free(ns);
 	fwd_free(fwd);
 	vg_loop_free(loop);
 }

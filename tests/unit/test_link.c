@@ -34,7 +34,7 @@ static uint32_t ip(const char *s)
 	return a.s_addr;
 }
 
-static void rig_up(const struct ns_hooks *hooks)
+static void rig_up(const struct ns_handler *foreign)
 {
 	struct ns_config c;
 	char err[256];
@@ -44,8 +44,10 @@ static void rig_up(const struct ns_hooks *hooks)
 	cr_assert_eq(ns_config_check(&c, err, sizeof(err)), 0, "%s", err);
 	rig.loop = vg_loop_new(1024);
 	cr_assert_not_null(rig.loop);
-	rig.ns = ns_new(rig.loop, &c, hooks);
+	rig.ns = ns_new(rig.loop, &c);
 	cr_assert_not_null(rig.ns);
+	if (foreign)
+		cr_assert_eq(ns_register_foreign(rig.ns, foreign), 0);
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 	cr_assert_eq(ns_attach_tap(rig.ns, sv[0], err, sizeof(err)), 0, "%s", err);
 	rig.peer = sv[1];
@@ -226,7 +228,7 @@ static void noop(void *user)
 
 Test(tcp, syn_to_any_address_is_answered_from_that_address, .fini = teardown)
 {
-	struct ns_hooks h = { .tcp_accept = accept_flow, .tcp_recv = noop, .tcp_sent = noop };
+	struct ns_handler h = { .tcp_accept = accept_flow, .ops = { .recv = noop, .sent = noop } };
 	uint8_t f[128], r[2048];
 	uint32_t src, ack;
 	ssize_t n;
@@ -256,7 +258,7 @@ static enum ns_syn_verdict refuse(void *ctx, uint64_t token, const struct ns_add
 
 Test(tcp, syn_refused_by_hook_gets_rst, .fini = teardown)
 {
-	struct ns_hooks h = { .tcp_syn = refuse, .tcp_accept = accept_flow };
+	struct ns_handler h = { .tcp_syn = refuse, .tcp_accept = accept_flow };
 	uint8_t f[128], r[2048];
 	struct ns_stats st;
 	ssize_t n;

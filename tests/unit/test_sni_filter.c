@@ -24,7 +24,6 @@ Test(sni_filter, copies_the_strings_it_is_given)
 {
 	struct dns_config dcfg;
 	struct fwd_config fcfg;
-	struct fwd_policy pol;
 	struct sni_config *c = malloc(sizeof(*c));
 	const struct sni_config *in;
 	struct vg_loop *loop;
@@ -42,10 +41,9 @@ Test(sni_filter, copies_the_strings_it_is_given)
 	fcfg.max_flows = 4;
 	fwd = fwd_new(loop, &fcfg);
 	cr_assert(dns && fwd);
-	fwd_policy_init(&pol);
 	sni_config_defaults(c);
 	c->allow[c->n_allow++] = a;
-	f = sni_filter_new(loop, fwd, dns, c, &pol, 0, NULL, NULL, err, sizeof(err));
+	f = sni_filter_new(loop, fwd, dns, c, 0, NULL, NULL, err, sizeof(err));
 	cr_assert_not_null(f, "%s", err);
 	memset(a, 'x', strlen(a)); /* the caller's strings are the caller's */
 	free(a);

@@ -29,7 +29,7 @@ static void setup(void)
 	ns_config_defaults(&c);
 	cr_assert_eq(ns_config_check(&c, err, sizeof(err)), 0);
 	loop = vg_loop_new(1024);
-	ns = ns_new(loop, &c, NULL);
+	ns = ns_new(loop, &c);
 	cr_assert_not_null(ns);
 	strcpy(dir, "/tmp/vgate-ut-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
