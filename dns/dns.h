@@ -27,9 +27,10 @@
  * loop on a manual clock (vg_loop_set_clock()) controls TTLs and timeouts.
  *
  * Return convention: functions that can fail return 0 (or a count or handle
- * where documented) on success and -errno on failure; dns_new() returns
- * NULL with errno set; the rest return void and cannot fail (a guest query
- * that cannot be served is answered with SERVFAIL and counted).
+ * where documented) on success and -errno on failure; dns_new() and
+ * dns_gateway_new() return NULL with errno set; the rest return void and
+ * cannot fail (a guest query that cannot be served is answered with
+ * SERVFAIL and counted).
  */
 #ifndef VGATE_DNS_H
 #define VGATE_DNS_H
