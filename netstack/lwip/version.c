@@ -10,9 +10,9 @@
  */
 #include "lwip/init.h"
 
-#if LWIP_VERSION_MAJOR != 2 || LWIP_VERSION_MINOR != 1 || LWIP_VERSION_REVISION != 3 || \
-	!LWIP_VERSION_IS_RELEASE
-#error "vgate needs lwIP 2.1.3 exactly (it uses 2.1.3 internals): rm -rf third_party/lwip and run scripts/fetch-lwip"
+#if LWIP_VERSION_MAJOR != 2 || LWIP_VERSION_MINOR != 1 || LWIP_VERSION_REVISION != 3 ||            \
+    !LWIP_VERSION_IS_RELEASE
+#error "vgate needs lwIP 2.1.3 exactly: rm -rf third_party/lwip; run scripts/fetch-lwip"
 #endif
 
 /* The pinned version as a string, for logs; also keeps this unit non-empty. */
