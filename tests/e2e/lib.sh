@@ -67,6 +67,16 @@ vg_bg() {
 
 vg_ns() { ip netns exec "$VG_NS" "$@"; }
 
+# vg_has [GREP-ARGS] PATTERN: grep -q on stdin that reads stdin to its end
+# first. `cmd | grep -q` under pipefail is flaky: grep exits at the first match,
+# cmd's next write gets SIGPIPE and the pipeline fails. Use `cmd | vg_has ...`
+# for a command's output and `grep -q ... <<<"$var"` for a variable.
+vg_has() {
+	local in
+	in=$(cat)
+	grep -q "$@" <<<"$in"
+}
+
 # vg_free_port [COUNT]: the first of COUNT consecutive ports (default 1) that
 # are free for TCP and UDP on 127.0.0.1, below the ephemeral range so that no
 # outgoing connection can be holding them
@@ -188,6 +198,21 @@ vg_tls_servers() {
 		vg_wait_for 5 test -s "$VG_TMP/count.${ip##*.}" || true
 		: >"$VG_TMP/count.${ip##*.}"
 	done
+}
+
+# vg_usr1_stat TAG NAME: the counter NAME=VALUE from the stats line containing
+# TAG that vgate logs on SIGUSR1 (e.g. 'forwarder stats:', 'sni: patterns=');
+# sends the signal and waits up to 2.5 s for the new line
+vg_usr1_stat() {
+	local before after
+	before=$(grep -c -- "$1" "$VG_LOG" || true)
+	kill -USR1 "$VG_PID"
+	for _ in $(seq 1 50); do
+		after=$(grep -c -- "$1" "$VG_LOG" || true)
+		[ "$after" -gt "$before" ] && break
+		sleep 0.05
+	done
+	grep -- "$1" "$VG_LOG" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
 # vg_lease_var NAME: a value from the DHCP lease (ip, mask, router, dns, mtu...)

@@ -15,7 +15,7 @@ source "$(dirname "$0")/api_lib.sh"
 [ "$(stat -c %a "$sock")" = 600 ] || vg_fail "socket mode is $(stat -c %a "$sock"), expected 600"
 
 # DNS: a static answer and the stats that count it
-vg_ns dig +short +time=2 +tries=1 @192.168.127.1 static.test | grep -qx 10.1.2.3 || vg_fail "static record not answered"
+vg_ns dig +short +time=2 +tries=1 @192.168.127.1 static.test | vg_has -x 10.1.2.3 || vg_fail "static record not answered"
 expect 200 GET /stats
 jq_py 'assert d["dns"]["static_answers"] >= 1, d["dns"]; assert d["dhcp"]["ack"] >= 1; assert d["link"]["rx_frames"] > 0'
 
@@ -24,7 +24,7 @@ expect 201 POST /dns/records '{"name":"added.test","ip":"10.9.9.9"}'
 expect 409 POST /dns/records '{"name":"added.test","ip":"10.9.9.9"}'
 expect 200 GET /dns/records
 jq_py 'assert {"name":"added.test","ip":"10.9.9.9"} in d["records"], d'
-vg_ns dig +short +time=2 +tries=1 @192.168.127.1 added.test | grep -qx 10.9.9.9 || vg_fail "API record not answered"
+vg_ns dig +short +time=2 +tries=1 @192.168.127.1 added.test | vg_has -x 10.9.9.9 || vg_fail "API record not answered"
 expect 200 DELETE /dns/records '{"name":"added.test"}'
 expect 404 DELETE /dns/records '{"name":"added.test"}'
 expect 400 POST /dns/records '{"name":"x.test","ip":"not-an-ip"}'
@@ -101,7 +101,7 @@ $pyprom "$(dirname "$0")/prom_parse.py" "$VG_TMP/metrics.txt" \
 	vg_fail "metrics did not parse"
 if [ "$pyprom" = /usr/bin/python3 ]; then
 	out=$($pyprom "$(dirname "$0")/prom_parse.py" "$VG_TMP/metrics.txt")
-	echo "$out" | grep -q 'prometheus_client parser OK' ||
+	grep -q 'prometheus_client parser OK' <<<"$out" ||
 		vg_fail "prometheus_client did not parse the metrics: $out"
 fi
 

@@ -146,7 +146,7 @@ vg_wait_for 3 grep -q 'blocked tcp 192.168.127.2:[0-9]* -> 127.0.0.21:443 name=-
 	"$VG_LOG" || vg_fail "no log line for the timeout"
 vg_wait_for 3 grep -q '"reason":"timeout"' "$VG_TMP/events" ||
 	vg_fail "no timeout event: $(cat "$VG_TMP/events")"
-line=$(grep '"reason":"timeout"' "$VG_TMP/events" | head -1)
+line=$(grep -m 1 '"reason":"timeout"' "$VG_TMP/events")
 python3 - "$line" <<'EOP' || vg_fail "bad event: $line"
 import json, sys
 d = json.loads(sys.argv[1].split("data: ", 1)[1])

@@ -51,7 +51,7 @@ EOC
 vg_start --config "$VG_TMP/vgate.yaml" --mtu 4000 --api "unix://$VG_TMP/api.sock"
 [ "$(vg_lease_var mtu)" = 4000 ] || vg_fail "command line did not override mtu: $(vg_lease_var mtu)"
 [ "$(vg_lease_var lease)" = 600 ] || vg_fail "lease time from the file not used: $(vg_lease_var lease)"
-vg_ns dig +short +time=2 +tries=1 @192.168.127.1 other.test | grep -qx 10.4.4.5 ||
+vg_ns dig +short +time=2 +tries=1 @192.168.127.1 other.test | vg_has -x 10.4.4.5 ||
 	vg_fail "record from the file not answered"
 curl -sf --unix-socket "$VG_TMP/api.sock" http://vgate/stats >/dev/null || vg_fail "API down"
 grep -q ' debug api: GET /stats' "$VG_LOG" || vg_fail "log-level from the file not used"

@@ -32,8 +32,8 @@ count() { awk -v n="$1" -v t="$2" '$1 == n && $2 == t { print $3; f = 1 } END { 
 check_type() {
 	local out
 	out=$("${DIG[@]}" +noall +answer "$2" "$1") || vg_fail "dig $1 $2 failed"
-	echo "$out" | grep -q -- "$3" || vg_fail "dig $1 $2: '$out' lacks '$3'"
-	echo "$out" | awk '{ if ($2 > 5) exit 1 }' || vg_fail "dig $1 $2: TTL over 5: $out"
+	grep -q -- "$3" <<<"$out" || vg_fail "dig $1 $2: '$out' lacks '$3'"
+	awk '{ if ($2 > 5) exit 1 }' <<<"$out" || vg_fail "dig $1 $2: TTL over 5: $out"
 }
 
 check_type A www.example.test '10\.'
@@ -42,11 +42,11 @@ check_type MX www.example.test '10 mail.www.example.test.'
 check_type TXT www.example.test '"vgate test www.example.test"'
 check_type SRV _sip._udp.example.test '0 5 5060 sip._sip._udp.example.test.'
 out=$("${DIG[@]}" +noall +answer -x 192.0.2.44) || vg_fail "dig -x failed"
-echo "$out" | grep -q "PTR.*ptr.test." || vg_fail "PTR: $out"
+grep -q "PTR.*ptr.test." <<<"$out" || vg_fail "PTR: $out"
 
 # TCP from the guest
 out=$("${DIG[@]}" +tcp +short tcp.example.test A) || vg_fail "dig +tcp failed"
-echo "$out" | grep -q '^10\.' || vg_fail "dig +tcp: '$out'"
+grep -q '^10\.' <<<"$out" || vg_fail "dig +tcp: '$out'"
 
 # static records, answered without upstream
 out=$("${DIG[@]}" +short gateway.vgate.internal A)
@@ -59,13 +59,13 @@ out=$("${DIG[@]}" +short -x 10.1.2.3)
 
 # truncation: 60 A records (~1 kB) over a 512-byte UDP buffer
 out=$("${DIG[@]}" +bufsize=512 +ignore big.example.test A) || vg_fail "dig +ignore failed"
-echo "$out" | grep -q "flags:.* tc" || vg_fail "no TC with bufsize 512: $out"
+grep -q "flags:.* tc" <<<"$out" || vg_fail "no TC with bufsize 512: $out"
 out=$("${DIG[@]}" +bufsize=512 big.example.test A) || vg_fail "dig big failed"
-echo "$out" | grep -q "Truncated, retrying in TCP mode" || vg_fail "dig did not retry over TCP"
-echo "$out" | grep -q "ANSWER: 60," || vg_fail "TCP retry did not get 60 records: $out"
+grep -q "Truncated, retrying in TCP mode" <<<"$out" || vg_fail "dig did not retry over TCP"
+grep -q "ANSWER: 60," <<<"$out" || vg_fail "TCP retry did not get 60 records: $out"
 # 200 records (> 1232): upstream truncates, vgate retries upstream over TCP
 out=$("${DIG[@]}" +tcp huge.example.test A) || vg_fail "dig huge failed"
-echo "$out" | grep -q "ANSWER: 200," || vg_fail "huge answer: $out"
+grep -q "ANSWER: 200," <<<"$out" || vg_fail "huge answer: $out"
 
 # 100 queries within 2 s -> exactly 1 upstream query
 t0=$(date +%s%N)
@@ -79,14 +79,14 @@ sleep 6
 [ "$(count once.example.test 1)" = 2 ] || vg_fail "after 6 s: $(count once.example.test 1) upstream queries, want 2"
 
 # NXDOMAIN cached
-"${DIG[@]}" nx1.example.test A | grep -q "status: NXDOMAIN" || vg_fail "no NXDOMAIN"
-"${DIG[@]}" nx1.example.test A | grep -q "status: NXDOMAIN" || vg_fail "no NXDOMAIN (2)"
+"${DIG[@]}" nx1.example.test A | vg_has "status: NXDOMAIN" || vg_fail "no NXDOMAIN"
+"${DIG[@]}" nx1.example.test A | vg_has "status: NXDOMAIN" || vg_fail "no NXDOMAIN (2)"
 [ "$(count nx1.example.test 1)" = 1 ] || vg_fail "NXDOMAIN not cached: $(count nx1.example.test 1)"
 
 # 200 concurrent queries for one uncached name (upstream answers after 300 ms)
 out=$(vg_ns python3 "$HERE/dns_client.py" 192.168.127.1 concurrent 200 slow-conc.example.test) ||
 	vg_fail "concurrent: $out"
-echo "$out" | grep -q "answered=200 rcode0=200" || vg_fail "concurrent: $out"
+grep -q "answered=200 rcode0=200" <<<"$out" || vg_fail "concurrent: $out"
 [ "$(count slow-conc.example.test 1)" = 1 ] ||
 	vg_fail "200 concurrent misses made $(count slow-conc.example.test 1) upstream queries"
 

@@ -27,24 +27,24 @@ vg_start --dns-upstream "$DEADADDR:$UPPORT" --dns-upstream "$UPADDR:$UPPORT" --d
 DIG=(vg_ns dig @192.168.127.1 +tries=1)
 
 out=$("${DIG[@]}" +time=5 +short one.example.test A) || vg_fail "dig with first server dead"
-echo "$out" | grep -q '^10\.' || vg_fail "no answer from the second server: '$out'"
+grep -q '^10\.' <<<"$out" || vg_fail "no answer from the second server: '$out'"
 out=$("${DIG[@]}" +time=5 +short two.example.test A)
-echo "$out" | grep -q '^10\.' || vg_fail "second name: '$out'"
+grep -q '^10\.' <<<"$out" || vg_fail "second name: '$out'"
 
 # stop upstream; let the cached entry expire (TTL 2)
-"${DIG[@]}" +time=5 +short stale.example.test A | grep -q '^10\.' || vg_fail "warm-up"
+"${DIG[@]}" +time=5 +short stale.example.test A | vg_has '^10\.' || vg_fail "warm-up"
 kill "$UP_PID"
 wait "$UP_PID" 2>/dev/null || true
 sleep 3
 t0=$(date +%s%N)
 out=$("${DIG[@]}" +time=5 +noall +answer stale.example.test A) || vg_fail "stale query hung"
 t1=$(date +%s%N)
-echo "$out" | grep -q 'A.*10\.' || vg_fail "not served stale: '$out'"
+grep -q 'A.*10\.' <<<"$out" || vg_fail "not served stale: '$out'"
 vg_log "stale answer after $(((t1 - t0) / 1000000)) ms: $out"
 [ $(((t1 - t0) / 1000000)) -lt 2500 ] || vg_fail "stale answer took too long"
 # once in stale mode the answer is immediate
 t0=$(date +%s%N)
-"${DIG[@]}" +time=5 +short stale.example.test A | grep -q '^10\.' || vg_fail "stale (2)"
+"${DIG[@]}" +time=5 +short stale.example.test A | vg_has '^10\.' || vg_fail "stale (2)"
 t1=$(date +%s%N)
 [ $(((t1 - t0) / 1000000)) -lt 500 ] || vg_fail "stale mode answer took $(((t1 - t0) / 1000000)) ms"
 
@@ -52,7 +52,7 @@ t1=$(date +%s%N)
 t0=$(date +%s%N)
 out=$("${DIG[@]}" +time=8 uncached.example.test A) || vg_fail "uncached query hung: $out"
 t1=$(date +%s%N)
-echo "$out" | grep -q "status: SERVFAIL" || vg_fail "want SERVFAIL: $out"
+grep -q "status: SERVFAIL" <<<"$out" || vg_fail "want SERVFAIL: $out"
 [ $(((t1 - t0) / 1000000)) -lt 5000 ] || vg_fail "SERVFAIL after $(((t1 - t0) / 1000000)) ms"
 
 # upstream back on the same port: fresh answers again
@@ -61,9 +61,9 @@ sleep 2
 "${DIG[@]}" +time=5 +short stale.example.test A >/dev/null
 sleep 1
 out=$("${DIG[@]}" +time=5 +noall +answer uncached.example.test A)
-echo "$out" | grep -q 'A.*10\.' || vg_fail "not fresh after upstream returned: '$out'"
+grep -q 'A.*10\.' <<<"$out" || vg_fail "not fresh after upstream returned: '$out'"
 out=$("${DIG[@]}" +time=5 +noall +answer stale.example.test A)
-echo "$out" | grep -q 'A.*10\.' || vg_fail "stale name after recovery: '$out'"
+grep -q 'A.*10\.' <<<"$out" || vg_fail "stale name after recovery: '$out'"
 
 kill -0 "$VG_PID" || vg_fail "vgate died"
 vg_pass

@@ -14,10 +14,10 @@ DIG=(vg_ns dig @192.168.127.1 +time=3 +tries=1 +short)
 
 for name in a.spoof.test b.spoof.test c.spoof.test; do
 	out=$("${DIG[@]}" "$name" A) || vg_fail "dig $name"
-	echo "$out" | grep -q '^10\.' || vg_fail "$name: '$out'"
-	echo "$out" | grep -q '6\.6\.6\.6' && vg_fail "forged answer reached the guest: $out"
+	grep -q '^10\.' <<<"$out" || vg_fail "$name: '$out'"
+	grep -q '6\.6\.6\.6' <<<"$out" && vg_fail "forged answer reached the guest: $out"
 	out=$("${DIG[@]}" "$name" A)
-	[ "$out" != 6.6.6.6 ] && echo "$out" | grep -q '^10\.' || vg_fail "cache holds '$out'"
+	[ "$out" != 6.6.6.6 ] && grep -q '^10\.' <<<"$out" || vg_fail "cache holds '$out'"
 done
 kill -0 "$VG_PID" || vg_fail "vgate died"
 vg_pass

@@ -19,7 +19,7 @@ vg_ns curl -sk --max-time 3 --resolve blocked.test:443:192.168.127.254 \
 	https://blocked.test/ >/dev/null 2>&1 && vg_fail "blocked.test was allowed"
 vg_wait_for 5 grep -q '"name":"blocked.test"' "$VG_TMP/events" ||
 	vg_fail "no blocked event: $(cat "$VG_TMP/events")"
-line=$(grep '"name":"blocked.test"' "$VG_TMP/events" | head -1)
+line=$(grep -m 1 '"name":"blocked.test"' "$VG_TMP/events")
 python3 - "$line" <<'EOP' || vg_fail "bad event: $line"
 import json, sys
 d = json.loads(sys.argv[1].split("data: ", 1)[1])
@@ -51,7 +51,8 @@ except OSError as e:  # ICMP administratively prohibited: EHOSTUNREACH
 [ "$got" = "tcp-refused udp-prohibited" ] || vg_fail "denied destination: $got"
 vg_wait_for 5 grep -q '"reason":"outbound_policy"' "$VG_TMP/events" ||
 	vg_fail "no outbound_policy event: $(cat "$VG_TMP/events")"
-vg_wait_for 5 bash -c "grep -c '\"reason\":\"outbound_policy\"' '$VG_TMP/events' | grep -qx 2" ||
+two_events() { [ "$(grep -c '"reason":"outbound_policy"' "$VG_TMP/events")" = 2 ]; }
+vg_wait_for 5 two_events ||
 	vg_fail "want one TCP and one UDP outbound_policy event: $(cat "$VG_TMP/events")"
 python3 - "$VG_TMP/events" <<'EOP' || vg_fail "bad outbound_policy events: $(cat "$VG_TMP/events")"
 import json, sys

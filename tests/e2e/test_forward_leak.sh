@@ -82,7 +82,7 @@ settle || vg_fail "flows still active: tcp_active=$(fwd_stat tcp_active) udp_act
 fd1=$(fds) rss1=$(rss)
 vg_log "after 10,000 connections in $(($(date +%s) - t0)) s: $fd1 fds, RSS $rss1 kB"
 [ "$fd1" -le "$fd0" ] || vg_fail "fd growth: $fd0 → $fd1"
-if ldd "$VGATE" 2>/dev/null | grep -q libasan; then
+if ldd "$VGATE" 2>/dev/null | vg_has libasan; then
 	# ASan keeps freed memory in quarantine: RSS says nothing there
 	vg_log "sanitizer build: RSS not compared (fds were)"
 else

@@ -17,7 +17,7 @@ rc=0
 out=$("$VGATE" --tap-netns /run/netns/none --guest-api 2>&1) || rc=$?
 [ "$rc" = 2 ] || vg_fail "--guest-api without --api: exit $rc, expected 2"
 [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || vg_fail "not one line: $out"
-printf '%s' "$out" | grep -q -- '--guest-api needs --api' || vg_fail "unexpected error: $out"
+grep -q -- '--guest-api needs --api' <<<"$out" || vg_fail "unexpected error: $out"
 
 vg_start --api "unix://$sock" --guest-api --allow-sni allowed.test
 

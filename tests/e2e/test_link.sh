@@ -14,8 +14,8 @@ vg_start --debug-tcp-echo --mtu 1400 --dhcp-domain vgate.internal
 [ "$(vg_lease_var dns)" = 192.168.127.1 ] || vg_fail "dns: $(vg_lease_var dns)"
 [ "$(vg_lease_var mtu)" = 1400 ] || vg_fail "mtu option: $(vg_lease_var mtu)"
 [ "$(vg_lease_var domain)" = vgate.internal ] || vg_fail "domain: $(vg_lease_var domain)"
-vg_ns ip link show tap0 | grep -q "mtu 1400" || vg_fail "MTU not applied to tap0"
-vg_ns ip -4 addr show tap0 | grep -q "192.168.127.2/24" || vg_fail "address not configured"
+vg_ns ip link show tap0 | vg_has "mtu 1400" || vg_fail "MTU not applied to tap0"
+vg_ns ip -4 addr show tap0 | vg_has "192.168.127.2/24" || vg_fail "address not configured"
 
 vg_ns busybox ping -c 3 -W 2 192.168.127.1 >"$VG_TMP/ping.out" ||
 	vg_fail "ping: $(cat "$VG_TMP/ping.out")"

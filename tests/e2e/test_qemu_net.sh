@@ -49,7 +49,7 @@ done
 want=""
 for _ in $(seq 50); do
 	want=$(dig +short +time=1 +tries=1 -p "$dnsport" @127.0.0.1 www.example.test A 2>/dev/null |
-		grep -E '^[0-9.]+$' | head -n 1 || true)
+		grep -E '^[0-9.]+$' | sed -n 1p || true)
 	[ -n "$want" ] && break
 	sleep 0.1
 done

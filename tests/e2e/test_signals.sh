@@ -36,7 +36,7 @@ NOTIFY_SOCKET=$notify vg_start --config "$cfg" --log-file "$log" --api "unix://$
 vg_wait_for 5 grep -q '^READY=1' "$VG_TMP/notify.log" || vg_fail "no READY=1 to NOTIFY_SOCKET"
 grep -q "^MAINPID=$VG_PID" "$VG_TMP/notify.log" || vg_fail "no MAINPID in the notification"
 dig_a() { vg_ns dig +short +time=2 +tries=1 @192.168.127.1 "$1"; }
-dig_a old.test | grep -qx 10.0.0.1 || vg_fail "record from the config file not answered"
+dig_a old.test | vg_has -x 10.0.0.1 || vg_fail "record from the config file not answered"
 grep -q 'ready' "$log" || vg_fail "--log-file has no start-up line"
 
 # 1. reload static records
@@ -46,27 +46,29 @@ dns-record: [new.test=10.0.0.2]
 EOC
 kill -HUP "$VG_PID"
 vg_wait_for 5 grep -q 'reload: done' "$log" || vg_fail "no reload in the log"
-dig_a new.test | grep -qx 10.0.0.2 || vg_fail "new record not answered after SIGHUP"
+dig_a new.test | vg_has -x 10.0.0.2 || vg_fail "new record not answered after SIGHUP"
 [ -z "$(dig_a old.test)" ] || vg_fail "old record still answered after SIGHUP"
 
 # port forwards follow the file: added, then removed on the next reload
 fport=$(vg_free_port)
 printf 'log-level: debug\ndns-record: [new.test=10.0.0.2]\nforward: [tcp:127.0.0.1:%s:8080]\n' \
 	"$fport" >"$cfg"
+forward_listed() { curl -sf --unix-socket "$sock" http://vgate/forwards | vg_has "127.0.0.1:$fport"; }
 kill -HUP "$VG_PID"
-vg_wait_for 5 bash -c "curl -sf --unix-socket '$sock' http://vgate/forwards | grep -q '127.0.0.1:$fport'" ||
+vg_wait_for 5 forward_listed ||
 	vg_fail "forward from the reloaded file not listed"
 bash -c "exec 3<>/dev/tcp/127.0.0.1/$fport" 2>/dev/null || vg_fail "forward not listening"
 printf 'log-level: debug\ndns-record: [new.test=10.0.0.2]\n' >"$cfg"
 kill -HUP "$VG_PID"
-vg_wait_for 5 bash -c "! curl -sf --unix-socket '$sock' http://vgate/forwards | grep -q '127.0.0.1:$fport'" ||
+forward_gone() { ! forward_listed; }
+vg_wait_for 5 forward_gone ||
 	vg_fail "forward not removed by the reload"
 
 # a broken config is refused and the running one kept
 echo 'mtu: nonsense' >"$cfg"
 kill -HUP "$VG_PID"
 vg_wait_for 5 grep -q "reload: .*invalid --mtu 'nonsense'" "$log" || vg_fail "bad config not reported"
-dig_a new.test | grep -qx 10.0.0.2 || vg_fail "running config lost after a bad reload"
+dig_a new.test | vg_has -x 10.0.0.2 || vg_fail "running config lost after a bad reload"
 kill -0 "$VG_PID" || vg_fail "vgate died on a bad config"
 
 # 3. log rotation: move the file away, SIGHUP, new file appears

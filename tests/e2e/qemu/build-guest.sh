@@ -49,7 +49,7 @@ case "$file_out" in *dynamically*) die "$BUSYBOX is dynamically linked; install 
 resolve_kernel_pkg() {
   local pkg
   pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-        awk '$1 ~ /Depends:/ && $2 ~ /^linux-image-[0-9].*-cloud-amd64$/ {print $2; exit}')
+        awk '$1 ~ /Depends:/ && $2 ~ /^linux-image-[0-9].*-cloud-amd64$/ && !p {p = $2} END {print p}')
   if [ -z "$pkg" ]; then
     # Fallback: the newest versioned cloud kernel apt knows about.
     pkg=$(apt-cache search --names-only '^linux-image-[0-9].*-cloud-amd64$' 2>/dev/null |
@@ -73,10 +73,10 @@ else
   # here; the download goes into our own temp dir, so do not sandbox it.
   sandbox=(); [ "$(id -u)" = 0 ] && sandbox=(-o APT::Sandbox::User=root)
   (cd "$TMP" && timeout 600 apt-get download -q "${sandbox[@]}" "$KPKG" >&2) || die "apt-get download $KPKG failed"
-  deb=$(ls "$TMP"/*.deb 2>/dev/null | head -n1)
+  debs=("$TMP"/*.deb); deb=${debs[0]}; [ -f "$deb" ] || deb=""
   [ -n "$deb" ] || die "apt-get download $KPKG produced no .deb"
   dpkg -x "$deb" "$TMP/x"
-  vmlinuz=$(ls "$TMP"/x/boot/vmlinuz-* 2>/dev/null | head -n1)
+  kernels=("$TMP"/x/boot/vmlinuz-*); vmlinuz=${kernels[0]}; [ -f "$vmlinuz" ] || vmlinuz=""
   [ -n "$vmlinuz" ] || die "no /boot/vmlinuz-* in $deb"
   KVER=${vmlinuz##*/vmlinuz-}
   moddir=$TMP/x/lib/modules/$KVER
@@ -88,7 +88,7 @@ else
   for m in $MODULES; do
     # Module file names may use '-' or '_'; they may be plain or compressed.
     src=$(find "$moddir/kernel" \( -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" -o -name "$m.ko.gz" \
-          -o -name "${m//_/-}.ko" -o -name "${m//_/-}.ko.xz" -o -name "${m//_/-}.ko.zst" -o -name "${m//_/-}.ko.gz" \) | head -n1)
+          -o -name "${m//_/-}.ko" -o -name "${m//_/-}.ko.xz" -o -name "${m//_/-}.ko.zst" -o -name "${m//_/-}.ko.gz" \) -print -quit)
     if [ -z "$src" ]; then
       if grep -qE "/(${m}|${m//_/-})\.ko\$" "$moddir/modules.builtin" 2>/dev/null; then
         log "module $m is built in"
