@@ -51,7 +51,7 @@ perf() { # perf SERVER PORT NETNS(0/1) SECONDS -> QPS
 perf 192.168.127.1 53 1 2 >/dev/null # warm: two passes
 perf 192.168.127.1 53 1 2 >/dev/null
 vg_qps=()
-for r in 1 2 3; do vg_qps+=("$(perf 192.168.127.1 53 1 "$SECS")"); done
+for _ in 1 2 3; do vg_qps+=("$(perf 192.168.127.1 53 1 "$SECS")"); done
 
 DMPORT=$((20000 + $$ % 20000))
 taskset -c "$VGATE_CPU" dnsmasq --no-daemon --no-resolv --no-hosts --cache-size=10000 \
@@ -63,7 +63,7 @@ vg_wait_for 10 dig @127.0.0.1 -p "$DMPORT" +time=1 +tries=1 warm.bench.test ||
 perf 127.0.0.1 "$DMPORT" 0 2 >/dev/null
 perf 127.0.0.1 "$DMPORT" 0 2 >/dev/null
 dm_qps=()
-for r in 1 2 3; do dm_qps+=("$(perf 127.0.0.1 "$DMPORT" 0 "$SECS")"); done
+for _ in 1 2 3; do dm_qps+=("$(perf 127.0.0.1 "$DMPORT" 0 "$SECS")"); done
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 vq=$(median "${vg_qps[@]}")

@@ -160,7 +160,7 @@ stop_peer() {
 # iperf DIR: Gbit/s of one run ("-" on failure or stall)
 iperf() {
 	local rev=$1 j
-	j=$(timeout $((SECS + 15)) ip netns exec "$CHILD" iperf3 -c "$TARGET" -p 5201 -t "$SECS" $rev -J \
+	j=$(timeout $((SECS + 15)) ip netns exec "$CHILD" iperf3 -c "$TARGET" -p 5201 -t "$SECS" ${rev:+"$rev"} -J \
 		2>/dev/null) || { echo -; return; }
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' \
 		<<<"$j" 2>/dev/null || echo -
@@ -173,7 +173,7 @@ read -r -a PEERS <<<"${BENCH_PEERS:-vgate slirp4netns pasta}" # subset for quick
 for mtu in 1500 65520; do
 	for peer in "${PEERS[@]}"; do
 		up=() down=()
-		for run in $(seq 1 "$RUNS"); do
+		for _ in $(seq 1 "$RUNS"); do
 			start_peer "$peer" "$mtu" || { up+=(-); down+=(-); continue; }
 			up+=("$(iperf "")")
 			down+=("$(iperf -R)")
@@ -186,7 +186,7 @@ for mtu in 1500 65520; do
 done
 for peer in "${PEERS[@]}"; do
 	cps=()
-	for run in $(seq 1 "$RUNS"); do
+	for _ in $(seq 1 "$RUNS"); do
 		start_peer "$peer" 1500 || continue
 		cps+=("$(ip netns exec "$CHILD" python3 "$TMP/cps.py" "$TARGET" "$SECS" || echo -)")
 		stop_peer

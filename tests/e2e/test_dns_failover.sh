@@ -16,7 +16,7 @@ start_upstream() {
 	python3 "$HERE/dns_upstream.py" --addr "$UPADDR" --port "$1" --port-file "$VG_TMP/port.new" \
 		--count-file "$COUNTS" --ttl 300 &
 	UP_PID=$!
-	VG_CLEANUP_PIDS+=($UP_PID)
+	VG_CLEANUP_PIDS+=("$UP_PID")
 	vg_wait_for 10 test -s "$VG_TMP/port.new" || vg_fail "test upstream did not start"
 	UPPORT=$(cat "$VG_TMP/port.new")
 }

@@ -59,7 +59,7 @@ vg_bg python3 "$VG_TMP/server.py" "$P" wait
 vg_bg python3 "$VG_TMP/server.py" $((P + 3)) first
 vg_wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P" || vg_fail "server did not start"
 
-fds() { ls "/proc/$VG_PID/fd" | wc -l; }
+fds() { find "/proc/$VG_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$VG_PID/status"; }
 settle() { # until no flow is active (bounded)
 	for _ in $(seq 1 100); do

@@ -38,7 +38,8 @@ want="$(stat -c %s "$VG_TMP/www/f2M") $(sha256sum "$VG_TMP/www/f2M" | cut -d' ' 
 # (about 5 s, 0.3 s and 17 s of pacing for the 1 MB body)
 for args in "4096 1000" "65536 16384" "2048 300"; do
 	start=$(date +%s.%N)
-	got=$(vg_ns timeout 60 python3 "$VG_TMP/reader.py" 192.168.127.254 "$HTTP" /f2M $args) ||
+	read -ra a <<<"$args"
+	got=$(vg_ns timeout 60 python3 "$VG_TMP/reader.py" 192.168.127.254 "$HTTP" /f2M "${a[@]}") ||
 		vg_fail "slow reader ($args) failed"
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
 	[ "$got" = "$want" ] || vg_fail "slow reader ($args): got '$got'"

@@ -43,7 +43,7 @@ mkdir -p "$VG_TMP/par"
 seq 1 200 | vg_ns xargs -P 200 -I{} sh -c \
 	"curl -sS -f --max-time 60 -o $VG_TMP/par/{} http://$HOST:$HTTP/small\$(( {} % 4 + 1 ))" ||
 	vg_fail "a parallel download failed"
-for i in $(seq 1 4); do sums[$i]=$(sha256sum <"$VG_TMP/www/small$i" | cut -d' ' -f1); done
+for i in $(seq 1 4); do sums[i]=$(sha256sum <"$VG_TMP/www/small$i" | cut -d' ' -f1); done
 for i in $(seq 1 200); do
 	s=$(sha256sum <"$VG_TMP/par/$i" | cut -d' ' -f1)
 	[ "$s" = "${sums[$((i % 4 + 1))]}" ] || vg_fail "parallel download $i corrupted"

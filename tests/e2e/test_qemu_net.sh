@@ -61,7 +61,7 @@ run() { # run MTU
 	"$VGATE" --listen-qemu "unix://$sock" --outbound-allow 127.0.0.0/8 --mtu "$mtu" \
 		--dns-upstream "127.0.0.1:$dnsport" >"$TMP/vgate$mtu.log" 2>&1 &
 	local vpid=$!
-	PIDS+=($vpid)
+	PIDS+=("$vpid")
 	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
 	[ -S "$sock" ] || fail "vgate did not listen"
 	"$QDIR/run-guest.sh" --sock "$sock" --mtu "$mtu" --test dns,wget \

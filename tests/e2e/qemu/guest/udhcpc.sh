@@ -1,6 +1,8 @@
 #!/bin/sh
 # udhcpc event script of the test guest: configures eth0 from the lease and prints
 # it as a "VGTEST LEASE ..." line; writes the lease to /run/lease (shell variables).
+# udhcpc passes the lease in the environment (interface, ip, router, dns, ...):
+# shellcheck disable=SC2154
 case "$1" in
   deconfig)
     ip addr flush dev "$interface"
@@ -26,7 +28,9 @@ search='$search'
 lease='$lease'
 serverid='$serverid'
 EOT
-    echo "VGTEST LEASE ip=$ip mask=$mask router=$(echo $router | tr ' ' ,) dns=$(echo $dns | tr ' ' ,) mtu=$mtu domain=$domain search=$(echo $search | tr ' ' ,) lease=$lease serverid=$serverid linkmtu=$(cat /sys/class/net/$interface/mtu)"
+    # unquoted $router/$dns/$search on purpose: echo joins their words by single spaces
+    # shellcheck disable=SC2086
+    echo "VGTEST LEASE ip=$ip mask=$mask router=$(echo $router | tr ' ' ,) dns=$(echo $dns | tr ' ' ,) mtu=$mtu domain=$domain search=$(echo $search | tr ' ' ,) lease=$lease serverid=$serverid linkmtu=$(cat "/sys/class/net/$interface/mtu")"
     ;;
   leasefail|nak)
     echo "VGTEST DHCP $1 ${message:-}"

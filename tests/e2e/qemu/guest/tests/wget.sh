@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck shell=dash # busybox ash, which also has pipefail
 # wget: fetch vgurl= and print its sha256 (VGTEST SHA256 ...); if vgsha256= is given it
 # must match. busybox 1.35 `wget -T` segfaults, so the bound is `timeout`.
 set -o pipefail  # busybox ash has it
