@@ -5,7 +5,7 @@
 #    +bufsize=512 on a large answer gets TC and dig's TCP retry the full answer;
 #    an answer over 1232 bytes makes vgate itself retry upstream over TCP
 #  - static records (gateway.vgate.internal, --dns-record) with PTR
-#  - 100 queries within 2 s: 1 upstream query; a query 6 s later: one more
+#  - 100 queries within one 5 s TTL: 1 upstream query; a query 6 s later: one more
 #  - NXDOMAIN is cached
 #  - 200 concurrent queries for one uncached (slow) name: 1 upstream query,
 #    all 200 answered
@@ -67,12 +67,14 @@ grep -q "ANSWER: 60," <<<"$out" || vg_fail "TCP retry did not get 60 records: $o
 out=$("${DIG[@]}" +tcp huge.example.test A) || vg_fail "dig huge failed"
 grep -q "ANSWER: 200," <<<"$out" || vg_fail "huge answer: $out"
 
-# 100 queries within 2 s -> exactly 1 upstream query
+# 100 queries within one cache lifetime (TTL capped at 5 s) -> exactly 1
+# upstream query; the bound is that lifetime less a margin, not 2 s: under
+# CPU load the burst alone took over 2 s
 t0=$(date +%s%N)
 out=$(vg_ns python3 "$HERE/dns_client.py" 192.168.127.1 burst 100 once.example.test) ||
 	vg_fail "burst: $out"
 t1=$(date +%s%N)
-[ $(((t1 - t0) / 1000000)) -lt 2000 ] || vg_fail "100 queries took $(((t1 - t0) / 1000000)) ms"
+[ $(((t1 - t0) / 1000000)) -lt 4500 ] || vg_fail "100 queries took $(((t1 - t0) / 1000000)) ms"
 [ "$(count once.example.test 1)" = 1 ] || vg_fail "100 queries made $(count once.example.test 1) upstream queries"
 sleep 6
 "${DIG[@]}" +short once.example.test A >/dev/null || vg_fail "dig after 6 s"
