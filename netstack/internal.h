@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * internal.h - struct ns and the functions the netstack's files share:
- * link.c (Ethernet, ARP, IPv4 dispatch, DHCP), transport.c (hypervisor
- * sockets and TAP) and engine.c (lwIP). Not part of the public contract.
+ * netstack.c (creation, configuration, teardown), link.c (Ethernet, ARP,
+ * IPv4 dispatch, DHCP), transport.c (hypervisor sockets and TAP) and the
+ * lwIP engine (engine.h: port.c, input.c, syn.c, service.c, flow.c, out.c).
+ * Not part of the public contract. The layers below link.c reach the ones
+ * above only through the two callbacks in struct ns (frame_in, ip_out),
+ * which netstack.c installs, so no two files call each other.
  */
 #ifndef VGATE_NETSTACK_INTERNAL_H
 #define VGATE_NETSTACK_INTERNAL_H
@@ -55,22 +59,27 @@ struct ns {
 	struct ns_engine *eng;
 	void (*capture)(void *ctx, bool out, const uint8_t *f, size_t len);
 	void *capture_ctx;
+	/* a frame from the transport, up to the link (ns_link_input) */
+	void (*frame_in)(struct ns *ns, const uint8_t *f, size_t len);
+	/* an IPv4 packet from the engine, down to the link (ns_link_send_ip) */
+	int (*ip_out)(struct ns *ns, uint32_t next_hop, const struct iovec *iov, int iovcnt);
 	struct vg_timer flush_timer;
 };
 
 /* link.c */
-void ns_link_send_iov(struct ns *ns, const struct iovec *iov, int iovcnt);
 int ns_link_send_ip(struct ns *ns, uint32_t next_hop, const struct iovec *iov, int iovcnt);
-const uint8_t *ns_neigh_lookup(struct ns *ns, uint32_t ip);
+uint32_t ns_prefix_mask(uint8_t prefix);
+bool ns_in_subnet(const struct ns_config *c, uint32_t ip);
 
 /* transport.c */
 int ns_transport_send(struct ns *ns, const struct iovec *iov, int iovcnt);
 void ns_transport_flush(struct ns *ns);
 void ns_transport_close(struct ns *ns);
 
-/* engine.c */
+/* the engine: port.c */
 int ns_engine_init(struct ns *ns);
 void ns_engine_free(struct ns *ns);
+/* the engine: input.c */
 void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gateway);
 void ns_engine_input_frag(struct ns *ns, const uint8_t *ip, size_t len);
 

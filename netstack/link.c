@@ -3,11 +3,10 @@
  * link.c - the guest's Ethernet segment as vgate sees it: frame validation,
  * ARP (vgate answers for the gateway and the host alias), a small neighbour
  * table learnt from the guest's frames, the DHCP server's I/O, and the IPv4
- * sanity checks before packets reach the engine. Also ns_new()/ns_free()
- * and the config helpers.
+ * sanity checks before packets reach the engine.
  *
  * Every frame from a transport enters through ns_link_input(); frames to the
- * guest leave through ns_link_send_iov() into the transport's queue. Nothing
+ * guest leave through link_send_iov() into the transport's queue. Nothing
  * here allocates per packet.
  */
 #include "internal.h"
@@ -26,91 +25,32 @@
 
 static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-static uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-	return htonl((uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d);
-}
-
-void ns_config_defaults(struct ns_config *c)
-{
-	static const uint8_t mac[6] = {0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd};
-
-	memset(c, 0, sizeof(*c));
-	c->subnet = ip4(192, 168, 127, 0);
-	c->prefix = 24;
-	c->gateway_ip = ip4(192, 168, 127, 1);
-	c->host_ip = ip4(192, 168, 127, 254);
-	memcpy(c->gw_mac, mac, 6);
-	c->mtu = NS_MTU_DEFAULT;
-	c->lease_s = 3600;
-}
-
-static uint32_t prefix_mask(uint8_t prefix)
+uint32_t ns_prefix_mask(uint8_t prefix)
 {
 	return prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
 }
 
-static bool in_subnet(const struct ns_config *c, uint32_t ip)
+bool ns_in_subnet(const struct ns_config *c, uint32_t ip)
 {
-	uint32_t m = prefix_mask(c->prefix);
+	uint32_t m = ns_prefix_mask(c->prefix);
 
 	return (ip & m) == (c->subnet & m);
 }
 
-int ns_config_check(struct ns_config *c, char *err, size_t errlen)
-{
-	uint32_t m, bcast;
-
-	if (c->prefix < 8 || c->prefix > 30) {
-		snprintf(err, errlen, "subnet prefix /%u: must be between /8 and /30", c->prefix);
-		return -1;
-	}
-	m = prefix_mask(c->prefix);
-	c->subnet &= m;
-	bcast = c->subnet | ~m;
-	if (!in_subnet(c, c->gateway_ip) || c->gateway_ip == c->subnet || c->gateway_ip == bcast) {
-		snprintf(err, errlen, "gateway IP is not a host address of the subnet");
-		return -1;
-	}
-	if (!in_subnet(c, c->host_ip) || c->host_ip == c->subnet || c->host_ip == bcast ||
-	    c->host_ip == c->gateway_ip) {
-		snprintf(err, errlen,
-			 "host IP must be a host address of the subnet, not the gateway");
-		return -1;
-	}
-	if (c->mtu < NS_MTU_MIN || c->mtu > NS_MTU_MAX) {
-		snprintf(err, errlen, "MTU %u: must be between %u and %u", c->mtu, NS_MTU_MIN,
-			 NS_MTU_MAX);
-		return -1;
-	}
-	if (!c->dhcp_first)
-		c->dhcp_first = htonl(ntohl(c->subnet) + 2);
-	if (!c->dhcp_last)
-		c->dhcp_last = htonl(ntohl(bcast) - 2);
-	if (!in_subnet(c, c->dhcp_first) || !in_subnet(c, c->dhcp_last) ||
-	    ntohl(c->dhcp_last) < ntohl(c->dhcp_first)) {
-		snprintf(err, errlen, "DHCP range is not inside the subnet");
-		return -1;
-	}
-	if (!c->lease_s)
-		c->lease_s = 3600;
-	return 0;
-}
-
 /**
- * ns_neigh_learn() - remember that @ip is at @mac (guest side)
+ * neigh_learn() - remember that @ip is at @mac (guest side)
  * @ns:		netstack
  * @ip:		address, network order
  * @mac:	hardware address
  */
-static void ns_neigh_learn(struct ns *ns, uint32_t ip, const uint8_t *mac)
+static void neigh_learn(struct ns *ns, uint32_t ip, const uint8_t *mac)
 {
 	struct ns_neigh *oldest = &ns->neigh[0];
 	uint64_t now = vg_loop_now(ns->loop);
 	int i;
 
-	if (!ip || !in_subnet(&ns->cfg, ip) || ip == ns->cfg.gateway_ip || ip == ns->cfg.host_ip ||
-	    (mac[0] & 1))
+	if (!ip || !ns_in_subnet(&ns->cfg, ip) || ip == ns->cfg.gateway_ip ||
+	    ip == ns->cfg.host_ip || (mac[0] & 1))
 		return;
 	for (i = 0; i < NS_NEIGH_MAX; i++) {
 		struct ns_neigh *n = &ns->neigh[i];
@@ -128,7 +68,7 @@ static void ns_neigh_learn(struct ns *ns, uint32_t ip, const uint8_t *mac)
 	oldest->seen_ms = now;
 }
 
-const uint8_t *ns_neigh_lookup(struct ns *ns, uint32_t ip)
+static const uint8_t *neigh_lookup(struct ns *ns, uint32_t ip)
 {
 	int i;
 
@@ -139,12 +79,12 @@ const uint8_t *ns_neigh_lookup(struct ns *ns, uint32_t ip)
 }
 
 /**
- * ns_link_send_iov() - queue an Ethernet frame for the guest
+ * link_send_iov() - queue an Ethernet frame for the guest
  * @ns:		netstack
  * @iov:	frame pieces, starting with the Ethernet header
  * @iovcnt:	count
  */
-void ns_link_send_iov(struct ns *ns, const struct iovec *iov, int iovcnt)
+static void link_send_iov(struct ns *ns, const struct iovec *iov, int iovcnt)
 {
 	size_t len = 0;
 	int i;
@@ -194,7 +134,7 @@ static void arp_send(struct ns *ns, uint16_t op, const uint8_t *dst_mac, uint32_
 	memcpy(f + 28, &sender_ip, 4);
 	memcpy(f + 32, target_mac, 6);
 	memcpy(f + 38, &target_ip, 4);
-	ns_link_send_iov(ns, &iov, 1);
+	link_send_iov(ns, &iov, 1);
 }
 
 /**
@@ -220,11 +160,11 @@ int ns_link_send_ip(struct ns *ns, uint32_t next_hop, const struct iovec *iov, i
 		return -1;
 	if (next_hop == 0xffffffffu || next_hop == bcast)
 		mac = bcast_mac;
-	else if (!(mac = ns_neigh_lookup(ns, next_hop))) {
+	else if (!(mac = neigh_lookup(ns, next_hop))) {
 		static const uint8_t zero[6];
 
 		ns->st.drop_no_neigh++;
-		if (in_subnet(&ns->cfg, next_hop))
+		if (ns_in_subnet(&ns->cfg, next_hop))
 			arp_send(ns, 1, bcast_mac, ns->cfg.gateway_ip, zero, next_hop);
 		return -1;
 	}
@@ -232,7 +172,7 @@ int ns_link_send_ip(struct ns *ns, uint32_t next_hop, const struct iovec *iov, i
 	v[0].iov_base = h;
 	v[0].iov_len = sizeof(h);
 	memcpy(v + 1, iov, sizeof(*iov) * (size_t)iovcnt);
-	ns_link_send_iov(ns, v, iovcnt + 1);
+	link_send_iov(ns, v, iovcnt + 1);
 	return 0;
 }
 
@@ -250,7 +190,7 @@ static void arp_input(struct ns *ns, const uint8_t *f, size_t len)
 	memcpy(&sip, f + 28, 4);
 	memcpy(&tip, f + 38, 4);
 	if (!(f[22] & 1))
-		ns_neigh_learn(ns, sip, f + 22);
+		neigh_learn(ns, sip, f + 22);
 	if (op == 1 && (tip == ns->cfg.gateway_ip || tip == ns->cfg.host_ip) && sip != tip) {
 		arp_send(ns, 2, f + 22, tip, f + 22, sip);
 		ns->st.arp_replies++;
@@ -301,7 +241,7 @@ static void dhcp_send(struct ns *ns, const struct dhcp_reply *r)
 		sum = 0xffff;
 	udp[6] = (uint8_t)(sum >> 8);
 	udp[7] = (uint8_t)sum;
-	ns_link_send_iov(ns, iov, 2);
+	link_send_iov(ns, iov, 2);
 }
 
 static void dhcp_count(struct ns *ns)
@@ -346,7 +286,7 @@ static void ipv4_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip,
 	memcpy(&src, ip + 12, 4);
 	memcpy(&dst, ip + 16, 4);
 	frag = (uint16_t)((ip[6] << 8 | ip[7]) & 0x3fff);
-	ns_neigh_learn(ns, src, src_mac);
+	neigh_learn(ns, src, src_mac);
 
 	/* DHCP: from 0.0.0.0 or a leased address, to broadcast or to us */
 	if (ip[9] == IPPROTO_UDP_ && !frag && tot >= hlen + 8 && ip[hlen + 2] == 0 &&
@@ -418,81 +358,4 @@ void ns_link_input(struct ns *ns, const uint8_t *f, size_t len)
 		ns->st.drop_ethertype++;
 		break;
 	}
-}
-
-struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg)
-{
-	struct dhcp_config dc;
-	struct ns *ns = calloc(1, sizeof(*ns));
-
-	if (!ns)
-		return NULL;
-	ns->loop = loop;
-	ns->cfg = *cfg;
-	ns->netmask = prefix_mask(cfg->prefix);
-	ns->max_frame = ETH_MAX_FRAME(cfg->mtu);
-	ns->tr.io.fd = ns->tr.listen_io.fd = -1;
-	memset(&dc, 0, sizeof(dc));
-	dc.server_ip = cfg->gateway_ip;
-	dc.netmask = ns->netmask;
-	dc.router = cfg->gateway_ip;
-	dc.dns = cfg->gateway_ip;
-	dc.first = cfg->dhcp_first;
-	dc.last = cfg->dhcp_last;
-	dc.lease_s = cfg->lease_s;
-	dc.mtu = (uint16_t)cfg->mtu;
-	dc.domain = cfg->domain;
-	dc.search = cfg->search;
-	if (dhcp_init(&ns->dhcp, &dc) < 0 || ns_engine_init(ns) < 0) {
-		dhcp_free(&ns->dhcp);
-		free(ns);
-		errno = ENOMEM;
-		return NULL;
-	}
-	return ns;
-}
-
-void ns_free(struct ns *ns)
-{
-	if (!ns)
-		return;
-	ns_transport_close(ns);
-	ns_engine_free(ns);
-	dhcp_free(&ns->dhcp);
-	free(ns);
-}
-
-void ns_get_stats(const struct ns *ns, struct ns_stats *st)
-{
-	*st = ns->st;
-	st->drop_tx_queue = ns->tr.txq.dropped;
-	st->drop_oversize += ns->tr.dec.oversize;
-	st->drop_bad_length += ns->tr.dec.bad_length;
-	st->tx_queued_bytes = txq_len(&ns->tr.txq);
-}
-
-size_t ns_leases(const struct ns *ns, struct ns_lease *out, size_t max)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < ns->dhcp.nleases && n < max; i++) {
-		const struct dhcp_lease *l;
-		uint32_t ip;
-
-		if (!(l = dhcp_lease_at(&ns->dhcp, i, &ip)))
-			continue;
-		memcpy(out[n].mac, l->mac, 6);
-		out[n].ip = ip;
-		out[n].expires_ms = l->bound ? l->expires_ms : 0;
-		memcpy(out[n].hostname, l->hostname, sizeof(out[n].hostname));
-		n++;
-	}
-	return n;
-}
-
-void ns_set_capture(struct ns *ns, void (*fn)(void *ctx, bool out, const uint8_t *f, size_t len),
-		    void *ctx)
-{
-	ns->capture = fn;
-	ns->capture_ctx = ctx;
 }

@@ -252,7 +252,7 @@ void ns_config_defaults(struct ns_config *c);
  * @err:	buffer for a one-line error message
  * @errlen:	its size
  *
- * Return: 0, or -1 with @err set
+ * Return: 0, or -EINVAL with @err set
  */
 int ns_config_check(struct ns_config *c, char *err, size_t errlen);
 
@@ -300,7 +300,7 @@ void ns_free(struct ns *ns);
  * @err:	one-line error on failure
  * @errlen:	size of @err
  *
- * Return: 0, or -1
+ * Return: 0, or a negative errno (-EBUSY: a link exists, -EINVAL: bad URI)
  */
 int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen);
 
@@ -311,7 +311,7 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen);
  * @err:	one-line error on failure
  * @errlen:	size of @err
  *
- * Return: 0, or -1
+ * Return: 0, or a negative errno (-EBUSY: a link exists, -EINVAL: bad URI)
  */
 int ns_listen_vfkit(struct ns *ns, const char *uri, char *err, size_t errlen);
 
@@ -322,7 +322,7 @@ int ns_listen_vfkit(struct ns *ns, const char *uri, char *err, size_t errlen);
  * @err:	one-line error on failure
  * @errlen:	size of @err
  *
- * Return: 0, or -1
+ * Return: 0, or a negative errno (-EBUSY: a link exists)
  */
 int ns_attach_tap(struct ns *ns, int fd, char *err, size_t errlen);
 
@@ -336,7 +336,7 @@ int ns_attach_tap(struct ns *ns, int fd, char *err, size_t errlen);
  * @err:	one-line error on failure
  * @errlen:	size of @err
  *
- * Return: fd, or -1
+ * Return: fd, or a negative errno
  */
 int ns_open_tap_netns(const char *netns_path, const char *ifname, unsigned int mtu, char *err,
 		      size_t errlen);
@@ -416,7 +416,8 @@ size_t ns_flow_sndbuf(const struct ns_flow *f);
  * @buf:	data
  * @len:	length
  *
- * Return: bytes taken (≤ ns_flow_sndbuf()), or -1 if the flow can't send
+ * Return: bytes taken (≤ ns_flow_sndbuf()), or -ENOTCONN / -EIO if the flow
+ * can't send
  */
 long ns_flow_write(struct ns_flow *f, const void *buf, size_t len);
 
@@ -455,7 +456,7 @@ void ns_flow_set_keepalive(struct ns_flow *f, uint32_t idle_ms);
  * @data:	payload
  * @len:	length (fragmented if above the MTU)
  *
- * Return: 0, or -1 when it could not be sent (counted)
+ * Return: 0, or -EMSGSIZE, -ENOMEM or -EIO when it could not be sent
  */
 int ns_udp_send(struct ns *ns, const struct ns_addr *from, const struct ns_addr *to,
 		const void *data, size_t len);

@@ -5,7 +5,7 @@
  * opening a TAP inside another network namespace.
  *
  * One guest link at a time. Reads are bounded per event (fairness) and
- * feed ns_link_input(). Writes go through the transmit queue (frame.h) and
+ * go up through ns->frame_in (ns_link_input()). Writes go through the transmit queue (frame.h) and
  * are flushed at the end of every loop iteration, or early when the queue
  * passes NS_FLUSH_BYTES; a partial write leaves the rest queued and waits
  * for EPOLLOUT, so a slow guest never blocks the loop.
@@ -38,15 +38,24 @@
 
 static void tr_flush_idle(void *arg);
 
-__attribute__((format(printf, 3, 4))) static int set_err(char *err, size_t errlen, const char *fmt,
-							 ...)
+/**
+ * set_err() - write a one-line error for the caller
+ * @e:		errno value of the failure
+ * @err:	buffer
+ * @errlen:	its size
+ * @fmt:	printf format
+ *
+ * Return: -@e (-EIO when @e is 0)
+ */
+__attribute__((format(printf, 4, 5))) static int set_err(int e, char *err, size_t errlen,
+							 const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	return -1;
+	return e ? -e : -EIO;
 }
 
 static int tr_buffers(struct ns *ns, bool stream)
@@ -189,7 +198,9 @@ int ns_transport_send(struct ns *ns, const struct iovec *iov, int iovcnt)
 
 static void stream_frame(void *arg, const uint8_t *frame, size_t len)
 {
-	ns_link_input(arg, frame, len);
+	struct ns *ns = arg;
+
+	ns->frame_in(ns, frame, len);
 }
 
 static void tr_stream_event(void *arg, uint32_t events)
@@ -277,8 +288,7 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 	int fd, one = 1;
 
 	if (t->kind != NS_TR_NONE) {
-		snprintf(err, errlen, "only one guest link per vgate");
-		return -1;
+		return set_err(EBUSY, err, errlen, "only one guest link per vgate");
 	}
 	memset(&ss, 0, sizeof(ss));
 	if (!strncmp(uri, "tcp://", 6)) {
@@ -289,26 +299,23 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 
 		if (!colon || (size_t)(colon - uri - 6) >= sizeof(host) ||
 		    sscanf(colon + 1, "%u", &port) != 1 || port == 0 || port > 65535) {
-			snprintf(err, errlen, "bad --listen-qemu address '%s'", uri);
-			return -1;
+			return set_err(EINVAL, err, errlen, "bad --listen-qemu address '%s'", uri);
 		}
 		memcpy(host, uri + 6, (size_t)(colon - uri - 6));
 		host[colon - uri - 6] = '\0';
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)port);
 		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
-			snprintf(err, errlen, "bad --listen-qemu address '%s'", uri);
-			return -1;
+			return set_err(EINVAL, err, errlen, "bad --listen-qemu address '%s'", uri);
 		}
 		slen = sizeof(*sin);
 	} else {
 		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
 
 		if (parse_unix_uri(uri, "unix", sun) < 0) {
-			snprintf(err, errlen,
-				 "bad --listen-qemu '%s': expected unix:///PATH or tcp://IP:PORT",
-				 uri);
-			return -1;
+			return set_err(
+			    EINVAL, err, errlen,
+			    "bad --listen-qemu '%s': expected unix:///PATH or tcp://IP:PORT", uri);
 		}
 		unlink(sun->sun_path);
 		memcpy(t->path, sun->sun_path, sizeof(t->path));
@@ -316,19 +323,19 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return set_err(err, errlen, "%s: %s", "socket", strerror(errno));
+		return set_err(errno, err, errlen, "%s: %s", "socket", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, slen) < 0 || listen(fd, 4) < 0) {
-		set_err(err, errlen, "cannot listen on %s: %s", uri, strerror(errno));
+		int e = errno;
+
 		close(fd);
 		t->path[0] = '\0';
-		return -1;
+		return set_err(e, err, errlen, "cannot listen on %s: %s", uri, strerror(e));
 	}
 	if (tr_buffers(ns, true) < 0 ||
 	    vg_io_add(ns->loop, &t->listen_io, fd, EPOLLIN, tr_accept, ns) < 0) {
 		close(fd);
-		snprintf(err, errlen, "out of memory");
-		return -1;
+		return set_err(ENOMEM, err, errlen, "out of memory");
 	}
 	t->kind = NS_TR_STREAM;
 	return 0;
@@ -367,7 +374,7 @@ static void tr_frame_event(void *arg, uint32_t events)
 			ns->st.drop_oversize++;
 			continue;
 		}
-		ns_link_input(ns, t->rxbuf, (size_t)n);
+		ns->frame_in(ns, t->rxbuf, (size_t)n);
 	}
 }
 
@@ -378,31 +385,30 @@ int ns_listen_vfkit(struct ns *ns, const char *uri, char *err, size_t errlen)
 	int fd, sz = 4 << 20;
 
 	if (t->kind != NS_TR_NONE) {
-		snprintf(err, errlen, "only one guest link per vgate");
-		return -1;
+		return set_err(EBUSY, err, errlen, "only one guest link per vgate");
 	}
 	if (parse_unix_uri(uri, "unixgram", &sun) < 0) {
-		snprintf(err, errlen, "bad --listen-vfkit '%s': expected unixgram:///PATH", uri);
-		return -1;
+		return set_err(EINVAL, err, errlen,
+			       "bad --listen-vfkit '%s': expected unixgram:///PATH", uri);
 	}
 	unlink(sun.sun_path);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return set_err(err, errlen, "%s: %s", "socket", strerror(errno));
+		return set_err(errno, err, errlen, "%s: %s", "socket", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		set_err(err, errlen, "cannot bind %s: %s", uri, strerror(errno));
+		int e = errno;
+
 		close(fd);
-		return -1;
+		return set_err(e, err, errlen, "cannot bind %s: %s", uri, strerror(e));
 	}
 	memcpy(t->path, sun.sun_path, sizeof(t->path));
 	t->peer = calloc(1, sizeof(*t->peer));
 	if (!t->peer || tr_buffers(ns, false) < 0 ||
 	    vg_io_add(ns->loop, &t->io, fd, EPOLLIN, tr_frame_event, ns) < 0) {
 		close(fd);
-		snprintf(err, errlen, "out of memory");
-		return -1;
+		return set_err(ENOMEM, err, errlen, "out of memory");
 	}
 	t->kind = NS_TR_DGRAM;
 	ns->st.transport_connects++;
@@ -415,16 +421,14 @@ int ns_attach_tap(struct ns *ns, int fd, char *err, size_t errlen)
 	int fl;
 
 	if (t->kind != NS_TR_NONE) {
-		snprintf(err, errlen, "only one guest link per vgate");
-		return -1;
+		return set_err(EBUSY, err, errlen, "only one guest link per vgate");
 	}
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return set_err(err, errlen, "%s: %s", "tap fd", strerror(errno));
+		return set_err(errno, err, errlen, "%s: %s", "tap fd", strerror(errno));
 	if (tr_buffers(ns, false) < 0 ||
 	    vg_io_add(ns->loop, &t->io, fd, EPOLLIN, tr_frame_event, ns) < 0) {
-		snprintf(err, errlen, "cannot use tap fd %d", fd);
-		return -1;
+		return set_err(ENOMEM, err, errlen, "cannot use tap fd %d", fd);
 	}
 	t->kind = NS_TR_TAP;
 	ns->st.transport_connects++;
@@ -435,49 +439,48 @@ int ns_open_tap_netns(const char *netns_path, const char *ifname, unsigned int m
 		      size_t errlen)
 {
 	struct ifreq ifr;
-	int self = -1, target = -1, fd = -1, sock = -1;
+	int self = -1, target = -1, fd = -1, sock = -1, rc = 0;
 
-	if (strlen(ifname) >= IFNAMSIZ) {
-		snprintf(err, errlen, "tap name '%s' is too long", ifname);
-		return -1;
-	}
+	if (strlen(ifname) >= IFNAMSIZ)
+		return set_err(ENAMETOOLONG, err, errlen, "tap name '%s' is too long", ifname);
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	target = open(netns_path, O_RDONLY | O_CLOEXEC);
 	if (self < 0 || target < 0) {
-		set_err(err, errlen, "cannot open network namespace %s: %s", netns_path,
-			strerror(errno));
+		rc = set_err(errno, err, errlen, "cannot open network namespace %s: %s", netns_path,
+			     strerror(errno));
 		goto out;
 	}
 	if (setns(target, CLONE_NEWNET) < 0) {
-		set_err(err, errlen, "cannot enter network namespace %s: %s", netns_path,
-			strerror(errno));
+		rc = set_err(errno, err, errlen, "cannot enter network namespace %s: %s",
+			     netns_path, strerror(errno));
 		goto out;
 	}
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: %s", "/dev/net/tun", strerror(errno));
+		rc = set_err(errno, err, errlen, "%s: %s", "/dev/net/tun", strerror(errno));
 		goto back;
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
 	strcpy(ifr.ifr_name, ifname);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		set_err(err, errlen, "TUNSETIFF %s: %s", ifname, strerror(errno));
+		rc = set_err(errno, err, errlen, "TUNSETIFF %s: %s", ifname, strerror(errno));
 		goto fail;
 	}
 	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ifr.ifr_mtu = (int)mtu;
 	if (sock < 0 || ioctl(sock, SIOCSIFMTU, &ifr) < 0) {
-		set_err(err, errlen, "cannot set MTU of %s: %s", ifname, strerror(errno));
+		rc = set_err(errno, err, errlen, "cannot set MTU of %s: %s", ifname,
+			     strerror(errno));
 		goto fail;
 	}
 	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
-		set_err(err, errlen, "SIOCGIFFLAGS %s: %s", ifname, strerror(errno));
+		rc = set_err(errno, err, errlen, "SIOCGIFFLAGS %s: %s", ifname, strerror(errno));
 		goto fail;
 	}
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
-		set_err(err, errlen, "cannot bring %s up: %s", ifname, strerror(errno));
+		rc = set_err(errno, err, errlen, "cannot bring %s up: %s", ifname, strerror(errno));
 		goto fail;
 	}
 	goto back;
@@ -487,8 +490,8 @@ fail:
 back:
 	if (setns(self, CLONE_NEWNET) < 0) {
 		/* we cannot go home: nothing else is safe */
-		set_err(err, errlen, "cannot return to own namespace %s: %s", "/proc/self/ns/net",
-			strerror(errno));
+		rc = set_err(errno, err, errlen, "cannot return to own namespace %s: %s",
+			     "/proc/self/ns/net", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -500,7 +503,7 @@ out:
 		close(self);
 	if (target >= 0)
 		close(target);
-	return fd;
+	return rc < 0 ? rc : fd;
 }
 
 /**

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine.h - what the files of the lwIP engine share; private to them
+ * (link.c and the rest of netstack/ see only ns_engine_* in internal.h).
+ *
+ * The engine terminates guest IPv4 in lwIP. Its files, and who calls whom
+ * (no cycles; arrows point at the callee):
+ *   port.c     the lwIP port: sys_now(), the netif, lwIP's timers, set-up
+ *              and teardown          -> flow.c, syn.c, service.c
+ *   input.c    guest IPv4 packets in (from link.c), reassembly, UDP to
+ *              other addresses       -> syn.c, service.c
+ *   syn.c      guest SYNs: verdicts, the SYN hold, delivery to tcp_input()
+ *                                    -> service.c
+ *   service.c  the registrants (foreign flows, gateway services) and the
+ *              accept callbacks that hand new flows to them -> flow.c
+ *   flow.c     struct ns_flow: the byte-stream API and active opens
+ *   out.c      UDP and ICMP towards the guest
+ * Packets leave through ns->ip_out (installed by netstack.c), never by a
+ * direct call into link.c.
+ *
+ * lwIP is process-global state (one netif, its pcb lists, ip_data): one
+ * engine per process. All of it runs on the loop thread.
+ */
+#ifndef VGATE_NETSTACK_ENGINE_H
+#define VGATE_NETSTACK_ENGINE_H
+
+#include "internal.h"
+
+#include "lwip/ip.h"
+#include "lwip/ip4.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+#include "lwip/udp.h"
+
+#define NS_SYN_MAX	512
+#define NS_SYN_HOLD_MS	75000
+#define NS_TW_MAX	4096
+#define NS_LWIP_TICK_MS 10
+
+/**
+ * struct syn_pending - a deferred SYN, kept until ns_syn_resume()
+ * @token:	its token; 0 for a free slot
+ * @since:	loop time it was deferred
+ * @src:	guest address
+ * @dst:	destination address
+ * @sport:	guest port
+ * @dport:	destination port
+ * @len:	bytes of @pkt
+ * @pkt:	a copy of the IPv4 packet
+ */
+struct syn_pending {
+	uint64_t token; /* 0: free slot */
+	uint64_t since;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	size_t len;
+	uint8_t *pkt;
+};
+
+/**
+ * struct ns_svc - one registered port on the gateway's address
+ * @ns:		owner
+ * @port:	the port, 0 for a free slot
+ * @h:		the registrant's callbacks
+ * @listen:	lwIP listener bound to gateway:port (TCP without h.tcp_syn)
+ * @udp:	lwIP UDP pcb bound to gateway:port (h.udp_recv)
+ */
+struct ns_svc {
+	struct ns *ns;
+	uint16_t port;
+	struct ns_handler h;
+	struct tcp_pcb *listen;
+	struct udp_pcb *udp;
+};
+
+struct ns_engine {
+	struct netif netif;
+	struct tcp_pcb *wild;
+	struct udp_pcb *udp_out;
+	struct vg_timer tick;
+	bool idle_added;
+	struct syn_pending syn[NS_SYN_MAX];
+	uint64_t syn_seq;
+	struct ns_handler foreign; /* tcp_accept NULL: nobody registered */
+	struct ns_svc svc[NS_SERVICES_MAX];
+	/* set when a callback's pcb was aborted by the user inside the callback */
+	struct tcp_pcb *cb_pcb;
+	bool cb_aborted;
+	uint8_t scratch[65535];
+	uint8_t reass[65535]; /* a reassembled datagram to a non-gateway address */
+};
+
+/* the packet handed to a udp_recv callback (for ns_icmp_unreachable()) */
+struct ns_pkt {
+	const uint8_t *ip;
+	size_t len;
+};
+
+static inline void addr_set(ip_addr_t *a, uint32_t ip_net)
+{
+	ip_addr_set_ip4_u32_val(*a, ip_net);
+}
+
+static inline uint32_t addr_get(const ip_addr_t *a)
+{
+	return ip4_addr_get_u32(ip_2_ip4(a));
+}
+
+/* flow.c */
+err_t ns_flow_adopt(struct ns *ns, struct tcp_pcb *pcb, const struct ns_handler *h, bool counted);
+void ns_flows_drop_all(void);
+
+/* syn.c */
+void ns_syn_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen);
+void ns_syn_drop_all(struct ns_engine *eng);
+
+/* service.c */
+const struct ns_handler *ns_svc_handler(struct ns *ns, uint32_t dst, uint16_t port);
+bool ns_svc_tcp_syn_port(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen);
+err_t ns_svc_wild_accept(void *arg, struct tcp_pcb *pcb, err_t err);
+void ns_svc_close_all(struct ns_engine *eng);
+
+#endif /* VGATE_NETSTACK_ENGINE_H */

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * flow.c - guest TCP flows (struct ns_flow): the byte-stream API of
+ * netstack.h (peek, consume, write, shutdown, close, reset, keepalive),
+ * lwIP's per-pcb callbacks that feed it, and active opens towards the guest
+ * (ns_flow_connect(), port forwarding).
+ *
+ * A struct ns_flow is allocated per adopted pcb (ns_flow_adopt(), called by
+ * the accept callbacks of service.c, or ns_flow_connect()) and carries the
+ * struct ns_flow_ops of its registrant. Data from the guest stays in lwIP's
+ * pbufs, linked in a private list, until the user consumes it; only then is
+ * the guest's window opened (tcp_recved), which is the backpressure. lwIP's
+ * pbuf tot_len is 16-bit, so the list is linked by ->next only and tot_len
+ * is never relied on. A flow is freed exactly once: when lwIP reports the
+ * pcb gone (then ops.closed runs), when the user closes or resets it (no op
+ * runs), or at teardown (ns_flows_drop_all(), no op runs). The user may end
+ * the flow inside its own callback: engine_abort() tells lwIP's callback to
+ * return ERR_ABRT.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/priv/tcp_priv.h"
+
+struct ns_flow {
+	struct tcp_pcb *pcb;
+	struct ns *ns;
+	void *user;
+	struct ns_flow_ops ops;
+	bool counted; /* in st.tcp_active */
+	struct pbuf *rx_head, *rx_tail;
+	size_t rx_off; /* consumed bytes of rx_head */
+	size_t rx_len; /* unread bytes in the list */
+	bool fin;
+};
+
+/**
+ * rx_pop() - free the first pbuf of a flow's unread list
+ * @f:	flow with a non-empty list
+ */
+static void rx_pop(struct ns_flow *f)
+{
+	struct pbuf *q = f->rx_head;
+
+	f->rx_head = q->next;
+	if (!f->rx_head)
+		f->rx_tail = NULL;
+	q->next = NULL;
+	pbuf_free(q);
+	f->rx_off = 0;
+}
+
+/**
+ * flow_free_rx() - free every unread pbuf of a flow
+ * @f:	flow
+ */
+static void flow_free_rx(struct ns_flow *f)
+{
+	while (f->rx_head)
+		rx_pop(f);
+	f->rx_len = 0;
+}
+
+static void flow_detach(struct ns_flow *f)
+{
+	if (f->pcb) {
+		tcp_arg(f->pcb, NULL);
+		tcp_recv(f->pcb, NULL);
+		tcp_sent(f->pcb, NULL);
+		tcp_err(f->pcb, NULL);
+	}
+	flow_free_rx(f);
+	if (f->counted && f->ns->st.tcp_active)
+		f->ns->st.tcp_active--;
+}
+
+static void flow_err(void *arg, err_t err)
+{
+	struct ns_flow *f = arg;
+	void (*closed)(void *user, enum ns_close_reason reason);
+	void *user;
+
+	if (!f)
+		return;
+	user = f->user;
+	closed = f->ops.closed;
+	f->pcb = NULL; /* already freed by lwIP */
+	flow_detach(f);
+	free(f);
+	if (user && closed)
+		closed(user, err == ERR_RST    ? NS_CLOSED_RESET
+			     : err == ERR_CLSD ? NS_CLOSED_NORMAL
+					       : NS_CLOSED_ABORTED);
+}
+
+/**
+ * discard_recv() - data for a pcb nobody owns any more: take and drop it
+ * @pcb:	the pcb
+ * @p:		data, or NULL for FIN
+ *
+ * Return: ERR_OK
+ */
+static err_t discard_recv(struct tcp_pcb *pcb, struct pbuf *p)
+{
+	if (p) {
+		tcp_recved(pcb, p->tot_len);
+		pbuf_free(p);
+	}
+	return ERR_OK;
+}
+
+static err_t flow_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct ns_flow *f = arg;
+	struct ns_engine *eng;
+
+	(void)err;
+	if (!f)
+		return discard_recv(pcb, p);
+	eng = f->ns->eng;
+	if (!p) {
+		f->fin = true;
+	} else {
+		struct pbuf *q;
+
+		if (f->rx_tail)
+			f->rx_tail->next = p;
+		else
+			f->rx_head = p;
+		for (q = p; q; q = q->next) {
+			f->rx_len += q->len;
+			f->rx_tail = q;
+		}
+	}
+	eng->cb_pcb = pcb;
+	eng->cb_aborted = false;
+	if (f->ops.recv)
+		f->ops.recv(f->user);
+	eng->cb_pcb = NULL;
+	if (eng->cb_aborted)
+		return ERR_ABRT;
+	/*
+	 * FIN after ours (CLOSING, TIME_WAIT): lwIP will free this pcb later
+	 * without any callback. If the user still holds the flow (unread
+	 * data), let go of the pcb now; the flow lives on with its data and
+	 * f->pcb == NULL until ns_flow_close().
+	 */
+	if (!p && pcb->callback_arg && (pcb->state == TIME_WAIT || pcb->state == CLOSING)) {
+		tcp_arg(pcb, NULL);
+		tcp_recv(pcb, NULL);
+		tcp_sent(pcb, NULL);
+		tcp_err(pcb, NULL);
+		f->pcb = NULL;
+	}
+	return ERR_OK;
+}
+
+static err_t flow_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct ns_flow *f = arg;
+	struct ns_engine *eng;
+
+	(void)len;
+	if (!f || !f->ops.sent)
+		return ERR_OK;
+	eng = f->ns->eng;
+	eng->cb_pcb = pcb;
+	eng->cb_aborted = false;
+	f->ops.sent(f->user);
+	eng->cb_pcb = NULL;
+	return eng->cb_aborted ? ERR_ABRT : ERR_OK;
+}
+
+/**
+ * flow_bind() - tie a new flow and its pcb together (callbacks, no Nagle)
+ * @f:		flow
+ * @ns:		netstack
+ * @pcb:	the flow's pcb
+ */
+static void flow_bind(struct ns_flow *f, struct ns *ns, struct tcp_pcb *pcb)
+{
+	f->pcb = pcb;
+	f->ns = ns;
+	tcp_arg(pcb, f);
+	tcp_recv(pcb, flow_recv);
+	tcp_sent(pcb, flow_sent);
+	tcp_err(pcb, flow_err);
+	tcp_nagle_disable(pcb);
+}
+
+/**
+ * ns_flow_adopt() - offer a newly established pcb to a registrant
+ * @ns:		netstack
+ * @pcb:	the pcb (from an accept callback)
+ * @h:		the registrant (tcp_accept NULL: reset the flow)
+ * @counted:	count it in tcp_accepted/tcp_active
+ *
+ * Return: what the lwIP accept callback returns (ERR_ABRT once aborted)
+ */
+err_t ns_flow_adopt(struct ns *ns, struct tcp_pcb *pcb, const struct ns_handler *h, bool counted)
+{
+	struct ns_flow *f;
+	struct ns_addr src, dst;
+
+	src.ip = addr_get(&pcb->remote_ip);
+	src.port = pcb->remote_port;
+	dst.ip = addr_get(&pcb->local_ip);
+	dst.port = pcb->local_port;
+	f = calloc(1, sizeof(*f));
+	if (!f || !h->tcp_accept) {
+		free(f);
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	flow_bind(f, ns, pcb);
+	f->ops = h->ops;
+	f->counted = counted;
+	if (counted) {
+		ns->st.tcp_accepted++;
+		ns->st.tcp_active++;
+	}
+	ns->eng->cb_pcb = pcb;
+	ns->eng->cb_aborted = false;
+	f->user = h->tcp_accept(h->ctx, f, &src, &dst);
+	ns->eng->cb_pcb = NULL;
+	if (ns->eng->cb_aborted)
+		return ERR_ABRT;
+	if (!f->user) {
+		flow_detach(f);
+		free(f);
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	return ERR_OK;
+}
+
+size_t ns_flow_peek(struct ns_flow *f, struct iovec *iov, int *iovcnt)
+{
+	struct pbuf *q;
+	size_t off = f->rx_off, total = 0;
+	int n = 0;
+
+	for (q = f->rx_head; q && n < *iovcnt; q = q->next) {
+		if (q->len > off) {
+			iov[n].iov_base = (uint8_t *)q->payload + off;
+			iov[n].iov_len = q->len - off;
+			total += iov[n].iov_len;
+			n++;
+		}
+		off = 0;
+	}
+	*iovcnt = n;
+	return total;
+}
+
+void ns_flow_consume(struct ns_flow *f, size_t n)
+{
+	size_t done = 0;
+
+	if (n > f->rx_len)
+		n = f->rx_len;
+	while (done < n && f->rx_head) {
+		size_t avail = f->rx_head->len - f->rx_off;
+
+		if (n - done >= avail) {
+			done += avail;
+			rx_pop(f);
+		} else {
+			f->rx_off += n - done;
+			done = n;
+		}
+	}
+	/* skip empty pbufs at the head */
+	while (f->rx_head && f->rx_head->len == f->rx_off)
+		rx_pop(f);
+	f->rx_len -= done;
+	while (done && f->pcb) {
+		u16_t chunk = done > 0xffff ? 0xffff : (u16_t)done;
+
+		tcp_recved(f->pcb, chunk);
+		done -= chunk;
+	}
+}
+
+size_t ns_flow_pending(const struct ns_flow *f)
+{
+	return f->rx_len;
+}
+
+bool ns_flow_eof(const struct ns_flow *f)
+{
+	return f->fin && !f->rx_len;
+}
+
+size_t ns_flow_sndbuf(const struct ns_flow *f)
+{
+	if (!f->pcb || tcp_sndqueuelen(f->pcb) >= TCP_SND_QUEUELEN - 4)
+		return 0;
+	/* not tcp_sndbuf(): that macro clamps to 16 bits even with window scaling */
+	return f->pcb->snd_buf;
+}
+
+long ns_flow_write(struct ns_flow *f, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+
+	if (!f->pcb)
+		return -ENOTCONN;
+	while (done < len) {
+		size_t room = ns_flow_sndbuf(f), chunk = len - done;
+		err_t e;
+
+		if (chunk > room)
+			chunk = room;
+		if (chunk > 0xffff)
+			chunk = 0xffff;
+		if (!chunk)
+			break;
+		e = tcp_write(f->pcb, p + done, (u16_t)chunk,
+			      TCP_WRITE_FLAG_COPY | (done + chunk < len ? TCP_WRITE_FLAG_MORE : 0));
+		if (e == ERR_MEM)
+			break;
+		if (e != ERR_OK)
+			return done ? (long)done : -EIO;
+		done += chunk;
+	}
+	if (done)
+		tcp_output(f->pcb);
+	return (long)done;
+}
+
+void ns_flow_shutdown(struct ns_flow *f)
+{
+	if (f->pcb) {
+		tcp_shutdown(f->pcb, 0, 1);
+		tcp_output(f->pcb);
+	}
+}
+
+/**
+ * engine_abort() - abort @pcb, telling the running lwIP callback if it is
+ * the callback's own pcb (it must then return ERR_ABRT)
+ * @eng:	engine
+ * @pcb:	pcb
+ */
+static void engine_abort(struct ns_engine *eng, struct tcp_pcb *pcb)
+{
+	if (pcb == eng->cb_pcb)
+		eng->cb_aborted = true;
+	tcp_abort(pcb);
+}
+
+void ns_flow_close(struct ns_flow *f)
+{
+	struct tcp_pcb *pcb = f->pcb;
+	struct ns_engine *eng = f->ns->eng;
+
+	flow_detach(f);
+	free(f);
+	if (pcb && tcp_close(pcb) != ERR_OK)
+		engine_abort(eng, pcb);
+}
+
+void ns_flow_reset(struct ns_flow *f)
+{
+	struct tcp_pcb *pcb = f->pcb;
+	struct ns_engine *eng = f->ns->eng;
+
+	flow_detach(f);
+	free(f);
+	if (pcb)
+		engine_abort(eng, pcb);
+}
+
+void ns_flow_set_keepalive(struct ns_flow *f, uint32_t idle_ms)
+{
+	if (!f->pcb)
+		return;
+	if (idle_ms) {
+		ip_set_option(f->pcb, SOF_KEEPALIVE);
+		f->pcb->keep_idle = idle_ms;
+	} else {
+		ip_reset_option(f->pcb, SOF_KEEPALIVE);
+	}
+}
+
+static err_t flow_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct ns_flow *f = arg;
+	struct ns_engine *eng;
+
+	(void)err; /* always ERR_OK in lwIP 2.1.3; failures go to flow_err */
+	if (!f)
+		return ERR_OK;
+	eng = f->ns->eng;
+	eng->cb_pcb = pcb;
+	eng->cb_aborted = false;
+	if (f->ops.connected)
+		f->ops.connected(f->user);
+	eng->cb_pcb = NULL;
+	return eng->cb_aborted ? ERR_ABRT : ERR_OK;
+}
+
+struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst,
+				const struct ns_flow_ops *ops, void *user)
+{
+	struct tcp_pcb *pcb;
+	struct ns_flow *f;
+	ip_addr_t l, r;
+
+	if (!ops || !ops->connected || !dst->port)
+		return NULL;
+	f = calloc(1, sizeof(*f));
+	pcb = f ? tcp_new() : NULL;
+	if (!pcb) {
+		free(f);
+		return NULL;
+	}
+	addr_set(&l, src->ip);
+	addr_set(&r, dst->ip);
+	if (tcp_bind(pcb, &l, src->port) != ERR_OK) {
+		tcp_close(pcb); /* CLOSED state: freed at once, no callbacks */
+		free(f);
+		return NULL;
+	}
+	flow_bind(f, ns, pcb);
+	f->user = user;
+	f->ops = *ops;
+	f->counted = true;
+	if (tcp_connect(pcb, &r, dst->port, flow_connected) != ERR_OK) {
+		tcp_arg(pcb, NULL);
+		tcp_err(pcb, NULL);
+		tcp_close(pcb);
+		free(f);
+		return NULL;
+	}
+	ns->st.tcp_active++;
+	return f;
+}
+
+/**
+ * ns_flows_drop_all() - free every flow of lwIP's active pcbs without
+ * calling its ops, and abort the pcbs (at teardown)
+ */
+void ns_flows_drop_all(void)
+{
+	while (tcp_active_pcbs) {
+		struct tcp_pcb *pcb = tcp_active_pcbs;
+		struct ns_flow *f = pcb->callback_arg;
+
+		if (f && pcb->errf == flow_err) {
+			f->pcb = NULL;
+			flow_free_rx(f);
+			free(f);
+		}
+		tcp_arg(pcb, NULL);
+		tcp_err(pcb, NULL);
+		tcp_abort(pcb);
+	}
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * port.c - the lwIP port: lwIP's clock (sys_now()), the one netif whose
+ * output hands IP packets to ns->ip_out (pbuf chains as iovecs, never
+ * linearised unless longer than 15 pieces), lwIP's timers driven from the
+ * event loop, and the engine's set-up (lwip_init(), the netif, the wildcard
+ * listener) and teardown.
+ *
+ * Timers: at the end of each loop turn engine_idle() arms one loop timer
+ * for lwIP's next timeout (at least NS_LWIP_TICK_MS away, so the loop never
+ * spins on lwIP timers; none when lwIP has nothing pending, so an idle vgate
+ * sleeps); the tick runs sys_check_timeouts() and bounds lwIP's TIME_WAIT
+ * list, which has no limit of its own.
+ *
+ * The engine relies on lwIP 2.1.3 internals (ip_data, the pcb lists, the
+ * wildcard listener's port); struct ns_engine (engine.h) is allocated here
+ * and owns the netif, the pcbs it creates and the fixed tables.
+ */
+#include "engine.h"
+
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lwip/init.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/sys.h"
+#include "lwip/timeouts.h"
+
+_Static_assert(TCP_WND <= (0xFFFFu << TCP_RCV_SCALE), "window too big for the scale");
+_Static_assert(TCP_SND_QUEUELEN >= 2 * (TCP_SND_BUF / 536), "send queue too short");
+_Static_assert(TCP_SNDLOWAT < TCP_SND_BUF, "SNDLOWAT must be below SND_BUF");
+_Static_assert(TCP_SNDQUEUELOWAT < TCP_SND_QUEUELEN, "SNDQUEUELOWAT below SND_QUEUELEN");
+
+u32_t sys_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+static err_t netif_output_ip(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
+{
+	struct ns *ns = netif->state;
+	struct iovec iov[15];
+	int n = 0;
+	struct pbuf *q;
+
+	for (q = p; q && n < 15; q = q->next) {
+		if (!q->len)
+			continue;
+		iov[n].iov_base = q->payload;
+		iov[n].iov_len = q->len;
+		n++;
+	}
+	if (q) {
+		/* a long chain: linearise into the scratch buffer */
+		size_t len = pbuf_copy_partial(p, ns->eng->scratch, sizeof(ns->eng->scratch), 0);
+
+		iov[0].iov_base = ns->eng->scratch;
+		iov[0].iov_len = len;
+		n = 1;
+	}
+	ns->ip_out(ns, ip4_addr_get_u32(dst), iov, n);
+	return ERR_OK;
+}
+
+static err_t netif_init_cb(struct netif *netif)
+{
+	struct ns *ns = netif->state;
+
+	netif->name[0] = 'v';
+	netif->name[1] = 'g';
+	netif->output = netif_output_ip;
+	netif->mtu = (u16_t)(ns->cfg.mtu > 65535 ? 65535 : ns->cfg.mtu);
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_LINK_UP;
+	return ERR_OK;
+}
+
+/**
+ * tw_cap() - bound lwIP's TIME_WAIT list (it has no limit of its own): keep
+ * the NS_TW_MAX newest, forget the rest as Linux does past tcp_max_tw_buckets
+ */
+static void tw_cap(void)
+{
+	struct tcp_pcb *p = tcp_tw_pcbs;
+	unsigned int n = 1;
+
+	while (p && n < NS_TW_MAX) {
+		p = p->next;
+		n++;
+	}
+	while (p && p->next)
+		tcp_abort(p->next); /* unlinks it: p->next moves on */
+}
+
+static void engine_tick(void *arg)
+{
+	(void)arg;
+	sys_check_timeouts();
+	tw_cap();
+}
+
+/**
+ * engine_idle() - at the end of each loop turn, arm the tick for lwIP's next
+ * timeout (TCP timers run only while pcbs exist), so an idle vgate sleeps
+ * @arg:	netstack
+ */
+static void engine_idle(void *arg)
+{
+	struct ns *ns = arg;
+	u32_t sleep = sys_timeouts_sleeptime();
+
+	if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
+		vg_timer_stop(ns->loop, &ns->eng->tick);
+		return;
+	}
+	if (sleep < NS_LWIP_TICK_MS)
+		sleep = NS_LWIP_TICK_MS; /* batch: never spin on lwIP timers */
+	if (!vg_timer_armed(&ns->eng->tick) || ns->eng->tick.when > vg_loop_now(ns->loop) + sleep)
+		vg_timer_start(ns->loop, &ns->eng->tick, sleep);
+}
+
+/**
+ * ns_engine_init() - start lwIP: the netif and the wildcard listener
+ * @ns:	netstack (cfg set)
+ *
+ * Return: 0, or -1
+ */
+int ns_engine_init(struct ns *ns)
+{
+	struct ns_engine *eng = calloc(1, sizeof(*eng));
+	ip4_addr_t ip, mask, gw;
+	struct tcp_pcb *pcb;
+
+	if (!eng)
+		return -1;
+	ns->eng = eng;
+	/*
+	 * lwIP allocates a pbuf per segment (up to 64 KiB with a large MTU)
+	 * from the C allocator. Keep freed memory in the heap instead of
+	 * handing it back to the kernel after every burst, which costs a page
+	 * fault per 4 KiB on the next one.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
+	lwip_init();
+	ip4_addr_set_u32(&ip, ns->cfg.gateway_ip);
+	ip4_addr_set_u32(&mask, ns->netmask);
+	ip4_addr_set_u32(&gw, ns->cfg.gateway_ip);
+	if (!netif_add(&eng->netif, &ip, &mask, &gw, ns, netif_init_cb, ip4_input))
+		goto fail;
+	netif_set_default(&eng->netif);
+	netif_set_up(&eng->netif);
+	netif_set_link_up(&eng->netif);
+
+	/* the wildcard listener: port patched per segment in tcp_deliver() */
+	pcb = tcp_new();
+	if (!pcb || tcp_bind(pcb, IP_ANY_TYPE, 1) != ERR_OK)
+		goto fail;
+	eng->wild = tcp_listen(pcb);
+	if (!eng->wild)
+		goto fail;
+	eng->wild->local_port = 0;
+	tcp_arg(eng->wild, ns);
+	tcp_accept(eng->wild, ns_svc_wild_accept);
+
+	eng->udp_out = udp_new();
+	if (!eng->udp_out)
+		goto fail;
+
+	vg_timer_init(&eng->tick, engine_tick, ns);
+	if (vg_loop_add_idle(ns->loop, engine_idle, ns) < 0)
+		goto fail;
+	eng->idle_added = true;
+	return 0;
+fail:
+	ns_engine_free(ns);
+	return -1;
+}
+
+/**
+ * ns_engine_free() - abort every flow (no callbacks run) and stop lwIP
+ * @ns:	netstack
+ */
+void ns_engine_free(struct ns *ns)
+{
+	struct ns_engine *eng = ns->eng;
+
+	if (!eng)
+		return;
+	vg_timer_stop(ns->loop, &eng->tick);
+	if (eng->idle_added)
+		vg_loop_del_idle(ns->loop, engine_idle, ns);
+	ns_syn_drop_all(eng);
+	ns_flows_drop_all();
+	while (tcp_tw_pcbs)
+		tcp_abort(tcp_tw_pcbs);
+	if (eng->wild)
+		tcp_close(eng->wild);
+	ns_svc_close_all(eng);
+	if (eng->udp_out)
+		udp_remove(eng->udp_out);
+	if (eng->netif.state)
+		netif_remove(&eng->netif);
+	free(eng);
+	ns->eng = NULL;
+}
