@@ -68,8 +68,6 @@ struct ns {
 
 /* link.c */
 int ns_link_send_ip(struct ns *ns, uint32_t next_hop, const struct iovec *iov, int iovcnt);
-uint32_t ns_prefix_mask(uint8_t prefix);
-bool ns_in_subnet(const struct ns_config *c, uint32_t ip);
 
 /* transport.c */
 int ns_transport_send(struct ns *ns, const struct iovec *iov, int iovcnt);

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/netutil.h"
+
 #define ETHERTYPE_IPV4	 0x0800
 #define ETHERTYPE_ARP	 0x0806
 #define IPPROTO_UDP_	 17
@@ -25,16 +27,10 @@
 
 static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-uint32_t ns_prefix_mask(uint8_t prefix)
+/* whether @ip is on the guest's subnet */
+static bool on_link(const struct ns *ns, uint32_t ip)
 {
-	return prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
-}
-
-bool ns_in_subnet(const struct ns_config *c, uint32_t ip)
-{
-	uint32_t m = ns_prefix_mask(c->prefix);
-
-	return (ip & m) == (c->subnet & m);
+	return vg_ip4_in_subnet(ip, ns->cfg.subnet, ns->cfg.prefix);
 }
 
 /**
@@ -49,8 +45,8 @@ static void neigh_learn(struct ns *ns, uint32_t ip, const uint8_t *mac)
 	uint64_t now = vg_loop_now(ns->loop);
 	int i;
 
-	if (!ip || !ns_in_subnet(&ns->cfg, ip) || ip == ns->cfg.gateway_ip ||
-	    ip == ns->cfg.host_ip || (mac[0] & 1))
+	if (!ip || !on_link(ns, ip) || ip == ns->cfg.gateway_ip || ip == ns->cfg.host_ip ||
+	    (mac[0] & 1))
 		return;
 	for (i = 0; i < NS_NEIGH_MAX; i++) {
 		struct ns_neigh *n = &ns->neigh[i];
@@ -164,7 +160,7 @@ int ns_link_send_ip(struct ns *ns, uint32_t next_hop, const struct iovec *iov, i
 		static const uint8_t zero[6];
 
 		ns->st.drop_no_neigh++;
-		if (ns_in_subnet(&ns->cfg, next_hop))
+		if (on_link(ns, next_hop))
 			arp_send(ns, 1, bcast_mac, ns->cfg.gateway_ip, zero, next_hop);
 		return -1;
 	}
@@ -213,17 +209,7 @@ static void dhcp_send(struct ns *ns, const struct dhcp_reply *r)
 	uint32_t sum;
 
 	eth_header(h, r->dst_mac, ns->cfg.gw_mac, ETHERTYPE_IPV4);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)(tot >> 8);
-	ip[3] = (uint8_t)tot;
-	ip[8] = 64;
-	ip[9] = IPPROTO_UDP_;
-	memcpy(ip + 12, &ns->cfg.gateway_ip, 4);
-	memcpy(ip + 16, &r->dst_ip, 4);
-	sum = csum_fold(csum_partial(ip, 20, 0));
-	ip[10] = (uint8_t)(sum >> 8);
-	ip[11] = (uint8_t)sum;
+	vg_ip4_header(ip, tot, IPPROTO_UDP_, ns->cfg.gateway_ip, r->dst_ip);
 	udp[0] = 0;
 	udp[1] = DHCP_SERVER_PORT;
 	udp[2] = 0;

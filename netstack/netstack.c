@@ -7,7 +7,7 @@
  * order, and the read-only views (stats, leases) and the capture hook.
  *
  * Call graph of netstack/'s files (no cycles; arrows point at the callee):
- * netstack.c -> link.c, transport.c, port.c (the engine), dhcp.c;
+ * netstack.c -> link.c, transport.c, port.c (the engine), dhcp.c, common/;
  * link.c -> transport.c, input.c (the engine), dhcp.c, frame.c;
  * transport.c -> frame.c, and frames up through ns->frame_in only;
  * the engine (engine.h) -> frame.c, and packets down through ns->ip_out only.
@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/netutil.h"
 
 static uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
@@ -47,16 +49,16 @@ int ns_config_check(struct ns_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "subnet prefix /%u: must be between /8 and /30", c->prefix);
 		return -EINVAL;
 	}
-	m = ns_prefix_mask(c->prefix);
+	m = vg_ip4_mask(c->prefix);
 	c->subnet &= m;
-	bcast = c->subnet | ~m;
-	if (!ns_in_subnet(c, c->gateway_ip) || c->gateway_ip == c->subnet ||
+	bcast = vg_ip4_broadcast(c->subnet, c->prefix);
+	if (!vg_ip4_in_subnet(c->gateway_ip, c->subnet, c->prefix) || c->gateway_ip == c->subnet ||
 	    c->gateway_ip == bcast) {
 		snprintf(err, errlen, "gateway IP is not a host address of the subnet");
 		return -EINVAL;
 	}
-	if (!ns_in_subnet(c, c->host_ip) || c->host_ip == c->subnet || c->host_ip == bcast ||
-	    c->host_ip == c->gateway_ip) {
+	if (!vg_ip4_in_subnet(c->host_ip, c->subnet, c->prefix) || c->host_ip == c->subnet ||
+	    c->host_ip == bcast || c->host_ip == c->gateway_ip) {
 		snprintf(err, errlen,
 			 "host IP must be a host address of the subnet, not the gateway");
 		return -EINVAL;
@@ -70,7 +72,8 @@ int ns_config_check(struct ns_config *c, char *err, size_t errlen)
 		c->dhcp_first = htonl(ntohl(c->subnet) + 2);
 	if (!c->dhcp_last)
 		c->dhcp_last = htonl(ntohl(bcast) - 2);
-	if (!ns_in_subnet(c, c->dhcp_first) || !ns_in_subnet(c, c->dhcp_last) ||
+	if (!vg_ip4_in_subnet(c->dhcp_first, c->subnet, c->prefix) ||
+	    !vg_ip4_in_subnet(c->dhcp_last, c->subnet, c->prefix) ||
 	    ntohl(c->dhcp_last) < ntohl(c->dhcp_first)) {
 		snprintf(err, errlen, "DHCP range is not inside the subnet");
 		return -EINVAL;
@@ -89,7 +92,7 @@ struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg)
 		return NULL;
 	ns->loop = loop;
 	ns->cfg = *cfg;
-	ns->netmask = ns_prefix_mask(cfg->prefix);
+	ns->netmask = vg_ip4_mask(cfg->prefix);
 	ns->max_frame = ETH_MAX_FRAME(cfg->mtu);
 	ns->tr.io.fd = ns->tr.listen_io.fd = -1;
 	ns->frame_in = ns_link_input; /* transport -> link */

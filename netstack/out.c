@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/netutil.h"
+
 void ns_icmp_unreachable(struct ns *ns, const struct ns_pkt *pkt, uint8_t code)
 {
 	uint8_t buf[20 + 8 + 548];
@@ -21,17 +23,8 @@ void ns_icmp_unreachable(struct ns *ns, const struct ns_pkt *pkt, uint8_t code)
 
 	memcpy(&src, pkt->ip + 12, 4);
 	memcpy(&dst, pkt->ip + 16, 4);
-	memset(buf, 0, 28);
-	buf[0] = 0x45;
-	buf[2] = (uint8_t)(tot >> 8);
-	buf[3] = (uint8_t)tot;
-	buf[8] = 64;
-	buf[9] = 1; /* ICMP */
-	memcpy(buf + 12, &dst, 4);
-	memcpy(buf + 16, &src, 4);
-	sum = csum_fold(csum_partial(buf, 20, 0));
-	buf[10] = (uint8_t)(sum >> 8);
-	buf[11] = (uint8_t)sum;
+	vg_ip4_header(buf, (uint16_t)tot, 1 /* ICMP */, dst, src);
+	memset(buf + 20, 0, 8);
 	buf[20] = 3; /* destination unreachable */
 	buf[21] = code;
 	memcpy(buf + 28, pkt->ip, quote);
@@ -68,18 +61,9 @@ void ns_udp_unreachable(struct ns *ns, const struct ns_addr *guest, const struct
 {
 	uint8_t orig[28];
 	struct ns_pkt pkt = {orig, sizeof(orig)};
-	uint32_t sum;
 
-	memset(orig, 0, sizeof(orig));
-	orig[0] = 0x45;
-	orig[3] = sizeof(orig);
-	orig[8] = 64;
-	orig[9] = 17;
-	memcpy(orig + 12, &guest->ip, 4);
-	memcpy(orig + 16, &dst->ip, 4);
-	sum = csum_fold(csum_partial(orig, 20, 0));
-	orig[10] = (uint8_t)(sum >> 8);
-	orig[11] = (uint8_t)sum;
+	vg_ip4_header(orig, sizeof(orig), 17 /* UDP */, guest->ip, dst->ip);
+	memset(orig + 20, 0, 8);
 	orig[20] = (uint8_t)(guest->port >> 8);
 	orig[21] = (uint8_t)guest->port;
 	orig[22] = (uint8_t)(dst->port >> 8);
