@@ -64,6 +64,10 @@ static void flow_free_rx(struct ns_flow *f)
 	f->rx_len = 0;
 }
 
+/**
+ * flow_detach() - unhook a flow from its pcb and free its unread data
+ * @f:	flow
+ */
 static void flow_detach(struct ns_flow *f)
 {
 	if (f->pcb) {
@@ -77,6 +81,12 @@ static void flow_detach(struct ns_flow *f)
 		f->ns->st.tcp_active--;
 }
 
+/**
+ * flow_err() - lwIP's error callback: the pcb is gone; free the flow and
+ * tell its user (ops.closed) why
+ * @arg:	flow, or NULL once detached
+ * @err:	ERR_RST (guest reset), ERR_CLSD (closed), or another error
+ */
 static void flow_err(void *arg, err_t err)
 {
 	struct ns_flow *f = arg;
@@ -112,6 +122,16 @@ static err_t discard_recv(struct tcp_pcb *pcb, struct pbuf *p)
 	return ERR_OK;
 }
 
+/**
+ * flow_recv() - lwIP's receive callback: queue the data (or note the FIN)
+ * without opening the window, and call ops.recv
+ * @arg:	flow, or NULL once detached
+ * @pcb:	its pcb
+ * @p:		data, or NULL for FIN
+ * @err:	unused
+ *
+ * Return: ERR_OK, or ERR_ABRT when the user aborted the pcb in ops.recv
+ */
 static err_t flow_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct ns_flow *f = arg;
@@ -158,6 +178,15 @@ static err_t flow_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 	return ERR_OK;
 }
 
+/**
+ * flow_sent() - lwIP's sent callback: the guest acknowledged data; call
+ * ops.sent
+ * @arg:	flow, or NULL once detached
+ * @pcb:	its pcb
+ * @len:	bytes acknowledged (unused)
+ *
+ * Return: ERR_OK, or ERR_ABRT when the user aborted the pcb in ops.sent
+ */
 static err_t flow_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
 	struct ns_flow *f = arg;

@@ -18,6 +18,14 @@
 
 #include "lwip/ip4_frag.h"
 
+/**
+ * udp_guest_input() - a UDP datagram to a non-gateway address: check its
+ * length and checksum, then hand it to the foreign registrant
+ * @ns:		netstack
+ * @ip:		validated IPv4 packet
+ * @len:	its length
+ * @hlen:	IP header length
+ */
 static void udp_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
 {
 	const uint8_t *u = ip + hlen;

@@ -24,6 +24,16 @@
 #define TCPF_RST 0x04
 #define TCPF_ACK 0x10
 
+/**
+ * tuple_active() - whether lwIP has a live pcb for the 4-tuple; a TIME_WAIT
+ * pcb on it is forgotten (the guest reuses the port)
+ * @src:	guest address
+ * @sport:	guest port
+ * @dst:	destination address
+ * @dport:	destination port
+ *
+ * Return: true when a flow exists (the SYN is not a new flow's)
+ */
 static bool tuple_active(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
 {
 	struct tcp_pcb *p, *next;
@@ -42,6 +52,14 @@ static bool tuple_active(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dp
 	return false;
 }
 
+/**
+ * tcp_deliver() - hand a segment to tcp_input() as ip4_input() would
+ * @ns:		netstack
+ * @ip:		validated IPv4 packet
+ * @len:	its length
+ * @hlen:	IP header length
+ * @dport:	destination port (the wildcard listener's port for the call)
+ */
 static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen, uint16_t dport)
 {
 	struct ns_engine *eng = ns->eng;
@@ -69,6 +87,13 @@ static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hle
 	eng->wild->local_port = 0;
 }
 
+/**
+ * syn_reset() - answer a SYN with RST from the address it was sent to
+ * @ns:		netstack
+ * @ip:		the SYN's IPv4 packet
+ * @hlen:	IP header length
+ * @len:	packet length
+ */
 static void syn_reset(struct ns *ns, const uint8_t *ip, size_t hlen, size_t len)
 {
 	const uint8_t *t = ip + hlen;
@@ -89,6 +114,16 @@ static void syn_reset(struct ns *ns, const uint8_t *ip, size_t hlen, size_t len)
 	ns->st.tcp_syn_reset++;
 }
 
+/**
+ * syn_find() - the deferred SYN of a 4-tuple
+ * @eng:	engine
+ * @src:	guest address
+ * @sport:	guest port
+ * @dst:	destination address
+ * @dport:	destination port
+ *
+ * Return: its slot, or NULL
+ */
 static struct syn_pending *syn_find(struct ns_engine *eng, uint32_t src, uint16_t sport,
 				    uint32_t dst, uint16_t dport)
 {
