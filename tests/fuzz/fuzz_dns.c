@@ -237,6 +237,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!loop) {
 		loop = vg_loop_new(64);
+		/* a fixed virtual time: runs are reproducible */
+		if (loop)
+			vg_loop_set_clock(loop, VG_CLOCK_MANUAL, 1u << 30);
 		if (!loop || pre_build(5) < 0)
 			__builtin_trap();
 	}

@@ -260,6 +260,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		socklen_t al = sizeof(a);
 
 		loop = vg_loop_new(64);
+		/* a fixed virtual time: runs are reproducible */
+		if (loop)
+			vg_loop_set_clock(loop, VG_CLOCK_MANUAL, 1u << 30);
 		ufd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		if (!loop || ufd < 0 || bind(ufd, (struct sockaddr *)&a, sizeof(a)) < 0 ||

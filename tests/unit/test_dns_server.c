@@ -675,6 +675,66 @@ Test(server, prefetch)
 	cr_assert_eq(ttl0(&H.ans[3]), 2, "refreshed entry");
 }
 
+/* advance - move the virtual clock by exactly @ms, serving the fake upstream */
+static void advance(int ms)
+{
+	pump(-1, ms);
+}
+
+Test(server, ttl_fail_ttl_and_prefetch_to_the_millisecond)
+{
+	uint64_t t0;
+
+	teardown();
+	setup_cfg();
+	H.cfg.max_ttl_s = 2;
+	start();
+	query(1, "ms.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	t0 = vg_loop_now(H.loop);
+	cr_assert_eq(H.ans[0].at, t0, "the reply took no virtual time");
+	advance(1000);
+	query(2, "ms.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 2);
+	cr_assert_eq(stats().prefetches, 0, "exactly half the TTL left: no prefetch yet");
+	advance(1);
+	query(3, "ms.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(stats().prefetches, 1, "past half the TTL: prefetch");
+	pump(-1, 0);
+	cr_assert_eq(H.queries, 2);
+	/* the refreshed entry expires 2000 ms after the refresh, not before */
+	advance(1999);
+	H.mode = M_SILENT; /* the prefetch this hit starts will fail */
+	query(4, "ms.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 4, "still fresh 1 ms before expiry");
+	cr_assert_eq(ttl0(&H.ans[3]), 1);
+	cr_assert_eq(stats().prefetches, 2);
+	advance(1);
+	query(5, "ms.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 4, "expired at the millisecond: a miss");
+	cr_assert_eq(stats().misses, 2);
+	/* the refresh fails at its timeout (200 ms after it started): stale answer */
+	pump(5, 2000);
+	cr_assert_eq(H.nans, 5);
+	cr_assert_eq(H.ans[4].at - t0, 1001 + 1999 + 200);
+	cr_assert_eq(ttl0(&H.ans[4]), 2, "stale answers carry the TTL cap");
+	query(6, "fail.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(6, 2000);
+	cr_assert_eq(rcode(&H.ans[5]), DNS_RCODE_SERVFAIL);
+	t0 = vg_loop_now(H.loop);
+	advance(999);
+	query(7, "fail.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 7, "SERVFAIL cached for the fail TTL");
+	cr_assert_eq(rcode(&H.ans[6]), DNS_RCODE_SERVFAIL);
+	advance(1);
+	H.mode = M_NORMAL;
+	query(8, "fail.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 7, "fail TTL over: asks upstream again");
+	pump(8, 2000);
+	cr_assert_eq(rcode(&H.ans[7]), 0);
+	cr_assert_eq(vg_loop_now(H.loop) - t0, 1000);
+}
+
 Test(server, malformed)
 {
 	uint8_t b[600];
