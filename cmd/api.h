@@ -30,6 +30,14 @@
  * forwarder, the policy and the SNI filter are reached through struct
  * api_ops, so the API works (with those endpoints answering 503) before the
  * forwarder exists.
+ *
+ * Return convention (all of cmd/): 0 on success, -1 on failure with a
+ * one-line message in the caller's err buffer when the function takes one;
+ * constructors return the object, or NULL the same way. No cmd/ function
+ * returns -errno: a loop call's -errno (vg_timer_start(), vg_io_add()) is
+ * turned into a message, or a fallback, where it is made.
+ * api_event() and api_event_blocked() return nothing: events are best
+ * effort (dropped when too large or when no client listens).
  */
 #ifndef VGATE_CMD_API_H
 #define VGATE_CMD_API_H

@@ -2,7 +2,9 @@
 /*
  * capture.c - pcap writer (see capture.h). Timestamps are wall-clock
  * microseconds; a write error stops the capture (logged once by the
- * caller through the returned state) rather than the daemon.
+ * caller through the returned state) rather than the daemon. Should the
+ * flush timer fail to re-arm (the loop's timer heap is full), every frame
+ * is flushed as it is written from then on: the file stays followable.
  */
 #include "capture.h"
 
@@ -19,6 +21,7 @@ struct vg_capture {
 	struct vg_loop *loop;
 	struct vg_timer flush;
 	bool dirty;
+	bool flush_each; /* the flush timer could not be re-armed */
 };
 
 static void flush_fire(void *arg)
@@ -29,7 +32,8 @@ static void flush_fire(void *arg)
 		pcap_dump_flush(c->dump);
 		c->dirty = false;
 	}
-	vg_timer_start(c->loop, &c->flush, VG_CAPTURE_FLUSH_MS);
+	if (vg_timer_start(c->loop, &c->flush, VG_CAPTURE_FLUSH_MS) < 0)
+		c->flush_each = true;
 }
 
 struct vg_capture *vg_capture_open(struct vg_loop *loop, const char *path, char *err, size_t errlen)
@@ -55,8 +59,13 @@ struct vg_capture *vg_capture_open(struct vg_loop *loop, const char *path, char 
 	}
 	c->loop = loop;
 	vg_timer_init(&c->flush, flush_fire, c);
-	if (loop)
-		vg_timer_start(loop, &c->flush, VG_CAPTURE_FLUSH_MS);
+	if (loop && vg_timer_start(loop, &c->flush, VG_CAPTURE_FLUSH_MS) < 0) {
+		snprintf(err, errlen, "--pcap: cannot arm the flush timer");
+		pcap_dump_close(c->dump);
+		pcap_close(c->dead);
+		free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -72,7 +81,10 @@ void vg_capture_frame(void *ctx, bool out, const uint8_t *f, size_t len)
 	h.len = (bpf_u_int32)len;
 	h.caplen = (bpf_u_int32)(len > VG_CAPTURE_SNAPLEN ? VG_CAPTURE_SNAPLEN : len);
 	pcap_dump((u_char *)c->dump, &h, f);
-	c->dirty = true;
+	if (c->flush_each)
+		pcap_dump_flush(c->dump);
+	else
+		c->dirty = true;
 }
 
 void vg_capture_close(struct vg_capture *c)

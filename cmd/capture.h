@@ -7,6 +7,12 @@
  * Ownership: struct vg_capture owns the pcap handles and the FILE; it is
  * flushed once a second from a loop timer (so the file can be followed
  * while vgate runs) and closed, fully flushed, by vg_capture_close().
+ *
+ * Return convention (all of cmd/): 0 on success, -1 on failure with a
+ * one-line message in the caller's err buffer when the function takes one;
+ * constructors return the object, or NULL the same way. No cmd/ function
+ * returns -errno: a loop call's -errno (vg_timer_start(), vg_io_add()) is
+ * turned into a message, or a fallback, where it is made.
  */
 #ifndef VGATE_CMD_CAPTURE_H
 #define VGATE_CMD_CAPTURE_H

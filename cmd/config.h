@@ -11,6 +11,12 @@
  *
  * Ownership: vg_cfg_args_load() returns one heap object that owns every
  * string; option values point into it until vg_cfg_args_free().
+ *
+ * Return convention (all of cmd/): 0 on success, -1 on failure with a
+ * one-line message in the caller's err buffer when the function takes one;
+ * constructors return the object, or NULL the same way. No cmd/ function
+ * returns -errno: a loop call's -errno (vg_timer_start(), vg_io_add()) is
+ * turned into a message, or a fallback, where it is made.
  */
 #ifndef VGATE_CMD_CONFIG_H
 #define VGATE_CMD_CONFIG_H

@@ -23,6 +23,12 @@
  * Events: blocked flows reach GET /events as structs, from the SNI filter
  * (vg_daemon_sni_event()) and from the forwarder's outbound policy
  * (vg_daemon_fwd_denied()), at most VG_EVENTS_PER_S a second together.
+ *
+ * Return convention (all of cmd/): 0 on success, -1 on failure with a
+ * one-line message in the caller's err buffer when the function takes one;
+ * constructors return the object, or NULL the same way. No cmd/ function
+ * returns -errno: a loop call's -errno (vg_timer_start(), vg_io_add()) is
+ * turned into a message, or a fallback, where it is made.
  */
 #ifndef VGATE_CMD_DAEMON_H
 #define VGATE_CMD_DAEMON_H

@@ -10,6 +10,14 @@
  * single-valued options on the command line win, repeatable ones (lists)
  * accumulate, file first. String options point into argv or into the
  * config's argument storage (o->cfg), which lives until vg_options_free().
+ *
+ * Return convention (all of cmd/): 0 on success, -1 on failure with a
+ * one-line message in the caller's err buffer when the function takes one;
+ * constructors return the object, or NULL the same way. No cmd/ function
+ * returns -errno: a loop call's -errno (vg_timer_start(), vg_io_add()) is
+ * turned into a message, or a fallback, where it is made.
+ * vg_options_parse() adds one value to it: VG_PARSE_EXIT (1) after --help
+ * or --version, when the caller exits with status 0.
  */
 #ifndef VGATE_CMD_OPTIONS_H
 #define VGATE_CMD_OPTIONS_H
