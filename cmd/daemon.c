@@ -12,6 +12,12 @@
  * restart (link, addresses, MTU, API, pcap, turning the SNI filter on) are
  * not applied.
  *
+ * Lifecycle: vg_daemon_init() zeroes the context, main() fills it step by
+ * step, vg_daemon_cleanup() frees whatever is set, newest first, except
+ * that the netstack goes before the DNS gateway registered with it (its
+ * flows call into its registrants until it is freed), and leaves the
+ * context as vg_daemon_init() did.
+ *
  * SNI settings: the filter copies the strings of the settings it is given,
  * so reloads and PUT /policy hand it settings they free afterwards.
  */
@@ -26,21 +32,31 @@
 
 #include "cmd/sandbox.h"
 
+void vg_daemon_init(struct vg_daemon *d, int argc, char **argv)
+{
+	memset(d, 0, sizeof(*d));
+	d->argc = argc;
+	d->argv = argv;
+	d->log.out = stderr;
+	d->sig_io.fd = -1;
+	d->exit_code = 1;
+}
+
 int vg_daemon_open_log(struct vg_daemon *d, char *err, size_t errlen)
 {
 	FILE *f;
 
-	if (!d->opt->log_file)
+	if (!d->opt.log_file)
 		return 0;
-	f = fopen(d->opt->log_file, "ae");
+	f = fopen(d->opt.log_file, "ae");
 	if (!f) {
-		snprintf(err, errlen, "cannot open --log-file '%s': %s", d->opt->log_file,
+		snprintf(err, errlen, "cannot open --log-file '%s': %s", d->opt.log_file,
 			 strerror(errno));
 		return -1;
 	}
 	setvbuf(f, NULL, _IOLBF, 0);
 	d->log_fp = f;
-	d->log->out = f;
+	d->log.out = f;
 	return 0;
 }
 
@@ -146,7 +162,7 @@ static void op_extra_metrics(void *ctx, struct vg_metrics *ms)
 
 void vg_daemon_sni_log(struct vg_daemon *d, bool warn, const char *line)
 {
-	vg_log(d->log, warn ? VG_LOG_WARN : VG_LOG_INFO, "%s", line);
+	vg_log(&d->log, warn ? VG_LOG_WARN : VG_LOG_INFO, "%s", line);
 }
 
 /**
@@ -164,7 +180,7 @@ static bool event_budget(struct vg_daemon *d)
 				     &dropped);
 
 	if (dropped)
-		vg_log(d->log, VG_LOG_WARN,
+		vg_log(&d->log, VG_LOG_WARN,
 		       "events: %llu blocked-flow events suppressed (over %d a second)",
 		       (unsigned long long)dropped, VG_EVENTS_PER_S);
 	return ok;
@@ -187,34 +203,34 @@ void vg_daemon_fwd_denied(struct vg_daemon *d, const struct fwd_denied *ev)
 		return;
 	inet_ntop(AF_INET, &ev->src.ip, s, sizeof(s));
 	inet_ntop(AF_INET, &ev->dst.ip, t, sizeof(t));
-	vg_log(d->log, VG_LOG_WARN, "policy: denied %s %s:%u -> %s:%u reason=outbound_policy",
+	vg_log(&d->log, VG_LOG_WARN, "policy: denied %s %s:%u -> %s:%u reason=outbound_policy",
 	       proto, s, ev->src.port, t, ev->dst.port);
 	api_event_blocked(d->api, proto, &ev->src, &ev->dst, NULL, "outbound_policy");
 }
 
 int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 {
-	d->policy = d->opt->policy;
-	if (d->opt->pcap_file) {
-		d->cap = vg_capture_open(d->loop, d->opt->pcap_file, err, errlen);
+	d->policy = d->opt.policy;
+	if (d->opt.pcap_file) {
+		d->cap = vg_capture_open(d->loop, d->opt.pcap_file, err, errlen);
 		if (!d->cap)
 			return -1;
 		ns_set_capture(d->ns, vg_capture_frame, d->cap);
 	}
-	if (d->opt->api) {
+	if (d->opt.api) {
 		struct api_config ac = {
-		    .uri = d->opt->api,
+		    .uri = d->opt.api,
 		    .loop = d->loop,
 		    .ns = d->ns,
 		    .dns = d->dns,
-		    .log = d->log,
+		    .log = &d->log,
 		    .ops = {.ctx = d,
 			    .policy_get = op_policy_get,
 			    .policy_set = op_policy_set,
 			    .sni = op_sni,
 			    .sni_set_allow = op_sni_set_allow,
 			    .extra_metrics = op_extra_metrics},
-		    .guest_path = d->opt->guest_api ? d->opt->guest_api_path : NULL,
+		    .guest_path = d->opt.guest_api ? d->opt.guest_api_path : NULL,
 		};
 
 		if (d->fwd) {
@@ -232,15 +248,15 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 
 int vg_daemon_ready(struct vg_daemon *d, char *err, size_t errlen)
 {
-	if (d->opt->sandbox) {
+	if (d->opt.sandbox) {
 		if (vg_sandbox_enter(err, errlen) < 0)
 			return -1;
 		d->sandboxed = true;
-		vg_log(d->log, VG_LOG_INFO, "sandbox: seccomp filter installed");
+		vg_log(&d->log, VG_LOG_INFO, "sandbox: seccomp filter installed");
 	}
 	/* a no-op returning 0 when NOTIFY_SOCKET is not set */
 	if (sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=serving", (int)getpid()) < 0)
-		vg_log(d->log, VG_LOG_WARN, "sd_notify failed");
+		vg_log(&d->log, VG_LOG_WARN, "sd_notify failed");
 	return 0;
 }
 
@@ -252,14 +268,14 @@ static void reopen_log(struct vg_daemon *d)
 
 	if (!d->log_fp)
 		return;
-	f = fopen(d->opt->log_file, "ae");
+	f = fopen(d->opt.log_file, "ae");
 	if (!f) {
-		vg_log(d->log, VG_LOG_ERROR, "cannot reopen --log-file '%s': %s", d->opt->log_file,
+		vg_log(&d->log, VG_LOG_ERROR, "cannot reopen --log-file '%s': %s", d->opt.log_file,
 		       strerror(errno));
 		return;
 	}
 	setvbuf(f, NULL, _IOLBF, 0);
-	d->log->out = f;
+	d->log.out = f;
 	fclose(d->log_fp);
 	d->log_fp = f;
 }
@@ -291,14 +307,14 @@ static void diff_records(struct vg_daemon *d, const struct vg_options *a,
 		if (add) {
 			rc = dns_add_record(d->dns, r.name, &r.addr);
 			if (rc < 0 && rc != -EEXIST)
-				vg_log(d->log, VG_LOG_WARN, "reload: cannot add dns-record '%s'",
+				vg_log(&d->log, VG_LOG_WARN, "reload: cannot add dns-record '%s'",
 				       a->dns_record[i]);
 			else
-				vg_log(d->log, VG_LOG_INFO, "reload: dns-record %s added",
+				vg_log(&d->log, VG_LOG_INFO, "reload: dns-record %s added",
 				       a->dns_record[i]);
 		} else {
 			dns_remove_record(d->dns, r.name, &r.addr);
-			vg_log(d->log, VG_LOG_INFO, "reload: dns-record %s removed",
+			vg_log(&d->log, VG_LOG_INFO, "reload: dns-record %s removed",
 			       a->dns_record[i]);
 		}
 	}
@@ -352,75 +368,24 @@ static void diff_forwards(struct vg_daemon *d, const struct vg_options *old,
 	for (i = 0; i < na; i++) {
 		if (!has_forward(b, nb, &a[i]) &&
 		    fwd_forward_remove(d->fwd, a[i].proto, &a[i].host) == 0)
-			vg_log(d->log, VG_LOG_INFO, "reload: forward of host port %u removed",
+			vg_log(&d->log, VG_LOG_INFO, "reload: forward of host port %u removed",
 			       a[i].host.port);
 	}
 	for (i = 0; i < nb; i++) {
 		if (has_forward(a, na, &b[i]))
 			continue;
 		if (fwd_forward_add(d->fwd, &b[i], err, sizeof(err)) < 0)
-			vg_log(d->log, VG_LOG_WARN, "reload: %s", err);
+			vg_log(&d->log, VG_LOG_WARN, "reload: %s", err);
 		else
-			vg_log(d->log, VG_LOG_INFO, "reload: forward host port %u -> guest %u",
+			vg_log(&d->log, VG_LOG_INFO, "reload: forward host port %u -> guest %u",
 			       b[i].host.port, b[i].guest_port);
 	}
 	free(a);
 }
 
-void vg_daemon_reload(struct vg_daemon *d)
+/* the reload state: the options of the last reload */
+static void free_applied(struct vg_daemon *d)
 {
-	struct vg_options *cur = d->applied ? d->applied : d->opt;
-	struct vg_options *o = malloc(sizeof(*o));
-	char err[512];
-
-	reopen_log(d);
-	if (!o) {
-		vg_log(d->log, VG_LOG_ERROR, "reload: out of memory");
-		return;
-	}
-	sd_notify(0, "RELOADING=1");
-	if (vg_options_parse(d->argc, d->argv, o, stdout, err, sizeof(err)) != VG_PARSE_OK) {
-		vg_log(d->log, VG_LOG_ERROR, "reload: %s; keeping the running configuration", err);
-		free(o);
-		sd_notify(0, "READY=1");
-		return;
-	}
-	if (o->ns.mtu != cur->ns.mtu || o->ns.subnet != cur->ns.subnet ||
-	    o->ns.prefix != cur->ns.prefix)
-		vg_log(d->log, VG_LOG_WARN, "reload: link settings change only on restart");
-	d->log->level = o->log_level;
-	diff_records(d, cur, o, false);
-	diff_records(d, o, cur, true);
-	diff_forwards(d, cur, o);
-	apply_policy(d, &o->policy);
-	vg_log(d->log, VG_LOG_INFO, "reload: policy has %zu allow and %zu deny rules",
-	       o->policy.n_allow, o->policy.n - o->policy.n_allow);
-	if (d->sni) {
-		if (sni_filter_reload(d->sni, &o->sni, err, sizeof(err)) < 0)
-			vg_log(d->log, VG_LOG_ERROR, "reload: allowlist kept: %s", err);
-	} else if (sni_config_enabled(&o->sni)) {
-		vg_log(d->log, VG_LOG_WARN,
-		       "reload: the SNI allowlist was off at start; turning it on needs a restart");
-	}
-	if (d->applied) {
-		vg_options_free(d->applied);
-		free(d->applied);
-	}
-	d->applied = o;
-	vg_log(d->log, VG_LOG_INFO, "reload: done");
-	sd_notify(0, "READY=1");
-}
-
-void vg_daemon_stop(struct vg_daemon *d)
-{
-	sd_notify(0, "STOPPING=1");
-	api_free(d->api);
-	d->api = NULL;
-	if (d->cap) {
-		ns_set_capture(d->ns, NULL, NULL);
-		vg_capture_close(d->cap);
-		d->cap = NULL;
-	}
 	if (d->applied) {
 		vg_options_free(d->applied);
 		free(d->applied);
@@ -428,11 +393,85 @@ void vg_daemon_stop(struct vg_daemon *d)
 	}
 }
 
-void vg_daemon_close_log(struct vg_daemon *d)
+void vg_daemon_reload(struct vg_daemon *d)
 {
+	struct vg_options *cur = d->applied ? d->applied : &d->opt;
+	struct vg_options *o = malloc(sizeof(*o));
+	char err[512];
+
+	reopen_log(d);
+	if (!o) {
+		vg_log(&d->log, VG_LOG_ERROR, "reload: out of memory");
+		return;
+	}
+	sd_notify(0, "RELOADING=1");
+	if (vg_options_parse(d->argc, d->argv, o, stdout, err, sizeof(err)) != VG_PARSE_OK) {
+		vg_log(&d->log, VG_LOG_ERROR, "reload: %s; keeping the running configuration", err);
+		free(o);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (o->ns.mtu != cur->ns.mtu || o->ns.subnet != cur->ns.subnet ||
+	    o->ns.prefix != cur->ns.prefix)
+		vg_log(&d->log, VG_LOG_WARN, "reload: link settings change only on restart");
+	d->log.level = o->log_level;
+	diff_records(d, cur, o, false);
+	diff_records(d, o, cur, true);
+	diff_forwards(d, cur, o);
+	apply_policy(d, &o->policy);
+	vg_log(&d->log, VG_LOG_INFO, "reload: policy has %zu allow and %zu deny rules",
+	       o->policy.n_allow, o->policy.n - o->policy.n_allow);
+	if (d->sni) {
+		if (sni_filter_reload(d->sni, &o->sni, err, sizeof(err)) < 0)
+			vg_log(&d->log, VG_LOG_ERROR, "reload: allowlist kept: %s", err);
+	} else if (sni_config_enabled(&o->sni)) {
+		vg_log(&d->log, VG_LOG_WARN,
+		       "reload: the SNI allowlist was off at start; turning it on needs a restart");
+	}
+	free_applied(d);
+	d->applied = o;
+	vg_log(&d->log, VG_LOG_INFO, "reload: done");
+	sd_notify(0, "READY=1");
+}
+
+void vg_daemon_cleanup(struct vg_daemon *d)
+{
+	if (d->loop)
+		sd_notify(0, "STOPPING=1");
+	if (d->pid_written)
+		unlink(d->opt.pid_file);
+	d->pid_written = false;
+	api_free(d->api);
+	d->api = NULL;
+	if (d->cap) {
+		ns_set_capture(d->ns, NULL, NULL);
+		vg_capture_close(d->cap);
+		d->cap = NULL;
+	}
+	free_applied(d);
+	ns_free(d->ns); /* first of the modules: it calls into the others */
+	d->ns = NULL;
+	dns_gateway_free(d->dns_gw); /* after the netstack, before DNS */
+	d->dns_gw = NULL;
+	sni_filter_free(d->sni); /* before DNS and the forwarder it uses */
+	d->sni = NULL;
+	dns_free(d->dns);
+	d->dns = NULL;
+	fwd_free(d->fwd);
+	d->fwd = NULL;
+	if (d->sig_io.fd >= 0) {
+		int fd = d->sig_io.fd;
+
+		vg_io_del(d->loop, &d->sig_io);
+		close(fd);
+		d->sig_io.fd = -1;
+	}
+	vg_loop_free(d->loop);
+	d->loop = NULL;
 	if (d->log_fp) {
-		d->log->out = stderr;
+		d->log.out = stderr;
 		fclose(d->log_fp);
 		d->log_fp = NULL;
 	}
+	vg_options_free(&d->opt);
 }

@@ -1,24 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon.h - the process side of vgate around the network modules: the log
- * file, --pcap, the control API and its operations, SIGHUP reload of the
- * config file, systemd readiness (sd_notify) and --sandbox.
+ * daemon.h - vgate's one daemon context (struct vg_daemon) and the process
+ * side around the network modules: the log file, --pcap, the control API
+ * and its operations, SIGHUP reload of the config file, systemd readiness
+ * (sd_notify) and --sandbox.
  *
- * main() builds the loop, DNS, forwarder and netstack, fills the first
- * block of struct vg_daemon, and calls, in order:
- *	vg_daemon_open_log()	right after the options (before anything logs)
- *	vg_daemon_start()	after the guest link is attached (pcap, API)
- *	(pid file)
- *	vg_daemon_ready()	sandbox, then READY=1 to systemd
- *	vg_daemon_reload()	on SIGHUP
- *	vg_daemon_stop()	after the loop returns, before the modules are freed
- *	vg_daemon_close_log()	last
+ * main() (cmd/main.c) sets the context up in this order, each step filling
+ * its fields: the options, the log (vg_daemon_open_log()), the loop and
+ * the signalfd, the forwarder, DNS, the SNI filter, the netstack, its
+ * registrants (DNS on gateway:53, the forwarder or the TCP echo) and the
+ * guest link, then vg_daemon_start() (pcap, API), the pid file and
+ * vg_daemon_ready() (sandbox, READY=1). Whichever step fails, and after
+ * the loop returns, main() calls vg_daemon_cleanup(), the ONE teardown:
+ * it undoes what was set up, in reverse order, skipping what was not;
+ * the one exception is the netstack, freed before its registrants (the
+ * DNS gateway), since its flows call into them until it is gone.
+ * vg_daemon_reload() runs on SIGHUP in between.
  *
- * Ownership: struct vg_daemon references (never frees) the loop, modules,
- * startup options and logger given by main(); it owns the log FILE, the
- * API, the capture, the policy in force and the options of the last reload
- * (the SNI filter copies the strings of its settings). Everything runs on
- * the loop's thread.
+ * Ownership: struct vg_daemon owns everything it points to (options, log
+ * FILE, loop, modules, API, capture, the policy in force and the options
+ * of the last reload; the SNI filter copies the strings of its settings).
+ * Everything runs on the loop's thread.
  *
  * Events: blocked flows reach GET /events as structs, from the SNI filter
  * (vg_daemon_sni_event()) and from the forwarder's outbound policy
@@ -49,26 +51,39 @@
 
 #define VG_EVENTS_PER_S SNI_LOG_PER_S /* blocked-flow events (and policy log lines) a second */
 
+/* the fields in set-up order; NULL / -1 / false: not set up (yet) */
 struct vg_daemon {
-	/* given by main() */
-	int argc;
+	int argc; /* the command line, re-parsed on reload */
 	char **argv;
-	struct vg_options *opt;
-	struct vg_log *log;
+	struct vg_options opt; /* as parsed at start */
+	struct vg_log log;
+	FILE *log_fp; /* --log-file, NULL: stderr */
 	struct vg_loop *loop;
-	struct ns *ns;
+	struct vg_io sig_io; /* signalfd; fd -1 when none */
+	struct fwd *fwd;     /* NULL with --debug-tcp-echo */
 	struct dns *dns;
-	struct fwd *fwd;	/* NULL with --debug-tcp-echo */
 	struct sni_filter *sni; /* NULL without an allowlist */
-	/* owned */
-	FILE *log_fp;
-	struct api *api;
+	struct ns *ns;
+	struct dns_gateway *dns_gw; /* the guest's DNS on gateway:53 */
 	struct vg_capture *cap;
-	struct fwd_policy policy;
-	struct vg_options *applied; /* options of the last reload, NULL: *opt */
+	struct api *api;
+	bool pid_written; /* opt.pid_file is ours to remove */
 	bool sandboxed;
-	struct vg_ratelimit ev_rl; /* VG_EVENTS_PER_S events a second */
+	/* run-time state */
+	struct fwd_policy policy;
+	struct vg_options *applied; /* options of the last reload, NULL: opt */
+	struct vg_ratelimit ev_rl;  /* VG_EVENTS_PER_S events a second */
+	int exit_code;
 };
+
+/**
+ * vg_daemon_init() - an empty context: nothing set up yet (every pointer
+ * NULL, every fd -1), safe to give to vg_daemon_cleanup()
+ * @d:		context
+ * @argc:	the command line
+ * @argv:	its arguments (kept: reload parses them again)
+ */
+void vg_daemon_init(struct vg_daemon *d, int argc, char **argv);
 
 /**
  * vg_daemon_open_log() - send the log to --log-file when given
@@ -112,12 +127,16 @@ int vg_daemon_ready(struct vg_daemon *d, char *err, size_t errlen);
 void vg_daemon_reload(struct vg_daemon *d);
 
 /**
- * vg_daemon_stop() - tell systemd, close the API, flush and close the
- * capture; free the reload state (call sni_filter_free() afterwards, never
- * sni_filter_reload())
- * @d:	daemon
+ * vg_daemon_cleanup() - the one teardown, on every exit path: tell systemd,
+ * remove the pid file, close the API, flush and close the capture, free
+ * the netstack, the SNI filter, DNS, the forwarder, the signalfd and the
+ * loop, put the log back on stderr and close --log-file, free the options;
+ * each only when it was set up. The netstack goes before every module
+ * registered with or attached to it (the DNS gateway, the forwarder), so
+ * none of its callbacks can reach a freed one.
+ * @d:	daemon (afterwards as after vg_daemon_init())
  */
-void vg_daemon_stop(struct vg_daemon *d);
+void vg_daemon_cleanup(struct vg_daemon *d);
 
 /**
  * vg_daemon_sni_log() - the SNI filter's log sink (sni_log_fn)
@@ -142,11 +161,5 @@ void vg_daemon_sni_event(struct vg_daemon *d, const struct sni_event *ev);
  * @ev:		the refused flow
  */
 void vg_daemon_fwd_denied(struct vg_daemon *d, const struct fwd_denied *ev);
-
-/**
- * vg_daemon_close_log() - back to stderr, close --log-file (last of all)
- * @d:	daemon
- */
-void vg_daemon_close_log(struct vg_daemon *d);
 
 #endif

@@ -5,6 +5,11 @@
  * SIGTERM/SIGINT (signals arrive through a signalfd on the loop). The
  * modules' callbacks (SNI filter log and events, the forwarder's policy
  * refusals) are routed to cmd/daemon.c.
+ *
+ * Everything lives in one struct vg_daemon (daemon.h): start() sets it up
+ * step by step and stops at the first failure with a one-line error;
+ * whatever happened, vg_daemon_cleanup() then undoes what was set up, in
+ * reverse order. There is no other teardown path.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,20 +29,6 @@
 #include "cmd/options.h"
 #include "dns/dns.h"
 #include "netstack/netstack.h"
-
-struct vgate {
-	struct vg_options opt;
-	struct vg_log log;
-	struct vg_loop *loop;
-	struct ns *ns;
-	struct dns *dns;
-	struct dns_gateway *dns_gw; /* the guest's DNS on gateway:53 */
-	struct fwd *fwd;
-	struct sni_filter *sni; /* NULL unless an allowlist is configured */
-	struct vg_io sig_io;
-	struct vg_daemon daemon; /* log file, API, pcap, reload, sandbox */
-	int exit_code;
-};
 
 /**
  * write_pid_file() - write our pid atomically (temp file + rename)
@@ -67,60 +58,69 @@ static int write_pid_file(const char *path)
 
 static void sni_log(void *ctx, bool warn, const char *line)
 {
-	struct vgate *vg = ctx;
+	struct vg_daemon *d = ctx;
 
-	vg_daemon_sni_log(&vg->daemon, warn, line);
+	vg_daemon_sni_log(d, warn, line);
 }
 
 static void sni_event(void *ctx, const struct sni_event *ev)
 {
-	struct vgate *vg = ctx;
+	struct vg_daemon *d = ctx;
 
-	vg_daemon_sni_event(&vg->daemon, ev); /* GET /events */
+	vg_daemon_sni_event(d, ev); /* GET /events */
 }
 
 static void fwd_denied(void *ctx, const struct fwd_denied *ev)
 {
-	struct vgate *vg = ctx;
+	struct vg_daemon *d = ctx;
 
-	vg_daemon_fwd_denied(&vg->daemon, ev); /* log line and GET /events */
+	vg_daemon_fwd_denied(d, ev); /* log line and GET /events */
 }
 
 static void on_signal(void *arg, uint32_t events)
 {
-	struct vgate *vg = arg;
+	struct vg_daemon *d = arg;
 	struct signalfd_siginfo si;
 
 	(void)events;
-	while (read(vg->sig_io.fd, &si, sizeof(si)) == sizeof(si)) {
+	while (read(d->sig_io.fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			vg_log(&vg->log, VG_LOG_INFO, "signal %u: shutting down", si.ssi_signo);
-			vg_loop_stop(vg->loop);
+			vg_log(&d->log, VG_LOG_INFO, "signal %u: shutting down", si.ssi_signo);
+			vg_loop_stop(d->loop);
 		} else if (si.ssi_signo == SIGHUP) {
-			vg_log(&vg->log, VG_LOG_INFO, "signal %u: reloading", si.ssi_signo);
-			vg_daemon_reload(&vg->daemon); /* also the SNI allowlist */
-		} else if (si.ssi_signo == SIGUSR1 && vg->fwd) {
+			vg_log(&d->log, VG_LOG_INFO, "signal %u: reloading", si.ssi_signo);
+			vg_daemon_reload(d); /* also the SNI allowlist */
+		} else if (si.ssi_signo == SIGUSR1 && d->fwd) {
 			struct fwd_stats st;
 			char line[1024];
 
-			fwd_get_stats(vg->fwd, &st);
+			fwd_get_stats(d->fwd, &st);
 			fwd_stats_format(&st, line, sizeof(line));
-			vg_log(&vg->log, VG_LOG_INFO, "forwarder stats: %s", line);
-			if (vg->sni) {
+			vg_log(&d->log, VG_LOG_INFO, "forwarder stats: %s", line);
+			if (d->sni) {
 				struct sni_stats ss;
 
-				sni_filter_get_stats(vg->sni, &ss);
+				sni_filter_get_stats(d->sni, &ss);
 				sni_stats_format(&ss, line, sizeof(line));
-				vg_log(&vg->log, VG_LOG_INFO, "%s", line);
+				vg_log(&d->log, VG_LOG_INFO, "%s", line);
 			}
 		}
 	}
 }
 
-static int setup_signals(struct vgate *vg)
+/**
+ * setup_signals() - block SIGTERM, SIGINT, SIGHUP and SIGUSR1 and read them
+ * from a signalfd on the loop (d->sig_io); ignore SIGPIPE
+ * @d:		daemon (loop set)
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1
+ */
+static int setup_signals(struct vg_daemon *d, char *err, size_t errlen)
 {
 	sigset_t set;
-	int fd;
+	int fd, rc;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -128,24 +128,33 @@ static int setup_signals(struct vgate *vg)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
+		goto fail;
 	signal(SIGPIPE, SIG_IGN);
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
-		return -1;
-	return vg_io_add(vg->loop, &vg->sig_io, fd, EPOLLIN, on_signal, vg);
+		goto fail;
+	rc = vg_io_add(d->loop, &d->sig_io, fd, EPOLLIN, on_signal, d);
+	if (rc < 0) {
+		close(fd);
+		errno = -rc;
+		goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+	return -1;
 }
 
 /**
  * new_forwarder() - create the forwarder with its config from the options;
  * flows its outbound policy refuses are reported to the daemon
- * @vg:		daemon (loop and options set)
+ * @d:		daemon (loop and options set)
  *
  * Return: the forwarder, or NULL (errno set)
  */
-static struct fwd *new_forwarder(struct vgate *vg)
+static struct fwd *new_forwarder(struct vg_daemon *d)
 {
-	const struct vg_options *o = &vg->opt;
+	const struct vg_options *o = &d->opt;
 	struct fwd_config c;
 	size_t i;
 
@@ -168,12 +177,12 @@ static struct fwd *new_forwarder(struct vgate *vg)
 		f->guest_port = 22;
 	}
 	c.denied = fwd_denied;
-	c.denied_ctx = vg;
+	c.denied_ctx = d;
 	if (o->guest_api) {
 		c.guest_api_port = VG_GUEST_API_PORT;
 		memcpy(c.guest_api_path, o->guest_api_path, sizeof(c.guest_api_path));
 	}
-	return fwd_new(vg->loop, &c);
+	return fwd_new(d->loop, &c);
 }
 
 static void addr4(struct dns_addr *a, uint32_t ip)
@@ -186,16 +195,16 @@ static void addr4(struct dns_addr *a, uint32_t ip)
 /**
  * dns_configure() - build the DNS config from the options: upstreams (flags
  * or resolv.conf; only those the outbound policy allows), static records
- * @vg:		daemon
+ * @d:		daemon
  * @cfg:	config to fill
  * @err:	one-line error
  * @errlen:	its size
  *
  * Return: 0, or -1
  */
-static int dns_configure(struct vgate *vg, struct dns_config *cfg, char *err, size_t errlen)
+static int dns_configure(struct vg_daemon *d, struct dns_config *cfg, char *err, size_t errlen)
 {
-	const struct vg_options *o = &vg->opt;
+	const struct vg_options *o = &d->opt;
 	struct dns_config all;
 	struct dns_addr a;
 	size_t i;
@@ -233,11 +242,11 @@ static int dns_configure(struct vgate *vg, struct dns_config *cfg, char *err, si
 		if (all.upstreams[k].addr.family == AF_INET && fwd_policy_allows(&o->policy, ip4))
 			cfg->upstreams[cfg->n_upstreams++] = all.upstreams[k];
 		else
-			vg_log(&vg->log, VG_LOG_WARN,
+			vg_log(&d->log, VG_LOG_WARN,
 			       "dns upstream #%d is outside the outbound policy: not used", k + 1);
 	}
 	if (!cfg->n_upstreams)
-		vg_log(&vg->log, VG_LOG_WARN, "no usable DNS upstream: only static names resolve");
+		vg_log(&d->log, VG_LOG_WARN, "no usable DNS upstream: only static names resolve");
 	cfg->upstream_timeout_ms = all.upstream_timeout_ms;
 	cfg->upstream_attempts = all.upstream_attempts;
 	addr4(&a, o->ns.gateway_ip);
@@ -256,157 +265,137 @@ static int dns_configure(struct vgate *vg, struct dns_config *cfg, char *err, si
 	return 0;
 }
 
-static int attach_link(struct vgate *vg, char *err, size_t errlen)
+static int attach_link(struct vg_daemon *d, char *err, size_t errlen)
 {
-	const struct vg_options *o = &vg->opt;
+	const struct vg_options *o = &d->opt;
 	int fd;
 
 	if (o->listen_qemu)
-		return ns_listen_qemu(vg->ns, o->listen_qemu, err, errlen);
+		return ns_listen_qemu(d->ns, o->listen_qemu, err, errlen);
 	if (o->listen_vfkit)
-		return ns_listen_vfkit(vg->ns, o->listen_vfkit, err, errlen);
+		return ns_listen_vfkit(d->ns, o->listen_vfkit, err, errlen);
 	if (o->tap_netns) {
 		fd = ns_open_tap_netns(o->tap_netns, o->tap_name, o->ns.mtu, err, errlen);
 		if (fd < 0)
 			return -1;
-		return ns_attach_tap(vg->ns, fd, err, errlen);
+		return ns_attach_tap(d->ns, fd, err, errlen);
 	}
-	return ns_attach_tap(vg->ns, o->tap_fd, err, errlen);
+	return ns_attach_tap(d->ns, o->tap_fd, err, errlen);
+}
+
+/**
+ * start() - set the daemon up, step by step, up to the running loop's
+ * readiness; stops at the first step that fails
+ * @d:		daemon (vg_daemon_init() done)
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1 with @err set and d->exit_code the exit status (2 for a
+ * bad option or config, 1 otherwise; 0 with @err empty after --help)
+ */
+static int start(struct vg_daemon *d, char *err, size_t errlen)
+{
+	struct dns_config dns_cfg;
+
+	err[0] = '\0';
+	d->exit_code = 2;
+	switch (vg_options_parse(d->argc, d->argv, &d->opt, stdout, err, errlen)) {
+	case VG_PARSE_EXIT:
+		err[0] = '\0';
+		d->exit_code = 0;
+		return -1;
+	case VG_PARSE_ERROR:
+		return -1;
+	default:
+		break;
+	}
+	d->log.level = d->opt.log_level;
+	if (vg_daemon_open_log(d, err, errlen) < 0 || dns_configure(d, &dns_cfg, err, errlen) < 0)
+		return -1;
+	/* the SNI filter asks the cache for answers up to --sni-grace old */
+	if (sni_config_enabled(&d->opt.sni) && dns_cfg.addr_keep_ms < d->opt.sni.grace_ms)
+		dns_cfg.addr_keep_ms = d->opt.sni.grace_ms;
+	d->exit_code = 1;
+	d->loop = vg_loop_new(65536 + dns_timers_needed(&dns_cfg));
+	if (!d->loop) {
+		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+		return -1;
+	}
+	if (setup_signals(d, err, errlen) < 0)
+		return -1;
+	if (!d->opt.debug_tcp_echo) {
+		d->fwd = new_forwarder(d);
+		if (!d->fwd) {
+			snprintf(err, errlen, "cannot start the forwarder: %s", strerror(errno));
+			return -1;
+		}
+	}
+	d->dns = dns_new(d->loop, &dns_cfg, NULL, NULL); /* answers: dns_gateway_new() */
+	if (!d->dns) {
+		snprintf(err, errlen, "cannot start DNS: %s", strerror(errno));
+		return -1;
+	}
+	if (d->fwd && sni_config_enabled(&d->opt.sni)) {
+		d->sni = sni_filter_new(d->loop, d->fwd, d->dns, &d->opt.sni, d->opt.ns.host_ip,
+					sni_log, d, err, errlen);
+		if (!d->sni) {
+			d->exit_code = 2;
+			return -1;
+		}
+		sni_filter_set_event_fn(d->sni, sni_event, d);
+	}
+	d->ns = ns_new(d->loop, &d->opt.ns);
+	if (!d->ns) {
+		snprintf(err, errlen, "cannot start the netstack: %s", strerror(errno));
+		return -1;
+	}
+	/* the netstack's registrants: gateway:53, then foreign flows (and :80) */
+	d->dns_gw = dns_gateway_new(d->dns, d->ns, d->opt.ns.gateway_ip);
+	if (!d->dns_gw) {
+		snprintf(err, errlen, "cannot serve DNS on the gateway: %s", strerror(errno));
+		return -1;
+	}
+	if (d->fwd && fwd_attach(d->fwd, d->ns, err, errlen) < 0)
+		return -1;
+	if (d->opt.debug_tcp_echo && echo_register(d->ns) < 0) {
+		snprintf(err, errlen, "cannot start the TCP echo");
+		return -1;
+	}
+	if (attach_link(d, err, errlen) < 0 || vg_daemon_start(d, err, errlen) < 0)
+		return -1;
+	if (d->opt.pid_file) {
+		if (write_pid_file(d->opt.pid_file) < 0) {
+			snprintf(err, errlen, "cannot write pid file %s: %s", d->opt.pid_file,
+				 strerror(errno));
+			return -1;
+		}
+		d->pid_written = true;
+	}
+	d->exit_code = 0;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct vgate vg;
-	struct dns_config dns_cfg;
+	struct vg_daemon d;
 	char err[512];
 
-	memset(&vg, 0, sizeof(vg));
-	vg.sig_io.fd = -1;
-	switch (vg_options_parse(argc, argv, &vg.opt, stdout, err, sizeof(err))) {
-	case VG_PARSE_EXIT:
-		return 0;
-	case VG_PARSE_ERROR:
-		fprintf(stderr, "vgate: %s\n", err);
-		return 2;
-	default:
-		break;
-	}
-	vg.log.out = stderr;
-	vg.log.level = vg.opt.log_level;
-	vg.daemon.argc = argc;
-	vg.daemon.argv = argv;
-	vg.daemon.opt = &vg.opt;
-	vg.daemon.log = &vg.log;
-	if (vg_daemon_open_log(&vg.daemon, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vgate: %s\n", err);
-		return 2;
-	}
-	if (dns_configure(&vg, &dns_cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vgate: %s\n", err);
-		return 2;
-	}
-	/* the SNI filter asks the cache for answers up to --sni-grace old */
-	if (sni_config_enabled(&vg.opt.sni) && dns_cfg.addr_keep_ms < vg.opt.sni.grace_ms)
-		dns_cfg.addr_keep_ms = vg.opt.sni.grace_ms;
-	vg.loop = vg_loop_new(65536 + dns_timers_needed(&dns_cfg));
-	if (!vg.loop || setup_signals(&vg) < 0) {
-		fprintf(stderr, "vgate: cannot set up the event loop: %s\n", strerror(errno));
-		return 1;
-	}
-	if (!vg.opt.debug_tcp_echo) {
-		vg.fwd = new_forwarder(&vg);
-		if (!vg.fwd) {
-			fprintf(stderr, "vgate: cannot start the forwarder: %s\n", strerror(errno));
-			return 1;
-		}
-	}
-	vg.dns = dns_new(vg.loop, &dns_cfg, NULL, NULL); /* answers: dns_gateway_new() */
-	if (!vg.dns) {
-		fprintf(stderr, "vgate: cannot start DNS: %s\n", strerror(errno));
-		return 1;
-	}
-	if (vg.fwd && sni_config_enabled(&vg.opt.sni)) {
-		vg.sni = sni_filter_new(vg.loop, vg.fwd, vg.dns, &vg.opt.sni, vg.opt.ns.host_ip,
-					sni_log, &vg, err, sizeof(err));
-		if (!vg.sni) {
+	vg_daemon_init(&d, argc, argv);
+	if (start(&d, err, sizeof(err)) < 0) {
+		if (err[0])
 			fprintf(stderr, "vgate: %s\n", err);
-			return 2;
-		}
-		sni_filter_set_event_fn(vg.sni, sni_event, &vg);
-	}
-	vg.ns = ns_new(vg.loop, &vg.opt.ns);
-	if (!vg.ns) {
-		fprintf(stderr, "vgate: cannot start the netstack: %s\n", strerror(errno));
-		return 1;
-	}
-	/* the netstack's registrants: gateway:53, then foreign flows (and :80) */
-	vg.dns_gw = dns_gateway_new(vg.dns, vg.ns, vg.opt.ns.gateway_ip);
-	if (!vg.dns_gw) {
-		fprintf(stderr, "vgate: cannot serve DNS on the gateway: %s\n", strerror(errno));
-		ns_free(vg.ns);
-		return 1;
-	}
-	if (vg.fwd && fwd_attach(vg.fwd, vg.ns, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vgate: %s\n", err);
-		ns_free(vg.ns);
-		fwd_free(vg.fwd);
-		return 1;
-	}
-	if (vg.opt.debug_tcp_echo && echo_register(vg.ns) < 0) {
-		fprintf(stderr, "vgate: cannot start the TCP echo\n");
-		ns_free(vg.ns);
-		return 1;
-	}
-	if (attach_link(&vg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vgate: %s\n", err);
-		ns_free(vg.ns);
-		return 1;
-	}
-	vg.daemon.loop = vg.loop;
-	vg.daemon.ns = vg.ns;
-	vg.daemon.dns = vg.dns;
-	vg.daemon.fwd = vg.fwd;
-	vg.daemon.sni = vg.sni;
-	if (vg_daemon_start(&vg.daemon, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vgate: %s\n", err);
-		vg_daemon_stop(&vg.daemon);
-		ns_free(vg.ns);
-		return 1;
-	}
-	if (vg.opt.pid_file && write_pid_file(vg.opt.pid_file) < 0) {
-		fprintf(stderr, "vgate: cannot write pid file %s: %s\n", vg.opt.pid_file,
-			strerror(errno));
-		ns_free(vg.ns);
-		return 1;
-	}
-	if (vg_daemon_ready(&vg.daemon, err, sizeof(err)) < 0) {
-		vg_log(&vg.log, VG_LOG_ERROR, "%s", err);
-		vg.exit_code = 1;
+	} else if (vg_daemon_ready(&d, err, sizeof(err)) < 0) {
+		vg_log(&d.log, VG_LOG_ERROR, "%s", err);
+		d.exit_code = 1;
+		vg_log(&d.log, VG_LOG_INFO, "stopped");
 	} else {
-		vg_log(&vg.log, VG_LOG_INFO, "vgate %s ready (mtu %u)", VGATE_VERSION,
-		       vg.opt.ns.mtu);
+		vg_log(&d.log, VG_LOG_INFO, "vgate %s ready (mtu %u)", VGATE_VERSION, d.opt.ns.mtu);
+		if (vg_loop_run(d.loop) < 0) {
+			vg_log(&d.log, VG_LOG_ERROR, "event loop failed: %s", strerror(errno));
+			d.exit_code = 1;
+		}
+		vg_log(&d.log, VG_LOG_INFO, "stopped");
 	}
-	if (!vg.exit_code && vg_loop_run(vg.loop) < 0) {
-		vg_log(&vg.log, VG_LOG_ERROR, "event loop failed: %s", strerror(errno));
-		vg.exit_code = 1;
-	}
-	vg_log(&vg.log, VG_LOG_INFO, "stopped");
-	vg_daemon_stop(&vg.daemon);
-	ns_free(vg.ns);
-	sni_filter_free(vg.sni); /* before the forwarder and dns it plugs into */
-	fwd_free(vg.fwd); /* after ns_free: no netstack callback reaches it */
-	dns_gateway_free(vg.dns_gw);
-	dns_free(vg.dns);
-	if (vg.opt.pid_file)
-		unlink(vg.opt.pid_file);
-	if (vg.sig_io.fd >= 0) {
-		int fd = vg.sig_io.fd;
-
-		vg_io_del(vg.loop, &vg.sig_io);
-		close(fd);
-	}
-	vg_loop_free(vg.loop);
-	vg_daemon_close_log(&vg.daemon);
-	vg_options_free(&vg.opt);
-	return vg.exit_code;
+	vg_daemon_cleanup(&d);
+	return d.exit_code;
 }
