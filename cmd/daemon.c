@@ -160,8 +160,10 @@ static void op_extra_metrics(void *ctx, struct vg_metrics *ms)
 	vg_metrics_add_sni(ms, &st);
 }
 
-void vg_daemon_sni_log(struct vg_daemon *d, bool warn, const char *line)
+void vg_daemon_sni_log(void *ctx, bool warn, const char *line)
 {
+	struct vg_daemon *d = ctx;
+
 	vg_log(&d->log, warn ? VG_LOG_WARN : VG_LOG_INFO, "%s", line);
 }
 
@@ -186,16 +188,19 @@ static bool event_budget(struct vg_daemon *d)
 	return ok;
 }
 
-void vg_daemon_sni_event(struct vg_daemon *d, const struct sni_event *ev)
+void vg_daemon_sni_event(void *ctx, const struct sni_event *ev)
 {
+	struct vg_daemon *d = ctx;
+
 	if (!d->api || !event_budget(d))
 		return;
 	api_event_blocked(d->api, ev->proto == FWD_UDP ? "udp" : "tcp", &ev->src, &ev->dst,
 			  ev->name, sni_reason_name(ev->reason));
 }
 
-void vg_daemon_fwd_denied(struct vg_daemon *d, const struct fwd_denied *ev)
+void vg_daemon_fwd_denied(void *ctx, const struct fwd_denied *ev)
 {
+	struct vg_daemon *d = ctx;
 	char s[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
 	const char *proto = ev->proto == FWD_UDP ? "udp" : "tcp";
 
@@ -320,24 +325,6 @@ static void diff_records(struct vg_daemon *d, const struct vg_options *a,
 	}
 }
 
-/* the port forwards an options struct asks for (--forward and -ssh-port) */
-static size_t forwards_of(const struct vg_options *o, struct fwd_forward *out)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < o->n_forward && n < FWD_FORWARD_MAX; i++)
-		out[n++] = o->forward[i];
-	if (o->ssh_port > 0 && n < FWD_FORWARD_MAX) {
-		memset(&out[n], 0, sizeof(out[n]));
-		out[n].proto = FWD_TCP;
-		out[n].host.ip = htonl(INADDR_LOOPBACK);
-		out[n].host.port = (uint16_t)o->ssh_port;
-		out[n].guest_port = 22;
-		n++;
-	}
-	return n;
-}
-
 static bool has_forward(const struct fwd_forward *l, size_t n, const struct fwd_forward *f)
 {
 	size_t i;
@@ -363,8 +350,8 @@ static void diff_forwards(struct vg_daemon *d, const struct vg_options *old,
 		return;
 	}
 	b = a + FWD_FORWARD_MAX;
-	na = forwards_of(old, a);
-	nb = forwards_of(new, b);
+	na = vg_options_forwards(old, a);
+	nb = vg_options_forwards(new, b);
 	for (i = 0; i < na; i++) {
 		if (!has_forward(b, nb, &a[i]) &&
 		    fwd_forward_remove(d->fwd, a[i].proto, &a[i].host) == 0)

@@ -140,26 +140,26 @@ void vg_daemon_cleanup(struct vg_daemon *d);
 
 /**
  * vg_daemon_sni_log() - the SNI filter's log sink (sni_log_fn)
- * @d:		daemon
+ * @d:		struct vg_daemon
  * @warn:	level: warn (blocks) or info
  * @line:	one line from the filter (already rate-limited by it)
  */
-void vg_daemon_sni_log(struct vg_daemon *d, bool warn, const char *line);
+void vg_daemon_sni_log(void *d, bool warn, const char *line);
 
 /**
  * vg_daemon_sni_event() - the SNI filter's event sink (sni_event_fn): a
  * "blocked" event on GET /events with the filter's reason
- * @d:		daemon
+ * @d:		struct vg_daemon
  * @ev:		the blocked flow
  */
-void vg_daemon_sni_event(struct vg_daemon *d, const struct sni_event *ev);
+void vg_daemon_sni_event(void *d, const struct sni_event *ev);
 
 /**
  * vg_daemon_fwd_denied() - the forwarder's policy sink (fwd_denied_fn): one
  * log line and a "blocked" event with reason "outbound_policy"
- * @d:		daemon
+ * @d:		struct vg_daemon
  * @ev:		the refused flow
  */
-void vg_daemon_fwd_denied(struct vg_daemon *d, const struct fwd_denied *ev);
+void vg_daemon_fwd_denied(void *d, const struct fwd_denied *ev);
 
 #endif

@@ -56,27 +56,6 @@ static int write_pid_file(const char *path)
 	return 0;
 }
 
-static void sni_log(void *ctx, bool warn, const char *line)
-{
-	struct vg_daemon *d = ctx;
-
-	vg_daemon_sni_log(d, warn, line);
-}
-
-static void sni_event(void *ctx, const struct sni_event *ev)
-{
-	struct vg_daemon *d = ctx;
-
-	vg_daemon_sni_event(d, ev); /* GET /events */
-}
-
-static void fwd_denied(void *ctx, const struct fwd_denied *ev)
-{
-	struct vg_daemon *d = ctx;
-
-	vg_daemon_fwd_denied(d, ev); /* log line and GET /events */
-}
-
 static void on_signal(void *arg, uint32_t events)
 {
 	struct vg_daemon *d = arg;
@@ -156,7 +135,6 @@ static struct fwd *new_forwarder(struct vg_daemon *d)
 {
 	const struct vg_options *o = &d->opt;
 	struct fwd_config c;
-	size_t i;
 
 	fwd_config_defaults(&c);
 	c.policy = o->policy;
@@ -166,17 +144,8 @@ static struct fwd *new_forwarder(struct vg_daemon *d)
 	c.max_udp_flows = (unsigned int)o->max_udp_flows;
 	c.udp_idle_ms = (uint32_t)o->udp_idle_s * 1000u;
 	c.tcp_idle_ms = (uint32_t)o->tcp_idle_s * 1000u;
-	for (i = 0; i < o->n_forward && c.n_forwards < FWD_FORWARD_MAX; i++)
-		c.forwards[c.n_forwards++] = o->forward[i];
-	if (o->ssh_port > 0 && c.n_forwards < FWD_FORWARD_MAX) {
-		struct fwd_forward *f = &c.forwards[c.n_forwards++];
-
-		f->proto = FWD_TCP;
-		f->host.ip = htonl(INADDR_LOOPBACK);
-		f->host.port = (uint16_t)o->ssh_port;
-		f->guest_port = 22;
-	}
-	c.denied = fwd_denied;
+	c.n_forwards = vg_options_forwards(o, c.forwards);
+	c.denied = vg_daemon_fwd_denied;
 	c.denied_ctx = d;
 	if (o->guest_api) {
 		c.guest_api_port = VG_GUEST_API_PORT;
@@ -337,12 +306,12 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 	}
 	if (d->fwd && sni_config_enabled(&d->opt.sni)) {
 		d->sni = sni_filter_new(d->loop, d->fwd, d->dns, &d->opt.sni, d->opt.ns.host_ip,
-					sni_log, d, err, errlen);
+					vg_daemon_sni_log, d, err, errlen);
 		if (!d->sni) {
 			d->exit_code = 2;
 			return -1;
 		}
-		sni_filter_set_event_fn(d->sni, sni_event, d);
+		sni_filter_set_event_fn(d->sni, vg_daemon_sni_event, d);
 	}
 	d->ns = ns_new(d->loop, &d->opt.ns);
 	if (!d->ns) {

@@ -488,3 +488,20 @@ enum vg_parse_result vg_options_parse(int argc, char **argv, struct vg_options *
 		vg_options_free(o);
 	return r;
 }
+
+size_t vg_options_forwards(const struct vg_options *o, struct fwd_forward *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < o->n_forward && n < FWD_FORWARD_MAX; i++)
+		out[n++] = o->forward[i];
+	if (o->ssh_port > 0 && n < FWD_FORWARD_MAX) {
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].proto = FWD_TCP;
+		out[n].host.ip = htonl(INADDR_LOOPBACK);
+		out[n].host.port = (uint16_t)o->ssh_port;
+		out[n].guest_port = 22;
+		n++;
+	}
+	return n;
+}

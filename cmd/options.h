@@ -98,6 +98,16 @@ void vg_options_usage(FILE *out);
 void vg_options_free(struct vg_options *o);
 
 /**
+ * vg_options_forwards() - the port forwards @o asks for: each --forward,
+ * then -ssh-port's 127.0.0.1:N -> guest :22
+ * @o:		options
+ * @out:	FWD_FORWARD_MAX entries
+ *
+ * Return: the number written
+ */
+size_t vg_options_forwards(const struct vg_options *o, struct fwd_forward *out);
+
+/**
  * vg_option_arg() - whether long option @name exists and takes a value
  * @name:	option name without dashes, e.g. "mtu"
  *
