@@ -52,5 +52,5 @@ int echo_register(struct ns *ns)
 	    .ops = {.recv = echo_pump, .sent = echo_pump, .closed = echo_closed},
 	};
 
-	return ns_register_foreign(ns, &h);
+	return ns_register_foreign(ns, &h) < 0 ? -1 : 0;
 }

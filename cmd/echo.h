@@ -15,7 +15,7 @@
  * echo it (UDP to those addresses is dropped)
  * @ns:	netstack
  *
- * Return: 0, or a negative errno from ns_register_foreign()
+ * Return: 0, or -1 (the netstack refused the registration)
  */
 int echo_register(struct ns *ns);
 
