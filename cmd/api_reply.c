@@ -27,7 +27,7 @@ json_t *api_jstr(const char *s)
 	j = json_string(s);
 	if (j)
 		return j;
-	for (i = 0; s[i] && i < sizeof(buf) - 1; i++)
+	for (i = 0; i < sizeof(buf) - 1 && s[i]; i++)
 		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
 	buf[i] = '\0';
 	return json_string(buf);

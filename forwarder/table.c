@@ -117,6 +117,7 @@ int fwd_table_init(struct fwd_table *t, size_t max)
 		max = 1;
 	while (nb < max && nb < ((size_t)1 << 24))
 		nb <<= 1;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sizeof(*p) is one */
 	t->buckets = calloc(nb, sizeof(*t->buckets));
 	if (!t->buckets)
 		return -1;

@@ -54,6 +54,7 @@ struct vg_loop *vg_loop_new(size_t max_timers)
 
 	if (!l)
 		return NULL;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sizeof(*p) is one */
 	l->heap = calloc(max_timers ? max_timers : 1, sizeof(*l->heap));
 	l->capheap = max_timers;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -64,7 +64,7 @@ int ns_config_check(struct ns_config *c, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (c->mtu < NS_MTU_MIN || c->mtu > NS_MTU_MAX) {
-		snprintf(err, errlen, "MTU %u: must be between %u and %u", c->mtu, NS_MTU_MIN,
+		snprintf(err, errlen, "MTU %u: must be between %d and %d", c->mtu, NS_MTU_MIN,
 			 NS_MTU_MAX);
 		return -EINVAL;
 	}

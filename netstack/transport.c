@@ -298,6 +298,8 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 		const char *colon = strrchr(uri + 6, ':');
 
 		if (!colon || (size_t)(colon - uri - 6) >= sizeof(host) ||
+		    /* the port is range-checked right after */
+		    /* NOLINTNEXTLINE(cert-err34-c) */
 		    sscanf(colon + 1, "%u", &port) != 1 || port == 0 || port > 65535) {
 			return set_err(EINVAL, err, errlen, "bad --listen-qemu address '%s'", uri);
 		}
