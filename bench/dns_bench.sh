@@ -12,13 +12,13 @@
 #     keeps the upstream TTL).
 #
 # Usage: bench/dns_bench.sh [BUILD_DIR]   (default: build)
-# Writes bench/dns_results.md and prints it.
+# Writes bench/dns_results.md (or $BENCH_OUT) and prints it.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
 export VGATE=${VGATE:-$BUILD/cmd/vgate}
 export VGATE_SRC=$SRC
-OUT=$SRC/bench/dns_results.md
+OUT=${BENCH_OUT:-$SRC/bench/dns_results.md}
 NAMES=${NAMES:-1000}
 SECS=${SECS:-10}
 source "$SRC/tests/e2e/lib.sh"

@@ -16,6 +16,7 @@
 # connect/send/recv/close, SECONDS long); the gateway process's RSS with
 # 1,000 idle connections open (and before them).
 # BENCH_PEERS="vgate" limits the peers (quick runs; the table then has gaps).
+# BENCH_OUT=FILE writes the table there instead of bench/forward_results.md.
 # Needs root, iperf3, python3, slirp4netns, passt (pasta), busybox.
 set -euo pipefail
 
@@ -23,7 +24,7 @@ VGATE=${1:?usage: $0 VGATE_BINARY [RUNS] [SECONDS]}
 VGATE=$(readlink -f "$VGATE")
 RUNS=${2:-3}
 SECS=${3:-5}
-OUT=$(cd "$(dirname "$0")" && pwd)/forward_results.md
+OUT=${BENCH_OUT:-$(cd "$(dirname "$0")" && pwd)/forward_results.md}
 HOSTNS=vgb-host-$$
 TMP=$(mktemp -d /tmp/vgate-bench.XXXXXX)
 PIDS=()
