@@ -7,7 +7,7 @@
 #     TAP to vgate, next to dnsperf against dnsmasq (--cache-size=10000) on
 #     loopback in the same run; both use the same counting test upstream on
 #     127.0.0.x, are warmed with two passes, and run pinned to different
-#     cores from dnsperf (DESIGN.md, Targets). vgate runs with
+#     cores from dnsperf (docs/design.md, "Benchmark targets and rigs"). vgate runs with
 #     --dns-max-ttl 3600 so the 10 s runs stay all-hit (like dnsmasq, which
 #     keeps the upstream TTL).
 #

@@ -4,7 +4,7 @@
 #
 # Usage: bench/forward_bench.sh VGATE_BINARY [RUNS (3)] [SECONDS (5)]
 #
-# Set-up (DESIGN.md, Targets): a private namespace "host" plays the host: a
+# Set-up (docs/design.md, "Benchmark targets and rigs"): a private namespace "host" plays the host: a
 # veth pair inside it with 10.99.0.2/24 and a default route to nobody, so
 # nothing can leave the machine; every server listens on its 127.0.0.1. Each
 # peer gets a fresh "guest" namespace:
@@ -226,7 +226,7 @@ ratio() { python3 -c 'import sys; a,b=sys.argv[1:]; print("%.2f×" % (float(a)/f
 		done
 	done
 	echo
-	echo "Targets (DESIGN.md): guest→host ≥ 2× slirp4netns at MTU 1500 and ≥ 1.5× at 65520;"
+	echo "Targets (docs/design.md): guest→host ≥ 2× slirp4netns at MTU 1500 and ≥ 1.5× at 65520;"
 	echo "host→guest ≥ 1× pasta at 65520."
 	echo
 	echo "## Connection rate and memory"
