@@ -15,6 +15,8 @@ const struct option vg_long_opts[] = {
     {"tap-netns", required_argument, NULL, OPT_TAP_NETNS},
     {"tap-name", required_argument, NULL, OPT_TAP_NAME},
     {"tap-fd", required_argument, NULL, OPT_TAP_FD},
+    {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
+    {"allow-peer-uid", required_argument, NULL, OPT_PEER_UID},
     {"subnet", required_argument, NULL, OPT_SUBNET},
     {"gateway-ip", required_argument, NULL, OPT_GATEWAY_IP},
     {"host-ip", required_argument, NULL, OPT_HOST_IP},

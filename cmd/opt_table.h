@@ -53,6 +53,8 @@ enum {
 	OPT_DEBUG,
 	OPT_SSH_PORT,
 	OPT_UNSUPPORTED,
+	OPT_SOCKET_MODE,
+	OPT_PEER_UID,
 	OPT_SNI, /* forwarder/sni.h options, by name */
 };
 

@@ -35,6 +35,9 @@ void vg_options_usage(FILE *out)
 	      "  --tap-netns PATH       open a TAP inside this network namespace\n"
 	      "  --tap-name NAME        TAP device name (default tap0)\n"
 	      "  --tap-fd N             use an already open TAP file descriptor\n"
+	      "  --socket-mode MODE     mode of the unix socket (octal, default 0600)\n"
+	      "  --allow-peer-uid UID   also accept QEMU connections from UID (or 'any');\n"
+	      "                         default: vgate's own uid and root only\n"
 	      "\n"
 	      "Network:\n"
 	      "  --subnet CIDR          guest subnet (default 192.168.127.0/24)\n"
@@ -193,6 +196,30 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 				return VG_PARSE_ERROR;
 			}
 			o->tap_fd = (int)v;
+			break;
+		case OPT_SOCKET_MODE: {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+
+			if (!*optarg || *end || m > 0777 || (m & 0600) != 0600) {
+				snprintf(err, errlen,
+					 "invalid --socket-mode '%s' (octal, 0600..0777, owner rw)",
+					 optarg);
+				return VG_PARSE_ERROR;
+			}
+			o->ns.socket_mode = (unsigned int)m;
+			break;
+		}
+		case OPT_PEER_UID:
+			if (!strcmp(optarg, "any")) {
+				o->ns.peer_uid_any = true;
+			} else if (parse_long(optarg, 0, UINT32_MAX - 1, &v) < 0) {
+				snprintf(err, errlen, "invalid --allow-peer-uid '%s'", optarg);
+				return VG_PARSE_ERROR;
+			} else {
+				o->ns.peer_uid = (uint32_t)v;
+				o->ns.peer_uid_set = true;
+			}
 			break;
 		case OPT_SUBNET: {
 			uint32_t net;

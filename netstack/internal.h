@@ -37,9 +37,10 @@ struct ns_transport {
 	struct vg_io listen_io; /* stream: listening socket */
 	struct vg_io io;	/* the data fd */
 	char path[108];		/* unix socket path to unlink on exit */
-	bool dgram_peer_known;	/* dgram: where to send (last sender) */
+	bool dgram_peer_known;	/* dgram: where to send (the locked peer) */
 	struct sockaddr_storage *peer;
 	unsigned int peer_len;
+	uint64_t probe_ms; /* dgram: last liveness probe of the locked peer */
 	struct stream_dec dec;
 	struct txq txq;
 	uint8_t *rxbuf;

@@ -5,6 +5,14 @@
  * table learnt from the guest's frames, the DHCP server's I/O, and the IPv4
  * sanity checks before packets reach the engine.
  *
+ * The guest is not trusted: an IPv4 packet whose source is not a plausible
+ * guest address (inside the subnet, not the network or broadcast address,
+ * not the gateway or the host alias) is dropped and counted (drop_bad_src)
+ * before anything else looks at it: no neighbour learnt, no DHCP, no
+ * engine. The one exception is DHCP from 0.0.0.0 to the server (a client
+ * without an address). ARP is answered as before; its sender is learnt as a
+ * neighbour only when it is such a plausible address.
+ *
  * Every frame from a transport enters through ns_link_input(); frames to the
  * guest leave through link_send_iov() into the transport's queue. Nothing
  * here allocates per packet.
@@ -246,6 +254,22 @@ static void dhcp_count(struct ns *ns)
 }
 
 /**
+ * src_plausible() - whether @src may be the source of a guest packet
+ * @ns:		netstack
+ * @src:	address, network order
+ *
+ * Return: true for a host address of the subnet other than the gateway's and
+ *	   the host alias
+ */
+static bool src_plausible(const struct ns *ns, uint32_t src)
+{
+	uint32_t bcast = ns->cfg.subnet | ~ns->netmask;
+
+	return on_link(ns, src) && src != ns->cfg.subnet && src != bcast &&
+	       src != ns->cfg.gateway_ip && src != ns->cfg.host_ip;
+}
+
+/**
  * ipv4_input() - validate an IPv4 packet from the guest and dispatch it
  * @ns:		netstack
  * @src_mac:	Ethernet source
@@ -257,7 +281,7 @@ static void ipv4_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip,
 	size_t hlen, tot;
 	uint32_t src, dst, bcast = ns->cfg.subnet | ~ns->netmask;
 	uint16_t frag;
-	bool local;
+	bool local, dhcp;
 
 	if (len < 20 || (ip[0] >> 4) != 4) {
 		ns->st.drop_bad_ip++;
@@ -272,12 +296,17 @@ static void ipv4_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip,
 	memcpy(&src, ip + 12, 4);
 	memcpy(&dst, ip + 16, 4);
 	frag = (uint16_t)((ip[6] << 8 | ip[7]) & 0x3fff);
+	/* DHCP: from 0.0.0.0 or a leased address, to broadcast or to us */
+	dhcp = ip[9] == IPPROTO_UDP_ && !frag && tot >= hlen + 8 && ip[hlen + 2] == 0 &&
+	       ip[hlen + 3] == DHCP_SERVER_PORT &&
+	       (dst == 0xffffffffu || dst == bcast || dst == ns->cfg.gateway_ip);
+	if (!src_plausible(ns, src) && !(dhcp && src == 0)) {
+		ns->st.drop_bad_src++; /* spoofed, martian or not the guest's */
+		return;
+	}
 	neigh_learn(ns, src, src_mac);
 
-	/* DHCP: from 0.0.0.0 or a leased address, to broadcast or to us */
-	if (ip[9] == IPPROTO_UDP_ && !frag && tot >= hlen + 8 && ip[hlen + 2] == 0 &&
-	    ip[hlen + 3] == DHCP_SERVER_PORT &&
-	    (dst == 0xffffffffu || dst == bcast || dst == ns->cfg.gateway_ip)) {
+	if (dhcp) {
 		struct dhcp_reply r;
 		size_t ulen = (size_t)ip[hlen + 4] << 8 | ip[hlen + 5];
 
@@ -292,7 +321,7 @@ static void ipv4_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip,
 		return;
 	}
 	if (src == 0 || (ip[12] & 0xf0) == 0xe0 || src == 0xffffffffu) {
-		ns->st.drop_bad_ip++; /* martian source */
+		ns->st.drop_bad_ip++; /* martian source (a subnet in 224/4 or the like) */
 		return;
 	}
 	local = dst == ns->cfg.gateway_ip || dst == bcast || dst == 0xffffffffu ||

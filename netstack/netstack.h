@@ -82,6 +82,12 @@ struct ns_addr {
  * @lease_s:	DHCP lease time in seconds
  * @domain:	DHCP domain name option (may be empty)
  * @search:	DHCP domain search list, space separated (may be empty)
+ * @socket_mode: permission bits of the unix sockets ns_listen_qemu() and
+ *		ns_listen_vfkit() create (0 = 0600), whatever the umask
+ * @peer_uid:	a uid accepted as a unix stream peer besides vgate's own
+ *		euid and root (when @peer_uid_set)
+ * @peer_uid_set: @peer_uid is given
+ * @peer_uid_any: accept a unix stream peer of any uid
  */
 struct ns_config {
 	uint32_t subnet;
@@ -95,6 +101,10 @@ struct ns_config {
 	uint32_t lease_s;
 	char domain[128];
 	char search[256];
+	unsigned int socket_mode;
+	uint32_t peer_uid;
+	bool peer_uid_set;
+	bool peer_uid_any;
 };
 
 struct ns;
@@ -219,13 +229,18 @@ struct ns_stats {
 	uint64_t drop_tx_queue;	 /* transmit queue full (guest not reading) */
 	uint64_t drop_no_link;	 /* frame to send but no guest connected */
 	uint64_t drop_udp_nohook;
+	uint64_t drop_bad_src;	    /* IPv4 source not a plausible guest address */
+	uint64_t drop_foreign_peer; /* unixgram datagram not from the locked peer */
 	uint64_t arp_replies, icmp_echo_replies;
 	uint64_t dhcp_discover, dhcp_offer, dhcp_request, dhcp_ack, dhcp_nak, dhcp_release,
 	    dhcp_decline, dhcp_inform, dhcp_bad;
 	uint64_t tcp_syn_new, tcp_syn_reset, tcp_accepted, tcp_active;
 	uint64_t udp_fwd_packets;
 	uint64_t transport_connects, transport_disconnects;
-	uint64_t tx_queued_bytes; /* bytes waiting for the guest to read now */
+	uint64_t transport_refused;   /* second stream client while one is alive */
+	uint64_t transport_bad_uid;   /* stream client of a uid not allowed */
+	uint64_t transport_peer_lost; /* unixgram peer lock released (peer gone) */
+	uint64_t tx_queued_bytes;     /* bytes waiting for the guest to read now */
 };
 
 /**
@@ -297,6 +312,13 @@ void ns_free(struct ns *ns);
  * ns_listen_qemu() - accept QEMU -netdev stream connections (one at a time)
  * @ns:		netstack
  * @uri:	"unix:///path" or "tcp://127.0.0.1:port"
+ *
+ * A unix socket is created with mode cfg.socket_mode (default 0600); an
+ * existing path is replaced only if it is a socket. A unix peer must be
+ * vgate's euid, root or the configured peer uid (SO_PEERCRED; else closed,
+ * transport_bad_uid). A new connection while the current one is alive is
+ * closed at once (transport_refused); one whose current peer is gone (EOF,
+ * HUP or error seen, or found by a non-blocking check) replaces it.
  * @err:	one-line error on failure
  * @errlen:	size of @err
  *
@@ -308,6 +330,12 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen);
  * ns_listen_vfkit() - receive frames as datagrams on "unixgram:///path"
  * @ns:		netstack
  * @uri:	socket URI
+ *
+ * The socket is created like ns_listen_qemu()'s. The first named sender is
+ * the peer; datagrams from any other address are dropped (drop_foreign_peer)
+ * until the peer is gone: a send to it fails with ECONNREFUSED or ENOENT, or
+ * a probe (connect() from a scratch socket, at most once a second, made when
+ * a foreign datagram arrives) finds no socket bound at its address.
  * @err:	one-line error on failure
  * @errlen:	size of @err
  *

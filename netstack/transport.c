@@ -10,9 +10,20 @@
  * passes NS_FLUSH_BYTES; a partial write leaves the rest queued and waits
  * for EPOLLOUT, so a slow guest never blocks the loop.
  *
- * A stream listener accepts the next connection whenever one arrives: a new
- * connection replaces the old one (the VM restarted), with the decoder and
- * queue reset. The listening unix socket is unlinked on ns_free().
+ * A stream listener keeps one live client: a new connection is closed at
+ * once (transport_refused) while the current peer is alive, and replaces it
+ * (the VM restarted; decoder and queue reset) when the current peer is dead:
+ * EOF, HUP or an error already seen, or found now by poll() with POLLRDHUP
+ * and a MSG_PEEK recv on the current fd. A unix client must be vgate's
+ * euid, root (who can bypass the socket's mode anyway) or cfg.peer_uid
+ * (SO_PEERCRED), unless cfg.peer_uid_any; tcp:// clients have no uid.
+ *
+ * Unix sockets are bound under a umask of ~cfg.socket_mode (0600 by
+ * default), restored right after bind(): the mode is right from the first
+ * moment the path exists (vgate is single-threaded). An existing path is
+ * unlinked only if lstat() says it is a socket. The unixgram peer is locked
+ * to the first named sender until it is gone (see tr_dgram_from()). The
+ * listening unix socket is unlinked on ns_free().
  */
 #include "internal.h"
 
@@ -22,6 +33,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,11 +42,14 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #define NS_READS_PER_EVENT 32
 #define NS_FLUSH_BYTES	   (256u << 10)
+#define NS_SOCKET_MODE	   0600
+#define NS_PROBE_MS	   1000 /* at most one unixgram peer probe a second */
 
 static void tr_flush_idle(void *arg);
 
@@ -88,6 +103,26 @@ static void tr_drop_conn(struct ns *ns)
 }
 
 /**
+ * tr_dgram_send_failed() - a datagram to the guest was undeliverable
+ * @ns:		netstack
+ * @err:	errno of sendto()/sendmsg()
+ *
+ * ECONNREFUSED or ENOENT on a unixgram link mean no socket is bound at the
+ * locked peer's address any more: the lock is released, so the next sender
+ * (the restarted VM) becomes the peer.
+ */
+static void tr_dgram_send_failed(struct ns *ns, int err)
+{
+	struct ns_transport *t = &ns->tr;
+
+	if (t->kind == NS_TR_DGRAM && t->dgram_peer_known &&
+	    (err == ECONNREFUSED || err == ENOENT)) {
+		t->dgram_peer_known = false;
+		ns->st.transport_peer_lost++;
+	}
+}
+
+/**
  * tr_write_some() - write queued frames to the guest until the fd blocks
  * @ns:	netstack
  *
@@ -118,8 +153,10 @@ static int tr_write_some(struct ns *ns)
 				n = write(t->io.fd, frame, flen);
 			if (n >= 0 || (errno != EAGAIN && errno != EINTR && errno != ENOBUFS)) {
 				/* datagram sent, or undeliverable: either way it is done */
-				if (n < 0)
+				if (n < 0) {
 					ns->st.drop_no_link++;
+					tr_dgram_send_failed(ns, errno);
+				}
 				txq_advance(&t->txq, flen + 4);
 				continue;
 			}
@@ -186,6 +223,7 @@ int ns_transport_send(struct ns *ns, const struct iovec *iov, int iovcnt)
 			return 0;
 		if (errno != EAGAIN && errno != EINTR && errno != ENOBUFS) {
 			ns->st.drop_no_link++;
+			tr_dgram_send_failed(ns, errno);
 			return -1;
 		}
 	}
@@ -234,6 +272,52 @@ static void tr_stream_event(void *arg, uint32_t events)
 	}
 }
 
+/**
+ * tr_peer_alive() - whether the current stream peer is still there
+ * @fd:	the connection
+ *
+ * Non-blocking: poll() with a zero timeout for HUP, RDHUP or an error, and
+ * when data is readable a MSG_PEEK recv to tell data from EOF.
+ *
+ * Return: true while the peer can still send to vgate
+ */
+static bool tr_peer_alive(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+	char c;
+	ssize_t n;
+
+	if (poll(&p, 1, 0) < 0)
+		return true; /* cannot tell: keep the current one */
+	if (p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL))
+		return false;
+	if (!(p.revents & POLLIN))
+		return true;
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
+}
+
+/**
+ * tr_peer_uid_ok() - whether a new unix stream client may be the link
+ * @ns:	netstack
+ * @fd:	the accepted connection
+ *
+ * Return: true for vgate's own euid, root, cfg.peer_uid, any uid under
+ *	   cfg.peer_uid_any, and for sockets without credentials (tcp://)
+ */
+static bool tr_peer_uid_ok(const struct ns *ns, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (ns->cfg.peer_uid_any || ns->tr.path[0] == '\0')
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || len != sizeof(cr))
+		return false;
+	return cr.uid == geteuid() || cr.uid == 0 ||
+	       (ns->cfg.peer_uid_set && cr.uid == ns->cfg.peer_uid);
+}
+
 static void tr_accept(void *arg, uint32_t events)
 {
 	struct ns *ns = arg;
@@ -244,8 +328,18 @@ static void tr_accept(void *arg, uint32_t events)
 	fd = accept4(t->listen_io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	if (!tr_peer_uid_ok(ns, fd)) {
+		close(fd);
+		ns->st.transport_bad_uid++;
+		return;
+	}
+	if (t->io.fd >= 0 && tr_peer_alive(t->io.fd)) {
+		close(fd); /* one live client: nobody takes the link over */
+		ns->st.transport_refused++;
+		return;
+	}
 	if (t->io.fd >= 0)
-		tr_drop_conn(ns); /* the VM restarted: the new connection wins */
+		tr_drop_conn(ns); /* the VM restarted: its old connection is dead */
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
@@ -280,12 +374,65 @@ static int parse_unix_uri(const char *uri, const char *scheme, struct sockaddr_u
 	return 0;
 }
 
+/**
+ * tr_unix_clear() - make room for a unix socket at @path
+ * @path:	socket path
+ * @err:	one-line error on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0 when @path is free or was an old socket (unlinked), -EEXIST when
+ *	   it is something else (left alone), -errno when it cannot be examined
+ *	   or removed
+ */
+static int tr_unix_clear(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return set_err(errno, err, errlen, "cannot examine %s: %s", path, strerror(errno));
+	}
+	if (!S_ISSOCK(sb.st_mode))
+		return set_err(EEXIST, err, errlen,
+			       "%s exists and is not a socket: not replacing it", path);
+	if (unlink(path) < 0)
+		return set_err(errno, err, errlen, "cannot remove old socket %s: %s", path,
+			       strerror(errno));
+	return 0;
+}
+
+/**
+ * tr_bind() - bind @fd; a unix socket gets cfg.socket_mode whatever the umask
+ * @ns:		netstack
+ * @fd:		socket
+ * @sa:		address
+ * @len:	its length
+ *
+ * Return: bind()'s result (errno set on failure)
+ */
+static int tr_bind(const struct ns *ns, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	unsigned int mode = ns->cfg.socket_mode ? ns->cfg.socket_mode : NS_SOCKET_MODE;
+	mode_t old;
+	int rc, e;
+
+	if (sa->sa_family != AF_UNIX)
+		return bind(fd, sa, len);
+	old = umask((mode_t)(~mode & 0777));
+	rc = bind(fd, sa, len);
+	e = errno;
+	umask(old);
+	errno = e;
+	return rc;
+}
+
 int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 {
 	struct ns_transport *t = &ns->tr;
 	struct sockaddr_storage ss;
 	socklen_t slen;
-	int fd, one = 1;
+	int fd, one = 1, rc;
 
 	if (t->kind != NS_TR_NONE) {
 		return set_err(EBUSY, err, errlen, "only one guest link per vgate");
@@ -319,7 +466,9 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 			    EINVAL, err, errlen,
 			    "bad --listen-qemu '%s': expected unix:///PATH or tcp://IP:PORT", uri);
 		}
-		unlink(sun->sun_path);
+		rc = tr_unix_clear(sun->sun_path, err, errlen);
+		if (rc < 0)
+			return rc;
 		memcpy(t->path, sun->sun_path, sizeof(t->path));
 		slen = sizeof(*sun);
 	}
@@ -327,7 +476,7 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 	if (fd < 0)
 		return set_err(errno, err, errlen, "%s: %s", "socket", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, slen) < 0 || listen(fd, 4) < 0) {
+	if (tr_bind(ns, fd, (struct sockaddr *)&ss, slen) < 0 || listen(fd, 4) < 0) {
 		int e = errno;
 
 		close(fd);
@@ -341,6 +490,70 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 	}
 	t->kind = NS_TR_STREAM;
 	return 0;
+}
+
+/**
+ * tr_dgram_peer_gone() - probe the locked unixgram peer's address
+ * @ns:	netstack
+ *
+ * connect() from a scratch socket checks that a socket is still bound at the
+ * address without sending it anything. At most one probe per NS_PROBE_MS.
+ *
+ * Return: true when nothing is bound there any more (ECONNREFUSED, ENOENT)
+ */
+static bool tr_dgram_peer_gone(struct ns *ns)
+{
+	struct ns_transport *t = &ns->tr;
+	uint64_t now = vg_loop_now(ns->loop);
+	bool gone = false;
+	int fd;
+
+	if (t->probe_ms && now - t->probe_ms < NS_PROBE_MS)
+		return false;
+	t->probe_ms = now;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	if (connect(fd, (struct sockaddr *)t->peer, t->peer_len) < 0)
+		gone = errno == ECONNREFUSED || errno == ENOENT;
+	close(fd);
+	return gone;
+}
+
+/**
+ * tr_dgram_from() - the peer lock: may a datagram from @from be a frame?
+ * @ns:		netstack
+ * @from:	sender address
+ * @flen:	its length
+ *
+ * The first named sender becomes the peer (replies go there). Later
+ * datagrams from another address (or an unnamed sender) are refused while
+ * the peer is there; if a probe finds it gone, the sender takes its place.
+ * An unnamed first sender (no address to reply to) locks nothing.
+ *
+ * Return: true to take the datagram
+ */
+static bool tr_dgram_from(struct ns *ns, const struct sockaddr_storage *from, socklen_t flen)
+{
+	struct ns_transport *t = &ns->tr;
+	bool named = flen > sizeof(sa_family_t) && flen <= sizeof(*t->peer);
+	bool locked = t->dgram_peer_known && t->peer_len > sizeof(sa_family_t);
+
+	if (locked && flen == t->peer_len && !memcmp(t->peer, from, flen))
+		return true;
+	if (locked && !tr_dgram_peer_gone(ns))
+		return false;
+	if (locked) {
+		ns->st.transport_peer_lost++;
+		t->dgram_peer_known = false;
+	}
+	if (named || !t->dgram_peer_known) {
+		memcpy(t->peer, from, flen <= sizeof(*t->peer) ? flen : sizeof(*t->peer));
+		t->peer_len = flen <= sizeof(*t->peer) ? flen : sizeof(*t->peer);
+		t->dgram_peer_known = flen > 0;
+		t->probe_ms = 0;
+	}
+	return true;
 }
 
 static void tr_frame_event(void *arg, uint32_t events)
@@ -367,10 +580,9 @@ static void tr_frame_event(void *arg, uint32_t events)
 			continue;
 		if (n < 0)
 			return; /* EAGAIN, or a transient error: wait for the next event */
-		if (t->kind == NS_TR_DGRAM && flen > 0 && flen <= sizeof(*t->peer)) {
-			memcpy(t->peer, &from, flen);
-			t->peer_len = flen;
-			t->dgram_peer_known = true;
+		if (t->kind == NS_TR_DGRAM && !tr_dgram_from(ns, &from, flen)) {
+			ns->st.drop_foreign_peer++;
+			continue;
 		}
 		if ((size_t)n > ns->max_frame) {
 			ns->st.drop_oversize++;
@@ -384,7 +596,7 @@ int ns_listen_vfkit(struct ns *ns, const char *uri, char *err, size_t errlen)
 {
 	struct ns_transport *t = &ns->tr;
 	struct sockaddr_un sun;
-	int fd, sz = 4 << 20;
+	int fd, sz = 4 << 20, rc;
 
 	if (t->kind != NS_TR_NONE) {
 		return set_err(EBUSY, err, errlen, "only one guest link per vgate");
@@ -393,13 +605,15 @@ int ns_listen_vfkit(struct ns *ns, const char *uri, char *err, size_t errlen)
 		return set_err(EINVAL, err, errlen,
 			       "bad --listen-vfkit '%s': expected unixgram:///PATH", uri);
 	}
-	unlink(sun.sun_path);
+	rc = tr_unix_clear(sun.sun_path, err, errlen);
+	if (rc < 0)
+		return rc;
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return set_err(errno, err, errlen, "%s: %s", "socket", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	if (tr_bind(ns, fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		int e = errno;
 
 		close(fd);

@@ -3,7 +3,8 @@
  * test_link.c - the netstack from the wire up, through ns_link_input() and
  * a socketpair standing in for a TAP device: ARP answers, ICMP echo, the
  * DHCP exchange on the wire, TCP termination to an arbitrary address, and
- * bad frames (runts, oversize, bad IP, garbage floods) counted, not fatal.
+ * bad frames (runts, oversize, bad IP, garbage floods) counted, not fatal,
+ * and packets from sources that are not plausible guest addresses dropped.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -127,13 +128,13 @@ static void ip_header(uint8_t *p, uint8_t proto, size_t tot, uint32_t src, uint3
 	p[11] = (uint8_t)s;
 }
 
-static size_t icmp_echo(uint8_t *f, uint32_t dst)
+static size_t icmp_echo_from(uint8_t *f, uint32_t src, uint32_t dst)
 {
 	uint8_t *p = f + 14, *icmp = p + 20;
 	uint16_t s;
 
 	eth(f, gw_mac, 0x0800);
-	ip_header(p, 1, 20 + 8 + 16, ip("192.168.127.2"), dst);
+	ip_header(p, 1, 20 + 8 + 16, src, dst);
 	memset(icmp, 0, 24);
 	icmp[0] = 8;
 	icmp[4] = 0x12;
@@ -144,6 +145,11 @@ static size_t icmp_echo(uint8_t *f, uint32_t dst)
 	icmp[2] = (uint8_t)(s >> 8);
 	icmp[3] = (uint8_t)s;
 	return 14 + 20 + 24;
+}
+
+static size_t icmp_echo(uint8_t *f, uint32_t dst)
+{
+	return icmp_echo_from(f, ip("192.168.127.2"), dst);
 }
 
 static size_t tcp_syn(uint8_t *f, uint32_t dst, uint16_t dport)
@@ -370,4 +376,38 @@ Test(link, dhcp_on_the_wire)
 		sum += 17 + (uint32_t)ulen;
 		cr_assert_eq(csum_fold(csum_partial(r + 14 + 20, ulen, sum)), 0);
 	}
+}
+
+Test(link, implausible_sources_are_dropped_and_counted)
+{
+	static const char *const bad[] = {
+		"10.9.9.9",	   /* outside the subnet */
+		"192.168.127.1",   /* the gateway */
+		"192.168.127.254", /* the host alias */
+		"192.168.127.0",   /* the network address */
+		"192.168.127.255", /* the subnet broadcast */
+		"0.0.0.0",	   /* only DHCP may come from here */
+		"255.255.255.255", "224.0.0.1",
+	};
+	uint8_t f[128], r[2048];
+	struct ns_stats st;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		send_frame(f, icmp_echo_from(f, ip(bad[i]), ip("192.168.127.1")));
+		send_frame(f, icmp_echo_from(f, ip(bad[i]), ip("203.0.113.7")));
+	}
+	cr_assert_eq(recv_frame(r, sizeof(r)), -1, "no answer to any of them");
+	ns_get_stats(rig.ns, &st);
+	cr_assert_eq(st.drop_bad_src, 2 * (sizeof(bad) / sizeof(bad[0])));
+	cr_assert_eq(st.drop_bad_ip, 0);
+	cr_assert_eq(st.icmp_echo_replies, 0);
+
+	/* the guest's own address still works, and ARP is answered as before */
+	send_frame(f, icmp_echo(f, ip("192.168.127.1")));
+	cr_assert_eq(recv_frame(r, sizeof(r)), 14 + 20 + 24);
+	send_frame(f, arp_request(f, ip("192.168.127.2"), ip("192.168.127.1")));
+	cr_assert_eq(recv_frame(r, sizeof(r)), 42);
+	ns_get_stats(rig.ns, &st);
+	cr_assert_eq(st.drop_bad_src, 2 * (sizeof(bad) / sizeof(bad[0])));
 }

@@ -3,15 +3,22 @@
  * test_transport.c - the hypervisor transports over real local sockets:
  * QEMU stream (frames split across writes, a truncated frame, garbage
  * lengths, a reconnect replacing the old peer) and unixgram (one frame per
- * datagram, oversize datagrams dropped).
+ * datagram, oversize datagrams dropped); the hypervisor side's defences:
+ * socket mode whatever the umask, no unlinking of what is not a socket, one
+ * live stream client (a dead one replaced at once), SO_PEERCRED, and the
+ * unixgram peer lock.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "netstack/netstack.h"
@@ -127,6 +134,7 @@ Test(transport, qemu_stream_split_frames_and_reconnect)
 	/* a truncated frame, then the VM "restarts": the new connection wins */
 	cr_assert_eq(write(fd, msg, 10), 10);
 	spin(3);
+	close(fd);
 	fd2 = connect_unix(SOCK_STREAM, path, NULL);
 	spin(5);
 	cr_assert_eq(write(fd2, msg, 46), 46);
@@ -141,7 +149,6 @@ Test(transport, qemu_stream_split_frames_and_reconnect)
 	spin(5);
 	ns_get_stats(ns, &st);
 	cr_assert_eq(st.transport_disconnects, 2);
-	close(fd);
 	close(fd2);
 	fd = connect_unix(SOCK_STREAM, path, NULL);
 	spin(3);
@@ -219,4 +226,272 @@ Test(transport, bad_uris_are_rejected)
 	cr_assert_lt(ns_listen_qemu(ns, "tcp://127.0.0.1:99999", err, sizeof(err)), 0);
 	cr_assert_lt(ns_listen_vfkit(ns, "unix:///tmp/x", err, sizeof(err)), 0);
 	cr_assert_lt(ns_listen_qemu(ns, "unix://", err, sizeof(err)), 0);
+}
+
+/* the netstack again, with @mode and peer-uid settings (one ns per process) */
+static void renew(unsigned int mode, bool uid_set, uint32_t uid)
+{
+	struct ns_config c;
+	char err[256];
+
+	ns_free(ns);
+	ns_config_defaults(&c);
+	c.socket_mode = mode;
+	c.peer_uid_set = uid_set;
+	c.peer_uid = uid;
+	cr_assert_eq(ns_config_check(&c, err, sizeof(err)), 0);
+	ns = ns_new(loop, &c);
+	cr_assert_not_null(ns);
+}
+
+static unsigned int mode_of(const char *p)
+{
+	struct stat sb;
+
+	cr_assert_eq(lstat(p, &sb), 0);
+	cr_assert(S_ISSOCK(sb.st_mode));
+	return sb.st_mode & 0777;
+}
+
+Test(transport, unix_sockets_are_0600_whatever_the_umask)
+{
+	char err[256];
+	mode_t old = umask(0);
+
+	snprintf(path, sizeof(path), "%s/qemu.sock", dir);
+	snprintf(uri, sizeof(uri), "unix://%s", path);
+	cr_assert_eq(ns_listen_qemu(ns, uri, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mode_of(path), 0600);
+	cr_assert_eq(umask(0), 0, "umask restored");
+
+	renew(0660, false, 0);
+	snprintf(uri, sizeof(uri), "unixgram://%s", path);
+	cr_assert_eq(ns_listen_vfkit(ns, uri, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mode_of(path), 0660, "--socket-mode widens it");
+
+	renew(0, false, 0);
+	{
+		/* a stale socket left at the path (a crashed vgate) */
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+		strcpy(sun.sun_path, path);
+		cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+		close(fd);
+	}
+	umask(0077);
+	cr_assert_eq(ns_listen_vfkit(ns, uri, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mode_of(path), 0600, "an old socket is replaced");
+	umask(old);
+}
+
+Test(transport, a_path_that_is_not_a_socket_is_left_alone)
+{
+	char err[256];
+	struct stat sb;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/precious", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("data\n", f);
+	fclose(f);
+	snprintf(uri, sizeof(uri), "unix://%s", path);
+	cr_assert_lt(ns_listen_qemu(ns, uri, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "not a socket"), "%s", err);
+	snprintf(uri, sizeof(uri), "unixgram://%s", path);
+	cr_assert_lt(ns_listen_vfkit(ns, uri, err, sizeof(err)), 0);
+	cr_assert_eq(stat(path, &sb), 0, "the file is still there");
+	cr_assert(S_ISREG(sb.st_mode) && sb.st_size == 5);
+}
+
+/* one framed ARP request on @fd; true when the framed reply comes back */
+static bool arp_roundtrip(int fd)
+{
+	uint8_t msg[46], r[256];
+
+	msg[0] = msg[1] = msg[2] = 0;
+	msg[3] = 42;
+	arp_req(msg + 4);
+	if (send(fd, msg, sizeof(msg), MSG_NOSIGNAL) != (ssize_t)sizeof(msg))
+		return false;
+	return read_some(fd, r, sizeof(r)) == 46 && r[4 + 21] == 2;
+}
+
+/* spin until @fd sees EOF (true) or ~1 s passes */
+static bool sees_eof(int fd)
+{
+	char c;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN))
+			return true;
+		spin(1);
+	}
+	return false;
+}
+
+Test(transport, a_second_client_cannot_take_over_a_live_link)
+{
+	char err[256];
+	struct ns_stats st;
+	int fd, fd2;
+
+	snprintf(path, sizeof(path), "%s/qemu.sock", dir);
+	snprintf(uri, sizeof(uri), "unix://%s", path);
+	cr_assert_eq(ns_listen_qemu(ns, uri, err, sizeof(err)), 0, "%s", err);
+	fd = connect_unix(SOCK_STREAM, path, NULL);
+	cr_assert(arp_roundtrip(fd));
+	fd2 = connect_unix(SOCK_STREAM, path, NULL);
+	cr_assert(sees_eof(fd2), "the second client is closed at once");
+	cr_assert(arp_roundtrip(fd), "the first one still owns the link");
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.transport_refused, 1);
+	cr_assert_eq(st.transport_connects, 1);
+	cr_assert_eq(st.transport_disconnects, 0);
+	close(fd2);
+	close(fd);
+}
+
+Test(transport, a_dead_client_is_replaced_at_once)
+{
+	char err[256];
+	struct ns_stats st;
+	int fd, fd2;
+
+	snprintf(path, sizeof(path), "%s/qemu.sock", dir);
+	snprintf(uri, sizeof(uri), "unix://%s", path);
+	cr_assert_eq(ns_listen_qemu(ns, uri, err, sizeof(err)), 0, "%s", err);
+	fd = connect_unix(SOCK_STREAM, path, NULL);
+	cr_assert(arp_roundtrip(fd));
+	/* the VM dies and restarts before the loop has seen the EOF */
+	close(fd);
+	fd2 = connect_unix(SOCK_STREAM, path, NULL);
+	cr_assert(arp_roundtrip(fd2), "the new client took the dead one's place");
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.transport_refused, 0);
+	cr_assert_eq(st.transport_connects, 2);
+	cr_assert_eq(st.transport_disconnects, 1);
+	close(fd2);
+}
+
+/* as uid 65534 in a child: connect to the socket, hold it until told to go */
+static pid_t connect_as_nobody(int *ctl)
+{
+	int sv[2];
+	pid_t pid;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		char c = 'x';
+		int fd;
+
+		close(sv[0]);
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(2);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		strcpy(sun.sun_path, path);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+			_exit(3);
+		if (write(sv[1], &c, 1) != 1 || read(sv[1], &c, 1) < 0)
+			_exit(4);
+		_exit(0);
+	}
+	close(sv[1]);
+	*ctl = sv[0];
+	return pid;
+}
+
+static void peer_uid_case(bool allow, uint64_t want_bad)
+{
+	char err[256], c;
+	struct ns_stats st;
+	int ctl, status, i;
+	pid_t pid;
+
+	renew(0666, allow, 65534);
+	snprintf(path, sizeof(path), "%s/qemu.sock", dir);
+	snprintf(uri, sizeof(uri), "unix://%s", path);
+	cr_assert_eq(chmod(dir, 0755), 0);
+	cr_assert_eq(ns_listen_qemu(ns, uri, err, sizeof(err)), 0, "%s", err);
+	pid = connect_as_nobody(&ctl);
+	for (i = 0; i < 100 && recv(ctl, &c, 1, MSG_DONTWAIT) != 1; i++)
+		spin(1);
+	spin(5);
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.transport_bad_uid, want_bad);
+	cr_assert_eq(st.transport_connects, 1 - want_bad);
+	cr_assert_eq(write(ctl, "q", 1), 1);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	close(ctl);
+}
+
+Test(transport, a_peer_of_another_uid_is_refused)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to connect as another uid");
+	peer_uid_case(false, 1);
+}
+
+Test(transport, allow_peer_uid_admits_that_uid)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to connect as another uid");
+	peer_uid_case(true, 0);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+Test(transport, unixgram_peer_is_locked_until_it_goes_away)
+{
+	uint8_t f[42], r[256];
+	char err[256], me[128], other[128];
+	struct ns_stats st;
+	uint64_t t0;
+	int a, b;
+
+	snprintf(path, sizeof(path), "%s/vfkit.sock", dir);
+	snprintf(uri, sizeof(uri), "unixgram://%s", path);
+	snprintf(me, sizeof(me), "%s/vm.sock", dir);
+	snprintf(other, sizeof(other), "%s/intruder.sock", dir);
+	cr_assert_eq(ns_listen_vfkit(ns, uri, err, sizeof(err)), 0, "%s", err);
+	a = connect_unix(SOCK_DGRAM, path, me);
+	b = connect_unix(SOCK_DGRAM, path, other);
+	arp_req(f);
+	cr_assert_eq(send(a, f, 42, 0), 42);
+	cr_assert_eq(read_some(a, r, sizeof(r)), 42, "the first sender is the peer");
+	t0 = now_ms();
+	cr_assert_eq(send(b, f, 42, 0), 42);
+	cr_assert_eq(read_some(b, r, sizeof(r)), -1, "another sender gets nothing");
+	cr_assert_eq(send(a, f, 42, 0), 42);
+	cr_assert_eq(read_some(a, r, sizeof(r)), 42, "the peer still owns the link");
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.drop_foreign_peer, 1);
+	cr_assert_eq(st.arp_replies, 2);
+
+	/* the peer goes away; after the probe interval the next sender wins */
+	close(a);
+	unlink(me);
+	while (now_ms() - t0 < 1100)
+		spin(1);
+	cr_assert_eq(send(b, f, 42, 0), 42);
+	cr_assert_eq(read_some(b, r, sizeof(r)), 42, "the new sender took over");
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.drop_foreign_peer, 1);
+	cr_assert_eq(st.transport_peer_lost, 1);
+	close(b);
+	unlink(other);
 }
