@@ -11,6 +11,10 @@
 # the guest's dhcp-ping test; boot 2 holds the link busy (pings every 0.2 s) and is
 # killed with SIGKILL mid-run; boot 3 runs dhcp-ping again. vgate must still be running
 # after each boot. Everything started here is killed and removed on exit.
+# Issue 10 (the hypervisor side): the socket is mode 0600 under a permissive umask; while
+# boot 2 holds the link a second client connects and is closed at once (counted in
+# /stats transport.refused) and the guest keeps answering; boot 3 (after QEMU was
+# killed) is not refused.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,7 +60,9 @@ vgate_alive() { kill -0 "$VPID" 2>/dev/null || fail "vgate died ($1); see its lo
 # Build (or reuse) the guest first, so that its build time counts against no boot.
 timeout 900 "$QDIR/build-guest.sh" || fail "guest build failed"
 
-"$VGATE" --listen-qemu "unix://$SOCK" --outbound-allow 127.0.0.0/8 >"$TMP/vgate.log" 2>&1 &
+API=$TMP/api.sock
+(umask 022 && exec "$VGATE" --listen-qemu "unix://$SOCK" --api "unix://$API" \
+  --outbound-allow 127.0.0.0/8 >"$TMP/vgate.log" 2>&1) &
 VPID=$!
 for _ in $(seq 100); do
   [ -S "$SOCK" ] && break
@@ -69,6 +75,13 @@ for _ in $(seq 100); do
 done
 [ -S "$SOCK" ] || fail "vgate did not create $SOCK within 10 s"
 note "vgate (pid $VPID) listening on $SOCK"
+mode=$(stat -c %a "$SOCK")
+[ "$mode" = 600 ] || fail "$SOCK has mode $mode under umask 022, expected 600"
+
+stat_of() {  # stat_of GROUP KEY: one counter from GET /stats
+  curl -sS --max-time 5 --unix-socket "$API" http://vgate/stats |
+    python3 -c "import json,sys; print(json.load(sys.stdin)['$1']['$2'])"
+}
 
 boot() {  # boot N TEST [run-guest options...]: one guest boot, logs to TMP/bootN.log
   local n=$1 t=$2 rc; shift 2
@@ -104,6 +117,25 @@ grep -aq 'VGTEST HOLDING' "$TMP/boot2.log" 2>/dev/null ||
   fail "boot 2: the guest never reached its hold test: $(tail -n 20 "$TMP/boot2.log" "$TMP/boot2.err" 2>&1)"
 grep -aq 'VGTEST LEASE ' "$TMP/boot2.log" ||
   fail "boot 2: vgate did not serve DHCP on the second connection: $(tail -n 20 "$TMP/boot2.log")"
+# A second client while the guest holds the link: closed at once, and counted.
+python3 - "$SOCK" <<'EOP' || fail "boot 2: a second client was not closed at once"
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(sys.argv[1])
+sys.exit(0 if s.recv(1) == b"" else 1)
+EOP
+[ "$(stat_of transport refused)" = 1 ] || fail "boot 2: transport.refused is $(stat_of transport refused), expected 1"
+[ "$(stat_of transport connects)" = 2 ] || fail "boot 2: the second client took a connect slot"
+# ... and the guest still owns the link: its pings (every 0.2 s) keep being answered.
+replies=$(stat_of link icmp_echo_replies)
+for _ in $(seq 100); do
+  [ "$(stat_of link icmp_echo_replies)" -gt "$replies" ] && break
+  sleep 0.1
+done
+[ "$(stat_of link icmp_echo_replies)" -gt "$replies" ] ||
+  fail "boot 2: the guest's pings stopped being answered after the second client"
+note "boot 2: a second client was refused, the guest kept the link"
 sleep 1
 [ -s "$TMP/qemu2.pid" ] || fail "boot 2: no QEMU pid file"
 kill -9 "$(cat "$TMP/qemu2.pid")" 2>/dev/null || fail "boot 2: QEMU was already gone before the kill"
@@ -121,5 +153,7 @@ s=$SECONDS
 boot 3 dhcp-ping || fail "boot 3 (after QEMU was killed): no lease or no ping"
 note "boot 3 passed in $((SECONDS - s)) s"
 vgate_alive "after boot 3"
+[ "$(stat_of transport refused)" = 1 ] || fail "boot 3 (a restart) was counted as refused"
+[ "$(stat_of transport connects)" = 3 ] || fail "transport.connects is $(stat_of transport connects), expected 3"
 
 note "PASS"
