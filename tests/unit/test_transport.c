@@ -334,17 +334,25 @@ static bool sees_eof(int fd)
 	return false;
 }
 
-Test(transport, a_second_client_cannot_take_over_a_live_link)
+/* ns_listen_qemu() on DIR/qemu.sock; returns a client that got its answer */
+static int qemu_with_client(void)
 {
 	char err[256];
-	struct ns_stats st;
-	int fd, fd2;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/qemu.sock", dir);
 	snprintf(uri, sizeof(uri), "unix://%s", path);
 	cr_assert_eq(ns_listen_qemu(ns, uri, err, sizeof(err)), 0, "%s", err);
 	fd = connect_unix(SOCK_STREAM, path, NULL);
 	cr_assert(arp_roundtrip(fd));
+	return fd;
+}
+
+Test(transport, a_second_client_cannot_take_over_a_live_link)
+{
+	struct ns_stats st;
+	int fd = qemu_with_client(), fd2;
+
 	fd2 = connect_unix(SOCK_STREAM, path, NULL);
 	cr_assert(sees_eof(fd2), "the second client is closed at once");
 	cr_assert(arp_roundtrip(fd), "the first one still owns the link");
@@ -358,15 +366,9 @@ Test(transport, a_second_client_cannot_take_over_a_live_link)
 
 Test(transport, a_dead_client_is_replaced_at_once)
 {
-	char err[256];
 	struct ns_stats st;
-	int fd, fd2;
+	int fd = qemu_with_client(), fd2;
 
-	snprintf(path, sizeof(path), "%s/qemu.sock", dir);
-	snprintf(uri, sizeof(uri), "unix://%s", path);
-	cr_assert_eq(ns_listen_qemu(ns, uri, err, sizeof(err)), 0, "%s", err);
-	fd = connect_unix(SOCK_STREAM, path, NULL);
-	cr_assert(arp_roundtrip(fd));
 	/* the VM dies and restarts before the loop has seen the EOF */
 	close(fd);
 	fd2 = connect_unix(SOCK_STREAM, path, NULL);
