@@ -324,6 +324,7 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot serve DNS on the gateway: %s", strerror(errno));
 		return -1;
 	}
+	dns_gateway_set_log(d->dns_gw, vg_daemon_sni_log, d); /* the daemon's log, as SNI's */
 	if (d->fwd && fwd_attach(d->fwd, d->ns, err, errlen) < 0)
 		return -1;
 	if (d->opt.debug_tcp_echo && echo_register(d->ns) < 0) {

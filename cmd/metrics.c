@@ -99,6 +99,14 @@ static const struct row dns_rows[] = {
 	G("dns", bytes, "dns_cache_bytes", NULL, "Cache memory now."),
 	G("dns", inflight, "dns_upstream_inflight", NULL, "Upstream queries in flight."),
 	G("dns", waiters, "dns_waiters", NULL, "Guest queries waiting."),
+	C("dns", tcp_accepted, "dns_tcp_connections", NULL, "DNS-over-TCP connections accepted."),
+	C("dns", tcp_evicted, "dns_tcp_closed", "reason=\"evicted\"",
+	  "DNS-over-TCP connections reset by vgate, by reason."),
+	C("dns", tcp_idle_closed, "dns_tcp_closed", "reason=\"idle\"", NULL),
+	C("dns", tcp_src_refused, "dns_tcp_refused", "reason=\"per_source\"",
+	  "New DNS-over-TCP connections reset, by the bound that was full of busy ones."),
+	C("dns", tcp_full_refused, "dns_tcp_refused", "reason=\"table_full\"", NULL),
+	G("dns", tcp_active, "dns_tcp_active", NULL, "DNS-over-TCP connections open now."),
 };
 #undef STRUCT
 

@@ -243,13 +243,47 @@ void dns_free(struct dns *d);
  * @ns:		netstack
  * @gateway_ip:	the gateway's address (network order), source of UDP answers
  *
- * DNS over TCP: 2-byte length framing, at most 64 connections (more are
- * reset), a connection idle for 30 s is reset, a guest FIN closes it and
- * drops its pending answers.
+ * DNS over TCP (RFC 7766): 2-byte length framing; at most DNS_GW_TCP_MAX
+ * connections, of which one guest address holds at most DNS_GW_TCP_PER_SRC.
+ * A new connection over either bound evicts (resets) the least recently
+ * active connection without a query in flight (of that address, or of the
+ * whole table); only when every candidate has a query in flight is the new
+ * one reset. A connection without a query in flight is reset after
+ * DNS_GW_TCP_IDLE_MS without traffic (DNS_GW_TCP_IDLE_FULL_MS once the table
+ * is 3/4 full), one with a query in flight after DNS_GW_TCP_BUSY_MS. A
+ * message buffer exists only while a message is being received (its
+ * length), so idle connections hold no buffer. A guest FIN closes a
+ * connection and drops its pending answers. Evictions, refusals and idle
+ * closes are counted in struct dns_stats (tcp_*) and logged (rate-limited)
+ * through dns_gateway_set_log().
  *
  * Return: the gateway, or NULL (errno set: the netstack's registration error)
  */
 struct dns_gateway *dns_gateway_new(struct dns *d, struct ns *ns, uint32_t gateway_ip);
+
+#define DNS_GW_TCP_MAX 64	     /* DNS-over-TCP connections at once */
+#define DNS_GW_TCP_PER_SRC 16	     /* of which from one guest address */
+#define DNS_GW_TCP_IDLE_MS 5000	     /* idle timeout (RFC 7766 6.2.3: seconds) */
+#define DNS_GW_TCP_IDLE_FULL_MS 1000 /* idle timeout with the table 3/4 full */
+#define DNS_GW_TCP_BUSY_MS 30000     /* no traffic with a query in flight */
+
+/**
+ * typedef dns_log_fn - where the gateway's log lines go
+ * @ctx:	the argument given with it
+ * @warn:	a warning rather than information
+ * @line:	the line, without newline (valid during the call)
+ */
+typedef void (*dns_log_fn)(void *ctx, bool warn, const char *line);
+
+/**
+ * dns_gateway_set_log() - set the sink of the gateway's log lines (at most
+ * one a second: the DNS-over-TCP table or a guest address's share of it is
+ * full)
+ * @g:		gateway
+ * @fn:		sink, or NULL for none (the default)
+ * @ctx:	its argument
+ */
+void dns_gateway_set_log(struct dns_gateway *g, dns_log_fn fn, void *ctx);
 
 /**
  * dns_gateway_free() - free the gateway; after ns_free() (the netstack has
@@ -337,6 +371,12 @@ struct dns_stats {
 	uint64_t bytes;			/* current bytes: entry pool, hash table, data */
 	uint64_t inflight;		/* current upstream queries */
 	uint64_t waiters;		/* current waiting queries */
+	uint64_t tcp_accepted;		/* DNS-over-TCP connections accepted */
+	uint64_t tcp_evicted;		/* of which reset to make room for a new one */
+	uint64_t tcp_src_refused;	/* new ones reset: the address's share all busy */
+	uint64_t tcp_full_refused;	/* new ones reset: the whole table busy */
+	uint64_t tcp_idle_closed;	/* connections reset by the idle timeout */
+	uint64_t tcp_active;		/* current DNS-over-TCP connections */
 };
 
 /**

@@ -7,36 +7,54 @@
  * service and becomes the struct dns's answer sink. A UDP datagram is one
  * query, answered with ns_udp_send() from gateway:53. A TCP connection is a
  * byte stream (ns_flow_peek/consume): this file collects the 2-byte length
- * and the message into the connection's buffer (2 + 65535 bytes, allocated
- * on its first data), hands each whole message to dns_query_in() and writes
- * each answer back with its length prefix in one ns_flow_write(). A
- * zero-length message, a missing buffer, or an answer that does not fit the
- * send space resets the connection; a guest FIN closes it (answers still
- * pending are dropped). Answers find their connection by id (struct
- * dns_client.conn_id): slot = id % DNS_GW_TCP_MAX, so an answer for a closed
- * connection is dropped even when its slot was reused.
+ * into the connection, then the message into a buffer of exactly that
+ * length, allocated when the length is known and freed as soon as the
+ * message went to dns_query_in() (so an idle connection holds no buffer,
+ * and 64 of them cost the table only), and writes each answer back with its
+ * length prefix in one ns_flow_write() from the gateway's one output
+ * buffer. A zero-length message, a failed allocation, or an answer that
+ * does not fit the send space resets the connection; a guest FIN closes it
+ * (answers still pending are dropped). Answers find their connection by id
+ * (struct dns_client.conn_id): slot = id % DNS_GW_TCP_MAX, so an answer for
+ * a closed connection is dropped even when its slot was reused.
  *
- * Limits: DNS_GW_TCP_MAX connections at once (more are reset at accept),
- * and a connection without a byte from the guest for DNS_GW_TCP_IDLE_MS is
- * reset by a sweep that runs every DNS_GW_SWEEP_MS while any is open.
+ * Limits, against a guest that opens connections and leaves them idle
+ * (RFC 7766 section 6.2.3; the bounds are in dns.h): DNS_GW_TCP_MAX
+ * connections, DNS_GW_TCP_PER_SRC of them per guest address. A new
+ * connection over a bound takes the slot of the least recently active
+ * connection that has no query in flight (@pending == 0), of the same
+ * address when that address is at its bound, else of the whole table; the
+ * victim is reset and counted (tcp_evicted). Only when every candidate
+ * waits for an answer is the new connection reset (tcp_src_refused /
+ * tcp_full_refused). A sweep every DNS_GW_SWEEP_MS, armed while any
+ * connection is open, resets connections silent for DNS_GW_TCP_IDLE_MS
+ * (DNS_GW_TCP_IDLE_FULL_MS while the table is 3/4 full), or for
+ * DNS_GW_TCP_BUSY_MS when a query is in flight (an answer that never
+ * comes: the query was dropped). "Silent" counts from the guest's last
+ * bytes or the last answer sent. The first time the table (or one
+ * address's share) is full, one line is logged, rate-limited, and again
+ * only after the table has drained to half.
  *
  * Ownership: struct dns_gateway is created by the daemon after dns_new()
- * and ns_new(); it holds the connection table and one output buffer. The
- * netstack owns the flows: dns_gateway_free() comes after ns_free(), which
- * released them without callbacks, and before dns_free().
+ * and ns_new(); it holds the connection table and one output buffer; each
+ * connection owns its message buffer. The netstack owns the flows:
+ * dns_gateway_free() comes after ns_free(), which released them without
+ * callbacks, and before dns_free().
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ratelimit.h"
 #include "dns/internal.h"
 #include "netstack/netstack.h"
 
 #define DNS_GW_PORT	   53
-#define DNS_GW_TCP_MAX	   64
-#define DNS_GW_TCP_IDLE_MS 30000
-#define DNS_GW_SWEEP_MS	   2000
+#define DNS_GW_SWEEP_MS	   500
 #define DNS_GW_TCP_MSG_BUF (2 + 65535)
+#define DNS_GW_LOG_PER_S   1
 
 /**
  * struct dns_gw_conn - one DNS-over-TCP connection
@@ -44,9 +62,11 @@
  * @flow:	the netstack's flow; NULL for a free slot
  * @src:	the guest's endpoint
  * @id:		connection id (conn_id of its queries)
- * @last_ms:	loop time of the guest's last bytes
- * @buf:	length prefix and message being collected (DNS_GW_TCP_MSG_BUF)
- * @have:	bytes in @buf
+ * @last_ms:	loop time of the guest's last bytes or of the last answer
+ * @pending:	queries handed to dns_query_in() and not answered yet
+ * @len:	the 2-byte length prefix being collected
+ * @buf:	the message being collected (its length), NULL between messages
+ * @have:	bytes of prefix and message collected
  */
 struct dns_gw_conn {
 	struct dns_gateway *g;
@@ -54,6 +74,8 @@ struct dns_gw_conn {
 	struct ns_addr src;
 	uint64_t id;
 	uint64_t last_ms;
+	unsigned int pending;
+	uint8_t len[2];
 	uint8_t *buf;
 	size_t have;
 };
@@ -66,6 +88,10 @@ struct dns_gateway {
 	struct vg_timer sweep;
 	uint64_t seq;
 	unsigned int nconn;
+	bool full_logged;
+	struct vg_ratelimit log_rl;
+	dns_log_fn log;
+	void *log_ctx;
 	struct dns_gw_conn conn[DNS_GW_TCP_MAX];
 	uint8_t out[DNS_GW_TCP_MSG_BUF];
 };
@@ -84,6 +110,9 @@ static void conn_drop(struct dns_gw_conn *c, bool reset)
 	memset(c, 0, sizeof(*c));
 	c->g = g;
 	g->nconn--;
+	g->dns->st.tcp_active = g->nconn;
+	if (g->nconn <= DNS_GW_TCP_MAX / 2)
+		g->full_logged = false;
 	if (!g->nconn)
 		vg_timer_stop(g->loop, &g->sweep);
 	if (!f)
@@ -96,9 +125,38 @@ static void conn_drop(struct dns_gw_conn *c, bool reset)
 
 static size_t msg_len(const struct dns_gw_conn *c)
 {
-	/* called once buf holds the 2 length bytes */
-	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
-	return (size_t)c->buf[0] << 8 | c->buf[1];
+	return (size_t)c->len[0] << 8 | c->len[1];
+}
+
+/**
+ * conn_take() - collect bytes of the current message from one chunk
+ * @c:		connection
+ * @p:		bytes
+ * @n:		their count
+ *
+ * Return: bytes used (<= @n), or 0 after the connection was dropped
+ *	   (zero-length message, no memory)
+ */
+static size_t conn_take(struct dns_gw_conn *c, const uint8_t *p, size_t n)
+{
+	size_t take;
+
+	if (c->have < 2) {
+		c->len[c->have++] = p[0];
+		if (c->have < 2)
+			return 1;
+		if (!msg_len(c) || !(c->buf = malloc(msg_len(c)))) {
+			conn_drop(c, true); /* zero length: protocol error */
+			return 0;
+		}
+		return 1;
+	}
+	take = 2 + msg_len(c) - c->have;
+	if (take > n)
+		take = n;
+	memcpy(c->buf + (c->have - 2), p, take);
+	c->have += take;
+	return take;
 }
 
 /**
@@ -116,36 +174,30 @@ static void conn_recv(void *user)
 			conn_drop(c, false); /* guest closed: pending answers are dropped */
 		return;
 	}
-	if (!c->buf && !(c->buf = malloc(DNS_GW_TCP_MSG_BUF))) {
-		conn_drop(c, true);
-		return;
-	}
 	c->last_ms = vg_loop_now(g->loop);
 	for (;;) {
 		struct iovec iov[1];
 		int n = 1;
-		size_t want, take;
+		size_t take;
 
 		if (!ns_flow_peek(c->flow, iov, &n))
 			break;
-		/* collect the 2-byte length, then the message */
-		want = c->have < 2 ? 2 : 2 + msg_len(c);
-		take = want - c->have < iov[0].iov_len ? want - c->have : iov[0].iov_len;
-		memcpy(c->buf + c->have, iov[0].iov_base, take);
-		c->have += take;
-		ns_flow_consume(c->flow, take);
-		if (c->have == 2 && !msg_len(c)) {
-			conn_drop(c, true); /* zero-length message: protocol error */
+		take = conn_take(c, iov[0].iov_base, iov[0].iov_len);
+		if (!take)
 			return;
-		}
+		ns_flow_consume(c->flow, take);
 		if (c->have > 2 && c->have == 2 + msg_len(c)) {
 			struct dns_client cl = {.proto = DNS_PROTO_TCP,
 						.ip = c->src.ip,
 						.port = c->src.port,
 						.conn_id = id};
+			uint8_t *msg = c->buf;
 
+			c->buf = NULL;
 			c->have = 0;
-			dns_query_in(g->dns, &cl, c->buf + 2, msg_len(c));
+			c->pending++;
+			dns_query_in(g->dns, &cl, msg, msg_len(c));
+			free(msg);
 			/* a synchronous answer may have failed and dropped us */
 			if (c->id != id || !c->flow)
 				return;
@@ -165,6 +217,89 @@ static void conn_closed(void *user, enum ns_close_reason reason)
 	conn_drop(c, false);
 }
 
+/**
+ * gw_log() - one log line, rate-limited, once per filling of the table
+ * @g:		gateway
+ * @what:	which bound
+ * @src:	the guest address that met it
+ */
+static void gw_log(struct dns_gateway *g, const char *what, uint32_t src)
+{
+	char a[INET_ADDRSTRLEN], line[200];
+	uint64_t dropped;
+
+	if (!g->log || g->full_logged)
+		return;
+	g->full_logged = true;
+	if (!vg_ratelimit_allow(&g->log_rl, DNS_GW_LOG_PER_S, vg_loop_now(g->loop), &dropped))
+		return;
+	inet_ntop(AF_INET, &src, a, sizeof(a));
+	snprintf(line, sizeof(line),
+		 "dns: DNS-over-TCP %s (new connection from %s): idle connections are evicted, "
+		 "new ones reset while all are busy",
+		 what, a);
+	g->log(g->log_ctx, true, line);
+}
+
+/**
+ * oldest_idle() - the least recently active connection without a query in
+ * flight, of one guest address or of all
+ * @g:		gateway
+ * @ip:		the address, or 0 for any
+ *
+ * Return: the connection, or NULL when every candidate is busy
+ */
+static struct dns_gw_conn *oldest_idle(struct dns_gateway *g, uint32_t ip)
+{
+	struct dns_gw_conn *best = NULL;
+	int i;
+
+	for (i = 0; i < DNS_GW_TCP_MAX; i++) {
+		struct dns_gw_conn *c = &g->conn[i];
+
+		if (!c->flow || c->pending || (ip && c->src.ip != ip))
+			continue;
+		if (!best || c->last_ms < best->last_ms)
+			best = c;
+	}
+	return best;
+}
+
+/**
+ * make_room() - apply the per-address and table bounds for a new connection
+ * @g:		gateway
+ * @src:	its guest address
+ *
+ * Return: true when there is a free slot (after evicting one if needed)
+ */
+static bool make_room(struct dns_gateway *g, uint32_t src)
+{
+	struct dns_gw_conn *victim;
+	unsigned int i, nsrc = 0;
+
+	for (i = 0; i < DNS_GW_TCP_MAX; i++)
+		if (g->conn[i].flow && g->conn[i].src.ip == src)
+			nsrc++;
+	if (nsrc >= DNS_GW_TCP_PER_SRC) {
+		gw_log(g, "share of one guest address is full", src);
+		if (!(victim = oldest_idle(g, src))) {
+			g->dns->st.tcp_src_refused++;
+			return false;
+		}
+	} else if (g->nconn >= DNS_GW_TCP_MAX) {
+		gw_log(g, "table is full", src);
+		if (!(victim = oldest_idle(g, 0))) {
+			g->dns->st.tcp_full_refused++;
+			return false;
+		}
+	} else {
+		return true;
+	}
+	g->dns->st.tcp_evicted++;
+	conn_drop(victim, true);
+	return true;
+}
+
 /* the service's tcp_accept: a slot for the connection, or reset it */
 static void *conn_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
 			 const struct ns_addr *dst)
@@ -174,6 +309,8 @@ static void *conn_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src
 	int i;
 
 	(void)dst;
+	if (!make_room(g, src->ip))
+		return NULL;
 	/* the idle sweep must run while a connection is open */
 	if (!g->nconn && vg_timer_start(g->loop, &g->sweep, DNS_GW_SWEEP_MS) < 0)
 		return NULL;
@@ -185,30 +322,31 @@ static void *conn_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src
 			c->id = id;
 		}
 	}
-	if (!c) {
-		if (!g->nconn)
-			vg_timer_stop(g->loop, &g->sweep);
-		return NULL;
-	}
 	c->flow = f;
 	c->src = *src;
 	c->last_ms = vg_loop_now(g->loop);
 	g->nconn++;
+	g->dns->st.tcp_accepted++;
+	g->dns->st.tcp_active = g->nconn;
 	return c;
 }
 
-/* reset connections idle for DNS_GW_TCP_IDLE_MS; runs while any is open */
+/* reset connections silent for too long; runs while any is open */
 static void sweep(void *arg)
 {
 	struct dns_gateway *g = arg;
 	uint64_t now = vg_loop_now(g->loop);
+	uint64_t idle =
+	    g->nconn >= DNS_GW_TCP_MAX * 3 / 4 ? DNS_GW_TCP_IDLE_FULL_MS : DNS_GW_TCP_IDLE_MS;
 	int i;
 
 	for (i = 0; i < DNS_GW_TCP_MAX; i++) {
 		struct dns_gw_conn *c = &g->conn[i];
 
-		if (c->flow && now - c->last_ms > DNS_GW_TCP_IDLE_MS)
+		if (c->flow && now - c->last_ms >= (c->pending ? DNS_GW_TCP_BUSY_MS : idle)) {
+			g->dns->st.tcp_idle_closed++;
 			conn_drop(c, true);
+		}
 	}
 	if (!g->nconn || vg_timer_start(g->loop, &g->sweep, DNS_GW_SWEEP_MS) == 0)
 		return;
@@ -238,7 +376,12 @@ static void answer(void *ctx, const struct dns_client *c, const uint8_t *msg, si
 	if (c->proto == DNS_PROTO_TCP) {
 		struct dns_gw_conn *conn = &g->conn[c->conn_id % DNS_GW_TCP_MAX];
 
-		if (!conn->flow || conn->id != c->conn_id || len > 0xffff)
+		if (!conn->flow || conn->id != c->conn_id)
+			return;
+		if (conn->pending)
+			conn->pending--;
+		conn->last_ms = vg_loop_now(g->loop);
+		if (len > 0xffff)
 			return;
 		g->out[0] = (uint8_t)(len >> 8);
 		g->out[1] = (uint8_t)len;
@@ -282,6 +425,12 @@ struct dns_gateway *dns_gateway_new(struct dns *d, struct ns *ns, uint32_t gatew
 	d->answer = answer;
 	d->answer_ctx = g;
 	return g;
+}
+
+void dns_gateway_set_log(struct dns_gateway *g, dns_log_fn fn, void *ctx)
+{
+	g->log = fn;
+	g->log_ctx = ctx;
 }
 
 void dns_gateway_free(struct dns_gateway *g)
