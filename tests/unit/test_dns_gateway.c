@@ -168,7 +168,8 @@ static void seg(struct conn *c, uint8_t flags, const void *data, size_t len)
 	t[13] = flags;
 	t[14] = 0xff;
 	t[15] = 0xff;
-	memcpy(t + 20, data, len);
+	if (len)
+		memcpy(t + 20, data, len);
 	sum = csum_partial(p + 12, 8, 0) + 6 + (uint32_t)(20 + len);
 	s = csum_fold(csum_partial(t, 20 + len, sum));
 	t[16] = (uint8_t)(s >> 8);
