@@ -19,12 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "cmd/daemon.h"
 #include "cmd/echo.h"
+#include "cmd/fdbudget.h"
 #include "cmd/log.h"
 #include "cmd/options.h"
 #include "dns/dns.h"
@@ -124,6 +126,41 @@ fail:
 	return -1;
 }
 
+/* the forwarder's budget log sink (fwd_config.budget; it rate-limits) */
+static void fwd_budget(void *ctx, const char *line)
+{
+	struct vg_daemon *d = ctx;
+
+	vg_log(&d->log, VG_LOG_WARN, "%s", line);
+}
+
+/**
+ * fd_budget() - the forwarder's flow bounds from the fds really available
+ * (fdbudget.h), logged once
+ * @d:	daemon (log set; RLIMIT_NOFILE already raised)
+ * @c:	forwarder config: max_flows and max_udp_flows lowered to the budget
+ */
+static void fd_budget(struct vg_daemon *d, struct fwd_config *c)
+{
+	struct vg_fd_budget b = {0};
+	struct dns_config dc;
+	struct rlimit rl;
+
+	dns_config_defaults(&dc);
+	b.limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+	b.open = vg_fd_open_count();
+	b.reserve = vg_fd_reserve(dc.max_inflight);
+	vg_fd_budget_split(&b, c->max_flows, c->max_udp_flows);
+	vg_log(&d->log,
+	       b.tcp < c->max_flows || b.udp < c->max_udp_flows ? VG_LOG_INFO : VG_LOG_DEBUG,
+	       "fd budget: RLIMIT_NOFILE %llu, %u open, %u reserved: %u TCP flows (max %u), %u "
+	       "UDP mappings (max %u)",
+	       (unsigned long long)b.limit, b.open, b.reserve, b.tcp, c->max_flows, b.udp,
+	       c->max_udp_flows);
+	c->max_flows = b.tcp;
+	c->max_udp_flows = b.udp;
+}
+
 /**
  * new_forwarder() - create the forwarder with its config from the options;
  * flows its outbound policy refuses are reported to the daemon
@@ -147,6 +184,9 @@ static struct fwd *new_forwarder(struct vg_daemon *d)
 	c.n_forwards = vg_options_forwards(o, c.forwards);
 	c.denied = vg_daemon_fwd_denied;
 	c.denied_ctx = d;
+	c.budget = fwd_budget;
+	c.budget_ctx = d;
+	fd_budget(d, &c);
 	if (o->guest_api) {
 		c.guest_api_port = VG_GUEST_API_PORT;
 		memcpy(c.guest_api_path, o->guest_api_path, sizeof(c.guest_api_path));
@@ -348,8 +388,10 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 int main(int argc, char **argv)
 {
 	struct vg_daemon d;
+	uint64_t nofile;
 	char err[512];
 
+	(void)vg_fd_raise_limit(&nofile); /* soft -> hard; fd_budget() reads it back */
 	vg_daemon_init(&d, argc, argv);
 	if (start(&d, err, sizeof(err)) < 0) {
 		if (err[0])

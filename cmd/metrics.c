@@ -143,6 +143,20 @@ static const struct row fwd_rows[] = {
 	C("forwarder", fwd_tcp_failed, "forwarder_port_forward_tcp", "result=\"failed\"", NULL),
 	C("forwarder", fwd_udp_pkts, "forwarder_port_forward_udp_packets", NULL,
 	  "Host to guest UDP datagrams through port forwards."),
+	C("forwarder", tcp_martian, "forwarder_tcp_failed", "reason=\"martian\"", NULL),
+	C("forwarder", tcp_revoked, "forwarder_tcp_failed", "reason=\"revoked\"", NULL),
+	C("forwarder", udp_martian, "forwarder_udp_failed", "reason=\"martian\"", NULL),
+	C("forwarder", udp_revoked, "forwarder_udp_failed", "reason=\"revoked\"", NULL),
+	C("forwarder", udp_evicted, "forwarder_udp_evicted", NULL,
+	  "Idle UDP mappings evicted for a new one at the flow budget."),
+	C("forwarder", fd_exhausted, "forwarder_fd_exhausted", NULL,
+	  "socket() or accept() calls that failed with EMFILE or ENFILE."),
+	C("forwarder", lst_paused, "forwarder_listener_paused", NULL,
+	  "Port-forward listeners paused on EMFILE or ENFILE."),
+	G("forwarder", tcp_max, "forwarder_tcp_budget", NULL,
+	  "TCP flow bound (the fd budget, at most --max-flows)."),
+	G("forwarder", udp_max, "forwarder_udp_budget", NULL,
+	  "UDP mapping bound (the fd budget, at most --max-udp-flows)."),
 };
 #undef STRUCT
 #undef C

@@ -3,8 +3,9 @@
  * addr.c - the forwarder's address mapping, shared by tcp.c, udp.c and
  * portfwd.c: the address a guest destination is dialled at (the host alias
  * is 127.0.0.1), socket addresses, the guest's address for inbound port
- * forwards (from the netstack's DHCP leases) and the report of a flow the
- * outbound policy refused.
+ * forwards (from the netstack's DHCP leases), the report of a flow the
+ * outbound policy refused, martian destinations and budget hits (counted by
+ * the callers, logged here at a bounded rate).
  *
  * A leaf of forwarder/: it calls only the netstack and common/, never
  * another forwarder file, so the files that use it form no call cycle with
@@ -13,7 +14,10 @@
 #include "internal.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/netutil.h"
@@ -91,4 +95,55 @@ struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok)
 		}
 	}
 	return a;
+}
+
+/**
+ * fwd_martian() - whether a guest destination must never be dialled:
+ * 0.0.0.0/8 (Linux connects 0.0.0.0 to loopback, past any policy on
+ * 127.0.0.0/8), multicast 224.0.0.0/4, and 240.0.0.0/4 with the limited
+ * broadcast 255.255.255.255
+ * @ip:	destination as the guest sent it (network order)
+ *
+ * Return: true to drop
+ */
+bool fwd_martian(uint32_t ip)
+{
+	uint32_t h = ntohl(ip);
+
+	return (h >> 24) == 0 || (h >> 28) == 0xe || (h >> 28) == 0xf;
+}
+
+/**
+ * fwd_fd_exhausted() - whether a socket()/accept() errno means "out of fds"
+ * @err:	errno
+ *
+ * Return: true for EMFILE (the process's limit) or ENFILE (the system's)
+ */
+bool fwd_fd_exhausted(int err)
+{
+	return err == EMFILE || err == ENFILE;
+}
+
+/**
+ * fwd_budget_hit() - count a hit of a flow bound or of the fd supply and
+ * tell cfg.budget at the first one, then at most every FWD_BUDGET_LOG_MS
+ * @fwd:	forwarder
+ * @what:	which bound ("tcp flow budget", "udp flow budget", "fds")
+ */
+void fwd_budget_hit(struct fwd *fwd, const char *what)
+{
+	uint64_t now = vg_loop_now(fwd->loop);
+	char line[192];
+
+	fwd->budget_hits++;
+	if (fwd->budget_log_ms && now - fwd->budget_log_ms < FWD_BUDGET_LOG_MS)
+		return;
+	fwd->budget_log_ms = now ? now : 1;
+	snprintf(line, sizeof(line),
+		 "forwarder: %s reached (tcp max %zu, udp max %zu): %" PRIu64
+		 " flows refused or evicted since the last report",
+		 what, fwd->tcp_tab.max, fwd->udp_tab.max, fwd->budget_hits);
+	fwd->budget_hits = 0;
+	if (fwd->cfg.budget)
+		fwd->cfg.budget(fwd->cfg.budget_ctx, line);
 }

@@ -19,6 +19,17 @@
  * runs on the loop's thread only. Flows are bounded (cfg.max_flows TCP,
  * cfg.max_udp_flows UDP) and every refusal is counted in struct fwd_stats;
  * flows the outbound policy refuses are also reported to cfg.denied.
+ * The daemon derives both bounds from the fds really available (the fd
+ * budget, cmd/fdbudget.c); at the bound a new SYN gets RST, a new UDP
+ * mapping evicts the least recently used one if idle for
+ * FWD_UDP_EVICT_IDLE_MS or gets ICMP port unreachable. socket()/accept()
+ * failing with EMFILE/ENFILE is counted (fd_exhausted) and never spins: a
+ * port-forward listener stops being polled until the next sweep (1 s).
+ *
+ * Martian destinations: guest TCP/UDP to 0.0.0.0/8 (Linux would connect
+ * 0.0.0.0 to loopback), 224.0.0.0/4 (multicast) and 240.0.0.0/4 (with
+ * 255.255.255.255) is dropped and counted before any policy: TCP gets RST,
+ * UDP is dropped silently (no ICMP about broadcast or multicast).
  *
  * Address mapping: a flow to the netstack's host alias (ns_config.host_ip,
  * 192.168.127.254 by default) goes to 127.0.0.1; any other destination is
@@ -60,6 +71,13 @@
 #define FWD_CONNECT_MS_DEFAULT    30000u
 #define FWD_KEEPALIVE_MS_DEFAULT  60000u
 #define FWD_FORWARD_MAX           64
+/* at the UDP budget, the least recently used mapping is evicted for a new one
+ * when no datagram went either way on it for this long (conntrack's
+ * "unreplied" idea, shortened: a one-shot datagram's mapping is idle after
+ * 2 s); younger mappings are never evicted and the new datagram gets ICMP */
+#define FWD_UDP_EVICT_IDLE_MS 2000u
+/* the budget log line (fwd_config.budget) is told at most this often */
+#define FWD_BUDGET_LOG_MS 10000u
 
 /**
  * fwd_cidr_parse() - parse "A.B.C.D/N" (or a bare address, /32)
@@ -139,6 +157,17 @@ struct fwd_denied {
 typedef void (*fwd_denied_fn)(void *ctx, const struct fwd_denied *ev);
 
 /**
+ * typedef fwd_budget_fn - told when a flow bound or the fd supply was hit
+ * @ctx:	fwd_config.budget_ctx
+ * @line:	one line, e.g. "udp flow budget (438) reached: 12 refused, 3 evicted"
+ *
+ * Called on the loop's thread at the first hit and then at most once every
+ * FWD_BUDGET_LOG_MS while hits go on (the forwarder limits). It must not
+ * call back into the forwarder.
+ */
+typedef void (*fwd_budget_fn)(void *ctx, const char *line);
+
+/**
  * struct fwd_config - forwarder parameters (fwd_config_defaults() first)
  * @policy:		outbound CIDR policy (copied)
  * @host_ip:		guest-visible host alias (network order), mapped to 127.0.0.1
@@ -155,6 +184,8 @@ typedef void (*fwd_denied_fn)(void *ctx, const struct fwd_denied *ev);
  * @denied_ctx:		its first argument
  * @guest_api_port:	gateway port whose flows go to @guest_api_path (0: off)
  * @guest_api_path:	unix stream socket for those flows
+ * @budget:		optional: told (rate-limited) when a bound is hit
+ * @budget_ctx:		its first argument
  */
 struct fwd_config {
 	struct fwd_policy policy;
@@ -172,6 +203,8 @@ struct fwd_config {
 	void *denied_ctx;
 	uint16_t guest_api_port;
 	char guest_api_path[108];
+	fwd_budget_fn budget;
+	void *budget_ctx;
 };
 
 /**
@@ -191,6 +224,12 @@ struct fwd_stats {
 	uint64_t udp_denied, udp_over_limit, udp_refused, udp_expired, udp_errors;
 	uint64_t fwd_tcp_accepted, fwd_tcp_failed; /* port forwards */
 	uint64_t fwd_udp_pkts;
+	uint64_t tcp_martian, udp_martian; /* 0/8, multicast, 240/4, broadcast */
+	uint64_t tcp_revoked, udp_revoked; /* closed by a policy reload */
+	uint64_t udp_evicted;		   /* idle mapping evicted at the UDP budget */
+	uint64_t fd_exhausted;		   /* socket()/accept() failed with EMFILE/ENFILE */
+	uint64_t lst_paused;		   /* port-forward listener paused on EMFILE/ENFILE */
+	uint64_t tcp_max, udp_max;	   /* the bounds in force (gauges) */
 };
 
 struct fwd;
@@ -230,8 +269,13 @@ int fwd_attach(struct fwd *fwd, struct ns *ns, char *err, size_t errlen);
 void fwd_free(struct fwd *fwd);
 
 /**
- * fwd_set_policy() - replace the outbound CIDR policy at run time; flows
- * already established are kept, new flows follow the new rules
+ * fwd_set_policy() - replace the outbound CIDR policy at run time; new flows
+ * follow the new rules, and existing guest flows are re-checked: a TCP flow
+ * (connecting or splicing) the new policy denies is reset (RST to the guest,
+ * host socket closed), a UDP mapping it denies is dropped (its next datagram
+ * gets ICMP administratively prohibited); both counted as revoked. Flows to
+ * the guest API, port forwards and flows still under filter inspection (the
+ * policy is checked again at the filter's verdict) are not touched.
  * @fwd:	forwarder
  * @p:		the new policy (copied)
  */

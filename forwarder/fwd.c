@@ -2,7 +2,8 @@
 /*
  * fwd.c - the forwarder's life cycle (fwd_new → ns_new → fwd_attach, which
  * registers with the netstack → ... → ns_free → fwd_free), the once-a-second
- * sweep timer that expires TCP set-ups, idle TCP flows and idle UDP mappings,
+ * sweep timer that expires TCP set-ups, idle TCP flows and idle UDP mappings
+ * (and resumes port-forward listeners paused on EMFILE),
  * the loop-idle callback that flushes guest bytes to host sockets, stats and
  * where the filter is installed. (Address mapping is in addr.c, a leaf that
  * tcp.c, udp.c and portfwd.c call, so that none of them calls back into this
@@ -52,6 +53,7 @@ static void fwd_sweep(void *arg)
 
 	fwd_tcp_sweep(fwd, now);
 	fwd_udp_sweep(fwd, now);
+	fwd_listeners_resume(fwd); /* those paused on EMFILE/ENFILE */
 	fwd->sweep_unarmed = vg_timer_start(fwd->loop, &fwd->sweep, FWD_SWEEP_MS) < 0;
 }
 
@@ -172,11 +174,15 @@ void fwd_free(struct fwd *fwd)
 void fwd_set_policy(struct fwd *fwd, const struct fwd_policy *p)
 {
 	fwd->cfg.policy = *p;
+	fwd_tcp_revoke(fwd);
+	fwd_udp_revoke(fwd);
 }
 
 void fwd_get_stats(const struct fwd *fwd, struct fwd_stats *st)
 {
 	*st = fwd->st;
+	st->tcp_max = fwd->tcp_tab.max;
+	st->udp_max = fwd->udp_tab.max;
 }
 
 void fwd_set_filter(struct fwd *fwd, const struct fwd_filter *flt)
@@ -201,11 +207,14 @@ void fwd_stats_format(const struct fwd_stats *s, char *buf, size_t len)
 		 " udp_pkts_out=%" PRIu64 " udp_pkts_in=%" PRIu64 " udp_bytes_out=%" PRIu64
 		 " udp_bytes_in=%" PRIu64 " udp_denied=%" PRIu64 " udp_over_limit=%" PRIu64
 		 " udp_refused=%" PRIu64 " udp_expired=%" PRIu64 " udp_errors=%" PRIu64
-		 " fwd_tcp_accepted=%" PRIu64 " fwd_tcp_failed=%" PRIu64 " fwd_udp_pkts=%" PRIu64,
+		 " fwd_tcp_accepted=%" PRIu64 " fwd_tcp_failed=%" PRIu64 " fwd_udp_pkts=%" PRIu64
+		 " tcp_martian=%" PRIu64 " udp_martian=%" PRIu64 " tcp_revoked=%" PRIu64
+		 " udp_revoked=%" PRIu64 " udp_evicted=%" PRIu64 " fd_exhausted=%" PRIu64,
 		 s->tcp_active, s->tcp_total, s->tcp_bytes_out, s->tcp_bytes_in, s->tcp_refused,
 		 s->tcp_denied, s->tcp_over_limit, s->tcp_timeouts, s->tcp_resets, s->tcp_errors,
 		 s->udp_active, s->udp_total, s->udp_pkts_out, s->udp_pkts_in, s->udp_bytes_out,
-		 s->udp_bytes_in, s->udp_denied, s->udp_over_limit, s->udp_refused,
-		 s->udp_expired, s->udp_errors, s->fwd_tcp_accepted, s->fwd_tcp_failed,
-		 s->fwd_udp_pkts);
+		 s->udp_bytes_in, s->udp_denied, s->udp_over_limit, s->udp_refused, s->udp_expired,
+		 s->udp_errors, s->fwd_tcp_accepted, s->fwd_tcp_failed, s->fwd_udp_pkts,
+		 s->tcp_martian, s->udp_martian, s->tcp_revoked, s->udp_revoked, s->udp_evicted,
+		 s->fd_exhausted);
 }

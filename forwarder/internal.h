@@ -25,6 +25,7 @@ struct fwd_listener {
 	struct fwd_forward spec;
 	struct vg_io io;
 	int fd; /* -1: slot free */
+	bool paused; /* accept() hit EMFILE/ENFILE: EPOLLIN off until the sweep */
 };
 
 struct fwd {
@@ -51,6 +52,8 @@ struct fwd {
 	bool has_filter;
 	uint64_t filter_seq;
 	uint16_t udp_port_seq; /* inbound UDP forwards: next source port */
+	uint64_t budget_log_ms; /* last cfg.budget call (0: never) */
+	uint64_t budget_hits;	/* hits since then */
 	struct fwd_listener lst[FWD_FORWARD_MAX];
 };
 
@@ -60,6 +63,9 @@ struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok);
 void fwd_set_sockaddr(void *sin, uint32_t ip, uint16_t port);
 void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *src,
 		       const struct ns_addr *dst);
+bool fwd_martian(uint32_t ip);
+bool fwd_fd_exhausted(int err);
+void fwd_budget_hit(struct fwd *fwd, const char *what);
 
 /* tcp.c */
 extern const struct ns_flow_ops fwd_tcp_ops; /* the flows' callbacks */
@@ -73,6 +79,7 @@ void fwd_tcp_sweep(struct fwd *fwd, uint64_t now);
 void fwd_tcp_free_all(struct fwd *fwd);
 void fwd_tcp_flush(void *arg);
 int fwd_tcp_inbound(struct fwd *fwd, int fd, uint16_t guest_port);
+void fwd_tcp_revoke(struct fwd *fwd);
 
 /* udp.c */
 void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *dst,
@@ -81,8 +88,10 @@ void fwd_udp_sweep(struct fwd *fwd, uint64_t now);
 void fwd_udp_free_all(struct fwd *fwd);
 void fwd_udp_inbound(struct fwd_listener *l);
 void fwd_udp_drop_listener(struct fwd_listener *l);
+void fwd_udp_revoke(struct fwd *fwd);
 
 /* portfwd.c */
 void fwd_listeners_close(struct fwd *fwd);
+void fwd_listeners_resume(struct fwd *fwd);
 
 #endif

@@ -8,7 +8,9 @@
  * address is its current DHCP lease). A UDP listener's datagrams go to
  * udp.c, which keeps one mapping per host peer. Removing a forward closes
  * the listener only; established TCP flows continue, UDP mappings through
- * it are dropped.
+ * it are dropped. A TCP listener whose accept() fails with EMFILE/ENFILE
+ * stops being polled (EPOLLIN off, so the level-triggered event cannot spin)
+ * until the forwarder's sweep resumes it (fwd_listeners_resume(), 1 s).
  */
 #include "internal.h"
 
@@ -64,8 +66,27 @@ int fwd_forward_parse(const char *s, struct fwd_forward *out)
 	return 0;
 }
 
+/**
+ * fwd_listeners_resume() - poll again the TCP listeners whose accept() hit
+ * EMFILE/ENFILE (from the sweep, once a second: a still-exhausted listener
+ * costs one failed accept a second, never a spin)
+ * @fwd:	forwarder
+ */
+void fwd_listeners_resume(struct fwd *fwd)
+{
+	size_t i;
+
+	for (i = 0; i < FWD_FORWARD_MAX; i++) {
+		struct fwd_listener *l = &fwd->lst[i];
+
+		if (l->fd >= 0 && l->paused && vg_io_mod(fwd->loop, &l->io, EPOLLIN) == 0)
+			l->paused = false;
+	}
+}
+
 static void listener_close(struct fwd_listener *l)
 {
+	l->paused = false;
 	if (l->fd < 0)
 		return;
 	vg_io_del(l->fwd->loop, &l->io);
@@ -91,7 +112,16 @@ static void listener_io(void *arg, uint32_t events)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			break; /* EAGAIN, or EMFILE: retried on the next event */
+			if (fwd_fd_exhausted(errno)) {
+				/* level-triggered: polling on would spin. The
+				 * sweep turns EPOLLIN back on within 1 s. */
+				l->fwd->st.fd_exhausted++;
+				l->fwd->st.lst_paused++;
+				fwd_budget_hit(l->fwd, "fd limit (port-forward accept)");
+				if (vg_io_mod(l->fwd->loop, &l->io, 0) == 0)
+					l->paused = true;
+			}
+			break; /* EAGAIN: the next event */
 		}
 		fwd_tcp_inbound(l->fwd, fd, l->spec.guest_port);
 	}

@@ -38,7 +38,9 @@
  * the guest flow. Idle flows (no byte either way for cfg.tcp_idle_ms) and
  * stuck set-ups (cfg.connect_ms, or the filter's timeout) are reaped by the
  * forwarder's sweep timer from the two lists, oldest first. A SYN the
- * outbound policy refuses is reset and reported to cfg.denied.
+ * outbound policy refuses is reset and reported to cfg.denied. A SYN to a
+ * martian destination (fwd_martian()) is reset before any policy; a policy
+ * reload resets the flows it now denies (fwd_tcp_revoke()).
  *
  * Guest API: a flow to gateway_ip:cfg.guest_api_port (the gateway service
  * fwd_attach() registered, SYNs through fwd_tcp_api_syn()) is a plain-mode
@@ -502,6 +504,8 @@ static void connect_done(struct fwd_tcp *t, int err)
 	if (err) {
 		if (refused_errno(err))
 			fwd->st.tcp_refused++;
+		else if (fwd_fd_exhausted(err))
+			fwd->st.fd_exhausted++;
 		else
 			fwd->st.tcp_errors++;
 		/* a timeout on the host side looks like one to the guest */
@@ -608,6 +612,10 @@ static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct
 		fwd->st.tcp_refused++; /* the gateway's own ports are not forwarded */
 		return NS_SYN_RESET;
 	}
+	if (!api && fwd_martian(dst->ip)) {
+		fwd->st.tcp_martian++; /* before any policy: 0.0.0.0 is loopback */
+		return NS_SYN_RESET;
+	}
 	if (!api && !fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
 		fwd->st.tcp_denied++;
 		fwd_report_denied(fwd, FWD_TCP, src, dst);
@@ -618,6 +626,7 @@ static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct
 		return NS_SYN_RESET;
 	if (fwd_table_full(&fwd->tcp_tab)) {
 		fwd->st.tcp_over_limit++;
+		fwd_budget_hit(fwd, "tcp flow budget");
 		return NS_SYN_RESET;
 	}
 	t = tcp_alloc(fwd, src, dst, true);
@@ -646,10 +655,14 @@ static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct
 		io_set(t, 0);
 		return NS_SYN_ACCEPT;
 	}
-	if (refused_errno(rc))
+	if (refused_errno(rc)) {
 		fwd->st.tcp_refused++;
-	else
+	} else if (fwd_fd_exhausted(rc)) {
+		fwd->st.fd_exhausted++;
+		fwd_budget_hit(fwd, "fd limit");
+	} else {
 		fwd->st.tcp_errors++;
+	}
 	tcp_end(t, true, NS_SYN_RESET);
 	return NS_SYN_RESET;
 }
@@ -861,8 +874,10 @@ int fwd_tcp_inbound(struct fwd *fwd, int fd, uint16_t guest_port)
 	dst.port = guest_port;
 	if (ok && !fwd_table_full(&fwd->tcp_tab))
 		t = tcp_alloc(fwd, &src, &dst, false);
-	else if (ok)
+	else if (ok) {
 		fwd->st.tcp_over_limit++;
+		fwd_budget_hit(fwd, "tcp flow budget");
+	}
 	if (!t) {
 		struct linger lg = { 1, 0 };
 
@@ -929,6 +944,38 @@ int fwd_filter_decide(struct fwd *fwd, uint64_t id, enum fwd_filter_verdict verd
 		}
 	}
 	return -1;
+}
+
+/**
+ * fwd_tcp_revoke() - reset the guest flows the (new) outbound policy denies:
+ * connecting (deferred SYN), accepting or splicing; RST to the guest and the
+ * host socket closed. Port forwards, the guest API and flows under filter
+ * inspection (checked again at the verdict) are kept.
+ * @fwd:	forwarder
+ */
+void fwd_tcp_revoke(struct fwd *fwd)
+{
+	struct fwd_list *lists[2] = {&fwd->tcp_pending, &fwd->tcp_active};
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct fwd_lnode *n, *next;
+
+		for (n = lists[i]->head.next; n != &lists[i]->head; n = next) {
+			struct fwd_tcp *t = fwd_container_of(n, struct fwd_tcp, ent.lru);
+
+			next = n->next;
+			if (t->inbound || guest_api_flow(fwd, &t->dst))
+				continue;
+			if (t->state != T_CONNECTING && t->state != T_ACCEPTING &&
+			    t->state != T_FILTER_CONNECT && t->state != T_SPLICE)
+				continue;
+			if (fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, t->dst.ip)))
+				continue;
+			fwd->st.tcp_revoked++;
+			tcp_end(t, true, NS_SYN_RESET);
+		}
+	}
 }
 
 /**

@@ -7,8 +7,12 @@
  * One struct fwd_udp per mapping, allocated on the first datagram and freed
  * exactly once in udp_end(): on idle expiry (cfg.udp_idle_ms, LRU order,
  * swept by the forwarder's timer) or at fwd_free(). The table is bounded
- * (cfg.max_udp_flows); when it is full, expired mappings are reaped first,
- * then the datagram is dropped and counted.
+ * (cfg.max_udp_flows, the fd budget); when it is full, expired mappings
+ * are reaped first, then the least recently used mapping is evicted if it
+ * is idle (FWD_UDP_EVICT_IDLE_MS), else the datagram gets ICMP port
+ * unreachable; all counted. Destinations that are martians (fwd_martian())
+ * are dropped before anything else; a policy reload drops the mappings it
+ * denies (fwd_udp_revoke()).
  *
  * Outbound mappings own a connected socket, so the kernel filters replies
  * by source and reports ICMP errors as ECONNREFUSED, which become ICMP port
@@ -93,13 +97,33 @@ static void udp_on_io(void *arg, uint32_t events)
 	}
 }
 
-/* make room: reap expired mappings; Return: true if there is room now */
+/**
+ * udp_room() - make room for a new mapping at the budget: reap expired
+ * mappings, else evict the least recently used one if it is idle (no
+ * datagram either way for FWD_UDP_EVICT_IDLE_MS)
+ * @fwd:	forwarder
+ *
+ * Return: true if there is room now; false is a budget hit (counted as
+ * over_limit by the caller, reported here)
+ */
 static bool udp_room(struct fwd *fwd)
 {
+	uint64_t now = vg_loop_now(fwd->loop);
+	struct fwd_entry *e;
+
 	if (!fwd_table_full(&fwd->udp_tab))
 		return true;
-	fwd_udp_sweep(fwd, vg_loop_now(fwd->loop));
-	return !fwd_table_full(&fwd->udp_tab);
+	fwd_udp_sweep(fwd, now);
+	if (!fwd_table_full(&fwd->udp_tab))
+		return true;
+	e = fwd_list_expired(&fwd->udp_lru, now, FWD_UDP_EVICT_IDLE_MS);
+	if (e) {
+		fwd->st.udp_evicted++;
+		udp_end(fwd_container_of(e, struct fwd_udp, ent));
+		return true;
+	}
+	fwd_budget_hit(fwd, "udp flow budget");
+	return false;
 }
 
 static struct fwd_udp *udp_alloc(struct fwd *fwd, const struct ns_addr *src,
@@ -145,7 +169,12 @@ static struct fwd_udp *udp_open(struct fwd *fwd, const struct ns_addr *src,
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
+		if (fwd_fd_exhausted(errno)) {
+			fwd->st.fd_exhausted++;
+			fwd_budget_hit(fwd, "fd limit");
+		} else {
 		fwd->st.udp_errors++;
+		}
 		return NULL;
 	}
 	fwd_set_sockaddr(&sin, fwd_map_dst(fwd, dst->ip), dst->port);
@@ -181,6 +210,10 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 	struct fwd_key k = { src->ip, dst->ip, src->port, dst->port };
 	ssize_t w;
 
+	if (fwd_martian(dst->ip)) {
+		fwd->st.udp_martian++; /* before any policy; no ICMP about these */
+		return;
+	}
 	if (fwd->has_filter && fwd->filter.udp &&
 	    fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
 		enum fwd_udp_verdict v = fwd->filter.udp(fwd->filter.ctx, src, dst);
@@ -204,6 +237,7 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 		}
 		if (!udp_room(fwd)) {
 			fwd->st.udp_over_limit++;
+			ns_icmp_unreachable(fwd->ns, pkt, 3);
 			return;
 		}
 		u = udp_open(fwd, src, dst);
@@ -359,6 +393,27 @@ void fwd_udp_drop_listener(struct fwd_listener *l)
 		next = n->next;
 		if (u->lst == l)
 			udp_end(u);
+	}
+}
+
+/**
+ * fwd_udp_revoke() - drop the outbound mappings the (new) outbound policy
+ * denies; the next datagram of such a flow is refused as a new one (ICMP
+ * administratively prohibited)
+ * @fwd:	forwarder
+ */
+void fwd_udp_revoke(struct fwd *fwd)
+{
+	struct fwd_lnode *n, *next;
+
+	for (n = fwd->udp_lru.head.next; n != &fwd->udp_lru.head; n = next) {
+		struct fwd_udp *u = fwd_container_of(n, struct fwd_udp, ent.lru);
+
+		next = n->next;
+		if (u->lst || fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, u->dst.ip)))
+			continue;
+		fwd->st.udp_revoked++;
+		udp_end(u);
 	}
 }
 
