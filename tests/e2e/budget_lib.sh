@@ -1,0 +1,93 @@
+# shellcheck shell=bash
+# budget_lib.sh - helpers for the fd-budget attack tests, sourced after
+# lib.sh and fwd_lib.sh: vgate under a 1024-fd limit, and the checks that
+# must hold during and after an attack.
+
+# bud_start [vgate args...]: vg_start with vgate under `ulimit -n 1024`
+# (soft and hard, as systemd's default soft limit would be with no higher
+# hard limit), a control API socket ($BUD_SOCK) and a static DNS name
+bud_start() {
+	BUD_SOCK=$VG_TMP/api.sock
+	cat >"$VG_TMP/vgate1024" <<EOS
+#!/bin/bash
+ulimit -n 1024
+exec "$VGATE" "\$@"
+EOS
+	chmod +x "$VG_TMP/vgate1024"
+	VGATE=$VG_TMP/vgate1024 vg_start --api "unix://$BUD_SOCK" --dns-record static.test=10.1.2.3 "$@"
+	grep -q "fd budget: RLIMIT_NOFILE 1024" "$VG_LOG" || vg_fail "no fd budget at 1024 in the log"
+}
+
+# bud_cpu: vgate's CPU time so far in clock ticks (utime + stime)
+bud_cpu() { awk '{print $14 + $15}' "/proc/$VG_PID/stat"; }
+
+# bud_not_spinning: vgate uses under 10 % of a core over 3 s of guest idleness
+bud_not_spinning() {
+	local a b
+	a=$(bud_cpu)
+	sleep 3 # measuring a duration, not waiting for a condition
+	b=$(bud_cpu)
+	[ $((b - a)) -lt 30 ] || vg_fail "vgate spins: $((b - a)) ticks in 3 s"
+	vg_log "idle CPU: $((b - a)) ticks in 3 s"
+}
+
+# bud_basic: a DNS query over UDP is answered and GET /stats answers in 1 s
+bud_basic() {
+	local out code
+	out=$(vg_ns dig +short +time=2 +tries=1 @192.168.127.1 static.test) || true
+	[ "$out" = 10.1.2.3 ] || vg_fail "$1: DNS over UDP not answered ('$out')"
+	code=$(curl -sS --max-time 1 --unix-socket "$BUD_SOCK" -o "$VG_TMP/stats.json" \
+		-w '%{http_code}' http://vgate/stats 2>/dev/null) || true
+	[ "$code" = 200 ] || vg_fail "$1: GET /stats did not answer within 1 s ($code)"
+}
+
+# bud_echo_server PORT: a TCP and UDP echo on 127.0.0.1:PORT (the host alias)
+bud_echo_server() {
+	cat >"$VG_TMP/echo.py" <<'EOP'
+import resource, socket, sys, threading
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+port = int(sys.argv[1])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", port))
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("127.0.0.1", port)); t.listen(4096)
+def udp():
+    while True:
+        d, a = u.recvfrom(2048)
+        if d.startswith(b"echo"):
+            u.sendto(d, a)
+def conn(c):
+    try:
+        while True:
+            d = c.recv(2048)
+            if not d:
+                break
+            c.sendall(d)
+    except OSError:
+        pass
+    c.close()
+threading.Thread(target=udp, daemon=True).start()
+while True:
+    c, a = t.accept()
+    threading.Thread(target=conn, args=(c,), daemon=True).start()
+EOP
+	vg_bg python3 "$VG_TMP/echo.py" "$1"
+	vg_wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" || vg_fail "echo server did not start"
+}
+
+# bud_tcp PORT: a new guest TCP connection to the host alias echoes (0) or not
+bud_tcp() {
+	vg_ns python3 -c '
+import socket, sys
+s = socket.create_connection(("192.168.127.254", int(sys.argv[1])), timeout=3)
+s.sendall(b"ping"); assert s.recv(10) == b"ping"' "$1" 2>/dev/null
+}
+
+# bud_udp PORT: a new guest UDP flow to the host alias echoes (0) or not
+bud_udp() {
+	vg_ns python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
+s.connect(("192.168.127.254", int(sys.argv[1]))); s.send(b"echo")
+assert s.recv(10) == b"echo"' "$1" 2>/dev/null
+}
