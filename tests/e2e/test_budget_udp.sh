@@ -16,7 +16,7 @@ bud_echo_server "$P"
 bud_tcp "$P" || vg_fail "TCP before the attack"
 bud_udp "$P" || vg_fail "UDP before the attack"
 cat >"$VG_TMP/flood.py" <<'EOP'
-import resource, socket, sys, time
+import os, resource, socket, sys, time
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 port, n, secs = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
@@ -32,7 +32,9 @@ for i in range(n):
     if lag > 0:
         time.sleep(lag)
 open(sys.argv[4], "w").write("%d sockets, send errors %r\n" % (len(socks), errs))
-time.sleep(60)
+end = time.time() + 60
+while time.time() < end and not os.path.exists(sys.argv[4] + ".stop"):
+    time.sleep(0.1)
 EOP
 vg_ns python3 "$VG_TMP/flood.py" "$P" 3000 6 "$VG_TMP/flood.done" &
 FLOOD=$!
@@ -61,6 +63,7 @@ curl -sS --max-time 2 --unix-socket "$BUD_SOCK" http://vgate/metrics >"$VG_TMP/m
 python3 "$VG_SRC/tests/e2e/prom_parse.py" "$VG_TMP/metrics" vgate_forwarder_udp_evicted_total \
 	vgate_forwarder_fd_exhausted_total vgate_forwarder_udp_budget >/dev/null || vg_fail "/metrics does not parse"
 grep -q '^vgate_forwarder_udp_evicted_total [1-9]' "$VG_TMP/metrics" || vg_fail "no evictions in /metrics"
-kill "$FLOOD" 2>/dev/null || true
+touch "$VG_TMP/flood.done.stop"
+wait "$FLOOD" || true
 kill -0 "$VG_PID" || vg_fail "vgate died"
 vg_pass
