@@ -5,7 +5,9 @@
 
 # bud_start [vgate args...]: vg_start with vgate under `ulimit -n 1024`
 # (soft and hard, as systemd's default soft limit would be with no higher
-# hard limit), a control API socket ($BUD_SOCK) and a static DNS name
+# hard limit), a control API socket ($BUD_SOCK), a static DNS name, and a
+# TCP+UDP echo server on the host alias's port $BUD_PORT that answers.
+# $BUD_PRELUDE is python that lifts a script's own fd limit (for attackers).
 bud_start() {
 	BUD_SOCK=$VG_TMP/api.sock
 	cat >"$VG_TMP/vgate1024" <<EOS
@@ -16,6 +18,14 @@ EOS
 	chmod +x "$VG_TMP/vgate1024"
 	VGATE=$VG_TMP/vgate1024 vg_start --api "unix://$BUD_SOCK" --dns-record static.test=10.1.2.3 "$@"
 	grep -q "fd budget: RLIMIT_NOFILE 1024" "$VG_LOG" || vg_fail "no fd budget at 1024 in the log"
+	BUD_PRELUDE=$VG_TMP/prelude.py
+	export BUD_PRELUDE
+	printf '%s\n' 'import resource' \
+		'_s, _h = resource.getrlimit(resource.RLIMIT_NOFILE)' \
+		'resource.setrlimit(resource.RLIMIT_NOFILE, (_h, _h))' >"$BUD_PRELUDE"
+	BUD_PORT=$(fwd_port 0)
+	bud_echo_server "$BUD_PORT"
+	bud_tcp "$BUD_PORT" || vg_fail "TCP before the attack"
 }
 
 # bud_cpu: vgate's CPU time so far in clock ticks (utime + stime)
@@ -44,9 +54,8 @@ bud_basic() {
 # bud_echo_server PORT: a TCP and UDP echo on 127.0.0.1:PORT (the host alias)
 bud_echo_server() {
 	cat >"$VG_TMP/echo.py" <<'EOP'
-import resource, socket, sys, threading
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+import os, socket, sys, threading
+exec(open(os.environ["BUD_PRELUDE"]).read()) if "BUD_PRELUDE" in os.environ else None
 port = int(sys.argv[1])
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", port))
 t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -12,13 +12,10 @@ source "$(dirname "$0")/fwd_lib.sh"
 source "$(dirname "$0")/budget_lib.sh"
 
 bud_start
-P=$(fwd_port 0)
-bud_echo_server "$P"
-bud_tcp "$P" || vg_fail "TCP before the attack"
+P=$BUD_PORT
 cat >"$VG_TMP/hold.py" <<'EOP'
-import os, resource, socket, sys, time
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+import os, socket, sys, time
+exec(open(os.environ["BUD_PRELUDE"]).read())
 port, n = int(sys.argv[1]), int(sys.argv[2])
 held, refused, t0 = [], 0, time.monotonic()
 for i in range(n):
