@@ -30,7 +30,8 @@
 #include "forwarder/sni.h"
 #include "netstack/netstack.h"
 
-#define VG_METRICS_MAX 160
+/* room for every sample /metrics produces (test_cmd_metrics: everything_fits) */
+#define VG_METRICS_MAX 320
 
 /**
  * struct vg_metric - one sample

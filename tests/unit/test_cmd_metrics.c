@@ -120,6 +120,31 @@ Test(metrics, bounded)
 	cr_assert_eq(ms.n, VG_METRICS_MAX);
 }
 
+/* all modules' samples together stay below the bound (vg_metrics_add() drops
+ * what does not fit) */
+Test(metrics, everything_fits)
+{
+	struct vg_metrics ms;
+	struct ns_stats ns;
+	struct dns_stats ds;
+	struct fwd_stats fs;
+	struct sni_stats st;
+	struct fwd_policy p;
+
+	memset(&ns, 0, sizeof(ns));
+	memset(&ds, 0, sizeof(ds));
+	memset(&fs, 0, sizeof(fs));
+	memset(&st, 0, sizeof(st));
+	fwd_policy_init(&p);
+	vg_metrics_init(&ms);
+	vg_metrics_add_ns(&ms, &ns);
+	vg_metrics_add_dns(&ms, &ds);
+	vg_metrics_add_fwd(&ms, &fs);
+	vg_metrics_add_policy(&ms, &p, &fs, &ds);
+	vg_metrics_add_sni(&ms, &st);
+	cr_assert_lt(ms.n, VG_METRICS_MAX, "%zu samples fill the table", ms.n);
+}
+
 Test(metrics, sni_reasons_as_labels)
 {
 	struct vg_metrics ms;
