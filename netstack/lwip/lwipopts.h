@@ -80,7 +80,7 @@
  * dates from 16-bit windows and can never hold with a 65480-byte TCP_MSS;
  * with LWIP_WND_SCALE the send buffer is 32-bit. The other checks (window
  * vs scale, SND_QUEUELEN vs SND_BUF/MSS, SNDLOWAT < SND_BUF) hold for the
- * values above; they are re-stated in netstack/engine.c as static asserts.
+ * values above; they are re-stated in netstack/port.c as static asserts.
  */
 #define LWIP_DISABLE_TCP_SANITY_CHECKS 1
 #define TCP_LISTEN_BACKLOG      0

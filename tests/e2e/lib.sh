@@ -25,6 +25,10 @@ VG_TMP=$(mktemp -d /tmp/vgate-e2e.XXXXXX)
 VG_LOG=$VG_TMP/vgate.log
 VG_LEASE=$VG_TMP/lease.env
 VG_CLEANUP_PIDS=()
+# VG_LO: a /24 of loopback picked per run (127.A.B, A and B from 1-254, never
+# 127.0.0) for the test servers that must listen on a fixed port (the SNI
+# tests' TLS servers on :443), so two runs at once do not share addresses
+export VG_LO=127.$((1 + $$ % 254)).$((1 + RANDOM % 254))
 
 vg_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
@@ -214,6 +218,13 @@ vg_usr1_stat() {
 	done
 	grep -- "$1" "$VG_LOG" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
+
+# vg_syn_retrans: how many SYNs the guest's kernel has retransmitted
+# (TcpExtTCPSynRetrans of the namespace; the first retransmission goes out
+# 1 s after an unanswered SYN). A count unchanged across a refused connect
+# means the first SYN got the RST - "refused at once" however loaded the
+# host, where a wall-clock bound is not. -s: nstat's history file untouched.
+vg_syn_retrans() { vg_ns nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" { print $2 }'; }
 
 # vg_lease_var NAME: a value from the DHCP lease (ip, mask, router, dns, mtu...)
 vg_lease_var() { sed -n "s/^$1=//p" "$VG_LEASE"; }

@@ -10,10 +10,13 @@
         connection appends a line to COUNT_FILE (before the handshake), so a
         test can tell that a connection never reached it. "GET /big" gets
         BIG_BYTES pseudo-random bytes (random.Random(BIG_SEED)) instead,
-        paced at 64 KiB every 30 ms (about 4 s), for flows that must stay
-        open while a test changes something.
+        paced at 64 KiB every 30 ms, for flows that must stay open while a
+        test changes something: after the first half it waits (up to 60 s)
+        until the file COUNT_FILE.release exists, so the flow outlasts the
+        change however slow a loaded host makes the test.
   http ADDR PORT COUNT_FILE           the same in plain HTTP.
 """
+import os
 import random
 import socket
 import ssl
@@ -127,6 +130,11 @@ def serve(addr, port, count_file, ctx):
                 c.sendall(body[i:i + step])
                 if big:
                     time.sleep(0.03)
+                    if i + step == len(body) // 2:
+                        until = time.monotonic() + 60
+                        while not os.path.exists(count_file + ".release") and \
+                                time.monotonic() < until:
+                            time.sleep(0.05)
         except Exception:
             pass
         finally:

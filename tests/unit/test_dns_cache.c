@@ -207,7 +207,14 @@ Test(cache, large_blocks_and_mixed_classes)
 	/* a block over the whole budget is refused, the cache is unchanged */
 	k = mk("huge.test", DNS_TYPE_A);
 	d = dns_data_new(k.w, (size_t)k.n, 0, NULL, 0, 0, 0, 0, 0);
-	d = realloc(d, sizeof(*d) + (size_t)k.n + 65000);
+	{
+		struct dns_data *big = realloc(d, sizeof(*d) + (size_t)k.n + 65000);
+
+		if (!big)
+			free(d);
+		cr_assert_not_null(big);
+		d = big;
+	}
 	d->len = 65000;
 	cr_assert_null(cache_put(&c, d, DNS_TYPE_A, k.h, 5, 400));
 	free(d);
