@@ -31,21 +31,12 @@ static uint64_t ns_now(void)
 /* reply - an upstream-style reply with one A record, owner compressed */
 static size_t reply(uint8_t *b, const uint8_t *w, size_t nl, int i)
 {
+	const uint8_t ip[4] = {10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
 	size_t off = wire_build_query(b, 1, w, nl, DNS_TYPE_A, 0);
 
 	b[2] |= 0x80;
 	wire_put16(b + 6, 1);
-	b[off++] = 0xc0;
-	b[off++] = 12;
-	wire_put16(b + off, DNS_TYPE_A);
-	wire_put16(b + off + 2, 1);
-	wire_put32(b + off + 4, 300);
-	wire_put16(b + off + 8, 4);
-	b[off + 10] = 10;
-	b[off + 11] = (uint8_t)(i >> 16);
-	b[off + 12] = (uint8_t)(i >> 8);
-	b[off + 13] = (uint8_t)i;
-	return off + 14;
+	return off + wire_put_rr(b + off, DNS_TYPE_A, 300, ip, 4);
 }
 
 static size_t answered;

@@ -123,11 +123,9 @@ static enum MHD_Result change_records(struct api *a, struct MHD_Connection *c,
 	json_t *o;
 	int rc;
 
-	o = api_body_object(c, rq, &ret);
+	o = api_body_object(c, rq, keys, &ret);
 	if (!o)
 		return ret;
-	if (api_check_keys(c, o, keys, &ret) < 0)
-		goto out;
 	name = api_str_field(o, "name");
 	ip = api_str_field(o, "ip");
 	if (!name || !*name) {

@@ -151,11 +151,9 @@ static enum MHD_Result change_forward(struct api *a, struct MHD_Connection *c,
 	char err[256];
 	json_t *o;
 
-	o = api_body_object(c, rq, &ret);
+	o = api_body_object(c, rq, keys, &ret);
 	if (!o)
 		return ret;
-	if (api_check_keys(c, o, keys, &ret) < 0)
-		goto out;
 	if (forward_from_json(o, add, &f, err, sizeof(err)) < 0) {
 		ret = api_send_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
 		goto out;

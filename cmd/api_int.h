@@ -211,14 +211,17 @@ enum MHD_Result api_send_error(struct MHD_Connection *c, unsigned int status, co
 enum MHD_Result api_send_405(struct MHD_Connection *c, const char *allow);
 
 /**
- * api_body_object() - the request body as a JSON object
+ * api_body_object() - the request body as a JSON object whose members are
+ * all named in @keys (so typos do not pass silently)
  * @c:		connection (for the 400)
  * @rq:		request
+ * @keys:	NULL-terminated list of accepted member names
  * @ret:	the queued response when this fails
  *
  * Return: a new reference, or NULL when a 400 was sent (or out of memory)
  */
-json_t *api_body_object(struct MHD_Connection *c, const struct api_req *rq, enum MHD_Result *ret);
+json_t *api_body_object(struct MHD_Connection *c, const struct api_req *rq, const char *const *keys,
+			enum MHD_Result *ret);
 
 /**
  * api_str_field() - a string member of @o
@@ -228,19 +231,6 @@ json_t *api_body_object(struct MHD_Connection *c, const struct api_req *rq, enum
  * Return: its value (borrowed), NULL when absent or not a string
  */
 const char *api_str_field(json_t *o, const char *key);
-
-/**
- * api_check_keys() - reject members not in @keys, so typos do not pass
- * silently
- * @c:		connection (for the 400)
- * @o:		object
- * @keys:	NULL-terminated list of accepted names
- * @ret:	the queued response when this fails
- *
- * Return: 0, or -1 when a 400 was sent
- */
-int api_check_keys(struct MHD_Connection *c, json_t *o, const char *const *keys,
-		   enum MHD_Result *ret);
 
 /* the handlers of the route table (api_stats.c, api_dns.c, api_fwd.c,
  * api_policy.c, api_events.c) */

@@ -219,11 +219,9 @@ enum MHD_Result api_put_policy(struct api *a, struct MHD_Connection *c, const st
 
 	if (!a->cfg.ops.policy_set)
 		return api_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the policy is read-only");
-	o = api_body_object(c, rq, &ret);
+	o = api_body_object(c, rq, keys, &ret);
 	if (!o)
 		return ret;
-	if (api_check_keys(c, o, keys, &ret) < 0)
-		goto out;
 	cidrs = json_object_get(o, "outbound-allow") || json_object_get(o, "outbound-deny");
 	sni_arr = json_object_get(o, "allow-sni");
 	if (!cidrs && !sni_arr) {

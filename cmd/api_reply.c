@@ -133,38 +133,9 @@ enum MHD_Result api_send_405(struct MHD_Connection *c, const char *allow)
 	return ret;
 }
 
-json_t *api_body_object(struct MHD_Connection *c, const struct api_req *rq, enum MHD_Result *ret)
-{
-	json_error_t e;
-	json_t *j;
-
-	if (!rq->len) {
-		*ret = api_send_error(c, MHD_HTTP_BAD_REQUEST, "a JSON object body is required");
-		return NULL;
-	}
-	j = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &e);
-	if (!j) {
-		*ret = api_send_error(c, MHD_HTTP_BAD_REQUEST, "bad JSON at line %d column %d: %s",
-				      e.line, e.column, e.text);
-		return NULL;
-	}
-	if (!json_is_object(j)) {
-		json_decref(j);
-		*ret = api_send_error(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
-		return NULL;
-	}
-	return j;
-}
-
-const char *api_str_field(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-int api_check_keys(struct MHD_Connection *c, json_t *o, const char *const *keys,
-		   enum MHD_Result *ret)
+/* check_keys - 400 for a member of @o not in @keys; Return: 0, or -1 (sent) */
+static int check_keys(struct MHD_Connection *c, json_t *o, const char *const *keys,
+		      enum MHD_Result *ret)
 {
 	const char *k;
 	json_t *v;
@@ -184,4 +155,39 @@ int api_check_keys(struct MHD_Connection *c, json_t *o, const char *const *keys,
 		}
 	}
 	return 0;
+}
+
+json_t *api_body_object(struct MHD_Connection *c, const struct api_req *rq, const char *const *keys,
+			enum MHD_Result *ret)
+{
+	json_error_t e;
+	json_t *j;
+
+	if (!rq->len) {
+		*ret = api_send_error(c, MHD_HTTP_BAD_REQUEST, "a JSON object body is required");
+		return NULL;
+	}
+	j = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		*ret = api_send_error(c, MHD_HTTP_BAD_REQUEST, "bad JSON at line %d column %d: %s",
+				      e.line, e.column, e.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		*ret = api_send_error(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
+		return NULL;
+	}
+	if (check_keys(c, j, keys, ret) < 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+const char *api_str_field(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
 }

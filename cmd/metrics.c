@@ -159,6 +159,18 @@ static const struct row fwd_rows[] = {
 	  "UDP mapping bound (the fd budget, at most --max-udp-flows)."),
 };
 #undef STRUCT
+
+#define STRUCT struct sni_stats
+static const struct row sni_rows[] = {
+	C("sni", inspected, "sni_inspected", NULL, "Flows whose first bytes were inspected."),
+	C("sni", allowed, "sni_allowed", NULL, "Flows allowed by SNI or Host and DNS correlation."),
+	C("sni", resolves, "sni_resolves", NULL, "Names the filter resolved itself."),
+	G("sni", patterns, "sni_patterns", NULL, "Patterns in the active allowlist."),
+	C("sni", reloads, "sni_reloads", NULL, "Allowlist reloads."),
+	C("sni", log_suppressed, "sni_log_suppressed", NULL,
+	  "Block log lines dropped by the rate limit."),
+};
+#undef STRUCT
 #undef C
 #undef G
 /* clang-format on */
@@ -257,38 +269,10 @@ void vg_metrics_add_policy(struct vg_metrics *ms, const struct fwd_policy *p,
 
 void vg_metrics_add_sni(struct vg_metrics *ms, const struct sni_stats *st)
 {
-	static const struct {
-		const char *key, *family, *help;
-		size_t off;
-		bool gauge;
-	} rows[] = {
-	    {"inspected", "sni_inspected", "Flows whose first bytes were inspected.",
-	     offsetof(struct sni_stats, inspected), false},
-	    {"allowed", "sni_allowed", "Flows allowed by SNI or Host and DNS correlation.",
-	     offsetof(struct sni_stats, allowed), false},
-	    {"resolves", "sni_resolves", "Names the filter resolved itself.",
-	     offsetof(struct sni_stats, resolves), false},
-	    {"patterns", "sni_patterns", "Patterns in the active allowlist.",
-	     offsetof(struct sni_stats, patterns), true},
-	    {"reloads", "sni_reloads", "Allowlist reloads.", offsetof(struct sni_stats, reloads),
-	     false},
-	    {"log_suppressed", "sni_log_suppressed", "Block log lines dropped by the rate limit.",
-	     offsetof(struct sni_stats, log_suppressed), false},
-	};
 	struct vg_metric mt;
-	size_t i;
 	int r;
 
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		memset(&mt, 0, sizeof(mt));
-		mt.group = "sni";
-		mt.key = rows[i].key;
-		mt.family = rows[i].family;
-		mt.help = rows[i].help;
-		mt.gauge = rows[i].gauge;
-		memcpy(&mt.value, (const char *)st + rows[i].off, sizeof(mt.value));
-		vg_metrics_add(ms, &mt);
-	}
+	add_rows(ms, sni_rows, sizeof(sni_rows) / sizeof(sni_rows[0]), st);
 	for (r = SNI_R_OK + 1; r < SNI_R_COUNT; r++) {
 		memset(&mt, 0, sizeof(mt));
 		mt.group = "sni";

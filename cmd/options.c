@@ -129,6 +129,53 @@ static int parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* the options that take a whole number in a range, stored in a long */
+static const struct {
+	int opt;
+	size_t off; /* of the long in struct vg_options */
+	long min, max;
+} ranged[] = {
+    {OPT_MAX_FLOWS, offsetof(struct vg_options, max_flows), 1, 1000000},
+    {OPT_MAX_UDP_FLOWS, offsetof(struct vg_options, max_udp_flows), 1, 1000000},
+    {OPT_UDP_IDLE, offsetof(struct vg_options, udp_idle_s), 1, 86400 * 7},
+    {OPT_TCP_IDLE, offsetof(struct vg_options, tcp_idle_s), 0, 86400 * 7},
+    {OPT_DNS_CACHE_SIZE, offsetof(struct vg_options, dns_cache_size), 1, 10000000},
+    {OPT_DNS_MAX_TTL, offsetof(struct vg_options, dns_max_ttl), 0, 86400 * 7},
+    {OPT_DNS_FAIL_TTL, offsetof(struct vg_options, dns_fail_ttl), 0, 86400 * 7},
+    {OPT_DNS_STALE_MAX, offsetof(struct vg_options, dns_stale_max), 0, 86400 * 7},
+};
+
+/**
+ * parse_ranged() - set the long behind one of the ranged[] options
+ * @o:		options being built
+ * @opt:	the option
+ * @name:	its long name, for the message
+ * @s:		its value
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1 with @err set when @s is not a number in the range
+ */
+static int parse_ranged(struct vg_options *o, int opt, const char *name, const char *s, char *err,
+			size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ranged) / sizeof(ranged[0]); i++) {
+		if (ranged[i].opt != opt)
+			continue;
+		if (parse_long(s, ranged[i].min, ranged[i].max,
+			       (long *)((char *)o + ranged[i].off)) < 0) {
+			snprintf(err, errlen, "invalid --%s '%s' (expected %ld..%ld)", name, s,
+				 ranged[i].min, ranged[i].max);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "option --%s has no range", name);
+	return -1;
+}
+
 static void options_init(struct vg_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -281,21 +328,14 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 		case OPT_MAX_FLOWS:
 		case OPT_MAX_UDP_FLOWS:
 		case OPT_UDP_IDLE:
-		case OPT_TCP_IDLE: {
-			long *dst = c == OPT_MAX_FLOWS	   ? &o->max_flows
-				    : c == OPT_MAX_UDP_FLOWS ? &o->max_udp_flows
-				    : c == OPT_UDP_IDLE	   ? &o->udp_idle_s
-							   : &o->tcp_idle_s;
-			long min = c == OPT_TCP_IDLE ? 0 : 1;
-			long max = c == OPT_MAX_FLOWS || c == OPT_MAX_UDP_FLOWS ? 1000000 : 86400 * 7;
-
-			if (parse_long(optarg, min, max, dst) < 0) {
-				snprintf(err, errlen, "invalid --%s '%s' (expected %ld..%ld)", name,
-					 optarg, min, max);
+		case OPT_TCP_IDLE:
+		case OPT_DNS_CACHE_SIZE:
+		case OPT_DNS_MAX_TTL:
+		case OPT_DNS_FAIL_TTL:
+		case OPT_DNS_STALE_MAX:
+			if (parse_ranged(o, c, name, optarg, err, errlen) < 0)
 				return VG_PARSE_ERROR;
-			}
 			break;
-		}
 		case OPT_FORWARD:
 			if (o->n_forward >= FWD_FORWARD_MAX ||
 			    fwd_forward_parse(optarg, &o->forward[o->n_forward]) < 0) {
@@ -322,41 +362,22 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			}
 			o->dns_record[o->n_dns_record++] = optarg;
 			break;
-		case OPT_DNS_CACHE_SIZE:
-		case OPT_DNS_MAX_TTL:
-		case OPT_DNS_FAIL_TTL:
-		case OPT_DNS_STALE_MAX: {
-			long *dst = c == OPT_DNS_CACHE_SIZE ? &o->dns_cache_size
-				    : c == OPT_DNS_MAX_TTL  ? &o->dns_max_ttl
-				    : c == OPT_DNS_FAIL_TTL ? &o->dns_fail_ttl
-							    : &o->dns_stale_max;
-			long min = c == OPT_DNS_CACHE_SIZE ? 1 : 0;
-			long max = c == OPT_DNS_CACHE_SIZE ? 10000000 : 86400 * 7;
-
-			if (parse_long(optarg, min, max, dst) < 0) {
-				snprintf(err, errlen, "invalid --%s '%s' (expected %ld..%ld)", name,
-					 optarg, min, max);
-				return VG_PARSE_ERROR;
-			}
-			break;
-		}
 		case OPT_RESOLV_CONF:
 			o->resolv_conf = optarg;
 			break;
 		case OPT_DHCP_DOMAIN:
-			if (strlen(optarg) >= sizeof(o->ns.domain)) {
-				snprintf(err, errlen, "--dhcp-domain '%s' is too long", optarg);
+		case OPT_DHCP_SEARCH: {
+			char *dst = c == OPT_DHCP_DOMAIN ? o->ns.domain : o->ns.search;
+			size_t cap =
+			    c == OPT_DHCP_DOMAIN ? sizeof(o->ns.domain) : sizeof(o->ns.search);
+
+			if (strlen(optarg) >= cap) {
+				snprintf(err, errlen, "--%s '%s' is too long", name, optarg);
 				return VG_PARSE_ERROR;
 			}
-			strcpy(o->ns.domain, optarg);
+			strcpy(dst, optarg);
 			break;
-		case OPT_DHCP_SEARCH:
-			if (strlen(optarg) >= sizeof(o->ns.search)) {
-				snprintf(err, errlen, "--dhcp-search '%s' is too long", optarg);
-				return VG_PARSE_ERROR;
-			}
-			strcpy(o->ns.search, optarg);
-			break;
+		}
 		case OPT_DHCP_LEASE:
 			if (parse_long(optarg, 60, 86400 * 365, &v) < 0) {
 				snprintf(err, errlen, "invalid --dhcp-lease-time '%s' (60..31536000)",

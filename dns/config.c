@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/netutil.h"
+
 void dns_config_defaults(struct dns_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -38,16 +40,7 @@ void dns_config_defaults(struct dns_config *cfg)
 
 static int parse_port(const char *s, uint16_t *port)
 {
-	char *end;
-	unsigned long v;
-
-	if (!*s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	v = strtoul(s, &end, 10);
-	if (*end || v == 0 || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
+	return vg_port_parse_str(s, port) < 0 ? -EINVAL : 0;
 }
 
 /* parse_v6 - "V6" or "V6%SCOPE" */

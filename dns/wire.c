@@ -319,6 +319,29 @@ int wire_name_read(const uint8_t *msg, size_t len, size_t off, uint8_t *out, siz
 	return (int)o;
 }
 
+/**
+ * wire_put_rr() - write one class IN record whose owner is a compression
+ * pointer to the question name (offset DNS_HDR_LEN)
+ * @p:		where the record goes (12 + @rdlen bytes)
+ * @type:	record type
+ * @ttl:	TTL in seconds
+ * @rdata:	record data
+ * @rdlen:	its length
+ *
+ * Return: bytes written, 12 + @rdlen
+ */
+size_t wire_put_rr(uint8_t *p, uint16_t type, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+	p[0] = 0xc0;
+	p[1] = DNS_HDR_LEN;
+	wire_put16(p + 2, type);
+	wire_put16(p + 4, DNS_CLASS_IN);
+	wire_put32(p + 6, ttl);
+	wire_put16(p + 10, rdlen);
+	memcpy(p + 12, rdata, rdlen);
+	return 12u + rdlen;
+}
+
 /* skip_name - skip a possibly compressed name without following pointers */
 static int skip_name(const uint8_t *msg, size_t len, size_t *off)
 {

@@ -68,20 +68,6 @@ static bool in_local_zone(const struct dns *d, const uint8_t *name, size_t len)
 	return false;
 }
 
-/* rr_append - append one record with a pointer to the question name */
-static size_t rr_append(uint8_t *p, uint16_t type, uint32_t ttl, const uint8_t *rdata,
-			uint16_t rdlen)
-{
-	p[0] = 0xc0;
-	p[1] = DNS_HDR_LEN;
-	wire_put16(p + 2, type);
-	wire_put16(p + 4, DNS_CLASS_IN);
-	wire_put32(p + 6, ttl);
-	wire_put16(p + 10, rdlen);
-	memcpy(p + 12, rdata, rdlen);
-	return 12u + rdlen;
-}
-
 /**
  * zone_answer() - answer a query from the static records or the local zone
  * @d:		service
@@ -113,8 +99,8 @@ int zone_answer(const struct dns *d, const struct dns_qinfo *q, const uint8_t *k
 		    !memcmp(z->ptr, key, z->ptrlen)) {
 			named = true;
 			if (len + 12 + z->namelen < DNS_MSG_MAX && an < 64) {
-				len += rr_append(rr + len, DNS_TYPE_PTR, d->cfg.max_ttl_s, z->name,
-						 z->namelen);
+				len += wire_put_rr(rr + len, DNS_TYPE_PTR, d->cfg.max_ttl_s,
+						   z->name, z->namelen);
 				an++;
 			}
 			continue;
@@ -126,12 +112,13 @@ int zone_answer(const struct dns *d, const struct dns_qinfo *q, const uint8_t *k
 			continue;
 		if ((q->qtype == DNS_TYPE_A || q->qtype == DNS_TYPE_ANY) &&
 		    z->rec.addr.family == AF_INET) {
-			len += rr_append(rr + len, DNS_TYPE_A, d->cfg.max_ttl_s, z->rec.addr.a, 4);
+			len +=
+			    wire_put_rr(rr + len, DNS_TYPE_A, d->cfg.max_ttl_s, z->rec.addr.a, 4);
 			an++;
 		} else if ((q->qtype == DNS_TYPE_AAAA || q->qtype == DNS_TYPE_ANY) &&
 			   z->rec.addr.family == AF_INET6) {
-			len +=
-			    rr_append(rr + len, DNS_TYPE_AAAA, d->cfg.max_ttl_s, z->rec.addr.a, 16);
+			len += wire_put_rr(rr + len, DNS_TYPE_AAAA, d->cfg.max_ttl_s, z->rec.addr.a,
+					   16);
 			an++;
 		}
 	}

@@ -20,6 +20,14 @@
 #define FWD_FILTER_MAX_DEF 16384u
 #define FWD_FILTER_MS_DEF  10000u
 
+/* the table key of the guest flow @src -> @dst (struct fwd_entry.key) */
+static inline struct fwd_key fwd_key_of(const struct ns_addr *src, const struct ns_addr *dst)
+{
+	struct fwd_key k = {src->ip, dst->ip, src->port, dst->port};
+
+	return k;
+}
+
 struct fwd_listener {
 	struct fwd *fwd;
 	struct fwd_forward spec;

@@ -340,6 +340,32 @@ static void host_error(struct fwd_tcp *t, int err)
 	tcp_end(t, true, NS_SYN_RESET);
 }
 
+/**
+ * tcp_fail() - a local failure (epoll, memory in the stack): count an
+ * error and reset the flow
+ * @t:	flow (freed)
+ */
+static void tcp_fail(struct fwd_tcp *t)
+{
+	t->fwd->st.tcp_errors++;
+	tcp_end(t, true, NS_SYN_RESET);
+}
+
+/**
+ * io_update_or_fail() - io_update(); tcp_fail() when epoll refuses
+ * @t:	flow
+ *
+ * Return: false when @t was freed
+ */
+static bool io_update_or_fail(struct fwd_tcp *t)
+{
+	if (io_update(t) < 0) {
+		tcp_fail(t);
+		return false;
+	}
+	return true;
+}
+
 static void splice_touch(struct fwd_tcp *t)
 {
 	fwd_list_touch(&t->fwd->tcp_active, &t->ent, vg_loop_now(t->fwd->loop));
@@ -400,12 +426,7 @@ static bool pump_g2h(struct fwd_tcp *t)
 		t->fin_pending = false;
 		ns_flow_shutdown(t->flow);
 	}
-	if (io_update(t) < 0) {
-		fwd->st.tcp_errors++;
-		tcp_end(t, true, NS_SYN_RESET);
-		return false;
-	}
-	return true;
+	return io_update_or_fail(t);
 }
 
 /**
@@ -460,8 +481,7 @@ static bool pump_h2g(struct fwd_tcp *t)
 		w = ns_flow_write(t->flow, fwd->bounce, (size_t)r);
 		if (w != r) {
 			/* out of memory in the stack: the bytes can't be kept */
-			fwd->st.tcp_errors++;
-			tcp_end(t, true, NS_SYN_RESET);
+			tcp_fail(t);
 			return false;
 		}
 		fwd->st.tcp_bytes_in += (uint64_t)r;
@@ -469,12 +489,7 @@ static bool pump_h2g(struct fwd_tcp *t)
 		if ((size_t)r < room)
 			break; /* drained */
 	}
-	if (io_update(t) < 0) {
-		fwd->st.tcp_errors++;
-		tcp_end(t, true, NS_SYN_RESET);
-		return false;
-	}
-	return true;
+	return io_update_or_fail(t);
 }
 
 /**
@@ -488,12 +503,8 @@ static void start_splice(struct fwd_tcp *t)
 	set_state(t, T_SPLICE);
 	if (t->fwd->cfg.keepalive_ms)
 		ns_flow_set_keepalive(t->flow, t->fwd->cfg.keepalive_ms);
-	if (!pump_g2h(t))
-		return;
-	if (io_update(t) < 0) {
-		t->fwd->st.tcp_errors++;
-		tcp_end(t, true, NS_SYN_RESET);
-	}
+	if (pump_g2h(t))
+		io_update_or_fail(t);
 }
 
 /* host connect finished (T_CONNECTING / T_FILTER_CONNECT) */
@@ -553,14 +564,6 @@ static void tcp_on_io(void *arg, uint32_t events)
 
 /* ---- netstack callbacks ---- */
 
-static void key_of(struct fwd_key *k, const struct ns_addr *src, const struct ns_addr *dst)
-{
-	k->sip = src->ip;
-	k->dip = dst->ip;
-	k->sport = src->port;
-	k->dport = dst->port;
-}
-
 static struct fwd_tcp *tcp_alloc(struct fwd *fwd, const struct ns_addr *src,
 				 const struct ns_addr *dst, bool hash)
 {
@@ -573,7 +576,7 @@ static struct fwd_tcp *tcp_alloc(struct fwd *fwd, const struct ns_addr *src,
 	t->io.fd = -1;
 	t->src = *src;
 	t->dst = *dst;
-	key_of(&t->ent.key, src, dst);
+	t->ent.key = fwd_key_of(src, dst);
 	if (fwd_table_add(&fwd->tcp_tab, &t->ent, hash) < 0) {
 		free(t);
 		return NULL;
@@ -603,7 +606,7 @@ static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct
 	int rc;
 
 	/* the netstack has no live pcb for this tuple: any record is stale */
-	key_of(&k, src, dst);
+	k = fwd_key_of(src, dst);
 	old = fwd_table_find(&fwd->tcp_tab, &k);
 	if (old)
 		tcp_end_filtered(fwd_container_of(old, struct fwd_tcp, ent), true, NS_SYN_DROP,
@@ -689,7 +692,7 @@ void *fwd_tcp_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
 	struct fwd_tcp *t;
 	struct fwd_key k;
 
-	key_of(&k, src, dst);
+	k = fwd_key_of(src, dst);
 	e = fwd_table_find(&fwd->tcp_tab, &k);
 	if (!e)
 		return NULL; /* unknown (timed out meanwhile): the netstack resets it */
@@ -816,10 +819,7 @@ static void fwd_tcp_sent(void *user)
 		return;
 	if (ns_flow_sndbuf(t->flow) >= FWD_RESUME_SNDBUF) {
 		t->h_paused = false;
-		if (io_update(t) < 0) {
-			t->fwd->st.tcp_errors++;
-			tcp_end(t, true, NS_SYN_RESET);
-		}
+		io_update_or_fail(t);
 	}
 }
 

@@ -138,10 +138,7 @@ static struct fwd_udp *udp_alloc(struct fwd *fwd, const struct ns_addr *src,
 	u->io.fd = -1;
 	u->src = *src;
 	u->dst = *dst;
-	u->ent.key.sip = src->ip;
-	u->ent.key.sport = src->port;
-	u->ent.key.dip = dst->ip;
-	u->ent.key.dport = dst->port;
+	u->ent.key = fwd_key_of(src, dst);
 	if (fwd_table_add(&fwd->udp_tab, &u->ent, true) < 0) {
 		free(u);
 		return NULL;
@@ -207,7 +204,7 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 	struct fwd *fwd = ctx;
 	struct fwd_entry *e;
 	struct fwd_udp *u;
-	struct fwd_key k = { src->ip, dst->ip, src->port, dst->port };
+	struct fwd_key k = fwd_key_of(src, dst);
 	ssize_t w;
 
 	if (fwd_martian(dst->ip)) {
