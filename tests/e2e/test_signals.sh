@@ -82,7 +82,6 @@ port=$(vg_free_port)
 mkdir -p "$VG_TMP/www"
 head -c 8M /dev/urandom >"$VG_TMP/www/big"
 echo hi >"$VG_TMP/www/small"
-sum=$(sha256sum <"$VG_TMP/www/big" | cut -d' ' -f1)
 # paced by the server (64 KiB every 30 ms, about 2 MB/s), so the guest
 # reads at full speed and the flow stays open for about 4 s
 cat >"$VG_TMP/slow.py" <<'EOP'
