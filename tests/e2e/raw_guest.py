@@ -7,6 +7,7 @@ gateway (0.0.0.0 is local to Linux, and so are broadcast and multicast).
                                            or "none" (no answer in 3 s)
 
 Run inside the guest namespace after DHCP; the source is tap0's address.
+bench/soak_guest.py imports it for syn_frame() and my_addr().
 """
 import os, random, socket, struct, sys, time
 
@@ -36,6 +37,15 @@ def frame(mac, src, dst, proto, l4):
     return GW_MAC + mac + b"\x08\x00" + ip + l4
 
 
+def syn_frame(mac, src, dst, sport, port):
+    """an Ethernet frame with a TCP SYN from src:sport to dst:port (addresses packed)"""
+    tcp = struct.pack("!HHIIBBHHH", sport, port, random.randrange(1 << 32), 0, 5 << 4, 0x02,
+                      65535, 0, 0)
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+    return frame(mac, src, dst, 6, tcp)
+
+
 def main():
     mode, dst, port = sys.argv[1], socket.inet_aton(sys.argv[2]), int(sys.argv[3])
     mac, src = my_addr()
@@ -50,10 +60,7 @@ def main():
         s.send(frame(mac, src, dst, 17, udp))
         print("sent")
         return
-    tcp = struct.pack("!HHIIBBHHH", sport, port, random.randrange(1 << 32), 0, 5 << 4, 0x02,
-                      65535, 0, 0)
-    tcp = tcp[:16] + struct.pack("!H", csum(pseudo(len(tcp), 6) + tcp)) + tcp[18:]
-    s.send(frame(mac, src, dst, 6, tcp))
+    s.send(syn_frame(mac, src, dst, sport, port))
     s.settimeout(0.2)
     end = time.time() + 3
     while time.time() < end:
@@ -73,4 +80,5 @@ def main():
     print("none")
 
 
-main()
+if __name__ == "__main__":
+    main()
