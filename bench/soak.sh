@@ -8,7 +8,7 @@
 # 600 s of load, a sample every 5 s, a table row every 30 s, a flood burst
 # every 60 s, --udp-idle-timeout 30 (so that each burst's UDP mappings are
 # gone before the next burst); `--duration 60` is a quick check (too short
-# for bursts; `--duration 150 --udp-idle 10` has one of each).
+# for bursts; `--duration 240 --udp-idle 10` has one burst of each kind).
 #
 # Rig (tests/e2e/lib.sh and budget_lib.sh): a guest namespace on a TAP,
 # vgate under `ulimit -n 1024` with --outbound-allow 127.0.0.0/8, servers
@@ -198,8 +198,11 @@ ALIVE=0
 if kill -0 "$VG_PID" 2>/dev/null; then ALIVE=1; fi
 sed -n 's/^ *Queries \(sent\|completed\|lost\): *\([0-9]*\).*/"\1": \2/p' "$D/dnsperf.out" |
 	paste -sd, | sed 's/^/{/; s/$/}/' >"$D/dnsperf.json"
-commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null) || commit="(not a git checkout)"
-git -C "$SRC" diff --quiet HEAD 2>/dev/null || commit="$commit (with local changes)"
+if commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null); then
+	git -C "$SRC" diff --quiet HEAD || commit="$commit (with local changes)"
+else
+	commit="(not a git checkout)"
+fi
 cat >"$D/meta" <<EOF
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 COMMIT=$commit

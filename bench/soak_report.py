@@ -27,8 +27,8 @@ import time
 
 from soak_guest import read_body
 
-COLS = ("t_s", "phase", "rss_kb", "fds", "cpu_pct", "tcp_active", "udp_active", "tcp_total",
-        "udp_total", "tcp_over_limit", "udp_evicted", "dns_queries", "dns_hits", "dns_entries", "stats_ms",
+COLS = ("t_s", "phase", "rss_kb", "fds", "cpu_pct", "tcp_active", "tcp_max", "udp_active", "tcp_total",
+        "udp_total", "tcp_over_limit", "udp_over_limit", "udp_evicted", "dns_queries", "dns_hits", "dns_entries", "stats_ms",
         "dns_udp_ok", "dns_tcp_ok")
 BEGIN, END = "<!-- soak.sh: begin -->", "<!-- soak.sh: end -->"
 
@@ -91,8 +91,9 @@ def sample(pid, sock, netns, interval, t0, d):
             except OSError:
                 phase = "-"
             row = (round(now - t0), phase, rss, fds, "%.1f" % pct, f.get("tcp_active", ""),
-                   f.get("udp_active", ""), f.get("tcp_total", ""), f.get("udp_total", ""),
-                   f.get("tcp_over_limit", ""), f.get("udp_evicted", ""), dn.get("queries", ""),
+                   f.get("tcp_max", ""), f.get("udp_active", ""), f.get("tcp_total", ""), f.get("udp_total", ""),
+                   f.get("tcp_over_limit", ""), f.get("udp_over_limit", ""), f.get("udp_evicted", ""),
+                   dn.get("queries", ""),
                    dn.get("hits", ""), dn.get("entries", ""), "%.0f" % ms if st else "fail", dig_ok(netns, False),
                    dig_ok(netns, True))
             out.write(",".join(str(v) for v in row) + "\n")
@@ -190,8 +191,9 @@ def read_rows(path):
     return rows
 
 
-def components(d):
-    """one line per load component from the counts files"""
+def components(d, rows):
+    """one line per load component from the counts files, and vgate's own
+    counters at the end (the last sample)"""
     def load(name):
         try:
             return json.load(open(os.path.join(d, name)))
@@ -231,6 +233,16 @@ def components(d):
             m_get("BULK_SECS"), m_get("BULK_EVERY"), len(bulk),
             ", ".join("%s %s" % (b["dir"], b["gbps"]) for b in bulk) or "-"),
     ]
+    last = rows[-1]
+    busy = [r for r in rows if r["phase"] not in ("tcp", "bulk") and r["tcp_active"] and r["tcp_max"]
+            and int(r["tcp_active"]) >= 0.9 * int(r["tcp_max"])]
+    out.append(
+        "- vgate's counters at the end: %s TCP flows and %s UDP mappings in all, %s SYNs refused at the "
+        "TCP budget (%d samples outside the TCP bursts saw the budget %d%%+ full), %s datagrams "
+        "refused and %s mappings evicted at the UDP budget; DNS %s queries, %s cache hits, %s entries"
+        % (last["tcp_total"], last["udp_total"], last["tcp_over_limit"], len(busy), 90,
+           last["udp_over_limit"], last["udp_evicted"], last["dns_queries"], last["dns_hits"],
+           last["dns_entries"]))
     return out
 
 
@@ -301,7 +313,7 @@ def report(d, out_md, csv_copy):
         "unanswered %d times (of %d samples)" % (f.get("stats_slow", 0), f.get("dns_probe_fail", 0),
                                                 f.get("samples", 0)),
         "", "### Load", ""]
-    text += components(d)
+    text += components(d, rows)
     text += ["", "### Series", "",
              "Full series: `bench/%s`. Phases (of each sample): `load` continuous load only, "
              "`udp`/`tcp`/`syn` a flood burst running, `bulk` an iperf3 run, `quiet` continuous load "
