@@ -1,179 +1,283 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * metrics.c - the counter tables of each module (field offset, JSON key,
- * Prometheus family and label, help) and the two formatters. Adding a
- * counter to a module's stats struct means adding one line here.
+ * metrics.c - the counter tables of each module and the two formatters.
+ * A table reads like the Prometheus exposition it feeds: GROUP() opens a
+ * JSON group, COUNTER() or GAUGE() a family with its HELP text, and the
+ * samples below it name their field in the module's stats struct (V) and,
+ * for a labelled family, the label (L). Adding a counter to a module's
+ * stats struct means adding one line here (two for a new family).
  */
 #include "metrics.h"
 
 #include <stddef.h>
 #include <string.h>
 
-/* one table row: where the value is in the module's stats struct */
+/*
+ * one table row: a group (@group set), a family (@family set) or a sample of
+ * the family above it (@key: the field's name, @off: where it is in the
+ * module's stats struct)
+ */
 struct row {
-	const char *group, *key, *family, *label, *help;
+	const char *group, *family, *help;
 	bool gauge;
+	const char *key, *label;
 	size_t off;
 };
 
 /* clang-format off */
-#define C(g, f, fam, lab, h)  { g, #f, fam, lab, h, false, offsetof(STRUCT, f) }
-#define G(g, f, fam, lab, h)  { g, #f, fam, lab, h, true, offsetof(STRUCT, f) }
+#define GROUP(g)         { g, NULL, NULL, false, NULL, NULL, 0 }
+#define COUNTER(fam, h)  { NULL, fam, h, false, NULL, NULL, 0 }
+#define GAUGE(fam, h)    { NULL, fam, h, true, NULL, NULL, 0 }
+#define V(f)             { NULL, NULL, NULL, false, #f, NULL, offsetof(STRUCT, f) }
+#define L(f, lab)        { NULL, NULL, NULL, false, #f, lab, offsetof(STRUCT, f) }
 
 #define STRUCT struct ns_stats
 static const struct row ns_rows[] = {
-	C("link", rx_frames, "link_rx_frames", NULL, "Frames received from the guest."),
-	C("link", tx_frames, "link_tx_frames", NULL, "Frames sent to the guest."),
-	C("link", rx_bytes, "link_rx_bytes", NULL, "Bytes received from the guest."),
-	C("link", tx_bytes, "link_tx_bytes", NULL, "Bytes sent to the guest."),
-	C("link", drop_oversize, "link_dropped_frames", "reason=\"oversize\"",
-	  "Frames dropped, by reason."),
-	C("link", drop_runt, "link_dropped_frames", "reason=\"runt\"", NULL),
-	C("link", drop_bad_length, "link_dropped_frames", "reason=\"bad_length\"", NULL),
-	C("link", drop_ethertype, "link_dropped_frames", "reason=\"ethertype\"", NULL),
-	C("link", drop_bad_ip, "link_dropped_frames", "reason=\"bad_ip\"", NULL),
-	C("link", drop_bad_arp, "link_dropped_frames", "reason=\"bad_arp\"", NULL),
-	C("link", drop_frag, "link_dropped_frames", "reason=\"fragment\"", NULL),
-	C("link", drop_proto, "link_dropped_frames", "reason=\"protocol\"", NULL),
-	C("link", drop_no_neigh, "link_dropped_frames", "reason=\"no_neighbour\"", NULL),
-	C("link", drop_tx_queue, "link_dropped_frames", "reason=\"tx_queue_full\"", NULL),
-	C("link", drop_no_link, "link_dropped_frames", "reason=\"no_link\"", NULL),
-	C("link", drop_udp_nohook, "link_dropped_frames", "reason=\"udp_no_handler\"", NULL),
-	C("link", drop_bad_src, "link_dropped_frames", "reason=\"bad_source\"", NULL),
-	C("link", drop_foreign_peer, "link_dropped_frames", "reason=\"foreign_peer\"", NULL),
-	C("link", arp_replies, "link_arp_replies", NULL, "ARP replies sent."),
-	C("link", icmp_echo_replies, "link_icmp_echo_replies", NULL, "ICMP echo replies sent."),
-	C("link", tcp_syn_new, "link_tcp_syns", NULL, "Guest SYNs for new flows."),
-	C("link", tcp_syn_reset, "link_tcp_syns_reset", NULL, "Guest SYNs answered with RST."),
-	C("link", tcp_accepted, "link_tcp_accepted", NULL, "Guest TCP flows accepted."),
-	G("link", tcp_active, "link_tcp_active", NULL, "Guest TCP flows open now."),
-	C("link", udp_fwd_packets, "link_udp_packets", NULL,
-	  "Guest UDP datagrams handed to the forwarder."),
-	G("link", tx_queued_bytes, "link_tx_queued_bytes", NULL,
-	  "Bytes queued for the guest to read."),
-	C("transport", transport_connects, "transport_connects", NULL,
-	  "Hypervisor connections accepted."),
-	C("transport", transport_disconnects, "transport_disconnects", NULL,
-	  "Hypervisor connections closed."),
-	C("transport", transport_refused, "transport_refused", "reason=\"busy\"",
-	  "Hypervisor clients refused, by reason."),
-	C("transport", transport_bad_uid, "transport_refused", "reason=\"peer_uid\"", NULL),
-	C("transport", transport_peer_lost, "transport_peer_lost", NULL,
-	  "Unixgram peer locks released because the peer was gone."),
-	C("dhcp", dhcp_discover, "dhcp_messages", "type=\"discover\"",
-	  "DHCP messages received or sent, by type."),
-	C("dhcp", dhcp_offer, "dhcp_messages", "type=\"offer\"", NULL),
-	C("dhcp", dhcp_request, "dhcp_messages", "type=\"request\"", NULL),
-	C("dhcp", dhcp_ack, "dhcp_messages", "type=\"ack\"", NULL),
-	C("dhcp", dhcp_nak, "dhcp_messages", "type=\"nak\"", NULL),
-	C("dhcp", dhcp_release, "dhcp_messages", "type=\"release\"", NULL),
-	C("dhcp", dhcp_decline, "dhcp_messages", "type=\"decline\"", NULL),
-	C("dhcp", dhcp_inform, "dhcp_messages", "type=\"inform\"", NULL),
-	C("dhcp", dhcp_bad, "dhcp_malformed", NULL, "Malformed DHCP messages."),
+	GROUP("link"),
+	COUNTER("link_rx_frames", "Frames received from the guest."),
+		V(rx_frames),
+	COUNTER("link_tx_frames", "Frames sent to the guest."),
+		V(tx_frames),
+	COUNTER("link_rx_bytes", "Bytes received from the guest."),
+		V(rx_bytes),
+	COUNTER("link_tx_bytes", "Bytes sent to the guest."),
+		V(tx_bytes),
+	COUNTER("link_dropped_frames", "Frames dropped, by reason."),
+		L(drop_oversize, "reason=\"oversize\""),
+		L(drop_runt, "reason=\"runt\""),
+		L(drop_bad_length, "reason=\"bad_length\""),
+		L(drop_ethertype, "reason=\"ethertype\""),
+		L(drop_bad_ip, "reason=\"bad_ip\""),
+		L(drop_bad_arp, "reason=\"bad_arp\""),
+		L(drop_frag, "reason=\"fragment\""),
+		L(drop_proto, "reason=\"protocol\""),
+		L(drop_no_neigh, "reason=\"no_neighbour\""),
+		L(drop_tx_queue, "reason=\"tx_queue_full\""),
+		L(drop_no_link, "reason=\"no_link\""),
+		L(drop_udp_nohook, "reason=\"udp_no_handler\""),
+		L(drop_bad_src, "reason=\"bad_source\""),
+		L(drop_foreign_peer, "reason=\"foreign_peer\""),
+	COUNTER("link_arp_replies", "ARP replies sent."),
+		V(arp_replies),
+	COUNTER("link_icmp_echo_replies", "ICMP echo replies sent."),
+		V(icmp_echo_replies),
+	COUNTER("link_tcp_syns", "Guest SYNs for new flows."),
+		V(tcp_syn_new),
+	COUNTER("link_tcp_syns_reset", "Guest SYNs answered with RST."),
+		V(tcp_syn_reset),
+	COUNTER("link_tcp_accepted", "Guest TCP flows accepted."),
+		V(tcp_accepted),
+	GAUGE("link_tcp_active", "Guest TCP flows open now."),
+		V(tcp_active),
+	COUNTER("link_udp_packets", "Guest UDP datagrams handed to the forwarder."),
+		V(udp_fwd_packets),
+	GAUGE("link_tx_queued_bytes", "Bytes queued for the guest to read."),
+		V(tx_queued_bytes),
+	GROUP("transport"),
+	COUNTER("transport_connects", "Hypervisor connections accepted."),
+		V(transport_connects),
+	COUNTER("transport_disconnects", "Hypervisor connections closed."),
+		V(transport_disconnects),
+	COUNTER("transport_refused", "Hypervisor clients refused, by reason."),
+		L(transport_refused, "reason=\"busy\""),
+		L(transport_bad_uid, "reason=\"peer_uid\""),
+	COUNTER("transport_peer_lost", "Unixgram peer locks released because the peer was gone."),
+		V(transport_peer_lost),
+	GROUP("dhcp"),
+	COUNTER("dhcp_messages", "DHCP messages received or sent, by type."),
+		L(dhcp_discover, "type=\"discover\""),
+		L(dhcp_offer, "type=\"offer\""),
+		L(dhcp_request, "type=\"request\""),
+		L(dhcp_ack, "type=\"ack\""),
+		L(dhcp_nak, "type=\"nak\""),
+		L(dhcp_release, "type=\"release\""),
+		L(dhcp_decline, "type=\"decline\""),
+		L(dhcp_inform, "type=\"inform\""),
+	COUNTER("dhcp_malformed", "Malformed DHCP messages."),
+		V(dhcp_bad),
 };
 #undef STRUCT
 
 #define STRUCT struct dns_stats
 static const struct row dns_rows[] = {
-	C("dns", queries, "dns_queries", NULL, "Guest DNS queries."),
-	C("dns", hits, "dns_cache_hits", NULL, "Answers from a fresh cache entry."),
-	C("dns", misses, "dns_cache_misses", NULL, "Queries that waited for upstream."),
-	C("dns", stale_serves, "dns_stale_serves", NULL, "Answers from an expired entry."),
-	C("dns", prefetches, "dns_prefetches", NULL, "Background refreshes."),
-	C("dns", static_answers, "dns_static_answers", NULL, "Answers from static records."),
-	C("dns", filtered, "dns_filtered", NULL, "NXDOMAIN because of the name filter."),
-	C("dns", malformed, "dns_malformed", NULL, "Malformed guest queries."),
-	C("dns", notimp, "dns_notimp", NULL, "NOTIMP or REFUSED answers."),
-	C("dns", servfail_answers, "dns_servfail_answers", NULL, "SERVFAIL answers."),
-	C("dns", truncated, "dns_truncated", NULL, "UDP answers sent with TC."),
-	C("dns", upstream_queries, "dns_upstream_queries", NULL, "Queries sent upstream."),
-	C("dns", upstream_tcp, "dns_upstream_tcp_queries", NULL, "Upstream queries over TCP."),
-	C("dns", upstream_timeouts, "dns_upstream_timeouts", NULL, "Upstream tries timed out."),
-	C("dns", upstream_failures, "dns_upstream_failures", NULL, "Resolutions that failed."),
-	C("dns", upstream_bad, "dns_upstream_bad", NULL, "Bad upstream replies."),
-	C("dns", spoofed, "dns_spoofed", NULL, "Upstream replies that did not match."),
-	C("dns", evictions, "dns_cache_evictions", NULL, "Entries pushed out by the LRU."),
-	C("dns", expired, "dns_cache_expired", NULL, "Entries dropped past the stale window."),
-	C("dns", dropped, "dns_dropped", NULL, "Queries dropped: tables full."),
-	G("dns", entries, "dns_cache_entries", NULL, "Cache entries now."),
-	G("dns", bytes, "dns_cache_bytes", NULL, "Cache memory now."),
-	G("dns", inflight, "dns_upstream_inflight", NULL, "Upstream queries in flight."),
-	G("dns", waiters, "dns_waiters", NULL, "Guest queries waiting."),
-	C("dns", tcp_accepted, "dns_tcp_connections", NULL, "DNS-over-TCP connections accepted."),
-	C("dns", tcp_evicted, "dns_tcp_closed", "reason=\"evicted\"",
-	  "DNS-over-TCP connections reset by vgate, by reason."),
-	C("dns", tcp_idle_closed, "dns_tcp_closed", "reason=\"idle\"", NULL),
-	C("dns", tcp_src_refused, "dns_tcp_refused", "reason=\"per_source\"",
-	  "New DNS-over-TCP connections reset, by the bound that was full of busy ones."),
-	C("dns", tcp_full_refused, "dns_tcp_refused", "reason=\"table_full\"", NULL),
-	G("dns", tcp_active, "dns_tcp_active", NULL, "DNS-over-TCP connections open now."),
+	GROUP("dns"),
+	COUNTER("dns_queries", "Guest DNS queries."),
+		V(queries),
+	COUNTER("dns_cache_hits", "Answers from a fresh cache entry."),
+		V(hits),
+	COUNTER("dns_cache_misses", "Queries that waited for upstream."),
+		V(misses),
+	COUNTER("dns_stale_serves", "Answers from an expired entry."),
+		V(stale_serves),
+	COUNTER("dns_prefetches", "Background refreshes."),
+		V(prefetches),
+	COUNTER("dns_static_answers", "Answers from static records."),
+		V(static_answers),
+	COUNTER("dns_filtered", "NXDOMAIN because of the name filter."),
+		V(filtered),
+	COUNTER("dns_malformed", "Malformed guest queries."),
+		V(malformed),
+	COUNTER("dns_notimp", "NOTIMP or REFUSED answers."),
+		V(notimp),
+	COUNTER("dns_servfail_answers", "SERVFAIL answers."),
+		V(servfail_answers),
+	COUNTER("dns_truncated", "UDP answers sent with TC."),
+		V(truncated),
+	COUNTER("dns_upstream_queries", "Queries sent upstream."),
+		V(upstream_queries),
+	COUNTER("dns_upstream_tcp_queries", "Upstream queries over TCP."),
+		V(upstream_tcp),
+	COUNTER("dns_upstream_timeouts", "Upstream tries timed out."),
+		V(upstream_timeouts),
+	COUNTER("dns_upstream_failures", "Resolutions that failed."),
+		V(upstream_failures),
+	COUNTER("dns_upstream_bad", "Bad upstream replies."),
+		V(upstream_bad),
+	COUNTER("dns_spoofed", "Upstream replies that did not match."),
+		V(spoofed),
+	COUNTER("dns_cache_evictions", "Entries pushed out by the LRU."),
+		V(evictions),
+	COUNTER("dns_cache_expired", "Entries dropped past the stale window."),
+		V(expired),
+	COUNTER("dns_dropped", "Queries dropped: tables full."),
+		V(dropped),
+	GAUGE("dns_cache_entries", "Cache entries now."),
+		V(entries),
+	GAUGE("dns_cache_bytes", "Cache memory now."),
+		V(bytes),
+	GAUGE("dns_upstream_inflight", "Upstream queries in flight."),
+		V(inflight),
+	GAUGE("dns_waiters", "Guest queries waiting."),
+		V(waiters),
+	COUNTER("dns_tcp_connections", "DNS-over-TCP connections accepted."),
+		V(tcp_accepted),
+	COUNTER("dns_tcp_closed", "DNS-over-TCP connections reset by vgate, by reason."),
+		L(tcp_evicted, "reason=\"evicted\""),
+		L(tcp_idle_closed, "reason=\"idle\""),
+	COUNTER("dns_tcp_refused",
+		"New DNS-over-TCP connections reset, by the bound that was full of busy ones."),
+		L(tcp_src_refused, "reason=\"per_source\""),
+		L(tcp_full_refused, "reason=\"table_full\""),
+	GAUGE("dns_tcp_active", "DNS-over-TCP connections open now."),
+		V(tcp_active),
 };
 #undef STRUCT
 
 #define STRUCT struct fwd_stats
 static const struct row fwd_rows[] = {
-	G("forwarder", tcp_active, "forwarder_tcp_active", NULL, "TCP flows open now."),
-	C("forwarder", tcp_total, "forwarder_tcp_flows", NULL, "TCP flows forwarded."),
-	C("forwarder", tcp_bytes_out, "forwarder_tcp_bytes", "direction=\"out\"",
-	  "TCP payload bytes (out = guest to host)."),
-	C("forwarder", tcp_bytes_in, "forwarder_tcp_bytes", "direction=\"in\"", NULL),
-	C("forwarder", tcp_refused, "forwarder_tcp_failed", "reason=\"refused\"",
-	  "TCP flows that failed, by reason."),
-	C("forwarder", tcp_denied, "forwarder_tcp_failed", "reason=\"denied\"", NULL),
-	C("forwarder", tcp_over_limit, "forwarder_tcp_failed", "reason=\"over_limit\"", NULL),
-	C("forwarder", tcp_timeouts, "forwarder_tcp_failed", "reason=\"timeout\"", NULL),
-	C("forwarder", tcp_resets, "forwarder_tcp_failed", "reason=\"reset\"", NULL),
-	C("forwarder", tcp_errors, "forwarder_tcp_failed", "reason=\"error\"", NULL),
-	C("forwarder", tcp_martian, "forwarder_tcp_failed", "reason=\"martian\"", NULL),
-	C("forwarder", tcp_revoked, "forwarder_tcp_failed", "reason=\"revoked\"", NULL),
-	G("forwarder", udp_active, "forwarder_udp_active", NULL, "UDP mappings now."),
-	C("forwarder", udp_total, "forwarder_udp_flows", NULL, "UDP mappings created."),
-	C("forwarder", udp_pkts_out, "forwarder_udp_packets", "direction=\"out\"",
-	  "UDP datagrams (out = guest to host)."),
-	C("forwarder", udp_pkts_in, "forwarder_udp_packets", "direction=\"in\"", NULL),
-	C("forwarder", udp_bytes_out, "forwarder_udp_bytes", "direction=\"out\"",
-	  "UDP payload bytes (out = guest to host)."),
-	C("forwarder", udp_bytes_in, "forwarder_udp_bytes", "direction=\"in\"", NULL),
-	C("forwarder", udp_denied, "forwarder_udp_failed", "reason=\"denied\"",
-	  "UDP datagrams or mappings refused, by reason."),
-	C("forwarder", udp_over_limit, "forwarder_udp_failed", "reason=\"over_limit\"", NULL),
-	C("forwarder", udp_refused, "forwarder_udp_failed", "reason=\"refused\"", NULL),
-	C("forwarder", udp_errors, "forwarder_udp_failed", "reason=\"error\"", NULL),
-	C("forwarder", udp_martian, "forwarder_udp_failed", "reason=\"martian\"", NULL),
-	C("forwarder", udp_revoked, "forwarder_udp_failed", "reason=\"revoked\"", NULL),
-	C("forwarder", udp_expired, "forwarder_udp_expired", NULL, "UDP mappings idle-expired."),
-	C("forwarder", fwd_tcp_accepted, "forwarder_port_forward_tcp", "result=\"accepted\"",
-	  "Host to guest TCP connections through port forwards."),
-	C("forwarder", fwd_tcp_failed, "forwarder_port_forward_tcp", "result=\"failed\"", NULL),
-	C("forwarder", fwd_udp_pkts, "forwarder_port_forward_udp_packets", NULL,
-	  "Host to guest UDP datagrams through port forwards."),
-	C("forwarder", udp_evicted, "forwarder_udp_evicted", NULL,
-	  "Idle UDP mappings evicted for a new one at the flow budget."),
-	C("forwarder", fd_exhausted, "forwarder_fd_exhausted", NULL,
-	  "socket() or accept() calls that failed with EMFILE or ENFILE."),
-	C("forwarder", lst_paused, "forwarder_listener_paused", NULL,
-	  "Port-forward listeners paused on EMFILE or ENFILE."),
-	G("forwarder", tcp_max, "forwarder_tcp_budget", NULL,
-	  "TCP flow bound (the fd budget, at most --max-flows)."),
-	G("forwarder", udp_max, "forwarder_udp_budget", NULL,
-	  "UDP mapping bound (the fd budget, at most --max-udp-flows)."),
+	GROUP("forwarder"),
+	GAUGE("forwarder_tcp_active", "TCP flows open now."),
+		V(tcp_active),
+	COUNTER("forwarder_tcp_flows", "TCP flows forwarded."),
+		V(tcp_total),
+	COUNTER("forwarder_tcp_bytes", "TCP payload bytes (out = guest to host)."),
+		L(tcp_bytes_out, "direction=\"out\""),
+		L(tcp_bytes_in, "direction=\"in\""),
+	COUNTER("forwarder_tcp_failed", "TCP flows that failed, by reason."),
+		L(tcp_refused, "reason=\"refused\""),
+		L(tcp_denied, "reason=\"denied\""),
+		L(tcp_over_limit, "reason=\"over_limit\""),
+		L(tcp_timeouts, "reason=\"timeout\""),
+		L(tcp_resets, "reason=\"reset\""),
+		L(tcp_errors, "reason=\"error\""),
+		L(tcp_martian, "reason=\"martian\""),
+		L(tcp_revoked, "reason=\"revoked\""),
+	GAUGE("forwarder_udp_active", "UDP mappings now."),
+		V(udp_active),
+	COUNTER("forwarder_udp_flows", "UDP mappings created."),
+		V(udp_total),
+	COUNTER("forwarder_udp_packets", "UDP datagrams (out = guest to host)."),
+		L(udp_pkts_out, "direction=\"out\""),
+		L(udp_pkts_in, "direction=\"in\""),
+	COUNTER("forwarder_udp_bytes", "UDP payload bytes (out = guest to host)."),
+		L(udp_bytes_out, "direction=\"out\""),
+		L(udp_bytes_in, "direction=\"in\""),
+	COUNTER("forwarder_udp_failed", "UDP datagrams or mappings refused, by reason."),
+		L(udp_denied, "reason=\"denied\""),
+		L(udp_over_limit, "reason=\"over_limit\""),
+		L(udp_refused, "reason=\"refused\""),
+		L(udp_errors, "reason=\"error\""),
+		L(udp_martian, "reason=\"martian\""),
+		L(udp_revoked, "reason=\"revoked\""),
+	COUNTER("forwarder_udp_expired", "UDP mappings idle-expired."),
+		V(udp_expired),
+	COUNTER("forwarder_port_forward_tcp",
+		"Host to guest TCP connections through port forwards."),
+		L(fwd_tcp_accepted, "result=\"accepted\""),
+		L(fwd_tcp_failed, "result=\"failed\""),
+	COUNTER("forwarder_port_forward_udp_packets",
+		"Host to guest UDP datagrams through port forwards."),
+		V(fwd_udp_pkts),
+	COUNTER("forwarder_udp_evicted",
+		"Idle UDP mappings evicted for a new one at the flow budget."),
+		V(udp_evicted),
+	COUNTER("forwarder_fd_exhausted",
+		"socket() or accept() calls that failed with EMFILE or ENFILE."),
+		V(fd_exhausted),
+	COUNTER("forwarder_listener_paused", "Port-forward listeners paused on EMFILE or ENFILE."),
+		V(lst_paused),
+	GAUGE("forwarder_tcp_budget", "TCP flow bound (the fd budget, at most --max-flows)."),
+		V(tcp_max),
+	GAUGE("forwarder_udp_budget",
+		"UDP mapping bound (the fd budget, at most --max-udp-flows)."),
+		V(udp_max),
+};
+#undef STRUCT
+
+/* the policy's numbers, gathered from the policy and two modules' stats */
+struct policy_counts {
+	uint64_t rules_allow, rules_deny, denied_tcp, denied_udp, denied_dns_names;
+};
+
+#define STRUCT struct policy_counts
+static const struct row policy_rule_rows[] = {
+	GROUP("policy"),
+	GAUGE("policy_rules", "Outbound CIDR rules, by action."),
+		L(rules_allow, "action=\"allow\""),
+		L(rules_deny, "action=\"deny\""),
+};
+
+/* only with the forwarder's stats */
+static const struct row policy_flow_rows[] = {
+	GROUP("policy"),
+	COUNTER("policy_denied_flows", "Flows refused by the outbound policy."),
+		L(denied_tcp, "proto=\"tcp\""),
+		L(denied_udp, "proto=\"udp\""),
+};
+
+/* only with the DNS stats */
+static const struct row policy_name_rows[] = {
+	GROUP("policy"),
+	COUNTER("policy_denied_dns_names", "DNS names refused by the name filter."),
+		V(denied_dns_names),
 };
 #undef STRUCT
 
 #define STRUCT struct sni_stats
 static const struct row sni_rows[] = {
-	C("sni", inspected, "sni_inspected", NULL, "Flows whose first bytes were inspected."),
-	C("sni", allowed, "sni_allowed", NULL, "Flows allowed by SNI or Host and DNS correlation."),
-	C("sni", resolves, "sni_resolves", NULL, "Names the filter resolved itself."),
-	G("sni", patterns, "sni_patterns", NULL, "Patterns in the active allowlist."),
-	C("sni", reloads, "sni_reloads", NULL, "Allowlist reloads."),
-	C("sni", log_suppressed, "sni_log_suppressed", NULL,
-	  "Block log lines dropped by the rate limit."),
+	GROUP("sni"),
+	COUNTER("sni_inspected", "Flows whose first bytes were inspected."),
+		V(inspected),
+	COUNTER("sni_allowed", "Flows allowed by SNI or Host and DNS correlation."),
+		V(allowed),
+	COUNTER("sni_resolves", "Names the filter resolved itself."),
+		V(resolves),
+	GAUGE("sni_patterns", "Patterns in the active allowlist."),
+		V(patterns),
+	COUNTER("sni_reloads", "Allowlist reloads."),
+		V(reloads),
+	COUNTER("sni_log_suppressed", "Block log lines dropped by the rate limit."),
+		V(log_suppressed),
 };
 #undef STRUCT
-#undef C
-#undef G
+#undef GROUP
+#undef COUNTER
+#undef GAUGE
+#undef V
+#undef L
 /* clang-format on */
+
+#define ROWS(t) (sizeof(t) / sizeof((t)[0]))
 
 void vg_metrics_init(struct vg_metrics *ms)
 {
@@ -186,85 +290,74 @@ void vg_metrics_add(struct vg_metrics *ms, const struct vg_metric *mt)
 		ms->m[ms->n++] = *mt;
 }
 
+/**
+ * add_rows() - append the samples of one module's table
+ * @ms:		list
+ * @rows:	table (group, family and sample rows)
+ * @n:		its length
+ * @st:		the module's stats struct the sample rows point into
+ */
 static void add_rows(struct vg_metrics *ms, const struct row *rows, size_t n, const void *st)
 {
-	const char *help = NULL;
-	size_t i, n_grp;
+	struct vg_metric mt;
+	size_t i, n_grp = 0;
 
+	memset(&mt, 0, sizeof(mt));
 	for (i = 0; i < n; i++) {
-		struct vg_metric mt;
+		const struct row *r = &rows[i];
 
-		/* rows after the first of a family share its help */
-		if (rows[i].help)
-			help = rows[i].help;
-		mt.group = rows[i].group;
-		mt.key = rows[i].key;
+		if (r->group) {
+			mt.group = r->group;
+			n_grp = strlen(r->group);
+			continue;
+		}
+		if (r->family) {
+			mt.family = r->family;
+			mt.help = r->help;
+			mt.gauge = r->gauge;
+			continue;
+		}
 		/* dhcp.dhcp_ack reads better as dhcp.ack */
-		n_grp = strlen(mt.group);
+		mt.key = r->key;
 		if (!strncmp(mt.key, mt.group, n_grp) && mt.key[n_grp] == '_')
 			mt.key += n_grp + 1;
-		mt.family = rows[i].family;
-		mt.label = rows[i].label;
-		mt.label_key = mt.label_val = NULL;
-		mt.help = help;
-		mt.gauge = rows[i].gauge;
-		memcpy(&mt.value, (const char *)st + rows[i].off, sizeof(mt.value));
+		mt.label = r->label;
+		memcpy(&mt.value, (const char *)st + r->off, sizeof(mt.value));
 		vg_metrics_add(ms, &mt);
 	}
 }
 
 void vg_metrics_add_ns(struct vg_metrics *ms, const struct ns_stats *st)
 {
-	add_rows(ms, ns_rows, sizeof(ns_rows) / sizeof(ns_rows[0]), st);
+	add_rows(ms, ns_rows, ROWS(ns_rows), st);
 }
 
 void vg_metrics_add_dns(struct vg_metrics *ms, const struct dns_stats *st)
 {
-	add_rows(ms, dns_rows, sizeof(dns_rows) / sizeof(dns_rows[0]), st);
+	add_rows(ms, dns_rows, ROWS(dns_rows), st);
 }
 
 void vg_metrics_add_fwd(struct vg_metrics *ms, const struct fwd_stats *st)
 {
-	add_rows(ms, fwd_rows, sizeof(fwd_rows) / sizeof(fwd_rows[0]), st);
+	add_rows(ms, fwd_rows, ROWS(fwd_rows), st);
 }
 
 void vg_metrics_add_policy(struct vg_metrics *ms, const struct fwd_policy *p,
 			   const struct fwd_stats *st, const struct dns_stats *dst)
 {
-	struct vg_metric mt = {.group = "policy",
-			       .key = "rules_allow",
-			       .family = "policy_rules",
-			       .label = "action=\"allow\"",
-			       .help = "Outbound CIDR rules, by action.",
-			       .gauge = true,
-			       .value = p->n_allow};
+	struct policy_counts c = {
+	    .rules_allow = p->n_allow,
+	    .rules_deny = p->n - p->n_allow,
+	    .denied_tcp = st ? st->tcp_denied : 0,
+	    .denied_udp = st ? st->udp_denied : 0,
+	    .denied_dns_names = dst ? dst->filtered : 0,
+	};
 
-	vg_metrics_add(ms, &mt);
-	mt.key = "rules_deny";
-	mt.label = "action=\"deny\"";
-	mt.value = p->n - p->n_allow;
-	vg_metrics_add(ms, &mt);
-	if (st) {
-		mt = (struct vg_metric){.group = "policy",
-					.key = "denied_tcp",
-					.family = "policy_denied_flows",
-					.label = "proto=\"tcp\"",
-					.help = "Flows refused by the outbound policy.",
-					.value = st->tcp_denied};
-		vg_metrics_add(ms, &mt);
-		mt.key = "denied_udp";
-		mt.label = "proto=\"udp\"";
-		mt.value = st->udp_denied;
-		vg_metrics_add(ms, &mt);
-	}
-	if (dst) {
-		mt = (struct vg_metric){.group = "policy",
-					.key = "denied_dns_names",
-					.family = "policy_denied_dns_names",
-					.help = "DNS names refused by the name filter.",
-					.value = dst->filtered};
-		vg_metrics_add(ms, &mt);
-	}
+	add_rows(ms, policy_rule_rows, ROWS(policy_rule_rows), &c);
+	if (st)
+		add_rows(ms, policy_flow_rows, ROWS(policy_flow_rows), &c);
+	if (dst)
+		add_rows(ms, policy_name_rows, ROWS(policy_name_rows), &c);
 }
 
 void vg_metrics_add_sni(struct vg_metrics *ms, const struct sni_stats *st)
@@ -272,7 +365,7 @@ void vg_metrics_add_sni(struct vg_metrics *ms, const struct sni_stats *st)
 	struct vg_metric mt;
 	int r;
 
-	add_rows(ms, sni_rows, sizeof(sni_rows) / sizeof(sni_rows[0]), st);
+	add_rows(ms, sni_rows, ROWS(sni_rows), st);
 	for (r = SNI_R_OK + 1; r < SNI_R_COUNT; r++) {
 		memset(&mt, 0, sizeof(mt));
 		mt.group = "sni";
