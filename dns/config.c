@@ -24,9 +24,9 @@ void dns_config_defaults(struct dns_config *cfg)
 	cfg->cache_max_bytes = 8u << 20;
 	cfg->max_ttl_s = 5;
 	cfg->fail_ttl_s = 1;
-	cfg->stale_max_s = 3600;
+	cfg->stale_max_s = 60 * 60; /* an hour */
 	cfg->client_timeout_ms = 1800;
-	cfg->addr_keep_ms = 60000;
+	cfg->addr_keep_ms = 60 * 1000; /* a minute */
 	cfg->addr_keep_max = 1024;
 	cfg->max_inflight = 512;
 	cfg->max_waiters = 4096;
