@@ -176,6 +176,52 @@ static int parse_ranged(struct vg_options *o, int opt, const char *name, const c
 	return -1;
 }
 
+/* the options stored as given: a string (a pointer into argv) or a flag */
+static const struct {
+	int opt;
+	size_t off; /* of the const char * or bool in struct vg_options */
+	bool flag;
+} plain[] = {
+    {OPT_LISTEN_QEMU, offsetof(struct vg_options, listen_qemu), false},
+    {OPT_LISTEN_VFKIT, offsetof(struct vg_options, listen_vfkit), false},
+    {OPT_TAP_NETNS, offsetof(struct vg_options, tap_netns), false},
+    {OPT_PID_FILE, offsetof(struct vg_options, pid_file), false},
+    {OPT_RESOLV_CONF, offsetof(struct vg_options, resolv_conf), false},
+    {OPT_CONFIG, offsetof(struct vg_options, config_file), false},
+    {OPT_LOG_FILE, offsetof(struct vg_options, log_file), false},
+    {OPT_PCAP, offsetof(struct vg_options, pcap_file), false},
+    {OPT_SANDBOX, offsetof(struct vg_options, sandbox), true},
+    {OPT_DEBUG_ECHO, offsetof(struct vg_options, debug_tcp_echo), true},
+    /* checked against --api in options_finish() */
+    {OPT_GUEST_API, offsetof(struct vg_options, guest_api), true},
+};
+
+/**
+ * set_plain() - apply @opt if it is one of the plain[] options
+ * @o:		options being built
+ * @opt:	the option
+ * @arg:	its value (kept), or NULL for a flag
+ *
+ * Return: true if @opt was one of them
+ */
+static bool set_plain(struct vg_options *o, int opt, const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		char *field = (char *)o + plain[i].off;
+
+		if (plain[i].opt != opt)
+			continue;
+		if (plain[i].flag)
+			*(bool *)field = true;
+		else
+			*(const char **)field = arg;
+		return true;
+	}
+	return false;
+}
+
 static void options_init(struct vg_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -219,17 +265,9 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 		const char *name = idx >= 0 ? vg_long_opts[idx].name : "?";
 
 		*bad = optind - 1;
-
+		if (set_plain(o, c, optarg))
+			continue;
 		switch (c) {
-		case OPT_LISTEN_QEMU:
-			o->listen_qemu = optarg;
-			break;
-		case OPT_LISTEN_VFKIT:
-			o->listen_vfkit = optarg;
-			break;
-		case OPT_TAP_NETNS:
-			o->tap_netns = optarg;
-			break;
 		case OPT_TAP_NAME:
 			if (!*optarg || strlen(optarg) >= 16) {
 				snprintf(err, errlen, "invalid --tap-name '%s'", optarg);
@@ -308,9 +346,6 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 				return VG_PARSE_ERROR;
 			}
 			break;
-		case OPT_PID_FILE:
-			o->pid_file = optarg;
-			break;
 		case OPT_HELP:
 			vg_options_usage(out);
 			return VG_PARSE_EXIT;
@@ -321,9 +356,6 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 		case OPT_OUT_DENY:
 			if (fwd_policy_add(&o->policy, c == OPT_OUT_ALLOW, optarg, err, errlen) < 0)
 				return VG_PARSE_ERROR;
-			break;
-		case OPT_DEBUG_ECHO:
-			o->debug_tcp_echo = true;
 			break;
 		case OPT_MAX_FLOWS:
 		case OPT_MAX_UDP_FLOWS:
@@ -362,9 +394,6 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			}
 			o->dns_record[o->n_dns_record++] = optarg;
 			break;
-		case OPT_RESOLV_CONF:
-			o->resolv_conf = optarg;
-			break;
 		case OPT_DHCP_DOMAIN:
 		case OPT_DHCP_SEARCH: {
 			char *dst = c == OPT_DHCP_DOMAIN ? o->ns.domain : o->ns.search;
@@ -386,9 +415,6 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			}
 			o->ns.lease_s = (uint32_t)v;
 			break;
-		case OPT_CONFIG:
-			o->config_file = optarg;
-			break;
 		case OPT_API:
 			if (strncmp(optarg, "unix://", 7) || !optarg[7]) {
 				snprintf(err, errlen, "invalid --%s '%s' (expected unix:///PATH)", name,
@@ -396,18 +422,6 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 				return VG_PARSE_ERROR;
 			}
 			o->api = optarg;
-			break;
-		case OPT_GUEST_API:
-			o->guest_api = true; /* checked against --api in options_finish() */
-			break;
-		case OPT_LOG_FILE:
-			o->log_file = optarg;
-			break;
-		case OPT_PCAP:
-			o->pcap_file = optarg;
-			break;
-		case OPT_SANDBOX:
-			o->sandbox = true;
 			break;
 		case OPT_DEBUG:
 			o->log_level = VG_LOG_DEBUG;

@@ -21,6 +21,33 @@
 
 #include <string.h>
 
+/* label_at()'s answer for a compression pointer (a label is at most 63) */
+#define LABEL_POINTER 0xc0
+
+/**
+ * label_at() - what a name holds at @pos: the one step all name walkers take
+ * @msg:	message (or name)
+ * @len:	bytes available from @msg
+ * @pos:	offset of a length byte
+ *
+ * Return: the label's length (0 for the root) when its bytes are within @len,
+ *	   LABEL_POINTER for a compression pointer whose two bytes are within
+ *	   @len, or -1 when truncated or an extended label type
+ */
+static int label_at(const uint8_t *msg, size_t len, size_t pos)
+{
+	uint8_t l;
+
+	if (pos >= len)
+		return -1;
+	l = msg[pos];
+	if ((l & 0xc0) == 0xc0)
+		return pos + 1 < len ? LABEL_POINTER : -1;
+	if (l & 0xc0)
+		return -1;
+	return pos + 1u + l <= len ? l : -1;
+}
+
 /**
  * wire_check_name() - validate an uncompressed wire name
  * @p:		start of the name
@@ -35,21 +62,16 @@ int wire_check_name(const uint8_t *p, size_t avail)
 	size_t off = 0;
 
 	for (;;) {
-		uint8_t l;
+		int l = label_at(p, avail, off);
 
-		if (off >= avail)
+		if (l < 0 || l == LABEL_POINTER)
 			return -1;
-		l = p[off];
+		off += 1u + (size_t)l;
+		if (off > DNS_NAME_MAX)
+			return -1;
 		if (l == 0)
-			break;
-		if (l & 0xc0)
-			return -1;
-		off += 1u + l;
-		if (off + 1 > DNS_NAME_MAX)
-			return -1;
+			return (int)off;
 	}
-	off++;
-	return off > DNS_NAME_MAX ? -1 : (int)off;
 }
 
 /**
@@ -284,18 +306,14 @@ int wire_name_read(const uint8_t *msg, size_t len, size_t off, uint8_t *out, siz
 	int hops = 0;
 
 	for (;;) {
-		uint8_t l;
+		int l = label_at(msg, len, pos);
 
-		if (pos >= len)
+		if (l < 0)
 			return -1;
-		l = msg[pos];
-		if ((l & 0xc0) == 0xc0) {
-			size_t to;
+		if (l == LABEL_POINTER) {
+			size_t to = (size_t)(msg[pos] & 0x3f) << 8 | msg[pos + 1];
 
-			if (pos + 1 >= len || ++hops > 64)
-				return -1;
-			to = (size_t)(l & 0x3f) << 8 | msg[pos + 1];
-			if (to >= pos)
+			if (++hops > 64 || to >= pos)
 				return -1;
 			if (!jumped)
 				*end = pos + 2;
@@ -303,16 +321,14 @@ int wire_name_read(const uint8_t *msg, size_t len, size_t off, uint8_t *out, siz
 			pos = to;
 			continue;
 		}
-		if (l & 0xc0)
+		if (o + 1u + (size_t)l > DNS_NAME_MAX)
 			return -1;
-		if (o + 1u + l > DNS_NAME_MAX || pos + 1u + l > len)
-			return -1;
-		out[o++] = l;
+		out[o++] = (uint8_t)l;
 		if (l == 0)
 			break;
-		wire_name_lower(msg + pos + 1, l, out + o);
-		o += l;
-		pos += 1u + l;
+		wire_name_lower(msg + pos + 1, (size_t)l, out + o);
+		o += (size_t)l;
+		pos += 1u + (size_t)l;
 	}
 	if (!jumped)
 		*end = pos + 1;
@@ -348,20 +364,15 @@ static int skip_name(const uint8_t *msg, size_t len, size_t *off)
 	size_t pos = *off;
 
 	for (;;) {
-		uint8_t l;
+		int l = label_at(msg, len, pos);
 
-		if (pos >= len)
+		if (l < 0)
 			return -1;
-		l = msg[pos];
-		if ((l & 0xc0) == 0xc0) {
-			if (pos + 2 > len)
-				return -1;
+		if (l == LABEL_POINTER) {
 			*off = pos + 2;
 			return 0;
 		}
-		if (l & 0xc0)
-			return -1;
-		pos += 1u + l;
+		pos += 1u + (size_t)l;
 		if (l == 0) {
 			*off = pos;
 			return 0;

@@ -198,13 +198,12 @@ static enum sni_verdict decide_with(struct sni_filter *f, const char *name, bool
 				    bool resolved, enum sni_reason *why)
 {
 	struct sni_seen_addr seen[DNS_RESOLVE_MAX_ADDRS];
-	uint64_t now = vg_loop_now(f->loop);
 	struct sni_facts facts = {
 	    .name = name,
 	    .ech = ech,
 	    .dst_ip = dst_ip,
 	    .seen = seen,
-	    .now_ms = now,
+	    .now_ms = vg_loop_now(f->loop),
 	    .grace_ms = f->cfg.grace_ms,
 	    .resolved = resolved,
 	};
@@ -215,7 +214,7 @@ static enum sni_verdict decide_with(struct sni_filter *f, const char *name, bool
 	/* the cache already applied the grace period: what it returns is live */
 	for (i = 0; i < n; i++) {
 		seen[i].addr = addrs[i];
-		seen[i].expires_ms = now;
+		seen[i].expires_ms = facts.now_ms;
 	}
 	facts.n_seen = n < 0 ? 0 : n;
 	return sni_decide(f->active, &facts, why);
@@ -500,13 +499,13 @@ static void install(struct sni_filter *f)
 {
 	struct fwd_filter flt = {
 	    .ctx = f,
+	    .max_bytes = f->buf_cap,
+	    .timeout_ms = f->cfg.timeout_ms,
 	    .syn = sni_syn,
 	    .udp = sni_udp,
 	    .wants = sni_wants,
 	    .inspect = sni_inspect,
 	    .ended = sni_ended,
-	    .max_bytes = f->buf_cap,
-	    .timeout_ms = f->cfg.timeout_ms,
 	};
 
 	fwd_set_filter(f->fwd, &flt);
@@ -566,6 +565,7 @@ struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct 
 	f->loop = loop;
 	f->fwd = fwd;
 	f->dns = dns;
+	f->strings = own_config(&f->cfg, cfg); /* checked below with the buffers */
 	f->host_ip = host_ip;
 	f->log = log;
 	f->log_ctx = log_ctx;
@@ -575,7 +575,6 @@ struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct 
 	f->spare = malloc(sizeof(*f->spare));
 	f->buf = malloc(f->buf_cap);
 	f->scratch = malloc(f->scratch_cap);
-	f->strings = own_config(&f->cfg, cfg);
 	if (!f->active || !f->spare || !f->buf || !f->scratch || !f->strings) {
 		snprintf(err, errlen, "SNI filter: out of memory");
 		sni_filter_free(f);

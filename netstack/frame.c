@@ -10,6 +10,24 @@
 #include <string.h>
 
 /**
+ * zero_with_buf() - zero a decoder or queue and give it its buffer
+ * @obj:	the struct
+ * @size:	its size
+ * @buf:	its buffer pointer, set to @n new bytes
+ * @cap:	its buffer size, set to @n (0 on failure)
+ * @n:		bytes
+ *
+ * Return: 0, or -ENOMEM
+ */
+static int zero_with_buf(void *obj, size_t size, uint8_t **buf, size_t *cap, size_t n)
+{
+	memset(obj, 0, size);
+	*buf = malloc(n);
+	*cap = *buf ? n : 0;
+	return *buf ? 0 : -ENOMEM;
+}
+
+/**
  * stream_dec_init() - prepare a decoder
  * @d:		decoder
  * @max_frame:	largest Ethernet frame accepted (MTU + header)
@@ -18,12 +36,7 @@
  */
 int stream_dec_init(struct stream_dec *d, size_t max_frame)
 {
-	memset(d, 0, sizeof(*d));
-	d->buf = malloc(max_frame);
-	if (!d->buf)
-		return -ENOMEM;
-	d->max = max_frame;
-	return 0;
+	return zero_with_buf(d, sizeof(*d), &d->buf, &d->max, max_frame);
 }
 
 void stream_dec_free(struct stream_dec *d)
@@ -134,12 +147,7 @@ int stream_dec_feed(struct stream_dec *d, const uint8_t *data, size_t len, frame
  */
 int txq_init(struct txq *q, size_t cap)
 {
-	memset(q, 0, sizeof(*q));
-	q->buf = malloc(cap);
-	if (!q->buf)
-		return -ENOMEM;
-	q->cap = cap;
-	return 0;
+	return zero_with_buf(q, sizeof(*q), &q->buf, &q->cap, cap);
 }
 
 void txq_free(struct txq *q)

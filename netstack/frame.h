@@ -74,8 +74,7 @@ int stream_dec_feed(struct stream_dec *d, const uint8_t *data, size_t len, frame
 struct txq {
 	uint8_t *buf;
 	size_t cap;
-	size_t head;
-	size_t tail;
+	size_t head, tail;
 	uint64_t dropped;
 };
 
