@@ -129,16 +129,18 @@ static bool udp_room(struct fwd *fwd)
 static struct fwd_udp *udp_alloc(struct fwd *fwd, const struct ns_addr *src,
 				 const struct ns_addr *dst)
 {
-	struct fwd_udp *u = calloc(1, sizeof(*u));
+	struct fwd_udp *u = malloc(sizeof(*u));
 
 	if (!u)
 		return NULL;
-	u->fwd = fwd;
-	u->fd = -1;
-	u->io.fd = -1;
-	u->src = *src;
-	u->dst = *dst;
-	u->ent.key = fwd_key_of(src, dst);
+	*u = (struct fwd_udp){
+	    .ent.key = fwd_key_of(src, dst),
+	    .fwd = fwd,
+	    .io.fd = -1,
+	    .fd = -1,
+	    .src = *src,
+	    .dst = *dst,
+	};
 	if (fwd_table_add(&fwd->udp_tab, &u->ent, true) < 0) {
 		free(u);
 		return NULL;
