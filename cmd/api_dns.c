@@ -51,14 +51,14 @@ static void cache_item(void *ctx, const struct dns_cache_item *it)
 enum MHD_Result api_get_dns_cache(struct api *a, struct MHD_Connection *c, const struct api_req *rq)
 {
 	json_t *arr = json_array();
+	json_int_t n;
 
 	(void)rq;
 	if (!arr)
 		return MHD_NO;
 	dns_cache_foreach(a->cfg.dns, cache_item, arr);
-	return api_send_json(
-	    c, MHD_HTTP_OK,
-	    json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(arr), "entries", arr));
+	n = (json_int_t)json_array_size(arr);
+	return api_send_json(c, MHD_HTTP_OK, json_pack("{s:I, s:o}", "count", n, "entries", arr));
 }
 
 enum MHD_Result api_flush_dns_cache(struct api *a, struct MHD_Connection *c,
@@ -104,19 +104,18 @@ enum MHD_Result api_get_records(struct api *a, struct MHD_Connection *c, const s
 }
 
 /**
- * change_records() - POST (add one record: "name" and "ip" required) or
- * DELETE (remove the name's records, or only the one with "ip")
+ * api_edit_records() - POST (add one record: "name" and "ip" required) or
+ * DELETE (@rq->removes: remove the name's records, or only the one with "ip")
  * @a:		API
  * @c:		connection
  * @rq:		request
- * @add:	POST
  *
  * Return: MHD_YES when a response was queued, MHD_NO to close
  */
-static enum MHD_Result change_records(struct api *a, struct MHD_Connection *c,
-				      const struct api_req *rq, bool add)
+enum MHD_Result api_edit_records(struct api *a, struct MHD_Connection *c, const struct api_req *rq)
 {
 	static const char *const keys[] = {"name", "ip", NULL};
+	bool add = !rq->removes;
 	enum MHD_Result ret = MHD_NO;
 	struct dns_addr addr;
 	const char *name, *ip;
@@ -165,15 +164,4 @@ static enum MHD_Result change_records(struct api *a, struct MHD_Connection *c,
 out:
 	json_decref(o);
 	return ret;
-}
-
-enum MHD_Result api_add_record(struct api *a, struct MHD_Connection *c, const struct api_req *rq)
-{
-	return change_records(a, c, rq, true);
-}
-
-enum MHD_Result api_remove_records(struct api *a, struct MHD_Connection *c,
-				   const struct api_req *rq)
-{
-	return change_records(a, c, rq, false);
 }

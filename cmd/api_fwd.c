@@ -133,19 +133,18 @@ static int forward_from_json(json_t *o, bool need_remote, struct fwd_forward *f,
 }
 
 /**
- * change_forward() - POST (start a forward: 409 when the daemon refuses)
- * or DELETE / unexpose (stop one: 404 when there is none)
+ * api_edit_forward() - POST (start a forward: 409 when the daemon refuses)
+ * or DELETE / unexpose (@rq->removes: stop one, 404 when there is none)
  * @a:		API
  * @c:		connection
  * @rq:		request
- * @add:	start
  *
  * Return: MHD_YES when a response was queued, MHD_NO to close
  */
-static enum MHD_Result change_forward(struct api *a, struct MHD_Connection *c,
-				      const struct api_req *rq, bool add)
+enum MHD_Result api_edit_forward(struct api *a, struct MHD_Connection *c, const struct api_req *rq)
 {
 	static const char *const keys[] = {"protocol", "local", "remote", NULL};
+	bool add = !rq->removes;
 	enum MHD_Result ret = MHD_NO;
 	struct fwd_forward f;
 	char err[256];
@@ -179,15 +178,4 @@ static enum MHD_Result change_forward(struct api *a, struct MHD_Connection *c,
 out:
 	json_decref(o);
 	return ret;
-}
-
-enum MHD_Result api_add_forward(struct api *a, struct MHD_Connection *c, const struct api_req *rq)
-{
-	return change_forward(a, c, rq, true);
-}
-
-enum MHD_Result api_remove_forward(struct api *a, struct MHD_Connection *c,
-				   const struct api_req *rq)
-{
-	return change_forward(a, c, rq, false);
 }

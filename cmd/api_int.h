@@ -91,6 +91,8 @@ struct api {
  * @too_big:	the body exceeded API_MAX_BODY (it was dropped)
  * @guest:	came through the guest's socket: read-only
  * @method:	enum api_method bit
+ * @removes:	set by the route: its row removes what the body names
+ *		(DELETE, gvproxy's POST unexpose) rather than adding it
  */
 struct api_req {
 	char *body;
@@ -98,6 +100,7 @@ struct api_req {
 	bool too_big;
 	bool guest;
 	unsigned int method;
+	bool removes;
 };
 
 /* a route's handler; the route table has checked the path and method */
@@ -242,15 +245,11 @@ enum MHD_Result api_get_dns_cache(struct api *a, struct MHD_Connection *c,
 enum MHD_Result api_flush_dns_cache(struct api *a, struct MHD_Connection *c,
 				    const struct api_req *rq);
 enum MHD_Result api_get_records(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
-enum MHD_Result api_add_record(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
-enum MHD_Result api_remove_records(struct api *a, struct MHD_Connection *c,
-				   const struct api_req *rq);
+enum MHD_Result api_edit_records(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
 enum MHD_Result api_get_forwards(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
 enum MHD_Result api_get_forwards_bare(struct api *a, struct MHD_Connection *c,
 				      const struct api_req *rq);
-enum MHD_Result api_add_forward(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
-enum MHD_Result api_remove_forward(struct api *a, struct MHD_Connection *c,
-				   const struct api_req *rq);
+enum MHD_Result api_edit_forward(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
 enum MHD_Result api_get_policy(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
 enum MHD_Result api_put_policy(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
 enum MHD_Result api_get_events(struct api *a, struct MHD_Connection *c, const struct api_req *rq);

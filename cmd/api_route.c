@@ -28,30 +28,31 @@ struct api_route {
 	const char *path;
 	api_handler_fn fn;
 	enum api_need need;
+	bool removes; /* handed to @fn as api_req.removes */
 };
 
 #define READ (API_GET | API_HEAD)
 
 static const struct api_route routes[] = {
-    {READ, "/stats", api_get_stats, NEED_NONE},
-    {READ, "/metrics", api_get_metrics, NEED_NONE},
-    {READ, "/dns/cache", api_get_dns_cache, NEED_NONE},
-    {API_POST, "/dns/cache/flush", api_flush_dns_cache, NEED_NONE},
-    {API_GET, "/dns/records", api_get_records, NEED_NONE},
-    {API_POST, "/dns/records", api_add_record, NEED_NONE},
-    {API_DELETE, "/dns/records", api_remove_records, NEED_NONE},
-    {READ, "/leases", api_get_leases, NEED_NONE},
-    {READ, "/services/dhcp/leases", api_get_leases, NEED_NONE},
-    {API_GET, "/forwards", api_get_forwards, NEED_FORWARDS},
-    {API_POST, "/forwards", api_add_forward, NEED_FORWARDS},
-    {API_DELETE, "/forwards", api_remove_forward, NEED_FORWARDS},
+    {READ, "/stats", api_get_stats, NEED_NONE, false},
+    {READ, "/metrics", api_get_metrics, NEED_NONE, false},
+    {READ, "/dns/cache", api_get_dns_cache, NEED_NONE, false},
+    {API_POST, "/dns/cache/flush", api_flush_dns_cache, NEED_NONE, false},
+    {API_GET, "/dns/records", api_get_records, NEED_NONE, false},
+    {API_POST, "/dns/records", api_edit_records, NEED_NONE, false},
+    {API_DELETE, "/dns/records", api_edit_records, NEED_NONE, true},
+    {READ, "/leases", api_get_leases, NEED_NONE, false},
+    {READ, "/services/dhcp/leases", api_get_leases, NEED_NONE, false},
+    {API_GET, "/forwards", api_get_forwards, NEED_FORWARDS, false},
+    {API_POST, "/forwards", api_edit_forward, NEED_FORWARDS, false},
+    {API_DELETE, "/forwards", api_edit_forward, NEED_FORWARDS, true},
     /* gvproxy's names: GET all (a bare array), POST expose, POST unexpose */
-    {API_GET, "/services/forwarder/all", api_get_forwards_bare, NEED_FORWARDS},
-    {API_POST, "/services/forwarder/expose", api_add_forward, NEED_FORWARDS},
-    {API_POST, "/services/forwarder/unexpose", api_remove_forward, NEED_FORWARDS},
-    {API_GET, "/policy", api_get_policy, NEED_POLICY},
-    {API_PUT, "/policy", api_put_policy, NEED_POLICY},
-    {READ, "/events", api_get_events, NEED_NONE},
+    {API_GET, "/services/forwarder/all", api_get_forwards_bare, NEED_FORWARDS, false},
+    {API_POST, "/services/forwarder/expose", api_edit_forward, NEED_FORWARDS, false},
+    {API_POST, "/services/forwarder/unexpose", api_edit_forward, NEED_FORWARDS, true},
+    {API_GET, "/policy", api_get_policy, NEED_POLICY, false},
+    {API_PUT, "/policy", api_put_policy, NEED_POLICY, false},
+    {READ, "/events", api_get_events, NEED_NONE, false},
 };
 
 static const struct {
@@ -111,6 +112,7 @@ enum MHD_Result api_route(struct api *a, struct MHD_Connection *c, const char *u
 {
 	const struct api_route *hit = NULL;
 	enum api_need need = NEED_NONE;
+	struct api_req r;
 	unsigned int allowed = 0;
 	const char *why;
 	char allow[64];
@@ -138,5 +140,7 @@ enum MHD_Result api_route(struct api *a, struct MHD_Connection *c, const char *u
 		allow_header(allowed, allow, sizeof(allow));
 		return api_send_405(c, allow);
 	}
-	return hit->fn(a, c, rq);
+	r = *rq;
+	r.removes = hit->removes;
+	return hit->fn(a, c, &r);
 }
