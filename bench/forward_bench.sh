@@ -24,6 +24,7 @@ VGATE=${1:?usage: $0 VGATE_BINARY [RUNS] [SECONDS]}
 VGATE=$(readlink -f "$VGATE")
 RUNS=${2:-3}
 SECS=${3:-5}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${BENCH_OUT:-$(cd "$(dirname "$0")" && pwd)/forward_results.md}
 HOSTNS=vgb-host-$$
 TMP=$(mktemp -d /tmp/vgate-bench.XXXXXX)
@@ -58,25 +59,8 @@ hx ip link set vgb0 up
 hx ip link set vgb1 up
 hx ip route add default via 10.99.0.1
 bg hx iperf3 -s -B 127.0.0.1 -p 5201
-cat >"$TMP/srv.py" <<'PY'
-import socket, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 5301)); s.listen(4096)
-def serve(c):
-    try:
-        while True:
-            b = c.recv(100)
-            if not b:
-                break
-            c.sendall(b"ok\n")
-    except OSError:
-        pass
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-bg hx python3 "$TMP/srv.py"
+# the server the connection-rate client talks to: "ok" for every read
+bg hx python3 "$TOP/tests/e2e/fwd_servers.py" okreply 127.0.0.1 5301
 cat >"$TMP/cps.py" <<'PY'
 import socket, sys, time
 host, secs = sys.argv[1], float(sys.argv[2])

@@ -170,22 +170,12 @@ int http_host_parse(const uint8_t *buf, size_t len, size_t max, char *host, size
 
 const char *http_status_name(int st)
 {
-	switch (st) {
-	case HTTP_DONE:
-		return "done";
-	case HTTP_NEED_MORE:
-		return "need_more";
-	case HTTP_ERR_MALFORMED:
-		return "malformed";
-	case HTTP_ERR_TOO_BIG:
-		return "too_big";
-	case HTTP_ERR_NO_HOST:
-		return "no_host";
-	case HTTP_ERR_BAD_HOST:
-		return "bad_host";
-	case HTTP_ERR_HOST_IP:
-		return "host_ip_literal";
-	default:
-		return "unknown";
-	}
+	/* by value: HTTP_NEED_MORE (1), HTTP_DONE (0), then the errors from -1 down */
+	static const char *const names[] = {"need_more", "done",     "malformed",      "too_big",
+					    "no_host",	 "bad_host", "host_ip_literal"};
+	unsigned int i = (unsigned int)(HTTP_NEED_MORE - st);
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == HTTP_NEED_MORE - HTTP_ERR_HOST_IP + 1,
+		       "a name for every status");
+	return i < sizeof(names) / sizeof(names[0]) ? names[i] : "unknown";
 }

@@ -275,28 +275,14 @@ int tls_parse_client_hello(const uint8_t *buf, size_t len, uint8_t *scratch, siz
 
 const char *tls_status_name(int st)
 {
-	switch (st) {
-	case TLS_DONE:
-		return "done";
-	case TLS_NEED_MORE:
-		return "need_more";
-	case TLS_ERR_NOT_TLS:
-		return "not_tls";
-	case TLS_ERR_RECORD:
-		return "bad_record";
-	case TLS_ERR_NOT_HELLO:
-		return "not_client_hello";
-	case TLS_ERR_TOO_BIG:
-		return "too_big";
-	case TLS_ERR_MALFORMED:
-		return "malformed";
-	case TLS_ERR_DUP_EXT:
-		return "duplicate_extension";
-	case TLS_ERR_BAD_SNI:
-		return "bad_sni";
-	case TLS_ERR_SNI_IP:
-		return "sni_ip_literal";
-	default:
-		return "unknown";
-	}
+	/* by value: TLS_NEED_MORE (1), TLS_DONE (0), then the errors from -1 down */
+	static const char *const names[] = {
+	    "need_more",	"done",		 "not_tls",   "bad_record",
+	    "not_client_hello", "too_big",	 "malformed", "duplicate_extension",
+	    "bad_sni",		"sni_ip_literal"};
+	unsigned int i = (unsigned int)(TLS_NEED_MORE - st);
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == TLS_NEED_MORE - TLS_ERR_SNI_IP + 1,
+		       "a name for every status");
+	return i < sizeof(names) / sizeof(names[0]) ? names[i] : "unknown";
 }

@@ -7,6 +7,8 @@ Usage: fwd_servers.py MODE ADDR PORT
   udpecho    UDP: sends every datagram back to its sender
   banner     TCP: sends "hello from guest" + what it reads back (used in the
              guest namespace for port forwards), one connection at a time
+  okreply    TCP: answers "ok\n" to every read of up to 100 bytes (the
+             connection-rate client of bench/forward_bench.sh), backlog 4096
 All bind to ADDR (127.0.0.x or a namespace address): nothing leaves the machine.
 """
 import hashlib
@@ -57,12 +59,27 @@ class TServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
 
+class OkReply(socketserver.BaseRequestHandler):
+    def handle(self):
+        try:
+            while self.request.recv(100):
+                self.request.sendall(b"ok\n")
+        except OSError:
+            pass
+
+
+class BusyServer(TServer):
+    request_queue_size = 4096  # a connection-rate client must not see refusals
+
+
 def main():
     mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if mode == "upload":
         ThreadingHTTPServer((addr, port), Upload).serve_forever()
     elif mode == "halfclose":
         TServer((addr, port), HalfClose).serve_forever()
+    elif mode == "okreply":
+        BusyServer((addr, port), OkReply).serve_forever()
     elif mode == "udpecho":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind((addr, port))
