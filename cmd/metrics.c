@@ -319,7 +319,7 @@ static void add_rows(struct vg_metrics *ms, const struct row *rows, size_t n, co
 		}
 		/* dhcp.dhcp_ack reads better as dhcp.ack */
 		mt.key = r->key;
-		if (!strncmp(mt.key, mt.group, n_grp) && mt.key[n_grp] == '_')
+		if (n_grp && !strncmp(mt.key, mt.group, n_grp) && mt.key[n_grp] == '_')
 			mt.key += n_grp + 1;
 		mt.label = r->label;
 		memcpy(&mt.value, (const char *)st + r->off, sizeof(mt.value));
