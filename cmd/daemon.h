@@ -67,6 +67,7 @@ struct vg_daemon {
 	struct dns_gateway *dns_gw; /* the guest's DNS on gateway:53 */
 	struct vg_capture *cap;
 	struct api *api;
+	uint64_t nofile;  /* RLIMIT_NOFILE soft limit, raised at start */
 	bool pid_written; /* opt.pid_file is ours to remove */
 	bool sandboxed;
 	/* run-time state */

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -137,19 +136,17 @@ static void fwd_budget(void *ctx, const char *line)
 /**
  * fd_budget() - the forwarder's flow bounds from the fds really available
  * (fdbudget.h), logged once
- * @d:	daemon (log set; RLIMIT_NOFILE already raised)
+ * @d:	daemon (log set; RLIMIT_NOFILE already raised: d->nofile)
  * @c:	forwarder config: max_flows and max_udp_flows lowered to the budget
+ * @dc:	the DNS config in force (its upstream queries are in the reserve)
  */
-static void fd_budget(struct vg_daemon *d, struct fwd_config *c)
+static void fd_budget(struct vg_daemon *d, struct fwd_config *c, const struct dns_config *dc)
 {
 	struct vg_fd_budget b = {0};
-	struct dns_config dc;
-	struct rlimit rl;
 
-	dns_config_defaults(&dc);
-	b.limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+	b.limit = d->nofile;
 	b.open = vg_fd_open_count();
-	b.reserve = vg_fd_reserve(dc.max_inflight);
+	b.reserve = vg_fd_reserve(dc->max_inflight);
 	vg_fd_budget_split(&b, c->max_flows, c->max_udp_flows);
 	vg_log(&d->log,
 	       b.tcp < c->max_flows || b.udp < c->max_udp_flows ? VG_LOG_INFO : VG_LOG_DEBUG,
@@ -165,10 +162,11 @@ static void fd_budget(struct vg_daemon *d, struct fwd_config *c)
  * new_forwarder() - create the forwarder with its config from the options;
  * flows its outbound policy refuses are reported to the daemon
  * @d:		daemon (loop and options set)
+ * @dc:		the DNS config in force
  *
  * Return: the forwarder, or NULL (errno set)
  */
-static struct fwd *new_forwarder(struct vg_daemon *d)
+static struct fwd *new_forwarder(struct vg_daemon *d, const struct dns_config *dc)
 {
 	const struct vg_options *o = &d->opt;
 	struct fwd_config c;
@@ -186,7 +184,7 @@ static struct fwd *new_forwarder(struct vg_daemon *d)
 	c.denied_ctx = d;
 	c.budget = fwd_budget;
 	c.budget_ctx = d;
-	fd_budget(d, &c);
+	fd_budget(d, &c, dc);
 	if (o->guest_api) {
 		c.guest_api_port = VG_GUEST_API_PORT;
 		memcpy(c.guest_api_path, o->guest_api_path, sizeof(c.guest_api_path));
@@ -333,7 +331,7 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 	if (setup_signals(d, err, errlen) < 0)
 		return -1;
 	if (!d->opt.debug_tcp_echo) {
-		d->fwd = new_forwarder(d);
+		d->fwd = new_forwarder(d, &dns_cfg);
 		if (!d->fwd) {
 			snprintf(err, errlen, "cannot start the forwarder: %s", strerror(errno));
 			return -1;
@@ -388,11 +386,10 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 int main(int argc, char **argv)
 {
 	struct vg_daemon d;
-	uint64_t nofile;
 	char err[512];
 
-	(void)vg_fd_raise_limit(&nofile); /* soft -> hard; fd_budget() reads it back */
 	vg_daemon_init(&d, argc, argv);
+	(void)vg_fd_raise_limit(&d.nofile); /* soft -> hard; fd_budget() splits it */
 	if (start(&d, err, sizeof(err)) < 0) {
 		if (err[0])
 			fprintf(stderr, "vgate: %s\n", err);
