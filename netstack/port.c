@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * port.c - the lwIP port: lwIP's clock (sys_now()), the one netif whose
- * output hands IP packets to ns->ip_out (pbuf chains as iovecs, never
- * linearised unless longer than 15 pieces), lwIP's timers driven from the
- * event loop, and the engine's set-up (lwip_init(), the netif, the wildcard
- * listener) and teardown.
+ * port.c - the lwIP port: lwIP's clock (sys_now(), read from the loop), the
+ * one netif whose output hands IP packets to ns->ip_out (pbuf chains as
+ * iovecs, never linearised unless longer than 15 pieces), lwIP's timers
+ * driven from the event loop, and the engine's set-up (lwip_init(), the
+ * netif, the wildcard listener) and teardown.
  *
  * Timers: at the end of each loop turn engine_idle() arms one loop timer
  * for lwIP's next timeout (at least NS_LWIP_TICK_MS away, so the loop never
@@ -33,10 +33,22 @@ _Static_assert(TCP_SND_QUEUELEN >= 2 * (TCP_SND_BUF / 536), "send queue too shor
 _Static_assert(TCP_SNDLOWAT < TCP_SND_BUF, "SNDLOWAT must be below SND_BUF");
 _Static_assert(TCP_SNDQUEUELOWAT < TCP_SND_QUEUELEN, "SNDQUEUELOWAT below SND_QUEUELEN");
 
+/*
+ * The loop whose clock lwIP reads, from ns_engine_init() to ns_engine_free():
+ * lwIP is one global instance, and so is its clock. A test that puts the
+ * loop on a manual clock (vg_loop_set_clock()) moves lwIP's timers with it.
+ * lwIP's timeout list outlives an engine: a process that runs engines one
+ * after another on manual clocks must not start a later one at an earlier
+ * time.
+ */
+static const struct vg_loop *lwip_clock;
+
 u32_t sys_now(void)
 {
 	struct timespec ts;
 
+	if (lwip_clock)
+		return (u32_t)vg_loop_now(lwip_clock);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (u32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
@@ -146,6 +158,7 @@ int ns_engine_init(struct ns *ns)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	mallopt(M_TRIM_THRESHOLD, 32 << 20);
+	lwip_clock = ns->loop;
 	lwip_init();
 	ip4_addr_set_u32(&ip, ns->cfg.gateway_ip);
 	ip4_addr_set_u32(&mask, ns->netmask);
@@ -207,4 +220,5 @@ void ns_engine_free(struct ns *ns)
 		netif_remove(&eng->netif);
 	free(eng);
 	ns->eng = NULL;
+	lwip_clock = NULL;
 }
