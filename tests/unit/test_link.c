@@ -22,7 +22,8 @@ static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 struct rig {
 	struct vg_loop *loop;
 	struct ns *ns;
-	int peer; /* the guest's end of the "TAP" */
+	int peer;    /* the guest's end of the "TAP" */
+	bool manual; /* set before rig_up(): the loop on a manual clock */
 };
 
 static struct rig rig;
@@ -45,6 +46,8 @@ static void rig_up(const struct ns_handler *foreign)
 	cr_assert_eq(ns_config_check(&c, err, sizeof(err)), 0, "%s", err);
 	rig.loop = vg_loop_new(1024);
 	cr_assert_not_null(rig.loop);
+	if (rig.manual)
+		cr_assert_eq(vg_loop_set_clock(rig.loop, VG_CLOCK_MANUAL, 1000000), 0);
 	rig.ns = ns_new(rig.loop, &c);
 	cr_assert_not_null(rig.ns);
 	if (foreign)
@@ -250,6 +253,40 @@ Test(tcp, syn_to_any_address_is_answered_from_that_address, .fini = teardown)
 	cr_assert_eq(r[14 + 20 + 13] & 0x12, 0x12, "SYN+ACK");
 	ack = (uint32_t)r[14 + 28] << 24 | (uint32_t)r[14 + 29] << 16 | r[14 + 30] << 8 | r[14 + 31];
 	cr_assert_eq(ack, 101);
+}
+
+/*
+ * lwIP's timers run on the loop's clock: on a manual clock, a SYN-ACK the
+ * guest never answers is sent again once the clock has moved past lwIP's
+ * first retransmission timeout (3 s), and not before, with no real waiting.
+ */
+Test(tcp, lwip_timers_run_on_the_loop_clock, .fini = teardown)
+{
+	struct ns_handler h = { .tcp_accept = accept_flow, .ops = { .recv = noop, .sent = noop } };
+	uint8_t f[128], r[2048];
+	uint64_t t0;
+	ssize_t n;
+	int i;
+
+	rig.manual = true;
+	rig_up(&h);
+	send_frame(f, tcp_syn(f, ip("203.0.113.9"), 5001));
+	n = recv_frame(r, sizeof(r));
+	cr_assert_geq(n, 54);
+	cr_assert_eq(r[14 + 20 + 13] & 0x12, 0x12, "SYN+ACK");
+	t0 = vg_loop_now(rig.loop);
+	/* 250 ms steps, each followed by a turn that re-arms lwIP's tick */
+	for (i = 0; i < 80; i++) {
+		vg_loop_advance(rig.loop, 250);
+		vg_loop_run_once(rig.loop, 0);
+		n = recv(rig.peer, r, sizeof(r), MSG_DONTWAIT);
+		if (n > 0)
+			break;
+	}
+	cr_assert_geq(n, 54, "no SYN-ACK again within 20 s of the manual clock");
+	cr_assert_eq(r[14 + 20 + 13] & 0x12, 0x12, "the SYN+ACK again");
+	cr_assert_geq(vg_loop_now(rig.loop) - t0, 2500, "retransmitted after %llu ms",
+		      (unsigned long long)(vg_loop_now(rig.loop) - t0));
 }
 
 static enum ns_syn_verdict refuse(void *ctx, uint64_t token, const struct ns_addr *src,
