@@ -9,7 +9,10 @@ source "$(dirname "$0")/fwd_lib.sh"
 vg_start --udp-idle-timeout 2
 ECHO=$(fwd_port 0) CLOSED=$(fwd_port 1)
 vg_bg python3 "$VG_SRC/tests/e2e/fwd_servers.py" udpecho 127.0.0.1 "$ECHO"
-sleep 0.5
+# the echo server is up once it echoes a probe sent from the host side
+vg_wait_for 10 python3 -c "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5); s.sendto(b'up?', ('127.0.0.1', $ECHO)); s.recv(16)" ||
+	vg_fail "UDP echo server did not start"
 
 cat >"$VG_TMP/udp_client.py" <<'PY'
 import socket, sys
@@ -47,10 +50,10 @@ vg_log "closed UDP port: ICMP port unreachable"
 
 active=$(fwd_stat udp_active)
 [ "$active" -ge 1 ] || vg_fail "expected live UDP mappings, udp_active=$active"
-sleep 4
-active=$(fwd_stat udp_active)
+# --udp-idle-timeout 2: the sweep removes them (waited for, not slept)
+no_mappings() { [ "$(fwd_stat udp_active)" = 0 ]; }
+vg_wait_for 15 no_mappings || vg_fail "idle UDP mappings not removed: udp_active=$(fwd_stat udp_active)"
 expired=$(fwd_stat udp_expired)
-[ "$active" = 0 ] || vg_fail "idle UDP mappings not removed: udp_active=$active"
 [ "$expired" -ge 1 ] || vg_fail "udp_expired=$expired"
 vg_log "idle UDP mappings expired ($expired)"
 kill -0 "$VG_PID" || vg_fail "vgate died"
