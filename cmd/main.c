@@ -125,7 +125,8 @@ fail:
 	return -1;
 }
 
-/* the forwarder's budget log sink (fwd_config.budget; it rate-limits) */
+/* the forwarder's and the netstack's budget log sink (fwd_config.budget,
+ * ns_set_budget_log(); both rate-limit) */
 static void fwd_budget(void *ctx, const char *line)
 {
 	struct vg_daemon *d = ctx;
@@ -356,6 +357,7 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the netstack: %s", strerror(errno));
 		return -1;
 	}
+	ns_set_budget_log(d->ns, fwd_budget, d);
 	/* the netstack's registrants: gateway:53, then foreign flows (and :80) */
 	d->dns_gw = dns_gateway_new(d->dns, d->ns, d->opt.ns.gateway_ip);
 	if (!d->dns_gw) {

@@ -42,6 +42,7 @@ const struct option vg_long_opts[] = {
     {"max-udp-flows", required_argument, NULL, OPT_MAX_UDP_FLOWS},
     {"udp-idle-timeout", required_argument, NULL, OPT_UDP_IDLE},
     {"tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE},
+    {"max-buffer-memory", required_argument, NULL, OPT_MAX_BUFFER},
     {"forward", required_argument, NULL, OPT_FORWARD},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"api", required_argument, NULL, OPT_API},

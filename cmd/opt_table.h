@@ -56,6 +56,7 @@ enum {
 	OPT_SOCKET_MODE,
 	OPT_PEER_UID,
 	OPT_SNI, /* forwarder/sni.h options, by name */
+	OPT_MAX_BUFFER,
 };
 
 /* every long option, NULL-terminated */

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,8 @@ void vg_options_usage(FILE *out)
 	      "  --max-udp-flows N      UDP mappings at once (default 4096)\n"
 	      "  --tcp-idle-timeout S   close TCP flows idle S seconds (default 7200, 0 = never)\n"
 	      "  --udp-idle-timeout S   forget UDP mappings idle S seconds (default 90)\n"
+	      "  --max-buffer-memory SIZE  bytes all TCP flows may buffer together, with\n"
+	      "                         K, M or G (binary) suffix (default 64M, at least 1M)\n"
 	      "\n"
 	      "DNS:\n"
 	      "  --dns-upstream A[:P]   upstream server (repeatable; default resolv.conf)\n"
@@ -126,6 +129,57 @@ static int parse_long(const char *s, long min, long max, long *out)
 	if (errno || end == s || *end || v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/**
+ * parse_size() - a byte count with an optional binary suffix (K, M, G,
+ * optionally followed by "iB" or "B"), e.g. 64M, 16MiB, 1048576
+ * @s:		text
+ * @min:	smallest allowed
+ * @max:	largest allowed
+ * @out:	the value
+ *
+ * Return: 0, or -1 when @s is not such a size in the range
+ */
+static int parse_size(const char *s, unsigned long long min, unsigned long long max,
+		      unsigned long long *out)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		mult = 1ull << 10;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ull << 20;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ull << 30;
+		break;
+	default:
+		break;
+	}
+	if (mult > 1) {
+		end++;
+		if (*end == 'i')
+			end++;
+	}
+	if (*end == 'B')
+		end++;
+	if (*end || v > max / mult || v * mult < min)
+		return -1;
+	*out = v * mult;
 	return 0;
 }
 
@@ -368,6 +422,19 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			if (parse_ranged(o, c, name, optarg, err, errlen) < 0)
 				return VG_PARSE_ERROR;
 			break;
+		case OPT_MAX_BUFFER: {
+			unsigned long long b;
+
+			if (parse_size(optarg, NS_BUFFER_BYTES_MIN, SIZE_MAX / 2, &b) < 0) {
+				snprintf(err, errlen,
+					 "invalid --max-buffer-memory '%s' (a size such as 64M, "
+					 "at least 1M)",
+					 optarg);
+				return VG_PARSE_ERROR;
+			}
+			o->ns.max_buffer_bytes = (size_t)b;
+			break;
+		}
 		case OPT_FORWARD:
 			if (o->n_forward >= FWD_FORWARD_MAX ||
 			    fwd_forward_parse(optarg, &o->forward[o->n_forward]) < 0) {

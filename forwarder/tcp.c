@@ -30,9 +30,10 @@
  * one system call);
  * only what the socket took is consumed (which reopens the guest's window);
  * a short write arms EPOLLOUT. Host → guest reads into the forwarder's one
- * bounce buffer no more than ns_flow_sndbuf() allows, so ns_flow_write()
- * always takes all of it; with no send space EPOLLIN is dropped and resumed
- * from tcp_sent. FIN maps to shutdown(SHUT_WR) and host EOF to
+ * bounce buffer no more than ns_flow_sndbuf() allows (the guest's window
+ * and the netstack's buffer budget), so ns_flow_write() always takes all of
+ * it; with no send space EPOLLIN is dropped (the host's kernel keeps the
+ * backlog) and resumed from tcp_sent. FIN maps to shutdown(SHUT_WR) and host EOF to
  * ns_flow_shutdown(); when both directions are finished the flow is closed.
  * A guest RST resets the host socket (SO_LINGER 0) and a host reset resets
  * the guest flow. Idle flows (no byte either way for cfg.tcp_idle_ms) and
@@ -64,7 +65,7 @@
 #define FWD_TCP_IOV       128
 #define FWD_H2G_READS     16
 #define FWD_FLUSH_BYTES   (128u * 1024)
-#define FWD_RESUME_SNDBUF (32u * 1024) /* ns_flow_sndbuf() is at most 65535 */
+#define FWD_RESUME_SNDBUF (32u * 1024) /* resume reading the host with this much room */
 
 enum tcp_state {
 	T_CONNECTING,     /* plain: guest SYN deferred, host connect in flight */
@@ -815,9 +816,14 @@ static void fwd_tcp_sent(void *user)
 {
 	struct fwd_tcp *t = user;
 
+	size_t room;
+
 	if (t->state != T_SPLICE || !t->h_paused)
 		return;
-	if (ns_flow_sndbuf(t->flow) >= FWD_RESUME_SNDBUF) {
+	/* or less room than that once the queue is no longer than it (a small
+	 * guest window, or the buffer budget's floor) */
+	room = ns_flow_sndbuf(t->flow);
+	if (room >= FWD_RESUME_SNDBUF || (room && ns_flow_queued(t->flow) <= room)) {
 		t->h_paused = false;
 		io_update_or_fail(t);
 	}

@@ -74,6 +74,11 @@ struct ns_svc {
 	struct udp_pcb *udp;
 };
 
+/* a flow waiting for buffer memory (flow.c), on ns_engine.waiters */
+struct ns_wait {
+	struct ns_wait *next, *prev; /* NULL when not waiting */
+};
+
 struct ns_engine {
 	struct netif netif;
 	struct tcp_pcb *wild;
@@ -87,6 +92,8 @@ struct ns_engine {
 	/* set when a callback's pcb was aborted by the user inside the callback */
 	struct tcp_pcb *cb_pcb;
 	bool cb_aborted;
+	struct ns_wait waiters; /* flows held back by the budget, oldest first */
+	size_t nwaiting;
 	uint8_t scratch[65535];
 	uint8_t reass[65535]; /* a reassembled datagram to a non-gateway address */
 };
@@ -110,6 +117,7 @@ static inline uint32_t addr_get(const ip_addr_t *a)
 /* flow.c */
 err_t ns_flow_adopt(struct ns *ns, struct tcp_pcb *pcb, const struct ns_handler *h, bool counted);
 void ns_flows_drop_all(void);
+void ns_flows_wake(struct ns *ns);
 
 /* syn.c */
 void ns_syn_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen);

@@ -16,14 +16,35 @@
  * runs), or at teardown (ns_flows_drop_all(), no op runs). The user may end
  * the flow inside its own callback: engine_abort() tells lwIP's callback to
  * return ERR_ABRT.
+ *
+ * Buffer memory (budget.c): after every change a flow recomputes its charge
+ * (flow_recount(): lwIP's send queue, the unread list, each pbuf/segment at
+ * NS_BUDGET_PBUF_COST, and the receive window still open to the guest).
+ * Send space (ns_flow_sndbuf()) is lwIP's, at most the guest's window plus
+ * a slack (a guest that does not read costs a slack, not a send buffer),
+ * and, for foreign flows, within the budget above a floor. The receive
+ * window starts at NS_RX_WND_INIT (the floor once a quarter of the budget
+ * is taken) and is given back as the user consumes; it grows by what was
+ * consumed while the budget has room, and shrinks towards the floor while
+ * it has none (rx_target). A foreign flow the budget held back waits on
+ * eng->waiters and gets ops.sent from ns_flows_wake() at the end of a loop
+ * turn once the total is below the low-water mark. Gateway services' flows
+ * (DNS, the guest API) are counted but never held back: they have their own
+ * bounds.
  */
 #include "engine.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lwip/priv/tcp_priv.h"
+
+#define NS_BUDGET_PBUF_COST 192u	 /* struct pbuf/tcp_seg and allocator overhead */
+#define NS_RX_WND_INIT	    (64u << 10) /* a new flow's receive window */
+#define NS_TX_SLACK_MIN	    (2u << 10)	/* queued beyond a closed guest window */
+#define NS_TX_SLACK_MAX	    (64u << 10) /* queued beyond an open guest window */
 
 struct ns_flow {
 	struct tcp_pcb *pcb;
@@ -34,8 +55,139 @@ struct ns_flow {
 	struct pbuf *rx_head, *rx_tail;
 	size_t rx_off; /* consumed bytes of rx_head */
 	size_t rx_len; /* unread bytes in the list */
+	size_t rx_pbufs;  /* pbufs in the list */
+	size_t rx_target; /* receive window aimed for: unread + open, with costs */
+	struct ns_charge charge; /* what it has in ns->budget */
+	struct ns_wait wait;	 /* on eng->waiters while held back by the budget */
+	bool budgeted;		 /* held back by the budget (foreign flows) */
 	bool fin;
 };
+
+#define wait_flow(w) ((struct ns_flow *)((char *)(w) - offsetof(struct ns_flow, wait)))
+
+/* bytes lwIP keeps queued towards the guest (unacknowledged or unsent) */
+static size_t tx_queued(const struct tcp_pcb *pcb)
+{
+	return pcb->snd_buf < TCP_SND_BUF ? TCP_SND_BUF - pcb->snd_buf : 0;
+}
+
+/**
+ * flow_recount() - recompute what @f buffers and move its charge in the
+ * budget
+ * @f:	flow
+ */
+static void flow_recount(struct ns_flow *f)
+{
+	size_t held = f->rx_len + f->rx_pbufs * NS_BUDGET_PBUF_COST, windows = 0;
+
+	if (f->pcb) {
+		held += tx_queued(f->pcb) + (size_t)f->pcb->snd_queuelen * NS_BUDGET_PBUF_COST;
+		windows = f->pcb->rcv_wnd;
+	}
+	ns_budget_move(&f->ns->budget, &f->charge, held, windows);
+}
+
+static void wait_del(struct ns_flow *f)
+{
+	struct ns_engine *eng = f->ns->eng;
+
+	if (!f->wait.next)
+		return;
+	f->wait.prev->next = f->wait.next;
+	f->wait.next->prev = f->wait.prev;
+	f->wait.next = f->wait.prev = NULL;
+	eng->nwaiting--;
+}
+
+/**
+ * flow_held_back() - the budget held @f back: count it, and queue it to be
+ * woken when memory is free again
+ * @f:	foreign flow
+ */
+static void flow_held_back(struct ns_flow *f)
+{
+	struct ns_engine *eng = f->ns->eng;
+
+	ns_budget_hit(&f->ns->budget, vg_loop_now(f->ns->loop));
+	if (f->wait.next)
+		return;
+	f->ns->budget.paused++;
+	f->wait.prev = eng->waiters.prev;
+	f->wait.next = &eng->waiters;
+	eng->waiters.prev->next = &f->wait;
+	eng->waiters.prev = &f->wait;
+	eng->nwaiting++;
+}
+
+/**
+ * flow_init_window() - give a flow that just completed its handshake its
+ * first receive window: NS_RX_WND_INIT, or the floor when a quarter of the
+ * budget is taken (lwIP opened TCP_WND when window scaling was agreed; the
+ * SYN-ACK itself said at most 64 KiB)
+ * @f:	flow with a pcb
+ */
+static void flow_init_window(struct ns_flow *f)
+{
+	struct tcp_pcb *pcb = f->pcb;
+	const struct ns_budget *b = &f->ns->budget;
+	size_t w = NS_RX_WND_INIT;
+
+	if (f->budgeted && ns_budget_room(b) < b->limit / 4 * 3)
+		w = NS_FLOW_FLOOR_BYTES;
+	if (w > TCP_WND_MAX(pcb))
+		w = TCP_WND_MAX(pcb);
+	f->rx_target = w;
+	if (pcb->rcv_wnd > w) {
+		pcb->rcv_wnd = (tcpwnd_size_t)w;
+		pcb->rcv_ann_wnd = (tcpwnd_size_t)w;
+		pcb->rcv_ann_right_edge = pcb->rcv_nxt + (u32_t)w;
+	}
+	flow_recount(f);
+}
+
+/**
+ * flow_regrant() - after the user consumed @n bytes, open the guest's
+ * window again: towards rx_target, which grows by @n while the budget has
+ * room for it and shrinks by @n (not below the floor) while it has none
+ * @f:	flow with a pcb
+ * @n:	bytes just consumed
+ */
+static void flow_regrant(struct ns_flow *f, size_t n)
+{
+	struct tcp_pcb *pcb = f->pcb;
+	size_t room = ns_budget_room(&f->ns->budget), max = TCP_WND_MAX(pcb);
+	size_t have = f->rx_len + f->rx_pbufs * NS_BUDGET_PBUF_COST + pcb->rcv_wnd;
+	size_t open = TCP_SEQ_GT(pcb->rcv_ann_right_edge, pcb->rcv_nxt)
+			  ? pcb->rcv_ann_right_edge - pcb->rcv_nxt
+			  : 0;
+	size_t grant;
+
+	if (!f->budgeted || room >= n) {
+		f->rx_target = f->rx_target + n < max ? f->rx_target + n : max;
+	} else if (!room) {
+		f->rx_target = f->rx_target > NS_FLOW_FLOOR_BYTES + n ? f->rx_target - n
+								      : NS_FLOW_FLOOR_BYTES;
+		ns_budget_hit(&f->ns->budget, vg_loop_now(f->ns->loop));
+	}
+	if (have >= f->rx_target)
+		return;
+	grant = f->rx_target - have;
+	while (grant) {
+		u16_t chunk = grant > 0xffff ? 0xffff : (u16_t)grant;
+
+		tcp_recved(pcb, chunk);
+		grant -= chunk;
+	}
+	/*
+	 * lwIP sends a window update on its own only past a quarter of
+	 * TCP_WND: with a smaller window, tell a guest that is (nearly)
+	 * stopped now rather than at its next probe.
+	 */
+	if (open < f->rx_target / 2) {
+		tcp_ack_now(pcb);
+		tcp_output(pcb);
+	}
+}
 
 /**
  * rx_pop() - free the first pbuf of a flow's unread list
@@ -51,6 +203,7 @@ static void rx_pop(struct ns_flow *f)
 	q->next = NULL;
 	pbuf_free(q);
 	f->rx_off = 0;
+	f->rx_pbufs--;
 }
 
 /**
@@ -62,6 +215,7 @@ static void flow_free_rx(struct ns_flow *f)
 	while (f->rx_head)
 		rx_pop(f);
 	f->rx_len = 0;
+	f->rx_pbufs = 0;
 }
 
 /**
@@ -77,6 +231,8 @@ static void flow_detach(struct ns_flow *f)
 		tcp_err(f->pcb, NULL);
 	}
 	flow_free_rx(f);
+	wait_del(f);
+	ns_budget_move(&f->ns->budget, &f->charge, 0, 0);
 	if (f->counted && f->ns->st.tcp_active)
 		f->ns->st.tcp_active--;
 }
@@ -152,9 +308,11 @@ static err_t flow_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 			f->rx_head = p;
 		for (q = p; q; q = q->next) {
 			f->rx_len += q->len;
+			f->rx_pbufs++;
 			f->rx_tail = q;
 		}
 	}
+	flow_recount(f);
 	eng->cb_pcb = pcb;
 	eng->cb_aborted = false;
 	if (f->ops.recv)
@@ -193,7 +351,10 @@ static err_t flow_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	struct ns_engine *eng;
 
 	(void)len;
-	if (!f || !f->ops.sent)
+	if (!f)
+		return ERR_OK;
+	flow_recount(f);
+	if (!f->ops.sent)
 		return ERR_OK;
 	eng = f->ns->eng;
 	eng->cb_pcb = pcb;
@@ -247,6 +408,8 @@ err_t ns_flow_adopt(struct ns *ns, struct tcp_pcb *pcb, const struct ns_handler 
 	flow_bind(f, ns, pcb);
 	f->ops = h->ops;
 	f->counted = counted;
+	f->budgeted = h == &ns->eng->foreign;
+	flow_init_window(f);
 	if (counted) {
 		ns->st.tcp_accepted++;
 		ns->st.tcp_active++;
@@ -306,12 +469,9 @@ void ns_flow_consume(struct ns_flow *f, size_t n)
 	while (f->rx_head && f->rx_head->len == f->rx_off)
 		rx_pop(f);
 	f->rx_len -= done;
-	while (done && f->pcb) {
-		u16_t chunk = done > 0xffff ? 0xffff : (u16_t)done;
-
-		tcp_recved(f->pcb, chunk);
-		done -= chunk;
-	}
+	if (f->pcb && done)
+		flow_regrant(f, done);
+	flow_recount(f);
 }
 
 size_t ns_flow_pending(const struct ns_flow *f)
@@ -324,12 +484,61 @@ bool ns_flow_eof(const struct ns_flow *f)
 	return f->fin && !f->rx_len;
 }
 
-size_t ns_flow_sndbuf(const struct ns_flow *f)
+size_t ns_flow_sndbuf(struct ns_flow *f)
 {
-	if (!f->pcb || tcp_sndqueuelen(f->pcb) >= TCP_SND_QUEUELEN - 4)
+	struct tcp_pcb *pcb = f->pcb;
+	size_t room, queued, slack, want, budget;
+
+	if (!pcb || tcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN - 4)
 		return 0;
 	/* not tcp_sndbuf(): that macro clamps to 16 bits even with window scaling */
-	return f->pcb->snd_buf;
+	room = pcb->snd_buf;
+	/* the guest's window counts from lastack, as the queue does */
+	queued = tx_queued(pcb);
+	slack = pcb->snd_wnd < NS_TX_SLACK_MIN	 ? NS_TX_SLACK_MIN
+		: pcb->snd_wnd > NS_TX_SLACK_MAX ? NS_TX_SLACK_MAX
+						 : pcb->snd_wnd;
+	want = (size_t)pcb->snd_wnd + slack;
+	if (want < queued + room)
+		room = want > queued ? want - queued : 0;
+	if (!room || !f->budgeted)
+		return room;
+	budget = ns_budget_room(&f->ns->budget);
+	budget -= budget / 8; /* the segments' own cost */
+	if (queued < NS_FLOW_FLOOR_BYTES && budget < NS_FLOW_FLOOR_BYTES - queued)
+		budget = NS_FLOW_FLOOR_BYTES - queued;
+	if (room > budget) {
+		room = budget;
+		if (!room)
+			flow_held_back(f);
+	}
+	return room;
+}
+
+size_t ns_flow_queued(const struct ns_flow *f)
+{
+	return f->pcb ? tx_queued(f->pcb) : 0;
+}
+
+/**
+ * ns_flows_wake() - at the end of a loop turn: when the budget is below its
+ * low-water mark, give each flow that waited for memory its ops.sent, oldest
+ * first, each at most once per turn (one held back again goes to the back)
+ * @ns:	netstack
+ */
+void ns_flows_wake(struct ns *ns)
+{
+	struct ns_engine *eng = ns->eng;
+	size_t n = eng->nwaiting;
+
+	ns_budget_idle(&ns->budget, vg_loop_now(ns->loop));
+	while (n-- && eng->waiters.next != &eng->waiters && ns_budget_below_low(&ns->budget)) {
+		struct ns_flow *f = wait_flow(eng->waiters.next);
+
+		wait_del(f);
+		if (f->ops.sent)
+			f->ops.sent(f->user); /* may end the flow */
+	}
 }
 
 long ns_flow_write(struct ns_flow *f, const void *buf, size_t len)
@@ -357,8 +566,10 @@ long ns_flow_write(struct ns_flow *f, const void *buf, size_t len)
 			return done ? (long)done : -EIO;
 		done += chunk;
 	}
-	if (done)
+	if (done) {
 		tcp_output(f->pcb);
+		flow_recount(f);
+	}
 	return (long)done;
 }
 
@@ -426,6 +637,7 @@ static err_t flow_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (!f)
 		return ERR_OK;
 	eng = f->ns->eng;
+	flow_init_window(f);
 	eng->cb_pcb = pcb;
 	eng->cb_aborted = false;
 	if (f->ops.connected)
@@ -460,6 +672,7 @@ struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const 
 	f->user = user;
 	f->ops = *ops;
 	f->counted = true;
+	f->budgeted = true;
 	if (tcp_connect(pcb, &r, dst->port, flow_connected) != ERR_OK) {
 		tcp_arg(pcb, NULL);
 		tcp_err(pcb, NULL);
@@ -484,10 +697,29 @@ void ns_flows_drop_all(void)
 		if (f && pcb->errf == flow_err) {
 			f->pcb = NULL;
 			flow_free_rx(f);
+			wait_del(f);
+			ns_budget_move(&f->ns->budget, &f->charge, 0, 0);
 			free(f);
 		}
 		tcp_arg(pcb, NULL);
 		tcp_err(pcb, NULL);
 		tcp_abort(pcb);
 	}
+}
+
+/**
+ * vg_lwip_ooseq_bytes() - lwIP's TCP_OOSEQ_BYTES_LIMIT(pcb) (lwipopts.h):
+ * TCP_OOSEQ_MAX_BYTES per flow, the floor for a foreign flow while the
+ * budget is full
+ * @pcb:	the pcb whose out-of-order queue grew
+ *
+ * Return: bytes the queue may keep
+ */
+unsigned int vg_lwip_ooseq_bytes(const struct tcp_pcb *pcb)
+{
+	const struct ns_flow *f = pcb->errf == flow_err ? pcb->callback_arg : NULL;
+
+	if (f && f->budgeted && !ns_budget_room(&f->ns->budget))
+		return NS_FLOW_FLOOR_BYTES;
+	return TCP_OOSEQ_MAX_BYTES;
 }

@@ -2,8 +2,8 @@
 /*
  * internal.h - struct ns and the functions the netstack's files share:
  * netstack.c (creation, configuration, teardown), link.c (Ethernet, ARP,
- * IPv4 dispatch, DHCP), transport.c (hypervisor sockets and TAP) and the
- * lwIP engine (engine.h: port.c, input.c, syn.c, service.c, flow.c, out.c).
+ * IPv4 dispatch, DHCP), transport.c (hypervisor sockets and TAP), budget.c
+ * (the buffer-memory accountant) and the lwIP engine (engine.h: port.c, input.c, syn.c, service.c, flow.c, out.c).
  * Not part of the public contract. The layers below link.c reach the ones
  * above only through the two callbacks in struct ns (frame_in, ip_out),
  * which netstack.c installs, so no two files call each other.
@@ -46,6 +46,41 @@ struct ns_transport {
 	uint8_t *rxbuf;
 };
 
+/**
+ * struct ns_charge - what one flow has in the budget (budget.c)
+ * @held:	buffered bytes, with per-pbuf costs
+ * @windows:	receive window open to the guest
+ */
+struct ns_charge {
+	size_t held, windows;
+};
+
+/**
+ * struct ns_budget - the buffer-memory accountant (budget.c); all zero
+ * except @limit/@low after ns_budget_init()
+ * @limit:	ns_config.max_buffer_bytes
+ * @low:	low-water mark: waiting flows are woken below it
+ * @held:	sum of the flows' ns_charge.held
+ * @windows:	sum of the flows' ns_charge.windows
+ * @high:	high-water of @held + @windows
+ * @held_peak:	high of @held since the last malloc_trim
+ * @hits:	times a flow was held back by the limit
+ * @paused:	times a flow started waiting for the budget
+ * @unlogged:	hits since the last log line
+ * @logged_ms:	loop time of the last log line (0: never)
+ * @trim_ms:	loop time of the last malloc_trim
+ * @log:	log sink (ns_set_budget_log())
+ * @log_ctx:	its first argument
+ */
+struct ns_budget {
+	size_t limit, low;
+	size_t held, windows, high, held_peak;
+	uint64_t hits, paused, unlogged;
+	uint64_t logged_ms, trim_ms;
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
+};
+
 struct ns_engine;
 
 struct ns {
@@ -58,6 +93,7 @@ struct ns {
 	struct dhcp_server dhcp;
 	struct ns_neigh neigh[NS_NEIGH_MAX];
 	struct ns_engine *eng;
+	struct ns_budget budget;
 	void (*capture)(void *ctx, bool out, const uint8_t *f, size_t len);
 	void *capture_ctx;
 	/* a frame from the transport, up to the link (ns_link_input) */
@@ -66,6 +102,14 @@ struct ns {
 	int (*ip_out)(struct ns *ns, uint32_t next_hop, const struct iovec *iov, int iovcnt);
 	struct vg_timer flush_timer;
 };
+
+/* budget.c (a leaf) */
+void ns_budget_init(struct ns_budget *b, size_t limit);
+void ns_budget_move(struct ns_budget *b, struct ns_charge *c, size_t held, size_t windows);
+size_t ns_budget_room(const struct ns_budget *b);
+bool ns_budget_below_low(const struct ns_budget *b);
+void ns_budget_hit(struct ns_budget *b, uint64_t now_ms);
+void ns_budget_idle(struct ns_budget *b, uint64_t now_ms);
 
 /* link.c */
 int ns_link_send_ip(struct ns *ns, uint32_t next_hop, const struct iovec *iov, int iovcnt);

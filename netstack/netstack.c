@@ -7,7 +7,8 @@
  * order, and the read-only views (stats, leases) and the capture hook.
  *
  * Call graph of netstack/'s files (no cycles; arrows point at the callee):
- * netstack.c -> link.c, transport.c, port.c (the engine), dhcp.c, common/;
+ * netstack.c -> link.c, transport.c, port.c (the engine), dhcp.c, budget.c,
+ * common/;
  * link.c -> transport.c, input.c (the engine), dhcp.c, frame.c;
  * transport.c -> frame.c, and frames up through ns->frame_in only;
  * the engine (engine.h) -> frame.c, and packets down through ns->ip_out only.
@@ -39,6 +40,7 @@ void ns_config_defaults(struct ns_config *c)
 	memcpy(c->gw_mac, mac, 6);
 	c->mtu = NS_MTU_DEFAULT;
 	c->lease_s = 3600;
+	c->max_buffer_bytes = NS_BUFFER_BYTES_DEFAULT;
 }
 
 int ns_config_check(struct ns_config *c, char *err, size_t errlen)
@@ -97,6 +99,7 @@ struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg)
 	ns->tr.io.fd = ns->tr.listen_io.fd = -1;
 	ns->frame_in = ns_link_input; /* transport -> link */
 	ns->ip_out = ns_link_send_ip; /* engine -> link */
+	ns_budget_init(&ns->budget, cfg->max_buffer_bytes);
 	memset(&dc, 0, sizeof(dc));
 	dc.server_ip = cfg->gateway_ip;
 	dc.netmask = ns->netmask;
@@ -134,6 +137,12 @@ void ns_get_stats(const struct ns *ns, struct ns_stats *st)
 	st->drop_oversize += ns->tr.dec.oversize;
 	st->drop_bad_length += ns->tr.dec.bad_length;
 	st->tx_queued_bytes = txq_len(&ns->tr.txq);
+	st->buffer_limit = ns->budget.limit;
+	st->buffer_held = ns->budget.held;
+	st->buffer_windows = ns->budget.windows;
+	st->buffer_high = ns->budget.high;
+	st->buffer_hits = ns->budget.hits;
+	st->buffer_paused = ns->budget.paused;
 }
 
 size_t ns_leases(const struct ns *ns, struct ns_lease *out, size_t max)

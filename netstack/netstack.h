@@ -59,6 +59,10 @@
 #define NS_MTU_MAX     65520
 #define NS_MTU_DEFAULT 1500
 
+/* the buffer-memory budget across guest TCP flows (ns_config.max_buffer_bytes) */
+#define NS_BUFFER_BYTES_DEFAULT (64u << 20)
+#define NS_BUFFER_BYTES_MIN	(1u << 20)
+
 /**
  * struct ns_addr - an IPv4 endpoint
  * @ip:		address, network byte order
@@ -88,6 +92,14 @@ struct ns_addr {
  *		euid and root (when @peer_uid_set)
  * @peer_uid_set: @peer_uid is given
  * @peer_uid_any: accept a unix stream peer of any uid
+ * @max_buffer_bytes: bound on what the TCP flows buffer together (0 =
+ *		NS_BUFFER_BYTES_DEFAULT): bytes queued towards the guest, the
+ *		guest's bytes not yet consumed, and the receive windows open to
+ *		the guest (which hold the out-of-order queues). Over it, flows
+ *		get no send space (ns_flow_sndbuf() 0; a user stops reading its
+ *		source) and no new receive window beyond a small per-flow floor
+ *		(NS_FLOW_FLOOR_BYTES); they are woken through ops.sent when the
+ *		total falls below 3/4 of it.
  */
 struct ns_config {
 	uint32_t subnet;
@@ -105,7 +117,11 @@ struct ns_config {
 	uint32_t peer_uid;
 	bool peer_uid_set;
 	bool peer_uid_any;
+	size_t max_buffer_bytes;
 };
+
+/* send space and receive window a flow keeps even over the budget */
+#define NS_FLOW_FLOOR_BYTES (4u << 10)
 
 struct ns;
 struct ns_flow;
@@ -241,6 +257,13 @@ struct ns_stats {
 	uint64_t transport_bad_uid;   /* stream client of a uid not allowed */
 	uint64_t transport_peer_lost; /* unixgram peer lock released (peer gone) */
 	uint64_t tx_queued_bytes;     /* bytes waiting for the guest to read now */
+	/* the buffer-memory budget (ns_config.max_buffer_bytes) */
+	uint64_t buffer_limit;	 /* the bound */
+	uint64_t buffer_held;	 /* bytes buffered now, with per-segment costs */
+	uint64_t buffer_windows; /* receive windows open to the guest now */
+	uint64_t buffer_high;	 /* high-water of held + windows */
+	uint64_t buffer_hits;	 /* times a flow was held back by the bound */
+	uint64_t buffer_paused;	 /* times a flow began waiting for memory */
 };
 
 /**
@@ -377,6 +400,15 @@ int ns_open_tap_netns(const char *netns_path, const char *ifname, unsigned int m
 void ns_get_stats(const struct ns *ns, struct ns_stats *st);
 
 /**
+ * ns_set_budget_log() - where the buffer-memory budget's log line goes: told
+ * at the first hit, then at most every 10 s while it is hit
+ * @ns:		netstack
+ * @fn:		sink of one line, NULL for none
+ * @ctx:	its first argument
+ */
+void ns_set_budget_log(struct ns *ns, void (*fn)(void *ctx, const char *line), void *ctx);
+
+/**
  * ns_leases() - list DHCP leases
  * @ns:		netstack
  * @out:	array
@@ -431,12 +463,25 @@ size_t ns_flow_pending(const struct ns_flow *f);
 bool ns_flow_eof(const struct ns_flow *f);
 
 /**
- * ns_flow_sndbuf() - bytes ns_flow_write() would accept now
+ * ns_flow_sndbuf() - bytes ns_flow_write() would accept now: lwIP's free
+ * send buffer, at most the guest's open window plus a little (what the
+ * guest cannot take yet is left with the source, e.g. the host's kernel),
+ * and within the buffer-memory budget. When the budget is what says 0, the
+ * flow waits for memory and ops.sent runs once some is free again.
  * @f:	flow
  *
  * Return: byte count
  */
-size_t ns_flow_sndbuf(const struct ns_flow *f);
+size_t ns_flow_sndbuf(struct ns_flow *f);
+
+/**
+ * ns_flow_queued() - bytes queued towards the guest, sent or not, that the
+ * guest has not acknowledged yet
+ * @f:	flow
+ *
+ * Return: byte count
+ */
+size_t ns_flow_queued(const struct ns_flow *f);
 
 /**
  * ns_flow_write() - copy bytes into the flow's send buffer towards the guest

@@ -116,14 +116,18 @@ static void engine_tick(void *arg)
 }
 
 /**
- * engine_idle() - at the end of each loop turn, arm the tick for lwIP's next
- * timeout (TCP timers run only while pcbs exist), so an idle vgate sleeps
+ * engine_idle() - at the end of each loop turn, wake the flows waiting for
+ * buffer memory if some is free, and arm the tick for lwIP's next timeout
+ * (TCP timers run only while pcbs exist), so an idle vgate sleeps
  * @arg:	netstack
  */
 static void engine_idle(void *arg)
 {
 	struct ns *ns = arg;
-	u32_t sleep = sys_timeouts_sleeptime();
+	u32_t sleep;
+
+	ns_flows_wake(ns); /* may run user callbacks that start lwIP timers */
+	sleep = sys_timeouts_sleeptime();
 
 	if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
 		vg_timer_stop(ns->loop, &ns->eng->tick);
@@ -150,6 +154,7 @@ int ns_engine_init(struct ns *ns)
 	if (!eng)
 		return -1;
 	ns->eng = eng;
+	eng->waiters.next = eng->waiters.prev = &eng->waiters;
 	/*
 	 * lwIP allocates a pbuf per segment (up to 64 KiB with a large MTU)
 	 * from the C allocator. Keep freed memory in the heap instead of

@@ -9,8 +9,9 @@
  *
  * TCP_MSS is the largest a 65520-byte link MTU allows; lwIP derives each
  * connection's effective MSS from the netif MTU (TCP_CALCULATE_EFF_SEND_MSS),
- * so a 1500-byte link still uses 1460. Window scaling gives a 1 MiB receive
- * window and a 1 MiB send buffer per flow.
+ * so a 1500-byte link still uses 1460. Window scaling allows a 1 MiB receive
+ * window and a 1 MiB send buffer per flow; how much of them a flow really
+ * uses is vgate's buffer budget's (netstack/budget.c, netstack/flow.c).
  *
  * The ARP, DHCP and Ethernet layers are vgate's own (netstack/link.c,
  * netstack/dhcp.c); lwIP sees plain IPv4 packets.
@@ -71,8 +72,16 @@
 #define TCP_SNDLOWAT            (TCP_SND_BUF / 4)
 #define TCP_SNDQUEUELOWAT       (TCP_SND_QUEUELEN / 2)
 #define TCP_QUEUE_OOSEQ         1
-#define TCP_OOSEQ_MAX_BYTES     (1024 * 1024)
-#define TCP_OOSEQ_MAX_PBUFS     256
+/*
+ * The out-of-order queue lies inside the receive window, which the buffer
+ * budget (netstack/budget.c) bounds; per flow it is also capped here, and
+ * to a floor while the budget is full (netstack/flow.c).
+ */
+#define TCP_OOSEQ_MAX_BYTES     (256 * 1024)
+#define TCP_OOSEQ_MAX_PBUFS     64
+struct tcp_pcb;
+unsigned int vg_lwip_ooseq_bytes(const struct tcp_pcb *pcb);
+#define TCP_OOSEQ_BYTES_LIMIT(pcb) vg_lwip_ooseq_bytes(pcb)
 #define LWIP_TCP_SACK_OUT       0
 #define LWIP_TCP_KEEPALIVE      1
 /*
