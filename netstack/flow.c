@@ -43,8 +43,9 @@
 
 #define NS_BUDGET_PBUF_COST 192u	 /* struct pbuf/tcp_seg and allocator overhead */
 #define NS_RX_WND_INIT	    (64u << 10) /* a new flow's receive window */
-#define NS_TX_SLACK_MIN	    (2u << 10)	/* queued beyond a closed guest window */
-#define NS_TX_SLACK_MAX	    (64u << 10) /* queued beyond an open guest window */
+/* queued beyond the guest's window: a quarter of it, within these */
+#define NS_TX_SLACK_MIN (2u << 10)
+#define NS_TX_SLACK_MAX (64u << 10)
 
 struct ns_flow {
 	struct tcp_pcb *pcb;
@@ -495,9 +496,10 @@ size_t ns_flow_sndbuf(struct ns_flow *f)
 	room = pcb->snd_buf;
 	/* the guest's window counts from lastack, as the queue does */
 	queued = tx_queued(pcb);
-	slack = pcb->snd_wnd < NS_TX_SLACK_MIN	 ? NS_TX_SLACK_MIN
-		: pcb->snd_wnd > NS_TX_SLACK_MAX ? NS_TX_SLACK_MAX
-						 : pcb->snd_wnd;
+	slack = pcb->snd_wnd / 4;
+	slack = slack < NS_TX_SLACK_MIN ? NS_TX_SLACK_MIN
+		: slack > NS_TX_SLACK_MAX ? NS_TX_SLACK_MAX
+					  : slack;
 	want = (size_t)pcb->snd_wnd + slack;
 	if (want < queued + room)
 		room = want > queued ? want - queued : 0;

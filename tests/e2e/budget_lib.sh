@@ -5,19 +5,21 @@
 
 # bud_start [vgate args...]: vg_start with vgate under `ulimit -n 1024`
 # (soft and hard, as systemd's default soft limit would be with no higher
-# hard limit), a control API socket ($BUD_SOCK), a static DNS name, and a
-# TCP+UDP echo server on the host alias's port $BUD_PORT that answers.
+# hard limit; $BUD_NOFILE overrides it), a control API socket ($BUD_SOCK), a
+# static DNS name, and a TCP+UDP echo server on the host alias's port
+# $BUD_PORT that answers.
 # $BUD_PRELUDE is python that lifts a script's own fd limit (for attackers).
 bud_start() {
 	BUD_SOCK=$VG_TMP/api.sock
 	cat >"$VG_TMP/vgate1024" <<EOS
 #!/bin/bash
-ulimit -n 1024
+ulimit -n ${BUD_NOFILE:-1024}
 exec "$VGATE" "\$@"
 EOS
 	chmod +x "$VG_TMP/vgate1024"
 	VGATE=$VG_TMP/vgate1024 vg_start --api "unix://$BUD_SOCK" --dns-record static.test=10.1.2.3 "$@"
-	grep -q "fd budget: RLIMIT_NOFILE 1024" "$VG_LOG" || vg_fail "no fd budget at 1024 in the log"
+	grep -q "fd budget: RLIMIT_NOFILE ${BUD_NOFILE:-1024}" "$VG_LOG" ||
+		vg_fail "no fd budget at ${BUD_NOFILE:-1024} in the log"
 	BUD_PRELUDE=$VG_TMP/prelude.py
 	export BUD_PRELUDE
 	printf '%s\n' 'import resource' \
