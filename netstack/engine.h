@@ -94,6 +94,7 @@ struct ns_engine {
 	bool cb_aborted;
 	struct ns_wait waiters; /* flows held back by the budget, oldest first */
 	size_t nwaiting;
+	uint64_t reclaim_ms; /* last pass taking back unused windows */
 	uint8_t scratch[65535];
 	uint8_t reass[65535]; /* a reassembled datagram to a non-gateway address */
 };

@@ -28,7 +28,9 @@
  * consumed while the budget has room, and shrinks towards the floor while
  * it has none (rx_target). A foreign flow the budget held back waits on
  * eng->waiters and gets ops.sent from ns_flows_wake() at the end of a loop
- * turn once the total is below the low-water mark. Gateway services' flows
+ * turn once the total is below the low-water mark. While the budget is
+ * full, the windows that flows left unused for a second are taken back
+ * (flows_reclaim()). Gateway services' flows
  * (DNS, the guest API) are counted but never held back: they have their own
  * bounds.
  */
@@ -43,6 +45,7 @@
 
 #define NS_BUDGET_PBUF_COST 192u	 /* struct pbuf/tcp_seg and allocator overhead */
 #define NS_RX_WND_INIT	    (64u << 10) /* a new flow's receive window */
+#define NS_RECLAIM_MS	    1000u	/* idle windows taken back this often when full */
 /* queued beyond the guest's window: a quarter of it, within these */
 #define NS_TX_SLACK_MIN (2u << 10)
 #define NS_TX_SLACK_MAX (64u << 10)
@@ -61,6 +64,7 @@ struct ns_flow {
 	struct ns_charge charge; /* what it has in ns->budget */
 	struct ns_wait wait;	 /* on eng->waiters while held back by the budget */
 	bool budgeted;		 /* held back by the budget (foreign flows) */
+	bool rx_recent;		 /* got data since the last reclaim pass */
 	bool fin;
 };
 
@@ -312,6 +316,7 @@ static err_t flow_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 			f->rx_pbufs++;
 			f->rx_tail = q;
 		}
+		f->rx_recent = true;
 	}
 	flow_recount(f);
 	eng->cb_pcb = pcb;
@@ -528,12 +533,44 @@ size_t ns_flow_queued(const struct ns_flow *f)
  * first, each at most once per turn (one held back again goes to the back)
  * @ns:	netstack
  */
+/**
+ * flows_reclaim() - the budget is full: take back the receive windows that
+ * foreign flows left unused since the last pass, down to the floor. lwIP
+ * keeps announcing the old right edge; what the guest sends beyond the
+ * smaller window is trimmed and sent again later, so memory is bounded by
+ * the window actually kept.
+ */
+static void flows_reclaim(void)
+{
+	struct tcp_pcb *pcb;
+
+	for (pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
+		struct ns_flow *f = pcb->errf == flow_err ? pcb->callback_arg : NULL;
+
+		if (!f || !f->budgeted)
+			continue;
+		/* not under out-of-order data: lwIP takes it from rcv_wnd later */
+		if (!f->rx_recent && pcb->rcv_wnd > NS_FLOW_FLOOR_BYTES && !pcb->ooseq) {
+			pcb->rcv_wnd = NS_FLOW_FLOOR_BYTES;
+			f->rx_target = f->rx_len + f->rx_pbufs * NS_BUDGET_PBUF_COST +
+				       NS_FLOW_FLOOR_BYTES;
+			flow_recount(f);
+		}
+		f->rx_recent = false;
+	}
+}
+
 void ns_flows_wake(struct ns *ns)
 {
 	struct ns_engine *eng = ns->eng;
 	size_t n = eng->nwaiting;
+	uint64_t now = vg_loop_now(ns->loop);
 
-	ns_budget_idle(&ns->budget, vg_loop_now(ns->loop));
+	ns_budget_idle(&ns->budget, now);
+	if (!ns_budget_room(&ns->budget) && now - eng->reclaim_ms >= NS_RECLAIM_MS) {
+		eng->reclaim_ms = now;
+		flows_reclaim();
+	}
 	while (n-- && eng->waiters.next != &eng->waiters && ns_budget_below_low(&ns->budget)) {
 		struct ns_flow *f = wait_flow(eng->waiters.next);
 
