@@ -60,3 +60,36 @@ Test(options, missing_values_stray_arguments_and_bad_values)
 	cr_assert_eq(parse(1, none, err, sizeof(err)), VG_PARSE_ERROR, "a guest link is required");
 	cr_assert_eq(parse(5, good, err, sizeof(err)), VG_PARSE_OK, "single dashes: %s", err);
 }
+
+Test(options, max_buffer_memory_sizes)
+{
+	static const struct {
+		const char *arg;
+		size_t bytes; /* 0: an error */
+	} cases[] = {
+	    {"64M", 64u << 20},	 {"16MiB", 16u << 20}, {"1G", 1u << 30},
+	    {"2048k", 2u << 20}, {"1048576", 1u << 20}, {"1M", 1u << 20},
+	    {"512K", 0},	 {"0", 0},	       {"-5M", 0},
+	    {"12X", 0},		 {"M", 0},	       {"99999999999999G", 0},
+	};
+	struct vg_options o;
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = {"vgate", "--tap-fd", "3", "--max-buffer-memory", cases[i].arg,
+				      NULL};
+		enum vg_parse_result r;
+
+		err[0] = '\0';
+		r = vg_options_parse(5, (char **)argv, &o, stdout, err, sizeof(err));
+		if (cases[i].bytes) {
+			cr_assert_eq(r, VG_PARSE_OK, "%s: %s", cases[i].arg, err);
+			cr_assert_eq(o.ns.max_buffer_bytes, cases[i].bytes, "%s", cases[i].arg);
+		} else {
+			cr_assert_eq(r, VG_PARSE_ERROR, "%s accepted", cases[i].arg);
+			cr_assert_not_null(strstr(err, "max-buffer-memory"), "%s", err);
+		}
+		vg_options_free(&o);
+	}
+}
