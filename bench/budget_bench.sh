@@ -47,10 +47,9 @@ gbps() {
 # median VALUES...
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
-# measure BINARY STALLED: medians of RUNS up/down runs, optionally beside 1000
-# stalled flows; sets UP and DOWN
+# measure BINARY solo|stalled: one up and one down run, beside 1000 stalled
+# flows or alone; sets UP and DOWN
 measure() {
-	local ups=() downs=() i
 	VGATE=$1
 	bud_start ${BENCH_BUDGET:+--max-buffer-memory "$BENCH_BUDGET"}
 	IPERF=$((BUD_PORT + 4))
@@ -63,12 +62,9 @@ measure() {
 		stall_cpu_below 30 soft
 		vg_log "stalled: $(stall_stat forwarder tcp_active) flows, held $(stall_stat buffer held)"
 	fi
-	for i in $(seq "$RUNS"); do
-		ups+=("$(gbps up)")
-		downs+=("$(gbps down)")
-	done
-	UP=$(median "${ups[@]}") DOWN=$(median "${downs[@]}")
-	vg_log "$1 $2: up ${ups[*]} down ${downs[*]} Gbit/s; RSS $(stall_rss) KiB"
+	UP=$(gbps up)
+	DOWN=$(gbps down)
+	vg_log "$1 $2: up $UP down $DOWN Gbit/s; RSS $(stall_rss) KiB"
 	[ "$2" = stalled ] && touch "$VG_TMP/stall.done.stop"
 	vg_cleanup_run
 }
@@ -84,35 +80,41 @@ vg_cleanup_run() {
 	ip netns pids "$VG_NS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
 	ip netns del "$VG_NS" 2>/dev/null || true
 	rm -rf "/etc/netns/$VG_NS"
-	VG_PID= VG_NS=
+	VG_PID='' VG_NS=''
+
 }
 
-rows=()
-for round in 1; do
+# rounds, each: alone, beside the stalled flows, the base build alone (so
+# that the machine's load changes hit all rows alike); medians of the rounds
+su=() sd=() tu=() td=() bu=() bd=()
+for _ in $(seq "$RUNS"); do
 	measure "$VGATE" solo
-	su=$UP sd=$DOWN
+	su+=("$UP") sd+=("$DOWN")
 	measure "$VGATE" stalled
-	tu=$UP td=$DOWN
-	rows+=("| vgate, alone | $su | $sd |")
-	rows+=("| vgate, beside 1000 stalled flows | $tu | $td |")
-	rows+=("| ratio | $(echo "scale=2; $tu / $su" | bc) | $(echo "scale=2; $td / $sd" | bc) |")
+	tu+=("$UP") td+=("$DOWN")
 	if [ -n "$BASE" ]; then
 		measure "$BASE" solo
-		rows+=("| base build, alone | $UP | $DOWN |")
+		bu+=("$UP") bd+=("$DOWN")
 	fi
 done
+SU=$(median "${su[@]}") SD=$(median "${sd[@]}") TU=$(median "${tu[@]}") TD=$(median "${td[@]}")
+rows=("| vgate, alone | $SU | $SD | ${su[*]} / ${sd[*]} |"
+	"| vgate, beside 1000 stalled flows | $TU | $TD | ${tu[*]} / ${td[*]} |"
+	"| ratio (beside / alone) | $(echo "scale=2; $TU / $SU" | bc) | $(echo "scale=2; $TD / $SD" | bc) | |")
+[ -n "$BASE" ] && rows+=("| base build, alone | $(median "${bu[@]}") | $(median "${bd[@]}") | ${bu[*]} / ${bd[*]} |")
 {
 	echo "# Buffer-memory budget: a bulk flow beside 1000 stalled flows"
 	echo
 	echo "Taken by bench/budget_bench.sh on $(date -u +%Y-%m-%d) on a loaded, shared 2-core"
 	echo "machine (other jobs running; load average $(cut -d' ' -f1 /proc/loadavg) at the end):"
-	echo "iperf3 medians of $RUNS runs of ${SECS} s, Gbit/s, MTU 1500, budget ${BENCH_BUDGET:-64M (default)}."
+	echo "iperf3, medians of $RUNS rounds of one ${SECS} s run per row, Gbit/s, MTU 1500, budget"
+	echo "${BENCH_BUDGET:-64M (the default)}; the base build is $BASE."
 	echo "\"up\" is guest→host, \"down\" host→guest (-R). The stalled flows: the guest"
 	echo "opens 1000 connections to a host server that sends as fast as it can and"
 	echo "never reads them. The acceptance wants the ratio ≥ 0.5."
 	echo
-	echo "| run | up | down |"
-	echo "|---|---|---|"
+	echo "| run | up | down | rounds (up / down) |"
+	echo "|---|---|---|---|"
 	printf '%s\n' "${rows[@]}"
 } >"$OUT"
 cat "$OUT"
