@@ -638,6 +638,13 @@ void ns_flow_close(struct ns_flow *f)
 	struct tcp_pcb *pcb = f->pcb;
 	struct ns_engine *eng = f->ns->eng;
 
+	/*
+	 * lwIP's tcp_close() resets a flow whose window is not at its maximum,
+	 * taking that for unread data; here the window is the budget's, so it
+	 * is opened fully when nothing is left unread (a plain FIN, as before).
+	 */
+	if (pcb && !f->rx_len)
+		pcb->rcv_wnd = TCP_WND_MAX(pcb);
 	flow_detach(f);
 	free(f);
 	if (pcb && tcp_close(pcb) != ERR_OK)
