@@ -187,7 +187,8 @@ for p in "${WORKERS[@]}"; do
 done
 echo idle >"$D/phase"
 AFTER_T0=$(date +%s)
-back() { [ "$(find "/proc/$VG_PID/fd" -mindepth 1 | wc -l)" -le $((FDS_BEFORE + 8)) ]; }
+FD_SLACK=8 # fds back to FDS_BEFORE + this after the load
+back() { [ "$(find "/proc/$VG_PID/fd" -mindepth 1 | wc -l)" -le $((FDS_BEFORE + FD_SLACK)) ]; }
 FDS_AFTER_OK=0
 if vg_wait_for $((UDP_IDLE + 30)) back; then FDS_AFTER_OK=1; fi
 FDS_AFTER=$(find "/proc/$VG_PID/fd" -mindepth 1 | wc -l)
@@ -219,6 +220,7 @@ BUDGETS=$BUDGETS
 FDS_BEFORE=$FDS_BEFORE
 FDS_AFTER=$FDS_AFTER
 FDS_AFTER_OK=$FDS_AFTER_OK
+FD_SLACK=$FD_SLACK
 SETTLE_S=$SETTLE_S
 ALIVE=$ALIVE
 FLOW_CLIENTS=$FLOW_CLIENTS
