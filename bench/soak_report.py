@@ -81,6 +81,8 @@ def sample(pid, sock, netns, interval, t0, d):
             except (OSError, StopIteration):
                 break
             now = time.time()
+            if now - last < interval / 2:
+                continue  # started late: a 10 ms tick over a few ms is no CPU figure
             pct = 100.0 * (cpu - cpu0) / tick / (now - last)
             cpu0, last = cpu, now
             st, ms = get_stats(sock)
