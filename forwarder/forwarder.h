@@ -365,17 +365,18 @@ enum fwd_filter_end {
  * @wants:	at the guest's SYN (after the CIDR policy): true to inspect this
  *		flow. The guest's handshake is then completed at once and no
  *		host connection exists until @inspect allows it.
- * @inspect:	called each time more guest bytes arrived (never consumed:
- *		they are replayed to the host after ALLOW). @id identifies the
- *		flow for fwd_filter_decide(); @eof is true when the guest
- *		closed its side. May return FWD_FILTER_WAIT and decide later.
+ * @inspect:	called each time more guest bytes arrived, with all of them
+ *		from the start of the stream, contiguous, at most @max_bytes
+ *		(however many segments they came in; never consumed: they are
+ *		replayed to the host after ALLOW). @id identifies the flow for
+ *		fwd_filter_decide(); @eof is true when the guest closed its
+ *		side. May return FWD_FILTER_WAIT and decide later.
  * @ended:	optional: a flow this filter wanted ended before any verdict
  *		(handshake never completed, bytes still being inspected, or
  *		FWD_FILTER_WAIT pending); @id is dead afterwards. Not called
  *		for flows the filter denied, nor at fwd_free(). Must not call
  *		back into the forwarder.
- * @max_bytes:	more than this many bytes without a decision → DENY
- *		(0: 16384)
+ * @max_bytes:	this many bytes without a decision → DENY (0: 16384)
  * @timeout_ms:	no decision within this time → the flow is reset and @ended
  *		is called with FWD_FILTER_END_TIMEOUT (0: 10 s)
  */
@@ -386,8 +387,8 @@ struct fwd_filter {
 				    const struct ns_addr *dst);
 	bool (*wants)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst);
 	enum fwd_filter_verdict (*inspect)(void *ctx, uint64_t id, const struct ns_addr *src,
-					   const struct ns_addr *dst, const struct iovec *iov,
-					   int iovcnt, size_t len, bool eof);
+					   const struct ns_addr *dst, const uint8_t *data,
+					   size_t len, bool eof);
 	void (*ended)(void *ctx, uint64_t id, const struct ns_addr *src, const struct ns_addr *dst,
 		      enum fwd_filter_end why);
 	size_t max_bytes;

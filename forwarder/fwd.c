@@ -168,6 +168,7 @@ void fwd_free(struct fwd *fwd)
 	fwd_table_destroy(&fwd->udp_tab);
 	fwd_table_destroy(&fwd->udp_peer_tab);
 	free(fwd->bounce);
+	free(fwd->inspect_buf);
 	free(fwd);
 }
 
@@ -187,12 +188,18 @@ void fwd_get_stats(const struct fwd *fwd, struct fwd_stats *st)
 
 void fwd_set_filter(struct fwd *fwd, const struct fwd_filter *flt)
 {
+	size_t max = fwd->filter.max_bytes;
+
 	fwd->has_filter = flt && flt->inspect;
 	if (!fwd->has_filter)
 		return;
 	fwd->filter = *flt;
 	if (!fwd->filter.max_bytes)
 		fwd->filter.max_bytes = FWD_FILTER_MAX_DEF;
+	if (fwd->filter.max_bytes != max) { /* sized again at the next inspection */
+		free(fwd->inspect_buf);
+		fwd->inspect_buf = NULL;
+	}
 	if (!fwd->filter.timeout_ms)
 		fwd->filter.timeout_ms = FWD_FILTER_MS_DEF;
 }

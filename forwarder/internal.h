@@ -57,6 +57,7 @@ struct fwd {
 	bool sweep_unarmed; /* re-arming failed: fwd_idle() retries */
 	uint8_t *bounce;
 	struct fwd_filter filter;
+	uint8_t *inspect_buf; /* filter.max_bytes: a flow's first bytes, gathered */
 	bool has_filter;
 	uint64_t filter_seq;
 	uint16_t udp_port_seq; /* inbound UDP forwards: next source port */

@@ -6,8 +6,9 @@
  * outbound policy allows, its syn verdict refuses (RST) ports nobody
  * allowed; at a UDP datagram, its udp verdict answers ICMP for QUIC and for
  * destinations nobody allowed; everything else goes on in the forwarder
- * unchanged. For SNI ports and port 80: each time guest bytes arrive, they
- * are gathered (without being consumed) into one shared buffer and parsed
+ * unchanged. For SNI ports and port 80: each time guest bytes arrive, the
+ * forwarder hands all of them so far (gathered, not consumed, up to
+ * gather_max whatever the number of segments) and they are parsed
  * from the start by tls.c / the HTTP Host parser, which keep no state; a
  * whole ClientHello or request head goes to sni_decide() with the addresses
  * from dns_lookup_addrs(). When the cache knows nothing, the flow waits
@@ -21,7 +22,7 @@
  * event callback with a struct sni_event.
  *
  * State: one struct sni_filter, allocated in sni_filter_new() with two
- * allowlists (active + spare for reload), the gather buffer, the handshake
+ * allowlists (active + spare for reload), the handshake
  * scratch buffer and the copy of the settings' strings (replaced by each
  * reload); nothing else is allocated afterwards. The settings themselves
  * are parsed in sni_config.c.
@@ -86,9 +87,8 @@ struct sni_filter {
 	struct sni_stats st;
 	struct vg_ratelimit log_rl; /* SNI_LOG_PER_S lines a second */
 	char *strings;		    /* cfg's pattern and file-name strings, owned */
-	uint8_t *buf;		    /* the inspected flow's bytes, gathered */
-	size_t buf_cap;
-	uint8_t *scratch; /* ClientHello reassembly */
+	size_t gather_max;	    /* what the forwarder gathers at most */
+	uint8_t *scratch;	    /* ClientHello reassembly */
 	size_t scratch_cap;
 	struct sni_pending pend[SNI_MAX_PENDING];
 };
@@ -376,30 +376,22 @@ static bool sni_wants(void *ctx, const struct ns_addr *src, const struct ns_addr
 
 /* fwd_filter.inspect: everything the guest sent so far, from the start */
 static enum fwd_filter_verdict sni_inspect(void *ctx, uint64_t id, const struct ns_addr *src,
-					   const struct ns_addr *dst, const struct iovec *iov,
-					   int iovcnt, size_t len, bool eof)
+					   const struct ns_addr *dst, const uint8_t *data, size_t n,
+					   bool eof)
 {
 	struct sni_filter *f = ctx;
 	struct tls_client_hello ch;
 	char host[TLS_SNI_MAX + 1];
-	size_t n = 0;
-	int i, rc;
+	int rc;
 
-	for (i = 0; i < iovcnt && n < f->buf_cap; i++) {
-		size_t k = iov[i].iov_len < f->buf_cap - n ? iov[i].iov_len : f->buf_cap - n;
-
-		memcpy(f->buf + n, iov[i].iov_base, k);
-		n += k;
-	}
-	(void)len;
 	if (is_http(f, dst->port)) {
-		rc = http_host_parse(f->buf, n, HTTP_HEAD_MAX_DEFAULT, host, sizeof(host));
+		rc = http_host_parse(data, n, HTTP_HEAD_MAX_DEFAULT, host, sizeof(host));
 		if (rc == HTTP_DONE)
 			return decide(f, id, src, dst, host, false);
 		if (rc != HTTP_NEED_MORE)
 			return verdict_of(f, SNI_BLOCK, reason_of_http(rc), src, dst, NULL);
 	} else {
-		rc = tls_parse_client_hello(f->buf, n, f->scratch, f->scratch_cap, &ch);
+		rc = tls_parse_client_hello(data, n, f->scratch, f->scratch_cap, &ch);
 		if (rc == TLS_DONE)
 			return decide(f, id, src, dst, ch.sni, ch.ech);
 		if (rc != TLS_NEED_MORE)
@@ -407,7 +399,7 @@ static enum fwd_filter_verdict sni_inspect(void *ctx, uint64_t id, const struct 
 	}
 	if (eof)
 		return verdict_of(f, SNI_BLOCK, SNI_R_EOF, src, dst, NULL);
-	if (n >= f->buf_cap)
+	if (n >= f->gather_max)
 		return verdict_of(f, SNI_BLOCK, SNI_R_TOO_BIG, src, dst, NULL);
 	return FWD_FILTER_MORE;
 }
@@ -499,7 +491,7 @@ static void install(struct sni_filter *f)
 {
 	struct fwd_filter flt = {
 	    .ctx = f,
-	    .max_bytes = f->buf_cap,
+	    .max_bytes = f->gather_max,
 	    .timeout_ms = f->cfg.timeout_ms,
 	    .syn = sni_syn,
 	    .udp = sni_udp,
@@ -570,12 +562,11 @@ struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct 
 	f->log = log;
 	f->log_ctx = log_ctx;
 	f->scratch_cap = cfg->max_bytes ? cfg->max_bytes : SNI_MAX_BYTES_DEF;
-	f->buf_cap = f->scratch_cap + SNI_GATHER_SLACK;
+	f->gather_max = f->scratch_cap + SNI_GATHER_SLACK;
 	f->active = malloc(sizeof(*f->active));
 	f->spare = malloc(sizeof(*f->spare));
-	f->buf = malloc(f->buf_cap);
 	f->scratch = malloc(f->scratch_cap);
-	if (!f->active || !f->spare || !f->buf || !f->scratch || !f->strings) {
+	if (!f->active || !f->spare || !f->scratch || !f->strings) {
 		snprintf(err, errlen, "SNI filter: out of memory");
 		sni_filter_free(f);
 		return NULL;
@@ -669,7 +660,6 @@ void sni_filter_free(struct sni_filter *f)
 		fwd_set_filter(f->fwd, NULL);
 	free(f->active);
 	free(f->spare);
-	free(f->buf);
 	free(f->scratch);
 	free(f->strings);
 	free(f);

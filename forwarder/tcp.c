@@ -18,8 +18,11 @@
  *
  * Filter mode (where the SNI allowlist plugs in): when the installed
  * fwd_filter wants a flow, the SYN is accepted at once, the guest's first
- * bytes are shown to filter->inspect() via ns_flow_peek() WITHOUT consuming
- * them, and only an ALLOW verdict starts the host connect; the splice then
+ * bytes are shown to filter->inspect() WITHOUT consuming them (copied from
+ * the start with ns_flow_copy() into fwd->inspect_buf, up to the filter's
+ * max_bytes whatever the number of segments; at max_bytes without a
+ * verdict the flow is denied), and only an ALLOW verdict starts the host
+ * connect; the splice then
  * sends those bytes first, so the replay needs no copy. A flow that ends
  * before any verdict (filter timeout, guest reset) is reported to
  * filter->ended(), so the filter can count and log it.
@@ -757,18 +760,30 @@ static void filter_verdict(struct fwd_tcp *t, enum fwd_filter_verdict v)
 	}
 }
 
+/**
+ * inspect() - show the guest's bytes so far (from the start, up to
+ * filter.max_bytes) to the filter and act on its verdict
+ * @t:	flow in T_INSPECT
+ */
 static void inspect(struct fwd_tcp *t)
 {
 	struct fwd *fwd = t->fwd;
-	struct iovec iov[FWD_TCP_IOV];
-	int n = FWD_TCP_IOV;
-	size_t len = ns_flow_peek(t->flow, iov, &n);
 	bool eof = ns_flow_eof(t->flow);
 	enum fwd_filter_verdict v;
+	size_t len;
 
-	if (!len && !eof)
+	if (!ns_flow_pending(t->flow) && !eof)
 		return;
-	v = fwd->filter.inspect(fwd->filter.ctx, t->id, &t->src, &t->dst, iov, n, len, eof);
+	if (!fwd->inspect_buf)
+		fwd->inspect_buf = malloc(fwd->filter.max_bytes);
+	if (!fwd->inspect_buf) {
+		fwd->st.tcp_errors++;
+		tcp_end(t, true, NS_SYN_RESET);
+		return;
+	}
+	len = ns_flow_copy(t->flow, fwd->inspect_buf, fwd->filter.max_bytes);
+	v = fwd->filter.inspect(fwd->filter.ctx, t->id, &t->src, &t->dst, fwd->inspect_buf, len,
+				eof);
 	if (v == FWD_FILTER_MORE && (eof || len >= fwd->filter.max_bytes))
 		v = FWD_FILTER_DENY;
 	filter_verdict(t, v);

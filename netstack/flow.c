@@ -454,6 +454,23 @@ size_t ns_flow_peek(struct ns_flow *f, struct iovec *iov, int *iovcnt)
 	return total;
 }
 
+size_t ns_flow_copy(const struct ns_flow *f, void *buf, size_t cap)
+{
+	const struct pbuf *q;
+	size_t off = f->rx_off, n = 0;
+
+	for (q = f->rx_head; q && n < cap; q = q->next) {
+		size_t k = q->len > off ? q->len - off : 0;
+
+		if (k > cap - n)
+			k = cap - n;
+		memcpy((uint8_t *)buf + n, (const uint8_t *)q->payload + off, k);
+		n += k;
+		off = 0;
+	}
+	return n;
+}
+
 void ns_flow_consume(struct ns_flow *f, size_t n)
 {
 	size_t done = 0;

@@ -439,6 +439,17 @@ void ns_syn_resume(struct ns *ns, uint64_t token, enum ns_syn_verdict verdict);
 size_t ns_flow_peek(struct ns_flow *f, struct iovec *iov, int *iovcnt);
 
 /**
+ * ns_flow_copy() - copy the first unread bytes without consuming them,
+ * however many segments they came in
+ * @f:		flow
+ * @buf:	output
+ * @cap:	its size
+ *
+ * Return: bytes copied: min(@cap, ns_flow_pending())
+ */
+size_t ns_flow_copy(const struct ns_flow *f, void *buf, size_t cap);
+
+/**
  * ns_flow_consume() - drop @n bytes from the front of the unread data and
  * open the guest's receive window by as much
  * @f:	flow
