@@ -3,9 +3,14 @@
  * api.c - the control API (api.h) on libmicrohttpd and jansson.
  *
  * How it runs on vgate's loop: we create, bind (umask 0177, so the socket
- * is 0600 from the start) and listen on the unix socket ourselves and give
- * it to MHD (MHD_OPTION_LISTEN_SOCKET) with MHD_USE_EPOLL and no internal
- * thread. MHD's own epoll fd is registered in the vg loop; when it is
+ * is 0600 from the start), listen on and accept from the unix socket
+ * ourselves (struct api_listener) and hand each connection to MHD
+ * (MHD_add_connection(); the daemon runs with MHD_USE_NO_LISTEN_SOCKET,
+ * MHD_USE_EPOLL and no internal thread). Accepting ourselves is what keeps
+ * an fd shortage from spinning: MHD busy-waits when accept() fails with
+ * EMFILE and it has no connection; we count it (fd_exhausted), log it
+ * (first, then every API_LOG_MS) and take the listener off the poll set for
+ * API_ACCEPT_PAUSE_MS. MHD's own epoll fd is registered in the vg loop; when it is
  * readable, or when the timer armed from MHD_get_timeout() fires, MHD_run()
  * does the work. MHD_ALLOW_SUSPEND_RESUME adds an eventfd to MHD's epoll
  * set, so resuming a connection wakes the loop too.
@@ -150,6 +155,50 @@ static void on_timer(void *arg)
 }
 
 /**
+ * on_listen() - a listening socket is readable: accept (a bounded number)
+ * and hand each connection to the listener's MHD daemon; out of fds,
+ * pause the listener (see the file comment)
+ * @arg:	struct api_listener
+ * @events:	unused
+ */
+static void on_listen(void *arg, uint32_t events)
+{
+	struct api_listener *l = arg;
+	struct api *a = l->a;
+	uint64_t hits;
+	int i;
+
+	(void)events;
+	for (i = 0; i < API_ACCEPTS_PER_EVENT; i++) {
+		struct sockaddr_un sa;
+		socklen_t len = sizeof(sa);
+		int fd =
+		    accept4(l->io.fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd >= 0) {
+			/* MHD closes it when it cannot take it (connection limit) */
+			MHD_add_connection(l->mhd, fd, (struct sockaddr *)&sa, len);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			int e = errno;
+
+			a->fd_exhausted++;
+			if (vg_hitlog_hit(&a->log_fd, API_LOG_MS, vg_loop_now(a->cfg.loop), &hits))
+				api_log(a, VG_LOG_WARN,
+					"accept() failed (%s): the API listener pauses %u ms (%llu "
+					"since the last such line)",
+					strerror(e), API_ACCEPT_PAUSE_MS, (unsigned long long)hits);
+			vg_io_pause(&l->pause, API_ACCEPT_PAUSE_MS);
+		}
+		break; /* EAGAIN: the next event */
+	}
+	api_run(a);
+}
+
+/**
  * listen_unix() - create, bind (mode 0600) and listen on a unix socket;
  * a stale socket file at @path is replaced, any other file is an error
  * @path:	socket path
@@ -199,24 +248,26 @@ static int listen_unix(const char *path, char *err, size_t errlen)
 
 /**
  * start_daemon() - serve the listening socket @fd with a new MHD daemon
- * driven from the loop (its epoll fd registered as @io)
+ * driven from the loop (its epoll fd registered as @io, @fd as @l)
  * @a:		API
  * @fd:		listening unix socket
  * @limit:	connections at once
  * @io:		loop registration to fill
+ * @l:		listener to fill
  *
  * Return: the daemon, or NULL
  */
-static struct MHD_Daemon *start_daemon(struct api *a, int fd, unsigned int limit, struct vg_io *io)
+static struct MHD_Daemon *start_daemon(struct api *a, int fd, unsigned int limit, struct vg_io *io,
+				       struct api_listener *l)
 {
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
 
 	d = MHD_start_daemon(
-	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
-	    a, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-	    a, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, a, MHD_OPTION_END);
+	    MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, a,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, a, MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_END);
 	if (!d)
 		return NULL;
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
@@ -224,7 +275,22 @@ static struct MHD_Daemon *start_daemon(struct api *a, int fd, unsigned int limit
 		MHD_stop_daemon(d);
 		return NULL;
 	}
+	l->a = a;
+	l->mhd = d;
+	if (vg_io_add(a->cfg.loop, &l->io, fd, EPOLLIN, on_listen, l) < 0) {
+		vg_io_del(a->cfg.loop, io);
+		MHD_stop_daemon(d);
+		return NULL;
+	}
+	vg_io_pause_init(&l->pause, a->cfg.loop, &l->io);
 	return d;
+}
+
+/* stop accepting on @l (no-op when it never started) */
+static void stop_listener(struct api *a, struct api_listener *l)
+{
+	vg_io_pause_stop(&l->pause);
+	vg_io_del(a->cfg.loop, &l->io);
 }
 
 /**
@@ -247,7 +313,8 @@ static int start_guest(struct api *a, char *err, size_t errlen)
 	a->guest_fd = listen_unix(a->guest_path, err, errlen);
 	if (a->guest_fd < 0)
 		return -1;
-	a->guest_mhd = start_daemon(a, a->guest_fd, API_MAX_GUEST_CONNECTIONS, &a->guest_io);
+	a->guest_mhd =
+	    start_daemon(a, a->guest_fd, API_MAX_GUEST_CONNECTIONS, &a->guest_io, &a->guest_lst);
 	if (!a->guest_mhd) {
 		snprintf(err, errlen, "cannot start the guest API server on '%s'", a->guest_path);
 		close(a->guest_fd);
@@ -265,6 +332,7 @@ static void stop_guest(struct api *a)
 	if (a->guest_fd < 0)
 		return;
 	if (a->guest_mhd) {
+		stop_listener(a, &a->guest_lst);
 		vg_io_del(a->cfg.loop, &a->guest_io);
 		MHD_stop_daemon(a->guest_mhd);
 		a->guest_mhd = NULL;
@@ -290,6 +358,8 @@ struct api *api_new(const struct api_config *cfg, char *err, size_t errlen)
 	a->cfg = *cfg;
 	a->io.fd = -1;
 	a->guest_io.fd = -1;
+	a->lst.io.fd = -1;
+	a->guest_lst.io.fd = -1;
 	a->guest_fd = -1;
 	vg_timer_init(&a->timer, on_timer, a);
 	vg_timer_init(&a->keepalive, api_sse_keepalive, a);
@@ -304,7 +374,7 @@ struct api *api_new(const struct api_config *cfg, char *err, size_t errlen)
 		free(a);
 		return NULL;
 	}
-	a->mhd = start_daemon(a, a->listen_fd, API_MAX_CONNECTIONS, &a->io);
+	a->mhd = start_daemon(a, a->listen_fd, API_MAX_CONNECTIONS, &a->io, &a->lst);
 	if (!a->mhd) {
 		snprintf(err, errlen, "cannot start the API server on '%s'", a->path);
 		goto fail;
@@ -320,6 +390,7 @@ struct api *api_new(const struct api_config *cfg, char *err, size_t errlen)
 fail:
 	stop_guest(a);
 	if (a->mhd) {
+		stop_listener(a, &a->lst);
 		vg_io_del(cfg->loop, &a->io);
 		MHD_stop_daemon(a->mhd);
 	}
@@ -335,6 +406,7 @@ void api_free(struct api *a)
 		return;
 	/* MHD must not be stopped with suspended connections */
 	api_sse_resume_all(a);
+	stop_listener(a, &a->lst);
 	vg_io_del(a->cfg.loop, &a->io);
 	vg_timer_stop(a->cfg.loop, &a->timer);
 	vg_timer_stop(a->cfg.loop, &a->keepalive);

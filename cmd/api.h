@@ -60,6 +60,10 @@
 #define API_EVENT_MAX	     1024
 #define API_SSE_KEEPALIVE_MS 15000
 
+#define API_ACCEPTS_PER_EVENT 16
+#define API_ACCEPT_PAUSE_MS   500u   /* a listener out of fds is not polled this long */
+#define API_LOG_MS	      10000u /* at most one "out of fds" line this often */
+
 /* the guest's side: its own connection limit, a share of the /events clients */
 #define API_MAX_GUEST_CONNECTIONS 16
 #define API_MAX_GUEST_SSE	  4

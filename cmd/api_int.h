@@ -35,6 +35,7 @@
 #include <microhttpd.h>
 
 #include "cmd/api.h"
+#include "common/ratelimit.h"
 
 /* request methods, as bits so a route can accept several */
 enum api_method {
@@ -65,17 +66,37 @@ struct sse_event {
 	char text[API_EVENT_MAX];
 };
 
+/**
+ * struct api_listener - a listening socket vgate accepts on itself, handing
+ * each connection to its MHD daemon (MHD_add_connection()); out of fds it
+ * is not polled for API_ACCEPT_PAUSE_MS (MHD would busy-wait)
+ * @a:		the API
+ * @mhd:	the daemon served
+ * @io:		registration of the listening socket
+ * @pause:	its pause when accept() finds no fd
+ */
+struct api_listener {
+	struct api *a;
+	struct MHD_Daemon *mhd;
+	struct vg_io io;
+	struct vg_io_pause pause;
+};
+
 struct api {
 	struct api_config cfg;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int listen_fd;
 	struct MHD_Daemon *mhd;
 	struct vg_io io;
+	struct api_listener lst;
 	/* the guest's read-only side: guest_fd < 0 when off */
 	char guest_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int guest_fd;
 	struct MHD_Daemon *guest_mhd;
 	struct vg_io guest_io;
+	struct api_listener guest_lst;
+	uint64_t fd_exhausted;	 /* accepts that found no fd (either socket) */
+	struct vg_hitlog log_fd; /* their log line */
 	struct vg_timer timer; /* MHD's next timeout, or "run now" */
 	struct vg_timer keepalive;
 	struct sse_client sse[API_MAX_SSE_CLIENTS];

@@ -22,6 +22,13 @@
 /* every group of counters into @ms */
 static void collect(struct api *a, struct vg_metrics *ms)
 {
+	struct vg_metric api_row = {
+	    .group = "api",
+	    .key = "fd_exhausted",
+	    .family = "api_fd_exhausted",
+	    .help = "Control API accepts that found no free fd (the listener pauses).",
+	    .value = a->fd_exhausted,
+	};
 	struct ns_stats ns;
 	struct dns_stats ds;
 	struct fwd_stats fs;
@@ -41,6 +48,7 @@ static void collect(struct api *a, struct vg_metrics *ms)
 				      have_fwd ? &fs : NULL, &ds);
 	if (a->cfg.ops.extra_metrics)
 		a->cfg.ops.extra_metrics(a->cfg.ops.ctx, ms);
+	vg_metrics_add(ms, &api_row);
 }
 
 enum MHD_Result api_get_stats(struct api *a, struct MHD_Connection *c, const struct api_req *rq)

@@ -125,8 +125,8 @@ fail:
 	return -1;
 }
 
-/* the forwarder's and the netstack's budget log sink (fwd_config.budget,
- * ns_set_budget_log(); both rate-limit) */
+/* the budget log sink of the forwarder (fwd_config.budget) and of the
+ * netstack (ns_set_budget_log(), ns_set_log()); they rate-limit */
 static void fwd_budget(void *ctx, const char *line)
 {
 	struct vg_daemon *d = ctx;
@@ -358,6 +358,7 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	ns_set_budget_log(d->ns, fwd_budget, d);
+	ns_set_log(d->ns, fwd_budget, d);
 	/* the netstack's registrants: gateway:53, then foreign flows (and :80) */
 	d->dns_gw = dns_gateway_new(d->dns, d->ns, d->opt.ns.gateway_ip);
 	if (!d->dns_gw) {

@@ -96,6 +96,8 @@ static const struct row ns_rows[] = {
 		L(transport_bad_uid, "reason=\"peer_uid\""),
 	COUNTER("transport_peer_lost", "Unixgram peer locks released because the peer was gone."),
 		V(transport_peer_lost),
+	COUNTER("transport_fd_exhausted", "Hypervisor accepts that found no free fd (the listener pauses)."),
+		V(transport_fd_exhausted),
 	GROUP("dhcp"),
 	COUNTER("dhcp_messages", "DHCP messages received or sent, by type."),
 		L(dhcp_discover, "type=\"discover\""),

@@ -9,6 +9,9 @@
  * fresh limiter: no init call) and passes the limit and the clock (e.g.
  * vg_loop_now()) to each call; the limiter keeps no pointer and allocates
  * nothing. The window is the calendar second now_ms / 1000.
+ *
+ * struct vg_hitlog is the other shape budgets use: a line at the first hit,
+ * then at most one per interval, each saying how many hits it covers.
  */
 #ifndef VGATE_COMMON_RATELIMIT_H
 #define VGATE_COMMON_RATELIMIT_H
@@ -40,5 +43,28 @@ struct vg_ratelimit {
  */
 bool vg_ratelimit_allow(struct vg_ratelimit *r, unsigned int per_s, uint64_t now_ms,
 			uint64_t *suppressed);
+
+/**
+ * struct vg_hitlog - "a line at the first hit of a bound, then at most one
+ * every interval while hits go on", owned by the caller (all zero: fresh)
+ * @last_ms:	time of the last line plus one (0: none yet)
+ * @hits:	hits since that line
+ */
+struct vg_hitlog {
+	uint64_t last_ms;
+	uint64_t hits;
+};
+
+/**
+ * vg_hitlog_hit() - count one hit of a bound
+ * @h:			state
+ * @interval_ms:	at most one line per this many milliseconds
+ * @now_ms:		the current time in milliseconds
+ * @hits:		when a line is due: the hits it reports (this one
+ *			included), and the count starts again
+ *
+ * Return: true when the caller should log a line now
+ */
+bool vg_hitlog_hit(struct vg_hitlog *h, uint64_t interval_ms, uint64_t now_ms, uint64_t *hits);
 
 #endif

@@ -132,18 +132,15 @@ bool fwd_fd_exhausted(int err)
  */
 void fwd_budget_hit(struct fwd *fwd, const char *what)
 {
-	uint64_t now = vg_loop_now(fwd->loop);
 	char line[192];
+	uint64_t hits;
 
-	fwd->budget_hits++;
-	if (fwd->budget_log_ms && now - fwd->budget_log_ms < FWD_BUDGET_LOG_MS)
+	if (!vg_hitlog_hit(&fwd->budget_log, FWD_BUDGET_LOG_MS, vg_loop_now(fwd->loop), &hits))
 		return;
-	fwd->budget_log_ms = now ? now : 1;
 	snprintf(line, sizeof(line),
 		 "forwarder: %s reached (tcp max %zu, udp max %zu): %" PRIu64
 		 " flows refused or evicted since the last report",
-		 what, fwd->tcp_tab.max, fwd->udp_tab.max, fwd->budget_hits);
-	fwd->budget_hits = 0;
+		 what, fwd->tcp_tab.max, fwd->udp_tab.max, hits);
 	if (fwd->cfg.budget)
 		fwd->cfg.budget(fwd->cfg.budget_ctx, line);
 }

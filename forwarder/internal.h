@@ -13,6 +13,7 @@
 
 #include "forwarder.h"
 #include "table.h"
+#include "common/ratelimit.h"
 
 /* host → guest reads per event: a 64 KiB+ bounce buffer, shared by all flows */
 #define FWD_BOUNCE_BYTES   (256u * 1024)
@@ -61,8 +62,7 @@ struct fwd {
 	bool has_filter;
 	uint64_t filter_seq;
 	uint16_t udp_port_seq; /* inbound UDP forwards: next source port */
-	uint64_t budget_log_ms; /* last cfg.budget call (0: never) */
-	uint64_t budget_hits;	/* hits since then */
+	struct vg_hitlog budget_log; /* cfg.budget's rate limit */
 	struct fwd_listener lst[FWD_FORWARD_MAX];
 };
 

@@ -519,9 +519,10 @@ static void connect_done(struct fwd_tcp *t, int err)
 	if (err) {
 		if (refused_errno(err))
 			fwd->st.tcp_refused++;
-		else if (fwd_fd_exhausted(err))
+		else if (fwd_fd_exhausted(err)) {
 			fwd->st.fd_exhausted++;
-		else
+			fwd_budget_hit(fwd, "fd limit");
+		} else
 			fwd->st.tcp_errors++;
 		/* a timeout on the host side looks like one to the guest */
 		tcp_end(t, true, err == ETIMEDOUT ? NS_SYN_DROP : NS_SYN_RESET);

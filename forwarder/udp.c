@@ -119,6 +119,7 @@ static bool udp_room(struct fwd *fwd)
 	e = fwd_list_expired(&fwd->udp_lru, now, FWD_UDP_EVICT_IDLE_MS);
 	if (e) {
 		fwd->st.udp_evicted++;
+		fwd_budget_hit(fwd, "udp flow budget");
 		udp_end(fwd_container_of(e, struct fwd_udp, ent));
 		return true;
 	}

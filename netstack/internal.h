@@ -3,10 +3,12 @@
  * internal.h - struct ns and the functions the netstack's files share:
  * netstack.c (creation, configuration, teardown), link.c (Ethernet, ARP,
  * IPv4 dispatch, DHCP), transport.c (hypervisor sockets and TAP), budget.c
- * (the buffer-memory accountant) and the lwIP engine (engine.h: port.c, input.c, syn.c, service.c, flow.c, out.c).
- * Not part of the public contract. The layers below link.c reach the ones
- * above only through the two callbacks in struct ns (frame_in, ip_out),
- * which netstack.c installs, so no two files call each other.
+ * (the buffer-memory accountant), log.c (rate-limited log lines of drops
+ * and bounds) and the lwIP engine (engine.h: port.c, input.c, syn.c,
+ * service.c, flow.c, out.c). Not part of the public contract. The layers
+ * below link.c reach the ones above only through the two callbacks in
+ * struct ns (frame_in, ip_out), which netstack.c installs, so no two files
+ * call each other.
  */
 #ifndef VGATE_NETSTACK_INTERNAL_H
 #define VGATE_NETSTACK_INTERNAL_H
@@ -14,6 +16,7 @@
 #include "netstack.h"
 #include "dhcp.h"
 #include "frame.h"
+#include "common/ratelimit.h"
 
 #define NS_NEIGH_MAX   64
 #define NS_TXQ_BYTES   (4u << 20)
@@ -35,6 +38,7 @@ struct ns_neigh {
 struct ns_transport {
 	enum ns_transport_kind kind;
 	struct vg_io listen_io; /* stream: listening socket */
+	struct vg_io_pause listen_pause; /* stream: listener out of fds */
 	struct vg_io io;	/* the data fd */
 	char path[108];		/* unix socket path to unlink on exit */
 	bool dgram_peer_known;	/* dgram: where to send (the locked peer) */
@@ -101,6 +105,9 @@ struct ns {
 	/* an IPv4 packet from the engine, down to the link (ns_link_send_ip) */
 	int (*ip_out)(struct ns *ns, uint32_t next_hop, const struct iovec *iov, int iovcnt);
 	struct vg_timer flush_timer;
+	ns_log_fn log; /* ns_set_log() */
+	void *log_ctx;
+	struct vg_hitlog log_bad_src, log_martian_src, log_accept;
 };
 
 /* budget.c (a leaf) */
@@ -110,6 +117,10 @@ size_t ns_budget_room(const struct ns_budget *b);
 bool ns_budget_below_low(const struct ns_budget *b);
 void ns_budget_hit(struct ns_budget *b, uint64_t now_ms);
 void ns_budget_idle(struct ns_budget *b, uint64_t now_ms);
+
+/* log.c (a leaf) */
+void ns_log_hit(struct ns *ns, struct vg_hitlog *h, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* link.c */
 int ns_link_send_ip(struct ns *ns, uint32_t next_hop, const struct iovec *iov, int iovcnt);

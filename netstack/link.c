@@ -302,6 +302,9 @@ static void ipv4_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip,
 	       (dst == 0xffffffffu || dst == bcast || dst == ns->cfg.gateway_ip);
 	if (!src_plausible(ns, src) && !(dhcp && src == 0)) {
 		ns->st.drop_bad_src++; /* spoofed, martian or not the guest's */
+		ns_log_hit(ns, &ns->log_bad_src,
+			   "link: dropped a packet from %u.%u.%u.%u: not a plausible guest source",
+			   ip[12], ip[13], ip[14], ip[15]);
 		return;
 	}
 	neigh_learn(ns, src, src_mac);
@@ -322,6 +325,9 @@ static void ipv4_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip,
 	}
 	if (src == 0 || (ip[12] & 0xf0) == 0xe0 || src == 0xffffffffu) {
 		ns->st.drop_bad_ip++; /* martian source (a subnet in 224/4 or the like) */
+		ns_log_hit(ns, &ns->log_martian_src,
+			   "link: dropped a packet from martian source %u.%u.%u.%u", ip[12], ip[13],
+			   ip[14], ip[15]);
 		return;
 	}
 	local = dst == ns->cfg.gateway_ip || dst == bcast || dst == 0xffffffffu ||

@@ -12,6 +12,9 @@
  * manual clock (tests) is one flag: vg_loop_update_time() leaves l->now
  * alone and vg_loop_advance() moves it timer by timer; the monotonic path
  * pays one predictable branch per iteration.
+ *
+ * struct vg_io_pause (a timer and the saved interest set) takes a
+ * registration off the poll set for a while: listeners out of fds.
  */
 #include "loop.h"
 
@@ -164,6 +167,52 @@ void vg_timer_init(struct vg_timer *t, vg_timer_fn fn, void *arg)
 	t->idx = -1;
 	t->fn = fn;
 	t->arg = arg;
+}
+
+/* vg_io_pause's timer: poll the registration again for what it had */
+static void pause_end(void *arg)
+{
+	struct vg_io_pause *p = arg;
+
+	p->paused = false;
+	if (p->io->fd >= 0)
+		vg_io_mod(p->loop, p->io, p->events);
+}
+
+void vg_io_pause_init(struct vg_io_pause *p, struct vg_loop *l, struct vg_io *io)
+{
+	p->loop = l;
+	p->io = io;
+	p->events = 0;
+	p->paused = false;
+	vg_timer_init(&p->timer, pause_end, p);
+}
+
+int vg_io_pause(struct vg_io_pause *p, uint64_t ms)
+{
+	uint32_t events = p->io->events;
+	int rc;
+
+	if (p->paused)
+		return 0;
+	rc = vg_timer_start(p->loop, &p->timer, ms);
+	if (rc < 0)
+		return rc;
+	rc = vg_io_mod(p->loop, p->io, 0);
+	if (rc < 0) {
+		vg_timer_stop(p->loop, &p->timer);
+		return rc;
+	}
+	p->events = events;
+	p->paused = true;
+	return 0;
+}
+
+void vg_io_pause_stop(struct vg_io_pause *p)
+{
+	if (p->loop)
+		vg_timer_stop(p->loop, &p->timer);
+	p->paused = false;
 }
 
 static void heap_set(struct vg_loop *l, size_t i, struct vg_timer *t)

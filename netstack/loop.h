@@ -220,6 +220,49 @@ static inline bool vg_timer_armed(const struct vg_timer *t)
 }
 
 /**
+ * struct vg_io_pause - stops polling one registration for a while, then
+ * gives it back its interest set: a listening socket whose accept() fails
+ * with EMFILE stays readable (level-triggered), so polling on would spin
+ * @loop:	loop
+ * @io:		the registration paused
+ * @events:	its interest set, restored when the pause ends
+ * @timer:	ends the pause
+ * @paused:	a pause is running
+ */
+struct vg_io_pause {
+	struct vg_loop *loop;
+	struct vg_io *io;
+	uint32_t events;
+	struct vg_timer timer;
+	bool paused;
+};
+
+/**
+ * vg_io_pause_init() - prepare a pause record for @io (not paused)
+ * @p:		record, owned by the caller beside @io
+ * @l:		loop
+ * @io:		registration
+ */
+void vg_io_pause_init(struct vg_io_pause *p, struct vg_loop *l, struct vg_io *io);
+
+/**
+ * vg_io_pause() - poll @p's registration for nothing during @ms, then for
+ * the interest set it had (a second call while paused changes nothing)
+ * @p:		initialised record; its io registered
+ * @ms:		how long
+ *
+ * Return: 0, or -errno (the registration is then left as it was)
+ */
+int vg_io_pause(struct vg_io_pause *p, uint64_t ms);
+
+/**
+ * vg_io_pause_stop() - end a pause now without restoring anything (before
+ * the registration is deleted); safe when not paused
+ * @p:		record
+ */
+void vg_io_pause_stop(struct vg_io_pause *p);
+
+/**
  * vg_loop_run_once() - wait for events at most @max_wait_ms, dispatch them and
  * expired timers
  * @l:			loop

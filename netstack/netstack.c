@@ -9,8 +9,9 @@
  * Call graph of netstack/'s files (no cycles; arrows point at the callee):
  * netstack.c -> link.c, transport.c, port.c (the engine), dhcp.c, budget.c,
  * common/;
- * link.c -> transport.c, input.c (the engine), dhcp.c, frame.c;
- * transport.c -> frame.c, and frames up through ns->frame_in only;
+ * link.c -> transport.c, input.c (the engine), dhcp.c, frame.c, log.c;
+ * transport.c -> frame.c, log.c, and frames up through ns->frame_in only;
+ * log.c -> common/ only;
  * the engine (engine.h) -> frame.c, and packets down through ns->ip_out only.
  */
 #include "internal.h"

@@ -63,6 +63,9 @@
 #define NS_BUFFER_BYTES_DEFAULT (64u << 20)
 #define NS_BUFFER_BYTES_MIN	(1u << 20)
 
+#define NS_LOG_MS	   10000u /* at most one line per kind of drop this often */
+#define NS_ACCEPT_PAUSE_MS 500u	  /* a listener out of fds is not polled this long */
+
 /**
  * struct ns_addr - an IPv4 endpoint
  * @ip:		address, network byte order
@@ -256,6 +259,7 @@ struct ns_stats {
 	uint64_t transport_refused;   /* second stream client while one is alive */
 	uint64_t transport_bad_uid;   /* stream client of a uid not allowed */
 	uint64_t transport_peer_lost; /* unixgram peer lock released (peer gone) */
+	uint64_t transport_fd_exhausted; /* accept() out of fds: listener paused */
 	uint64_t tx_queued_bytes;     /* bytes waiting for the guest to read now */
 	/* the buffer-memory budget (ns_config.max_buffer_bytes) */
 	uint64_t buffer_limit;	 /* the bound */
@@ -341,7 +345,10 @@ void ns_free(struct ns *ns);
  * vgate's euid, root or the configured peer uid (SO_PEERCRED; else closed,
  * transport_bad_uid). A new connection while the current one is alive is
  * closed at once (transport_refused); one whose current peer is gone (EOF,
- * HUP or error seen, or found by a non-blocking check) replaces it.
+ * HUP or error seen, or found by a non-blocking check) replaces it. When
+ * accept() fails for want of fds (EMFILE, ENFILE, ENOBUFS, ENOMEM) the
+ * listener is not polled for NS_ACCEPT_PAUSE_MS (transport_fd_exhausted,
+ * logged through ns_set_log()): it would be reported ready again at once.
  * @err:	one-line error on failure
  * @errlen:	size of @err
  *
@@ -391,6 +398,23 @@ int ns_attach_tap(struct ns *ns, int fd, char *err, size_t errlen);
  */
 int ns_open_tap_netns(const char *netns_path, const char *ifname, unsigned int mtu, char *err,
 		      size_t errlen);
+
+/**
+ * typedef ns_log_fn - where the netstack's few log lines go
+ * @ctx:	argument given to ns_set_log()
+ * @line:	one line, no newline: a bound or a drop first hit, then at
+ *		most one every NS_LOG_MS while hits go on, with their count
+ */
+typedef void (*ns_log_fn)(void *ctx, const char *line);
+
+/**
+ * ns_set_log() - set (or with NULL clear) the log sink; without one the
+ * netstack only counts
+ * @ns:		netstack
+ * @fn:		sink
+ * @ctx:	its first argument
+ */
+void ns_set_log(struct ns *ns, ns_log_fn fn, void *ctx);
 
 /**
  * ns_get_stats() - copy the counters

@@ -23,7 +23,9 @@
  * moment the path exists (vgate is single-threaded). An existing path is
  * unlinked only if lstat() says it is a socket. The unixgram peer is locked
  * to the first named sender until it is gone (see tr_dgram_from()). The
- * listening unix socket is unlinked on ns_free().
+ * listening unix socket is unlinked on ns_free(). An accept() out of fds
+ * takes the listener off the poll set for NS_ACCEPT_PAUSE_MS (vg_io_pause):
+ * it stays readable, so polling on would spin.
  */
 #include "internal.h"
 
@@ -326,8 +328,20 @@ static void tr_accept(void *arg, uint32_t events)
 
 	(void)events;
 	fd = accept4(t->listen_io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+			/* level-triggered: polling on would spin until an fd is free */
+			ns->st.transport_fd_exhausted++;
+			ns_log_hit(ns, &ns->log_accept,
+				   "transport: accept() failed (%s): the hypervisor listener "
+				   "pauses %u ms",
+				   strerror(e), NS_ACCEPT_PAUSE_MS);
+			vg_io_pause(&t->listen_pause, NS_ACCEPT_PAUSE_MS);
+		}
 		return;
+	}
 	if (!tr_peer_uid_ok(ns, fd)) {
 		close(fd);
 		ns->st.transport_bad_uid++;
@@ -488,6 +502,7 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 		close(fd);
 		return set_err(ENOMEM, err, errlen, "out of memory");
 	}
+	vg_io_pause_init(&t->listen_pause, ns->loop, &t->listen_io);
 	t->kind = NS_TR_STREAM;
 	return 0;
 }
@@ -737,6 +752,7 @@ void ns_transport_close(struct ns *ns)
 		t->io.fd = -1;
 	}
 	if (t->listen_io.fd >= 0) {
+		vg_io_pause_stop(&t->listen_pause);
 		vg_io_del(ns->loop, &t->listen_io);
 		close(t->listen_io.fd);
 		t->listen_io.fd = -1;

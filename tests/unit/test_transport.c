@@ -5,15 +5,18 @@
  * lengths, a reconnect replacing the old peer) and unixgram (one frame per
  * datagram, oversize datagrams dropped); the hypervisor side's defences:
  * socket mode whatever the umask, no unlinking of what is not a socket, one
- * live stream client (a dead one replaced at once), SO_PEERCRED, and the
- * unixgram peer lock.
+ * live stream client (a dead one replaced at once), SO_PEERCRED, the
+ * unixgram peer lock, and a listener out of fds paused instead of spinning
+ * (RLIMIT_NOFILE lowered in the test's own process).
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -496,4 +499,63 @@ Test(transport, unixgram_peer_is_locked_until_it_goes_away)
 	cr_assert_eq(st.transport_peer_lost, 1);
 	close(b);
 	unlink(other);
+}
+
+/* the process's lowest free fd: a limit of it leaves no fd to open */
+static int first_free_fd(void)
+{
+	int fd = 0;
+
+	while (fcntl(fd, F_GETFD) >= 0)
+		fd++;
+	return fd;
+}
+
+static void log_line(void *ctx, const char *line)
+{
+	int *n = ctx;
+
+	(*n)++;
+	cr_log_info("%s", line);
+}
+
+Test(transport, accept_out_of_fds_pauses_the_listener_not_spins)
+{
+	struct rlimit old, low;
+	struct ns_stats st;
+	char err[256];
+	int fd, i, lines = 0;
+
+	ns_set_log(ns, log_line, &lines);
+	cr_assert_eq(vg_loop_set_clock(loop, VG_CLOCK_MANUAL, 1000), 0);
+	snprintf(path, sizeof(path), "%s/qemu.sock", dir);
+	snprintf(uri, sizeof(uri), "unix://%s", path);
+	cr_assert_eq(ns_listen_qemu(ns, uri, err, sizeof(err)), 0, "%s", err);
+	fd = connect_unix(SOCK_STREAM, path, NULL); /* waits in the backlog */
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)first_free_fd();
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	spin(50); /* level-triggered and readable all along */
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.transport_fd_exhausted, 1, "%llu accepts in 50 turns",
+		     (unsigned long long)st.transport_fd_exhausted);
+	cr_assert_eq(st.transport_connects, 0);
+	cr_assert_eq(lines, 1, "one log line at the first hit");
+	/* each pause ends with one try; the log line comes again only later */
+	for (i = 0; i < 5; i++) {
+		vg_loop_advance(loop, NS_ACCEPT_PAUSE_MS);
+		spin(10);
+	}
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.transport_fd_exhausted, 6);
+	cr_assert_eq(lines, 1);
+	/* an fd free again: the client is accepted at the end of the pause */
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	vg_loop_advance(loop, NS_ACCEPT_PAUSE_MS);
+	spin(5);
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.transport_connects, 1);
+	cr_assert(arp_roundtrip(fd), "the link works");
+	close(fd);
 }
