@@ -3,7 +3,8 @@
 # an address that is not its own (10.9.9.9, outside the subnet, or the host
 # alias) gets nothing back, the frames are counted in link.drop_bad_src
 # (/stats) and vgate_link_dropped_frames_total{reason="bad_source"}
-# (/metrics); the guest's real address keeps working, DHCP included.
+# (/metrics) and logged once (rate-limited); the guest's real address keeps
+# working, DHCP included.
 # Bounded: a handful of pings and datagrams, test namespace only.
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/e2e/api_lib.sh
@@ -47,6 +48,13 @@ vg_ns ip addr del 192.168.127.254/32 dev tap0
 vg_wait_for 5 bash -c "[ \"\$(curl -sS --unix-socket '$sock' http://vgate/stats |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)[\"link\"][\"drop_bad_src\"])')\" -ge 7 ]" ||
 	vg_fail "the host-alias source was not counted: $(bad_src)"
+
+# the drops were logged: once at the first, not once per frame (at most
+# one line per 10 s, with the count of what it covers)
+n=$(grep -c 'link: dropped a packet from 10.9.9.9: not a plausible guest source' "$VG_LOG" || true)
+[ "$n" = 1 ] || vg_fail "bad-source log lines: $n, want 1: $(grep 'link: dropped' "$VG_LOG")"
+[ "$(grep -c 'link: dropped a packet from' "$VG_LOG")" -le 2 ] ||
+	vg_fail "bad-source drops not rate-limited: $(grep 'link: dropped' "$VG_LOG")"
 
 expect 200 GET /metrics
 grep -Eq '^vgate_link_dropped_frames_total\{reason="bad_source"\} ([7-9]|[1-9][0-9]+)$' "$VG_TMP/body" ||

@@ -8,7 +8,8 @@
 # 127.0.0.0/8 (but 127.0.0.1) through vgate, so the guest dials exactly the
 # addresses DNS gave it. Checks: an allowed name works; the allowed SNI to an
 # address DNS did not give is reset and the server never sees a connection;
-# a name off the list gets NXDOMAIN and is reset; a large ClientHello works;
+# a name off the list gets NXDOMAIN and is reset; a large ClientHello works,
+# also a 16 KiB one in ~200 small TCP segments (one over 16 KiB is refused);
 # Host on port 80 is checked; other ports and QUIC are refused at once; an
 # established flow survives an allowlist reload while new flows follow the new
 # list (and a name never resolved by the guest is resolved by vgate itself);
@@ -76,6 +77,23 @@ got=$(printf 'GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n' | vg_ns timeout 10 o
 	2>"$VG_TMP/ossl.err" | tail -n 1) || true
 [ "$got" = "hello from $VG_LO.2" ] || vg_fail "large ClientHello: got '$got' $(tail -n 3 "$VG_TMP/ossl.err")"
 vg_log "large ClientHello ok"
+
+# 4b. a 16 KiB ClientHello in ~200 segments of at most 40 bytes (TCP_NODELAY,
+# smallest MSS; more than the 128 pbufs inspection once stopped at) is
+# inspected to its end and allowed; one over the 16 KiB bound is refused,
+# counted as too_big (tests/e2e/tls_segments.py)
+big0=$(sni_stat too_big)
+got=$(vg_ns python3 "$HERE/tls_segments.py" $VG_LO.2 allowed.test "$VG_TMP/cert.pem" 16000 40)
+vg_log "16 KiB ClientHello in small segments: $got"
+read -r verdict hlen sends body <<<"$got"
+[ "$verdict" = hello: ] && [ "$body" = "hello from $VG_LO.2" ] ||
+	vg_fail "a 16 KiB ClientHello in small segments: '$got'"
+[ "$hlen" -gt 15000 ] && [ "$sends" -gt 128 ] || vg_fail "not a 16 KiB hello in > 128 sends: '$got'"
+got=$(vg_ns python3 "$HERE/tls_segments.py" $VG_LO.2 allowed.test "$VG_TMP/cert.pem" 17500 40)
+vg_log "17.5 KiB ClientHello in small segments: $got"
+case $got in refused:*) ;; *) vg_fail "a ClientHello over 16 KiB: '$got'" ;; esac
+[ "$(sni_stat too_big)" = $((${big0:-0} + 1)) ] || vg_fail "too_big not counted: $(sni_stat too_big)"
+vg_log "ClientHello in small segments: 16 KiB inspected to the end, over it refused"
 
 # 5. port 80 by Host
 got=$(vg_ns curl -sS --max-time 10 --resolve allowed.test:80:$VG_LO.2 http://allowed.test/) ||
