@@ -125,6 +125,30 @@ bool fwd_fd_exhausted(int err)
 }
 
 /**
+ * fwd_martian_hit() - tell cfg.budget of a flow to a martian destination
+ * dropped (the caller counts it): at the first, then at most every
+ * FWD_BUDGET_LOG_MS
+ * @fwd:	forwarder
+ * @proto:	FWD_TCP or FWD_UDP
+ * @ip:		the destination (network order)
+ */
+void fwd_martian_hit(struct fwd *fwd, enum fwd_proto proto, uint32_t ip)
+{
+	const uint8_t *b = (const uint8_t *)&ip;
+	char line[160];
+	uint64_t hits;
+
+	if (!vg_hitlog_hit(&fwd->martian_log, FWD_BUDGET_LOG_MS, vg_loop_now(fwd->loop), &hits) ||
+	    !fwd->cfg.budget)
+		return;
+	snprintf(line, sizeof(line),
+		 "forwarder: dropped guest %s to martian destination %u.%u.%u.%u (%" PRIu64
+		 " since the last such line)",
+		 proto == FWD_TCP ? "TCP" : "UDP", b[0], b[1], b[2], b[3], hits);
+	fwd->cfg.budget(fwd->cfg.budget_ctx, line);
+}
+
+/**
  * fwd_budget_hit() - count a hit of a flow bound or of the fd supply and
  * tell cfg.budget at the first one, then at most every FWD_BUDGET_LOG_MS
  * @fwd:	forwarder

@@ -157,13 +157,14 @@ struct fwd_denied {
 typedef void (*fwd_denied_fn)(void *ctx, const struct fwd_denied *ev);
 
 /**
- * typedef fwd_budget_fn - told when a flow bound or the fd supply was hit
+ * typedef fwd_budget_fn - told when a flow bound or the fd supply was hit,
+ * or a flow to a martian destination dropped
  * @ctx:	fwd_config.budget_ctx
  * @line:	one line, e.g. "udp flow budget (438) reached: 12 refused, 3 evicted"
  *
  * Called on the loop's thread at the first hit and then at most once every
- * FWD_BUDGET_LOG_MS while hits go on (the forwarder limits). It must not
- * call back into the forwarder.
+ * FWD_BUDGET_LOG_MS (per kind: bounds, martians) while hits go on (the
+ * forwarder limits). It must not call back into the forwarder.
  */
 typedef void (*fwd_budget_fn)(void *ctx, const char *line);
 

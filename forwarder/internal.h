@@ -62,7 +62,8 @@ struct fwd {
 	bool has_filter;
 	uint64_t filter_seq;
 	uint16_t udp_port_seq; /* inbound UDP forwards: next source port */
-	struct vg_hitlog budget_log; /* cfg.budget's rate limit */
+	struct vg_hitlog budget_log;  /* cfg.budget's rate limit */
+	struct vg_hitlog martian_log; /* the same for martian destinations */
 	struct fwd_listener lst[FWD_FORWARD_MAX];
 };
 
@@ -75,6 +76,7 @@ void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_ad
 bool fwd_martian(uint32_t ip);
 bool fwd_fd_exhausted(int err);
 void fwd_budget_hit(struct fwd *fwd, const char *what);
+void fwd_martian_hit(struct fwd *fwd, enum fwd_proto proto, uint32_t ip);
 
 /* tcp.c */
 extern const struct ns_flow_ops fwd_tcp_ops; /* the flows' callbacks */

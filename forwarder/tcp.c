@@ -622,6 +622,7 @@ static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct
 	}
 	if (!api && fwd_martian(dst->ip)) {
 		fwd->st.tcp_martian++; /* before any policy: 0.0.0.0 is loopback */
+		fwd_martian_hit(fwd, FWD_TCP, dst->ip);
 		return NS_SYN_RESET;
 	}
 	if (!api && !fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {

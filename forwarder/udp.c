@@ -212,6 +212,7 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 
 	if (fwd_martian(dst->ip)) {
 		fwd->st.udp_martian++; /* before any policy; no ICMP about these */
+		fwd_martian_hit(fwd, FWD_UDP, dst->ip);
 		return;
 	}
 	if (fwd->has_filter && fwd->filter.udp &&

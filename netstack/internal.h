@@ -107,7 +107,8 @@ struct ns {
 	struct vg_timer flush_timer;
 	ns_log_fn log; /* ns_set_log() */
 	void *log_ctx;
-	struct vg_hitlog log_bad_src, log_martian_src, log_accept;
+	struct vg_hitlog log_bad_src, log_martian_src, log_accept, log_bad_uid, log_refused,
+	    log_foreign_peer;
 };
 
 /* budget.c (a leaf) */

@@ -345,11 +345,15 @@ static void tr_accept(void *arg, uint32_t events)
 	if (!tr_peer_uid_ok(ns, fd)) {
 		close(fd);
 		ns->st.transport_bad_uid++;
+		ns_log_hit(ns, &ns->log_bad_uid,
+			   "transport: refused a hypervisor client of a uid not allowed");
 		return;
 	}
 	if (t->io.fd >= 0 && tr_peer_alive(t->io.fd)) {
 		close(fd); /* one live client: nobody takes the link over */
 		ns->st.transport_refused++;
+		ns_log_hit(ns, &ns->log_refused,
+			   "transport: refused a second hypervisor client while the link is alive");
 		return;
 	}
 	if (t->io.fd >= 0)
@@ -597,6 +601,9 @@ static void tr_frame_event(void *arg, uint32_t events)
 			return; /* EAGAIN, or a transient error: wait for the next event */
 		if (t->kind == NS_TR_DGRAM && !tr_dgram_from(ns, &from, flen)) {
 			ns->st.drop_foreign_peer++;
+			ns_log_hit(
+			    ns, &ns->log_foreign_peer,
+			    "transport: dropped a datagram not from the locked unixgram peer");
 			continue;
 		}
 		if ((size_t)n > ns->max_frame) {

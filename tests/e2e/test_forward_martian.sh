@@ -4,7 +4,8 @@
 # way), guest UDP and TCP to 0.0.0.0/8 (which Linux would connect to loopback)
 # do not reach a host-loopback server: UDP is dropped and counted, SYNs to
 # 0.0.0.0 and 0.1.2.3 are refused (the latter sees the RST), counted; UDP
-# to multicast and broadcast is dropped and gets no mapping.
+# to multicast and broadcast is dropped and gets no mapping; the drops are
+# logged, rate-limited.
 # The frames are made by hand (raw_guest.py): the guest's own kernel keeps
 # 0.0.0.0 local.
 source "$(dirname "$0")/lib.sh"
@@ -53,6 +54,9 @@ vg_ns python3 "$RAW" udp 255.255.255.255 "$P" >/dev/null || vg_fail "raw UDP fai
 [ "$(fwd_stat udp_total)" = 0 ] || vg_fail "a martian got a UDP mapping"
 [ "$(fwd_stat tcp_total)" = 0 ] || vg_fail "a martian got a TCP flow"
 [ ! -s "$VG_TMP/hits" ] || vg_fail "the loopback server was reached: $(cat "$VG_TMP/hits")"
+# logged at the first drop, not at each (at most one line per 10 s)
+n=$(grep -c 'forwarder: dropped guest [TCPUD]* to martian destination' "$VG_LOG" || true)
+[ "$n" -ge 1 ] && [ "$n" -le 3 ] || vg_fail "martian drops logged $n times"
 # the policy itself still stands for the address dialled: 127.0.0.1 denied
 out=$(vg_ns python3 "$RAW" syn 192.168.127.254 "$P") || vg_fail "raw SYN failed"
 [ "$out" = rst ] || vg_fail "SYN to the host alias: $out, expected rst (denied)"
