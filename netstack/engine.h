@@ -6,14 +6,17 @@
  * The engine terminates guest IPv4 in lwIP. Its files, and who calls whom
  * (no cycles; arrows point at the callee):
  *   port.c     the lwIP port: sys_now(), the netif, lwIP's timers, set-up
- *              and teardown          -> flow.c, syn.c, service.c
+ *              and teardown          -> flow.c, syn.c, service.c, pcbtab.c
  *   input.c    guest IPv4 packets in (from link.c), reassembly, UDP to
- *              other addresses       -> syn.c, service.c
+ *              other addresses       -> syn.c, service.c, pcbtab.c
  *   syn.c      guest SYNs: verdicts, the SYN hold, delivery to tcp_input()
- *                                    -> service.c
+ *                                    -> service.c, pcbtab.c
+ *   pcbtab.c   lwIP's pcbs by 4-tuple, the bound on half-open pcbs
  *   service.c  the registrants (foreign flows, gateway services) and the
- *              accept callbacks that hand new flows to them -> flow.c
+ *              accept callbacks that hand new flows to them -> flow.c,
+ *              pcbtab.c
  *   flow.c     struct ns_flow: the byte-stream API and active opens
+ *                                    -> pcbtab.c
  *   out.c      UDP and ICMP towards the guest
  * Packets leave through ns->ip_out (installed by netstack.c), never by a
  * direct call into link.c.
@@ -33,10 +36,19 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
-#define NS_SYN_MAX	512
+#define NS_SYN_MAX	NS_SYN_HOLD_MAX
 #define NS_SYN_HOLD_MS	75000
 #define NS_TW_MAX	4096
 #define NS_LWIP_TICK_MS 10
+/* half-open (SYN_RCVD) pcbs at most, the oldest reset in batches (pcbtab.c) */
+#define NS_EMBRYO_MAX	1024
+#define NS_EMBRYO_BATCH 64
+#define NS_PCB_BUCKETS	32768 /* pcb hash buckets (a power of two) */
+#define NS_PCB_EXT_ID	0     /* lwIP ext arg slot of the pcb table */
+#define NS_SYN_BUCKETS	1024  /* deferred-SYN hash buckets (a power of two) */
+#define NS_SYN_TOKEN_BITS 10  /* a token's low bits are its slot */
+
+_Static_assert(NS_SYN_MAX <= (1 << NS_SYN_TOKEN_BITS), "a SYN slot must fit a token's low bits");
 
 /**
  * struct syn_pending - a deferred SYN, kept until ns_syn_resume()
@@ -54,8 +66,33 @@ struct syn_pending {
 	uint64_t since;
 	uint32_t src, dst;
 	uint16_t sport, dport;
+	int16_t hnext;	    /* hash chain (slot index, -1: end) */
+	int16_t prev, next; /* age FIFO while held, free list while free */
 	size_t len;
 	uint8_t *pkt;
+};
+
+/**
+ * struct ns_pcbn - pcbtab.c's record of one lwIP pcb (see there)
+ * @eng:	engine (the destroy callback gets only this node)
+ * @pcb:	the pcb
+ * @hnext:	hash chain
+ * @eprev:	half-open FIFO (NULL when not on it)
+ * @enext:	half-open FIFO
+ * @src:	remote (guest) address, network order
+ * @dst:	local address (what the guest dialled)
+ * @sport:	remote port
+ * @dport:	local port
+ * @doomed:	to be reset by the next ns_pcbtab_reap()
+ */
+struct ns_pcbn {
+	struct ns_engine *eng;
+	struct tcp_pcb *pcb;
+	struct ns_pcbn *hnext;
+	struct ns_pcbn *eprev, *enext;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	bool doomed;
 };
 
 /**
@@ -86,7 +123,15 @@ struct ns_engine {
 	struct vg_timer tick;
 	bool idle_added;
 	struct syn_pending syn[NS_SYN_MAX];
+	int16_t syn_bucket[NS_SYN_BUCKETS]; /* -1: empty */
+	int16_t syn_free;		    /* free slots (via next), -1: none */
+	int16_t syn_old, syn_new;	    /* held slots, oldest first */
 	uint64_t syn_seq;
+	/* pcbtab.c: every non-listening pcb by tuple, the half-open FIFO */
+	struct ns_pcbn **pcb_buckets;
+	uint64_t pcb_seed;
+	struct ns_pcbn embryo; /* FIFO sentinel */
+	unsigned int embryos, doomed, pcbs;
 	struct ns_handler foreign; /* tcp_accept NULL: nobody registered */
 	struct ns_svc svc[NS_SERVICES_MAX];
 	/* set when a callback's pcb was aborted by the user inside the callback */
@@ -121,8 +166,21 @@ void ns_flows_drop_all(void);
 void ns_flows_wake(struct ns *ns);
 
 /* syn.c */
+void ns_syn_init(struct ns_engine *eng);
 void ns_syn_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen);
 void ns_syn_drop_all(struct ns_engine *eng);
+
+/* pcbtab.c (a leaf: calls no other netstack file) */
+int ns_pcbtab_init(struct ns_engine *eng);
+void ns_pcbtab_free(struct ns_engine *eng);
+void ns_pcbtab_listen(struct ns_engine *eng, struct tcp_pcb *pcb);
+int ns_pcbtab_track(struct ns_engine *eng, struct tcp_pcb *pcb);
+struct tcp_pcb *ns_pcbtab_find(const struct ns_engine *eng, uint32_t src, uint16_t sport,
+			       uint32_t dst, uint16_t dport);
+void ns_pcbtab_doom(struct ns_engine *eng, struct tcp_pcb *pcb);
+void ns_pcbtab_reap(struct ns_engine *eng, uint64_t *reset);
+void ns_pcbtab_make_room(struct ns_engine *eng, uint64_t *reset);
+void ns_pcbtab_hidden_input(struct pbuf *p, struct netif *netif);
 
 /* service.c */
 const struct ns_handler *ns_svc_handler(struct ns *ns, uint32_t dst, uint16_t port);

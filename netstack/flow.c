@@ -736,7 +736,8 @@ struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const 
 	f->ops = *ops;
 	f->counted = true;
 	f->budgeted = true;
-	if (tcp_connect(pcb, &r, dst->port, flow_connected) != ERR_OK) {
+	if (tcp_connect(pcb, &r, dst->port, flow_connected) != ERR_OK ||
+	    ns_pcbtab_track(ns->eng, pcb) < 0) {
 		tcp_arg(pcb, NULL);
 		tcp_err(pcb, NULL);
 		tcp_close(pcb);

@@ -83,8 +83,11 @@ void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gatew
 		return;
 	}
 	if (to_gateway) {
-		struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+		struct pbuf *p;
 
+		if (ip[9] == 6 && len >= hlen + 14 && (ip[hlen + 13] & 0x12) == 0x02)
+			ns_pcbtab_make_room(ns->eng, &ns->st.tcp_embryo_reset);
+		p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
 		if (!p)
 			return;
 		memcpy(p->payload, ip, len);

@@ -58,6 +58,9 @@
 #define NS_MTU_MIN     576
 #define NS_MTU_MAX     65520
 #define NS_MTU_DEFAULT 1500
+/* deferred SYNs held at once (NS_SYN_DEFER): a registrant keeps fewer
+ * connecting flows than this, or the oldest holds are dropped */
+#define NS_SYN_HOLD_MAX 512
 
 /* the buffer-memory budget across guest TCP flows (ns_config.max_buffer_bytes) */
 #define NS_BUFFER_BYTES_DEFAULT (64u << 20)
@@ -254,6 +257,9 @@ struct ns_stats {
 	uint64_t dhcp_discover, dhcp_offer, dhcp_request, dhcp_ack, dhcp_nak, dhcp_release,
 	    dhcp_decline, dhcp_inform, dhcp_bad;
 	uint64_t tcp_syn_new, tcp_syn_reset, tcp_accepted, tcp_active;
+	uint64_t tcp_syn_expired;  /* deferred SYN held over NS_SYN_HOLD_MS, dropped */
+	uint64_t tcp_syn_evicted;  /* deferred SYN dropped for a new one (hold table full) */
+	uint64_t tcp_embryo_reset; /* half-open pcb reset: NS_EMBRYO_MAX or ns_syn_cancel() */
 	uint64_t udp_fwd_packets;
 	uint64_t transport_connects, transport_disconnects;
 	uint64_t transport_refused;   /* second stream client while one is alive */
@@ -449,6 +455,17 @@ size_t ns_leases(const struct ns *ns, struct ns_lease *out, size_t max);
  * @verdict:	NS_SYN_ACCEPT, NS_SYN_RESET or NS_SYN_DROP
  */
 void ns_syn_resume(struct ns *ns, uint64_t token, enum ns_syn_verdict verdict);
+
+/**
+ * ns_syn_cancel() - reset the half-open flow @src -> @dst: a SYN that was
+ * accepted (at once or by ns_syn_resume()) whose handshake the guest has
+ * not completed gets RST at the end of the loop turn; anything else on the
+ * tuple is left alone
+ * @ns:		netstack
+ * @src:	guest endpoint
+ * @dst:	destination
+ */
+void ns_syn_cancel(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst);
 
 /* Guest TCP flows */
 

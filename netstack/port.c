@@ -116,7 +116,8 @@ static void engine_tick(void *arg)
 }
 
 /**
- * engine_idle() - at the end of each loop turn, wake the flows waiting for
+ * engine_idle() - at the end of each loop turn, reset the half-open pcbs
+ * ns_syn_cancel() doomed (one walk for all), wake the flows waiting for
  * buffer memory if some is free, and arm the tick for lwIP's next timeout
  * (TCP timers run only while pcbs exist), so an idle vgate sleeps
  * @arg:	netstack
@@ -126,6 +127,7 @@ static void engine_idle(void *arg)
 	struct ns *ns = arg;
 	u32_t sleep;
 
+	ns_pcbtab_reap(ns->eng, &ns->st.tcp_embryo_reset); /* ns_syn_cancel()'s */
 	ns_flows_wake(ns); /* may run user callbacks that start lwIP timers */
 	sleep = sys_timeouts_sleeptime();
 
@@ -164,6 +166,9 @@ int ns_engine_init(struct ns *ns)
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	lwip_clock = ns->loop;
+	ns_syn_init(eng);
+	if (ns_pcbtab_init(eng) < 0)
+		goto fail;
 	lwip_init();
 	ip4_addr_set_u32(&ip, ns->cfg.gateway_ip);
 	ip4_addr_set_u32(&mask, ns->netmask);
@@ -178,6 +183,7 @@ int ns_engine_init(struct ns *ns)
 	pcb = tcp_new();
 	if (!pcb || tcp_bind(pcb, IP_ANY_TYPE, 1) != ERR_OK)
 		goto fail;
+	ns_pcbtab_listen(eng, pcb);
 	eng->wild = tcp_listen(pcb);
 	if (!eng->wild)
 		goto fail;
@@ -223,6 +229,7 @@ void ns_engine_free(struct ns *ns)
 		udp_remove(eng->udp_out);
 	if (eng->netif.state)
 		netif_remove(&eng->netif);
+	ns_pcbtab_free(eng);
 	free(eng);
 	ns->eng = NULL;
 	lwip_clock = NULL;

@@ -128,6 +128,7 @@ int ns_register_service(struct ns *ns, uint16_t port, const struct ns_handler *h
 				tcp_close(pcb);
 			goto fail;
 		}
+		ns_pcbtab_listen(eng, pcb);
 		svc->listen = tcp_listen(pcb);
 		if (!svc->listen) {
 			tcp_close(pcb);

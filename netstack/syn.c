@@ -25,8 +25,10 @@
 #define TCPF_ACK 0x10
 
 /**
- * tuple_active() - whether lwIP has a live pcb for the 4-tuple; a TIME_WAIT
- * pcb on it is forgotten (the guest reuses the port)
+ * tuple_active() - whether lwIP has a live pcb for the 4-tuple (the pcb
+ * table, O(1)); a TIME_WAIT pcb on it is forgotten (the guest reuses the
+ * port)
+ * @eng:	engine
  * @src:	guest address
  * @sport:	guest port
  * @dst:	destination address
@@ -34,21 +36,16 @@
  *
  * Return: true when a flow exists (the SYN is not a new flow's)
  */
-static bool tuple_active(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+static bool tuple_active(struct ns_engine *eng, uint32_t src, uint16_t sport, uint32_t dst,
+			 uint16_t dport)
 {
-	struct tcp_pcb *p, *next;
+	struct tcp_pcb *p = ns_pcbtab_find(eng, src, sport, dst, dport);
 
-	for (p = tcp_active_pcbs; p; p = p->next)
-		if (p->remote_port == sport && p->local_port == dport &&
-		    addr_get(&p->remote_ip) == src && addr_get(&p->local_ip) == dst)
-			return true;
-	/* a new SYN on a TIME_WAIT tuple: the guest reuses the port, forget it */
-	for (p = tcp_tw_pcbs; p; p = next) {
-		next = p->next;
-		if (p->remote_port == sport && p->local_port == dport &&
-		    addr_get(&p->remote_ip) == src && addr_get(&p->local_ip) == dst)
-			tcp_abort(p);
-	}
+	if (!p)
+		return false;
+	if (p->state != TIME_WAIT)
+		return true;
+	tcp_abort(p); /* a new SYN on a TIME_WAIT tuple: the guest reuses the port */
 	return false;
 }
 
@@ -59,8 +56,10 @@ static bool tuple_active(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dp
  * @len:	its length
  * @hlen:	IP header length
  * @dport:	destination port (the wildcard listener's port for the call)
+ * @fresh:	a SYN that matches no pcb: lwIP need not walk its pcb lists
  */
-static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen, uint16_t dport)
+static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen, uint16_t dport,
+			bool fresh)
 {
 	struct ns_engine *eng = ns->eng;
 	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
@@ -77,7 +76,10 @@ static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hle
 	ip_addr_copy_from_ip4(ip_data.current_iphdr_dest,
 			      ((const struct ip_hdr *)p->payload)->dest);
 	pbuf_remove_header(p, hlen);
-	tcp_input(p, &eng->netif);
+	if (fresh)
+		ns_pcbtab_hidden_input(p, &eng->netif);
+	else
+		tcp_input(p, &eng->netif);
 	ip_data.current_netif = NULL;
 	ip_data.current_input_netif = NULL;
 	ip_data.current_ip4_header = NULL;
@@ -114,8 +116,35 @@ static void syn_reset(struct ns *ns, const uint8_t *ip, size_t hlen, size_t len)
 	ns->st.tcp_syn_reset++;
 }
 
+static unsigned int syn_hash(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	uint64_t h = ((uint64_t)src << 32 | dst) * 0x9e3779b97f4a7c15ull;
+
+	h ^= ((uint64_t)sport << 16 | dport) * 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	return (unsigned int)(h >> 20) & (NS_SYN_BUCKETS - 1);
+}
+
 /**
- * syn_find() - the deferred SYN of a 4-tuple
+ * ns_syn_init() - every hold slot free, the hash empty
+ * @eng:	engine
+ */
+void ns_syn_init(struct ns_engine *eng)
+{
+	int i;
+
+	for (i = 0; i < NS_SYN_BUCKETS; i++)
+		eng->syn_bucket[i] = -1;
+	for (i = 0; i < NS_SYN_MAX; i++) {
+		eng->syn[i].hnext = eng->syn[i].prev = -1;
+		eng->syn[i].next = (int16_t)(i + 1 < NS_SYN_MAX ? i + 1 : -1);
+	}
+	eng->syn_free = 0;
+	eng->syn_old = eng->syn_new = -1;
+}
+
+/**
+ * syn_find() - the deferred SYN of a 4-tuple (hashed: O(1))
  * @eng:	engine
  * @src:	guest address
  * @sport:	guest port
@@ -129,86 +158,150 @@ static struct syn_pending *syn_find(struct ns_engine *eng, uint32_t src, uint16_
 {
 	int i;
 
-	for (i = 0; i < NS_SYN_MAX; i++) {
+	for (i = eng->syn_bucket[syn_hash(src, sport, dst, dport)]; i >= 0; i = eng->syn[i].hnext) {
 		struct syn_pending *s = &eng->syn[i];
 
-		if (s->token && s->src == src && s->sport == sport && s->dst == dst &&
-		    s->dport == dport)
+		if (s->src == src && s->sport == sport && s->dst == dst && s->dport == dport)
 			return s;
 	}
 	return NULL;
 }
 
-static void syn_release(struct syn_pending *s)
+/**
+ * syn_release() - free a held slot: out of the hash and the age FIFO, onto
+ * the free list
+ * @eng:	engine
+ * @s:		held slot
+ */
+static void syn_release(struct ns_engine *eng, struct syn_pending *s)
 {
+	int16_t i = (int16_t)(s - eng->syn), *pp;
+
+	for (pp = &eng->syn_bucket[syn_hash(s->src, s->sport, s->dst, s->dport)]; *pp >= 0;
+	     pp = &eng->syn[*pp].hnext)
+		if (*pp == i) {
+			*pp = s->hnext;
+			break;
+		}
+	if (s->prev >= 0)
+		eng->syn[s->prev].next = s->next;
+	else
+		eng->syn_old = s->next;
+	if (s->next >= 0)
+		eng->syn[s->next].prev = s->prev;
+	else
+		eng->syn_new = s->prev;
 	free(s->pkt);
 	memset(s, 0, sizeof(*s));
+	s->hnext = s->prev = -1;
+	s->next = eng->syn_free;
+	eng->syn_free = i;
 }
 
 /**
- * syn_defer() - keep a copy of a SYN until ns_syn_resume()
+ * syn_reserve() - take a free hold slot for the next SYN: holds older than
+ * NS_SYN_HOLD_MS are dropped first, and when none is free the oldest hold
+ * is dropped (oldest first: new SYNs keep making progress under a flood)
  * @ns:		netstack
+ *
+ * Return: the slot index, off the free list (syn_unreserve() gives it back)
+ */
+static int syn_reserve(struct ns *ns)
+{
+	struct ns_engine *eng = ns->eng;
+	uint64_t now = vg_loop_now(ns->loop);
+	int i;
+
+	while (eng->syn_old >= 0 && now - eng->syn[eng->syn_old].since > NS_SYN_HOLD_MS) {
+		ns->st.tcp_syn_expired++;
+		syn_release(eng, &eng->syn[eng->syn_old]);
+	}
+	if (eng->syn_free < 0) {
+		ns->st.tcp_syn_evicted++;
+		syn_release(eng, &eng->syn[eng->syn_old]);
+	}
+	i = eng->syn_free;
+	eng->syn_free = eng->syn[i].next;
+	eng->syn[i].next = -1;
+	return i;
+}
+
+static void syn_unreserve(struct ns_engine *eng, int i)
+{
+	eng->syn[i].next = eng->syn_free;
+	eng->syn_free = (int16_t)i;
+}
+
+/**
+ * syn_defer() - keep a copy of a SYN in its reserved slot until
+ * ns_syn_resume()
+ * @ns:		netstack
+ * @i:		slot from syn_reserve()
  * @ip:		the packet
  * @len:	its length
  * @token:	token the caller will resume with
  *
- * Return: 0, or -1 when the table is full (the oldest hold is dropped and
- * this SYN too; the guest will retransmit)
+ * Return: 0, or -1 out of memory (the slot is given back; the guest will
+ * retransmit)
  */
-static int syn_defer(struct ns *ns, const uint8_t *ip, size_t len, uint64_t token)
+static int syn_defer(struct ns *ns, int i, const uint8_t *ip, size_t len, uint64_t token)
 {
 	struct ns_engine *eng = ns->eng;
-	struct syn_pending *slot = NULL, *oldest = NULL;
-	uint64_t now = vg_loop_now(ns->loop);
-	int i;
+	struct syn_pending *slot = &eng->syn[i];
+	size_t hlen = (size_t)(ip[0] & 15) * 4;
+	unsigned int b;
 
-	for (i = 0; i < NS_SYN_MAX && !slot; i++) {
-		struct syn_pending *s = &eng->syn[i];
-
-		if (s->token && now - s->since > NS_SYN_HOLD_MS)
-			syn_release(s);
-		if (!s->token)
-			slot = s;
-		else if (!oldest || s->since < oldest->since)
-			oldest = s;
-	}
-	if (!slot) {
-		syn_release(oldest);
-		return -1;
-	}
 	slot->pkt = malloc(len);
-	if (!slot->pkt)
+	if (!slot->pkt) {
+		syn_unreserve(eng, i);
 		return -1;
+	}
 	memcpy(slot->pkt, ip, len);
 	slot->len = len;
 	slot->token = token;
-	slot->since = now;
+	slot->since = vg_loop_now(ns->loop);
 	memcpy(&slot->src, ip + 12, 4);
 	memcpy(&slot->dst, ip + 16, 4);
-	slot->sport = (uint16_t)(ip[(ip[0] & 15) * 4] << 8 | ip[(ip[0] & 15) * 4 + 1]);
-	slot->dport = (uint16_t)(ip[(ip[0] & 15) * 4 + 2] << 8 | ip[(ip[0] & 15) * 4 + 3]);
+	slot->sport = (uint16_t)(ip[hlen] << 8 | ip[hlen + 1]);
+	slot->dport = (uint16_t)(ip[hlen + 2] << 8 | ip[hlen + 3]);
+	b = syn_hash(slot->src, slot->sport, slot->dst, slot->dport);
+	slot->hnext = eng->syn_bucket[b];
+	eng->syn_bucket[b] = (int16_t)i;
+	slot->next = -1;
+	slot->prev = eng->syn_new;
+	if (eng->syn_new >= 0)
+		eng->syn[eng->syn_new].next = (int16_t)i;
+	else
+		eng->syn_old = (int16_t)i;
+	eng->syn_new = (int16_t)i;
 	return 0;
 }
 
 void ns_syn_resume(struct ns *ns, uint64_t token, enum ns_syn_verdict verdict)
 {
 	struct ns_engine *eng = ns->eng;
-	int i;
+	size_t i = (size_t)(token & ((1u << NS_SYN_TOKEN_BITS) - 1)), hlen;
+	struct syn_pending *s;
 
-	for (i = 0; i < NS_SYN_MAX; i++) {
-		struct syn_pending *s = &eng->syn[i];
-		size_t hlen;
-
-		if (s->token != token || !token)
-			continue;
-		hlen = (size_t)(s->pkt[0] & 15) * 4;
-		if (verdict == NS_SYN_ACCEPT)
-			tcp_deliver(ns, s->pkt, s->len, hlen, s->dport);
-		else if (verdict == NS_SYN_RESET)
-			syn_reset(ns, s->pkt, hlen, s->len);
-		syn_release(s);
-		return;
+	if (!token || i >= NS_SYN_MAX || eng->syn[i].token != token)
+		return; /* dropped meanwhile (expired, evicted) */
+	s = &eng->syn[i];
+	hlen = (size_t)(s->pkt[0] & 15) * 4;
+	if (verdict == NS_SYN_ACCEPT) {
+		ns_pcbtab_make_room(eng, &ns->st.tcp_embryo_reset);
+		tcp_deliver(ns, s->pkt, s->len, hlen, s->dport, true);
+	} else if (verdict == NS_SYN_RESET) {
+		syn_reset(ns, s->pkt, hlen, s->len);
 	}
+	syn_release(eng, s);
+}
+
+void ns_syn_cancel(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst)
+{
+	struct tcp_pcb *p = ns_pcbtab_find(ns->eng, src->ip, src->port, dst->ip, dst->port);
+
+	if (p && p->state == SYN_RCVD)
+		ns_pcbtab_doom(ns->eng, p); /* reset at the end of the loop turn */
 }
 
 /**
@@ -241,33 +334,39 @@ void ns_syn_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
 	memcpy(&src, ip + 12, 4);
 	memcpy(&dst, ip + 16, 4);
 	if ((flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN &&
-	    !tuple_active(src, sport, dst, dport)) {
+	    !tuple_active(ns->eng, src, sport, dst, dport)) {
 		struct ns_addr a = {src, sport}, b = {dst, dport};
 		const struct ns_handler *h = ns_svc_handler(ns, dst, dport);
 		enum ns_syn_verdict v = NS_SYN_ACCEPT;
 		uint64_t token;
+		int slot;
 
 		if (syn_find(ns->eng, src, sport, dst, dport))
 			return; /* retransmitted SYN of a deferred one */
 		ns->st.tcp_syn_new++;
-		token = ++ns->eng->syn_seq;
+		slot = syn_reserve(ns);
+		token = ++ns->eng->syn_seq << NS_SYN_TOKEN_BITS | (uint64_t)slot;
 		if (h->tcp_syn)
 			v = h->tcp_syn(h->ctx, token, &a, &b);
+		if (v != NS_SYN_DEFER)
+			syn_unreserve(ns->eng, slot);
 		switch (v) {
 		case NS_SYN_ACCEPT:
-			break;
+			ns_pcbtab_make_room(ns->eng, &ns->st.tcp_embryo_reset);
+			tcp_deliver(ns, ip, len, hlen, dport, true);
+			return;
 		case NS_SYN_RESET:
 			syn_reset(ns, ip, hlen, len);
 			return;
 		case NS_SYN_DEFER:
-			if (syn_defer(ns, ip, len, token) < 0)
-				ns->st.drop_proto++;
+			if (syn_defer(ns, slot, ip, len, token) < 0)
+				ns->st.tcp_syn_evicted++;
 			return;
 		default:
 			return;
 		}
 	}
-	tcp_deliver(ns, ip, len, hlen, dport);
+	tcp_deliver(ns, ip, len, hlen, dport, false);
 }
 
 /**
@@ -276,9 +375,6 @@ void ns_syn_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
  */
 void ns_syn_drop_all(struct ns_engine *eng)
 {
-	int i;
-
-	for (i = 0; i < NS_SYN_MAX; i++)
-		if (eng->syn[i].token)
-			syn_release(&eng->syn[i]);
+	while (eng->syn_old >= 0)
+		syn_release(eng, &eng->syn[eng->syn_old]);
 }

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pcbtab.c - lwIP's TCP pcbs by 4-tuple, and the bound on half-open ones.
+ *
+ * lwIP finds a segment's pcb by walking tcp_active_pcbs; vgate must not do
+ * the same for every guest SYN (16k flows). Every non-listening pcb carries
+ * one struct ns_pcbn in its ext arg NS_PCB_EXT_ID: passively opened pcbs get
+ * it from the listeners' passive_open callback (ns_pcbtab_listen() before
+ * tcp_listen(), since lwIP copies ext args to the listening pcb), actively
+ * opened ones from ns_pcbtab_track(). lwIP's destroy callback (tcp_free())
+ * unlinks and frees it, so the table is exactly lwIP's pcbs, whatever ends
+ * them. The bucket array is fixed at ns_pcbtab_init(), the hash is seeded
+ * (the guest chooses the tuples); the nodes are allocated per pcb, never
+ * per packet.
+ *
+ * Half-open pcbs (SYN_RCVD: a SYN accepted, the guest's ACK not yet seen)
+ * are on a FIFO in creation order; lwIP itself would keep them 20 s and has
+ * no bound. Before a SYN may create one, ns_pcbtab_make_room() keeps fewer
+ * than NS_EMBRYO_MAX: the oldest are reset, NS_EMBRYO_BATCH at a time. A
+ * node stays on the FIFO after its pcb got established (nothing tells us
+ * cheaply); such nodes are just taken off when they reach the head, so the
+ * FIFO never holds more than NS_EMBRYO_MAX nodes and every step is O(1)
+ * amortized.
+ *
+ * Resetting a pcb costs lwIP an O(n) walk to unlink it (the list is singly
+ * linked). So doomed pcbs are collected and ns_pcbtab_reap() unlinks all of
+ * them in one walk of tcp_active_pcbs, then aborts each while it is the only
+ * element of a temporarily swapped-in list (tcp_abort() finds it at the
+ * head). This relies on lwIP 2.1.3's list internals, like the rest of the
+ * engine.
+ */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "lwip/priv/tcp_priv.h"
+
+
+static size_t tuple_hash(const struct ns_engine *eng, uint32_t src, uint16_t sport, uint32_t dst,
+			 uint16_t dport)
+{
+	uint64_t h = eng->pcb_seed;
+
+	h ^= ((uint64_t)src << 32 | dst) * 0x9e3779b97f4a7c15ull;
+	h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
+	h ^= ((uint64_t)sport << 16 | dport) * 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return (size_t)(h >> 11) & (NS_PCB_BUCKETS - 1);
+}
+
+static void embryo_del(struct ns_engine *eng, struct ns_pcbn *n)
+{
+	if (!n->eprev)
+		return;
+	n->eprev->enext = n->enext;
+	n->enext->eprev = n->eprev;
+	n->eprev = n->enext = NULL;
+	eng->embryos--;
+}
+
+static void pcbn_destroy(u8_t id, void *data)
+{
+	struct ns_pcbn *n = data, **pp;
+	struct ns_engine *eng;
+
+	(void)id;
+	if (!n)
+		return;
+	eng = n->eng;
+	for (pp = &eng->pcb_buckets[tuple_hash(eng, n->src, n->sport, n->dst, n->dport)];
+	     *pp && *pp != n; pp = &(*pp)->hnext)
+		;
+	if (*pp)
+		*pp = n->hnext;
+	embryo_del(eng, n);
+	if (n->doomed)
+		eng->doomed--;
+	eng->pcbs--;
+	free(n);
+}
+
+static const struct tcp_ext_arg_callbacks pcbn_node_cbs = {
+    .destroy = pcbn_destroy,
+};
+
+/**
+ * pcbn_add() - record @pcb (tuple set) in the table
+ * @eng:	engine
+ * @pcb:	pcb
+ * @embryo:	put it on the half-open FIFO
+ *
+ * Return: 0, or -1 out of memory
+ */
+static int pcbn_add(struct ns_engine *eng, struct tcp_pcb *pcb, bool embryo)
+{
+	struct ns_pcbn *n = calloc(1, sizeof(*n));
+	size_t b;
+
+	if (!n)
+		return -1;
+	n->eng = eng;
+	n->pcb = pcb;
+	n->src = addr_get(&pcb->remote_ip);
+	n->dst = addr_get(&pcb->local_ip);
+	n->sport = pcb->remote_port;
+	n->dport = pcb->local_port;
+	b = tuple_hash(eng, n->src, n->sport, n->dst, n->dport);
+	n->hnext = eng->pcb_buckets[b];
+	eng->pcb_buckets[b] = n;
+	if (embryo) {
+		n->eprev = eng->embryo.eprev;
+		n->enext = &eng->embryo;
+		eng->embryo.eprev->enext = n;
+		eng->embryo.eprev = n;
+		eng->embryos++;
+	}
+	eng->pcbs++;
+	tcp_ext_arg_set_callbacks(pcb, NS_PCB_EXT_ID, &pcbn_node_cbs);
+	tcp_ext_arg_set(pcb, NS_PCB_EXT_ID, n);
+	return 0;
+}
+
+/* a listener spawned @cpcb for a SYN (lwIP then sends the SYN|ACK) */
+static err_t pcbn_passive_open(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pcb *cpcb)
+{
+	struct ns_engine *eng = tcp_ext_arg_get((struct tcp_pcb *)lpcb, id);
+
+	/* ERR_MEM: lwIP abandons the new pcb, the guest retransmits */
+	return pcbn_add(eng, cpcb, true) < 0 ? ERR_MEM : ERR_OK;
+}
+
+static const struct tcp_ext_arg_callbacks pcbn_listen_cbs = {
+    .passive_open = pcbn_passive_open,
+};
+
+/**
+ * ns_pcbtab_init() - allocate the buckets (once) and seed the hash
+ * @eng:	engine
+ *
+ * Return: 0, or -1 out of memory
+ */
+int ns_pcbtab_init(struct ns_engine *eng)
+{
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+	eng->pcb_buckets = calloc(NS_PCB_BUCKETS, sizeof(*eng->pcb_buckets));
+	if (!eng->pcb_buckets)
+		return -1;
+	eng->embryo.eprev = eng->embryo.enext = &eng->embryo;
+	if (getrandom(&eng->pcb_seed, sizeof(eng->pcb_seed), GRND_NONBLOCK) !=
+	    sizeof(eng->pcb_seed))
+		eng->pcb_seed = (uint64_t)(uintptr_t)eng ^ 0x2545f4914f6cdd1dull;
+	return 0;
+}
+
+/**
+ * ns_pcbtab_free() - free the buckets; every pcb must be gone already
+ * (their destroy callbacks freed the nodes)
+ * @eng:	engine
+ */
+void ns_pcbtab_free(struct ns_engine *eng)
+{
+	free(eng->pcb_buckets);
+	eng->pcb_buckets = NULL;
+}
+
+/**
+ * ns_pcbtab_listen() - make the pcbs a listener will spawn tracked; call on
+ * the pcb before tcp_listen()
+ * @eng:	engine
+ * @pcb:	bound, not yet listening pcb
+ */
+void ns_pcbtab_listen(struct ns_engine *eng, struct tcp_pcb *pcb)
+{
+	tcp_ext_arg_set_callbacks(pcb, NS_PCB_EXT_ID, &pcbn_listen_cbs);
+	tcp_ext_arg_set(pcb, NS_PCB_EXT_ID, eng);
+}
+
+/**
+ * ns_pcbtab_track() - record an actively opened pcb (after tcp_connect())
+ * @eng:	engine
+ * @pcb:	connecting pcb
+ *
+ * Return: 0, or -1 out of memory
+ */
+int ns_pcbtab_track(struct ns_engine *eng, struct tcp_pcb *pcb)
+{
+	return pcbn_add(eng, pcb, false);
+}
+
+/**
+ * ns_pcbtab_find() - the pcb of a 4-tuple, whatever its state
+ * @eng:	engine
+ * @src:	guest (remote) address
+ * @sport:	guest port
+ * @dst:	local address
+ * @dport:	local port
+ *
+ * Return: the pcb, or NULL
+ */
+struct tcp_pcb *ns_pcbtab_find(const struct ns_engine *eng, uint32_t src, uint16_t sport,
+			       uint32_t dst, uint16_t dport)
+{
+	const struct ns_pcbn *n;
+
+	for (n = eng->pcb_buckets[tuple_hash(eng, src, sport, dst, dport)]; n; n = n->hnext)
+		if (n->sport == sport && n->dport == dport && n->src == src && n->dst == dst)
+			return n->pcb;
+	return NULL;
+}
+
+/**
+ * ns_pcbtab_doom() - reset @pcb at the next ns_pcbtab_reap() if it is still
+ * half-open then
+ * @eng:	engine
+ * @pcb:	a tracked pcb
+ */
+void ns_pcbtab_doom(struct ns_engine *eng, struct tcp_pcb *pcb)
+{
+	struct ns_pcbn *n = tcp_ext_arg_get(pcb, NS_PCB_EXT_ID);
+
+	if (!n || n->doomed)
+		return;
+	n->doomed = true;
+	eng->doomed++;
+}
+
+/**
+ * ns_pcbtab_reap() - reset every doomed pcb still in SYN_RCVD (RST to the
+ * guest): one walk of tcp_active_pcbs for all of them
+ * @eng:	engine
+ * @reset:	counter of the pcbs reset
+ */
+void ns_pcbtab_reap(struct ns_engine *eng, uint64_t *reset)
+{
+	struct tcp_pcb *p, *prev = NULL, *next, *victims = NULL;
+
+	if (!eng->doomed)
+		return;
+	for (p = tcp_active_pcbs; p && eng->doomed; p = next) {
+		struct ns_pcbn *n = tcp_ext_arg_get(p, NS_PCB_EXT_ID);
+
+		next = p->next;
+		if (!n || !n->doomed) {
+			prev = p;
+			continue;
+		}
+		n->doomed = false;
+		eng->doomed--;
+		if (p->state != SYN_RCVD) {
+			prev = p; /* established meanwhile: it lives */
+			continue;
+		}
+		if (prev)
+			prev->next = next;
+		else
+			tcp_active_pcbs = next;
+		p->next = victims;
+		victims = p;
+	}
+	eng->doomed = 0; /* any left were not on the list (gone already) */
+	while (victims) {
+		struct tcp_pcb *saved = tcp_active_pcbs;
+
+		p = victims;
+		victims = p->next;
+		p->next = NULL;
+		tcp_active_pcbs = p; /* tcp_abort() unlinks it from the head */
+		tcp_abort(p);
+		tcp_active_pcbs = saved;
+		(*reset)++;
+	}
+}
+
+/**
+ * ns_pcbtab_make_room() - before a SYN that may create a half-open pcb:
+ * keep fewer than NS_EMBRYO_MAX of them, resetting the oldest (a batch)
+ * @eng:	engine
+ * @reset:	counter of the pcbs reset
+ */
+void ns_pcbtab_make_room(struct ns_engine *eng, uint64_t *reset)
+{
+	unsigned int doomed = 0;
+
+	while (eng->embryos >= NS_EMBRYO_MAX || (doomed && doomed < NS_EMBRYO_BATCH &&
+						 eng->embryo.enext != &eng->embryo)) {
+		struct ns_pcbn *n = eng->embryo.enext;
+
+		embryo_del(eng, n);
+		if (n->pcb->state != SYN_RCVD)
+			continue; /* established since: no longer half-open */
+		ns_pcbtab_doom(eng, n->pcb);
+		doomed++;
+	}
+	if (doomed)
+		ns_pcbtab_reap(eng, reset);
+}
+
+/**
+ * ns_pcbtab_hidden_input() - tcp_input() of a SYN that matches no pcb (the
+ * table says so) without lwIP walking tcp_active_pcbs and tcp_tw_pcbs for
+ * it: both lists are swapped out for the call, so lwIP goes straight to the
+ * listeners, and the pcb it creates is put in front of the real list
+ * @p:		the segment (taken)
+ * @netif:	the netif
+ */
+void ns_pcbtab_hidden_input(struct pbuf *p, struct netif *netif)
+{
+	struct tcp_pcb *active = tcp_active_pcbs, *tw = tcp_tw_pcbs, *tail;
+
+	tcp_active_pcbs = NULL;
+	tcp_tw_pcbs = NULL;
+	tcp_input(p, netif);
+	tcp_tw_pcbs = tw;
+	if (!tcp_active_pcbs) {
+		tcp_active_pcbs = active;
+		return;
+	}
+	for (tail = tcp_active_pcbs; tail->next; tail = tail->next)
+		;
+	tail->next = active;
+}
