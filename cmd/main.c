@@ -180,6 +180,9 @@ static struct fwd *new_forwarder(struct vg_daemon *d, const struct dns_config *d
 	c.max_udp_flows = (unsigned int)o->max_udp_flows;
 	c.udp_idle_ms = (uint32_t)o->udp_idle_s * 1000u;
 	c.tcp_idle_ms = (uint32_t)o->tcp_idle_s * 1000u;
+	c.connect_ms = (uint32_t)o->connect_s * 1000u;
+	c.max_half_open = (unsigned int)o->max_half_open;
+	c.max_half_open_src = (unsigned int)o->max_half_open_src;
 	c.n_forwards = vg_options_forwards(o, c.forwards);
 	c.denied = vg_daemon_fwd_denied;
 	c.denied_ctx = d;

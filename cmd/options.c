@@ -72,6 +72,10 @@ void vg_options_usage(FILE *out)
 	      "  --max-flows N          TCP flows at once (default 16384)\n"
 	      "  --max-udp-flows N      UDP mappings at once (default 4096)\n"
 	      "  --tcp-idle-timeout S   close TCP flows idle S seconds (default 7200, 0 = never)\n"
+	      "  --connect-timeout S    give up a TCP connect after S seconds (default 10)\n"
+	      "  --max-half-open N      TCP flows still connecting at once (default 256;\n"
+	      "                         the oldest is reset for a new one)\n"
+	      "  --max-half-open-per-source N  the same per guest address (default 128)\n"
 	      "  --udp-idle-timeout S   forget UDP mappings idle S seconds (default 90)\n"
 	      "  --max-buffer-memory SIZE  bytes all TCP flows may buffer together, with\n"
 	      "                         K, M or G (binary) suffix (default 64M, at least 1M)\n"
@@ -193,6 +197,10 @@ static const struct {
     {OPT_MAX_UDP_FLOWS, offsetof(struct vg_options, max_udp_flows), 1, 1000000},
     {OPT_UDP_IDLE, offsetof(struct vg_options, udp_idle_s), 1, 86400 * 7},
     {OPT_TCP_IDLE, offsetof(struct vg_options, tcp_idle_s), 0, 86400 * 7},
+    {OPT_MAX_HALF_OPEN, offsetof(struct vg_options, max_half_open), 1, NS_SYN_HOLD_MAX - 1},
+    {OPT_MAX_HALF_OPEN_SRC, offsetof(struct vg_options, max_half_open_src), 1,
+     NS_SYN_HOLD_MAX - 1},
+    {OPT_CONNECT_TIMEOUT, offsetof(struct vg_options, connect_s), 1, 3600},
     {OPT_DNS_CACHE_SIZE, offsetof(struct vg_options, dns_cache_size), 1, 10000000},
     {OPT_DNS_MAX_TTL, offsetof(struct vg_options, dns_max_ttl), 0, 86400 * 7},
     {OPT_DNS_FAIL_TTL, offsetof(struct vg_options, dns_fail_ttl), 0, 86400 * 7},
@@ -290,6 +298,9 @@ static void options_init(struct vg_options *o)
 	o->max_udp_flows = FWD_MAX_UDP_FLOWS_DEFAULT;
 	o->udp_idle_s = FWD_UDP_IDLE_MS_DEFAULT / 1000;
 	o->tcp_idle_s = FWD_TCP_IDLE_MS_DEFAULT / 1000;
+	o->max_half_open = FWD_HALF_OPEN_DEFAULT;
+	o->max_half_open_src = FWD_HALF_OPEN_SRC_DEFAULT;
+	o->connect_s = FWD_CONNECT_MS_DEFAULT / 1000;
 }
 
 /**
@@ -415,6 +426,9 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 		case OPT_MAX_UDP_FLOWS:
 		case OPT_UDP_IDLE:
 		case OPT_TCP_IDLE:
+		case OPT_MAX_HALF_OPEN:
+		case OPT_MAX_HALF_OPEN_SRC:
+		case OPT_CONNECT_TIMEOUT:
 		case OPT_DNS_CACHE_SIZE:
 		case OPT_DNS_MAX_TTL:
 		case OPT_DNS_FAIL_TTL:

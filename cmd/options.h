@@ -58,6 +58,9 @@ struct vg_options {
 	long max_udp_flows;
 	long udp_idle_s;
 	long tcp_idle_s;
+	long max_half_open;
+	long max_half_open_src;
+	long connect_s;
 	struct fwd_forward forward[FWD_FORWARD_MAX];
 	size_t n_forward;
 	struct sni_config sni; /* SNI allowlist filter (forwarder/sni.h) */

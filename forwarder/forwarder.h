@@ -26,6 +26,24 @@
  * failing with EMFILE/ENFILE is counted (fd_exhausted) and never spins: a
  * port-forward listener stops being polled until the next sweep (1 s).
  *
+ * SYN floods and fairness: a guest TCP flow is half-open from its SYN until
+ * both the host connect and the guest's handshake completed. At most
+ * cfg.max_half_open of them exist at once (and never more than half the
+ * flow bound, nor NS_SYN_HOLD_MAX - 1), at most cfg.max_half_open_src per
+ * guest source address; when a bound is reached the OLDEST half-open flow
+ * (of all, or of that source) is dropped for the new SYN: RST to the guest,
+ * host socket closed, counted (tcp_half_dropped, tcp_half_src_dropped). A
+ * spoofed-source flood thus only churns the half-open table, while a real
+ * client's SYN still gets through; a connect that never completes is given
+ * up after cfg.connect_ms. At the flow bound, a SYN from a source that
+ * holds fewer flows than the source holding the most (by two or more)
+ * evicts that source's least recently active flow (RST both ways, counted
+ * as tcp_evicted) instead of being refused; a SYN from the source holding
+ * the most is refused (tcp_over_limit). So one source (or one address of a
+ * guest using many) can fill the table while nobody else needs it, but can
+ * never lock another source out: shares converge to equal. Each step is
+ * O(1) (source.c).
+ *
  * Martian destinations: guest TCP/UDP to 0.0.0.0/8 (Linux would connect
  * 0.0.0.0 to loopback), 224.0.0.0/4 (multicast) and 240.0.0.0/4 (with
  * 255.255.255.255) is dropped and counted before any policy: TCP gets RST,
@@ -68,9 +86,13 @@
 #define FWD_MAX_UDP_FLOWS_DEFAULT 4096
 #define FWD_UDP_IDLE_MS_DEFAULT   90000u
 #define FWD_TCP_IDLE_MS_DEFAULT   7200000u /* 2 h without a byte either way */
-#define FWD_CONNECT_MS_DEFAULT    30000u
+#define FWD_CONNECT_MS_DEFAULT    10000u
 #define FWD_KEEPALIVE_MS_DEFAULT  60000u
 #define FWD_FORWARD_MAX           64
+/* half-open TCP flows at once (fwd_config.max_half_open), and per guest
+ * source (max_half_open_src); see "SYN floods" above */
+#define FWD_HALF_OPEN_DEFAULT     256
+#define FWD_HALF_OPEN_SRC_DEFAULT 128
 /* at the UDP budget, the least recently used mapping is evicted for a new one
  * when no datagram went either way on it for this long (conntrack's
  * "unreplied" idea, shortened: a one-shot datagram's mapping is idle after
@@ -178,6 +200,8 @@ typedef void (*fwd_budget_fn)(void *ctx, const char *line);
  * @tcp_idle_ms:	close a TCP flow idle this long (0: never)
  * @udp_idle_ms:	forget a UDP mapping idle this long
  * @connect_ms:		give up a connect (either side) after this long
+ * @max_half_open:	half-open TCP flows at once (0: the default)
+ * @max_half_open_src:	half-open TCP flows per guest source (0: max_half_open)
  * @keepalive_ms:	TCP keepalive idle time on both sides (0: off)
  * @forwards:		port forwards to open at fwd_attach()
  * @n_forwards:		their number
@@ -198,6 +222,8 @@ struct fwd_config {
 	uint32_t udp_idle_ms;
 	uint32_t connect_ms;
 	uint32_t keepalive_ms;
+	unsigned int max_half_open;
+	unsigned int max_half_open_src;
 	struct fwd_forward forwards[FWD_FORWARD_MAX];
 	size_t n_forwards;
 	fwd_denied_fn denied;
@@ -230,6 +256,11 @@ struct fwd_stats {
 	uint64_t udp_evicted;		   /* idle mapping evicted at the UDP budget */
 	uint64_t fd_exhausted;		   /* socket()/accept() failed with EMFILE/ENFILE */
 	uint64_t lst_paused;		   /* port-forward listener paused on EMFILE/ENFILE */
+	uint64_t tcp_half_dropped;	   /* oldest half-open flow dropped at max_half_open */
+	uint64_t tcp_half_src_dropped;	   /* ... at max_half_open_src (its source's oldest) */
+	uint64_t tcp_evicted;		   /* flow reset at the bound for another source's SYN */
+	uint64_t tcp_half_open;		   /* half-open flows now (gauge) */
+	uint64_t tcp_half_max;		   /* their bound in force (gauge) */
 	uint64_t tcp_max, udp_max;	   /* the bounds in force (gauges) */
 };
 

@@ -34,6 +34,8 @@ void fwd_config_defaults(struct fwd_config *c)
 	c->tcp_idle_ms = FWD_TCP_IDLE_MS_DEFAULT;
 	c->udp_idle_ms = FWD_UDP_IDLE_MS_DEFAULT;
 	c->connect_ms = FWD_CONNECT_MS_DEFAULT;
+	c->max_half_open = FWD_HALF_OPEN_DEFAULT;
+	c->max_half_open_src = FWD_HALF_OPEN_SRC_DEFAULT;
 	c->keepalive_ms = FWD_KEEPALIVE_MS_DEFAULT;
 }
 
@@ -90,6 +92,18 @@ struct fwd *fwd_new(struct vg_loop *loop, const struct fwd_config *cfg)
 	if (!fwd->cfg.connect_ms)
 		fwd->cfg.connect_ms = FWD_CONNECT_MS_DEFAULT;
 	fwd_list_init(&fwd->tcp_pending);
+	fwd_list_init(&fwd->tcp_half);
+	/* half-open flows: at most half the flow bound, below the netstack's SYN hold */
+	fwd->half_max = fwd->cfg.max_half_open ? fwd->cfg.max_half_open : FWD_HALF_OPEN_DEFAULT;
+	if (fwd->half_max > fwd->cfg.max_flows / 2)
+		fwd->half_max = fwd->cfg.max_flows / 2;
+	if (fwd->half_max > NS_SYN_HOLD_MAX - 1)
+		fwd->half_max = NS_SYN_HOLD_MAX - 1;
+	if (!fwd->half_max)
+		fwd->half_max = 1;
+	fwd->half_src_max = fwd->cfg.max_half_open_src ? fwd->cfg.max_half_open_src : fwd->half_max;
+	if (fwd->half_src_max > fwd->half_max)
+		fwd->half_src_max = fwd->half_max;
 	fwd_list_init(&fwd->tcp_active);
 	fwd_list_init(&fwd->udp_lru);
 	fwd->tcp_dirty.prev = fwd->tcp_dirty.next = &fwd->tcp_dirty;
@@ -101,7 +115,8 @@ struct fwd *fwd_new(struct vg_loop *loop, const struct fwd_config *cfg)
 	fwd->bounce = malloc(FWD_BOUNCE_BYTES);
 	if (!fwd->bounce || fwd_table_init(&fwd->tcp_tab, fwd->cfg.max_flows) < 0 ||
 	    fwd_table_init(&fwd->udp_tab, fwd->cfg.max_udp_flows) < 0 ||
-	    fwd_table_init(&fwd->udp_peer_tab, fwd->cfg.max_udp_flows) < 0) {
+	    fwd_table_init(&fwd->udp_peer_tab, fwd->cfg.max_udp_flows) < 0 ||
+	    fwd_srcs_init(&fwd->srcs, fwd->cfg.max_flows) < 0) {
 		fwd_free(fwd);
 		errno = ENOMEM;
 		return NULL;
@@ -165,6 +180,7 @@ void fwd_free(struct fwd *fwd)
 	if (fwd->udp_tab.buckets)
 		fwd_udp_free_all(fwd);
 	fwd_table_destroy(&fwd->tcp_tab);
+	fwd_srcs_destroy(&fwd->srcs);
 	fwd_table_destroy(&fwd->udp_tab);
 	fwd_table_destroy(&fwd->udp_peer_tab);
 	free(fwd->bounce);
@@ -183,6 +199,8 @@ void fwd_get_stats(const struct fwd *fwd, struct fwd_stats *st)
 {
 	*st = fwd->st;
 	st->tcp_max = fwd->tcp_tab.max;
+	st->tcp_half_open = fwd->tcp_half.n;
+	st->tcp_half_max = fwd->half_max;
 	st->udp_max = fwd->udp_tab.max;
 }
 
@@ -216,12 +234,15 @@ void fwd_stats_format(const struct fwd_stats *s, char *buf, size_t len)
 		 " udp_refused=%" PRIu64 " udp_expired=%" PRIu64 " udp_errors=%" PRIu64
 		 " fwd_tcp_accepted=%" PRIu64 " fwd_tcp_failed=%" PRIu64 " fwd_udp_pkts=%" PRIu64
 		 " tcp_martian=%" PRIu64 " udp_martian=%" PRIu64 " tcp_revoked=%" PRIu64
-		 " udp_revoked=%" PRIu64 " udp_evicted=%" PRIu64 " fd_exhausted=%" PRIu64,
+		 " udp_revoked=%" PRIu64 " udp_evicted=%" PRIu64 " fd_exhausted=%" PRIu64
+		 " tcp_half_open=%" PRIu64 " tcp_half_dropped=%" PRIu64
+		 " tcp_half_src_dropped=%" PRIu64 " tcp_evicted=%" PRIu64,
 		 s->tcp_active, s->tcp_total, s->tcp_bytes_out, s->tcp_bytes_in, s->tcp_refused,
 		 s->tcp_denied, s->tcp_over_limit, s->tcp_timeouts, s->tcp_resets, s->tcp_errors,
 		 s->udp_active, s->udp_total, s->udp_pkts_out, s->udp_pkts_in, s->udp_bytes_out,
 		 s->udp_bytes_in, s->udp_denied, s->udp_over_limit, s->udp_refused, s->udp_expired,
 		 s->udp_errors, s->fwd_tcp_accepted, s->fwd_tcp_failed, s->fwd_udp_pkts,
 		 s->tcp_martian, s->udp_martian, s->tcp_revoked, s->udp_revoked, s->udp_evicted,
-		 s->fd_exhausted);
+		 s->fd_exhausted, s->tcp_half_open, s->tcp_half_dropped, s->tcp_half_src_dropped,
+		 s->tcp_evicted);
 }

@@ -6,7 +6,8 @@
  * forwards). Not part of the public contract.
  *
  * Calls between the files go one way only: fwd.c → tcp.c, udp.c, portfwd.c;
- * portfwd.c → tcp.c, udp.c; all of them → addr.c, table.c, policy.c.
+ * portfwd.c → tcp.c, udp.c; all of them → addr.c, table.c, policy.c;
+ * fwd.c, tcp.c → source.c (TCP accounting per guest source) → table.c.
  */
 #ifndef VGATE_FORWARDER_INTERNAL_H
 #define VGATE_FORWARDER_INTERNAL_H
@@ -29,6 +30,39 @@ static inline struct fwd_key fwd_key_of(const struct ns_addr *src, const struct 
 	return k;
 }
 
+/**
+ * struct fwd_src - one guest source address's TCP flows (source.c)
+ * @ent:	in struct fwd_srcs.tab by {address, 0, 0, 0}
+ * @byc:	on by_count[@flows] (on the free list when unused)
+ * @half:	its half-open flows, oldest first
+ * @est:	its other flows, least recently active first
+ * @flows:	how many it holds (both lists)
+ */
+struct fwd_src {
+	struct fwd_entry ent;
+	struct fwd_lnode byc;
+	struct fwd_list half, est;
+	size_t flows;
+};
+
+/**
+ * struct fwd_srcs - the per-source accounting (source.c)
+ * @tab:	records by address
+ * @pool:	@max records, allocated once
+ * @free:	unused records (via byc.next)
+ * @by_count:	@max + 1 list heads: by_count[n] lists the sources holding n
+ * @max:	the flow bound it was sized for
+ * @top:	highest n with a non-empty by_count[n] (0: none)
+ */
+struct fwd_srcs {
+	struct fwd_table tab;
+	struct fwd_src *pool;
+	struct fwd_lnode *free;
+	struct fwd_lnode *by_count;
+	size_t max;
+	size_t top;
+};
+
 struct fwd_listener {
 	struct fwd *fwd;
 	struct fwd_forward spec;
@@ -46,6 +80,11 @@ struct fwd {
 	 * active = splicing (LRU by last byte moved) */
 	struct fwd_table tcp_tab;
 	struct fwd_list tcp_pending, tcp_active;
+	/* half-open flows (connecting to the host, or the guest's handshake
+	 * not complete), oldest first, and the accounting per guest source */
+	struct fwd_list tcp_half;
+	struct fwd_srcs srcs;
+	unsigned int half_max, half_src_max; /* the bounds in force */
 	/* flows with new guest bytes, written to their host socket once per
 	 * loop turn (fwd_tcp_flush) instead of once per segment */
 	struct fwd_lnode tcp_dirty;
@@ -77,6 +116,16 @@ bool fwd_martian(uint32_t ip);
 bool fwd_fd_exhausted(int err);
 void fwd_budget_hit(struct fwd *fwd, const char *what);
 void fwd_martian_hit(struct fwd *fwd, enum fwd_proto proto, uint32_t ip);
+
+/* source.c (calls table.c only) */
+int fwd_srcs_init(struct fwd_srcs *s, size_t max);
+void fwd_srcs_destroy(struct fwd_srcs *s);
+struct fwd_src *fwd_src_find(const struct fwd_srcs *s, uint32_t ip);
+struct fwd_src *fwd_src_add(struct fwd_srcs *s, uint32_t ip, struct fwd_entry *e, bool half,
+			    uint64_t now);
+void fwd_src_del(struct fwd_srcs *s, struct fwd_src *src, struct fwd_entry *e, bool half);
+void fwd_src_move(struct fwd_src *src, struct fwd_entry *e, bool half, uint64_t now);
+struct fwd_src *fwd_src_top(const struct fwd_srcs *s);
 
 /* tcp.c */
 extern const struct ns_flow_ops fwd_tcp_ops; /* the flows' callbacks */

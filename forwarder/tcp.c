@@ -46,6 +46,20 @@
  * martian destination (fwd_martian()) is reset before any policy; a policy
  * reload resets the flows it now denies (fwd_tcp_revoke()).
  *
+ * SYN floods and fairness: a flow is half-open from the guest's SYN until
+ * both handshakes are done (T_CONNECTING, T_ACCEPTING, T_FILTER_ACCEPT,
+ * T_FILTER_CONNECT); half-open flows are on fwd->tcp_half and on their
+ * source's half list (source.c), oldest first. Before a new SYN is set up,
+ * its source keeps fewer than half_src_max of them and all sources fewer
+ * than half_max: the oldest goes first (RST to the guest, host socket
+ * closed, the netstack's half-open pcb reset by ns_syn_cancel()), so a
+ * spoofed-source flood churns through the oldest and new SYNs still get
+ * through. At the flow bound, a SYN from a source holding fewer flows than
+ * the source holding the most (by more than one) evicts that source's
+ * least recently active flow (RST both ways) instead of being refused: no
+ * source can keep another out of the table, and shares converge to equal.
+ * Both are O(1) per SYN; every drop is counted.
+ *
  * Guest API: a flow to gateway_ip:cfg.guest_api_port (the gateway service
  * fwd_attach() registered, SYNs through fwd_tcp_api_syn()) is a plain-mode
  * flow whose host socket is an AF_UNIX connect to cfg.guest_api_path (which
@@ -99,6 +113,10 @@ struct fwd_tcp {
 	bool h_blocked; /* host socket full: EPOLLOUT armed */
 	bool fin_pending; /* host EOF to pass on once the guest's data went */
 	bool inbound;   /* port forward */
+	bool is_half;   /* on fwd->tcp_half and its source's half list */
+	struct fwd_entry half; /* on fwd->tcp_half while half-open */
+	struct fwd_entry sref; /* on its source's half or est list */
+	struct fwd_src *srec;  /* its source's accounting (NULL: port forward) */
 };
 
 static void tcp_on_io(void *arg, uint32_t events);
@@ -127,6 +145,30 @@ static void dirty_add(struct fwd_tcp *t)
 static bool pending_state(enum tcp_state s)
 {
 	return s != T_SPLICE;
+}
+
+static bool half_state(enum tcp_state s)
+{
+	return s == T_CONNECTING || s == T_ACCEPTING || s == T_FILTER_ACCEPT ||
+	       s == T_FILTER_CONNECT;
+}
+
+/* keep @t's half-open list membership in step with its state */
+static void half_sync(struct fwd_tcp *t)
+{
+	bool half = half_state(t->state) && !t->inbound;
+	uint64_t now;
+
+	if (half == t->is_half)
+		return;
+	now = vg_loop_now(t->fwd->loop);
+	if (half)
+		fwd_list_push(&t->fwd->tcp_half, &t->half, now);
+	else
+		fwd_list_del(&t->fwd->tcp_half, &t->half);
+	if (t->srec)
+		fwd_src_move(t->srec, &t->sref, half, now);
+	t->is_half = half;
 }
 
 static struct fwd_list *tcp_list(struct fwd_tcp *t)
@@ -184,6 +226,9 @@ static void tcp_end(struct fwd_tcp *t, bool rst, enum ns_syn_verdict syn)
 
 	if (t->state == T_CONNECTING && t->token && fwd->ns)
 		ns_syn_resume(fwd->ns, t->token, syn);
+	/* an accepted SYN whose handshake is pending: its pcb goes too */
+	if ((t->state == T_ACCEPTING || t->state == T_FILTER_ACCEPT) && !t->flow && rst && fwd->ns)
+		ns_syn_cancel(fwd->ns, &t->src, &t->dst);
 	if (t->flow) {
 		struct ns_flow *f = t->flow;
 
@@ -204,6 +249,10 @@ static void tcp_end(struct fwd_tcp *t, bool rst, enum ns_syn_verdict syn)
 		t->fd = -1;
 	}
 	dirty_del(t);
+	if (t->is_half)
+		fwd_list_del(&fwd->tcp_half, &t->half);
+	if (t->srec)
+		fwd_src_del(&fwd->srcs, t->srec, &t->sref, t->is_half);
 	fwd_list_del(tcp_list(t), &t->ent);
 	fwd_table_del(&fwd->tcp_tab, &t->ent);
 	fwd->st.tcp_active--;
@@ -241,6 +290,7 @@ static void set_state(struct fwd_tcp *t, enum tcp_state state)
 	fwd_list_del(tcp_list(t), &t->ent);
 	t->state = state;
 	fwd_list_push(tcp_list(t), &t->ent, now);
+	half_sync(t);
 }
 
 static int sock_error(int fd)
@@ -372,7 +422,11 @@ static bool io_update_or_fail(struct fwd_tcp *t)
 
 static void splice_touch(struct fwd_tcp *t)
 {
-	fwd_list_touch(&t->fwd->tcp_active, &t->ent, vg_loop_now(t->fwd->loop));
+	uint64_t now = vg_loop_now(t->fwd->loop);
+
+	fwd_list_touch(&t->fwd->tcp_active, &t->ent, now);
+	if (t->srec)
+		fwd_list_touch(&t->srec->est, &t->sref, now);
 }
 
 /**
@@ -586,9 +640,81 @@ static struct fwd_tcp *tcp_alloc(struct fwd *fwd, const struct ns_addr *src,
 		free(t);
 		return NULL;
 	}
+	/* guest flows (hashed) count against their source, on est until half_sync() */
+	if (hash)
+		t->srec = fwd_src_add(&fwd->srcs, src->ip, &t->sref, false, vg_loop_now(fwd->loop));
 	fwd->st.tcp_active++;
 	fwd->st.tcp_total++;
 	return t;
+}
+
+/**
+ * drop_oldest() - end the oldest flow of a half-open list, counted
+ * @fwd:	forwarder
+ * @l:		fwd->tcp_half, or a source's half list
+ * @global:	which of the two (its node, its counter)
+ */
+static void drop_oldest(struct fwd *fwd, struct fwd_list *l, bool global)
+{
+	struct fwd_entry *e = fwd_list_first(l);
+	struct fwd_tcp *t;
+
+	if (!e)
+		return;
+	t = global ? fwd_container_of(e, struct fwd_tcp, half) : fwd_container_of(e, struct fwd_tcp, sref);
+	if (global)
+		fwd->st.tcp_half_dropped++;
+	else
+		fwd->st.tcp_half_src_dropped++;
+	fwd_budget_hit(fwd, global ? "tcp half-open bound" : "tcp half-open bound per source");
+	tcp_end_filtered(t, true, NS_SYN_RESET, FWD_FILTER_END_CLOSED);
+}
+
+/**
+ * half_make_room() - before a new flow of guest source @ip: keep that
+ * source under half_src_max half-open flows and all under half_max, the
+ * oldest dropped first (RST to the guest, host socket closed)
+ * @fwd:	forwarder
+ * @ip:		guest source address
+ */
+static void half_make_room(struct fwd *fwd, uint32_t ip)
+{
+	struct fwd_src *src = fwd_src_find(&fwd->srcs, ip);
+
+	if (src && src->half.n >= fwd->half_src_max)
+		drop_oldest(fwd, &src->half, false);
+	if (fwd->tcp_half.n >= fwd->half_max)
+		drop_oldest(fwd, &fwd->tcp_half, true);
+}
+
+/**
+ * evict_for() - at the flow bound, make room for a new flow of @ip when
+ * another source holds more than one flow more than @ip does: that source's
+ * least recently active flow (its oldest half-open one if it has no other)
+ * is reset
+ * @fwd:	forwarder
+ * @ip:		guest source address of the new SYN
+ *
+ * Return: true when a flow was evicted
+ */
+static bool evict_for(struct fwd *fwd, uint32_t ip)
+{
+	struct fwd_src *src = fwd_src_find(&fwd->srcs, ip), *top = fwd_src_top(&fwd->srcs);
+	size_t mine = src ? src->flows : 0;
+	struct fwd_entry *e;
+
+	if (!top || top == src || top->flows <= mine + 1)
+		return false;
+	e = fwd_list_first(&top->est);
+	if (!e)
+		e = fwd_list_first(&top->half);
+	if (!e)
+		return false;
+	fwd->st.tcp_evicted++;
+	fwd_budget_hit(fwd, "tcp flow budget (evicting for another source)");
+	tcp_end_filtered(fwd_container_of(e, struct fwd_tcp, sref), true, NS_SYN_RESET,
+			 FWD_FILTER_END_CLOSED);
+	return true;
 }
 
 /**
@@ -633,7 +759,8 @@ static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct
 	if (!api && fwd->has_filter && fwd->filter.syn &&
 	    !fwd->filter.syn(fwd->filter.ctx, src, dst))
 		return NS_SYN_RESET;
-	if (fwd_table_full(&fwd->tcp_tab)) {
+	half_make_room(fwd, src->ip);
+	if (fwd_table_full(&fwd->tcp_tab) && !evict_for(fwd, src->ip)) {
 		fwd->st.tcp_over_limit++;
 		fwd_budget_hit(fwd, "tcp flow budget");
 		return NS_SYN_RESET;
@@ -649,11 +776,13 @@ static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct
 		t->id = ++fwd->filter_seq;
 		t->deadline = now + fwd->filter.timeout_ms;
 		fwd_list_push(&fwd->tcp_pending, &t->ent, now);
+		half_sync(t);
 		return NS_SYN_ACCEPT;
 	}
 	t->state = T_CONNECTING;
 	t->deadline = now + fwd->cfg.connect_ms;
 	fwd_list_push(&fwd->tcp_pending, &t->ent, now);
+	half_sync(t);
 	rc = host_connect(t);
 	if (rc == 1) {
 		t->token = token;
@@ -708,6 +837,7 @@ void *fwd_tcp_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
 	t->flow = f;
 	if (t->state == T_FILTER_ACCEPT) {
 		t->state = T_INSPECT;
+		half_sync(t);
 		return t;
 	}
 	/* splice starts from the loop: the flow's user pointer is set on return */
@@ -743,6 +873,7 @@ static void filter_verdict(struct fwd_tcp *t, enum fwd_filter_verdict v)
 			return;
 		}
 		t->state = T_FILTER_CONNECT;
+		half_sync(t);
 		t->deadline = vg_loop_now(fwd->loop) + fwd->cfg.connect_ms;
 		rc = host_connect(t);
 		if (rc == 0)
