@@ -86,13 +86,13 @@
 #define FWD_MAX_UDP_FLOWS_DEFAULT 4096
 #define FWD_UDP_IDLE_MS_DEFAULT   90000u
 #define FWD_TCP_IDLE_MS_DEFAULT   7200000u /* 2 h without a byte either way */
-#define FWD_CONNECT_MS_DEFAULT    10000u
+#define FWD_CONNECT_MS_DEFAULT    30000u
 #define FWD_KEEPALIVE_MS_DEFAULT  60000u
 #define FWD_FORWARD_MAX           64
 /* half-open TCP flows at once (fwd_config.max_half_open), and per guest
  * source (max_half_open_src); see "SYN floods" above */
-#define FWD_HALF_OPEN_DEFAULT     256
-#define FWD_HALF_OPEN_SRC_DEFAULT 128
+#define FWD_HALF_OPEN_DEFAULT     1000
+#define FWD_HALF_OPEN_SRC_DEFAULT 500
 /* at the UDP budget, the least recently used mapping is evicted for a new one
  * when no datagram went either way on it for this long (conntrack's
  * "unreplied" idea, shortened: a one-shot datagram's mapping is idle after

@@ -60,7 +60,7 @@
 #define NS_MTU_DEFAULT 1500
 /* deferred SYNs held at once (NS_SYN_DEFER): a registrant keeps fewer
  * connecting flows than this, or the oldest holds are dropped */
-#define NS_SYN_HOLD_MAX 512
+#define NS_SYN_HOLD_MAX 1024
 
 /* the buffer-memory budget across guest TCP flows (ns_config.max_buffer_bytes) */
 #define NS_BUFFER_BYTES_DEFAULT (64u << 20)
