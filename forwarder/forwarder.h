@@ -35,7 +35,11 @@
  * host socket closed, counted (tcp_half_dropped, tcp_half_src_dropped). A
  * spoofed-source flood thus only churns the half-open table, while a real
  * client's SYN still gets through; a connect that never completes is given
- * up after cfg.connect_ms. At the flow bound, a SYN from a source that
+ * up after cfg.connect_ms. A dropped flow whose host connect had completed
+ * (only the guest's ACK missing) keeps its pending handshake in the
+ * netstack's own bounded half-open table: if the guest completes it (a
+ * spoofed source never does), the host is connected again then (counted as
+ * tcp_late), so a real client slower than the flood's churn still gets in. At the flow bound, a SYN from a source that
  * holds fewer flows than the source holding the most (by two or more)
  * evicts that source's least recently active flow (RST both ways, counted
  * as tcp_evicted) instead of being refused; a SYN from the source holding
@@ -259,6 +263,7 @@ struct fwd_stats {
 	uint64_t tcp_half_dropped;	   /* oldest half-open flow dropped at max_half_open */
 	uint64_t tcp_half_src_dropped;	   /* ... at max_half_open_src (its source's oldest) */
 	uint64_t tcp_evicted;		   /* flow reset at the bound for another source's SYN */
+	uint64_t tcp_late;		   /* handshake completed after its record was dropped */
 	uint64_t tcp_half_open;		   /* half-open flows now (gauge) */
 	uint64_t tcp_half_max;		   /* their bound in force (gauge) */
 	uint64_t tcp_max, udp_max;	   /* the bounds in force (gauges) */

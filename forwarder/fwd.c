@@ -236,7 +236,7 @@ void fwd_stats_format(const struct fwd_stats *s, char *buf, size_t len)
 		 " tcp_martian=%" PRIu64 " udp_martian=%" PRIu64 " tcp_revoked=%" PRIu64
 		 " udp_revoked=%" PRIu64 " udp_evicted=%" PRIu64 " fd_exhausted=%" PRIu64
 		 " tcp_half_open=%" PRIu64 " tcp_half_dropped=%" PRIu64
-		 " tcp_half_src_dropped=%" PRIu64 " tcp_evicted=%" PRIu64,
+		 " tcp_half_src_dropped=%" PRIu64 " tcp_evicted=%" PRIu64 " tcp_late=%" PRIu64,
 		 s->tcp_active, s->tcp_total, s->tcp_bytes_out, s->tcp_bytes_in, s->tcp_refused,
 		 s->tcp_denied, s->tcp_over_limit, s->tcp_timeouts, s->tcp_resets, s->tcp_errors,
 		 s->udp_active, s->udp_total, s->udp_pkts_out, s->udp_pkts_in, s->udp_bytes_out,
@@ -244,5 +244,5 @@ void fwd_stats_format(const struct fwd_stats *s, char *buf, size_t len)
 		 s->udp_errors, s->fwd_tcp_accepted, s->fwd_tcp_failed, s->fwd_udp_pkts,
 		 s->tcp_martian, s->udp_martian, s->tcp_revoked, s->udp_revoked, s->udp_evicted,
 		 s->fd_exhausted, s->tcp_half_open, s->tcp_half_dropped, s->tcp_half_src_dropped,
-		 s->tcp_evicted);
+		 s->tcp_evicted, s->tcp_late);
 }

@@ -218,7 +218,8 @@ static int io_update(struct fwd_tcp *t)
  * tcp_end() - end a flow and free its record (the one place that does)
  * @t:		flow, invalid afterwards
  * @rst:	reset both sides (else FIN / graceful close)
- * @syn:	for a deferred SYN: NS_SYN_RESET or NS_SYN_DROP
+ * @syn:	for a deferred SYN: NS_SYN_RESET or NS_SYN_DROP; for an accepted
+ *		SYN whose handshake is pending, NS_SYN_RESET resets it too
  */
 static void tcp_end(struct fwd_tcp *t, bool rst, enum ns_syn_verdict syn)
 {
@@ -226,8 +227,10 @@ static void tcp_end(struct fwd_tcp *t, bool rst, enum ns_syn_verdict syn)
 
 	if (t->state == T_CONNECTING && t->token && fwd->ns)
 		ns_syn_resume(fwd->ns, t->token, syn);
-	/* an accepted SYN whose handshake is pending: its pcb goes too */
-	if ((t->state == T_ACCEPTING || t->state == T_FILTER_ACCEPT) && !t->flow && rst && fwd->ns)
+	/* an accepted SYN whose handshake is pending: its pcb goes too, unless
+	 * @syn says to leave it to the netstack's bounded half-open table */
+	if ((t->state == T_ACCEPTING || t->state == T_FILTER_ACCEPT) && !t->flow && rst &&
+	    syn == NS_SYN_RESET && fwd->ns)
 		ns_syn_cancel(fwd->ns, &t->src, &t->dst);
 	if (t->flow) {
 		struct ns_flow *f = t->flow;
@@ -667,7 +670,12 @@ static void drop_oldest(struct fwd *fwd, struct fwd_list *l, bool global)
 	else
 		fwd->st.tcp_half_src_dropped++;
 	fwd_budget_hit(fwd, global ? "tcp half-open bound" : "tcp half-open bound per source");
-	tcp_end_filtered(t, true, NS_SYN_RESET, FWD_FILTER_END_CLOSED);
+	/* a connecting one is reset; an accepted SYN keeps its pending
+	 * handshake in the netstack (fwd_tcp_accept() connects it late) */
+	tcp_end_filtered(t, true,
+			 t->state == T_ACCEPTING || t->state == T_FILTER_ACCEPT ? NS_SYN_DROP
+										 : NS_SYN_RESET,
+			 FWD_FILTER_END_CLOSED);
 }
 
 /**
@@ -718,6 +726,52 @@ static bool evict_for(struct fwd *fwd, uint32_t ip)
 }
 
 /**
+ * new_flow() - the checks of a new guest flow (the gateway's own ports,
+ * martians, the policy, the filter's SYN verdict), room in the half-open
+ * and flow bounds, and its record
+ * @fwd:	forwarder
+ * @src:	guest endpoint
+ * @dst:	destination
+ * @api:	a flow to the guest API's gateway port
+ *
+ * Return: the record (state T_CONNECTING, on no list), or NULL: refused
+ * (counted)
+ */
+static struct fwd_tcp *new_flow(struct fwd *fwd, const struct ns_addr *src,
+				const struct ns_addr *dst, bool api)
+{
+	struct fwd_tcp *t;
+
+	if (dst->ip == fwd->cfg.gateway_ip && !api) {
+		fwd->st.tcp_refused++; /* the gateway's own ports are not forwarded */
+		return NULL;
+	}
+	if (!api && fwd_martian(dst->ip)) {
+		fwd->st.tcp_martian++; /* before any policy: 0.0.0.0 is loopback */
+		fwd_martian_hit(fwd, FWD_TCP, dst->ip);
+		return NULL;
+	}
+	if (!api && !fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
+		fwd->st.tcp_denied++;
+		fwd_report_denied(fwd, FWD_TCP, src, dst);
+		return NULL;
+	}
+	if (!api && fwd->has_filter && fwd->filter.syn &&
+	    !fwd->filter.syn(fwd->filter.ctx, src, dst))
+		return NULL;
+	half_make_room(fwd, src->ip);
+	if (fwd_table_full(&fwd->tcp_tab) && !evict_for(fwd, src->ip)) {
+		fwd->st.tcp_over_limit++;
+		fwd_budget_hit(fwd, "tcp flow budget");
+		return NULL;
+	}
+	t = tcp_alloc(fwd, src, dst, true);
+	if (!t)
+		fwd->st.tcp_errors++;
+	return t;
+}
+
+/**
  * tcp_syn() - a guest SYN for a new flow: set the flow up or refuse it
  * @fwd:	forwarder
  * @token:	the netstack's token for a deferred SYN
@@ -742,34 +796,9 @@ static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct
 	if (old)
 		tcp_end_filtered(fwd_container_of(old, struct fwd_tcp, ent), true, NS_SYN_DROP,
 				 FWD_FILTER_END_CLOSED);
-	if (dst->ip == fwd->cfg.gateway_ip && !api) {
-		fwd->st.tcp_refused++; /* the gateway's own ports are not forwarded */
+	t = new_flow(fwd, src, dst, api);
+	if (!t)
 		return NS_SYN_RESET;
-	}
-	if (!api && fwd_martian(dst->ip)) {
-		fwd->st.tcp_martian++; /* before any policy: 0.0.0.0 is loopback */
-		fwd_martian_hit(fwd, FWD_TCP, dst->ip);
-		return NS_SYN_RESET;
-	}
-	if (!api && !fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
-		fwd->st.tcp_denied++;
-		fwd_report_denied(fwd, FWD_TCP, src, dst);
-		return NS_SYN_RESET;
-	}
-	if (!api && fwd->has_filter && fwd->filter.syn &&
-	    !fwd->filter.syn(fwd->filter.ctx, src, dst))
-		return NS_SYN_RESET;
-	half_make_room(fwd, src->ip);
-	if (fwd_table_full(&fwd->tcp_tab) && !evict_for(fwd, src->ip)) {
-		fwd->st.tcp_over_limit++;
-		fwd_budget_hit(fwd, "tcp flow budget");
-		return NS_SYN_RESET;
-	}
-	t = tcp_alloc(fwd, src, dst, true);
-	if (!t) {
-		fwd->st.tcp_errors++;
-		return NS_SYN_RESET;
-	}
 	if (!api && fwd->has_filter && fwd->filter.wants &&
 	    fwd->filter.wants(fwd->filter.ctx, src, dst)) {
 		t->state = T_FILTER_ACCEPT;
@@ -819,6 +848,61 @@ enum ns_syn_verdict fwd_tcp_api_syn(void *ctx, uint64_t token, const struct ns_a
 	return tcp_syn(ctx, token, src, dst, true);
 }
 
+/**
+ * late_accept() - the guest completed a handshake whose half-open record is
+ * gone (dropped at the half-open bound, or timed out): the guest is real,
+ * so the flow is set up now, the host connect after the handshake as in
+ * filter mode (the guest's bytes wait in the netstack meanwhile)
+ * @fwd:	forwarder
+ * @f:		the new flow
+ * @src:	guest endpoint
+ * @dst:	destination
+ *
+ * Return: the flow's record, or NULL (the netstack resets the flow)
+ */
+static void *late_accept(struct fwd *fwd, struct ns_flow *f, const struct ns_addr *src,
+			 const struct ns_addr *dst)
+{
+	bool api = guest_api_flow(fwd, dst);
+	uint64_t now = vg_loop_now(fwd->loop);
+	struct fwd_tcp *t = new_flow(fwd, src, dst, api);
+	int rc;
+
+	if (!t)
+		return NULL;
+	fwd->st.tcp_late++;
+	t->flow = f;
+	if (!api && fwd->has_filter && fwd->filter.wants &&
+	    fwd->filter.wants(fwd->filter.ctx, src, dst)) {
+		t->state = T_INSPECT;
+		t->id = ++fwd->filter_seq;
+		t->deadline = now + fwd->filter.timeout_ms;
+		fwd_list_push(&fwd->tcp_pending, &t->ent, now);
+		return t;
+	}
+	t->state = T_FILTER_CONNECT;
+	t->deadline = now + fwd->cfg.connect_ms;
+	fwd_list_push(&fwd->tcp_pending, &t->ent, now);
+	half_sync(t);
+	rc = host_connect(t);
+	if (rc == 1)
+		return t; /* connect_done() starts the splice */
+	if (rc == 0) {
+		set_state(t, T_SPLICE);
+		if (fwd->cfg.keepalive_ms)
+			ns_flow_set_keepalive(f, fwd->cfg.keepalive_ms);
+		if (io_update(t) == 0)
+			return t;
+	}
+	t->flow = NULL; /* the netstack resets it when we return NULL */
+	if (refused_errno(rc))
+		fwd->st.tcp_refused++;
+	else
+		fwd->st.tcp_errors++;
+	tcp_end(t, true, NS_SYN_RESET);
+	return NULL;
+}
+
 void *fwd_tcp_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
 		     const struct ns_addr *dst)
 {
@@ -830,7 +914,7 @@ void *fwd_tcp_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
 	k = fwd_key_of(src, dst);
 	e = fwd_table_find(&fwd->tcp_tab, &k);
 	if (!e)
-		return NULL; /* unknown (timed out meanwhile): the netstack resets it */
+		return late_accept(fwd, f, src, dst);
 	t = fwd_container_of(e, struct fwd_tcp, ent);
 	if (t->flow || (t->state != T_ACCEPTING && t->state != T_FILTER_ACCEPT))
 		return NULL;

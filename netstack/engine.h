@@ -41,8 +41,8 @@
 #define NS_TW_MAX	4096
 #define NS_LWIP_TICK_MS 10
 /* half-open (SYN_RCVD) pcbs at most, the oldest reset in batches (pcbtab.c) */
-#define NS_EMBRYO_MAX	1024
-#define NS_EMBRYO_BATCH 64
+#define NS_EMBRYO_MAX	4096
+#define NS_EMBRYO_BATCH 256
 #define NS_PCB_BUCKETS	32768 /* pcb hash buckets (a power of two) */
 #define NS_PCB_EXT_ID	0     /* lwIP ext arg slot of the pcb table */
 #define NS_SYN_BUCKETS	1024  /* deferred-SYN hash buckets (a power of two) */

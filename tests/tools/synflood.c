@@ -11,10 +11,12 @@
  * PORTS is a comma-separated list of destination ports used in turn (e.g.
  * one that listens and one that does not). Sources are 192.168.127.2 to
  * .253 (the subnet the tests use; not the gateway .1 nor the host alias
- * .254), source ports and sequence numbers pseudo-random. Stops after COUNT
- * frames or SECONDS, whichever comes first (both bounded: at most 10^8
- * frames, 60 s), and prints "sent N frames in S s: R/s". Exit 0, or 1 on a
- * usage or socket error.
+ * .254), source ports and sequence numbers pseudo-random. The COUNT frames
+ * are paced over SECONDS (bursts of NBATCH, COUNT/SECONDS a second); a
+ * machine too slow for that rate keeps sending until COUNT went, but never
+ * longer than 3 * SECONDS (bounded: at most 10^8 frames, SECONDS <= 20).
+ * Prints "sent N frames in S s: R/s". Exit 0, or 1 on a usage or socket
+ * error.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -161,8 +163,8 @@ int main(int argc, char **argv)
 		ports[nports++] = (uint16_t)atoi(tok);
 	count = strtoull(argv[4], NULL, 10);
 	secs = atof(argv[5]);
-	if (!nports || !count || count > 100000000ull || secs <= 0 || secs > 60) {
-		fprintf(stderr, "synflood: bad ports, count (1..1e8) or seconds (0..60]\n");
+	if (!nports || !count || count > 100000000ull || secs <= 0 || secs > 20) {
+		fprintf(stderr, "synflood: bad ports, count (1..1e8) or seconds (0..20]\n");
 		return 1;
 	}
 	if (read_mac(argv[1], mac) < 0) {
@@ -189,10 +191,17 @@ int main(int argc, char **argv)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	t0 = t = now_s();
-	while (sent < count && t - t0 < secs) {
+	while (sent < count && t - t0 < 3 * secs) {
 		unsigned int n = count - sent < NBATCH ? (unsigned int)(count - sent) : NBATCH;
 		int r;
 
+		if ((double)sent > (double)count * (t - t0) / secs) {
+			struct timespec pause = {0, 200000}; /* ahead of the pace */
+
+			nanosleep(&pause, NULL);
+			t = now_s();
+			continue;
+		}
 		for (i = 0; i < (int)n; i++)
 			build(frames[i], mac, dst.s_addr, ports[(sent + (unsigned)i) % (unsigned)nports],
 			      &rnd);
