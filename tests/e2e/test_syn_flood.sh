@@ -33,8 +33,10 @@ vg_wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$OPEN" || vg_fail "flood list
 
 # during NAME CHECK...: retry CHECK (each try bounded) while the flood runs
 # and leave ok.NAME when it succeeded before the flood ended. The checks run
-# side by side, each for the whole flood: a guest packet can be lost in the
-# TAP queue the flood fills, as on a real congested link.
+# side by side, each for the whole flood, with the guest's own
+# retransmissions (8 s for TCP): most guest packets are lost in the TAP
+# queue the flood fills (vgate takes ~10% of the offered SYNs on this
+# loaded machine), as on a real congested link.
 during() {
 	local name=$1
 	shift
@@ -43,16 +45,25 @@ during() {
 			: >"$VG_TMP/ok.$name"
 			return 0
 		fi
+		sleep 0.5 # between tries: the box has 2 cores, the flood takes one
 	done
 }
-dns_udp() { [ "$(vg_ns dig +short +time=1 +tries=1 @192.168.127.1 static.test)" = 10.1.2.3 ]; }
-dns_tcp() { [ "$(vg_ns dig +tcp +short +time=4 +tries=1 @192.168.127.1 static.test)" = 10.1.2.3 ]; }
+dns_udp() { [ "$(vg_ns dig +short +time=2 +tries=1 @192.168.127.1 static.test)" = 10.1.2.3 ]; }
+dns_tcp() { [ "$(vg_ns dig +tcp +short +time=8 +tries=1 @192.168.127.1 static.test)" = 10.1.2.3 ]; }
+# a new guest TCP connection to the echo server (the kernel retransmits for 8 s)
+tcp_echo() {
+	vg_ns python3 -c '
+import socket, sys
+s = socket.create_connection(("192.168.127.254", int(sys.argv[1])), timeout=8)
+s.sendall(b"ping"); assert s.recv(10) == b"ping"' "$1" 2>/dev/null
+}
 stats_1s() {
 	[ "$(curl -sS --max-time 1 --unix-socket "$BUD_SOCK" -o "$VG_TMP/stats.json" \
 		-w '%{http_code}' http://vgate/stats 2>/dev/null)" = 200 ]
 }
 
-vg_ns "$FLOOD" tap0 192.168.127.254 "$OPEN,$CLOSED" "$COUNT" 10 >"$VG_TMP/flood.out" &
+# nice: in production the guest floods from its own vCPUs, not vgate's core
+vg_ns nice -n 19 "$FLOOD" tap0 192.168.127.254 "$OPEN,$CLOSED" "$COUNT" 10 >"$VG_TMP/flood.out" &
 FL=$!
 VG_CLEANUP_PIDS+=("$FL")
 syns_seen() {
@@ -60,14 +71,14 @@ syns_seen() {
 sys.exit(json.load(open(sys.argv[1]))["link"]["tcp_syn_new"] < 1000)' "$VG_TMP/stats.json"
 }
 vg_wait_for 10 syns_seen || vg_fail "no flood SYN reached vgate"
+CPU0=$(bud_cpu)
+during stats stats_1s
 CHECKS=()
-during stats stats_1s &
-CHECKS+=($!)
 during dns_udp dns_udp &
 CHECKS+=($!)
 during dns_tcp dns_tcp &
 CHECKS+=($!)
-during tcp bud_tcp "$P" &
+during tcp tcp_echo "$P" &
 CHECKS+=($!)
 VG_CLEANUP_PIDS+=("${CHECKS[@]}")
 wait "${CHECKS[@]}"
@@ -76,7 +87,7 @@ for c in stats dns_udp dns_tcp tcp; do
 done
 vg_log "during the flood: GET /stats within 1 s, DNS over UDP and TCP, a new TCP connection: ok"
 wait "$FL" || vg_fail "synflood failed: $(cat "$VG_TMP/flood.out")"
-vg_log "synflood: $(cat "$VG_TMP/flood.out")"
+vg_log "synflood: $(cat "$VG_TMP/flood.out"); vgate used $(($(bud_cpu) - CPU0)) ticks meanwhile"
 read -r _ sent _ _ _ _ rate <"$VG_TMP/flood.out"
 [ "$sent" = "$COUNT" ] || vg_fail "the flood sent $sent of $COUNT SYNs"
 [ "${rate%/s}" -ge 100000 ] || vg_log "note: flood rate ${rate} is under 100k/s on this machine"
