@@ -726,6 +726,27 @@ static bool evict_for(struct fwd *fwd, uint32_t ip)
 }
 
 /**
+ * pending_start() - a new record enters its first pending state: its
+ * deadline (the filter's timeout for a flow the filter inspects, else
+ * cfg.connect_ms), a filter id if inspected, on tcp_pending (and tcp_half)
+ * @t:		record from new_flow()
+ * @state:	T_CONNECTING, T_FILTER_ACCEPT, T_INSPECT or T_FILTER_CONNECT
+ */
+static void pending_start(struct fwd_tcp *t, enum tcp_state state)
+{
+	struct fwd *fwd = t->fwd;
+	uint64_t now = vg_loop_now(fwd->loop);
+	bool filtered = state == T_FILTER_ACCEPT || state == T_INSPECT;
+
+	t->state = state;
+	if (filtered)
+		t->id = ++fwd->filter_seq;
+	t->deadline = now + (filtered ? fwd->filter.timeout_ms : fwd->cfg.connect_ms);
+	fwd_list_push(&fwd->tcp_pending, &t->ent, now);
+	half_sync(t);
+}
+
+/**
  * new_flow() - the checks of a new guest flow (the gateway's own ports,
  * martians, the policy, the filter's SYN verdict), room in the half-open
  * and flow bounds, and its record
@@ -787,7 +808,6 @@ static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct
 	struct fwd_entry *old;
 	struct fwd_tcp *t;
 	struct fwd_key k;
-	uint64_t now = vg_loop_now(fwd->loop);
 	int rc;
 
 	/* the netstack has no live pcb for this tuple: any record is stale */
@@ -801,17 +821,10 @@ static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct
 		return NS_SYN_RESET;
 	if (!api && fwd->has_filter && fwd->filter.wants &&
 	    fwd->filter.wants(fwd->filter.ctx, src, dst)) {
-		t->state = T_FILTER_ACCEPT;
-		t->id = ++fwd->filter_seq;
-		t->deadline = now + fwd->filter.timeout_ms;
-		fwd_list_push(&fwd->tcp_pending, &t->ent, now);
-		half_sync(t);
+		pending_start(t, T_FILTER_ACCEPT);
 		return NS_SYN_ACCEPT;
 	}
-	t->state = T_CONNECTING;
-	t->deadline = now + fwd->cfg.connect_ms;
-	fwd_list_push(&fwd->tcp_pending, &t->ent, now);
-	half_sync(t);
+	pending_start(t, T_CONNECTING);
 	rc = host_connect(t);
 	if (rc == 1) {
 		t->token = token;
@@ -864,7 +877,6 @@ static void *late_accept(struct fwd *fwd, struct ns_flow *f, const struct ns_add
 			 const struct ns_addr *dst)
 {
 	bool api = guest_api_flow(fwd, dst);
-	uint64_t now = vg_loop_now(fwd->loop);
 	struct fwd_tcp *t = new_flow(fwd, src, dst, api);
 	int rc;
 
@@ -874,16 +886,10 @@ static void *late_accept(struct fwd *fwd, struct ns_flow *f, const struct ns_add
 	t->flow = f;
 	if (!api && fwd->has_filter && fwd->filter.wants &&
 	    fwd->filter.wants(fwd->filter.ctx, src, dst)) {
-		t->state = T_INSPECT;
-		t->id = ++fwd->filter_seq;
-		t->deadline = now + fwd->filter.timeout_ms;
-		fwd_list_push(&fwd->tcp_pending, &t->ent, now);
+		pending_start(t, T_INSPECT);
 		return t;
 	}
-	t->state = T_FILTER_CONNECT;
-	t->deadline = now + fwd->cfg.connect_ms;
-	fwd_list_push(&fwd->tcp_pending, &t->ent, now);
-	half_sync(t);
+	pending_start(t, T_FILTER_CONNECT);
 	rc = host_connect(t);
 	if (rc == 1)
 		return t; /* connect_done() starts the splice */
