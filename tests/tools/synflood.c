@@ -14,7 +14,7 @@
  * .254), source ports and sequence numbers pseudo-random. The COUNT frames
  * are paced over SECONDS (bursts of NBATCH, COUNT/SECONDS a second); a
  * machine too slow for that rate keeps sending until COUNT went, but never
- * longer than 3 * SECONDS (bounded: at most 10^8 frames, SECONDS <= 20).
+ * longer than 6 * SECONDS (bounded: at most 10^8 frames, SECONDS <= 20).
  * Prints "sent N frames in S s: R/s". Exit 0, or 1 on a usage or socket
  * error.
  */
@@ -191,7 +191,7 @@ int main(int argc, char **argv)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	t0 = t = now_s();
-	while (sent < count && t - t0 < 3 * secs) {
+	while (sent < count && t - t0 < 6 * secs) {
 		unsigned int n = count - sent < NBATCH ? (unsigned int)(count - sent) : NBATCH;
 		int r;
 
