@@ -63,7 +63,7 @@ stats_1s() {
 }
 
 # nice: in production the guest floods from its own vCPUs, not vgate's core
-vg_ns nice -n 10 "$FLOOD" tap0 192.168.127.254 "$OPEN,$CLOSED" "$COUNT" 10 >"$VG_TMP/flood.out" &
+vg_ns nice -n 19 "$FLOOD" tap0 192.168.127.254 "$OPEN,$CLOSED" "$COUNT" 10 >"$VG_TMP/flood.out" &
 FL=$!
 VG_CLEANUP_PIDS+=("$FL")
 syns_seen() {
