@@ -792,6 +792,12 @@ static struct fwd_tcp *new_flow(struct fwd *fwd, const struct ns_addr *src,
 	return t;
 }
 
+/* whether the filter inspects this flow's first bytes before connecting out */
+static bool filter_wants(struct fwd *fwd, const struct ns_addr *src, const struct ns_addr *dst)
+{
+	return fwd->has_filter && fwd->filter.wants && fwd->filter.wants(fwd->filter.ctx, src, dst);
+}
+
 /**
  * tcp_syn() - a guest SYN for a new flow: set the flow up or refuse it
  * @fwd:	forwarder
@@ -819,8 +825,7 @@ static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct
 	t = new_flow(fwd, src, dst, api);
 	if (!t)
 		return NS_SYN_RESET;
-	if (!api && fwd->has_filter && fwd->filter.wants &&
-	    fwd->filter.wants(fwd->filter.ctx, src, dst)) {
+	if (!api && filter_wants(fwd, src, dst)) {
 		pending_start(t, T_FILTER_ACCEPT);
 		return NS_SYN_ACCEPT;
 	}
@@ -884,8 +889,7 @@ static void *late_accept(struct fwd *fwd, struct ns_flow *f, const struct ns_add
 		return NULL;
 	fwd->st.tcp_late++;
 	t->flow = f;
-	if (!api && fwd->has_filter && fwd->filter.wants &&
-	    fwd->filter.wants(fwd->filter.ctx, src, dst)) {
+	if (!api && filter_wants(fwd, src, dst)) {
 		pending_start(t, T_INSPECT);
 		return t;
 	}

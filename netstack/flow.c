@@ -284,6 +284,26 @@ static err_t discard_recv(struct tcp_pcb *pcb, struct pbuf *p)
 }
 
 /**
+ * flow_upcall() - call one of a flow's callbacks with the pcb it may act on
+ * @eng:	engine
+ * @pcb:	the pcb lwIP called us for
+ * @f:		flow
+ * @fn:		the callback (ops.recv, ops.sent, ops.connected), or NULL
+ *
+ * Return: true when the callback aborted the pcb (lwIP must get ERR_ABRT)
+ */
+static bool flow_upcall(struct ns_engine *eng, struct tcp_pcb *pcb, struct ns_flow *f,
+			void (*fn)(void *))
+{
+	eng->cb_pcb = pcb;
+	eng->cb_aborted = false;
+	if (fn)
+		fn(f->user);
+	eng->cb_pcb = NULL;
+	return eng->cb_aborted;
+}
+
+/**
  * flow_recv() - lwIP's receive callback: queue the data (or note the FIN)
  * without opening the window, and call ops.recv
  * @arg:	flow, or NULL once detached
@@ -319,12 +339,7 @@ static err_t flow_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 		f->rx_recent = true;
 	}
 	flow_recount(f);
-	eng->cb_pcb = pcb;
-	eng->cb_aborted = false;
-	if (f->ops.recv)
-		f->ops.recv(f->user);
-	eng->cb_pcb = NULL;
-	if (eng->cb_aborted)
+	if (flow_upcall(eng, pcb, f, f->ops.recv))
 		return ERR_ABRT;
 	/*
 	 * FIN after ours (CLOSING, TIME_WAIT): lwIP will free this pcb later
@@ -363,11 +378,7 @@ static err_t flow_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	if (!f->ops.sent)
 		return ERR_OK;
 	eng = f->ns->eng;
-	eng->cb_pcb = pcb;
-	eng->cb_aborted = false;
-	f->ops.sent(f->user);
-	eng->cb_pcb = NULL;
-	return eng->cb_aborted ? ERR_ABRT : ERR_OK;
+	return flow_upcall(eng, pcb, f, f->ops.sent) ? ERR_ABRT : ERR_OK;
 }
 
 /**
@@ -701,12 +712,7 @@ static err_t flow_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_OK;
 	eng = f->ns->eng;
 	flow_init_window(f);
-	eng->cb_pcb = pcb;
-	eng->cb_aborted = false;
-	if (f->ops.connected)
-		f->ops.connected(f->user);
-	eng->cb_pcb = NULL;
-	return eng->cb_aborted ? ERR_ABRT : ERR_OK;
+	return flow_upcall(eng, pcb, f, f->ops.connected) ? ERR_ABRT : ERR_OK;
 }
 
 struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst,
