@@ -72,25 +72,69 @@ int vg_port_parse_str(const char *s, uint16_t *port)
 	return vg_port_parse(s, strlen(s), port);
 }
 
-void vg_ip4_header(uint8_t *hdr, uint16_t tot_len, uint8_t proto, uint32_t src, uint32_t dst)
+/* RFC 1071: add @n bytes (big-endian 16-bit words, an odd last byte padded) to @sum */
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
 {
-	uint32_t sum = 0;
 	size_t i;
 
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+/* the one's complement of the folded @sum */
+static uint16_t fold16(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
+void vg_ip4_header(uint8_t *hdr, uint16_t tot_len, uint8_t proto, uint32_t src, uint32_t dst)
+{
 	memset(hdr, 0, VG_IP4_HLEN);
 	hdr[0] = 0x45;
-	hdr[2] = (uint8_t)(tot_len >> 8);
-	hdr[3] = (uint8_t)tot_len;
+	put16(hdr + 2, tot_len);
 	hdr[8] = VG_IP4_TTL;
 	hdr[9] = proto;
 	memcpy(hdr + 12, &src, 4);
 	memcpy(hdr + 16, &dst, 4);
-	/* RFC 1071 one's complement sum of the header's 16-bit words */
-	for (i = 0; i < VG_IP4_HLEN; i += 2)
-		sum += (uint32_t)hdr[i] << 8 | hdr[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	sum = ~sum & 0xffff;
-	hdr[10] = (uint8_t)(sum >> 8);
-	hdr[11] = (uint8_t)sum;
+	put16(hdr + 10, fold16(sum16(0, hdr, VG_IP4_HLEN)));
+}
+
+size_t vg_tcp4_segment(uint8_t *pkt, const struct vg_tcp4_seg *s)
+{
+	uint8_t *t = pkt + VG_IP4_HLEN;
+	size_t tlen = VG_TCP_HLEN + s->len;
+	uint32_t sum;
+
+	vg_ip4_header(pkt, (uint16_t)(VG_IP4_HLEN + tlen), 6, s->src, s->dst);
+	memset(t, 0, VG_TCP_HLEN);
+	put16(t, s->sport);
+	put16(t + 2, s->dport);
+	put32(t + 4, s->seq);
+	put32(t + 8, s->ack);
+	t[12] = (VG_TCP_HLEN / 4) << 4;
+	t[13] = s->flags;
+	put16(t + 14, s->window);
+	if (s->len)
+		memcpy(t + VG_TCP_HLEN, s->data, s->len);
+	/* pseudo-header: addresses, protocol, TCP length */
+	sum = sum16(0, pkt + 12, 8) + 6 + (uint32_t)tlen;
+	put16(t + 16, fold16(sum16(sum, t, tlen)));
+	return VG_IP4_HLEN + tlen;
 }

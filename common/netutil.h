@@ -2,7 +2,7 @@
 /*
  * netutil.h - small IPv4 and port helpers that several vgate layers need:
  * subnet masks and membership, the host alias, port numbers, a hand-built
- * IPv4 header. Part of the leaf module common/ (library vgate_common), which
+ * IPv4 header and TCP segment. Part of the leaf module common/ (library vgate_common), which
  * depends on nothing else in vgate; every layer may use it.
  *
  * Addresses are uint32_t in network byte order (as in struct in_addr), prefix
@@ -100,5 +100,42 @@ int vg_port_parse_str(const char *s, uint16_t *port);
  * @dst:	destination address (network order)
  */
 void vg_ip4_header(uint8_t *hdr, uint16_t tot_len, uint8_t proto, uint32_t src, uint32_t dst);
+
+/* the TCP header vg_tcp4_segment() writes: no options */
+#define VG_TCP_HLEN 20
+
+/**
+ * struct vg_tcp4_seg - one TCP segment for vg_tcp4_segment()
+ * @src:	source address (network order)
+ * @dst:	destination address (network order)
+ * @sport:	source port
+ * @dport:	destination port
+ * @seq:	sequence number
+ * @ack:	acknowledgment number
+ * @flags:	TCP flags (0x01 FIN, 0x02 SYN, 0x04 RST, 0x08 PSH, 0x10 ACK)
+ * @window:	window field, unscaled
+ * @data:	payload, or NULL when @len is 0
+ * @len:	payload length
+ */
+struct vg_tcp4_seg {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t window;
+	const void *data;
+	size_t len;
+};
+
+/**
+ * vg_tcp4_segment() - write an IPv4 packet carrying one TCP segment: the
+ * vg_ip4_header() header, a 20-byte TCP header without options, the payload,
+ * and the TCP checksum (for tests and tools that play a guest)
+ * @pkt:	VG_IP4_HLEN + VG_TCP_HLEN + @s->len bytes to fill
+ * @s:		the segment (@s->len at most 65495)
+ *
+ * Return: the packet's length
+ */
+size_t vg_tcp4_segment(uint8_t *pkt, const struct vg_tcp4_seg *s);
 
 #endif

@@ -8,9 +8,10 @@
  *   port.c     the lwIP port: sys_now(), the netif, lwIP's timers, set-up
  *              and teardown          -> flow.c, syn.c, service.c, pcbtab.c
  *   input.c    guest IPv4 packets in (from link.c), reassembly, UDP to
- *              other addresses       -> syn.c, service.c, pcbtab.c
+ *              other addresses       -> syn.c, service.c, pcbtab.c,
+ *                                       tcpguard.c
  *   syn.c      guest SYNs: verdicts, the SYN hold, delivery to tcp_input()
- *                                    -> service.c, pcbtab.c
+ *                                    -> service.c, pcbtab.c, tcpguard.c
  *   pcbtab.c   lwIP's pcbs by 4-tuple, the bound on half-open pcbs
  *   service.c  the registrants (foreign flows, gateway services) and the
  *              accept callbacks that hand new flows to them -> flow.c,
@@ -18,6 +19,8 @@
  *   flow.c     struct ns_flow: the byte-stream API and active opens
  *                                    -> pcbtab.c
  *   out.c      UDP and ICMP towards the guest
+ *   tcpguard.c guest segments cut to the window before tcp_input()
+ *                                    -> pcbtab.c
  * Packets leave through ns->ip_out (installed by netstack.c), never by a
  * direct call into link.c.
  *
@@ -181,6 +184,9 @@ void ns_pcbtab_doom(struct ns_engine *eng, struct tcp_pcb *pcb);
 void ns_pcbtab_reap(struct ns_engine *eng, uint64_t *reset);
 void ns_pcbtab_make_room(struct ns_engine *eng, uint64_t *reset);
 void ns_pcbtab_hidden_input(struct pbuf *p, struct netif *netif);
+
+/* tcpguard.c */
+bool ns_tcp_guard(struct ns *ns, uint8_t *ip, size_t *len, size_t hlen);
 
 /* service.c */
 const struct ns_handler *ns_svc_handler(struct ns *ns, uint32_t dst, uint16_t port);

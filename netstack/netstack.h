@@ -260,6 +260,7 @@ struct ns_stats {
 	uint64_t tcp_syn_expired;  /* deferred SYN held over NS_SYN_HOLD_MS, dropped */
 	uint64_t tcp_syn_evicted;  /* deferred SYN dropped for a new one (hold table full) */
 	uint64_t tcp_embryo_reset; /* half-open pcb reset: NS_EMBRYO_MAX or ns_syn_cancel() */
+	uint64_t tcp_window_trimmed; /* out-of-order segment cut to the receive window */
 	uint64_t udp_fwd_packets;
 	uint64_t transport_connects, transport_disconnects;
 	uint64_t transport_refused;   /* second stream client while one is alive */

@@ -67,6 +67,8 @@ static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hle
 	if (!p)
 		return;
 	memcpy(p->payload, ip, len);
+	if (!fresh && ns_tcp_guard(ns, p->payload, &len, hlen))
+		pbuf_realloc(p, (u16_t)len);
 	eng->wild->local_port = dport;
 	ip_data.current_netif = &eng->netif;
 	ip_data.current_input_netif = &eng->netif;

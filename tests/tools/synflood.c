@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/netutil.h"
+
 #define NBATCH    256
 #define FRAME_LEN 54 /* Ethernet 14 + IPv4 20 + TCP 20 */
 #define MAX_PORTS 8
@@ -53,22 +55,6 @@ static uint32_t xorshift(uint32_t *s)
 	x ^= x >> 17;
 	x ^= x << 5;
 	return *s = x;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	return sum;
 }
 
 static int read_mac(const char *ifname, uint8_t mac[6])
@@ -94,49 +80,20 @@ static int read_mac(const char *ifname, uint8_t mac[6])
 /* one SYN from a random guest-subnet source to @dst:@port into @f */
 static void build(uint8_t *f, const uint8_t src_mac[6], uint32_t dst, uint16_t port, uint32_t *rnd)
 {
-	uint8_t *ip = f + 14, *tcp = ip + 20;
-	uint32_t r = xorshift(rnd), seq = xorshift(rnd), sum;
-	uint8_t pseudo[12];
+	uint32_t r = xorshift(rnd);
+	struct vg_tcp4_seg s = {.src = htonl(0xc0a87f00u | (2 + r % 252)), /* .2 .. .253 */
+				.dst = dst,
+				.sport = (uint16_t)((r >> 8) % 30000 + 20000),
+				.dport = port,
+				.seq = xorshift(rnd),
+				.flags = 0x02, /* SYN */
+				.window = 0xffff};
 
 	memcpy(f, gw_mac, 6);
 	memcpy(f + 6, src_mac, 6);
 	f[12] = 0x08;
 	f[13] = 0x00;
-	memset(ip, 0, 40);
-	ip[0] = 0x45;
-	ip[3] = 40;
-	ip[4] = (uint8_t)(r >> 24);
-	ip[5] = (uint8_t)(r >> 16);
-	ip[8] = 64;
-	ip[9] = 6;
-	ip[12] = 192;
-	ip[13] = 168;
-	ip[14] = 127;
-	ip[15] = (uint8_t)(2 + r % 252); /* .2 .. .253 */
-	memcpy(ip + 16, &dst, 4);
-	sum = csum_fold(csum_add(0, ip, 20));
-	ip[10] = (uint8_t)(sum >> 8);
-	ip[11] = (uint8_t)sum;
-	tcp[0] = (uint8_t)(((r >> 8) % 30000 + 20000) >> 8);
-	tcp[1] = (uint8_t)((r >> 8) % 30000 + 20000);
-	tcp[2] = (uint8_t)(port >> 8);
-	tcp[3] = (uint8_t)port;
-	tcp[4] = (uint8_t)(seq >> 24);
-	tcp[5] = (uint8_t)(seq >> 16);
-	tcp[6] = (uint8_t)(seq >> 8);
-	tcp[7] = (uint8_t)seq;
-	tcp[12] = 5 << 4;
-	tcp[13] = 0x02; /* SYN */
-	tcp[14] = 0xff;
-	tcp[15] = 0xff;
-	memcpy(pseudo, ip + 12, 8);
-	pseudo[8] = 0;
-	pseudo[9] = 6;
-	pseudo[10] = 0;
-	pseudo[11] = 20;
-	sum = csum_fold(csum_add(csum_add(0, pseudo, 12), tcp, 20));
-	tcp[16] = (uint8_t)(sum >> 8);
-	tcp[17] = (uint8_t)sum;
+	vg_tcp4_segment(f + 14, &s);
 }
 
 int main(int argc, char **argv)

@@ -2,8 +2,8 @@
 /*
  * test_common.c - the leaf helpers of common/: subnet masks at the /0 and
  * /32 edges, subnet membership and broadcast, the host alias, port parsing
- * (bad ports, lengths, bounds), the IPv4 header builder's fields and
- * checksum, and the rate limiter's windows.
+ * (bad ports, lengths, bounds), the IPv4 header and TCP segment builders'
+ * fields and checksums, and the rate limiter's windows.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -121,6 +121,53 @@ Test(netutil, ip4_header_known_checksum)
 
 	vg_ip4_header(h, 0x73, 17, ip("192.168.0.1"), ip("192.168.0.199"));
 	cr_assert_eq(h[10] << 8 | h[11], 0xf861);
+}
+
+/* RFC 1071 sum of @n bytes, an odd last byte padded */
+static uint32_t words(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += i & 1 ? p[i] : (uint32_t)p[i] << 8;
+	return sum;
+}
+
+Test(netutil, tcp4_segment_fields_and_checksums)
+{
+	static const char data[] = "odd-length payload"; /* 18 bytes, and 17 below */
+	uint8_t pkt[VG_IP4_HLEN + VG_TCP_HLEN + sizeof(data)];
+	struct vg_tcp4_seg s = {.src = ip("192.168.127.2"),
+				.dst = ip("203.0.113.7"),
+				.sport = 49153,
+				.dport = 443,
+				.seq = 0x01020304,
+				.ack = 0xa0b0c0d0,
+				.flags = 0x18,
+				.window = 0x1234,
+				.data = data};
+	size_t n, len;
+	uint32_t sum;
+
+	for (len = sizeof(data) - 2; len < sizeof(data); len++) {
+		s.len = len;
+		n = vg_tcp4_segment(pkt, &s);
+		cr_assert_eq(n, 40 + len);
+		cr_assert_eq(pkt[2] << 8 | pkt[3], n);
+		cr_assert_eq(pkt[9], 6);
+		cr_assert_eq(words(0, pkt, 20) % 0xffff, 0, "IPv4 header checksum");
+		cr_assert_eq(memcmp(pkt + 20, (uint8_t[]){0xc0, 0x01, 0x01, 0xbb, 1, 2, 3, 4, 0xa0,
+							   0xb0, 0xc0, 0xd0, 0x50, 0x18, 0x12, 0x34},
+				    16),
+			     0);
+		cr_assert_eq(memcmp(pkt + 40, data, len), 0);
+		/* pseudo-header + segment, checksum included: all ones */
+		sum = words(0, pkt + 12, 8) + 6 + (uint32_t)(20 + len);
+		sum = words(sum, pkt + 20, 20 + len);
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		cr_assert_eq(sum, 0xffff, "TCP checksum of a %zu-byte payload", len);
+	}
 }
 
 Test(ratelimit, allows_per_second_then_counts_the_rest)

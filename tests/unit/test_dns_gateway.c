@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "dns/dns.h"
-#include "netstack/frame.h"
+#include "common/netutil.h"
 #include "netstack/loop.h"
 #include "netstack/netstack.h"
 
@@ -123,14 +123,6 @@ static void teardown(void)
 	close(R.silent);
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -139,42 +131,26 @@ static uint32_t get32(const uint8_t *p)
 /* send one TCP segment from @c to gateway:53 */
 static void seg(struct conn *c, uint8_t flags, const void *data, size_t len)
 {
-	uint8_t f[1600], *p = f + 14, *t = p + 20;
-	uint32_t gw = ip("192.168.127.1"), sum;
-	size_t tot = 20 + 20 + len;
-	uint16_t s;
+	uint8_t f[14 + VG_IP4_HLEN + VG_TCP_HLEN + 1500];
+	struct vg_tcp4_seg s = {.src = c->ip,
+				.dst = ip("192.168.127.1"),
+				.sport = c->port,
+				.dport = 53,
+				.seq = c->seq,
+				.ack = c->ack,
+				.flags = flags,
+				.window = 0xffff,
+				.data = data,
+				.len = len};
+	size_t n;
 
+	cr_assert_leq(len, 1500);
 	memcpy(f, gw_mac, 6);
 	memcpy(f + 6, guest_mac, 6);
 	f[12] = 0x08;
 	f[13] = 0x00;
-	memset(p, 0, 40);
-	p[0] = 0x45;
-	p[2] = (uint8_t)(tot >> 8);
-	p[3] = (uint8_t)tot;
-	p[8] = 64;
-	p[9] = 6;
-	memcpy(p + 12, &c->ip, 4);
-	memcpy(p + 16, &gw, 4);
-	s = csum_fold(csum_partial(p, 20, 0));
-	p[10] = (uint8_t)(s >> 8);
-	p[11] = (uint8_t)s;
-	t[0] = (uint8_t)(c->port >> 8);
-	t[1] = (uint8_t)c->port;
-	t[3] = 53;
-	put32(t + 4, c->seq);
-	put32(t + 8, c->ack);
-	t[12] = 5 << 4;
-	t[13] = flags;
-	t[14] = 0xff;
-	t[15] = 0xff;
-	if (len)
-		memcpy(t + 20, data, len);
-	sum = csum_partial(p + 12, 8, 0) + 6 + (uint32_t)(20 + len);
-	s = csum_fold(csum_partial(t, 20 + len, sum));
-	t[16] = (uint8_t)(s >> 8);
-	t[17] = (uint8_t)s;
-	ns_link_input(R.ns, f, 14 + tot);
+	n = 14 + vg_tcp4_segment(f + 14, &s);
+	ns_link_input(R.ns, f, n);
 	c->seq += (uint32_t)len + ((flags & 0x03) ? 1 : 0);
 }
 

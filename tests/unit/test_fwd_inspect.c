@@ -12,6 +12,10 @@
  *  - the real SNI filter parses a 16 KiB ClientHello sent in 40-byte
  *    segments to the end (blocked for its name, not as too big), and one
  *    over the bound is refused as too big, counted.
+ *  - an out-of-order segment that starts inside the receive window and
+ *    ends past it is cut to the window's edge (lwIP 2.1.3 would queue it
+ *    whole and wrap the 32-bit window to ~4 GiB once the hole is filled:
+ *    netstack/tcpguard.c), counted, and the bytes inside the window arrive.
  * No host connection is ever made (nothing is allowed).
  */
 #include <arpa/inet.h>
@@ -27,7 +31,6 @@
 #include "dns/dns.h"
 #include "forwarder/forwarder.h"
 #include "forwarder/sni.h"
-#include "netstack/frame.h"
 #include "netstack/netstack.h"
 
 #define GUEST_PORT 49153
@@ -164,48 +167,47 @@ static void run(int turns)
 }
 
 /* one guest TCP segment to 203.0.113.7:443, sent (looping while full) */
-static void tcp_seg(uint8_t flags, const void *data, size_t len)
+static void tcp_seg_at(uint32_t seq, uint8_t flags, const void *data, size_t len)
 {
-	uint8_t f[14 + 20 + 20 + 64];
-	uint8_t *p = f + 14, *t = p + 20;
-	uint32_t src = ip("192.168.127.2"), dst = ip("203.0.113.7"), sum;
-	size_t tot = 20 + 20 + len;
-	uint16_t s;
+	uint8_t f[14 + VG_IP4_HLEN + VG_TCP_HLEN + 1460];
+	struct vg_tcp4_seg s = {.src = ip("192.168.127.2"),
+				.dst = ip("203.0.113.7"),
+				.sport = GUEST_PORT,
+				.dport = DST_PORT,
+				.seq = seq,
+				.ack = rig.ack,
+				.flags = flags,
+				.window = 0xffff,
+				.data = data,
+				.len = len};
+	size_t n;
 
-	cr_assert_leq(len, 64);
+	cr_assert_leq(len, 1460);
 	memcpy(f, gw_mac, 6);
 	memcpy(f + 6, guest_mac, 6);
 	f[12] = 0x08;
 	f[13] = 0x00;
-	vg_ip4_header(p, (uint16_t)tot, 6, src, dst); /* with its checksum */
-	memset(t, 0, 20);
-	t[0] = GUEST_PORT >> 8;
-	t[1] = GUEST_PORT & 0xff;
-	t[2] = DST_PORT >> 8;
-	t[3] = DST_PORT & 0xff;
-	t[4] = (uint8_t)(rig.seq >> 24);
-	t[5] = (uint8_t)(rig.seq >> 16);
-	t[6] = (uint8_t)(rig.seq >> 8);
-	t[7] = (uint8_t)rig.seq;
-	t[8] = (uint8_t)(rig.ack >> 24);
-	t[9] = (uint8_t)(rig.ack >> 16);
-	t[10] = (uint8_t)(rig.ack >> 8);
-	t[11] = (uint8_t)rig.ack;
-	t[12] = 5 << 4;
-	t[13] = flags;
-	t[14] = 0xff;
-	t[15] = 0xff;
-	if (len)
-		memcpy(t + 20, data, len);
-	sum = csum_partial(p + 12, 8, 0) + 6 + (uint32_t)(20 + len);
-	s = csum_fold(csum_partial(t, 20 + len, sum));
-	t[16] = (uint8_t)(s >> 8);
-	t[17] = (uint8_t)s;
-	while (send(rig.peer, f, 14 + tot, MSG_DONTWAIT) < 0) {
+	n = 14 + vg_tcp4_segment(f + 14, &s);
+	while (send(rig.peer, f, n, MSG_DONTWAIT) < 0) {
 		cr_assert(errno == EAGAIN || errno == EWOULDBLOCK, "send: %s", strerror(errno));
 		run(1);
 	}
-	rig.seq += len + ((flags & 0x02) ? 1 : 0);
+}
+
+/* the next guest segment in order */
+static void tcp_seg(uint8_t flags, const void *data, size_t len)
+{
+	tcp_seg_at(rig.seq, flags, data, len);
+	rig.seq += (uint32_t)len + ((flags & 0x02) ? 1 : 0);
+}
+
+/* the receive window the netstack offers the flow now (its only flow) */
+static size_t open_window(void)
+{
+	struct ns_stats st;
+
+	ns_get_stats(rig.ns, &st);
+	return (size_t)st.buffer_windows;
 }
 
 /* SYN, SYN-ACK, ACK */
@@ -275,6 +277,39 @@ Test(inspect, small_segments_are_copied_in_order, .fini = teardown)
 	cr_assert_eq(memcmp(got + n - 1001, data, 40), 0);
 	free(data);
 	free(got);
+}
+
+Test(guest_tcp, out_of_order_overrun_is_cut_to_the_window, .fini = teardown)
+{
+	struct ns_handler h = {.tcp_accept = accept_flow,
+			       .ops = {.recv = noop, .sent = noop, .closed = closed}};
+	const size_t over = 100, before = 10;
+	uint8_t *data;
+	struct ns_stats st;
+	size_t w, off, n;
+
+	rig_up(false, &h);
+	handshake();
+	cr_assert_not_null(rig.flow);
+	w = open_window();
+	cr_assert_gt(w, 1460 + before, "window %zu", w);
+	data = pattern(w + over);
+	/* first the segment beyond the hole: starts 10 bytes before the edge */
+	tcp_seg_at(rig.seq + (uint32_t)(w - before), 0x18, data + w - before, over);
+	run(2);
+	ns_get_stats(rig.ns, &st);
+	cr_assert_eq(st.tcp_window_trimmed, 1, "the overrunning segment was not cut");
+	/* then the hole, in order; nobody reads, so the window closes */
+	for (off = 0; off < w - before; off += n) {
+		n = w - before - off < 1460 ? w - before - off : 1460;
+		tcp_seg(0x18, data + off, n);
+		run(1);
+	}
+	run(5);
+	cr_assert_eq(ns_flow_pending(rig.flow), w, "the bytes inside the window arrived");
+	cr_assert_leq(open_window(), 0xffff, "the receive window wrapped: %zu", open_window());
+	cr_assert(!rig.got_rst);
+	free(data);
 }
 
 /* a filter that never decides: records what it was shown */

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcpguard.c - what lwIP 2.1.3's tcp_receive() gets wrong with a guest that
+ * overruns its receive window, mended before the segment reaches it.
+ *
+ * lwIP trims an in-order segment to rcv_nxt + rcv_wnd, and an out-of-order
+ * one appended behind the last queued segment; but the first segment put
+ * on an empty out-of-order queue, and one that replaces a shorter queued
+ * segment at the same sequence number, are kept whole however far they
+ * reach past the window. When the hole before them is filled, lwIP takes
+ * their length from rcv_wnd (tcp_in.c, "ooseq tcplen > rcv_wnd", an assert
+ * compiled out): the 32-bit window wraps to about 4 GiB, the guest is
+ * offered a huge window, and the buffer-memory budget counts 4 GiB of open
+ * window for the flow. A guest does not need to be hostile for this: the
+ * window it was shown may be wider than rcv_wnd after flow.c shrank it.
+ *
+ * So every guest data segment for a known pcb is checked first: when it
+ * starts past rcv_nxt (out of order) inside the window and ends past its
+ * right edge, it is cut to the edge (FIN cleared, IP length and both
+ * checksums rewritten), as lwIP does for the segments it does trim. Its
+ * checksum is verified before it is rewritten, so a corrupt segment stays
+ * corrupt and lwIP drops it. This keeps lwIP's invariant that everything
+ * queued out of order lies inside rcv_nxt + rcv_wnd, which receiving never
+ * moves and tcp_recved() only moves right.
+ *
+ * Works in place on the copy the caller is about to hand to lwIP; O(1) per
+ * segment (one pcbtab.c lookup).
+ */
+#include "engine.h"
+
+#include <string.h>
+
+#include "lwip/priv/tcp_priv.h"
+
+#include "frame.h"
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* the TCP checksum of @t (@tlen bytes) over the addresses of IPv4 @ip */
+static uint16_t tcp_sum(const uint8_t *ip, const uint8_t *t, size_t tlen)
+{
+	uint32_t s = csum_partial(ip + 12, 8, 0) + 6 + (uint32_t)tlen;
+
+	return csum_fold(csum_partial(t, tlen, s));
+}
+
+/**
+ * ns_tcp_guard() - cut a guest TCP segment that lwIP would queue out of
+ * order past its pcb's receive window down to the window's edge
+ * @ns:		netstack
+ * @ip:		the IPv4 packet, writable (the copy bound for tcp_input())
+ * @len:	its length; lowered when the segment is cut
+ * @hlen:	IP header length
+ *
+ * Return: true when the segment was cut (counted in tcp_window_trimmed)
+ */
+bool ns_tcp_guard(struct ns *ns, uint8_t *ip, size_t *len, size_t hlen)
+{
+	uint8_t *t = ip + hlen;
+	size_t doff, plen, keep;
+	uint32_t src, dst, seq, edge;
+	struct tcp_pcb *pcb;
+	uint8_t flags;
+
+	if (*len < hlen + 20)
+		return false;
+	doff = (size_t)(t[12] >> 4) * 4;
+	flags = t[13];
+	if (doff < 20 || doff > *len - hlen || (flags & (TCP_SYN | TCP_RST)))
+		return false;
+	plen = *len - hlen - doff + ((flags & TCP_FIN) ? 1 : 0);
+	if (!plen)
+		return false;
+	memcpy(&src, ip + 12, 4);
+	memcpy(&dst, ip + 16, 4);
+	pcb = ns_pcbtab_find(ns->eng, src, (uint16_t)(t[0] << 8 | t[1]), dst,
+			     (uint16_t)(t[2] << 8 | t[3]));
+	if (!pcb || pcb->state < SYN_RCVD || pcb->state == TIME_WAIT)
+		return false;
+	seq = get32(t + 4);
+	edge = pcb->rcv_nxt + pcb->rcv_wnd;
+	if (!TCP_SEQ_GT(seq, pcb->rcv_nxt) || !TCP_SEQ_LT(seq, edge) ||
+	    !TCP_SEQ_GT(seq + (uint32_t)plen, edge))
+		return false;
+	if (tcp_sum(ip, t, *len - hlen) != 0)
+		return false; /* corrupt: lwIP drops it as it is */
+	keep = edge - seq;    /* payload bytes inside the window, at least 1 */
+	t[13] = (uint8_t)(flags & ~TCP_FIN);
+	*len = hlen + doff + keep;
+	put16(ip + 2, (uint16_t)*len);
+	put16(ip + 10, 0);
+	put16(ip + 10, csum_fold(csum_partial(ip, hlen, 0)));
+	put16(t + 16, 0);
+	put16(t + 16, tcp_sum(ip, t, *len - hlen));
+	ns->st.tcp_window_trimmed++;
+	return true;
+}
