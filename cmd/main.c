@@ -72,7 +72,7 @@ static void on_signal(void *arg, uint32_t events)
 			vg_daemon_reload(d); /* also the SNI allowlist */
 		} else if (si.ssi_signo == SIGUSR1 && d->fwd) {
 			struct fwd_stats st;
-			char line[1024];
+			char line[2048];
 
 			fwd_get_stats(d->fwd, &st);
 			fwd_stats_format(&st, line, sizeof(line));

@@ -264,6 +264,7 @@ struct fwd_stats {
 	uint64_t tcp_half_src_dropped;	   /* ... at max_half_open_src (its source's oldest) */
 	uint64_t tcp_evicted;		   /* flow reset at the bound for another source's SYN */
 	uint64_t tcp_late;		   /* handshake completed after its record was dropped */
+	uint64_t tcp_abandoned;		   /* handshake given up by the guest: record ended */
 	uint64_t tcp_half_open;		   /* half-open flows now (gauge) */
 	uint64_t tcp_half_max;		   /* their bound in force (gauge) */
 	uint64_t tcp_max, udp_max;	   /* the bounds in force (gauges) */

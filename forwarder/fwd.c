@@ -137,6 +137,7 @@ int fwd_attach(struct fwd *fwd, struct ns *ns, char *err, size_t errlen)
 	    .ctx = fwd,
 	    .tcp_syn = fwd_tcp_syn,
 	    .tcp_accept = fwd_tcp_accept,
+	    .tcp_abandoned = fwd_tcp_abandoned,
 	    .udp_recv = fwd_udp_recv,
 	    .ops = fwd_tcp_ops,
 	};
@@ -236,7 +237,8 @@ void fwd_stats_format(const struct fwd_stats *s, char *buf, size_t len)
 		 " tcp_martian=%" PRIu64 " udp_martian=%" PRIu64 " tcp_revoked=%" PRIu64
 		 " udp_revoked=%" PRIu64 " udp_evicted=%" PRIu64 " fd_exhausted=%" PRIu64
 		 " tcp_half_open=%" PRIu64 " tcp_half_dropped=%" PRIu64
-		 " tcp_half_src_dropped=%" PRIu64 " tcp_evicted=%" PRIu64 " tcp_late=%" PRIu64,
+		 " tcp_half_src_dropped=%" PRIu64 " tcp_evicted=%" PRIu64 " tcp_late=%" PRIu64
+		 " tcp_abandoned=%" PRIu64,
 		 s->tcp_active, s->tcp_total, s->tcp_bytes_out, s->tcp_bytes_in, s->tcp_refused,
 		 s->tcp_denied, s->tcp_over_limit, s->tcp_timeouts, s->tcp_resets, s->tcp_errors,
 		 s->udp_active, s->udp_total, s->udp_pkts_out, s->udp_pkts_in, s->udp_bytes_out,
@@ -244,5 +246,5 @@ void fwd_stats_format(const struct fwd_stats *s, char *buf, size_t len)
 		 s->udp_errors, s->fwd_tcp_accepted, s->fwd_tcp_failed, s->fwd_udp_pkts,
 		 s->tcp_martian, s->udp_martian, s->tcp_revoked, s->udp_revoked, s->udp_evicted,
 		 s->fd_exhausted, s->tcp_half_open, s->tcp_half_dropped, s->tcp_half_src_dropped,
-		 s->tcp_evicted, s->tcp_late);
+		 s->tcp_evicted, s->tcp_late, s->tcp_abandoned);
 }

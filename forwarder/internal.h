@@ -135,6 +135,7 @@ enum ns_syn_verdict fwd_tcp_api_syn(void *ctx, uint64_t token, const struct ns_a
 				    const struct ns_addr *dst);
 void *fwd_tcp_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
 		     const struct ns_addr *dst);
+void fwd_tcp_abandoned(void *ctx, const struct ns_addr *src, const struct ns_addr *dst);
 void fwd_tcp_sweep(struct fwd *fwd, uint64_t now);
 void fwd_tcp_free_all(struct fwd *fwd);
 void fwd_tcp_flush(void *arg);

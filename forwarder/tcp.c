@@ -948,6 +948,32 @@ void *fwd_tcp_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
 }
 
 /**
+ * fwd_tcp_abandoned() - the netstack's half-open flow for @src -> @dst died
+ * before the handshake completed (the guest reset it: its kernel had no
+ * socket for the SYN-ACK; or lwIP's SYN_RCVD timeout, or the half-open
+ * bound): end the record waiting for it, resetting its host connection, so
+ * it does not hold a flow slot and an fd until cfg.connect_ms
+ * @ctx:	forwarder
+ * @src:	guest endpoint
+ * @dst:	destination
+ */
+void fwd_tcp_abandoned(void *ctx, const struct ns_addr *src, const struct ns_addr *dst)
+{
+	struct fwd *fwd = ctx;
+	struct fwd_key k = fwd_key_of(src, dst);
+	struct fwd_entry *e = fwd_table_find(&fwd->tcp_tab, &k);
+	struct fwd_tcp *t;
+
+	if (!e)
+		return;
+	t = fwd_container_of(e, struct fwd_tcp, ent);
+	if (t->flow || (t->state != T_ACCEPTING && t->state != T_FILTER_ACCEPT))
+		return; /* a newer flow of the same tuple, or not waiting for one */
+	fwd->st.tcp_abandoned++;
+	tcp_end_filtered(t, true, NS_SYN_DROP, FWD_FILTER_END_CLOSED);
+}
+
+/**
  * filter_verdict() - act on a filter decision
  * @t:	flow in T_INSPECT or T_FILTER_WAIT
  * @v:	verdict

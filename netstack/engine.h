@@ -46,6 +46,8 @@
 /* half-open (SYN_RCVD) pcbs at most, the oldest reset in batches (pcbtab.c) */
 #define NS_EMBRYO_MAX	4096
 #define NS_EMBRYO_BATCH 256
+/* half-open pcbs gone in one loop turn whose registrants are told (pcbtab.c) */
+#define NS_ABANDONED_MAX 1024
 #define NS_PCB_BUCKETS	32768 /* pcb hash buckets (a power of two) */
 #define NS_PCB_EXT_ID	0     /* lwIP ext arg slot of the pcb table */
 #define NS_SYN_BUCKETS	1024  /* deferred-SYN hash buckets (a power of two) */
@@ -87,6 +89,9 @@ struct syn_pending {
  * @sport:	remote port
  * @dport:	local port
  * @doomed:	to be reset by the next ns_pcbtab_reap()
+ * @passive:	created by a listener for a guest SYN
+ * @settled:	its registrant needs no word of its end: the flow was
+ *		adopted (ns_pcbtab_settle()) or cancelled by the registrant
  */
 struct ns_pcbn {
 	struct ns_engine *eng;
@@ -95,7 +100,13 @@ struct ns_pcbn {
 	struct ns_pcbn *eprev, *enext;
 	uint32_t src, dst;
 	uint16_t sport, dport;
-	bool doomed;
+	bool doomed, passive, settled;
+};
+
+/* a half-open flow gone before its handshake completed (pcbtab.c) */
+struct ns_tuple {
+	uint32_t src, dst;
+	uint16_t sport, dport;
 };
 
 /**
@@ -135,6 +146,10 @@ struct ns_engine {
 	uint64_t pcb_seed;
 	struct ns_pcbn embryo; /* FIFO sentinel */
 	unsigned int embryos, doomed, pcbs;
+	/* passive pcbs gone unsettled this turn, for ns_svc_tell_abandoned() */
+	struct ns_tuple abandoned[NS_ABANDONED_MAX];
+	unsigned int nabandoned;
+	uint64_t abandoned_lost;
 	struct ns_handler foreign; /* tcp_accept NULL: nobody registered */
 	struct ns_svc svc[NS_SERVICES_MAX];
 	/* set when a callback's pcb was aborted by the user inside the callback */
@@ -181,6 +196,7 @@ int ns_pcbtab_track(struct ns_engine *eng, struct tcp_pcb *pcb);
 struct tcp_pcb *ns_pcbtab_find(const struct ns_engine *eng, uint32_t src, uint16_t sport,
 			       uint32_t dst, uint16_t dport);
 void ns_pcbtab_doom(struct ns_engine *eng, struct tcp_pcb *pcb);
+void ns_pcbtab_settle(struct ns_engine *eng, struct tcp_pcb *pcb);
 void ns_pcbtab_reap(struct ns_engine *eng, uint64_t *reset);
 void ns_pcbtab_make_room(struct ns_engine *eng, uint64_t *reset);
 void ns_pcbtab_hidden_input(struct pbuf *p, struct netif *netif);
@@ -192,6 +208,7 @@ bool ns_tcp_guard(struct ns *ns, uint8_t *ip, size_t *len, size_t hlen);
 const struct ns_handler *ns_svc_handler(struct ns *ns, uint32_t dst, uint16_t port);
 bool ns_svc_tcp_syn_port(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen);
 err_t ns_svc_wild_accept(void *arg, struct tcp_pcb *pcb, err_t err);
+void ns_svc_tell_abandoned(struct ns *ns);
 void ns_svc_close_all(struct ns_engine *eng);
 
 #endif /* VGATE_NETSTACK_ENGINE_H */

@@ -416,6 +416,7 @@ err_t ns_flow_adopt(struct ns *ns, struct tcp_pcb *pcb, const struct ns_handler 
 	src.port = pcb->remote_port;
 	dst.ip = addr_get(&pcb->local_ip);
 	dst.port = pcb->local_port;
+	ns_pcbtab_settle(ns->eng, pcb); /* its registrant hears of it from here on */
 	f = calloc(1, sizeof(*f));
 	if (!f || !h->tcp_accept) {
 		free(f);

@@ -173,6 +173,19 @@ typedef void *(*ns_accept_fn)(void *ctx, struct ns_flow *f, const struct ns_addr
 			      const struct ns_addr *dst);
 
 /**
+ * typedef ns_abandoned_fn - a SYN the registrant let through (accepted at
+ * once or by ns_syn_resume()) lost its half-open flow before the handshake
+ * completed: the guest reset it, lwIP gave up on the guest's ACK, or the
+ * netstack's bound on half-open flows reset it. Not told for flows it cancelled
+ * itself (ns_syn_cancel()). Called at the end of the loop turn, never from
+ * inside lwIP.
+ * @ctx:	the registration's ctx
+ * @src:	guest endpoint
+ * @dst:	destination the guest dialled
+ */
+typedef void (*ns_abandoned_fn)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst);
+
+/**
  * typedef ns_udp_fn - a UDP datagram from the guest
  * @ctx:	the registration's ctx
  * @src:	guest endpoint
@@ -217,6 +230,8 @@ struct ns_flow_ops {
  *		flow is not counted.
  * @tcp_accept:	a flow completed its handshake. Foreign flows without it are
  *		reset; a gateway port without it answers SYNs with RST.
+ * @tcp_abandoned: optional: a half-open flow it let through is gone (see
+ *		ns_abandoned_fn); only with @tcp_syn
  * @udp_recv:	optional: a datagram. Foreign flows without it are dropped
  *		(drop_udp_nohook); a gateway port without it answers ICMP port
  *		unreachable. A gateway port also gets datagrams to the subnet
@@ -227,6 +242,7 @@ struct ns_handler {
 	void *ctx;
 	ns_syn_fn tcp_syn;
 	ns_accept_fn tcp_accept;
+	ns_abandoned_fn tcp_abandoned;
 	ns_udp_fn udp_recv;
 	struct ns_flow_ops ops;
 };
@@ -261,6 +277,8 @@ struct ns_stats {
 	uint64_t tcp_syn_evicted;  /* deferred SYN dropped for a new one (hold table full) */
 	uint64_t tcp_embryo_reset; /* half-open pcb reset: NS_EMBRYO_MAX or ns_syn_cancel() */
 	uint64_t tcp_window_trimmed; /* out-of-order segment cut to the receive window */
+	uint64_t tcp_abandoned;	     /* half-open flow gone, its registrant told */
+	uint64_t tcp_abandoned_lost; /* ... not told: too many in one loop turn */
 	uint64_t udp_fwd_packets;
 	uint64_t transport_connects, transport_disconnects;
 	uint64_t transport_refused;   /* second stream client while one is alive */

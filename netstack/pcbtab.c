@@ -17,10 +17,17 @@
  * are on a FIFO in creation order; lwIP itself would keep them 20 s and has
  * no bound. Before a SYN may create one, ns_pcbtab_make_room() keeps fewer
  * than NS_EMBRYO_MAX: the oldest are reset, NS_EMBRYO_BATCH at a time. A
- * node stays on the FIFO after its pcb got established (nothing tells us
- * cheaply); such nodes are just taken off when they reach the head, so the
- * FIFO never holds more than NS_EMBRYO_MAX nodes and every step is O(1)
- * amortized.
+ * node leaves the FIFO when its flow is adopted (ns_pcbtab_settle() from
+ * flow.c) or cancelled; one established without being adopted is just
+ * taken off when it reaches the head, so the FIFO never holds more than
+ * NS_EMBRYO_MAX nodes and every step is O(1) amortized.
+ *
+ * A passive pcb that dies unsettled (the guest reset it, lwIP's SYN_RCVD
+ * timeout, the half-open bound) leaves its tuple in eng->abandoned (at most
+ * NS_ABANDONED_MAX a turn, the rest counted), which service.c hands to the
+ * registrant's tcp_abandoned at the end of the loop turn: the registrant's
+ * record of the flow (a connected host socket) need not wait for its own
+ * timeout. The destroy callback runs inside lwIP, so it only records.
  *
  * Resetting a pcb costs lwIP an O(n) walk to unlink it (the list is singly
  * linked). So doomed pcbs are collected and ns_pcbtab_reap() unlinks all of
@@ -78,6 +85,13 @@ static void pcbn_destroy(u8_t id, void *data)
 	if (n->doomed)
 		eng->doomed--;
 	eng->pcbs--;
+	if (n->passive && !n->settled) {
+		if (eng->nabandoned < NS_ABANDONED_MAX)
+			eng->abandoned[eng->nabandoned++] =
+			    (struct ns_tuple){n->src, n->dst, n->sport, n->dport};
+		else
+			eng->abandoned_lost++;
+	}
 	free(n);
 }
 
@@ -106,6 +120,7 @@ static int pcbn_add(struct ns_engine *eng, struct tcp_pcb *pcb, bool embryo)
 	n->dst = addr_get(&pcb->local_ip);
 	n->sport = pcb->remote_port;
 	n->dport = pcb->local_port;
+	n->passive = embryo;
 	b = tuple_hash(eng, n->src, n->sport, n->dst, n->dport);
 	n->hnext = eng->pcb_buckets[b];
 	eng->pcb_buckets[b] = n;
@@ -224,6 +239,23 @@ void ns_pcbtab_doom(struct ns_engine *eng, struct tcp_pcb *pcb)
 		return;
 	n->doomed = true;
 	eng->doomed++;
+}
+
+/**
+ * ns_pcbtab_settle() - the registrant of @pcb's flow needs no word of its
+ * end (it adopted the flow, or cancelled it): take it off the half-open
+ * FIFO and out of what ns_svc_tell_abandoned() reports
+ * @eng:	engine
+ * @pcb:	a tracked pcb
+ */
+void ns_pcbtab_settle(struct ns_engine *eng, struct tcp_pcb *pcb)
+{
+	struct ns_pcbn *n = tcp_ext_arg_get(pcb, NS_PCB_EXT_ID);
+
+	if (!n)
+		return;
+	n->settled = true;
+	embryo_del(eng, n);
 }
 
 /**

@@ -117,7 +117,8 @@ static void engine_tick(void *arg)
 
 /**
  * engine_idle() - at the end of each loop turn, reset the half-open pcbs
- * ns_syn_cancel() doomed (one walk for all), wake the flows waiting for
+ * ns_syn_cancel() doomed (one walk for all), tell registrants of the
+ * half-open flows that died this turn, wake the flows waiting for
  * buffer memory if some is free, and arm the tick for lwIP's next timeout
  * (TCP timers run only while pcbs exist), so an idle vgate sleeps
  * @arg:	netstack
@@ -128,6 +129,7 @@ static void engine_idle(void *arg)
 	u32_t sleep;
 
 	ns_pcbtab_reap(ns->eng, &ns->st.tcp_embryo_reset); /* ns_syn_cancel()'s */
+	ns_svc_tell_abandoned(ns);
 	ns_flows_wake(ns); /* may run user callbacks that start lwIP timers */
 	sleep = sys_timeouts_sleeptime();
 

@@ -66,6 +66,32 @@ err_t ns_svc_wild_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 			     true);
 }
 
+/**
+ * ns_svc_tell_abandoned() - hand the half-open flows that died unsettled
+ * this loop turn (pcbtab.c) to their registrants' tcp_abandoned
+ * @ns:	netstack
+ */
+void ns_svc_tell_abandoned(struct ns *ns)
+{
+	struct ns_engine *eng = ns->eng;
+	unsigned int i;
+
+	/* a callback may end more half-open flows: they are appended, and told */
+	for (i = 0; i < eng->nabandoned; i++) {
+		const struct ns_tuple *t = &eng->abandoned[i];
+		const struct ns_handler *h = ns_svc_handler(ns, t->dst, t->dport);
+		struct ns_addr src = {t->src, t->sport}, dst = {t->dst, t->dport};
+
+		if (!h->tcp_syn || !h->tcp_abandoned)
+			continue;
+		ns->st.tcp_abandoned++;
+		h->tcp_abandoned(h->ctx, &src, &dst);
+	}
+	eng->nabandoned = 0;
+	ns->st.tcp_abandoned_lost += eng->abandoned_lost;
+	eng->abandoned_lost = 0;
+}
+
 /* accept of a gateway service's own listener (no tcp_syn) */
 static err_t svc_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {

@@ -302,8 +302,10 @@ void ns_syn_cancel(struct ns *ns, const struct ns_addr *src, const struct ns_add
 {
 	struct tcp_pcb *p = ns_pcbtab_find(ns->eng, src->ip, src->port, dst->ip, dst->port);
 
-	if (p && p->state == SYN_RCVD)
-		ns_pcbtab_doom(ns->eng, p); /* reset at the end of the loop turn */
+	if (p && p->state == SYN_RCVD) {
+		ns_pcbtab_settle(ns->eng, p); /* the caller knows: no tcp_abandoned */
+		ns_pcbtab_doom(ns->eng, p);   /* reset at the end of the loop turn */
+	}
 }
 
 /**

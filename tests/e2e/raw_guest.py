@@ -5,6 +5,10 @@ gateway (0.0.0.0 is local to Linux, and so are broadcast and multicast).
     raw_guest.py udp DST_IP PORT           one datagram; prints "sent"
     raw_guest.py syn DST_IP PORT           one SYN; prints "rst", "synack"
                                            or "none" (no answer in 3 s)
+    raw_guest.py syns DST_IP PORT N        N SYNs from distinct source ports,
+                                           none of them a socket of the guest's
+                                           (its kernel answers each SYN-ACK with
+                                           RST); prints "sent N"
 
 Run inside the guest namespace after DHCP; the source is tap0's address.
 bench/soak_guest.py imports it for syn_frame() and my_addr().
@@ -53,6 +57,12 @@ def main():
     pseudo = lambda n, p: src + dst + struct.pack("!BBH", 0, p, n)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
     s.bind(("tap0", 0))
+    if mode == "syns":
+        n = int(sys.argv[4])
+        for sport in random.sample(range(20000, 30000), n):  # not the kernel's ephemeral ports
+            s.send(syn_frame(mac, src, dst, sport, port))
+        print("sent %d" % n)
+        return
     if mode == "udp":
         data = b"martian"
         udp = struct.pack("!HHHH", sport, port, 8 + len(data), 0) + data

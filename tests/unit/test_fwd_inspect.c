@@ -16,6 +16,9 @@
  *    ends past it is cut to the window's edge (lwIP 2.1.3 would queue it
  *    whole and wrap the 32-bit window to ~4 GiB once the hole is filled:
  *    netstack/tcpguard.c), counted, and the bytes inside the window arrive.
+ *  - a half-open flow the guest resets before completing the handshake is
+ *    told to its registrant (tcp_abandoned), once; an adopted flow's end
+ *    is not.
  * No host connection is ever made (nothing is allowed).
  */
 #include <arpa/inet.h>
@@ -310,6 +313,66 @@ Test(guest_tcp, out_of_order_overrun_is_cut_to_the_window, .fini = teardown)
 	cr_assert_leq(open_window(), 0xffff, "the receive window wrapped: %zu", open_window());
 	cr_assert(!rig.got_rst);
 	free(data);
+}
+
+static int abandoned;
+static struct ns_addr abandoned_src, abandoned_dst;
+
+static enum ns_syn_verdict syn_accept(void *ctx, uint64_t token, const struct ns_addr *src,
+				      const struct ns_addr *dst)
+{
+	(void)ctx;
+	(void)token;
+	(void)src;
+	(void)dst;
+	return NS_SYN_ACCEPT;
+}
+
+static void on_abandoned(void *ctx, const struct ns_addr *src, const struct ns_addr *dst)
+{
+	(void)ctx;
+	abandoned++;
+	abandoned_src = *src;
+	abandoned_dst = *dst;
+}
+
+Test(guest_tcp, abandoned_handshake_is_told_once, .fini = teardown)
+{
+	struct ns_handler h = {.tcp_syn = syn_accept,
+			       .tcp_accept = accept_flow,
+			       .tcp_abandoned = on_abandoned,
+			       .ops = {.recv = noop, .sent = noop, .closed = closed}};
+	struct ns_stats st;
+	int i;
+
+	abandoned = 0;
+	rig_up(false, &h);
+	rig.seq = 5000;
+	tcp_seg(0x02, NULL, 0);
+	for (i = 0; i < 200 && !rig.ack; i++)
+		run(1);
+	cr_assert_neq(rig.ack, 0, "no SYN-ACK");
+	cr_assert_eq(abandoned, 0);
+	tcp_seg(0x04, NULL, 0); /* the guest's kernel had no socket for it */
+	run(2);
+	cr_assert_eq(abandoned, 1, "the registrant was not told");
+	cr_assert_eq(abandoned_src.ip, ip("192.168.127.2"));
+	cr_assert_eq(abandoned_src.port, GUEST_PORT);
+	cr_assert_eq(abandoned_dst.ip, ip("203.0.113.7"));
+	cr_assert_eq(abandoned_dst.port, DST_PORT);
+	cr_assert_null(rig.flow);
+	/* a flow that completed its handshake ends through ops.closed only */
+	rig.ack = 0;
+	handshake();
+	cr_assert_not_null(rig.flow);
+	tcp_seg(0x04, NULL, 0);
+	run(2);
+	cr_assert_null(rig.flow, "the reset flow was not closed");
+	run(2);
+	cr_assert_eq(abandoned, 1, "an adopted flow's end was told as abandoned");
+	ns_get_stats(rig.ns, &st);
+	cr_assert_eq(st.tcp_abandoned, 1);
+	cr_assert_eq(st.tcp_abandoned_lost, 0);
 }
 
 /* a filter that never decides: records what it was shown */
