@@ -101,10 +101,14 @@ int stream_dec_feed(struct stream_dec *d, const uint8_t *data, size_t len, frame
 			d->have = 0;
 			if (d->need == 0) {
 				d->bad_length++;
+				d->desync++;
+				d->last_bad = 0;
 				continue;
 			}
 			if (d->need > FRAME_STREAM_MAX_SANE) {
 				d->bad_length++;
+				d->desync++;
+				d->last_bad = d->need;
 				d->need = 0;
 				return -EPROTO;
 			}

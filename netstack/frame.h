@@ -10,8 +10,10 @@
  * are delivered in place (no copy); only a frame split across reads is
  * assembled in the decoder's own buffer (max frame size, allocated once).
  * An oversize frame whose length is still plausible is skipped and counted;
- * a length above FRAME_STREAM_MAX_SANE means the stream is not QEMU framing
- * and the caller should drop the connection.
+ * a length of 0 or above FRAME_STREAM_MAX_SANE cannot come from QEMU: the
+ * stream has lost its framing (desynchronised). Both are counted in
+ * @desync with the prefix kept in @last_bad for the caller's log line; 0 is
+ * skipped, above the bound the caller should drop the connection.
  *
  * Transmit queue: a linear buffer of records [4-byte BE length][frame] with
  * fixed capacity. Stream transports write the records as they are (that is
@@ -29,7 +31,13 @@
 
 #define ETH_HLEN_	      14
 #define ETH_MAX_FRAME(mtu)    ((mtu) + ETH_HLEN_)
-#define FRAME_STREAM_MAX_SANE (1u << 20)
+/*
+ * the largest length a QEMU stream can carry: QEMU's net layer holds a
+ * packet in 64 KiB + 4 KiB (NET_BUFSIZE), and the largest Ethernet frame
+ * is an IPv4 datagram of 65535 bytes plus its headers. A larger prefix is
+ * not a frame: skipping it would swallow up to 4 GiB of real frames.
+ */
+#define FRAME_STREAM_MAX_SANE (64u * 1024 + 4096)
 
 typedef void (*frame_fn)(void *arg, const uint8_t *frame, size_t len);
 
@@ -43,7 +51,10 @@ typedef void (*frame_fn)(void *arg, const uint8_t *frame, size_t len);
  * @have:	bytes of it assembled (or skipped, when @skip)
  * @skip:	discarding an oversize frame
  * @oversize:	counter: frames above @max
- * @bad_length:	counter: zero-length frames
+ * @bad_length:	counter: zero-length frames and prefixes above the bound
+ * @desync:	counter: prefixes that cannot be QEMU framing (0 or above
+ *		FRAME_STREAM_MAX_SANE)
+ * @last_bad:	the last such prefix
  */
 struct stream_dec {
 	uint8_t *buf;
@@ -55,6 +66,8 @@ struct stream_dec {
 	bool skip;
 	uint64_t oversize;
 	uint64_t bad_length;
+	uint64_t desync;
+	uint32_t last_bad;
 };
 
 int stream_dec_init(struct stream_dec *d, size_t max_frame);

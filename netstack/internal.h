@@ -108,7 +108,7 @@ struct ns {
 	ns_log_fn log; /* ns_set_log() */
 	void *log_ctx;
 	struct vg_hitlog log_bad_src, log_martian_src, log_accept, log_bad_uid, log_refused,
-	    log_foreign_peer;
+	    log_foreign_peer, log_desync;
 };
 
 /* budget.c (a leaf) */

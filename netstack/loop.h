@@ -179,7 +179,8 @@ int vg_io_mod(struct vg_loop *l, struct vg_io *io, uint32_t events);
 /**
  * vg_io_del() - unregister; safe to call on an unregistered record
  * @l:	loop
- * @io:	registration; io->fd is left as it was (the caller closes it)
+ * @io:	registration; io->fd is set to -1, the fd itself stays open (the
+ *	caller saves it beforehand and closes it)
  */
 void vg_io_del(struct vg_loop *l, struct vg_io *io);
 

@@ -137,6 +137,7 @@ void ns_get_stats(const struct ns *ns, struct ns_stats *st)
 	st->drop_tx_queue = ns->tr.txq.dropped;
 	st->drop_oversize += ns->tr.dec.oversize;
 	st->drop_bad_length += ns->tr.dec.bad_length;
+	st->transport_desync = ns->tr.dec.desync;
 	st->tx_queued_bytes = txq_len(&ns->tr.txq);
 	st->buffer_limit = ns->budget.limit;
 	st->buffer_held = ns->budget.held;

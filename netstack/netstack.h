@@ -285,6 +285,7 @@ struct ns_stats {
 	uint64_t transport_bad_uid;   /* stream client of a uid not allowed */
 	uint64_t transport_peer_lost; /* unixgram peer lock released (peer gone) */
 	uint64_t transport_fd_exhausted; /* accept() out of fds: listener paused */
+	uint64_t transport_desync;	 /* stream length prefix 0 or > FRAME_STREAM_MAX_SANE */
 	uint64_t tx_queued_bytes;     /* bytes waiting for the guest to read now */
 	/* the buffer-memory budget (ns_config.max_buffer_bytes) */
 	uint64_t buffer_limit;	 /* the bound */

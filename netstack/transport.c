@@ -91,14 +91,15 @@ static int tr_buffers(struct ns *ns, bool stream)
 static void tr_drop_conn(struct ns *ns)
 {
 	struct ns_transport *t = &ns->tr;
+	int fd = t->io.fd;
 
-	if (t->io.fd < 0)
+	if (fd < 0)
 		return;
 	if (stream_dec_mid_frame(&t->dec))
 		ns->st.drop_bad_length++; /* truncated length prefix or frame */
+	/* vg_io_del() sets t->io.fd to -1: close the saved fd */
 	vg_io_del(ns->loop, &t->io);
-	close(t->io.fd);
-	t->io.fd = -1;
+	close(fd);
 	stream_dec_reset(&t->dec);
 	txq_clear(&t->txq);
 	ns->st.transport_disconnects++;
@@ -243,11 +244,28 @@ static void stream_frame(void *arg, const uint8_t *frame, size_t len)
 	ns->frame_in(ns, frame, len);
 }
 
+/**
+ * tr_log_desync() - the stream decoder met a length prefix that cannot be
+ * QEMU framing (0, or above FRAME_STREAM_MAX_SANE): say so, rate-limited
+ * (counted in stream_dec.desync, reported as transport_desync)
+ * @ns:		netstack
+ * @fatal:	the connection is being dropped (else the prefix was skipped)
+ */
+static void tr_log_desync(struct ns *ns, bool fatal)
+{
+	ns_log_hit(ns, &ns->log_desync,
+		   "transport: stream desynchronised: length prefix %u is not a frame "
+		   "(0 or above %u bytes); %s",
+		   (unsigned int)ns->tr.dec.last_bad, FRAME_STREAM_MAX_SANE,
+		   fatal ? "connection dropped" : "skipped");
+}
+
 static void tr_stream_event(void *arg, uint32_t events)
 {
 	struct ns *ns = arg;
 	struct ns_transport *t = &ns->tr;
-	int i;
+	uint64_t desync;
+	int i, rc;
 
 	if (events & EPOLLOUT) {
 		if (tr_write_some(ns) < 0)
@@ -266,7 +284,11 @@ static void tr_stream_event(void *arg, uint32_t events)
 			tr_drop_conn(ns);
 			return;
 		}
-		if (stream_dec_feed(&t->dec, t->rxbuf, (size_t)n, stream_frame, ns) < 0) {
+		desync = t->dec.desync;
+		rc = stream_dec_feed(&t->dec, t->rxbuf, (size_t)n, stream_frame, ns);
+		if (t->dec.desync != desync)
+			tr_log_desync(ns, rc < 0);
+		if (rc < 0) {
 			/* not QEMU framing: resynchronising is impossible */
 			tr_drop_conn(ns);
 			return;
@@ -751,18 +773,18 @@ out:
 void ns_transport_close(struct ns *ns)
 {
 	struct ns_transport *t = &ns->tr;
+	int fd = t->io.fd;
 
-	if (t->io.fd >= 0) {
+	if (fd >= 0) {
 		ns_transport_flush(ns);
-		vg_io_del(ns->loop, &t->io);
-		close(t->io.fd);
-		t->io.fd = -1;
+		vg_io_del(ns->loop, &t->io); /* sets the fd to -1: close the saved one */
+		close(fd);
 	}
-	if (t->listen_io.fd >= 0) {
+	fd = t->listen_io.fd;
+	if (fd >= 0) {
 		vg_io_pause_stop(&t->listen_pause);
 		vg_io_del(ns->loop, &t->listen_io);
-		close(t->listen_io.fd);
-		t->listen_io.fd = -1;
+		close(fd);
 	}
 	if (t->path[0])
 		unlink(t->path);

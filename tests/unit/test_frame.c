@@ -105,6 +105,30 @@ Test(stream, insane_length_is_a_protocol_error)
 	cr_assert_eq(stream_dec_init(&d, 1514), 0);
 	cr_assert_lt(stream_dec_feed(&d, garbage, sizeof(garbage), collect, &s), 0);
 	cr_assert_eq(s.n, 0);
+	cr_assert_eq(d.desync, 1);
+	cr_assert_eq(d.last_bad, 0xdeadbeef);
+	stream_dec_free(&d);
+}
+
+Test(stream, a_length_no_qemu_frame_can_have_is_a_desync)
+{
+	struct stream_dec d;
+	struct sink s = { 0 };
+	static uint8_t buf[2 * (4 + FRAME_STREAM_MAX_SANE)];
+	size_t n;
+
+	cr_assert_eq(stream_dec_init(&d, 1514), 0);
+	n = put_frame(buf, FRAME_STREAM_MAX_SANE, 3); /* plausible: skipped */
+	n += put_frame(buf + n, 0, 0);		      /* skipped, but a desync */
+	cr_assert_eq(stream_dec_feed(&d, buf, n, collect, &s), 0);
+	cr_assert_eq(d.oversize, 1);
+	cr_assert_eq(d.desync, 1);
+	/* 1 MiB: was skipped before, a megabyte of real frames lost */
+	buf[0] = 0, buf[1] = 0x10, buf[2] = 0, buf[3] = 0;
+	cr_assert_lt(stream_dec_feed(&d, buf, 4, collect, &s), 0);
+	cr_assert_eq(d.desync, 2);
+	cr_assert_eq(d.last_bad, 1u << 20);
+	cr_assert_eq(s.n, 0);
 	stream_dec_free(&d);
 }
 

@@ -559,3 +559,68 @@ Test(transport, accept_out_of_fds_pauses_the_listener_not_spins)
 	cr_assert(arp_roundtrip(fd), "the link works");
 	close(fd);
 }
+
+/* log sink keeping the last line */
+struct lines {
+	int n;
+	char last[256];
+};
+
+static void keep_line(void *ctx, const char *line)
+{
+	struct lines *l = ctx;
+
+	l->n++;
+	snprintf(l->last, sizeof(l->last), "%s", line);
+	cr_log_info("%s", line);
+}
+
+/* like sees_eof(), but whatever the gateway sent before closing is read past */
+static bool drains_to_eof(int fd)
+{
+	uint8_t buf[4096];
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN))
+			return true;
+		if (n < 0)
+			spin(1);
+	}
+	return false;
+}
+
+Test(transport, stream_desync_is_counted_and_logged)
+{
+	/* 1 MiB: within the old "plausible" bound, so it used to be skipped */
+	static const uint8_t zero[4] = { 0, 0, 0, 0 }, big[8] = { 0, 0x10, 0, 0, 1, 2, 3, 4 };
+	struct lines l = { 0 };
+	struct ns_stats st;
+	int fd;
+
+	ns_set_log(ns, keep_line, &l);
+	cr_assert_eq(vg_loop_set_clock(loop, VG_CLOCK_MANUAL, 1000), 0);
+	fd = qemu_with_client();
+	/* a zero-length prefix: skipped, the stream goes on */
+	cr_assert_eq(write(fd, zero, sizeof(zero)), 4);
+	cr_assert(arp_roundtrip(fd), "the link still works after a 0 prefix");
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.transport_desync, 1);
+	cr_assert_eq(st.transport_disconnects, 0);
+	cr_assert_eq(l.n, 1, "one line for the first desync");
+	cr_assert_not_null(strstr(l.last, "desynchronised: length prefix 0 "), "%s", l.last);
+	cr_assert_not_null(strstr(l.last, "skipped"), "%s", l.last);
+	/* a prefix no QEMU frame can have: counted, logged, connection dropped */
+	vg_loop_advance(loop, NS_LOG_MS);
+	cr_assert_eq(write(fd, big, sizeof(big)), 8);
+	cr_assert(drains_to_eof(fd), "the desynchronised connection is closed");
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.transport_desync, 2);
+	cr_assert_eq(st.transport_disconnects, 1);
+	cr_assert_eq(l.n, 2, "a second line after NS_LOG_MS");
+	cr_assert_not_null(strstr(l.last, "length prefix 1048576 "), "%s", l.last);
+	cr_assert_not_null(strstr(l.last, "connection dropped"), "%s", l.last);
+	close(fd);
+}
