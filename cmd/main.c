@@ -126,7 +126,7 @@ fail:
 }
 
 /* the budget log sink of the forwarder (fwd_config.budget) and of the
- * netstack (ns_set_budget_log(), ns_set_log()); they rate-limit */
+ * netstack (ns_set_log()); they rate-limit */
 static void fwd_budget(void *ctx, const char *line)
 {
 	struct vg_daemon *d = ctx;
@@ -360,7 +360,6 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the netstack: %s", strerror(errno));
 		return -1;
 	}
-	ns_set_budget_log(d->ns, fwd_budget, d);
 	ns_set_log(d->ns, fwd_budget, d);
 	/* the netstack's registrants: gateway:53, then foreign flows (and :80) */
 	d->dns_gw = dns_gateway_new(d->dns, d->ns, d->opt.ns.gateway_ip);

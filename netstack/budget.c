@@ -2,8 +2,8 @@
 /*
  * budget.c - the buffer-memory budget of the netstack (ns_config.max_buffer_bytes,
  * --max-buffer-memory): one accountant for everything vgate buffers across
- * guest TCP flows. A leaf: it calls nothing else in netstack/; flow.c charges
- * it, port.c gives it the loop turn's end (ns_budget_idle()).
+ * guest TCP flows. It calls only log.c; flow.c charges it, port.c gives it
+ * the loop turn's end (ns_budget_idle()).
  *
  * Cost model (fixed): a flow is charged, as "held", the bytes lwIP keeps
  * queued towards the guest (sent but unacknowledged, or not yet sent) and
@@ -19,21 +19,18 @@
  * host socket) and no new receive window, except a small per-flow floor so
  * that every flow still makes progress; they wait on flow.c's list and are
  * woken when the total falls below the low-water mark (3/4 of the limit).
- * The first hit is logged at once, later ones at most every
- * NS_BUDGET_LOG_MS, with the number of hits in between. When held memory
+ * The first hit is logged at once, later ones at most every NS_LOG_MS,
+ * with the number of hits in between (log.c, the netstack's one sink). When held memory
  * has fallen far below its recent high, free heap pages are given back to
  * the system (malloc_trim), at most once a second.
  */
 #include "internal.h"
 
-#include <inttypes.h>
 #include <string.h>
-#include <stdio.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
-#define NS_BUDGET_LOG_MS  10000u
 #define NS_BUDGET_TRIM_MS 1000u
 
 void ns_budget_init(struct ns_budget *b, size_t limit)
@@ -70,22 +67,20 @@ bool ns_budget_below_low(const struct ns_budget *b)
 	return b->held + b->windows < b->low;
 }
 
-void ns_budget_hit(struct ns_budget *b, uint64_t now_ms)
+/**
+ * ns_budget_hit() - a flow was held back by the limit: count it, and log
+ * it at the first hit and then at most every NS_LOG_MS (ns_log_hit())
+ * @ns:	netstack
+ */
+void ns_budget_hit(struct ns *ns)
 {
-	char line[192];
+	struct ns_budget *b = &ns->budget;
 
 	b->hits++;
-	b->unlogged++;
-	if (b->logged_ms && now_ms - b->logged_ms < NS_BUDGET_LOG_MS)
-		return;
-	b->logged_ms = now_ms ? now_ms : 1;
-	snprintf(line, sizeof(line),
-		 "netstack: buffer memory budget (%zu bytes) reached: %zu held, %zu in open "
-		 "windows; %" PRIu64 " flows held back since the last report",
-		 b->limit, b->held, b->windows, b->unlogged);
-	b->unlogged = 0;
-	if (b->log)
-		b->log(b->log_ctx, line);
+	ns_log_hit(ns, &b->hit_log,
+		   "netstack: buffer memory budget (%zu bytes) reached: %zu held, %zu in open "
+		   "windows; flows held back",
+		   b->limit, b->held, b->windows);
 }
 
 void ns_budget_idle(struct ns_budget *b, uint64_t now_ms)
@@ -99,10 +94,4 @@ void ns_budget_idle(struct ns_budget *b, uint64_t now_ms)
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
-}
-
-void ns_set_budget_log(struct ns *ns, void (*fn)(void *ctx, const char *line), void *ctx)
-{
-	ns->budget.log = fn;
-	ns->budget.log_ctx = ctx;
 }

@@ -113,7 +113,7 @@ static void flow_held_back(struct ns_flow *f)
 {
 	struct ns_engine *eng = f->ns->eng;
 
-	ns_budget_hit(&f->ns->budget, vg_loop_now(f->ns->loop));
+	ns_budget_hit(f->ns);
 	if (f->wait.next)
 		return;
 	f->ns->budget.paused++;
@@ -172,7 +172,7 @@ static void flow_regrant(struct ns_flow *f, size_t n)
 	} else if (!room) {
 		f->rx_target = f->rx_target > NS_FLOW_FLOOR_BYTES + n ? f->rx_target - n
 								      : NS_FLOW_FLOOR_BYTES;
-		ns_budget_hit(&f->ns->budget, vg_loop_now(f->ns->loop));
+		ns_budget_hit(f->ns);
 	}
 	if (have >= f->rx_target)
 		return;

@@ -70,19 +70,15 @@ struct ns_charge {
  * @held_peak:	high of @held since the last malloc_trim
  * @hits:	times a flow was held back by the limit
  * @paused:	times a flow started waiting for the budget
- * @unlogged:	hits since the last log line
- * @logged_ms:	loop time of the last log line (0: never)
  * @trim_ms:	loop time of the last malloc_trim
- * @log:	log sink (ns_set_budget_log())
- * @log_ctx:	its first argument
+ * @hit_log:	rate limit of the log line of @hits (ns_log_hit())
  */
 struct ns_budget {
 	size_t limit, low;
 	size_t held, windows, high, held_peak;
-	uint64_t hits, paused, unlogged;
-	uint64_t logged_ms, trim_ms;
-	void (*log)(void *ctx, const char *line);
-	void *log_ctx;
+	uint64_t hits, paused;
+	uint64_t trim_ms;
+	struct vg_hitlog hit_log;
 };
 
 struct ns_engine;
@@ -111,12 +107,12 @@ struct ns {
 	    log_foreign_peer, log_desync;
 };
 
-/* budget.c (a leaf) */
+/* budget.c (calls only log.c) */
 void ns_budget_init(struct ns_budget *b, size_t limit);
 void ns_budget_move(struct ns_budget *b, struct ns_charge *c, size_t held, size_t windows);
 size_t ns_budget_room(const struct ns_budget *b);
 bool ns_budget_below_low(const struct ns_budget *b);
-void ns_budget_hit(struct ns_budget *b, uint64_t now_ms);
+void ns_budget_hit(struct ns *ns);
 void ns_budget_idle(struct ns_budget *b, uint64_t now_ms);
 
 /* log.c (a leaf) */

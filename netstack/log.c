@@ -5,7 +5,7 @@
  * vg_hitlog in struct ns), each with the number of hits it covers, to the
  * sink set with ns_set_log(). The netstack has no logger of its own (it
  * knows nothing of cmd/): without a sink it only counts. A leaf: called
- * by link.c and transport.c, calls nothing of the netstack.
+ * by link.c, transport.c and budget.c, calls nothing of the netstack.
  */
 #include "internal.h"
 

@@ -450,15 +450,6 @@ void ns_set_log(struct ns *ns, ns_log_fn fn, void *ctx);
 void ns_get_stats(const struct ns *ns, struct ns_stats *st);
 
 /**
- * ns_set_budget_log() - where the buffer-memory budget's log line goes: told
- * at the first hit, then at most every 10 s while it is hit
- * @ns:		netstack
- * @fn:		sink of one line, NULL for none
- * @ctx:	its first argument
- */
-void ns_set_budget_log(struct ns *ns, void (*fn)(void *ctx, const char *line), void *ctx);
-
-/**
  * ns_leases() - list DHCP leases
  * @ns:		netstack
  * @out:	array
