@@ -96,34 +96,7 @@ bud_basic() {
 
 # bud_echo_server PORT: a TCP and UDP echo on 127.0.0.1:PORT (the host alias)
 bud_echo_server() {
-	cat >"$VG_TMP/echo.py" <<'EOP'
-import os, socket, sys, threading
-exec(open(os.environ["BUD_PRELUDE"]).read()) if "BUD_PRELUDE" in os.environ else None
-port = int(sys.argv[1])
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", port))
-t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-t.bind(("127.0.0.1", port)); t.listen(4096)
-def udp():
-    while True:
-        d, a = u.recvfrom(2048)
-        if d.startswith(b"echo"):
-            u.sendto(d, a)
-def conn(c):
-    try:
-        while True:
-            d = c.recv(2048)
-            if not d:
-                break
-            c.sendall(d)
-    except OSError:
-        pass
-    c.close()
-threading.Thread(target=udp, daemon=True).start()
-while True:
-    c, a = t.accept()
-    threading.Thread(target=conn, args=(c,), daemon=True).start()
-EOP
-	vg_bg python3 "$VG_TMP/echo.py" "$1"
+	vg_bg python3 "$VG_SRC/tests/e2e/fwd_servers.py" echo 127.0.0.1 "$1"
 	vg_wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" || vg_fail "echo server did not start"
 }
 

@@ -9,9 +9,14 @@ Usage: fwd_servers.py MODE ADDR PORT
              guest namespace for port forwards), one connection at a time
   okreply    TCP: answers "ok\n" to every read of up to 100 bytes (the
              connection-rate client of bench/forward_bench.sh), backlog 4096
+  echo       TCP and UDP on the same port: TCP echoes every connection (a
+             thread each, backlog 4096), UDP echoes datagrams that start with
+             "echo" (the attack tests' floods are not answered); lifts its
+             own fd limit to the hard limit (budget_lib.sh)
 All bind to ADDR (127.0.0.x or a namespace address): nothing leaves the machine.
 """
 import hashlib
+import resource
 import socket
 import socketserver
 import sys
@@ -72,6 +77,34 @@ class BusyServer(TServer):
     request_queue_size = 4096  # a connection-rate client must not see refusals
 
 
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        try:
+            while True:
+                b = self.request.recv(2048)
+                if not b:
+                    break
+                self.request.sendall(b)
+        except OSError:
+            pass
+
+
+def echo(addr, port):
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((addr, port))
+
+    def udp():
+        while True:
+            d, peer = u.recvfrom(2048)
+            if d.startswith(b"echo"):
+                u.sendto(d, peer)
+
+    threading.Thread(target=udp, daemon=True).start()
+    BusyServer((addr, port), Echo).serve_forever()
+
+
 def main():
     mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if mode == "upload":
@@ -80,6 +113,8 @@ def main():
         TServer((addr, port), HalfClose).serve_forever()
     elif mode == "okreply":
         BusyServer((addr, port), OkReply).serve_forever()
+    elif mode == "echo":
+        echo(addr, port)
     elif mode == "udpecho":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind((addr, port))
