@@ -85,6 +85,10 @@
  *			established flows; 0, or -1 (err: one line)
  * @extra_metrics:	append counters of optional modules (e.g. the SNI
  *			filter) to /stats and /metrics
+ * @dns_routes_get:	the split-DNS routes as configured (before the
+ *			outbound policy): a config whose routes are read
+ * @dns_routes_set:	replace them with "DOMAIN=ADDR[:PORT]" strings; 0, or
+ *			-1 (err: one line, nothing changed)
  */
 struct api_ops {
 	void *ctx;
@@ -98,6 +102,9 @@ struct api_ops {
 	int (*sni_set_allow)(void *ctx, const char *const *patterns, size_t n, char *err,
 			     size_t errlen);
 	void (*extra_metrics)(void *ctx, struct vg_metrics *ms);
+	const struct dns_config *(*dns_routes_get)(void *ctx);
+	int (*dns_routes_set)(void *ctx, const char *const *specs, size_t n, char *err,
+			      size_t errlen);
 };
 
 /**

@@ -4,7 +4,9 @@
  * outbound CIDR rules ("outbound-allow", "outbound-deny", the builtin
  * denies, the default) and the SNI filter's settings ("sni-filter",
  * "allow-sni", "sni-patterns", "allowlist-file", "sni-ports",
- * "allow-dest").
+ * "allow-dest") and the split-DNS routes ("dns-upstream-for", as
+ * "DOMAIN=ADDR:PORT" strings; the servers as configured, before the
+ * outbound policy filters them).
  *
  * The policy and the filter belong to the daemon (struct api_ops:
  * policy_get, policy_set, sni, sni_set_allow); the route table answers 503
@@ -12,6 +14,7 @@
  * in heap buffers freed before returning; the daemon copies what it keeps.
  */
 #include "api_int.h"
+#include "cmd/dnsup.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -64,6 +67,68 @@ static void sni_json(struct api *a, json_t *j)
 	json_object_set_new(j, "allow-dest", dest);
 }
 
+/* the split-DNS routes as "DOMAIN=ADDR:PORT" strings, one per server */
+static json_t *routes_json(struct api *a)
+{
+	const struct dns_config *c =
+	    a->cfg.ops.dns_routes_get ? a->cfg.ops.dns_routes_get(a->cfg.ops.ctx) : NULL;
+	json_t *arr = json_array();
+	int i, k;
+
+	for (i = 0; c && i < c->n_routes; i++) {
+		for (k = 0; k < c->routes[i].n_servers; k++) {
+			char srv[64], buf[340];
+
+			vg_dnsup_format(&c->routes[i].servers[k], srv, sizeof(srv));
+			snprintf(buf, sizeof(buf), "%s=%s", c->routes[i].domain, srv);
+			json_array_append_new(arr, json_string(buf));
+		}
+	}
+	return arr;
+}
+
+/**
+ * policy_routes() - the "dns-upstream-for" list of a PUT /policy body
+ * @c:		connection (for the 400)
+ * @arr:	the list
+ * @specs:	output: pointers into @arr's strings (VG_MAX_UPSTREAM_FOR)
+ * @n:		output: their number
+ * @ret:	the queued response when this fails
+ *
+ * Return: 0, or -1 when a 400 was sent
+ */
+static int policy_routes(struct MHD_Connection *c, json_t *arr, const char **specs, size_t *n,
+			 enum MHD_Result *ret)
+{
+	char err[512];
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(arr) || json_array_size(arr) > VG_MAX_UPSTREAM_FOR) {
+		*ret = api_send_error(c, MHD_HTTP_BAD_REQUEST,
+				      "field 'dns-upstream-for' must be a list of at most %d "
+				      "\"DOMAIN=ADDR[:PORT]\" strings",
+				      VG_MAX_UPSTREAM_FOR);
+		return -1;
+	}
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_string(v)) {
+			*ret =
+			    api_send_error(c, MHD_HTTP_BAD_REQUEST,
+					   "field 'dns-upstream-for' item %zu must be a string", i);
+			return -1;
+		}
+		specs[i] = json_string_value(v);
+	}
+	*n = json_array_size(arr);
+	if (vg_dns_routes_check(specs, *n, err, sizeof(err)) < 0) {
+		*ret = api_send_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 static json_t *policy_json(struct api *a)
 {
 	const struct fwd_policy *p = a->cfg.ops.policy_get(a->cfg.ops.ctx);
@@ -82,8 +147,10 @@ static json_t *policy_json(struct api *a)
 	}
 	j = json_pack("{s:o, s:o, s:o, s:s}", "outbound-allow", allow, "outbound-deny", deny,
 		      "builtin-deny", builtin, "default", p->n_allow ? "deny" : "allow");
-	if (j)
+	if (j) {
 		sni_json(a, j);
+		json_object_set_new(j, "dns-upstream-for", routes_json(a));
+	}
 	return j;
 }
 
@@ -191,9 +258,11 @@ enum MHD_Result api_get_policy(struct api *a, struct MHD_Connection *c, const st
 /*
  * PUT /policy: "outbound-allow"/"outbound-deny" replace the CIDR rules when
  * either is given (the other becomes empty); "allow-sni" replaces the SNI
- * patterns when given. Everything is checked before anything changes, and
- * the allowlist (which can still fail: its file is re-read) goes first, so
- * an error leaves both as they were. The other keys GET returns are
+ * patterns when given; "dns-upstream-for" replaces the split-DNS routes
+ * when given (checked first; applied after the allowlist, before the CIDR
+ * rules, which then filter the routes' servers too). Everything is checked
+ * before anything changes, and the allowlist (which can still fail: its
+ * file is re-read) goes first, so an error leaves both as they were. The other keys GET returns are
  * accepted and ignored, so a GET body can be edited and PUT back.
  */
 enum MHD_Result api_put_policy(struct api *a, struct MHD_Connection *c, const struct api_req *rq)
@@ -208,11 +277,13 @@ enum MHD_Result api_put_policy(struct api *a, struct MHD_Connection *c, const st
 					   "allowlist-file",
 					   "sni-ports",
 					   "allow-dest",
+					   "dns-upstream-for",
 					   NULL};
 	enum MHD_Result ret = MHD_NO;
-	const char **pat = NULL;
+	const char **pat = NULL, *specs[VG_MAX_UPSTREAM_FOR];
 	struct fwd_policy *p = NULL;
-	json_t *o, *sni_arr;
+	json_t *o, *sni_arr, *routes;
+	size_t nspecs = 0;
 	bool cidrs;
 	char err[512];
 	size_t n = 0;
@@ -224,10 +295,11 @@ enum MHD_Result api_put_policy(struct api *a, struct MHD_Connection *c, const st
 		return ret;
 	cidrs = json_object_get(o, "outbound-allow") || json_object_get(o, "outbound-deny");
 	sni_arr = json_object_get(o, "allow-sni");
-	if (!cidrs && !sni_arr) {
+	routes = json_object_get(o, "dns-upstream-for");
+	if (!cidrs && !sni_arr && !routes) {
 		ret = api_send_error(c, MHD_HTTP_BAD_REQUEST,
-				     "nothing to change: give 'outbound-allow'/'outbound-deny' "
-				     "and/or 'allow-sni'");
+				     "nothing to change: give 'outbound-allow'/'outbound-deny', "
+				     "'allow-sni' and/or 'dns-upstream-for'");
 		goto out;
 	}
 	p = malloc(sizeof(*p));
@@ -236,6 +308,15 @@ enum MHD_Result api_put_policy(struct api *a, struct MHD_Connection *c, const st
 		goto out;
 	if (cidrs && policy_cidrs(c, o, p, &ret) < 0)
 		goto out;
+	if (routes) {
+		if (!a->cfg.ops.dns_routes_set) {
+			ret = api_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+					     "the DNS routes are read-only");
+			goto out;
+		}
+		if (policy_routes(c, routes, specs, &nspecs, &ret) < 0)
+			goto out;
+	}
 	if (sni_arr) {
 		if (!a->cfg.ops.sni || !a->cfg.ops.sni_set_allow ||
 		    !a->cfg.ops.sni(a->cfg.ops.ctx)) {
@@ -253,6 +334,16 @@ enum MHD_Result api_put_policy(struct api *a, struct MHD_Connection *c, const st
 			goto out;
 		}
 		api_log(a, VG_LOG_INFO, "allow-sni replaced: %zu patterns", n);
+	}
+	if (routes) {
+		err[0] = '\0';
+		if (a->cfg.ops.dns_routes_set(a->cfg.ops.ctx, specs, nspecs, err, sizeof(err)) <
+		    0) {
+			ret = api_send_error(c, MHD_HTTP_BAD_REQUEST, "%s",
+					     err[0] ? err : "dns-upstream-for refused");
+			goto out;
+		}
+		api_log(a, VG_LOG_INFO, "dns-upstream-for replaced: %zu servers", nspecs);
 	}
 	if (cidrs) {
 		err[0] = '\0';

@@ -7,7 +7,9 @@
  * Counters are collected fresh per request into a heap struct vg_metrics
  * (metrics.h) from the netstack, the DNS service and, when the daemon
  * provides them (struct api_ops), the forwarder, the policy and optional
- * modules; nothing is kept between requests.
+ * modules; nothing is kept between requests. /stats also lists every DNS
+ * upstream server with its own counters ("dns_upstreams": domain "" for the
+ * default upstreams, else the split-DNS domain it serves).
  */
 #include "api_int.h"
 
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cmd/dnsup.h"
 #include "cmd/metrics.h"
 
 #define MAX_LEASES 4096
@@ -51,6 +54,32 @@ static void collect(struct api *a, struct vg_metrics *ms)
 	vg_metrics_add(ms, &api_row);
 }
 
+/* the "dns_upstreams" list of /stats: one object per upstream server */
+static json_t *upstreams_json(struct api *a)
+{
+	struct dns_upstream_stats *us = calloc(DNS_MAX_SERVERS, sizeof(*us));
+	json_t *arr = json_array();
+	int i, n;
+
+	if (!us || !arr) {
+		free(us);
+		return arr;
+	}
+	n = dns_get_upstream_stats(a->cfg.dns, us, DNS_MAX_SERVERS);
+	for (i = 0; i < n && i < DNS_MAX_SERVERS; i++) {
+		char srv[64];
+
+		vg_dnsup_format(&us[i].server, srv, sizeof(srv));
+		json_array_append_new(
+		    arr, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "domain", us[i].domain,
+				   "server", srv, "queries", (json_int_t)us[i].queries, "answers",
+				   (json_int_t)us[i].answers, "timeouts",
+				   (json_int_t)us[i].timeouts, "errors", (json_int_t)us[i].errors));
+	}
+	free(us);
+	return arr;
+}
+
 enum MHD_Result api_get_stats(struct api *a, struct MHD_Connection *c, const struct api_req *rq)
 {
 	struct vg_metrics *ms = malloc(sizeof(*ms));
@@ -62,6 +91,8 @@ enum MHD_Result api_get_stats(struct api *a, struct MHD_Connection *c, const str
 	collect(a, ms);
 	j = vg_metrics_json(ms);
 	free(ms);
+	if (j)
+		json_object_set_new(j, "dns_upstreams", upstreams_json(a));
 	return api_send_json(c, MHD_HTTP_OK, j);
 }
 

@@ -102,6 +102,7 @@ static void apply_policy(struct vg_daemon *d, const struct fwd_policy *p)
 	d->policy = *p;
 	if (d->fwd)
 		fwd_set_policy(d->fwd, &d->policy); /* the SNI filter sits behind it */
+	vg_dnsup_apply(&d->dnsup);		    /* DNS upstreams pass the policy too */
 }
 
 static int op_policy_set(void *ctx, const struct fwd_policy *p, char *err, size_t errlen)
@@ -147,6 +148,21 @@ static int op_sni_set_allow(void *ctx, const char *const *patterns, size_t n, ch
 	rc = sni_filter_reload(d->sni, c, err, errlen);
 	free(c);
 	return rc < 0 ? -1 : 0;
+}
+
+static const struct dns_config *op_dns_routes_get(void *ctx)
+{
+	struct vg_daemon *d = ctx;
+
+	return d->dnsup.want;
+}
+
+static int op_dns_routes_set(void *ctx, const char *const *specs, size_t n, char *err,
+			     size_t errlen)
+{
+	struct vg_daemon *d = ctx;
+
+	return vg_dnsup_set_routes(&d->dnsup, specs, n, err, errlen);
 }
 
 static void op_extra_metrics(void *ctx, struct vg_metrics *ms)
@@ -234,7 +250,9 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 			    .policy_set = op_policy_set,
 			    .sni = op_sni,
 			    .sni_set_allow = op_sni_set_allow,
-			    .extra_metrics = op_extra_metrics},
+			    .extra_metrics = op_extra_metrics,
+			    .dns_routes_get = op_dns_routes_get,
+			    .dns_routes_set = op_dns_routes_set},
 		    .guest_path = d->opt.guest_api ? d->opt.guest_api_path : NULL,
 		};
 
@@ -294,6 +312,20 @@ static bool has_string(const char *const *list, size_t n, const char *s)
 			return true;
 	}
 	return false;
+}
+
+/* same_strings - @a and @b hold the same strings in the same order */
+static bool same_strings(const char *const *a, size_t na, const char *const *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		if (strcmp(a[i], b[i]))
+			return false;
+	}
+	return true;
 }
 
 /* records in @a's options but not in @b's: remove (add=false) or add */
@@ -408,6 +440,19 @@ void vg_daemon_reload(struct vg_daemon *d)
 	apply_policy(d, &o->policy);
 	vg_log(&d->log, VG_LOG_INFO, "reload: policy has %zu allow and %zu deny rules",
 	       o->policy.n_allow, o->policy.n - o->policy.n_allow);
+	if (!same_strings(cur->dns_upstream_for, cur->n_dns_upstream_for, o->dns_upstream_for,
+			  o->n_dns_upstream_for)) {
+		/* checked by the parser; PUT /policy's routes are replaced too */
+		if (vg_dnsup_set_routes(&d->dnsup, o->dns_upstream_for, o->n_dns_upstream_for, err,
+					sizeof(err)) < 0)
+			vg_log(&d->log, VG_LOG_ERROR, "reload: dns-upstream-for kept: %s", err);
+		else
+			vg_log(&d->log, VG_LOG_INFO, "reload: dns-upstream-for has %zu values",
+			       o->n_dns_upstream_for);
+	}
+	if (!same_strings(cur->dns_upstream, cur->n_dns_upstream, o->dns_upstream,
+			  o->n_dns_upstream))
+		vg_log(&d->log, VG_LOG_WARN, "reload: dns-upstream changes only on restart");
 	if (d->sni) {
 		if (sni_filter_reload(d->sni, &o->sni, err, sizeof(err)) < 0)
 			vg_log(&d->log, VG_LOG_ERROR, "reload: allowlist kept: %s", err);
@@ -442,6 +487,7 @@ void vg_daemon_cleanup(struct vg_daemon *d)
 	d->dns_gw = NULL;
 	sni_filter_free(d->sni); /* before DNS and the forwarder it uses */
 	d->sni = NULL;
+	vg_dnsup_free(&d->dnsup);
 	dns_free(d->dns);
 	d->dns = NULL;
 	fwd_free(d->fwd);

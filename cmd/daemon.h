@@ -41,6 +41,7 @@
 
 #include "cmd/api.h"
 #include "cmd/capture.h"
+#include "cmd/dnsup.h"
 #include "cmd/log.h"
 #include "cmd/options.h"
 #include "common/ratelimit.h"
@@ -62,6 +63,7 @@ struct vg_daemon {
 	struct vg_io sig_io; /* signalfd; fd -1 when none */
 	struct fwd *fwd;     /* NULL with --debug-tcp-echo */
 	struct dns *dns;
+	struct vg_dnsup dnsup;	/* upstreams, routes, the resolv.conf watch */
 	struct sni_filter *sni; /* NULL without an allowlist */
 	struct ns *ns;
 	struct dns_gateway *dns_gw; /* the guest's DNS on gateway:53 */

@@ -205,7 +205,8 @@ static void addr4(struct dns_addr *a, uint32_t ip)
 
 /**
  * dns_configure() - build the DNS config from the options: upstreams (flags
- * or resolv.conf; only those the outbound policy allows), static records
+ * or resolv.conf) and split-DNS routes (only servers the outbound policy
+ * allows; cmd/dnsup.c), static records
  * @d:		daemon
  * @cfg:	config to fill
  * @err:	one-line error
@@ -216,10 +217,8 @@ static void addr4(struct dns_addr *a, uint32_t ip)
 static int dns_configure(struct vg_daemon *d, struct dns_config *cfg, char *err, size_t errlen)
 {
 	const struct vg_options *o = &d->opt;
-	struct dns_config all;
 	struct dns_addr a;
 	size_t i;
-	int k;
 
 	dns_config_defaults(cfg);
 	if (o->dns_cache_size > 0)
@@ -230,36 +229,10 @@ static int dns_configure(struct vg_daemon *d, struct dns_config *cfg, char *err,
 		cfg->fail_ttl_s = (uint32_t)o->dns_fail_ttl;
 	if (o->dns_stale_max >= 0)
 		cfg->stale_max_s = (uint32_t)o->dns_stale_max;
-	all = *cfg;
-	for (i = 0; i < o->n_dns_upstream; i++) {
-		if (dns_config_add_upstream(&all, o->dns_upstream[i]) < 0) {
-			snprintf(err, errlen, "invalid --dns-upstream '%s'", o->dns_upstream[i]);
-			return -1;
-		}
-	}
-	if (!o->n_dns_upstream) {
-		const char *rc = o->resolv_conf ? o->resolv_conf : "/etc/resolv.conf";
-
-		if (dns_config_load_resolv_conf(&all, rc) < 0 && o->resolv_conf) {
-			snprintf(err, errlen, "cannot read --resolv-conf '%s'", rc);
-			return -1;
-		}
-	}
-	/* the outbound policy bounds DNS upstreams too */
-	for (k = 0; k < all.n_upstreams; k++) {
-		uint32_t ip4;
-
-		memcpy(&ip4, all.upstreams[k].addr.a, 4);
-		if (all.upstreams[k].addr.family == AF_INET && fwd_policy_allows(&o->policy, ip4))
-			cfg->upstreams[cfg->n_upstreams++] = all.upstreams[k];
-		else
-			vg_log(&d->log, VG_LOG_WARN,
-			       "dns upstream #%d is outside the outbound policy: not used", k + 1);
-	}
-	if (!cfg->n_upstreams)
-		vg_log(&d->log, VG_LOG_WARN, "no usable DNS upstream: only static names resolve");
-	cfg->upstream_timeout_ms = all.upstream_timeout_ms;
-	cfg->upstream_attempts = all.upstream_attempts;
+	/* the servers and routes (cmd/dnsup.c), bounded by the outbound policy */
+	if (vg_dnsup_init(&d->dnsup, o, &d->log, err, errlen) < 0)
+		return -1;
+	vg_dnsup_filter(&d->dnsup, &o->policy, cfg);
 	addr4(&a, o->ns.gateway_ip);
 	dns_config_add_record(cfg, "gateway.vgate.internal", &a);
 	addr4(&a, o->ns.host_ip);
@@ -346,6 +319,9 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start DNS: %s", strerror(errno));
 		return -1;
 	}
+	/* the policy in force (d->policy) is set by vg_daemon_start() */
+	if (vg_dnsup_start(&d->dnsup, d->loop, d->dns, &d->policy, err, errlen) < 0)
+		return -1;
 	if (d->fwd && sni_config_enabled(&d->opt.sni)) {
 		d->sni = sni_filter_new(d->loop, d->fwd, d->dns, &d->opt.sni, d->opt.ns.host_ip,
 					vg_daemon_sni_log, d, err, errlen);

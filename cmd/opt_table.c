@@ -29,6 +29,7 @@ const struct option vg_long_opts[] = {
     {"outbound-deny", required_argument, NULL, OPT_OUT_DENY},
     {"debug-tcp-echo", no_argument, NULL, OPT_DEBUG_ECHO},
     {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
+    {"dns-upstream-for", required_argument, NULL, OPT_DNS_UPSTREAM_FOR},
     {"dns-record", required_argument, NULL, OPT_DNS_RECORD},
     {"dns-cache-size", required_argument, NULL, OPT_DNS_CACHE_SIZE},
     {"dns-max-ttl", required_argument, NULL, OPT_DNS_MAX_TTL},

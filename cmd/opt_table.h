@@ -60,6 +60,7 @@ enum {
 	OPT_PEER_UID,
 	OPT_SNI, /* forwarder/sni.h options, by name */
 	OPT_MAX_BUFFER,
+	OPT_DNS_UPSTREAM_FOR,
 };
 
 /* every long option, NULL-terminated */

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "common/netutil.h"
+#include "dns/dns.h"
 
 void vg_options_usage(FILE *out)
 {
@@ -82,6 +83,9 @@ void vg_options_usage(FILE *out)
 	      "\n"
 	      "DNS:\n"
 	      "  --dns-upstream A[:P]   upstream server (repeatable; default resolv.conf)\n"
+	      "  --dns-upstream-for DOMAIN=A[:P]  names at or under DOMAIN go to A only\n"
+	      "                         (split DNS; repeatable: more servers, more domains;\n"
+	      "                         the longest matching domain wins)\n"
 	      "  --resolv-conf PATH     resolver config to read (default /etc/resolv.conf)\n"
 	      "  --dns-record NAME=IP   static record (repeatable)\n"
 	      "  --dns-cache-size N     cache entries (default 10000)\n"
@@ -467,6 +471,25 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			}
 			o->dns_upstream[o->n_dns_upstream++] = optarg;
 			break;
+		case OPT_DNS_UPSTREAM_FOR: {
+			char dom[256];
+			struct dns_upstream u;
+			const char *why = "";
+
+			if (dns_parse_upstream_for(optarg, dom, &u, &why) < 0) {
+				snprintf(err, errlen,
+					 "invalid --dns-upstream-for '%s': %s (DOMAIN=ADDR[:PORT])",
+					 optarg, why);
+				return VG_PARSE_ERROR;
+			}
+			if (o->n_dns_upstream_for >= VG_MAX_UPSTREAM_FOR) {
+				snprintf(err, errlen, "too many --dns-upstream-for (max %d)",
+					 VG_MAX_UPSTREAM_FOR);
+				return VG_PARSE_ERROR;
+			}
+			o->dns_upstream_for[o->n_dns_upstream_for++] = optarg;
+			break;
+		}
 		case OPT_DNS_RECORD:
 			if (o->n_dns_record >= VG_MAX_RECORDS || !strchr(optarg, '=')) {
 				snprintf(err, errlen, "invalid --dns-record '%s' (NAME=IP, max %d)",
@@ -553,9 +576,68 @@ void vg_options_free(struct vg_options *o)
 	o->cfg = NULL;
 }
 
+/**
+ * vg_dns_routes_check() - the bounds of a --dns-upstream-for list: at most
+ * DNS_MAX_DOMAINS domains with at most DNS_MAX_UPSTREAMS servers each
+ * @specs:	"DOMAIN=ADDR[:PORT]" strings
+ * @n:		their number
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1
+ */
+int vg_dns_routes_check(const char *const *specs, size_t n, char *err, size_t errlen)
+{
+	struct dns_config *c = malloc(sizeof(*c));
+	size_t i;
+	int rc = 0;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->n_routes = 0;
+	for (i = 0; i < n && !rc; i++) {
+		char dom[256];
+		struct dns_upstream u;
+		const char *why = "";
+
+		if (dns_parse_upstream_for(specs[i], dom, &u, &why) < 0) {
+			snprintf(err, errlen,
+				 "invalid --dns-upstream-for '%s': %s (DOMAIN=ADDR[:PORT])",
+				 specs[i], why);
+			rc = -1;
+			break;
+		}
+		switch (dns_config_add_route(c, dom, &u)) {
+		case 0:
+			break;
+		case -ENOSPC:
+			snprintf(err, errlen, "too many --dns-upstream-for domains (max %d)",
+				 DNS_MAX_DOMAINS);
+			rc = -1;
+			break;
+		case -E2BIG:
+			snprintf(err, errlen,
+				 "too many --dns-upstream-for servers for '%s' (max %d)", dom,
+				 DNS_MAX_UPSTREAMS);
+			rc = -1;
+			break;
+		default:
+			snprintf(err, errlen, "invalid --dns-upstream-for '%s'", specs[i]);
+			rc = -1;
+			break;
+		}
+	}
+	free(c);
+	return rc;
+}
+
 /* the checks and derived values that need every pass applied */
 static enum vg_parse_result options_finish(struct vg_options *o, char *err, size_t errlen)
 {
+	if (vg_dns_routes_check(o->dns_upstream_for, o->n_dns_upstream_for, err, errlen) < 0)
+		return VG_PARSE_ERROR;
 	/* addresses default to .1 and .254 of a non-default subnet */
 	if (!o->gw_set)
 		o->ns.gateway_ip = htonl(ntohl(o->ns.subnet) + 1);

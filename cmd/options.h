@@ -33,6 +33,7 @@
 
 #define VG_MAX_UPSTREAMS 8
 #define VG_MAX_RECORDS   64
+#define VG_MAX_UPSTREAM_FOR 64 /* --dns-upstream-for values (DNS_MAX_DOMAINS domains) */
 
 /*
  * --guest-api: the guest reaches the API at gateway:80 (fixed: the SNI
@@ -67,6 +68,8 @@ struct vg_options {
 	/* dns */
 	const char *dns_upstream[VG_MAX_UPSTREAMS];
 	size_t n_dns_upstream;
+	const char *dns_upstream_for[VG_MAX_UPSTREAM_FOR]; /* "DOMAIN=ADDR[:PORT]", checked */
+	size_t n_dns_upstream_for;
 	const char *dns_record[VG_MAX_RECORDS];
 	size_t n_dns_record;
 	long dns_cache_size;
@@ -109,6 +112,18 @@ void vg_options_free(struct vg_options *o);
  * Return: the number written
  */
 size_t vg_options_forwards(const struct vg_options *o, struct fwd_forward *out);
+
+/**
+ * vg_dns_routes_check() - check a --dns-upstream-for list: each value's
+ * syntax, at most DNS_MAX_DOMAINS domains, DNS_MAX_UPSTREAMS servers each
+ * @specs:	"DOMAIN=ADDR[:PORT]" strings
+ * @n:		their number
+ * @err:	one-line error naming the value
+ * @errlen:	its size
+ *
+ * Return: 0, or -1
+ */
+int vg_dns_routes_check(const char *const *specs, size_t n, char *err, size_t errlen);
 
 /**
  * vg_option_arg() - whether long option @name exists and takes a value

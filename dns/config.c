@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * config.c - struct dns_config defaults and the parsers behind the dns flags:
- * upstream "ADDR[:PORT]" strings, resolv.conf files and "NAME=IP" records.
+ * upstream "ADDR[:PORT]" strings, split-DNS "DOMAIN=ADDR[:PORT]" routes and
+ * their longest-suffix selection, resolv.conf files and "NAME=IP" records.
  * Pure functions on caller-owned structs; nothing is allocated.
  */
 #include "dns.h"
@@ -123,6 +124,141 @@ int dns_config_add_upstream(struct dns_config *cfg, const char *s)
 		return -ENOSPC;
 	cfg->upstreams[cfg->n_upstreams++] = u;
 	return 0;
+}
+
+/**
+ * domain_norm() - @s (length @n) as a lower-case domain without trailing dot
+ * @s:		text
+ * @n:		its length
+ * @out:	256 bytes
+ * @wire:	its wire form (DNS_NAME_MAX bytes), or NULL
+ *
+ * Return: wire length, or -EINVAL (empty, the root, too long, bad labels)
+ */
+static int domain_norm(const char *s, size_t n, char *out, uint8_t *wire)
+{
+	uint8_t w[DNS_NAME_MAX];
+	size_t i;
+	int len;
+
+	if (n && s[n - 1] == '.')
+		n--;
+	if (!n || n >= 254)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		/* a host name's letters, digits, '-' and '_' (_msdcs, SRV zones) */
+		if (!isalnum(c) && c != '-' && c != '_' && c != '.')
+			return -EINVAL;
+		out[i] = (char)tolower(c);
+	}
+	out[n] = 0;
+	len = wire_name_from_text(out, w);
+	if (len <= 1)
+		return -EINVAL;
+	if (wire)
+		memcpy(wire, w, (size_t)len);
+	return len;
+}
+
+int dns_parse_upstream_for(const char *s, char *domain, struct dns_upstream *out, const char **why)
+{
+	const char *eq = s ? strchr(s, '=') : NULL, *dummy;
+
+	if (!why)
+		why = &dummy;
+	memset(out, 0, sizeof(*out));
+	domain[0] = 0;
+	if (!eq) {
+		*why = "expected DOMAIN=ADDR[:PORT]";
+		return -EINVAL;
+	}
+	if (eq == s || (eq == s + 1 && s[0] == '.')) {
+		*why = "the domain is empty (the root is --dns-upstream)";
+		return -EINVAL;
+	}
+	if (domain_norm(s, (size_t)(eq - s), domain, NULL) < 0) {
+		*why = "not a domain name";
+		return -EINVAL;
+	}
+	if (dns_parse_upstream(eq + 1, out) < 0) {
+		domain[0] = 0;
+		*why = "not an address (ADDR, ADDR:PORT, [V6]:PORT)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int dns_config_add_route(struct dns_config *cfg, const char *domain, const struct dns_upstream *u)
+{
+	struct dns_domain_route *r = NULL;
+	char norm[256];
+	uint8_t w[DNS_NAME_MAX];
+	int i, len = domain ? domain_norm(domain, strlen(domain), norm, w) : -EINVAL;
+
+	if (len < 0)
+		return -EINVAL;
+	for (i = 0; i < cfg->n_routes; i++) {
+		if (!strcmp(cfg->routes[i].domain, norm)) {
+			r = &cfg->routes[i];
+			break;
+		}
+	}
+	if (!r) {
+		if (cfg->n_routes >= DNS_MAX_DOMAINS)
+			return -ENOSPC;
+		r = &cfg->routes[cfg->n_routes++];
+		memset(r, 0, sizeof(*r));
+		strcpy(r->domain, norm);
+		memcpy(r->wire, w, (size_t)len);
+		r->wirelen = (uint8_t)len;
+	}
+	if (!u)
+		return 0;
+	if (r->n_servers >= DNS_MAX_UPSTREAMS)
+		return -E2BIG;
+	r->servers[r->n_servers++] = *u;
+	return 0;
+}
+
+int dns_config_route(const struct dns_config *cfg, const uint8_t *name, size_t len)
+{
+	int best = -1, i;
+	size_t off = 0, bestlen = 0;
+
+	if (!cfg->n_routes)
+		return -1;
+	/* every suffix of @name at a label boundary, longest first */
+	while (off < len) {
+		size_t rest = len - off;
+
+		for (i = 0; i < cfg->n_routes; i++) {
+			const struct dns_domain_route *r = &cfg->routes[i];
+
+			if (r->wirelen == rest && rest > bestlen &&
+			    !memcmp(r->wire, name + off, rest)) {
+				best = i;
+				bestlen = rest;
+			}
+		}
+		if (best >= 0 || !name[off])
+			break;
+		off += 1u + name[off];
+	}
+	return best;
+}
+
+int dns_config_route_text(const struct dns_config *cfg, const char *name)
+{
+	uint8_t w[DNS_NAME_MAX], lw[DNS_NAME_MAX];
+	int len = name ? wire_name_from_text(name, w) : -1, r;
+
+	if (len < 0)
+		return -EINVAL;
+	wire_name_lower(w, (size_t)len, lw);
+	r = dns_config_route(cfg, lw, (size_t)len);
+	return r < 0 ? -ENOENT : r;
 }
 
 /* resolv_options - "options timeout:N attempts:N ..." */

@@ -456,6 +456,64 @@ size_t dns_timers_needed(const struct dns_config *cfg)
 	return cfg->max_inflight;
 }
 
+/* upstreams_ok - the upstream counts of @cfg are within their bounds */
+static bool upstreams_ok(const struct dns_config *cfg)
+{
+	int i;
+
+	if (!cfg->upstream_attempts || cfg->n_upstreams < 0 ||
+	    cfg->n_upstreams > DNS_MAX_UPSTREAMS || cfg->n_routes < 0 ||
+	    cfg->n_routes > DNS_MAX_DOMAINS)
+		return false;
+	for (i = 0; i < cfg->n_routes; i++) {
+		const struct dns_domain_route *r = &cfg->routes[i];
+
+		if (r->n_servers < 0 || r->n_servers > DNS_MAX_UPSTREAMS || r->wirelen < 2)
+			return false;
+	}
+	return true;
+}
+
+int dns_set_upstreams(struct dns *d, const struct dns_config *src)
+{
+	struct dns_config *old;
+
+	if (!upstreams_ok(src))
+		return -EINVAL;
+	old = malloc(sizeof(*old));
+	if (!old)
+		return -ENOMEM;
+	*old = d->cfg;
+	memcpy(d->cfg.upstreams, src->upstreams, sizeof(d->cfg.upstreams));
+	d->cfg.n_upstreams = src->n_upstreams;
+	memcpy(d->cfg.routes, src->routes, sizeof(d->cfg.routes));
+	d->cfg.n_routes = src->n_routes;
+	d->cfg.upstream_timeout_ms = src->upstream_timeout_ms;
+	d->cfg.upstream_attempts = src->upstream_attempts;
+	resolver_reconfigure(&d->res, old);
+	free(old);
+	return 0;
+}
+
+int dns_get_upstream_stats(const struct dns *d, struct dns_upstream_stats *out, int max)
+{
+	int l, i, n = 0;
+
+	for (l = -1; l < d->cfg.n_routes; l++) {
+		const struct dns_upstream *sv = l < 0 ? d->cfg.upstreams : d->cfg.routes[l].servers;
+		int ns = l < 0 ? d->cfg.n_upstreams : d->cfg.routes[l].n_servers;
+
+		for (i = 0; i < ns; i++, n++) {
+			if (n >= max)
+				continue;
+			out[n] = d->res.ust[l + 1][i];
+			out[n].domain = l < 0 ? "" : d->cfg.routes[l].domain;
+			out[n].server = sv[i];
+		}
+	}
+	return n;
+}
+
 struct dns *dns_new(struct vg_loop *loop, const struct dns_config *cfg, dns_answer_fn answer,
 		    void *ctx)
 {
@@ -463,10 +521,8 @@ struct dns *dns_new(struct vg_loop *loop, const struct dns_config *cfg, dns_answ
 	uint32_t i;
 	int r, n;
 
-	if (!loop || !cfg || !cfg->cache_size || !cfg->max_inflight ||
-	    !cfg->max_waiters || !cfg->upstream_attempts || cfg->n_upstreams < 0 ||
-	    cfg->n_upstreams > DNS_MAX_UPSTREAMS || cfg->n_records < 0 ||
-	    cfg->n_records > DNS_MAX_CFG_RECORDS) {
+	if (!loop || !cfg || !cfg->cache_size || !cfg->max_inflight || !cfg->max_waiters ||
+	    !upstreams_ok(cfg) || cfg->n_records < 0 || cfg->n_records > DNS_MAX_CFG_RECORDS) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -47,7 +47,8 @@ struct ns;
 #define DNS_PROTO_UDP 17
 #define DNS_PROTO_TCP 6
 
-#define DNS_MAX_UPSTREAMS 8
+#define DNS_MAX_UPSTREAMS   8  /* default upstreams, and servers of one split-DNS domain */
+#define DNS_MAX_DOMAINS	    32 /* split-DNS domains (--dns-upstream-for) */
 #define DNS_MAX_CFG_RECORDS 64
 #define DNS_MAX_RECORDS 256
 #define DNS_NAME_TEXT_MAX 1025 /* longest presentation name (\DDD escapes) + NUL */
@@ -99,6 +100,25 @@ struct dns_upstream {
 };
 
 /**
+ * struct dns_domain_route - split DNS: names at or under @domain are sent to
+ * @servers only (never to the default upstreams), with the same failover,
+ * reply checks and singleflight; the longest matching domain wins
+ * @domain:	lower-case presentation name without trailing dot ("corp.example")
+ * @wire:	the same in wire format (filled by dns_config_add_route())
+ * @wirelen:	its length
+ * @servers:	its servers, tried in order with failover
+ * @n_servers:	number of @servers; 0 (all outside the outbound policy) makes
+ *		the domain's names fail with SERVFAIL rather than leak elsewhere
+ */
+struct dns_domain_route {
+	char domain[256];
+	uint8_t wire[255];
+	uint8_t wirelen;
+	struct dns_upstream servers[DNS_MAX_UPSTREAMS];
+	int n_servers;
+};
+
+/**
  * struct dns_record - one static name -> address mapping (also answers PTR)
  * @name:	name in presentation format, e.g. "gateway.vgate.internal"
  * @addr:	its address
@@ -128,6 +148,8 @@ struct dns_record {
  * @n_upstreams:	number of @upstreams
  * @upstream_timeout_ms: per-try timeout (resolv.conf "timeout:", 1000)
  * @upstream_attempts:	rounds over all servers (resolv.conf "attempts:", 2)
+ * @routes:		split-DNS domains (--dns-upstream-for)
+ * @n_routes:		number of @routes
  * @records:		static records
  * @n_records:		number of @records
  * @local_zone:		names under this suffix that are not static records get
@@ -152,6 +174,8 @@ struct dns_config {
 	int n_upstreams;
 	uint32_t upstream_timeout_ms;
 	uint32_t upstream_attempts;
+	struct dns_domain_route routes[DNS_MAX_DOMAINS];
+	int n_routes;
 	struct dns_record records[DNS_MAX_CFG_RECORDS];
 	int n_records;
 	char local_zone[256];
@@ -180,6 +204,68 @@ int dns_parse_upstream(const char *s, struct dns_upstream *out);
  * Return: 0, -EINVAL on bad syntax, -ENOSPC when the list is full
  */
 int dns_config_add_upstream(struct dns_config *cfg, const char *s);
+
+/**
+ * dns_parse_upstream_for() - parse "DOMAIN=ADDR[:PORT]" (--dns-upstream-for)
+ * @s:		text; DOMAIN may end with a dot, any case; ADDR[:PORT] as for
+ *		dns_parse_upstream()
+ * @domain:	DOMAIN, lower-case, without trailing dot (256 bytes)
+ * @out:	the server
+ * @why:	on error, a static phrase saying what is wrong (may be NULL)
+ *
+ * The root (".") is refused: that is --dns-upstream.
+ *
+ * Return: 0, or -EINVAL
+ */
+int dns_parse_upstream_for(const char *s, char *domain, struct dns_upstream *out, const char **why);
+
+/**
+ * dns_config_add_route() - add a server for a split-DNS domain: appended to
+ * the domain's servers, or a new route
+ * @cfg:	config
+ * @domain:	lower-case presentation name without trailing dot
+ * @u:		server, or NULL to add the domain with no server (yet)
+ *
+ * Return: 0, -EINVAL for a bad domain, -ENOSPC when DNS_MAX_DOMAINS domains
+ *	   exist, -E2BIG when the domain has DNS_MAX_UPSTREAMS servers
+ */
+int dns_config_add_route(struct dns_config *cfg, const char *domain, const struct dns_upstream *u);
+
+/**
+ * dns_config_route() - which upstreams serve @name: the route with the
+ * longest domain that is @name or a suffix of it at a label boundary
+ * @cfg:	config
+ * @name:	lower-case wire name
+ * @len:	its length
+ *
+ * Return: index into @cfg->routes, or -1 for the default upstreams
+ */
+int dns_config_route(const struct dns_config *cfg, const uint8_t *name, size_t len);
+
+/**
+ * dns_config_route_text() - dns_config_route() for a presentation name
+ * (any case, trailing dot optional)
+ * @cfg:	config
+ * @name:	name
+ *
+ * Return: index into @cfg->routes, -ENOENT for the default upstreams,
+ *	   -EINVAL for a bad name
+ */
+int dns_config_route_text(const struct dns_config *cfg, const char *name);
+
+/**
+ * dns_set_upstreams() - replace the upstream servers at run time: the
+ * default upstreams, their timeout and attempts, and the split-DNS routes
+ * are copied from @src (nothing else of it is read). The cache is kept;
+ * queries in flight finish their current try and take their next try from
+ * the new servers. Per-server counters carry over for servers (same domain,
+ * address and port) that stay.
+ * @d:		service
+ * @src:	config holding the new upstreams and routes
+ *
+ * Return: 0, -EINVAL for counts out of bounds, -ENOMEM (nothing changed)
+ */
+int dns_set_upstreams(struct dns *d, const struct dns_config *src);
 
 /**
  * dns_config_load_resolv_conf() - append the nameservers of a resolv.conf file
@@ -385,6 +471,39 @@ struct dns_stats {
  * @out:	filled
  */
 void dns_get_stats(const struct dns *d, struct dns_stats *out);
+
+/**
+ * struct dns_upstream_stats - counters of one upstream server
+ * @domain:	its split-DNS domain, "" for a default upstream (static
+ *		storage of @d, valid until the next dns_set_upstreams())
+ * @server:	the server
+ * @queries:	packets sent to it (UDP and TCP)
+ * @answers:	usable replies it gave
+ * @timeouts:	tries that timed out
+ * @errors:	bad replies (SERVFAIL, REFUSED, malformed), socket errors and
+ *		ICMP errors
+ */
+struct dns_upstream_stats {
+	const char *domain;
+	struct dns_upstream server;
+	uint64_t queries;
+	uint64_t answers;
+	uint64_t timeouts;
+	uint64_t errors;
+};
+
+#define DNS_MAX_SERVERS (DNS_MAX_UPSTREAMS * (DNS_MAX_DOMAINS + 1))
+
+/**
+ * dns_get_upstream_stats() - counters per upstream server: the default
+ * upstreams first, then each domain's servers, in config order
+ * @d:		service
+ * @out:	room for @max entries (DNS_MAX_SERVERS holds all)
+ * @max:	capacity
+ *
+ * Return: number of servers (may exceed @max; only @max written)
+ */
+int dns_get_upstream_stats(const struct dns *d, struct dns_upstream_stats *out, int max);
 
 /**
  * struct dns_cache_item - one cache entry as shown by dns_cache_foreach()

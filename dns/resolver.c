@@ -3,8 +3,13 @@
  * resolver.c - upstream queries: one struct dns_inflight per key
  * (singleflight), each try on a fresh non-blocking socket.
  *
- * A resolution makes up to upstream_attempts rounds over the configured
- * servers, starting with the server that answered last. Each try opens a new
+ * A resolution makes up to upstream_attempts rounds over its servers,
+ * starting with the server of that list that answered last. Its servers are
+ * those of the split-DNS route whose domain is the longest suffix of the
+ * name (dns_config_route()), else the default upstreams; a route is never
+ * left for the defaults. The list is chosen again at every try, so a try
+ * after dns_set_upstreams() goes to the new servers; the current try keeps
+ * its own copy of its server (f->up) for the reply checks. Each try opens a new
  * unconnected UDP socket (so the kernel picks a fresh random source port),
  * sends a query with a fresh random ID, and accepts a datagram only if it
  * comes from that server's address and port and carries our ID and exactly
@@ -23,7 +28,11 @@
  * depends only on the loop, wire.c, msg.c and rand.c. Time is the loop's
  * (vg_loop_now()), so a manual loop clock drives timeouts in tests.
  *
- * Packets are only ever sent to the addresses of cfg.upstreams.
+ * Per-server counters (r->ust) are indexed by list and position; a try
+ * started before resolver_reconfigure() (f->gen) is not counted.
+ *
+ * Packets are only ever sent to the addresses of cfg.upstreams and
+ * cfg.routes[].servers.
  */
 #include "resolver.h"
 #include "msg.h"
@@ -37,6 +46,34 @@
 #include <unistd.h>
 
 static void try_next(struct dns_inflight *f);
+
+/* servers_of - the server list of @route (-1: the default upstreams) */
+static const struct dns_upstream *servers_of(const struct dns_config *cfg, int route, int *n)
+{
+	if (route < 0 || route >= cfg->n_routes) {
+		*n = cfg->n_upstreams;
+		return cfg->upstreams;
+	}
+	*n = cfg->routes[route].n_servers;
+	return cfg->routes[route].servers;
+}
+
+/* counters of the current try's server, NULL when it predates a reconfigure */
+static struct dns_upstream_stats *try_stats(struct dns_inflight *f)
+{
+	struct dns_resolver *r = f->r;
+
+	if (f->gen != r->gen || f->server < 0 || f->server >= DNS_MAX_UPSTREAMS)
+		return NULL;
+	return &r->ust[f->route + 1][f->server];
+}
+
+#define COUNT(f, field)                                                                            \
+	do {                                                                                       \
+		struct dns_upstream_stats *s_ = try_stats(f);                                      \
+		if (s_)                                                                            \
+			s_->field++;                                                               \
+	} while (0)
 
 /**
  * resolver_init() - set up @r and allocate the in-flight pool and its hash table
@@ -158,8 +195,10 @@ struct dns_inflight *resolver_start(struct dns_resolver *r, const uint8_t *name,
 {
 	struct dns_inflight *f;
 	uint32_t *b;
+	int route = dns_config_route(r->cfg, name, namelen), nsrv;
 
-	if (!r->free || r->cfg->n_upstreams <= 0)
+	servers_of(r->cfg, route, &nsrv);
+	if (!r->free || nsrv <= 0)
 		return NULL;
 	f = &r->inf[r->free - 1];
 	r->free = f->hnext;
@@ -176,6 +215,8 @@ struct dns_inflight *resolver_start(struct dns_resolver *r, const uint8_t *name,
 	f->client_done = false;
 	f->whead = f->wtail = f->nwait = 0;
 	f->tries = 0;
+	f->route = route;
+	f->server = -1;
 	f->start_ms = vg_loop_now(r->loop);
 	f->io.fd = -1;
 	vg_timer_init(&f->timer, on_timer, f);
@@ -205,10 +246,8 @@ void resolver_release(struct dns_resolver *r, struct dns_inflight *f)
 	r->ninflight--;
 }
 
-static socklen_t up_sockaddr(const struct dns_resolver *r, int i, struct sockaddr_storage *ss)
+static socklen_t up_sockaddr(const struct dns_upstream *u, struct sockaddr_storage *ss)
 {
-	const struct dns_upstream *u = &r->cfg->upstreams[i];
-
 	memset(ss, 0, sizeof(*ss));
 	if (u->addr.family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
@@ -228,10 +267,8 @@ static socklen_t up_sockaddr(const struct dns_resolver *r, int i, struct sockadd
 	}
 }
 
-static bool from_server(const struct dns_resolver *r, int i, const struct sockaddr_storage *from)
+static bool from_server(const struct dns_upstream *u, const struct sockaddr_storage *from)
 {
-	const struct dns_upstream *u = &r->cfg->upstreams[i];
-
 	if (from->ss_family != u->addr.family)
 		return false;
 	if (u->addr.family == AF_INET) {
@@ -261,6 +298,13 @@ static int new_id(struct dns_resolver *r, uint16_t *id)
 	return dns_rand(r->rng, id, sizeof(*id));
 }
 
+/* try_failed - the current try got an error (socket, ICMP, bad TCP reply) */
+static void try_failed(struct dns_inflight *f)
+{
+	COUNT(f, errors);
+	try_next(f);
+}
+
 /* handle_reply - a reply that matched our query: store it or try the next server */
 static void handle_reply(struct dns_inflight *f, const uint8_t *buf, size_t len)
 {
@@ -271,11 +315,14 @@ static void handle_reply(struct dns_inflight *f, const uint8_t *buf, size_t len)
 				r->cfg->fail_ttl_s, &data, &ttl);
 
 	if (rc == MSG_OK) {
-		r->up_pref = f->server;
+		COUNT(f, answers);
+		if (f->gen == r->gen)
+			r->up_pref[f->route + 1] = f->server;
 		r->cb.done(r->cb.ctx, f, data, ttl);
 		return;
 	}
 	r->st->upstream_bad++;
+	COUNT(f, errors);
 	try_next(f);
 }
 
@@ -287,13 +334,13 @@ static void on_tcp(void *arg, uint32_t events)
 
 	if (!f->tcp_sent) {
 		if (events & (EPOLLERR | EPOLLHUP)) {
-			try_next(f);
+			try_failed(f);
 			return;
 		}
 		n = write(f->io.fd, f->tbuf + f->tpos, f->tlen - f->tpos);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				try_next(f);
+				try_failed(f);
 			return;
 		}
 		f->tpos += (size_t)n;
@@ -302,7 +349,7 @@ static void on_tcp(void *arg, uint32_t events)
 		f->tcp_sent = true;
 		f->tlen = 0;
 		if (vg_io_mod(r->loop, &f->io, EPOLLIN) < 0)
-			try_next(f);
+			try_failed(f);
 		return;
 	}
 	for (;;) {
@@ -312,11 +359,11 @@ static void on_tcp(void *arg, uint32_t events)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			try_next(f);
+			try_failed(f);
 			return;
 		}
 		if (n == 0) {
-			try_next(f);
+			try_failed(f);
 			return;
 		}
 		f->tlen += (size_t)n;
@@ -327,7 +374,7 @@ static void on_tcp(void *arg, uint32_t events)
 			continue;
 		if (wire_check_reply(f->tbuf + 2, need - 2, f->qid, f->name, f->namelen, f->type)) {
 			r->st->spoofed++;
-			try_next(f);
+			try_failed(f);
 			return;
 		}
 		handle_reply(f, f->tbuf + 2, need - 2);
@@ -340,7 +387,7 @@ static void start_tcp(struct dns_inflight *f)
 {
 	struct dns_resolver *r = f->r;
 	struct sockaddr_storage ss;
-	socklen_t sl = up_sockaddr(r, f->server, &ss);
+	socklen_t sl = up_sockaddr(&f->up, &ss);
 	size_t qlen;
 	int fd;
 
@@ -364,6 +411,7 @@ static void start_tcp(struct dns_inflight *f)
 		goto fail;
 	r->st->upstream_queries++;
 	r->st->upstream_tcp++;
+	COUNT(f, queries);
 	f->try_deadline = vg_loop_now(r->loop) + r->cfg->upstream_timeout_ms;
 	if (arm_timer(f) < 0) {
 		close_try(f);
@@ -375,7 +423,7 @@ fail:
 		close(fd);
 	free(f->tbuf);
 	f->tbuf = NULL;
-	try_next(f);
+	try_failed(f);
 }
 
 /**
@@ -425,10 +473,10 @@ static void on_udp(void *arg, uint32_t events)
 			if (errno == EAGAIN || errno == EINTR)
 				return;
 			/* ICMP unreachable and the like (IP_RECVERR): next server */
-			try_next(f);
+			try_failed(f);
 			return;
 		}
-		if (!from_server(r, f->server, &from)) {
+		if (!from_server(&f->up, &from)) {
 			r->st->spoofed++;
 			continue;
 		}
@@ -442,7 +490,7 @@ static int send_udp(struct dns_inflight *f)
 {
 	struct dns_resolver *r = f->r;
 	struct sockaddr_storage ss;
-	socklen_t sl = up_sockaddr(r, f->server, &ss);
+	socklen_t sl = up_sockaddr(&f->up, &ss);
 	uint8_t q[DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11];
 	size_t qlen;
 	int fd, one = 1, e;
@@ -470,6 +518,7 @@ static int send_udp(struct dns_inflight *f)
 	if (e < 0)
 		goto fail;
 	r->st->upstream_queries++;
+	COUNT(f, queries);
 	return 0;
 fail:
 	close(fd);
@@ -483,11 +532,17 @@ fail:
 static void try_next(struct dns_inflight *f)
 {
 	struct dns_resolver *r = f->r;
-	unsigned int total = r->cfg->upstream_attempts * (unsigned int)r->cfg->n_upstreams;
+	int route = dns_config_route(r->cfg, f->name, f->namelen), n;
+	const struct dns_upstream *sv = servers_of(r->cfg, route, &n);
+	unsigned int total = r->cfg->upstream_attempts * (unsigned int)n;
 
 	close_try(f);
 	while (f->tries < total) {
-		f->server = (int)((r->up_pref + f->tries) % (unsigned int)r->cfg->n_upstreams);
+		f->route = route;
+		f->server =
+		    (int)(((unsigned int)r->up_pref[route + 1] + f->tries) % (unsigned int)n);
+		f->gen = r->gen;
+		f->up = sv[f->server];
 		f->tries++;
 		if (send_udp(f) < 0)
 			continue;
@@ -512,6 +567,54 @@ void resolver_go(struct dns_inflight *f)
 	try_next(f);
 }
 
+static bool up_eq(const struct dns_upstream *a, const struct dns_upstream *b)
+{
+	return a->addr.family == b->addr.family && a->port == b->port &&
+	       a->scope_id == b->scope_id &&
+	       !memcmp(a->addr.a, b->addr.a, a->addr.family == AF_INET ? 4 : 16);
+}
+
+/**
+ * resolver_reconfigure() - the upstream lists in r->cfg were replaced:
+ * carry the counters of servers that stayed (same domain, address, port),
+ * zero the others, and forget which server answered last
+ * @r:		resolver (r->cfg already holds the new lists)
+ * @old:	the config before the change
+ */
+void resolver_reconfigure(struct dns_resolver *r, const struct dns_config *old)
+{
+	struct dns_upstream_stats(*prev)[DNS_MAX_UPSTREAMS] = malloc(sizeof(r->ust));
+	int l, i, ol, oi;
+
+	if (prev)
+		memcpy(prev, r->ust, sizeof(r->ust));
+	memset(r->ust, 0, sizeof(r->ust));
+	memset(r->up_pref, 0, sizeof(r->up_pref));
+	r->gen++;
+	for (l = -1; prev && l < r->cfg->n_routes; l++) {
+		int n, on;
+		const struct dns_upstream *sv = servers_of(r->cfg, l, &n);
+
+		for (i = 0; i < n; i++) {
+			for (ol = -1; ol < old->n_routes; ol++) {
+				const struct dns_upstream *osv = servers_of(old, ol, &on);
+
+				if ((l < 0) != (ol < 0) ||
+				    (l >= 0 &&
+				     strcmp(r->cfg->routes[l].domain, old->routes[ol].domain)))
+					continue;
+				for (oi = 0; oi < on; oi++) {
+					if (up_eq(&osv[oi], &sv[i])) {
+						r->ust[l + 1][i] = prev[ol + 1][oi];
+						break;
+					}
+				}
+			}
+		}
+	}
+	free(prev);
+}
+
 static void on_timer(void *arg)
 {
 	struct dns_inflight *f = arg;
@@ -524,6 +627,7 @@ static void on_timer(void *arg)
 	}
 	if (now >= f->try_deadline) {
 		r->st->upstream_timeouts++;
+		COUNT(f, timeouts);
 		try_next(f);
 		return;
 	}

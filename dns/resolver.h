@@ -47,7 +47,11 @@ struct dns_resolver;
  * @wtail:	last waiter; owner's
  * @nwait:	number of waiters; owner's
  * @qid:	ID of the current upstream query
- * @server:	index of the server of the current try
+ * @route:	upstreams of the current try: split-DNS route index, -1 default
+ * @server:	index of the server of the current try in its list
+ * @gen:	r->gen when the current try started (its counters are valid)
+ * @up:		the server of the current try (a copy: the lists can change
+ *		under a try, dns_set_upstreams())
  * @tries:	tries started
  * @start_ms:	when the resolution started
  * @try_deadline: when the current try times out
@@ -72,7 +76,10 @@ struct dns_inflight {
 	uint32_t wtail;
 	uint32_t nwait;
 	uint16_t qid;
+	int route;
 	int server;
+	uint32_t gen;
+	struct dns_upstream up;
 	unsigned int tries;
 	uint64_t start_ms;
 	uint64_t try_deadline;
@@ -128,7 +135,10 @@ struct resolver_cb {
  * @nbuckets:	its size (power of two)
  * @free:	free list head (index + 1)
  * @ninflight:	queries in use
- * @up_pref:	server that answered last (tried first)
+ * @up_pref:	per list (default, then each route): server that answered
+ *		last (tried first)
+ * @gen:	bumped by resolver_reconfigure()
+ * @ust:	per-server counters, [0] the default upstreams, [1 + i] route i
  * @rx:		receive buffer for UDP replies
  */
 struct dns_resolver {
@@ -142,7 +152,9 @@ struct dns_resolver {
 	uint32_t nbuckets;
 	uint32_t free;
 	uint32_t ninflight;
-	int up_pref;
+	int up_pref[DNS_MAX_DOMAINS + 1];
+	uint32_t gen;
+	struct dns_upstream_stats ust[DNS_MAX_DOMAINS + 1][DNS_MAX_UPSTREAMS];
 	uint8_t rx[DNS_BUF_SIZE];
 };
 
@@ -156,5 +168,6 @@ struct dns_inflight *resolver_start(struct dns_resolver *r, const uint8_t *name,
 void resolver_release(struct dns_resolver *r, struct dns_inflight *f);
 void resolver_go(struct dns_inflight *f);
 int resolver_udp_reply(struct dns_inflight *f, const uint8_t *buf, size_t len);
+void resolver_reconfigure(struct dns_resolver *r, const struct dns_config *old);
 
 #endif /* VGATE_DNS_RESOLVER_H */
