@@ -73,7 +73,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rq = calloc(1, sizeof(*rq));
 		if (!rq)
 			return MHD_NO;
-		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+		ci = vg_mhd()->get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
 		/* unknown daemon: treat as the guest's, the safe side */
 		rq->guest = !ci || ci->daemon != a->mhd;
 		*con_cls = rq;
@@ -126,14 +126,14 @@ static void api_run(struct api *a)
 	MHD_UNSIGNED_LONG_LONG ms, next = 60000;
 	bool any = false;
 
-	MHD_run(a->mhd);
+	vg_mhd()->run(a->mhd);
 	if (a->guest_mhd)
-		MHD_run(a->guest_mhd);
-	if (MHD_get_timeout(a->mhd, &ms) == MHD_YES) {
+		vg_mhd()->run(a->guest_mhd);
+	if (vg_mhd()->get_timeout(a->mhd, &ms) == MHD_YES) {
 		next = ms < next ? ms : next;
 		any = true;
 	}
-	if (a->guest_mhd && MHD_get_timeout(a->guest_mhd, &ms) == MHD_YES) {
+	if (a->guest_mhd && vg_mhd()->get_timeout(a->guest_mhd, &ms) == MHD_YES) {
 		next = ms < next ? ms : next;
 		any = true;
 	}
@@ -177,7 +177,7 @@ static void on_listen(void *arg, uint32_t events)
 
 		if (fd >= 0) {
 			/* MHD closes it when it cannot take it (connection limit) */
-			MHD_add_connection(l->mhd, fd, (struct sockaddr *)&sa, len);
+			vg_mhd()->add_connection(l->mhd, fd, (struct sockaddr *)&sa, len);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -263,23 +263,23 @@ static struct MHD_Daemon *start_daemon(struct api *a, int fd, unsigned int limit
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
 
-	d = MHD_start_daemon(
+	d = vg_mhd()->start_daemon(
 	    MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, a,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, a, MHD_OPTION_CONNECTION_LIMIT, limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_END);
 	if (!d)
 		return NULL;
-	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+	info = vg_mhd()->get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
 	if (!info || vg_io_add(a->cfg.loop, io, info->epoll_fd, EPOLLIN, on_epoll, a) < 0) {
-		MHD_stop_daemon(d);
+		vg_mhd()->stop_daemon(d);
 		return NULL;
 	}
 	l->a = a;
 	l->mhd = d;
 	if (vg_io_add(a->cfg.loop, &l->io, fd, EPOLLIN, on_listen, l) < 0) {
 		vg_io_del(a->cfg.loop, io);
-		MHD_stop_daemon(d);
+		vg_mhd()->stop_daemon(d);
 		return NULL;
 	}
 	vg_io_pause_init(&l->pause, a->cfg.loop, &l->io);
@@ -334,7 +334,7 @@ static void stop_guest(struct api *a)
 	if (a->guest_mhd) {
 		stop_listener(a, &a->guest_lst);
 		vg_io_del(a->cfg.loop, &a->guest_io);
-		MHD_stop_daemon(a->guest_mhd);
+		vg_mhd()->stop_daemon(a->guest_mhd);
 		a->guest_mhd = NULL;
 	}
 	close(a->guest_fd);
@@ -350,6 +350,8 @@ struct api *api_new(const struct api_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "invalid --api '%s' (expected unix:///PATH)", cfg->uri);
 		return NULL;
 	}
+	if (vg_mhd_load(err, errlen) < 0)
+		return NULL; /* libmicrohttpd is only mapped when the API starts */
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		snprintf(err, errlen, "out of memory");
@@ -392,7 +394,7 @@ fail:
 	if (a->mhd) {
 		stop_listener(a, &a->lst);
 		vg_io_del(cfg->loop, &a->io);
-		MHD_stop_daemon(a->mhd);
+		vg_mhd()->stop_daemon(a->mhd);
 	}
 	close(a->listen_fd);
 	unlink(a->path);
@@ -411,7 +413,7 @@ void api_free(struct api *a)
 	vg_timer_stop(a->cfg.loop, &a->timer);
 	vg_timer_stop(a->cfg.loop, &a->keepalive);
 	stop_guest(a);
-	MHD_stop_daemon(a->mhd);
+	vg_mhd()->stop_daemon(a->mhd);
 	close(a->listen_fd);
 	unlink(a->path);
 	free(a);

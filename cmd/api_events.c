@@ -34,7 +34,7 @@ void api_sse_resume_all(struct api *a)
 
 		if (cl->used && cl->suspended) {
 			cl->suspended = false;
-			MHD_resume_connection(cl->conn);
+			vg_mhd()->resume_connection(cl->conn);
 			any = true;
 		}
 	}
@@ -76,7 +76,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	/* nothing to send: park the connection until api_event() */
 	cl->suspended = true;
-	MHD_suspend_connection(cl->conn);
+	vg_mhd()->suspend_connection(cl->conn);
 	return 0;
 }
 
@@ -116,15 +116,15 @@ enum MHD_Result api_get_events(struct api *a, struct MHD_Connection *c, const st
 	cl->used = true;
 	cl->next_seq = a->next_seq; /* only events from now on */
 	cl->keepalive_due = true;   /* an immediate comment flushes the headers */
-	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, sse_read, cl, sse_free);
+	r = vg_mhd()->create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, sse_read, cl, sse_free);
 	if (!r) {
 		cl->used = false;
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
+	vg_mhd()->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	vg_mhd()->add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = vg_mhd()->queue_response(c, MHD_HTTP_OK, r);
+	vg_mhd()->destroy_response(r);
 	return ret;
 }
 

@@ -35,6 +35,7 @@
 #include <microhttpd.h>
 
 #include "cmd/api.h"
+#include "cmd/mhd.h"
 #include "common/ratelimit.h"
 
 /* request methods, as bits so a route can accept several */

@@ -67,15 +67,15 @@ enum MHD_Result api_send_text(struct MHD_Connection *c, unsigned int status, cha
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	r = vg_mhd()->create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(text);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+	vg_mhd()->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	vg_mhd()->add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = vg_mhd()->queue_response(c, status, r);
+	vg_mhd()->destroy_response(r);
 	return ret;
 }
 
@@ -121,15 +121,15 @@ enum MHD_Result api_send_405(struct MHD_Connection *c, const char *allow)
 
 	if (asprintf(&s, "{\n  \"error\": \"method not allowed (allowed: %s)\"\n}\n", allow) < 0)
 		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+	r = vg_mhd()->create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(s);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	ret = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
-	MHD_destroy_response(r);
+	vg_mhd()->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	vg_mhd()->add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	ret = vg_mhd()->queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+	vg_mhd()->destroy_response(r);
 	return ret;
 }
 

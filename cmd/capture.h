@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * capture.h - --pcap FILE: every guest frame in both directions, written with
- * libpcap's dump writer (pcap_open_dead + pcap_dump_open, DLT_EN10MB), so
- * tshark/wireshark/tcpdump read it. Fed by ns_set_capture().
+ * capture.h - --pcap FILE: every guest frame in both directions, written in
+ * the classic pcap file format (Ethernet link type, microsecond timestamps;
+ * vgate writes it itself, libpcap is not needed), so tshark/wireshark/tcpdump
+ * read it. Fed by ns_set_capture().
  *
- * Ownership: struct vg_capture owns the pcap handles and the FILE; it is
+ * Ownership: struct vg_capture owns the FILE; it is
  * flushed once a second from a loop timer (so the file can be followed
  * while vgate runs) and closed, fully flushed, by vg_capture_close().
  *

@@ -27,9 +27,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "cmd/notify.h"
 #include "cmd/sandbox.h"
 
 void vg_daemon_init(struct vg_daemon *d, int argc, char **argv)
@@ -271,6 +271,8 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 
 int vg_daemon_ready(struct vg_daemon *d, char *err, size_t errlen)
 {
+	char ready[64];
+
 	if (d->opt.sandbox) {
 		if (vg_sandbox_enter(err, errlen) < 0)
 			return -1;
@@ -278,8 +280,9 @@ int vg_daemon_ready(struct vg_daemon *d, char *err, size_t errlen)
 		vg_log(&d->log, VG_LOG_INFO, "sandbox: seccomp filter installed");
 	}
 	/* a no-op returning 0 when NOTIFY_SOCKET is not set */
-	if (sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=serving", (int)getpid()) < 0)
-		vg_log(&d->log, VG_LOG_WARN, "sd_notify failed");
+	snprintf(ready, sizeof(ready), "READY=1\nMAINPID=%d\nSTATUS=serving", (int)getpid());
+	if (vg_notify(ready) < 0)
+		vg_log(&d->log, VG_LOG_WARN, "sd_notify: cannot send to NOTIFY_SOCKET");
 	return 0;
 }
 
@@ -423,11 +426,11 @@ void vg_daemon_reload(struct vg_daemon *d)
 		vg_log(&d->log, VG_LOG_ERROR, "reload: out of memory");
 		return;
 	}
-	sd_notify(0, "RELOADING=1");
+	vg_notify("RELOADING=1");
 	if (vg_options_parse(d->argc, d->argv, o, stdout, err, sizeof(err)) != VG_PARSE_OK) {
 		vg_log(&d->log, VG_LOG_ERROR, "reload: %s; keeping the running configuration", err);
 		free(o);
-		sd_notify(0, "READY=1");
+		vg_notify("READY=1");
 		return;
 	}
 	if (o->ns.mtu != cur->ns.mtu || o->ns.subnet != cur->ns.subnet ||
@@ -463,13 +466,13 @@ void vg_daemon_reload(struct vg_daemon *d)
 	free_applied(d);
 	d->applied = o;
 	vg_log(&d->log, VG_LOG_INFO, "reload: done");
-	sd_notify(0, "READY=1");
+	vg_notify("READY=1");
 }
 
 void vg_daemon_cleanup(struct vg_daemon *d)
 {
 	if (d->loop)
-		sd_notify(0, "STOPPING=1");
+		vg_notify("STOPPING=1");
 	if (d->pid_written)
 		unlink(d->opt.pid_file);
 	d->pid_written = false;

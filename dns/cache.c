@@ -37,7 +37,7 @@ size_t dns_data_size(const struct dns_data *d)
  */
 int cache_init(struct dns_cache *c, uint32_t capacity, size_t max_bytes, uint64_t stale_ms)
 {
-	uint32_t i, nb = 16;
+	uint32_t nb = 16;
 
 	memset(c, 0, sizeof(*c));
 	if (capacity == 0 || capacity > (1u << 28))
@@ -55,10 +55,7 @@ int cache_init(struct dns_cache *c, uint32_t capacity, size_t max_bytes, uint64_
 	}
 	c->cap = capacity;
 	c->nbuckets = nb;
-	c->stale_ms = stale_ms;
-	for (i = 0; i < capacity; i++)
-		c->pool[i].hnext = i + 2 <= capacity ? i + 2 : 0;
-	c->free_head = 1;
+	c->stale_ms = stale_ms; /* free_head and fresh 0: the pool is taken in order */
 	return 0;
 }
 
@@ -255,10 +252,14 @@ struct cache_entry *cache_put(struct dns_cache *c, const struct dns_data *d, uin
 	}
 	memcpy(copy, d, sz);
 	if (!e) {
-		if (!c->free_head)
-			evict_tail(c);
-		e = &c->pool[c->free_head - 1];
-		c->free_head = e->hnext;
+		if (!c->free_head && c->fresh < c->cap) {
+			e = &c->pool[c->fresh++];
+		} else {
+			if (!c->free_head)
+				evict_tail(c);
+			e = &c->pool[c->free_head - 1];
+			c->free_head = e->hnext;
+		}
 		e->hash = hash;
 		e->type = type;
 		e->hnext = c->buckets[hash & (c->nbuckets - 1)];

@@ -126,7 +126,9 @@ typedef void (*cache_retire_fn)(void *arg, struct cache_entry *e);
  * @cap:	capacity
  * @buckets:	hash heads (index + 1), @nbuckets a power of two >= capacity
  *		(load factor <= 1: chains stay short, 4 bytes per entry)
- * @free_head:	free list through @hnext (index + 1)
+ * @free_head:	free list through @hnext (index + 1) of released entries
+ * @fresh:	entries handed out so far: @pool[@fresh..] were never used
+ *		(taken in order, so an empty cache's pages stay untouched)
  * @lru_head:	most recently used (index + 1)
  * @lru_tail:	least recently used (index + 1)
  * @count:	entries in use
@@ -144,6 +146,7 @@ struct dns_cache {
 	uint32_t *buckets;
 	uint32_t nbuckets;
 	uint32_t free_head;
+	uint32_t fresh;
 	uint32_t lru_head;
 	uint32_t lru_tail;
 	uint32_t count;

@@ -93,11 +93,18 @@ static int waiter_add(struct dns *d, struct dns_inflight *f, const struct dns_wa
 	struct dns_waiter *w;
 	uint32_t i;
 
-	if (!d->w_free || f->nwait >= d->cfg.max_waiters_per_key)
+	if (f->nwait >= d->cfg.max_waiters_per_key)
 		return -ENOSPC;
-	i = d->w_free;
-	w = &d->w[i - 1];
-	d->w_free = w->next;
+	if (d->w_free) {
+		i = d->w_free;
+		w = &d->w[i - 1];
+		d->w_free = w->next;
+	} else if (d->w_fresh < d->cfg.max_waiters) {
+		i = ++d->w_fresh;
+		w = &d->w[i - 1];
+	} else {
+		return -ENOSPC;
+	}
 	*w = *tmpl;
 	w->next = 0;
 	if (f->wtail)
@@ -518,7 +525,6 @@ struct dns *dns_new(struct vg_loop *loop, const struct dns_config *cfg, dns_answ
 		    void *ctx)
 {
 	struct dns *d;
-	uint32_t i;
 	int r, n;
 
 	if (!loop || !cfg || !cfg->cache_size || !cfg->max_inflight || !cfg->max_waiters ||
@@ -552,9 +558,7 @@ struct dns *dns_new(struct vg_loop *loop, const struct dns_config *cfg, dns_answ
 		r = -ENOMEM;
 		goto fail;
 	}
-	for (i = 0; i < cfg->max_waiters; i++)
-		d->w[i].next = i + 2 <= cfg->max_waiters ? i + 2 : 0;
-	d->w_free = 1;
+	/* w_free and w_fresh 0: the waiters are taken in order, untouched till then */
 	if (cfg->local_zone[0]) {
 		n = wire_name_from_text(cfg->local_zone, d->local_zone);
 		if (n < 0) {

@@ -153,7 +153,8 @@ struct dns {
 	struct dns_resolver res;
 
 	struct dns_waiter *w;
-	uint32_t w_free;
+	uint32_t w_free;  /* released waiters (index + 1) */
+	uint32_t w_fresh; /* waiters handed out so far: w[w_fresh..] never used */
 	uint32_t nwaiters;
 
 	struct dns_req *req;

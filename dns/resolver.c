@@ -91,7 +91,7 @@ static struct dns_upstream_stats *try_stats(struct dns_inflight *f)
 int resolver_init(struct dns_resolver *r, struct vg_loop *loop, const struct dns_config *cfg,
 		  struct dns_stats *st, struct dns_rng *rng, const struct resolver_cb *cb)
 {
-	uint32_t i, n = cfg->max_inflight, nb = 16;
+	uint32_t n = cfg->max_inflight, nb = 16;
 
 	r->loop = loop;
 	r->cfg = cfg;
@@ -106,14 +106,7 @@ int resolver_init(struct dns_resolver *r, struct vg_loop *loop, const struct dns
 	if (!r->inf || !r->buckets)
 		return -ENOMEM;
 	r->nbuckets = nb;
-	for (i = 0; i < n; i++) {
-		struct dns_inflight *f = &r->inf[i];
-
-		f->io.fd = -1;
-		f->r = r;
-		f->hnext = i + 2 <= n ? i + 2 : 0;
-	}
-	r->free = n ? 1 : 0;
+	r->free = r->fresh = 0; /* slots are set up when first taken */
 	return 0;
 }
 
@@ -198,10 +191,17 @@ struct dns_inflight *resolver_start(struct dns_resolver *r, const uint8_t *name,
 	int route = dns_config_route(r->cfg, name, namelen), nsrv;
 
 	servers_of(r->cfg, route, &nsrv);
-	if (!r->free || nsrv <= 0)
+	if (nsrv <= 0)
 		return NULL;
-	f = &r->inf[r->free - 1];
-	r->free = f->hnext;
+	if (r->free) {
+		f = &r->inf[r->free - 1];
+		r->free = f->hnext;
+	} else if (r->fresh < r->cfg->max_inflight) {
+		f = &r->inf[r->fresh++];
+		f->r = r;
+	} else {
+		return NULL;
+	}
 	b = &r->buckets[hash & (r->nbuckets - 1)];
 	f->hnext = *b;
 	*b = (uint32_t)(f - r->inf) + 1;

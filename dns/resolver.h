@@ -133,7 +133,9 @@ struct resolver_cb {
  * @inf:	pool of cfg->max_inflight queries
  * @buckets:	hash table of pool indices + 1
  * @nbuckets:	its size (power of two)
- * @free:	free list head (index + 1)
+ * @free:	free list head (index + 1) of released slots
+ * @fresh:	slots handed out so far: @inf[@fresh..] were never used (the
+ *		pool is taken in order, its pages untouched until needed)
  * @ninflight:	queries in use
  * @up_pref:	per list (default, then each route): server that answered
  *		last (tried first)
@@ -151,6 +153,7 @@ struct dns_resolver {
 	uint32_t *buckets;
 	uint32_t nbuckets;
 	uint32_t free;
+	uint32_t fresh;
 	uint32_t ninflight;
 	int up_pref[DNS_MAX_DOMAINS + 1];
 	uint32_t gen;

@@ -49,8 +49,11 @@ struct fwd_src {
  * struct fwd_srcs - the per-source accounting (source.c)
  * @tab:	records by address
  * @pool:	@max records, allocated once
- * @free:	unused records (via byc.next)
+ * @free:	records freed after use (via byc.next)
+ * @fresh:	records handed out so far: pool[@fresh..] were never used
+ *		(taken in order, so their pages are not touched before)
  * @by_count:	@max + 1 list heads: by_count[n] lists the sources holding n
+ *		(a head still all zero is an empty list not yet linked)
  * @max:	the flow bound it was sized for
  * @top:	highest n with a non-empty by_count[n] (0: none)
  */
@@ -58,6 +61,7 @@ struct fwd_srcs {
 	struct fwd_table tab;
 	struct fwd_src *pool;
 	struct fwd_lnode *free;
+	size_t fresh;
 	struct fwd_lnode *by_count;
 	size_t max;
 	size_t top;
