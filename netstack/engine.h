@@ -92,6 +92,11 @@ struct syn_pending {
  * @passive:	created by a listener for a guest SYN
  * @settled:	its registrant needs no word of its end: the flow was
  *		adopted (ns_pcbtab_settle()) or cancelled by the registrant
+ * @anext:	on eng->acks (guest segments this loop turn), NULL-terminated
+ * @aprev:	the pointer that points at this node on eng->acks; NULL when
+ *		not on it
+ * @turn_segs:	guest segments with data input this loop turn
+ * @ack_owed:	an ACK lwIP would have sent this turn was folded
  */
 struct ns_pcbn {
 	struct ns_engine *eng;
@@ -101,6 +106,9 @@ struct ns_pcbn {
 	uint32_t src, dst;
 	uint16_t sport, dport;
 	bool doomed, passive, settled;
+	struct ns_pcbn *anext, **aprev;
+	unsigned int turn_segs;
+	bool ack_owed;
 };
 
 /* a half-open flow gone before its handshake completed (pcbtab.c) */
@@ -146,6 +154,7 @@ struct ns_engine {
 	uint64_t pcb_seed;
 	struct ns_pcbn embryo; /* FIFO sentinel */
 	unsigned int embryos, doomed, pcbs;
+	struct ns_pcbn *acks; /* pcbs that got guest segments this turn */
 	/* passive pcbs gone unsettled this turn, for ns_svc_tell_abandoned() */
 	struct ns_tuple abandoned[NS_ABANDONED_MAX];
 	unsigned int nabandoned;
@@ -197,12 +206,15 @@ struct tcp_pcb *ns_pcbtab_find(const struct ns_engine *eng, uint32_t src, uint16
 			       uint32_t dst, uint16_t dport);
 void ns_pcbtab_doom(struct ns_engine *eng, struct tcp_pcb *pcb);
 void ns_pcbtab_settle(struct ns_engine *eng, struct tcp_pcb *pcb);
+void ns_pcbtab_ack_defer(struct ns_engine *eng, struct tcp_pcb *pcb, uint64_t *stretched);
+void ns_pcbtab_ack_flush(struct ns_engine *eng);
 void ns_pcbtab_reap(struct ns_engine *eng, uint64_t *reset);
 void ns_pcbtab_make_room(struct ns_engine *eng, uint64_t *reset);
 void ns_pcbtab_hidden_input(struct pbuf *p, struct netif *netif);
 
 /* tcpguard.c */
-bool ns_tcp_guard(struct ns *ns, uint8_t *ip, size_t *len, size_t hlen);
+bool ns_tcp_guard(struct ns *ns, struct tcp_pcb *pcb, uint8_t *ip, size_t *len, size_t hlen);
+struct tcp_pcb *ns_tcp_seg_pcb(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen);
 
 /* service.c */
 const struct ns_handler *ns_svc_handler(struct ns *ns, uint32_t dst, uint16_t port);

@@ -91,7 +91,8 @@ void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gatew
 		if (!p)
 			return;
 		memcpy(p->payload, ip, len);
-		if (ip[9] == 6 && ns_tcp_guard(ns, p->payload, &len, hlen))
+		if (ip[9] == 6 &&
+		    ns_tcp_guard(ns, ns_tcp_seg_pcb(ns, ip, len, hlen), p->payload, &len, hlen))
 			pbuf_realloc(p, (u16_t)len);
 		if (ip[9] == 1 && len > hlen && ip[hlen] == 8)
 			ns->st.icmp_echo_replies++;

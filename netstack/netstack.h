@@ -277,6 +277,7 @@ struct ns_stats {
 	uint64_t tcp_syn_evicted;  /* deferred SYN dropped for a new one (hold table full) */
 	uint64_t tcp_embryo_reset; /* half-open pcb reset: NS_EMBRYO_MAX or ns_syn_cancel() */
 	uint64_t tcp_window_trimmed; /* out-of-order segment cut to the receive window */
+	uint64_t tcp_acks_folded;    /* guest segments acknowledged with later ones */
 	uint64_t tcp_abandoned;	     /* half-open flow gone, its registrant told */
 	uint64_t tcp_abandoned_lost; /* ... not told: too many in one loop turn */
 	uint64_t udp_fwd_packets;

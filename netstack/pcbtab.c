@@ -29,6 +29,15 @@
  * record of the flow (a connected host socket) need not wait for its own
  * timeout. The destroy callback runs inside lwIP, so it only records.
  *
+ * Stretch ACKs: lwIP acknowledges every second guest segment at once. The
+ * transports hand the engine a batch of frames per wake-up, so a pcb that
+ * gets two or more segments in one loop turn is put on eng->acks and its
+ * ACKs are folded into one sent at the turn's end (ns_pcbtab_ack_flush(),
+ * after the users consumed what they could, so the ACK carries the window
+ * they reopened), as a GRO-ing receiver acknowledges one aggregate. A lone
+ * segment keeps lwIP's delayed ACK. Out-of-order data, FINs and window
+ * updates are still acknowledged at once by lwIP.
+ *
  * Resetting a pcb costs lwIP an O(n) walk to unlink it (the list is singly
  * linked). So doomed pcbs are collected and ns_pcbtab_reap() unlinks all of
  * them in one walk of tcp_active_pcbs, then aborts each while it is the only
@@ -67,6 +76,16 @@ static void embryo_del(struct ns_engine *eng, struct ns_pcbn *n)
 	eng->embryos--;
 }
 
+/* take @n off eng->acks */
+static void ack_unlink(struct ns_pcbn *n)
+{
+	*n->aprev = n->anext;
+	if (n->anext)
+		n->anext->aprev = n->aprev;
+	n->anext = NULL;
+	n->aprev = NULL;
+}
+
 static void pcbn_destroy(u8_t id, void *data)
 {
 	struct ns_pcbn *n = data, **pp;
@@ -82,6 +101,8 @@ static void pcbn_destroy(u8_t id, void *data)
 	if (*pp)
 		*pp = n->hnext;
 	embryo_del(eng, n);
+	if (n->aprev)
+		ack_unlink(n);
 	if (n->doomed)
 		eng->doomed--;
 	eng->pcbs--;
@@ -256,6 +277,64 @@ void ns_pcbtab_settle(struct ns_engine *eng, struct tcp_pcb *pcb)
 		return;
 	n->settled = true;
 	embryo_del(eng, n);
+}
+
+/**
+ * ns_pcbtab_ack_defer() - a guest segment with data for @pcb is about to go
+ * to tcp_input(): from its second one in this loop turn on, fold the ACK
+ * lwIP would send now (every second segment, tcp_ack()) into the one
+ * ns_pcbtab_ack_flush() sends for the whole batch at the turn's end. Only
+ * for segments that carry data: a pure ACK must not clear the delayed ACK
+ * an earlier segment of the turn left.
+ * @eng:	engine
+ * @pcb:	an ESTABLISHED pcb gets folded ACKs; any other is left alone
+ * @folded:	counter of the ACKs folded
+ */
+void ns_pcbtab_ack_defer(struct ns_engine *eng, struct tcp_pcb *pcb, uint64_t *folded)
+{
+	struct ns_pcbn *n = tcp_ext_arg_get(pcb, NS_PCB_EXT_ID);
+
+	if (!n || pcb->state != ESTABLISHED)
+		return;
+	if (n->turn_segs++ == 0) {
+		n->anext = eng->acks;
+		if (n->anext)
+			n->anext->aprev = &n->anext;
+		n->aprev = &eng->acks;
+		eng->acks = n;
+		return; /* a lone segment is acknowledged as lwIP would */
+	}
+	if (pcb->flags & TF_ACK_DELAY) {
+		/* this segment only delays it again; owed even if lwIP drops it */
+		tcp_clear_flags(pcb, TF_ACK_DELAY);
+		n->ack_owed = true;
+		(*folded)++;
+	}
+}
+
+/**
+ * ns_pcbtab_ack_flush() - at the end of the loop turn, one ACK (with the
+ * window the flows' users left open) for each pcb that got two or more
+ * guest segments with data this turn and owes one (folded, or delayed by
+ * the last segment)
+ * @eng:	engine
+ */
+void ns_pcbtab_ack_flush(struct ns_engine *eng)
+{
+	struct ns_pcbn *n;
+
+	while ((n = eng->acks)) {
+		struct tcp_pcb *pcb = n->pcb;
+		bool owed = n->ack_owed || (n->turn_segs >= 2 && (pcb->flags & TF_ACK_DELAY));
+
+		ack_unlink(n);
+		n->turn_segs = 0;
+		n->ack_owed = false;
+		if (owed && pcb->state == ESTABLISHED) {
+			tcp_ack_now(pcb);
+			tcp_output(pcb);
+		}
+	}
 }
 
 /**

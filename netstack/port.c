@@ -119,8 +119,10 @@ static void engine_tick(void *arg)
  * engine_idle() - at the end of each loop turn, reset the half-open pcbs
  * ns_syn_cancel() doomed (one walk for all), tell registrants of the
  * half-open flows that died this turn, wake the flows waiting for
- * buffer memory if some is free, and arm the tick for lwIP's next timeout
- * (TCP timers run only while pcbs exist), so an idle vgate sleeps
+ * buffer memory if some is free, send the ACKs folded this turn (after
+ * the users consumed, so they carry the reopened windows), and arm the
+ * tick for lwIP's next timeout (TCP timers run only while pcbs exist), so
+ * an idle vgate sleeps
  * @arg:	netstack
  */
 static void engine_idle(void *arg)
@@ -131,6 +133,7 @@ static void engine_idle(void *arg)
 	ns_pcbtab_reap(ns->eng, &ns->st.tcp_embryo_reset); /* ns_syn_cancel()'s */
 	ns_svc_tell_abandoned(ns);
 	ns_flows_wake(ns); /* may run user callbacks that start lwIP timers */
+	ns_pcbtab_ack_flush(ns->eng); /* one ACK per flow for this turn's segments */
 	sleep = sys_timeouts_sleeptime();
 
 	if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE) {

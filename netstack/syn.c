@@ -67,8 +67,15 @@ static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hle
 	if (!p)
 		return;
 	memcpy(p->payload, ip, len);
-	if (!fresh && ns_tcp_guard(ns, p->payload, &len, hlen))
-		pbuf_realloc(p, (u16_t)len);
+	if (!fresh) {
+		struct tcp_pcb *pcb = ns_tcp_seg_pcb(ns, ip, len, hlen);
+
+		if (ns_tcp_guard(ns, pcb, p->payload, &len, hlen))
+			pbuf_realloc(p, (u16_t)len);
+		/* data (the header was checked by ns_syn_input()): stretch its ACK */
+		if (pcb && len > hlen + (size_t)(ip[hlen + 12] >> 4) * 4)
+			ns_pcbtab_ack_defer(eng, pcb, &ns->st.tcp_acks_folded);
+	}
 	eng->wild->local_port = dport;
 	ip_data.current_netif = &eng->netif;
 	ip_data.current_input_netif = &eng->netif;

@@ -54,24 +54,51 @@ static uint16_t tcp_sum(const uint8_t *ip, const uint8_t *t, size_t tlen)
 }
 
 /**
+ * ns_tcp_seg_pcb() - the pcb a guest TCP segment belongs to (pcbtab.c's
+ * hash), when it is one that receives data: SYN_RCVD to LAST_ACK
+ * @ns:		netstack
+ * @ip:		the IPv4 packet
+ * @len:	its length
+ * @hlen:	IP header length
+ *
+ * Return: the pcb, or NULL (none, listening, closed, TIME_WAIT, runt)
+ */
+struct tcp_pcb *ns_tcp_seg_pcb(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
+{
+	const uint8_t *t = ip + hlen;
+	struct tcp_pcb *pcb;
+	uint32_t src, dst;
+
+	if (len < hlen + 20)
+		return NULL;
+	memcpy(&src, ip + 12, 4);
+	memcpy(&dst, ip + 16, 4);
+	pcb = ns_pcbtab_find(ns->eng, src, (uint16_t)(t[0] << 8 | t[1]), dst,
+			     (uint16_t)(t[2] << 8 | t[3]));
+	if (!pcb || pcb->state < SYN_RCVD || pcb->state == TIME_WAIT)
+		return NULL;
+	return pcb;
+}
+
+/**
  * ns_tcp_guard() - cut a guest TCP segment that lwIP would queue out of
  * order past its pcb's receive window down to the window's edge
  * @ns:		netstack
+ * @pcb:	the segment's pcb (ns_tcp_seg_pcb()), or NULL: nothing to do
  * @ip:		the IPv4 packet, writable (the copy bound for tcp_input())
  * @len:	its length; lowered when the segment is cut
  * @hlen:	IP header length
  *
  * Return: true when the segment was cut (counted in tcp_window_trimmed)
  */
-bool ns_tcp_guard(struct ns *ns, uint8_t *ip, size_t *len, size_t hlen)
+bool ns_tcp_guard(struct ns *ns, struct tcp_pcb *pcb, uint8_t *ip, size_t *len, size_t hlen)
 {
 	uint8_t *t = ip + hlen;
 	size_t doff, plen, keep;
-	uint32_t src, dst, seq, edge;
-	struct tcp_pcb *pcb;
+	uint32_t seq, edge;
 	uint8_t flags;
 
-	if (*len < hlen + 20)
+	if (!pcb || *len < hlen + 20)
 		return false;
 	doff = (size_t)(t[12] >> 4) * 4;
 	flags = t[13];
@@ -79,12 +106,6 @@ bool ns_tcp_guard(struct ns *ns, uint8_t *ip, size_t *len, size_t hlen)
 		return false;
 	plen = *len - hlen - doff + ((flags & TCP_FIN) ? 1 : 0);
 	if (!plen)
-		return false;
-	memcpy(&src, ip + 12, 4);
-	memcpy(&dst, ip + 16, 4);
-	pcb = ns_pcbtab_find(ns->eng, src, (uint16_t)(t[0] << 8 | t[1]), dst,
-			     (uint16_t)(t[2] << 8 | t[3]));
-	if (!pcb || pcb->state < SYN_RCVD || pcb->state == TIME_WAIT)
 		return false;
 	seq = get32(t + 4);
 	edge = pcb->rcv_nxt + pcb->rcv_wnd;

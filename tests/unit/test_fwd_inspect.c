@@ -16,6 +16,9 @@
  *    ends past it is cut to the window's edge (lwIP 2.1.3 would queue it
  *    whole and wrap the 32-bit window to ~4 GiB once the hole is filled:
  *    netstack/tcpguard.c), counted, and the bytes inside the window arrive.
+ *  - ten data segments read in one loop turn get one ACK, not five (the
+ *    ACKs lwIP would send for every second one are folded), and all the
+ *    data arrives;
  *  - a half-open flow the guest resets before completing the handshake is
  *    told to its registrant (tcp_abandoned), once; an adopted flow's end
  *    is not.
@@ -52,6 +55,7 @@ struct rig {
 	uint32_t seq;	      /* guest's next sequence number */
 	uint32_t ack;	      /* gateway's next sequence number */
 	bool got_rst;	      /* an RST reached the guest */
+	int acks;	      /* pure ACKs (no data, no SYN/FIN/RST) the guest got */
 	struct ns_flow *flow; /* netstack-only test: the accepted flow */
 };
 
@@ -158,6 +162,8 @@ static void drain(void)
 				  1;
 		if (t[13] & 0x04)
 			rig.got_rst = true;
+		if (t[13] == 0x10 && (size_t)(r[14 + 2] << 8 | r[14 + 3]) == 20 + (size_t)(t[12] >> 4) * 4)
+			rig.acks++;
 	}
 }
 
@@ -312,6 +318,30 @@ Test(guest_tcp, out_of_order_overrun_is_cut_to_the_window, .fini = teardown)
 	cr_assert_eq(ns_flow_pending(rig.flow), w, "the bytes inside the window arrived");
 	cr_assert_leq(open_window(), 0xffff, "the receive window wrapped: %zu", open_window());
 	cr_assert(!rig.got_rst);
+	free(data);
+}
+
+Test(guest_tcp, one_ack_for_a_batch_of_segments, .fini = teardown)
+{
+	struct ns_handler h = {.tcp_accept = accept_flow,
+			       .ops = {.recv = noop, .sent = noop, .closed = closed}};
+	uint8_t *data = pattern(1000);
+	struct ns_stats st;
+	int i, before;
+
+	rig_up(false, &h);
+	handshake();
+	cr_assert_not_null(rig.flow);
+	run(2);
+	before = rig.acks;
+	for (i = 0; i < 10; i++) /* all queued before the loop turns */
+		tcp_seg(0x18, data + i * 100, 100);
+	run(3);
+	cr_assert_eq(ns_flow_pending(rig.flow), 1000);
+	cr_assert_eq(rig.acks - before, 1, "%d ACKs for one batch of 10 segments",
+		     rig.acks - before);
+	ns_get_stats(rig.ns, &st);
+	cr_assert_geq(st.tcp_acks_folded, 4, "folded %llu", (unsigned long long)st.tcp_acks_folded);
 	free(data);
 }
 
