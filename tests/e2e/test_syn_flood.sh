@@ -1,22 +1,23 @@
 #!/bin/bash
 # test_syn_flood.sh - a spoofed-source SYN flood: vgate under a 1024-fd
-# limit, tests/tools/synflood writes 2,000,000 SYNs straight to the guest's
-# TAP over 20 s (100k/s; sources across the guest subnet, half to a
-# loopback port that listens and accepts, half to one where nothing
-# listens); a machine too slow for that rate sends them for longer (at most
-# 120 s), so the count sent is asserted and the rate is logged. During the
-# flood a DNS query over UDP and over TCP is answered, GET /stats answers within 1 s and a new
-# guest TCP connection (a real client from the guest namespace) echoes;
-# once it stops vgate falls under 30 % of a core, everything works again
-# without a restart, the half-open bound held and its drops are counted in
-# /stats and /metrics.
+# limit, tests/tools/synflood writes 2,400,000 SYNs straight to the guest's
+# TAP over 20 s (paced at 120k/s, so that at least 100k/s go out; sources
+# across the guest subnet, half to a loopback port that listens and
+# accepts, half to one where nothing listens); a machine too slow for that
+# rate sends them for longer (at most 120 s), so the count sent is asserted
+# and the rate is logged. During the flood a DNS query over UDP and over
+# TCP is answered, GET /stats answers within 1 s and a new guest TCP
+# connection (a real client from the guest namespace) echoes; once it stops
+# vgate falls under 30 % of a core, everything works again without a
+# restart, the half-open bound held and its drops are counted in /stats and
+# /metrics.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/fwd_lib.sh"
 source "$(dirname "$0")/budget_lib.sh"
 
 FLOOD=${VGATE_SYNFLOOD:-${VGATE_BUILD:-}/tests/tools/synflood}
 [ -x "$FLOOD" ] || vg_fail "no synflood tool ($FLOOD)"
-COUNT=2000000
+COUNT=2400000
 
 bud_start
 P=$BUD_PORT
