@@ -194,6 +194,18 @@ static const struct row dns_rows[] = {
 		L(tcp_full_refused, "reason=\"table_full\""),
 	GAUGE("dns_tcp_active", "DNS-over-TCP connections open now."),
 		V(tcp_active),
+	COUNTER("dns_dnssec_queries", "Guest queries with the DO or CD bit, by bit."),
+		L(do_queries, "bit=\"do\""),
+		L(cd_queries, "bit=\"cd\""),
+	COUNTER("dns_badvers", "BADVERS answers to EDNS versions above 0."),
+		V(badvers),
+	COUNTER("dns_edns_options_dropped",
+		"Guest EDNS options neither forwarded nor echoed, by option."),
+		L(edns_cookie, "option=\"cookie\""),
+		L(edns_ecs, "option=\"client_subnet\""),
+		L(edns_other_opts, "option=\"other\""),
+	COUNTER("dns_ede_answers", "Answers given an Extended DNS Error."),
+		V(ede_answers),
 };
 #undef STRUCT
 

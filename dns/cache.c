@@ -116,14 +116,16 @@ static void lru_push_front(struct dns_cache *c, struct cache_entry *e)
 }
 
 static struct cache_entry *lookup(struct dns_cache *c, const uint8_t *name, size_t namelen,
-				  uint16_t type, uint32_t hash)
+				  uint32_t type, uint32_t hash)
 {
 	uint32_t i = c->buckets[hash & (c->nbuckets - 1)];
+	uint8_t cd = (type & DNS_KEY_CD) ? 1 : 0;
 
 	while (i) {
 		struct cache_entry *e = &c->pool[i - 1];
 
-		if (e->hash == hash && e->type == type && e->d->namelen == namelen &&
+		if (e->hash == hash && e->type == DNS_KEY_TYPE(type) && e->cd == cd &&
+		    e->d->namelen == namelen &&
 		    !memcmp(dns_data_name(e->d), name, namelen))
 			return e;
 		i = e->hnext;
@@ -163,13 +165,13 @@ void cache_remove(struct dns_cache *c, struct cache_entry *e)
  * @c:		cache
  * @name:	lower-case wire name
  * @namelen:	its length
- * @type:	type
- * @hash:	wire_hash_key() of (name, type)
+ * @type:	qkey: type, plus DNS_KEY_CD for a CD query
+ * @hash:	wire_hash_key() of (name, qkey)
  *
  * Return: entry or NULL
  */
 struct cache_entry *cache_peek(struct dns_cache *c, const uint8_t *name, size_t namelen,
-			       uint16_t type, uint32_t hash)
+			       uint32_t type, uint32_t hash)
 {
 	return lookup(c, name, namelen, type, hash);
 }
@@ -179,8 +181,8 @@ struct cache_entry *cache_peek(struct dns_cache *c, const uint8_t *name, size_t 
  * @c:		cache
  * @name:	lower-case wire name
  * @namelen:	its length
- * @type:	type
- * @hash:	wire_hash_key() of (name, type)
+ * @type:	qkey: type, plus DNS_KEY_CD for a CD query
+ * @hash:	wire_hash_key() of (name, qkey)
  * @now:	current time, ms
  *
  * An entry more than stale_ms past its expiry is removed (lazy expiry) and
@@ -189,7 +191,7 @@ struct cache_entry *cache_peek(struct dns_cache *c, const uint8_t *name, size_t 
  * Return: entry or NULL
  */
 struct cache_entry *cache_get(struct dns_cache *c, const uint8_t *name, size_t namelen,
-			      uint16_t type, uint32_t hash, uint64_t now)
+			      uint32_t type, uint32_t hash, uint64_t now)
 {
 	struct cache_entry *e = lookup(c, name, namelen, type, hash);
 
@@ -217,8 +219,8 @@ static void evict_tail(struct dns_cache *c)
  * cache_put() - store a copy of an answer, replacing any entry of the same key
  * @c:		cache
  * @d:		answer (copied; the caller keeps it)
- * @type:	type; the name is d's name
- * @hash:	wire_hash_key() of (name, type)
+ * @type:	qkey: type, plus DNS_KEY_CD for a CD query; the name is d's name
+ * @hash:	wire_hash_key() of (name, qkey)
  * @ttl_s:	TTL, already capped by the caller
  * @now:	current time, ms
  *
@@ -229,7 +231,7 @@ static void evict_tail(struct dns_cache *c)
  * Return: the entry (most recently used), or NULL when @d could not be
  *	   stored (larger than the whole budget, or out of memory)
  */
-struct cache_entry *cache_put(struct dns_cache *c, const struct dns_data *d, uint16_t type,
+struct cache_entry *cache_put(struct dns_cache *c, const struct dns_data *d, uint32_t type,
 			      uint32_t hash, uint32_t ttl_s, uint64_t now)
 {
 	size_t sz = dns_data_bytes(d);
@@ -261,7 +263,8 @@ struct cache_entry *cache_put(struct dns_cache *c, const struct dns_data *d, uin
 			c->free_head = e->hnext;
 		}
 		e->hash = hash;
-		e->type = type;
+		e->type = DNS_KEY_TYPE(type);
+		e->cd = (type & DNS_KEY_CD) ? 1 : 0;
 		e->hnext = c->buckets[hash & (c->nbuckets - 1)];
 		c->buckets[hash & (c->nbuckets - 1)] = idx(c, e);
 		c->count++;

@@ -5,8 +5,24 @@
  * put and remove are O(1). Modelled on unbound's util/storage/lruhash.h but
  * single-threaded and without locks.
  *
- * Key: (lower-case wire name, type); the class is always IN (the server
- * refuses other classes). Each entry owns one struct dns_data, copied in on
+ * Key: (lower-case wire name, qkey); the class is always IN (the server
+ * refuses other classes). The qkey is the query type plus DNS_KEY_CD for
+ * queries with the CD bit: upstream validates (or not) as the client asked,
+ * so a CD=1 answer (possibly bogus data, unchecked) never serves a CD=0
+ * client and a CD=0 answer (SERVFAIL where upstream found it bogus) never
+ * serves a CD=1 client; a CD query costs a second entry only when one is
+ * made.
+ *
+ * DNSSEC and the DO bit: upstream is always asked with DO set, and the one
+ * entry holds both what a DO client gets (the reply with its RRSIGs, and
+ * NSEC/NSEC3 with their RRSIGs in negative answers) and, when the reply had
+ * DNSSEC records, a second encoding without them for clients without DO
+ * (struct dns_data in wire.h). So there is one entry per (name, type, CD)
+ * for all clients, at up to twice the bytes for signed answers, which the
+ * byte bound below counts like any data. The AD bit upstream set is kept
+ * with the data and shown only to clients that set DO or AD.
+ *
+ * Each entry owns one struct dns_data, copied in on
  * put into exact-size slab storage (slab.h); the bytes held for data are
  * bounded by max_bytes (rounded up to whole slabs) and the entries by the
  * pool size fixed at init: when either is full, the least recently used
@@ -53,6 +69,7 @@
  *		both. Use cache_ttl_s(), cache_set_recheck(), cache_recheck_due().
  * @type:	query type
  * @flags:	CACHE_F_*
+ * @cd:		the key's DNS_KEY_CD bit: an answer to a CD query
  */
 struct cache_entry {
 	uint32_t hnext;
@@ -67,6 +84,7 @@ struct cache_entry {
 	} u;
 	uint16_t type;
 	uint8_t flags;
+	uint8_t cd;
 };
 
 _Static_assert(sizeof(struct cache_entry) <= 40, "cache entry grew");
@@ -162,10 +180,10 @@ struct dns_cache {
 int cache_init(struct dns_cache *c, uint32_t capacity, size_t max_bytes, uint64_t stale_ms);
 void cache_destroy(struct dns_cache *c);
 struct cache_entry *cache_get(struct dns_cache *c, const uint8_t *name, size_t namelen,
-			      uint16_t type, uint32_t hash, uint64_t now);
+			      uint32_t type, uint32_t hash, uint64_t now);
 struct cache_entry *cache_peek(struct dns_cache *c, const uint8_t *name, size_t namelen,
-			       uint16_t type, uint32_t hash);
-struct cache_entry *cache_put(struct dns_cache *c, const struct dns_data *d, uint16_t type,
+			       uint32_t type, uint32_t hash);
+struct cache_entry *cache_put(struct dns_cache *c, const struct dns_data *d, uint32_t type,
 			      uint32_t hash, uint32_t ttl_s, uint64_t now);
 void cache_remove(struct dns_cache *c, struct cache_entry *e);
 void cache_flush(struct dns_cache *c);
@@ -176,11 +194,14 @@ size_t dns_data_size(const struct dns_data *d);
  * dns_data_bytes() - exact size of a data block
  * @d:	block
  *
- * Return: bytes of header, name and RR data
+ * Return: bytes of header, name and RR data of both views
  */
 static inline size_t dns_data_bytes(const struct dns_data *d)
 {
-	return sizeof(*d) + d->namelen + d->len;
+	const uint8_t *p = d->bytes + d->namelen + d->len;
+
+	return sizeof(*d) + d->namelen + d->len +
+	       ((d->dflags & DATA_F_PLAIN) ? DNS_PLAIN_HDR + wire_get16(p) : 0);
 }
 
 /**

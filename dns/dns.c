@@ -23,6 +23,13 @@
  * cached for fail_ttl. Waiters are detached and the in-flight slot released
  * before any callback runs, so callbacks may call back into dns.
  *
+ * DNSSEC and EDNS (cache.h has the storage side): the cache key carries the
+ * query's CD bit (DNS_KEY_CD), the answer view follows DO, AD follows DO/AD
+ * (wire.c). Answers vgate makes itself carry an Extended DNS Error for
+ * EDNS clients: Blocked for names the filter refused, Stale Answer for
+ * stale serves, No Reachable Authority / Network Error on SERVFAIL after
+ * upstream failed (kept with the cached SERVFAIL, so its hits say it too).
+ *
  * Answers leaving the cache are kept in a bounded ring for addr_keep_ms so
  * dns_lookup_addrs() can still vouch for addresses handed out just before a
  * refresh or eviction. All times are the loop's (vg_loop_now()).
@@ -37,10 +44,45 @@
 
 /* ---- answers ---------------------------------------------------------- */
 
+/**
+ * ede_text() - the EXTRA-TEXT vgate sends with an Extended DNS Error
+ * @code:	DNS_EDE_*
+ *
+ * Return: static text (at most DNS_EDE_TEXT_MAX bytes)
+ */
+static const char *ede_text(uint8_t code)
+{
+	switch (code) {
+	case DNS_EDE_STALE:
+		return "upstream failed; this answer has expired";
+	case DNS_EDE_BLOCKED:
+		return "name not on the vgate allowlist";
+	case DNS_EDE_NO_AUTHORITY:
+		return "no upstream DNS server replied";
+	case DNS_EDE_NETWORK:
+		return "upstream DNS servers sent no usable reply";
+	default:
+		return "";
+	}
+}
+
+/**
+ * send_answer() - build an answer to a guest query and hand it to the sink
+ * @d:		service
+ * @c:		client
+ * @q:		the query
+ * @rcode:	response code
+ * @aa:		AA bit (static answers)
+ * @data:	stored sections, or NULL
+ * @ttl:	TTL for them
+ * @ede:	DNS_EDE_* code to attach for EDNS clients, 0 for none (then a
+ *		SERVFAIL @data's own code, if any, is used)
+ */
 static void send_answer(struct dns *d, const struct dns_client *c, const struct dns_qinfo *q,
-			int rcode, bool aa, const struct dns_data *data, uint32_t ttl)
+			int rcode, bool aa, const struct dns_data *data, uint32_t ttl, uint8_t ede)
 {
 	size_t limit = DNS_MSG_MAX, len;
+	struct wire_ede e;
 	bool tc;
 
 	if (c->proto != DNS_PROTO_TCP) {
@@ -52,7 +94,14 @@ static void send_answer(struct dns *d, const struct dns_client *c, const struct 
 				limit = DNS_UDP_MIN;
 		}
 	}
-	len = wire_build_answer(d->out, q, d->cfg.edns_udp_size, rcode, aa, data, ttl, limit, &tc);
+	if (!ede && data)
+		ede = data->ede;
+	e.code = ede;
+	e.text = ede_text(ede);
+	if (ede && q->edns)
+		d->st.ede_answers++;
+	len = wire_build_answer(d->out, q, d->cfg.edns_udp_size, rcode, aa, data, ttl,
+				ede ? &e : NULL, limit, &tc);
 	if (tc)
 		d->st.truncated++;
 	if ((rcode & 0xf) == DNS_RCODE_SERVFAIL)
@@ -124,7 +173,7 @@ static int waiter_add(struct dns *d, struct dns_inflight *f, const struct dns_wa
  * @f:		the key's in-flight query (resolver_find()), or NULL
  * @key:	lower-case wire name
  * @len:	its length
- * @type:	query type
+ * @type:	qkey: query type, plus DNS_KEY_CD for a CD query
  * @h:		key hash
  * @w:		waiter to copy in
  *
@@ -134,7 +183,7 @@ static int waiter_add(struct dns *d, struct dns_inflight *f, const struct dns_wa
  * Return: 0, or -ENOSPC when the in-flight or waiter tables are full
  *	   (counted in stats.dropped; @w was not queued)
  */
-int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t len, uint16_t type,
+int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t len, uint32_t type,
 	     uint32_t h, const struct dns_waiter *w)
 {
 	bool created = false;
@@ -154,9 +203,13 @@ int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t l
 	return 0;
 }
 
-/* answer_waiter - answer one detached waiter from @data (NULL: SERVFAIL) */
+/*
+ * answer_waiter - answer one detached waiter from @data (NULL: SERVFAIL),
+ * with Extended DNS Error @ede (0: none)
+ */
 static void answer_waiter(struct dns *d, const struct dns_waiter *w, const uint8_t *name,
-			  size_t namelen, uint16_t type, const struct dns_data *data, uint32_t ttl)
+			  size_t namelen, uint16_t type, const struct dns_data *data, uint32_t ttl,
+			  uint8_t ede)
 {
 	struct dns_qinfo q;
 	unsigned int k;
@@ -179,18 +232,22 @@ static void answer_waiter(struct dns *d, const struct dns_waiter *w, const uint8
 	q.udp_size = w->udp_size;
 	q.has_question = true;
 	if (!data)
-		send_answer(d, &w->u.c, &q, DNS_RCODE_SERVFAIL, false, NULL, 0);
+		send_answer(d, &w->u.c, &q, DNS_RCODE_SERVFAIL, false, NULL, 0, ede);
 	else
-		send_answer(d, &w->u.c, &q, data->rcode, false, data, ttl);
+		send_answer(d, &w->u.c, &q, data->rcode, false, data, ttl, ede);
 }
 
 /*
  * answer_list - answer and free a detached waiter list. @data is a private
- * copy (or NULL), so callbacks may change the cache meanwhile.
+ * copy (or NULL), so callbacks may change the cache meanwhile. A stale
+ * @data gets EDE Stale Answer, a failure (@data NULL) EDE @fail_ede.
  */
 static void answer_list(struct dns *d, uint32_t head, const uint8_t *name, size_t namelen,
-			uint16_t type, const struct dns_data *data, uint32_t ttl, bool stale)
+			uint16_t type, const struct dns_data *data, uint32_t ttl, bool stale,
+			uint8_t fail_ede)
 {
+	uint8_t ede = stale ? DNS_EDE_STALE : data ? 0 : fail_ede;
+
 	while (head) {
 		struct dns_waiter w = d->w[head - 1];
 
@@ -200,13 +257,13 @@ static void answer_list(struct dns *d, uint32_t head, const uint8_t *name, size_
 		head = w.next;
 		if (stale && w.kind == W_GUEST)
 			d->st.stale_serves++;
-		answer_waiter(d, &w, name, namelen, type, data, ttl);
+		answer_waiter(d, &w, name, namelen, type, data, ttl, ede);
 	}
 }
 
 static struct dns_data *data_dup(const struct dns_data *s)
 {
-	size_t sz = sizeof(*s) + s->namelen + s->len;
+	size_t sz = dns_data_bytes(s);
 	struct dns_data *c = malloc(sz);
 
 	if (c)
@@ -230,9 +287,10 @@ static bool usable_stale(const struct dns *d, const struct cache_entry *e, uint6
  */
 void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, uint32_t ttl)
 {
-	uint8_t name[DNS_NAME_MAX];
+	uint8_t name[DNS_NAME_MAX], fail_ede = f->ede;
 	size_t namelen = f->namelen;
 	uint16_t type = f->type;
+	uint32_t key = type | (f->cd ? DNS_KEY_CD : 0);
 	uint32_t hash = f->hash, head = f->whead, ans_ttl = ttl;
 	uint64_t now = vg_loop_now(d->loop);
 	struct dns_data *ans = NULL;
@@ -242,10 +300,10 @@ void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, ui
 	memcpy(name, f->name, namelen);
 	f->whead = f->wtail = f->nwait = 0;
 	resolver_release(&d->res, f);
-	e = cache_peek(&d->cache, name, namelen, type, hash);
+	e = cache_peek(&d->cache, name, namelen, key, hash);
 	if (data) {
 		/* a failed put only leaves the answer uncached; waiters still get it */
-		(void)cache_put(&d->cache, data, type, hash, ttl, now);
+		(void)cache_put(&d->cache, data, key, hash, ttl, now);
 		ans = data; /* the cache keeps its own copy */
 	} else {
 		d->st.upstream_failures++;
@@ -262,13 +320,15 @@ void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, ui
 			struct dns_data *sf = dns_data_new(name, namelen, DNS_RCODE_SERVFAIL, NULL, 0,
 							   0, 0, 0, 0);
 
-			if (sf)
-				(void)cache_put(&d->cache, sf, type, hash, d->cfg.fail_ttl_s, now);
+			if (sf) {
+				sf->ede = fail_ede;
+				(void)cache_put(&d->cache, sf, key, hash, d->cfg.fail_ttl_s, now);
+			}
 			free(sf);
 			ans = NULL;
 		}
 	}
-	answer_list(d, head, name, namelen, type, ans, ans_ttl, stale);
+	answer_list(d, head, name, namelen, type, ans, ans_ttl, stale, fail_ede);
 	free(ans);
 }
 
@@ -283,7 +343,8 @@ static void client_timeout(void *arg, struct dns_inflight *f)
 {
 	struct dns *d = arg;
 	uint64_t now = vg_loop_now(d->loop);
-	struct cache_entry *e = cache_peek(&d->cache, f->name, f->namelen, f->type, f->hash);
+	struct cache_entry *e = cache_peek(&d->cache, f->name, f->namelen,
+					   f->type | (f->cd ? DNS_KEY_CD : 0), f->hash);
 	struct dns_data *copy;
 	uint8_t name[DNS_NAME_MAX];
 	uint32_t head;
@@ -296,7 +357,7 @@ static void client_timeout(void *arg, struct dns_inflight *f)
 	memcpy(name, f->name, f->namelen);
 	head = f->whead;
 	f->whead = f->wtail = f->nwait = 0;
-	answer_list(d, head, name, f->namelen, f->type, copy, d->cfg.max_ttl_s, true);
+	answer_list(d, head, name, f->namelen, f->type, copy, d->cfg.max_ttl_s, true, 0);
 	free(copy);
 }
 
@@ -306,7 +367,7 @@ static void client_timeout(void *arg, struct dns_inflight *f)
  * start_refresh - start a background query for a key (no waiters) unless one
  * is in flight. Return: true when one was started.
  */
-static bool start_refresh(struct dns *d, const uint8_t *key, size_t len, uint16_t type, uint32_t h)
+static bool start_refresh(struct dns *d, const uint8_t *key, size_t len, uint32_t type, uint32_t h)
 {
 	struct dns_inflight *f;
 
@@ -335,7 +396,7 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 	struct dns_data *zdata = (struct dns_data *)d->scratch;
 	struct dns_waiter w;
 	uint64_t hn, now;
-	uint32_t h;
+	uint32_t h, kt;
 	int r;
 
 	d->st.queries++;
@@ -344,19 +405,30 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 		d->st.malformed++;
 		return;
 	}
+	if (q.opt_cookie)
+		d->st.edns_cookie++;
+	if (q.opt_ecs)
+		d->st.edns_ecs++;
+	d->st.edns_other_opts += q.opt_other;
 	if (r) {
 		if (r == DNS_RCODE_NOTIMP)
 			d->st.notimp++;
+		else if (r == DNS_RCODE_BADVERS)
+			d->st.badvers++;
 		else
 			d->st.malformed++;
-		send_answer(d, c, &q, r, false, NULL, 0);
+		send_answer(d, c, &q, r, false, NULL, 0, 0);
 		return;
 	}
+	if (q.do_bit)
+		d->st.do_queries++;
+	if (q.flags & DNS_FLAG_CD)
+		d->st.cd_queries++;
 	if (q.qclass != DNS_CLASS_IN || q.qtype == DNS_TYPE_AXFR || q.qtype == DNS_TYPE_IXFR ||
 	    q.qtype == DNS_TYPE_OPT) {
 		d->st.notimp++;
 		send_answer(d, c, &q, q.qclass != DNS_CLASS_IN ? DNS_RCODE_REFUSED : DNS_RCODE_NOTIMP,
-			    false, NULL, 0);
+			    false, NULL, 0, 0);
 		return;
 	}
 	wire_name_lower(q.qname, q.qnamelen, key);
@@ -365,9 +437,9 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 	if (r >= 0) {
 		d->st.static_answers++;
 		if (r == DNS_RCODE_NOERROR)
-			send_answer(d, c, &q, r, true, zdata, d->cfg.max_ttl_s);
+			send_answer(d, c, &q, r, true, zdata, d->cfg.max_ttl_s, 0);
 		else
-			send_answer(d, c, &q, r, true, NULL, 0);
+			send_answer(d, c, &q, r, true, NULL, 0, 0);
 		return;
 	}
 	if (d->filter) {
@@ -376,43 +448,45 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 		wire_name_to_text(key, text, sizeof(text));
 		if (!d->filter(d->filter_ctx, text)) {
 			d->st.filtered++;
-			send_answer(d, c, &q, DNS_RCODE_NXDOMAIN, false, NULL, 0);
+			send_answer(d, c, &q, DNS_RCODE_NXDOMAIN, false, NULL, 0, DNS_EDE_BLOCKED);
 			return;
 		}
 	}
-	h = wire_hash_key(hn, q.qtype);
+	kt = q.qtype | ((q.flags & DNS_FLAG_CD) ? DNS_KEY_CD : 0);
+	h = wire_hash_key(hn, kt);
 	now = vg_loop_now(d->loop);
-	e = cache_get(&d->cache, key, q.qnamelen, q.qtype, h, now);
+	e = cache_get(&d->cache, key, q.qnamelen, kt, h, now);
 	if (e && now < e->expire_ms) {
 		struct dns_data *data = e->d;
 		bool prefetch = data->rcode != DNS_RCODE_SERVFAIL &&
 				(e->expire_ms - now) * 2 < (uint64_t)cache_ttl_s(e) * 1000u;
 
 		d->st.hits++;
-		send_answer(d, c, &q, data->rcode, false, data, remaining_s(e->expire_ms, now));
-		if (prefetch && start_refresh(d, key, q.qnamelen, q.qtype, h))
+		send_answer(d, c, &q, data->rcode, false, data, remaining_s(e->expire_ms, now), 0);
+		if (prefetch && start_refresh(d, key, q.qnamelen, kt, h))
 			d->st.prefetches++;
 		return;
 	}
-	f = resolver_find(&d->res, key, q.qnamelen, q.qtype, h);
+	f = resolver_find(&d->res, key, q.qnamelen, kt, h);
 	if (usable_stale(d, e, now) && ((e->flags & CACHE_F_STALE) || (f && f->client_done))) {
 		d->st.stale_serves++;
-		send_answer(d, c, &q, e->d->rcode, false, e->d, d->cfg.max_ttl_s);
+		send_answer(d, c, &q, e->d->rcode, false, e->d, d->cfg.max_ttl_s, DNS_EDE_STALE);
 		if (!f && cache_recheck_due(e, now)) {
 			cache_set_recheck(e, now + (uint64_t)d->cfg.fail_ttl_s * 1000u);
-			start_refresh(d, key, q.qnamelen, q.qtype, h);
+			start_refresh(d, key, q.qnamelen, kt, h);
 		}
 		return;
 	}
 	d->st.misses++;
 	guest_waiter(&w, &q, c);
-	if (dns_wait(d, f, key, q.qnamelen, q.qtype, h, &w) < 0) {
+	if (dns_wait(d, f, key, q.qnamelen, kt, h, &w) < 0) {
 		/* tables full: the stale entry if there is one, else SERVFAIL */
 		if (usable_stale(d, e, now)) {
 			d->st.stale_serves++;
-			send_answer(d, c, &q, e->d->rcode, false, e->d, d->cfg.max_ttl_s);
+			send_answer(d, c, &q, e->d->rcode, false, e->d, d->cfg.max_ttl_s,
+				    DNS_EDE_STALE);
 		} else {
-			send_answer(d, c, &q, DNS_RCODE_SERVFAIL, false, NULL, 0);
+			send_answer(d, c, &q, DNS_RCODE_SERVFAIL, false, NULL, 0, 0);
 		}
 	}
 }

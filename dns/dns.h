@@ -463,6 +463,13 @@ struct dns_stats {
 	uint64_t tcp_full_refused;	/* new ones reset: the whole table busy */
 	uint64_t tcp_idle_closed;	/* connections reset by the idle timeout */
 	uint64_t tcp_active;		/* current DNS-over-TCP connections */
+	uint64_t do_queries;		/* guest queries with the DO bit */
+	uint64_t cd_queries;		/* guest queries with the CD bit */
+	uint64_t badvers;		/* BADVERS answers (EDNS version > 0) */
+	uint64_t edns_cookie;		/* guest DNS cookies ignored (not forwarded) */
+	uint64_t edns_ecs;		/* guest client-subnet options not forwarded */
+	uint64_t edns_other_opts;	/* other guest EDNS options ignored */
+	uint64_t ede_answers;		/* answers given an Extended DNS Error */
 };
 
 /**

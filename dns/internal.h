@@ -174,7 +174,7 @@ struct dns {
 
 /* dns.c */
 void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, uint32_t ttl);
-int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t len, uint16_t type,
+int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t len, uint32_t type,
 	     uint32_t h, const struct dns_waiter *w);
 
 /* zone.c */

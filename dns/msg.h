@@ -10,6 +10,7 @@
 #ifndef VGATE_DNS_MSG_H
 #define VGATE_DNS_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,7 @@
 
 struct dns_data *dns_data_new(const uint8_t *name, size_t namelen, int rcode, const uint8_t *rr,
 			      size_t rrlen, uint16_t an, uint16_t ns, uint16_t ar, uint16_t ar_off);
+bool msg_is_dnssec(uint16_t rtype, uint16_t qtype);
 int msg_from_reply(const uint8_t *pkt, size_t len, const uint8_t *name, size_t namelen,
 		   uint16_t type, uint32_t max_ttl, uint32_t fail_ttl, struct dns_data **out,
 		   uint32_t *ttl);

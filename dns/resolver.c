@@ -16,7 +16,12 @@
  * our question; anything else is dropped and counted in stats.spoofed. A
  * truncated (TC) reply is retried over TCP to the same server. SERVFAIL,
  * REFUSED and malformed replies, ICMP errors and timeouts move on to the next
- * try; when all tries are spent, the done callback gets no data.
+ * try; when all tries are spent, the done callback gets no data, and
+ * f->ede says why: DNS_EDE_NETWORK when some server replied but unusably,
+ * DNS_EDE_NO_AUTHORITY when none replied at all.
+ *
+ * Every query goes with EDNS DO set (wire_build_query()), and with CD when
+ * the key has DNS_KEY_CD, whatever else the guest's OPT held.
  *
  * The per-query timer fires at the earlier of the try deadline and the
  * client-response deadline (client_timeout_ms after the start), at which
@@ -149,20 +154,22 @@ void resolver_free(struct dns_resolver *r)
  * @r:		resolver
  * @name:	lower-case wire name
  * @namelen:	its length
- * @type:	type
+ * @type:	qkey: type, plus DNS_KEY_CD for a CD query
  * @hash:	key hash
  *
  * Return: the query or NULL
  */
 struct dns_inflight *resolver_find(struct dns_resolver *r, const uint8_t *name, size_t namelen,
-				   uint16_t type, uint32_t hash)
+				   uint32_t type, uint32_t hash)
 {
 	uint32_t i = r->buckets[hash & (r->nbuckets - 1)];
+	bool cd = (type & DNS_KEY_CD) != 0;
 
 	while (i) {
 		struct dns_inflight *f = &r->inf[i - 1];
 
-		if (f->hash == hash && f->type == type && f->namelen == namelen &&
+		if (f->hash == hash && f->type == DNS_KEY_TYPE(type) && f->cd == cd &&
+		    f->namelen == namelen &&
 		    !memcmp(f->name, name, namelen))
 			return f;
 		i = f->hnext;
@@ -178,13 +185,13 @@ static void on_timer(void *arg);
  * @r:		resolver
  * @name:	lower-case wire name
  * @namelen:	its length
- * @type:	type
+ * @type:	qkey: type, plus DNS_KEY_CD for a CD query
  * @hash:	key hash
  *
  * Return: the new query, or NULL when the table is full or there is no upstream
  */
 struct dns_inflight *resolver_start(struct dns_resolver *r, const uint8_t *name, size_t namelen,
-				    uint16_t type, uint32_t hash)
+				    uint32_t type, uint32_t hash)
 {
 	struct dns_inflight *f;
 	uint32_t *b;
@@ -206,7 +213,10 @@ struct dns_inflight *resolver_start(struct dns_resolver *r, const uint8_t *name,
 	f->hnext = *b;
 	*b = (uint32_t)(f - r->inf) + 1;
 	f->hash = hash;
-	f->type = type;
+	f->type = DNS_KEY_TYPE(type);
+	f->cd = (type & DNS_KEY_CD) != 0;
+	f->got_reply = false;
+	f->ede = 0;
 	f->namelen = (uint8_t)namelen;
 	memcpy(f->name, name, namelen);
 	f->used = true;
@@ -323,6 +333,7 @@ static void handle_reply(struct dns_inflight *f, const uint8_t *buf, size_t len)
 	}
 	r->st->upstream_bad++;
 	COUNT(f, errors);
+	f->got_reply = true;
 	try_next(f);
 }
 
@@ -401,7 +412,7 @@ static void start_tcp(struct dns_inflight *f)
 	if (new_id(r, &f->qid) < 0)
 		goto fail;
 	qlen = wire_build_query(f->tbuf + 2, f->qid, f->name, f->namelen, f->type,
-				r->cfg->edns_udp_size);
+				r->cfg->edns_udp_size, f->cd);
 	wire_put16(f->tbuf, (uint16_t)qlen);
 	f->tlen = qlen + 2;
 	f->tpos = 0;
@@ -449,6 +460,7 @@ int resolver_udp_reply(struct dns_inflight *f, const uint8_t *buf, size_t len)
 		return -EBADMSG;
 	}
 	if (buf[2] & (DNS_FLAG_TC >> 8)) {
+		f->got_reply = true; /* a TCP failure now is a network error */
 		start_tcp(f);
 		return 0;
 	}
@@ -509,7 +521,8 @@ static int send_udp(struct dns_inflight *f)
 	e = new_id(r, &f->qid);
 	if (e < 0)
 		goto fail;
-	qlen = wire_build_query(q, f->qid, f->name, f->namelen, f->type, r->cfg->edns_udp_size);
+	qlen = wire_build_query(q, f->qid, f->name, f->namelen, f->type, r->cfg->edns_udp_size,
+				f->cd);
 	if (sendto(fd, q, qlen, 0, (struct sockaddr *)&ss, sl) < 0) {
 		e = -errno;
 		goto fail;
@@ -552,6 +565,7 @@ static void try_next(struct dns_inflight *f)
 		return;
 	}
 	close_try(f);
+	f->ede = f->got_reply ? DNS_EDE_NETWORK : DNS_EDE_NO_AUTHORITY;
 	r->cb.done(r->cb.ctx, f, NULL, 0);
 }
 

@@ -37,6 +37,10 @@ struct dns_resolver;
  * @hnext:	hash chain (index + 1) / free list
  * @hash:	key hash
  * @type:	query type
+ * @cd:		the query has CD set (its key has DNS_KEY_CD), sent upstream
+ * @got_reply:	a try got a reply that matched but was unusable
+ * @ede:	when it failed: DNS_EDE_NETWORK after unusable replies,
+ *		DNS_EDE_NO_AUTHORITY when no server answered at all
  * @namelen:	wire length of @name
  * @name:	lower-case wire name
  * @used:	slot in use
@@ -66,6 +70,9 @@ struct dns_inflight {
 	uint32_t hnext;
 	uint32_t hash;
 	uint16_t type;
+	bool cd;
+	bool got_reply;
+	uint8_t ede;
 	uint8_t namelen;
 	uint8_t name[DNS_NAME_MAX];
 	bool used;
@@ -165,9 +172,9 @@ int resolver_init(struct dns_resolver *r, struct vg_loop *loop, const struct dns
 		  struct dns_stats *st, struct dns_rng *rng, const struct resolver_cb *cb);
 void resolver_free(struct dns_resolver *r);
 struct dns_inflight *resolver_find(struct dns_resolver *r, const uint8_t *name, size_t namelen,
-				   uint16_t type, uint32_t hash);
+				   uint32_t type, uint32_t hash);
 struct dns_inflight *resolver_start(struct dns_resolver *r, const uint8_t *name, size_t namelen,
-				    uint16_t type, uint32_t hash);
+				    uint32_t type, uint32_t hash);
 void resolver_release(struct dns_resolver *r, struct dns_inflight *f);
 void resolver_go(struct dns_inflight *f);
 int resolver_udp_reply(struct dns_inflight *f, const uint8_t *buf, size_t len);

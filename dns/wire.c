@@ -5,7 +5,19 @@
  * Guest queries are parsed strictly: header, exactly one question with an
  * uncompressed name (labels <= 63, name <= 255 bytes; a compression pointer
  * or extended label type is FORMERR), no answer/authority records, and at
- * most one additional record which must be an OPT at the root.
+ * most one additional record which must be an OPT at the root. The OPT's
+ * options are walked: an option list that overruns the record, or a cookie
+ * or client-subnet option of impossible length, is FORMERR (RFC 7873
+ * 5.2.2, RFC 7871 7.1.2); well-formed options are noted (struct dns_qinfo)
+ * and then ignored: vgate builds its own OPT both upstream and in answers,
+ * so a guest's options are never forwarded nor echoed. EDNS version > 0 is
+ * BADVERS (RFC 6891 6.1.3), before its options are looked at.
+ *
+ * Answers: DO selects the stored answer's full view (with DNSSEC records),
+ * else the plain view; AD is set only when upstream set it and the client
+ * sent DO or AD (RFC 6840 5.8); CD is echoed. An Extended DNS Error goes in
+ * the OPT when the query had one; it is the first thing dropped when the
+ * answer would not fit otherwise.
  *
  * Stored answers (struct dns_data) keep the RR sections of a message whose
  * question is (lower-case name, type, IN) at offset 12. Because the guest's
@@ -75,6 +87,46 @@ int wire_check_name(const uint8_t *p, size_t avail)
 }
 
 /**
+ * parse_options() - walk the options of a guest's OPT record
+ * @p:		the option data (RDATA of the OPT)
+ * @len:	its length
+ * @q:		opt_cookie, opt_ecs and opt_other are set
+ *
+ * Return: 0, or DNS_RCODE_FORMERR for a malformed option list, a cookie
+ *	   that is neither 8 (client only) nor 16..40 bytes, or a client
+ *	   subnet option shorter than its fixed part
+ */
+static int parse_options(const uint8_t *p, size_t len, struct dns_qinfo *q)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		uint16_t code, olen;
+
+		if (off + 4 > len)
+			return DNS_RCODE_FORMERR;
+		code = wire_get16(p + off);
+		olen = wire_get16(p + off + 2);
+		off += 4;
+		if (off + olen > len)
+			return DNS_RCODE_FORMERR;
+		off += olen;
+		if (code == DNS_OPT_COOKIE) {
+			if (q->opt_cookie || (olen != 8 && (olen < 16 || olen > 40)))
+				return DNS_RCODE_FORMERR;
+			q->opt_cookie = true;
+		} else if (code == DNS_OPT_ECS) {
+			if (q->opt_ecs || olen < 4)
+				return DNS_RCODE_FORMERR;
+			q->opt_ecs = true;
+		} else if (q->opt_other < UINT8_MAX) {
+			q->opt_other++;
+		}
+	}
+	return 0;
+}
+
+/**
  * wire_parse_query() - parse and validate a guest query
  * @msg:	message
  * @len:	its length
@@ -96,6 +148,9 @@ int wire_parse_query(const uint8_t *msg, size_t len, struct dns_qinfo *q)
 	q->do_bit = false;
 	q->udp_size = 0;
 	q->qnamelen = 0;
+	q->opt_cookie = false;
+	q->opt_ecs = false;
+	q->opt_other = 0;
 	if (len < DNS_HDR_LEN)
 		return WIRE_DROP;
 	q->id = wire_get16(msg);
@@ -135,6 +190,7 @@ int wire_parse_query(const uint8_t *msg, size_t len, struct dns_qinfo *q)
 		q->do_bit = (msg[off + 7] & 0x80) != 0;
 		if (msg[off + 6] != 0)
 			return DNS_RCODE_BADVERS;
+		return parse_options(msg + off + 11, rdlen, q);
 	}
 	return 0;
 }
@@ -447,32 +503,52 @@ static void patch_ttls(uint8_t *msg, size_t len, size_t off, unsigned int n, uin
 }
 
 /**
+ * ede_len() - bytes an EDE option takes in the OPT record
+ * @ede:	the error, or NULL
+ *
+ * Return: 0 for none, else 4 + 2 + the text length (at most DNS_EDE_TEXT_MAX)
+ */
+static size_t ede_len(const struct wire_ede *ede)
+{
+	size_t t;
+
+	if (!ede)
+		return 0;
+	t = ede->text ? strlen(ede->text) : 0;
+	return 6 + (t > DNS_EDE_TEXT_MAX ? DNS_EDE_TEXT_MAX : t);
+}
+
+/**
  * wire_build_answer() - build an answer message for a guest query
  * @out:	buffer of at least DNS_MSG_MAX + 512 bytes
  * @q:		the query (ID, flags, question, EDNS)
  * @edns_size:	our UDP size to advertise in the OPT record
  * @rcode:	response code (DNS_RCODE_BADVERS allowed with EDNS)
  * @aa:		set the AA bit (static answers)
- * @d:		stored sections to include, or NULL
+ * @d:		stored sections to include, or NULL; its full view when the
+ *		query set DO, else its plain view
  * @ttl:	TTL to give every record of @d
+ * @ede:	Extended DNS Error for the OPT, or NULL (only sent with EDNS)
  * @limit:	maximum message size (512..65535)
  * @truncated:	set when TC had to be set
  *
- * When the full answer exceeds @limit, the additional section is dropped
- * first (no TC, RFC 2181 9); if it still does not fit, only the header,
- * question and OPT are sent, with TC.
+ * When the full answer exceeds @limit, the EDE is dropped first, then the
+ * additional section (no TC, RFC 2181 9); if it still does not fit, only
+ * the header, question and OPT are sent, with TC.
  *
  * Return: message length
  */
 size_t wire_build_answer(uint8_t *out, const struct dns_qinfo *q, uint16_t edns_size,
-			 int rcode, bool aa, const struct dns_data *d, uint32_t ttl, size_t limit,
-			 bool *truncated)
+			 int rcode, bool aa, const struct dns_data *d, uint32_t ttl,
+			 const struct wire_ede *ede, size_t limit, bool *truncated)
 {
 	uint16_t flags = DNS_FLAG_QR | DNS_FLAG_RA | (q->flags & (0x7800 | DNS_FLAG_RD | DNS_FLAG_CD));
-	size_t off = DNS_HDR_LEN, optlen = q->edns ? 11 : 0, rrlen = 0;
+	size_t off = DNS_HDR_LEN, optlen = q->edns ? DNS_OPT_LEN : 0, rrlen = 0, elen = 0;
 	unsigned int an = 0, ns = 0, ar = 0;
 
 	*truncated = false;
+	if (q->edns)
+		elen = ede_len(ede);
 	if (aa)
 		flags |= DNS_FLAG_AA;
 	flags |= (uint16_t)(rcode & 0xf);
@@ -484,25 +560,34 @@ size_t wire_build_answer(uint8_t *out, const struct dns_qinfo *q, uint16_t edns_
 		wire_put16(out + off + 2, q->qclass);
 		off += 4;
 	}
+	if (d && (d->dflags & DATA_F_AD) && (q->do_bit || (q->flags & DNS_FLAG_AD)))
+		flags |= DNS_FLAG_AD;
 	if (d && d->len) {
-		if (off + d->len + optlen <= limit) {
-			rrlen = d->len;
-			an = d->an;
-			ns = d->ns;
-			ar = d->ar;
-		} else if (off + d->ar_off + optlen <= limit) {
-			rrlen = d->ar_off;
-			an = d->an;
-			ns = d->ns;
+		struct dns_view v;
+
+		dns_data_view(d, !q->do_bit, &v);
+		if (off + v.len + optlen + elen > limit)
+			elen = 0;
+		if (off + v.len + optlen <= limit) {
+			rrlen = v.len;
+			an = v.an;
+			ns = v.ns;
+			ar = v.ar;
+		} else if (off + v.ar_off + optlen <= limit) {
+			rrlen = v.ar_off;
+			an = v.an;
+			ns = v.ns;
 		} else {
 			flags |= DNS_FLAG_TC;
 			*truncated = true;
 		}
 		if (rrlen) {
-			memcpy(out + off, dns_data_rr(d), rrlen);
+			memcpy(out + off, v.rr, rrlen);
 			patch_ttls(out, off + rrlen, off, an + ns + ar, ttl);
 			off += rrlen;
 		}
+	} else if (off + optlen + elen > limit) {
+		elen = 0;
 	}
 	if (q->edns) {
 		out[off] = 0;
@@ -512,8 +597,16 @@ size_t wire_build_answer(uint8_t *out, const struct dns_qinfo *q, uint16_t edns_
 		out[off + 6] = 0;
 		out[off + 7] = q->do_bit ? 0x80 : 0;
 		out[off + 8] = 0;
-		wire_put16(out + off + 9, 0);
+		wire_put16(out + off + 9, (uint16_t)elen);
 		off += optlen;
+		if (elen) {
+			wire_put16(out + off, DNS_OPT_EDE);
+			wire_put16(out + off + 2, (uint16_t)(elen - 4));
+			wire_put16(out + off + 4, ede->code);
+			if (elen > 6)
+				memcpy(out + off + 6, ede->text, elen - 6);
+			off += elen;
+		}
 		ar++;
 	}
 	wire_put16(out + 2, flags);
@@ -532,17 +625,22 @@ size_t wire_build_answer(uint8_t *out, const struct dns_qinfo *q, uint16_t edns_
  * @namelen:	its length
  * @type:	query type (class IN)
  * @edns_size:	UDP size to advertise in an OPT record, 0 for no EDNS
+ * @cd:		set CD (checking disabled: the client validates itself)
+ *
+ * With EDNS the OPT always sets DO, whatever the guest asked: one stored
+ * answer then serves DO and non-DO clients (cache.h). The OPT carries no
+ * options: nothing of the guest's OPT (cookie, client subnet) goes upstream.
  *
  * Return: message length
  */
 size_t wire_build_query(uint8_t *out, uint16_t id, const uint8_t *name, size_t namelen,
-			uint16_t type, uint16_t edns_size)
+			uint16_t type, uint16_t edns_size, bool cd)
 {
 	size_t off = DNS_HDR_LEN;
 
 	memset(out, 0, DNS_HDR_LEN);
 	wire_put16(out, id);
-	wire_put16(out + 2, DNS_FLAG_RD);
+	wire_put16(out + 2, DNS_FLAG_RD | (cd ? DNS_FLAG_CD : 0));
 	wire_put16(out + 4, 1);
 	memcpy(out + off, name, namelen);
 	off += namelen;
@@ -554,6 +652,7 @@ size_t wire_build_query(uint8_t *out, uint16_t id, const uint8_t *name, size_t n
 		memset(out + off, 0, 11);
 		wire_put16(out + off + 1, DNS_TYPE_OPT);
 		wire_put16(out + off + 3, edns_size);
+		out[off + 7] = 0x80; /* DO */
 		off += 11;
 	}
 	return (size_t)off;

@@ -129,6 +129,8 @@ int zone_answer(const struct dns *d, const struct dns_qinfo *q, const uint8_t *k
 	out->ns = out->ar = 0;
 	out->ar_off = (uint16_t)len;
 	out->rcode = 0;
+	out->dflags = 0;
+	out->ede = 0;
 	out->namelen = 0; /* bytes[] holds only the RRs */
 	return DNS_RCODE_NOERROR;
 }

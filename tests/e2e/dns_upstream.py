@@ -20,6 +20,9 @@ Counts are written to --count-file after every query as lines
 "total N". With --spoof, each UDP answer is preceded by two forged ones
 (address 6.6.6.6): one from another source port, one with a wrong ID.
 --port 0 picks a free port; the port is written to --port-file.
+With --opt-file, a line "name CODES" is appended per query: the EDNS option
+codes its OPT carried (comma-separated), "-" for an OPT without options,
+"noedns" for none.
 """
 import argparse
 import os
@@ -70,6 +73,28 @@ class Server:
                         f.write("%s %d %d\n" % (n, t, c))
                     f.write("total %d\n" % total)
                 os.replace(tmp, self.args.count_file)
+
+    def log_opts(self, query, name):
+        if not self.args.opt_file:
+            return
+        desc = "noedns"
+        try:
+            _, off = read_name(query, 12)
+            off += 4
+            if struct.unpack("!H", query[10:12])[0] >= 1 and query[off] == 0 and \
+                    struct.unpack("!H", query[off + 1:off + 3])[0] == T_OPT:
+                rdlen = struct.unpack("!H", query[off + 9:off + 11])[0]
+                p, end, codes = off + 11, off + 11 + rdlen, []
+                while p + 4 <= end:
+                    code, olen = struct.unpack("!HH", query[p:p + 4])
+                    codes.append(str(code))
+                    p += 4 + olen
+                desc = ",".join(codes) if codes else "-"
+        except (ValueError, IndexError, struct.error):
+            desc = "bad"
+        with self.lock:
+            with open(self.args.opt_file, "a") as f:
+                f.write("%s %s\n" % (name, desc))
 
     def rr(self, qtype, rdata, ttl=None, owner=b"\xc0\x0c"):
         ttl = self.args.ttl if ttl is None else ttl
@@ -122,6 +147,7 @@ class Server:
                 continue
             reply, name, qtype, slow = r
             self.count(name, qtype)
+            self.log_opts(q, name)
             if self.args.silent:
                 continue
             # a reply that does not fit the client's UDP size gets TC and no records
@@ -174,6 +200,7 @@ class Server:
                         return
                     reply, name, qtype, slow = r
                     self.count(name, qtype)
+                    self.log_opts(q, name)
                     if self.args.silent:
                         continue
                     if slow:
@@ -196,6 +223,7 @@ def main():
     ap.add_argument("--slow-ms", type=int, default=300)
     ap.add_argument("--spoof", action="store_true")
     ap.add_argument("--silent", action="store_true", help="count but never answer")
+    ap.add_argument("--opt-file", help="append 'name option-codes' per query")
     args = ap.parse_args()
     if not args.addr.startswith("127."):
         sys.exit("dns_upstream.py: refusing to listen outside 127.0.0.0/8")

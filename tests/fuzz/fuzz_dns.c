@@ -4,8 +4,10 @@
  * dns_query_in(), on a fresh service per input that has no upstream (a miss
  * is answered SERVFAIL at once; nothing is ever sent), static records, a
  * local zone, and a cache preloaded through the real upstream-reply path
- * with fresh, negative, SERVFAIL, stale, CNAME and oversized answers, so
- * the hit, stale, truncation and additional-section-dropping paths all run.
+ * with fresh, negative, SERVFAIL, stale, CNAME and oversized answers, and
+ * signed ones (RRSIG, NSEC: full and plain views; one stored under the CD
+ * key), so the hit, stale, truncation, additional-section-dropping and
+ * DO/CD/AD paths all run.
  *
  * Input: byte 0 is a set of flags, the rest the query (flag 0x08: a list
  * of queries, each prefixed by one length byte, all to the same service).
@@ -72,19 +74,24 @@ static size_t rr(uint8_t *b, size_t off, uint16_t type, uint32_t ttl, const void
 /*
  * build - the stored answer for @text/@type made from an upstream-style
  * reply by msg_from_reply(): @kind 0 two A, 1 big TXT, 2 many A plus a big
- * additional section, 3 NXDOMAIN with SOA, 4 CNAME to a.example plus A.
+ * additional section, 3 NXDOMAIN with SOA, 4 CNAME to a.example plus A,
+ * 5 A plus RRSIG with AD set, 6 NXDOMAIN with SOA, NSEC and their RRSIGs.
  * Return: the block (malloc'd) or NULL; *@ttl its TTL
  */
 static struct dns_data *build(const char *text, uint16_t type, int kind, uint32_t max_ttl,
 			      uint32_t *ttl)
 {
 	static const uint8_t soa[] = "\002ns\000\004host\000\0\0\0\1\0\0\0\2\0\0\0\3\0\0\0\4\0\0\0\5";
+	/* RRSIG rdata: type covered A, alg 13, 2 labels, TTL, times, tag, signer, sig */
+	static const uint8_t sig[] = "\0\1\015\2\0\0\0\074\0\0\0\1\0\0\0\0\1\2"
+				     "\007example\000ABCDEFGH";
+	static const uint8_t nsec[] = "\001z\007example\000\0\1\100";
 	uint8_t name[DNS_NAME_MAX], b[8192], txt[251];
 	struct dns_data *data;
 	size_t off;
 	int n = wire_name_from_text(text, name), i, an = 0, nsc = 0, ar = 0;
 
-	off = wire_build_query(b, 7, name, (size_t)n, type, 0);
+	off = wire_build_query(b, 7, name, (size_t)n, type, 0, false);
 	b[2] |= 0x80;
 	memset(txt, 'a', sizeof(txt));
 	txt[0] = 250;
@@ -110,6 +117,20 @@ static struct dns_data *build(const char *text, uint16_t type, int kind, uint32_
 		nsc = 1;
 		wire_put16(b + 2, wire_get16(b + 2) | DNS_RCODE_NXDOMAIN);
 		break;
+	case 5:
+		off = rr(b, off, DNS_TYPE_A, 300, "\012\0\0\5", 4);
+		off = rr(b, off, DNS_TYPE_RRSIG, 300, sig, sizeof(sig) - 1);
+		an = 2;
+		wire_put16(b + 2, wire_get16(b + 2) | DNS_FLAG_AD);
+		break;
+	case 6:
+		off = rr(b, off, DNS_TYPE_SOA, 900, soa, sizeof(soa) - 1);
+		off = rr(b, off, DNS_TYPE_RRSIG, 900, sig, sizeof(sig) - 1);
+		off = rr(b, off, DNS_TYPE_NSEC, 900, nsec, sizeof(nsec) - 1);
+		off = rr(b, off, DNS_TYPE_RRSIG, 900, sig, sizeof(sig) - 1);
+		nsc = 4;
+		wire_put16(b + 2, wire_get16(b + 2) | DNS_RCODE_NXDOMAIN);
+		break;
 	default:
 		off = rr(b, off, DNS_TYPE_CNAME, 60, "\001a\007example\000", 11);
 		memcpy(b + off, "\001a\007example\000", 11);
@@ -131,12 +152,12 @@ static struct dns_data *build(const char *text, uint16_t type, int kind, uint32_
 	return data;
 }
 
-#define NPRE 8
+#define NPRE 11
 
 /**
  * struct pre - answers stored in every fresh service (built once)
  * @text:	name
- * @type:	type
+ * @type:	qkey: type, DNS_KEY_CD for an answer to CD queries
  * @kind:	build() kind, or -1 for a SERVFAIL entry
  * @age_ms:	stored this long before now (stale.example: expired)
  * @d:		the block
@@ -144,7 +165,7 @@ static struct dns_data *build(const char *text, uint16_t type, int kind, uint32_
  */
 static struct pre {
 	const char *text;
-	uint16_t type;
+	uint32_t type;
 	int kind;
 	uint64_t age_ms;
 	struct dns_data *d;
@@ -158,6 +179,9 @@ static struct pre {
 	{ "stale.example", DNS_TYPE_A, 0, 10000, NULL, 0 },
 	{ "fail.example", DNS_TYPE_A, -1, 0, NULL, 1 },
 	{ "a.example", DNS_TYPE_AAAA, 3, 0, NULL, 0 },
+	{ "sig.example", DNS_TYPE_A, 5, 0, NULL, 0 },
+	{ "nsec.example", DNS_TYPE_A, 6, 0, NULL, 0 },
+	{ "sig.example", DNS_TYPE_A | DNS_KEY_CD, 0, 0, NULL, 0 },
 };
 
 static int pre_build(uint32_t max_ttl)
@@ -169,7 +193,8 @@ static int pre_build(uint32_t max_ttl)
 		int n;
 
 		if (pre[i].kind >= 0) {
-			pre[i].d = build(pre[i].text, pre[i].type, pre[i].kind, max_ttl, &pre[i].ttl);
+			pre[i].d = build(pre[i].text, DNS_KEY_TYPE(pre[i].type), pre[i].kind, max_ttl,
+					 &pre[i].ttl);
 			continue;
 		}
 		n = wire_name_from_text(pre[i].text, name);

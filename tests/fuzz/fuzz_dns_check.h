@@ -9,8 +9,11 @@
  * byte (guest case kept), size bounds (UDP: 512, or the guest's EDNS size
  * clamped to [512, our size]; TCP: 65535), every record walks to exactly the
  * end of the message, TC only over UDP and then with no records but the OPT,
- * an OPT exactly when the query had one (and last), record TTLs within the
- * cap, and the whole message parses with ldns.
+ * an OPT exactly when the query had one (and last), its options a
+ * well-formed list of at most one Extended DNS Error, record TTLs within
+ * the cap, no RRSIG/NSEC/NSEC3 (other than of the query type) unless the
+ * query set DO, AD only when the query set DO or AD, and the whole message
+ * parses with ldns.
  */
 #ifndef VGATE_FUZZ_DNS_CHECK_H
 #define VGATE_FUZZ_DNS_CHECK_H
@@ -65,6 +68,9 @@ static inline void fuzz_check_answer(const struct dns_qinfo *q, int proto, uint1
 	FUZZ_CHECK(flags & DNS_FLAG_QR);
 	FUZZ_CHECK(DNS_OPCODE(flags) == DNS_OPCODE(q->flags));
 	FUZZ_CHECK(qd == (q->has_question ? 1 : 0));
+	if (flags & DNS_FLAG_AD)
+		FUZZ_CHECK(q->do_bit || (q->flags & DNS_FLAG_AD));
+	FUZZ_CHECK((flags & DNS_FLAG_CD) == (q->flags & DNS_FLAG_CD));
 	if (qd) {
 		FUZZ_CHECK(off + q->qnamelen + 4u <= len);
 		FUZZ_CHECK(!memcmp(msg + off, q->qname, q->qnamelen));
@@ -90,9 +96,20 @@ static inline void fuzz_check_answer(const struct dns_qinfo *q, int proto, uint1
 		if (type == DNS_TYPE_OPT) {
 			FUZZ_CHECK(i == (unsigned int)an + ns + ar - 1 && nm[0] == 0);
 			FUZZ_CHECK(wire_get16(msg + end + 2) == our_size);
+			FUZZ_CHECK(!!(msg[end + 6] & 0x80) == q->do_bit);
+			if (rdlen) {
+				/* one EDE: code 2, length 2 + text, INFO-CODE, text */
+				FUZZ_CHECK(rdlen >= 6 && rdlen <= 6 + DNS_EDE_TEXT_MAX);
+				FUZZ_CHECK(wire_get16(msg + end + 10) == DNS_OPT_EDE);
+				FUZZ_CHECK(wire_get16(msg + end + 12) == rdlen - 4u);
+			}
 			nopt++;
 		} else {
 			FUZZ_CHECK(wire_get32(msg + end + 4) <= max_ttl);
+			if (!q->do_bit)
+				FUZZ_CHECK(type == q->qtype ||
+					   (type != DNS_TYPE_RRSIG && type != DNS_TYPE_NSEC &&
+					    type != DNS_TYPE_NSEC3));
 		}
 		off = end + 10 + rdlen;
 	}

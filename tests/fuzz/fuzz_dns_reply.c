@@ -89,6 +89,25 @@ static void check_data(const struct dns_data *d, const uint8_t *name, size_t nl,
 	FUZZ_CHECK(wire_skip_rrs(m, start + d->len, start,
 				 (unsigned int)d->an + d->ns + d->ar, &end) == 0);
 	FUZZ_CHECK(end == start + d->len);
+	if (d->dflags & DATA_F_PLAIN) {
+		struct dns_view v;
+
+		/* the plain view walks to its end on its own, and has fewer records */
+		dns_data_view(d, true, &v);
+		FUZZ_CHECK(v.ar_off <= v.len && start + v.len <= DNS_MSG_MAX);
+		FUZZ_CHECK(v.an + v.ns + v.ar < d->an + d->ns + d->ar);
+		FUZZ_CHECK(dns_data_bytes(d) ==
+			   sizeof(*d) + nl + d->len + DNS_PLAIN_HDR + v.len);
+		memcpy(m + start, v.rr, v.len);
+		FUZZ_CHECK(wire_skip_rrs(m, start + v.len, start, (unsigned int)v.an + v.ns,
+					 &end) == 0);
+		FUZZ_CHECK(end == start + v.ar_off);
+		FUZZ_CHECK(wire_skip_rrs(m, start + v.len, start,
+					 (unsigned int)v.an + v.ns + v.ar, &end) == 0);
+		FUZZ_CHECK(end == start + v.len);
+	} else {
+		FUZZ_CHECK(dns_data_bytes(d) == sizeof(*d) + nl + d->len);
+	}
 	n = wire_data_addrs(d, DNS_TYPE_A, scratch, addrs, 32);
 	FUZZ_CHECK(n >= 0 && n <= d->an);
 	n = wire_data_addrs(d, DNS_TYPE_AAAA, scratch, addrs, 32);
@@ -100,28 +119,35 @@ static void check_build(const struct dns_data *d, const struct dns_qinfo *base, 
 {
 	static uint8_t out[DNS_BUF_SIZE];
 	static const uint16_t sizes[] = { 0, 100, 512, 700, 1232, 4096, 65535 };
+
+	static const struct wire_ede ede = { DNS_EDE_STALE, "upstream failed; this answer has expired" };
 	size_t i;
 
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < 4 * sizeof(sizes) / sizeof(sizes[0]); i++) {
 		int proto;
 
 		for (proto = 0; proto < 2; proto++) {
 			struct dns_qinfo q = *base;
 			size_t limit = proto ? DNS_MSG_MAX : DNS_UDP_MIN, len;
+			struct dns_view v;
 			bool tc;
 
-			q.edns = sizes[i] != 0;
-			q.udp_size = sizes[i];
+			q.edns = sizes[i % 7] != 0;
+			q.udp_size = sizes[i % 7];
+			/* DO off/on, EDE off/on */
+			q.do_bit = q.edns && (i / 7) % 2;
+			dns_data_view(d, !q.do_bit, &v);
 			if (!proto && q.edns)
 				limit = q.udp_size < 1232 ? (q.udp_size < 512 ? 512 : q.udp_size)
 							  : 1232;
-			len = wire_build_answer(out, &q, 1232, d->rcode, false, d, ttl, limit, &tc);
+			len = wire_build_answer(out, &q, 1232, d->rcode, false, d, ttl,
+						i / 14 ? &ede : NULL, limit, &tc);
 			fuzz_check_answer(&q, proto ? DNS_PROTO_TCP : DNS_PROTO_UDP, 1232, MAX_TTL,
 					  out, len);
 			FUZZ_CHECK(tc == !!(wire_get16(out + 2) & DNS_FLAG_TC));
 			if (proto)
-				FUZZ_CHECK(!tc && wire_get16(out + 6) == d->an &&
-					   wire_get16(out + 8) == d->ns);
+				FUZZ_CHECK(!tc && wire_get16(out + 6) == v.an &&
+					   wire_get16(out + 8) == v.ns);
 		}
 	}
 }
@@ -159,7 +185,11 @@ static int guest(struct dns *d, struct fz *z, int i, int proto, uint16_t edns,
 	uint8_t m[DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11];
 	struct dns_client c = { .proto = proto, .ip = htonl(0xc0a87f02), .port = (uint16_t)(i + 1) };
 	size_t len = wire_build_query(m, (uint16_t)(0x100 + i), base->qname, base->qnamelen,
-				      base->qtype, edns);
+				      base->qtype, edns, false);
+
+	/* guests 1 and 3 set DO (the upstream form does), the others not */
+	if (edns && !(i & 1))
+		m[len - 11 + 7] = 0;
 
 	z->proto[i] = proto;
 	if (wire_parse_query(m, len, &z->q[i]) != 0)

@@ -4,8 +4,9 @@
  * lives in the test process on 127.0.0.1 (UDP and TCP, ephemeral port): hits
  * and misses, TTL cap and countdown, singleflight, negative caching,
  * spoofed-reply rejection, serve-stale and SERVFAIL, TC -> TCP, failover,
- * prefetch, malformed queries, static records, filter, and the forwarder's
- * lookup API. Nothing leaves the loopback interface.
+ * prefetch, malformed queries, static records, filter, the forwarder's
+ * lookup API, DNSSEC transparency (DO/CD/AD), EDNS hygiene and Extended DNS
+ * Errors. Nothing leaves the loopback interface.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -42,6 +43,9 @@ static struct {
 	uint32_t ttl;
 	int queries;	 /* UDP queries seen by the fake upstream */
 	int tcp_queries; /* TCP queries */
+	uint16_t up_flags; /* header flags of the last query upstream saw */
+	int up_do;	   /* its DO bit (-1: no OPT) */
+	int up_optlen;	   /* its OPT's option bytes */
 	struct answer ans[1024];
 	int nans;
 } H;
@@ -79,12 +83,18 @@ static size_t fake_reply(const uint8_t *q, size_t qlen, uint8_t *b, bool tcp)
 	char first[64];
 	int n;
 
-	(void)qlen;
 	nl = (size_t)wire_check_name(q + off, qlen - off);
 	memcpy(b, q, off + nl + 4);
 	type = wire_get16(q + off + nl);
 	memcpy(first, q + off + 1, q[off]);
 	first[q[off]] = 0;
+	H.up_flags = wire_get16(q + 2);
+	H.up_do = -1;
+	H.up_optlen = 0;
+	if (wire_get16(q + 10) == 1 && qlen >= off + nl + 4 + 11) {
+		H.up_do = (q[off + nl + 4 + 7] & 0x80) != 0;
+		H.up_optlen = wire_get16(q + off + nl + 4 + 9);
+	}
 	off += nl + 4;
 	wire_put16(b + 2, DNS_FLAG_QR | DNS_FLAG_RD | DNS_FLAG_RA);
 	wire_put16(b + 6, 0);
@@ -92,6 +102,44 @@ static size_t fake_reply(const uint8_t *q, size_t qlen, uint8_t *b, bool tcp)
 	wire_put16(b + 10, 0);
 	if (H.mode == M_SERVFAIL) {
 		b[3] |= DNS_RCODE_SERVFAIL;
+		return off;
+	}
+	if (!strncmp(first, "sig", 3) || !strncmp(first, "nxsig", 5)) {
+		/* a signed zone: RRSIGs (and NSEC when negative) only with DO; AD with DO */
+		static const uint8_t soa[] = { 2, 'n', 's', 0, 1, 'h', 0, 0, 0, 0, 1,
+					       0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 60 };
+		static const uint8_t nsec[] = { 1, 'z', 4, 't', 'e', 's', 't', 0, 0, 1, 0x40 };
+		uint8_t sig[18 + 6 + 8] = { 0, 1, 13, 2, 0, 0, 0, 60 };
+		bool dnssec = H.up_do == 1;
+		bool neg = first[0] == 'n';
+
+		memcpy(sig + 18, "\004test\000", 6);
+		if (dnssec && !(H.up_flags & DNS_FLAG_CD))
+			b[3] |= DNS_FLAG_AD;
+		if (neg) {
+			b[3] |= DNS_RCODE_NXDOMAIN;
+			rr(b, &off, DNS_TYPE_SOA, 300, soa, sizeof(soa));
+			if (dnssec) {
+				wire_put16(sig, DNS_TYPE_SOA);
+				rr(b, &off, DNS_TYPE_RRSIG, 300, sig, sizeof(sig));
+				rr(b, &off, DNS_TYPE_NSEC, 300, nsec, sizeof(nsec));
+				wire_put16(sig, DNS_TYPE_NSEC);
+				rr(b, &off, DNS_TYPE_RRSIG, 300, sig, sizeof(sig));
+			}
+			wire_put16(b + 8, dnssec ? 4 : 1);
+			return off;
+		}
+		if (type == DNS_TYPE_A) {
+			rr(b, &off, DNS_TYPE_A, H.ttl, "\012\1\1\1", 4);
+			wire_put16(sig, DNS_TYPE_A);
+			if (dnssec)
+				rr(b, &off, DNS_TYPE_RRSIG, H.ttl, sig, sizeof(sig));
+			wire_put16(b + 6, dnssec ? 2 : 1);
+		} else if (type == DNS_TYPE_RRSIG) {
+			wire_put16(sig, DNS_TYPE_A);
+			rr(b, &off, DNS_TYPE_RRSIG, H.ttl, sig, sizeof(sig));
+			wire_put16(b + 6, 1);
+		}
 		return off;
 	}
 	if (!strncmp(first, "nx", 2)) {
@@ -335,7 +383,9 @@ static size_t build_q(uint8_t *b, uint16_t id, const char *name, uint16_t type, 
 	size_t len;
 
 	cr_assert_gt(n, 0);
-	len = wire_build_query(b, id, w, (size_t)n, type, (uint16_t)edns);
+	len = wire_build_query(b, id, w, (size_t)n, type, (uint16_t)edns, false);
+	if (edns)
+		b[len - 11 + 7] = 0; /* an upstream query sets DO; a plain guest does not */
 	/* keep the caller's case in the question */
 	{
 		size_t o = DNS_HDR_LEN, i = 0;
@@ -352,6 +402,35 @@ static size_t build_q(uint8_t *b, uint16_t id, const char *name, uint16_t type, 
 		}
 	}
 	return len;
+}
+
+#define Q_DO 0x10000
+#define Q_CD 0x20000
+#define Q_AD 0x40000
+
+/*
+ * query_x - a guest query with EDNS size @edns (0: none), Q_DO / Q_CD / Q_AD
+ * in @bits, and @olen bytes of raw EDNS options @opts
+ */
+static void query_x(uint16_t id, const char *name, uint16_t type, int edns, int bits,
+		    const uint8_t *opts, size_t olen)
+{
+	uint8_t b[600];
+	struct dns_client c = { .proto = DNS_PROTO_UDP, .ip = htonl(0xc0a87f02), .port = id };
+	size_t n = build_q(b, id, name, type, edns);
+
+	if (bits & Q_CD)
+		b[3] |= DNS_FLAG_CD;
+	if (bits & Q_AD)
+		b[3] |= DNS_FLAG_AD;
+	if (edns) {
+		if (bits & Q_DO)
+			b[n - 11 + 7] = 0x80;
+		memcpy(b + n, opts, olen);
+		wire_put16(b + n - 2, (uint16_t)olen);
+		n += olen;
+	}
+	dns_query_in(H.d, &c, b, n);
 }
 
 static void query(uint16_t id, const char *name, uint16_t type, int proto, int edns)
@@ -381,6 +460,65 @@ static size_t first_rr(const struct answer *a)
 
 	cr_assert_eq(a->msg[off] & 0xc0, 0xc0);
 	return off + 2;
+}
+
+/* count_type - records of @type in the answer (an + ns + ar) */
+static int count_type(const struct answer *a, uint16_t type)
+{
+	size_t off = DNS_HDR_LEN + (size_t)wire_check_name(a->msg + DNS_HDR_LEN,
+							    a->len - DNS_HDR_LEN) + 4;
+	unsigned int i, n = (unsigned int)wire_get16(a->msg + 6) + wire_get16(a->msg + 8) +
+			    wire_get16(a->msg + 10);
+	int cnt = 0;
+
+	for (i = 0; i < n; i++) {
+		size_t end;
+
+		cr_assert_eq(wire_skip_rrs(a->msg, a->len, off, 1, &end), 0);
+		while (a->msg[off] && (a->msg[off] & 0xc0) != 0xc0)
+			off += 1u + a->msg[off];
+		off += (a->msg[off] & 0xc0) ? 2 : 1;
+		if (wire_get16(a->msg + off) == type)
+			cnt++;
+		off = end;
+	}
+	return cnt;
+}
+
+/* opt_rdata - offset of the OPT record's RDATA (the last record); *@len its length */
+static size_t opt_rdata(const struct answer *a, size_t *len)
+{
+	size_t off = DNS_HDR_LEN + (size_t)wire_check_name(a->msg + DNS_HDR_LEN,
+							    a->len - DNS_HDR_LEN) + 4;
+	unsigned int n = (unsigned int)wire_get16(a->msg + 6) + wire_get16(a->msg + 8) +
+			 wire_get16(a->msg + 10);
+
+	cr_assert_gt(n, 0);
+	cr_assert_eq(wire_skip_rrs(a->msg, a->len, off, n - 1, &off), 0);
+	cr_assert_eq(a->msg[off], 0);
+	cr_assert_eq(wire_get16(a->msg + off + 1), DNS_TYPE_OPT);
+	*len = wire_get16(a->msg + off + 9);
+	return off + 11;
+}
+
+/* ede_code - the EDE INFO-CODE of an answer, -1 when it has none (or no OPT) */
+static int ede_code(const struct answer *a)
+{
+	size_t len, off;
+
+	if (!wire_get16(a->msg + 10))
+		return -1;
+	off = opt_rdata(a, &len);
+	if (!len)
+		return -1;
+	cr_assert_geq(len, 6);
+	cr_assert_eq(wire_get16(a->msg + off), DNS_OPT_EDE);
+	return wire_get16(a->msg + off + 4);
+}
+
+static bool ad(const struct answer *a)
+{
+	return (a->msg[3] & DNS_FLAG_AD) != 0;
 }
 
 static uint32_t ttl0(const struct answer *a)
@@ -970,4 +1108,180 @@ Test(config, parsers)
 	cr_assert_eq(cfg.upstream_attempts, 4);
 	cr_assert_eq(cfg.upstreams[1].addr.family, AF_INET6);
 	cr_assert_lt(dns_config_load_resolv_conf(&cfg, "/nonexistent/resolv.conf"), 0);
+}
+
+Test(server, dnssec_do_selects_view_one_upstream_query)
+{
+	/* no DO: A only, no AD; DO: A + RRSIG with AD; AD alone: AD, no RRSIG */
+	query_x(1, "sig.test", DNS_TYPE_A, 1232, 0, NULL, 0);
+	pump(1, 2000);
+	cr_assert_eq(H.up_do, 1, "upstream is always asked with DO");
+	cr_assert_eq(H.up_optlen, 0);
+	cr_assert_eq(ancount(&H.ans[0]), 1);
+	cr_assert_eq(count_type(&H.ans[0], DNS_TYPE_RRSIG), 0);
+	cr_assert(!ad(&H.ans[0]));
+	query_x(2, "sig.test", DNS_TYPE_A, 1232, Q_DO, NULL, 0);
+	cr_assert_eq(H.nans, 2, "a hit");
+	cr_assert_eq(ancount(&H.ans[1]), 2);
+	cr_assert_eq(count_type(&H.ans[1], DNS_TYPE_RRSIG), 1);
+	cr_assert(ad(&H.ans[1]));
+	cr_assert(H.ans[1].msg[H.ans[1].len - 11 + 7] & 0x80, "DO echoed");
+	query_x(3, "sig.test", DNS_TYPE_A, 1232, Q_AD, NULL, 0);
+	cr_assert_eq(ancount(&H.ans[2]), 1);
+	cr_assert(ad(&H.ans[2]), "AD to a client that set AD");
+	query_x(4, "sig.test", DNS_TYPE_A, 0, 0, NULL, 0);
+	cr_assert_eq(ancount(&H.ans[3]), 1);
+	cr_assert(!ad(&H.ans[3]));
+	cr_assert_eq(wire_get16(H.ans[3].msg + 10), 0, "no OPT without EDNS");
+	cr_assert_eq(H.queries, 1, "one entry serves DO and non-DO clients");
+	cr_assert_eq(stats().do_queries, 1);
+	/* a non-DO client asking for RRSIG gets them: it asked */
+	query_x(5, "sig.test", DNS_TYPE_RRSIG, 1232, 0, NULL, 0);
+	pump(5, 2000);
+	cr_assert_eq(count_type(&H.ans[4], DNS_TYPE_RRSIG), 1);
+}
+
+Test(server, dnssec_negative_answer_nsec_only_with_do)
+{
+	query_x(1, "nxsig.test", DNS_TYPE_A, 1232, Q_DO, NULL, 0);
+	pump(1, 2000);
+	cr_assert_eq(rcode(&H.ans[0]), DNS_RCODE_NXDOMAIN);
+	cr_assert_eq(wire_get16(H.ans[0].msg + 8), 4, "SOA, NSEC and their RRSIGs");
+	cr_assert_eq(count_type(&H.ans[0], DNS_TYPE_NSEC), 1);
+	cr_assert_eq(count_type(&H.ans[0], DNS_TYPE_RRSIG), 2);
+	query_x(2, "nxsig.test", DNS_TYPE_A, 1232, 0, NULL, 0);
+	cr_assert_eq(H.nans, 2);
+	cr_assert_eq(rcode(&H.ans[1]), DNS_RCODE_NXDOMAIN);
+	cr_assert_eq(wire_get16(H.ans[1].msg + 8), 1, "the SOA alone");
+	cr_assert_eq(count_type(&H.ans[1], DNS_TYPE_SOA), 1);
+	cr_assert_eq(H.queries, 1);
+	/* TCP answers use the same views */
+	query(3, "nxsig.test", DNS_TYPE_A, DNS_PROTO_TCP, 0);
+	cr_assert_eq(wire_get16(H.ans[2].msg + 8), 1);
+}
+
+Test(server, dnssec_cd_passed_upstream_and_keyed_apart)
+{
+	query_x(1, "sig.test", DNS_TYPE_A, 1232, Q_DO | Q_CD, NULL, 0);
+	pump(1, 2000);
+	cr_assert(H.up_flags & DNS_FLAG_CD, "CD goes upstream");
+	cr_assert(H.ans[0].msg[3] & DNS_FLAG_CD, "CD echoed");
+	cr_assert(!ad(&H.ans[0]), "upstream did not validate a CD query");
+	cr_assert_eq(stats().cd_queries, 1);
+	/* a CD=0 client is not served the CD=1 answer */
+	query_x(2, "sig.test", DNS_TYPE_A, 1232, Q_DO, NULL, 0);
+	cr_assert_eq(H.nans, 1, "a miss: the CD answer is another entry");
+	pump(2, 2000);
+	cr_assert_eq(H.queries, 2);
+	cr_assert(!(H.up_flags & DNS_FLAG_CD));
+	cr_assert(ad(&H.ans[1]));
+	cr_assert(!(H.ans[1].msg[3] & DNS_FLAG_CD));
+	/* each is a hit for its own kind */
+	query_x(3, "sig.test", DNS_TYPE_A, 1232, Q_DO | Q_CD, NULL, 0);
+	query_x(4, "sig.test", DNS_TYPE_A, 1232, Q_DO, NULL, 0);
+	cr_assert_eq(H.nans, 4);
+	cr_assert(!ad(&H.ans[2]));
+	cr_assert(ad(&H.ans[3]));
+	cr_assert_eq(H.queries, 2);
+}
+
+Test(server, edns_options_not_forwarded_nor_echoed)
+{
+	static const uint8_t opts[] = {
+		0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8,		   /* client cookie */
+		0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2,		   /* ECS 192.0.2.0/24 */
+		0xfd, 0xe9, 0, 3, 'x', 'y', 'z',		   /* unknown option 65001 */
+	};
+	static const uint8_t bad_cookie[] = { 0, 10, 0, 5, 1, 2, 3, 4, 5 };
+	static const uint8_t overrun[] = { 0, 3, 0, 9, 1 };
+	size_t len;
+
+	query_x(1, "opt.test", DNS_TYPE_A, 1232, 0, opts, sizeof(opts));
+	pump(1, 2000);
+	cr_assert_eq(rcode(&H.ans[0]), 0);
+	cr_assert_eq(H.up_optlen, 0, "no guest option goes upstream");
+	opt_rdata(&H.ans[0], &len);
+	cr_assert_eq(len, 0, "no guest option is echoed");
+	cr_assert_eq(stats().edns_cookie, 1);
+	cr_assert_eq(stats().edns_ecs, 1);
+	cr_assert_eq(stats().edns_other_opts, 1);
+	query_x(2, "opt.test", DNS_TYPE_A, 1232, 0, bad_cookie, sizeof(bad_cookie));
+	cr_assert_eq(rcode(&H.ans[1]), DNS_RCODE_FORMERR, "cookie of 5 bytes");
+	query_x(3, "opt.test", DNS_TYPE_A, 1232, 0, overrun, sizeof(overrun));
+	cr_assert_eq(rcode(&H.ans[2]), DNS_RCODE_FORMERR, "option past the OPT");
+	cr_assert_eq(H.queries, 1);
+}
+
+Test(server, badvers_counted)
+{
+	uint8_t b[600];
+	struct dns_client c = { .proto = DNS_PROTO_UDP };
+	size_t n = build_q(b, 5, "e.test", DNS_TYPE_A, 1232);
+
+	b[n - 11 + 6] = 1;
+	dns_query_in(H.d, &c, b, n);
+	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(rcode(&H.ans[0]), 0, "header rcode 0");
+	cr_assert_eq(H.ans[0].msg[H.ans[0].len - 11 + 5], 1, "extended rcode 1: BADVERS");
+	cr_assert_eq(H.ans[0].msg[H.ans[0].len - 11 + 6], 0, "our version is 0");
+	cr_assert_eq(stats().badvers, 1);
+	cr_assert_eq(H.queries, 0);
+}
+
+Test(server, ede_blocked_only_with_edns)
+{
+	dns_set_filter(H.d, deny_evil, NULL);
+	query_x(1, "evil.test", DNS_TYPE_A, 1232, 0, NULL, 0);
+	cr_assert_eq(rcode(&H.ans[0]), DNS_RCODE_NXDOMAIN);
+	cr_assert_eq(ede_code(&H.ans[0]), DNS_EDE_BLOCKED);
+	query_x(2, "evil.test", DNS_TYPE_A, 0, 0, NULL, 0);
+	cr_assert_eq(rcode(&H.ans[1]), DNS_RCODE_NXDOMAIN);
+	cr_assert_eq(wire_get16(H.ans[1].msg + 10), 0, "no OPT, no EDE without EDNS");
+	cr_assert_eq(stats().ede_answers, 1);
+}
+
+Test(server, ede_servfail_reasons_and_cached)
+{
+	H.mode = M_SILENT;
+	query_x(1, "dead.test", DNS_TYPE_A, 1232, 0, NULL, 0);
+	pump(1, 3000);
+	cr_assert_eq(rcode(&H.ans[0]), DNS_RCODE_SERVFAIL);
+	cr_assert_eq(ede_code(&H.ans[0]), DNS_EDE_NO_AUTHORITY, "timeouts only");
+	query_x(2, "dead.test", DNS_TYPE_A, 1232, 0, NULL, 0);
+	cr_assert_eq(H.nans, 2);
+	cr_assert_eq(ede_code(&H.ans[1]), DNS_EDE_NO_AUTHORITY, "cached SERVFAIL keeps it");
+	H.mode = M_SERVFAIL;
+	query_x(3, "bad.test", DNS_TYPE_A, 1232, 0, NULL, 0);
+	pump(3, 3000);
+	cr_assert_eq(rcode(&H.ans[2]), DNS_RCODE_SERVFAIL);
+	cr_assert_eq(ede_code(&H.ans[2]), DNS_EDE_NETWORK, "upstream replied, unusably");
+	query_x(4, "ok.test", DNS_TYPE_A, 1232, 0, NULL, 0);
+	pump(4, 3000);
+	H.mode = M_NORMAL;
+	query_x(5, "ok2.test", DNS_TYPE_A, 1232, 0, NULL, 0);
+	pump(5, 3000);
+	cr_assert_eq(ede_code(&H.ans[4]), -1, "no EDE on a plain answer");
+}
+
+Test(server, ede_stale_answer)
+{
+	teardown();
+	setup_cfg();
+	H.cfg.max_ttl_s = 1;
+	start();
+	query_x(1, "st.test", DNS_TYPE_A, 1232, 0, NULL, 0);
+	pump(1, 2000);
+	cr_assert_eq(ede_code(&H.ans[0]), -1);
+	pump(-1, 1100); /* expired */
+	H.mode = M_SILENT;
+	query_x(2, "st.test", DNS_TYPE_A, 1232, 0, NULL, 0);
+	pump(2, 2000);
+	cr_assert_eq(rcode(&H.ans[1]), 0);
+	cr_assert_eq(ede_code(&H.ans[1]), DNS_EDE_STALE);
+	/* stale mode: at once, still marked */
+	query_x(3, "st.test", DNS_TYPE_A, 1232, Q_DO, NULL, 0);
+	cr_assert_eq(H.nans, 3);
+	cr_assert_eq(ede_code(&H.ans[2]), DNS_EDE_STALE);
+	query_x(4, "st.test", DNS_TYPE_A, 0, 0, NULL, 0);
+	cr_assert_eq(wire_get16(H.ans[3].msg + 10), 0, "no EDE without EDNS");
 }

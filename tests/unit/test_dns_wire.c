@@ -17,7 +17,7 @@ static size_t mkq(uint8_t *b, const char *name, uint16_t type, bool edns, uint16
 	int n = wire_name_from_text(name, w);
 
 	cr_assert(n > 0);
-	return wire_build_query(b, 0x1234, w, (size_t)n, type, edns ? size : 0);
+	return wire_build_query(b, 0x1234, w, (size_t)n, type, edns ? size : 0, false);
 }
 
 Test(wire, valid_query)
@@ -280,7 +280,7 @@ Test(wire, answer_ttl_and_case)
 
 	memcpy(q.qname, "\004HoSt\007example\000", 14);
 	q.qnamelen = 14;
-	len = wire_build_answer(out, &q, 1232, 0, false, d, 4, 512, &tc);
+	len = wire_build_answer(out, &q, 1232, 0, false, d, 4, NULL, 512, &tc);
 	cr_assert_not(tc);
 	cr_assert_eq(len, 12 + 14 + 4 + 3 * 16);
 	cr_assert_eq(wire_get16(out), 7);
@@ -304,7 +304,7 @@ Test(wire, truncation)
 	memcpy(q.qname, w, (size_t)n);
 	q.qnamelen = (uint8_t)n;
 	/* 60 * 16 = 960 bytes: no EDNS -> 512 limit -> TC, no records */
-	len = wire_build_answer(out, &q, 1232, 0, false, d, 5, 512, &tc);
+	len = wire_build_answer(out, &q, 1232, 0, false, d, 5, NULL, 512, &tc);
 	cr_assert(tc);
 	cr_assert(wire_get16(out + 2) & DNS_FLAG_TC);
 	cr_assert_eq(wire_get16(out + 6), 0);
@@ -312,19 +312,19 @@ Test(wire, truncation)
 	/* with EDNS 1232 it fits, and an OPT record is added */
 	q.edns = true;
 	q.udp_size = 1232;
-	len = wire_build_answer(out, &q, 1232, 0, false, d, 5, 1232, &tc);
+	len = wire_build_answer(out, &q, 1232, 0, false, d, 5, NULL, 1232, &tc);
 	cr_assert_not(tc);
 	cr_assert_eq(wire_get16(out + 6), 60);
 	cr_assert_eq(wire_get16(out + 10), 1);
 	cr_assert_eq(len, 12 + (size_t)n + 4 + 960 + 11);
 	/* TCP limit: everything */
-	len = wire_build_answer(out, &q, 1232, 0, false, d, 5, DNS_MSG_MAX, &tc);
+	len = wire_build_answer(out, &q, 1232, 0, false, d, 5, NULL, DNS_MSG_MAX, &tc);
 	cr_assert_not(tc);
 	free(d);
 	/* only the additional section overflows: dropped without TC */
 	d2 = mkdata(w, (size_t)n, 10, 50);
 	q.edns = false;
-	len = wire_build_answer(out, &q, 1232, 0, false, d2, 5, 512, &tc);
+	len = wire_build_answer(out, &q, 1232, 0, false, d2, 5, NULL, 512, &tc);
 	cr_assert_not(tc);
 	cr_assert_eq(wire_get16(out + 6), 10);
 	cr_assert_eq(wire_get16(out + 10), 0);
@@ -350,7 +350,7 @@ Test(wire, check_reply)
 {
 	uint8_t b[600], w[DNS_NAME_MAX];
 	int nl = wire_name_from_text("example.com", w);
-	size_t n = wire_build_query(b, 99, w, (size_t)nl, DNS_TYPE_A, 0);
+	size_t n = wire_build_query(b, 99, w, (size_t)nl, DNS_TYPE_A, 0, false);
 
 	cr_assert_eq(wire_check_reply(b, n, 99, w, (size_t)nl, DNS_TYPE_A), -1); /* not QR */
 	b[2] |= 0x80;
@@ -378,7 +378,7 @@ Test(wire, largest_reply_fits_tcp_answer_with_opt)
 			       .edns = true, .udp_size = 1232 };
 	uint8_t w[DNS_NAME_MAX];
 	int n = wire_name_from_text("big.test", w), i, an = 0;
-	size_t off = wire_build_query(r, 1, w, (size_t)n, DNS_TYPE_TXT, 0), len;
+	size_t off = wire_build_query(r, 1, w, (size_t)n, DNS_TYPE_TXT, 0, false), len;
 	struct dns_data *d = NULL;
 	uint32_t ttl;
 	bool tc;
@@ -404,7 +404,7 @@ Test(wire, largest_reply_fits_tcp_answer_with_opt)
 	q.qnamelen = (uint8_t)n;
 	if (msg_from_reply(r, off, w, (size_t)n, DNS_TYPE_TXT, 5, 1, &d, &ttl) != MSG_OK)
 		return; /* refusing it is fine too */
-	len = wire_build_answer(out, &q, 1232, 0, false, d, ttl, DNS_MSG_MAX, &tc);
+	len = wire_build_answer(out, &q, 1232, 0, false, d, ttl, NULL, DNS_MSG_MAX, &tc);
 	cr_assert_not(tc, "TC set on a TCP answer");
 	cr_assert_leq(len, DNS_MSG_MAX);
 	cr_assert_eq(wire_get16(out + 6), d->an);
