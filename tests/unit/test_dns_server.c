@@ -426,7 +426,8 @@ static void query_x(uint16_t id, const char *name, uint16_t type, int edns, int 
 	if (edns) {
 		if (bits & Q_DO)
 			b[n - 11 + 7] = 0x80;
-		memcpy(b + n, opts, olen);
+		if (olen)
+			memcpy(b + n, opts, olen);
 		wire_put16(b + n - 2, (uint16_t)olen);
 		n += olen;
 	}
