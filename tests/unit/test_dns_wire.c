@@ -2,7 +2,7 @@
 /*
  * test_dns_wire.c - dns/wire.c: strict query parsing (malformed input),
  * name case folding and decompression limits, answer building with TTL
- * rewriting, EDNS0 and truncation.
+ * rewriting, EDNS0 (options, DO/CD/AD, Extended DNS Errors) and truncation.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -409,4 +409,115 @@ Test(wire, largest_reply_fits_tcp_answer_with_opt)
 	cr_assert_leq(len, DNS_MSG_MAX);
 	cr_assert_eq(wire_get16(out + 6), d->an);
 	free(d);
+}
+
+/* put_rr - append a record owned by the question name */
+static size_t put_rr(uint8_t *r, size_t off, uint16_t type, const void *rd, uint16_t rdl)
+{
+	return off + wire_put_rr(r + off, type, 60, rd, rdl);
+}
+
+/*
+ * A signed reply: the stored answer keeps the RRSIG for DO clients and a
+ * plain view without it; AD is kept and shown only to DO or AD clients; an
+ * EDE is appended to the OPT and dropped first when room is short.
+ */
+Test(wire, dnssec_views_ad_and_ede)
+{
+	static uint8_t r[4096], out[DNS_MSG_MAX + 512];
+	static const uint8_t sig[] = "\0\1\015\2\0\0\0\074\0\0\0\1\0\0\0\0\1\2\004test\000SIGNATURE";
+	struct dns_qinfo q = { .id = 9, .qtype = DNS_TYPE_A, .qclass = 1, .has_question = true,
+			       .edns = true, .udp_size = 1232 };
+	struct wire_ede ede = { DNS_EDE_STALE, "stale" };
+	uint8_t w[DNS_NAME_MAX];
+	int n = wire_name_from_text("s.test", w);
+	size_t off = wire_build_query(r, 1, w, (size_t)n, DNS_TYPE_A, 0, false), len;
+	struct dns_data *d = NULL;
+	struct dns_view v;
+	uint32_t ttl;
+	bool tc;
+
+	wire_put16(r + 2, DNS_FLAG_QR | DNS_FLAG_AD);
+	off = put_rr(r, off, DNS_TYPE_A, "\012\0\0\1", 4);
+	off = put_rr(r, off, DNS_TYPE_RRSIG, sig, sizeof(sig) - 1);
+	wire_put16(r + 6, 2);
+	memcpy(q.qname, w, (size_t)n);
+	q.qnamelen = (uint8_t)n;
+	cr_assert_eq(msg_from_reply(r, off, w, (size_t)n, DNS_TYPE_A, 5, 1, &d, &ttl), MSG_OK);
+	cr_assert(d->dflags & DATA_F_PLAIN);
+	cr_assert(d->dflags & DATA_F_AD);
+	cr_assert_eq(d->an, 2);
+	dns_data_view(d, true, &v);
+	cr_assert_eq(v.an, 1);
+	cr_assert_lt(v.len, d->len);
+
+	len = wire_build_answer(out, &q, 1232, 0, false, d, ttl, NULL, 1232, &tc);
+	cr_assert_eq(wire_get16(out + 6), 1, "no DO: the plain view");
+	cr_assert_not(out[3] & DNS_FLAG_AD, "no DO, no AD: no AD bit");
+	cr_assert_eq(out[len - 11 + 7], 0);
+	q.flags = DNS_FLAG_AD;
+	wire_build_answer(out, &q, 1232, 0, false, d, ttl, NULL, 1232, &tc);
+	cr_assert(out[3] & DNS_FLAG_AD, "AD asked: AD shown");
+	q.flags = DNS_FLAG_CD;
+	q.do_bit = true;
+	len = wire_build_answer(out, &q, 1232, 0, false, d, ttl, &ede, 1232, &tc);
+	cr_assert_eq(wire_get16(out + 6), 2, "DO: the RRSIG too");
+	cr_assert(out[3] & DNS_FLAG_AD);
+	cr_assert(out[3] & DNS_FLAG_CD, "CD echoed");
+	/* OPT rdata: EDE option code 15, length 2 + 5, info code 3, "stale" */
+	cr_assert_eq(wire_get16(out + len - 11), DNS_OPT_EDE);
+	cr_assert_eq(wire_get16(out + len - 9), 7);
+	cr_assert_eq(wire_get16(out + len - 7), DNS_EDE_STALE);
+	cr_assert_eq(memcmp(out + len - 5, "stale", 5), 0);
+	cr_assert_eq(wire_get16(out + len - 13), 11, "OPT rdlen");
+	/* no room for the EDE: it goes, the records stay */
+	len = wire_build_answer(out, &q, 1232, 0, false, d, ttl, &ede, len - 1, &tc);
+	cr_assert_not(tc);
+	cr_assert_eq(wire_get16(out + 6), 2);
+	cr_assert_eq(wire_get16(out + len - 2), 0, "OPT without options");
+	/* without EDNS: no OPT, no EDE, no DNSSEC records */
+	q.edns = false;
+	q.do_bit = false;
+	len = wire_build_answer(out, &q, 1232, 0, false, d, ttl, &ede, 512, &tc);
+	cr_assert_eq(wire_get16(out + 10), 0);
+	cr_assert_eq(wire_get16(out + 6), 1);
+	free(d);
+}
+
+/* the guest's EDNS options: noted, checked, never kept */
+Test(wire, edns_options_parsed)
+{
+	static const uint8_t good[] = { 0, 10, 0, 16, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+					0, 8, 0, 4, 0, 1, 0, 0, 0, 12, 0, 2, 0, 0 };
+	static const struct {
+		uint8_t opt[12];
+		size_t len;
+	} bad[] = {
+		{ { 0, 10, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8 }, 12 }, /* overruns */
+		{ { 0, 10, 0, 5, 1, 2, 3, 4, 5 }, 9 },				   /* cookie 5 */
+		{ { 0, 8, 0, 2, 0, 1 }, 6 },					   /* ECS short */
+		{ { 0, 3, 0 }, 3 },						   /* half header */
+	};
+	uint8_t b[600];
+	struct dns_qinfo q;
+	size_t n = mkq(b, "o.test", DNS_TYPE_A, true, 1232), i;
+
+	memcpy(b + n, good, sizeof(good));
+	wire_put16(b + n - 2, sizeof(good));
+	cr_assert_eq(wire_parse_query(b, n + sizeof(good), &q), 0);
+	cr_assert(q.opt_cookie && q.opt_ecs);
+	cr_assert_eq(q.opt_other, 1, "padding is an other option");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = mkq(b, "o.test", DNS_TYPE_A, true, 1232);
+		memcpy(b + n, bad[i].opt, bad[i].len);
+		wire_put16(b + n - 2, (uint16_t)bad[i].len);
+		cr_assert_eq(wire_parse_query(b, n + bad[i].len, &q), DNS_RCODE_FORMERR, "case %zu",
+			     i);
+	}
+	/* version 1 is BADVERS whatever its options */
+	n = mkq(b, "o.test", DNS_TYPE_A, true, 1232);
+	b[n - 11 + 6] = 1;
+	memcpy(b + n, bad[1].opt, bad[1].len);
+	wire_put16(b + n - 2, (uint16_t)bad[1].len);
+	cr_assert_eq(wire_parse_query(b, n + bad[1].len, &q), DNS_RCODE_BADVERS);
 }
