@@ -40,12 +40,13 @@ static void cache_item(void *ctx, const struct dns_cache_item *it)
 	json_t *arr = ctx;
 	char tbuf[16];
 
-	json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:b, s:I, s:i, s:b}", "name",
-					     api_jstr(it->name), "type",
+	json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:b, s:I, s:i, s:b, s:b, s:b, s:b}",
+					     "name", api_jstr(it->name), "type",
 					     api_dns_type_name(it->type, tbuf, sizeof(tbuf)),
 					     "rcode", it->rcode < 4 ? rcodes[it->rcode] : "OTHER",
 					     "negative", it->negative, "ttl", (json_int_t)it->ttl_s,
-					     "answers", (int)it->ancount, "stale", it->ttl_s < 0));
+					     "answers", (int)it->ancount, "stale", it->ttl_s < 0,
+					     "cd", it->cd, "dnssec", it->dnssec, "ad", it->ad));
 }
 
 enum MHD_Result api_get_dns_cache(struct api *a, struct MHD_Connection *c, const struct api_req *rq)

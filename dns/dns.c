@@ -713,6 +713,9 @@ void dns_cache_foreach(struct dns *d, void (*fn)(void *ctx, const struct dns_cac
 		it.ttl_s = e->expire_ms > now ? (int64_t)remaining_s(e->expire_ms, now)
 					      : -(int64_t)((now - e->expire_ms) / 1000u);
 		it.ancount = e->d->an;
+		it.cd = e->cd != 0;
+		it.dnssec = (e->d->dflags & DATA_F_PLAIN) != 0;
+		it.ad = (e->d->dflags & DATA_F_AD) != 0;
 		fn(ctx, &it);
 	}
 }

@@ -520,6 +520,9 @@ int dns_get_upstream_stats(const struct dns *d, struct dns_upstream_stats *out, 
  * @negative:	no answer records (NXDOMAIN or NODATA)
  * @ttl_s:	remaining TTL in seconds; negative when expired (stale)
  * @ancount:	number of answer records
+ * @cd:		the answer to queries with the CD bit (cached apart)
+ * @dnssec:	the reply had DNSSEC records (served to DO clients only)
+ * @ad:		upstream set AD on it
  */
 struct dns_cache_item {
 	const char *name;
@@ -528,6 +531,9 @@ struct dns_cache_item {
 	bool negative;
 	int64_t ttl_s;
 	uint16_t ancount;
+	bool cd;
+	bool dnssec;
+	bool ad;
 };
 
 /**

@@ -241,5 +241,12 @@ q1=$(dstat upstream_queries)
 [ "$(dstat upstream_queries)" = "$q1" ] || vg_fail "CD/non-CD entries not hits"
 [ "$(dstat cd_queries)" = $((cd0 + 2)) ] || vg_fail "cd_queries $(dstat cd_queries), was $cd0"
 [ "$(dstat do_queries)" -gt 0 ] || vg_fail "do_queries not counted"
+# GET /dns/cache shows the two entries of mail A: CD and not, both signed
+kinds=$(curl -sS --max-time 10 --unix-socket "$sock" http://vgate/dns/cache | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entries"]:
+    if e["name"] == "mail.dnssec.test" and e["type"] == "A":
+        print("cd=%s dnssec=%s" % (e["cd"], e["dnssec"]))' | sort | tr '\n' ' ')
+[ "$kinds" = "cd=False dnssec=True cd=True dnssec=True " ] || vg_fail "GET /dns/cache: '$kinds'"
 
 vg_pass
