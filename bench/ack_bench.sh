@@ -24,15 +24,8 @@ TMP=$(mktemp -d /tmp/vgate-ack.XXXXXX)
 HOSTNS=vga-host-$$
 PIDS=()
 
-cleanup() {
-	set +e
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for ns in $(ip netns list | awk '{print $1}' | grep -E "^vga-.*-$$\$"); do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
+source "$(dirname "$0")/bench_lib.sh"
+cleanup() { bench_cleanup "^vga-.*-$$\$"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }

@@ -33,17 +33,8 @@ CHILD=""
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
-cleanup() {
-	set +e
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	for ns in $(ip netns list | awk '{print $1}' | grep -E "^vgb-.*-$$\$"); do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
+source "$(dirname "$0")/bench_lib.sh"
+cleanup() { bench_cleanup "^vgb-.*-$$\$"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
