@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_dns_dnssec.sh - DNSSEC transparency (issue 11) against a real
 # authoritative server: NSD on 127.0.0.x serves two zones signed at test
-# time with ldns-keygen / ldns-signzone (NSEC), and is vgate's only upstream.
+# time with ldns-keygen / ldns-signzone (NSEC; a third one with NSEC3), and
+# is vgate's only upstream.
 #  - differential: for 24 (name, type) pairs (A, AAAA, CNAME chain, MX,
 #    multi-string TXT, SRV, CAA, HTTPS, NAPTR, wildcard, an unknown type, a
 #    60-record set, a TXT set over 1232 bytes (TC, then TCP on both sides),
@@ -16,6 +17,8 @@
 #    NODATA answers "(secure)"; in the second zone an A record was altered
 #    after signing, and unbound-host reports it "(BOGUS ...)"; vgate never
 #    sets AD on it (NSD does not validate, so nothing vouches for it)
+#  - NSEC3: an NXDOMAIN's NSEC3 records reach DO clients only, equal to
+#    NSD's, and unbound-host finds the denial secure
 #  - the CD bit reaches upstream and a CD answer is its own cache entry
 #    (/stats cd_queries; the upstream query count)
 source "$(dirname "$0")/lib.sh"
@@ -63,12 +66,15 @@ $TTL 300
 ns	IN A 127.0.0.1
 www	IN A 10.0.0.1
 EOF
+sed 's/tamper\.test\./nsec3.test./' "$Z/tamper.test.zone" >"$Z/nsec3.test.zone"
 (
 	cd "$Z"
-	for zone in dnssec.test tamper.test; do
+	for zone in dnssec.test tamper.test nsec3.test; do
 		ksk=$(ldns-keygen -a ECDSAP256SHA256 -k "$zone")
 		zsk=$(ldns-keygen -a ECDSAP256SHA256 "$zone")
-		ldns-signzone -f "$zone.signed" "$zone.zone" "$ksk" "$zsk"
+		nsec3=()
+		[ "$zone" = nsec3.test ] && nsec3=(-n -s beef -t 0)
+		ldns-signzone "${nsec3[@]}" -f "$zone.signed" "$zone.zone" "$ksk" "$zsk"
 		cp "$ksk.key" "$zone.anchor"
 	done
 )
@@ -101,6 +107,9 @@ zone:
 zone:
 	name: tamper.test
 	zonefile: tamper.test.signed
+zone:
+	name: nsec3.test
+	zonefile: nsec3.test.signed
 EOF
 nsd-checkconf "$Z/nsd.conf" || vg_fail "nsd.conf rejected"
 vg_bg nsd -d -c "$Z/nsd.conf"
@@ -227,6 +236,27 @@ out=$("${GW[@]}" +dnssec www.tamper.test A)
 grep -q "10.6.6.6" <<<"$out" || vg_fail "tampered data: $out"
 if grep -q "flags:.* ad" <<<"$out"; then vg_fail "AD on tampered data: $out"; fi
 vg_log "tampered answer: bogus"
+
+# NSEC3 (RFC 5155): the denial records reach DO clients only, and validate
+for mode in "" +tcp; do
+	# shellcheck disable=SC2086
+	a=$("${NSD[@]}" $mode +dnssec +noall +authority nope.nsec3.test A | norm)
+	# shellcheck disable=SC2086
+	b=$("${GW[@]}" $mode +dnssec +noall +authority nope.nsec3.test A | norm)
+	grep -q "NSEC3" <<<"$b" || vg_fail "no NSEC3 with DO $mode: $b"
+	[ "$a" = "$b" ] || vg_fail "NSEC3 denial $mode differs:
+--- NSD
+$a
+--- vgate
+$b"
+	# shellcheck disable=SC2086
+	b=$("${GW[@]}" $mode +noall +authority +additional nope.nsec3.test A)
+	if grep -qE "NSEC3|RRSIG" <<<"$b"; then vg_fail "NSEC3 without DO $mode: $b"; fi
+done
+out=$(vg_ns unbound-host -C "$Z/unbound.conf" -v -r -f "$Z/nsec3.test.anchor" -t A \
+	nope.nsec3.test 2>&1) || true
+grep -q "not found: 3(NXDOMAIN). (secure)" <<<"$out" || vg_fail "NSEC3 NXDOMAIN not secure: $out"
+vg_log "NSEC3 denial: passed through, secure"
 
 # CD: passed upstream, its own cache entry (mail A is cached with CD=0 by now;
 # --dns-max-ttl 300 keeps it so for this test's life)
