@@ -7,10 +7,10 @@
  * re-reads --config), so the file is checked exactly as at start-up. What it
  * applies is a diff against the options applied last: static DNS records
  * and port forwards that came from the options are removed or added (those
- * added through the API are left alone); the policy and the SNI allowlist
- * are replaced (also when PUT /policy changed them). Options that need a
- * restart (link, addresses, MTU, API, pcap, turning the SNI filter on) are
- * not applied.
+ * added through the API are left alone); the policy, the SNI allowlist and
+ * the split-DNS routes are replaced (also when PUT /policy changed them).
+ * Options that need a restart (link, addresses, MTU, API, pcap,
+ * --dns-upstream, turning the SNI filter on) are not applied.
  *
  * Lifecycle: vg_daemon_init() zeroes the context, main() fills it step by
  * step, vg_daemon_cleanup() frees whatever is set, newest first, except
@@ -39,6 +39,7 @@ void vg_daemon_init(struct vg_daemon *d, int argc, char **argv)
 	d->argv = argv;
 	d->log.out = stderr;
 	d->sig_io.fd = -1;
+	d->dnsup.io.fd = -1;
 	d->exit_code = 1;
 }
 
@@ -443,16 +444,13 @@ void vg_daemon_reload(struct vg_daemon *d)
 	apply_policy(d, &o->policy);
 	vg_log(&d->log, VG_LOG_INFO, "reload: policy has %zu allow and %zu deny rules",
 	       o->policy.n_allow, o->policy.n - o->policy.n_allow);
-	if (!same_strings(cur->dns_upstream_for, cur->n_dns_upstream_for, o->dns_upstream_for,
-			  o->n_dns_upstream_for)) {
-		/* checked by the parser; PUT /policy's routes are replaced too */
-		if (vg_dnsup_set_routes(&d->dnsup, o->dns_upstream_for, o->n_dns_upstream_for, err,
-					sizeof(err)) < 0)
-			vg_log(&d->log, VG_LOG_ERROR, "reload: dns-upstream-for kept: %s", err);
-		else
-			vg_log(&d->log, VG_LOG_INFO, "reload: dns-upstream-for has %zu values",
-			       o->n_dns_upstream_for);
-	}
+	/* as the policy: replaced also when PUT /policy changed them (checked by the parser) */
+	if (vg_dnsup_set_routes(&d->dnsup, o->dns_upstream_for, o->n_dns_upstream_for, err,
+				sizeof(err)) < 0)
+		vg_log(&d->log, VG_LOG_ERROR, "reload: dns-upstream-for kept: %s", err);
+	else
+		vg_log(&d->log, VG_LOG_INFO, "reload: dns-upstream-for has %zu values",
+		       o->n_dns_upstream_for);
 	if (!same_strings(cur->dns_upstream, cur->n_dns_upstream, o->dns_upstream,
 			  o->n_dns_upstream))
 		vg_log(&d->log, VG_LOG_WARN, "reload: dns-upstream changes only on restart");
@@ -490,7 +488,7 @@ void vg_daemon_cleanup(struct vg_daemon *d)
 	d->dns_gw = NULL;
 	sni_filter_free(d->sni); /* before DNS and the forwarder it uses */
 	d->sni = NULL;
-	vg_dnsup_free(&d->dnsup);
+	vg_dnsup_free(&d->dnsup); /* its watch is on the loop, it calls DNS */
 	dns_free(d->dns);
 	d->dns = NULL;
 	fwd_free(d->fwd);

@@ -6,10 +6,21 @@
  * SIGHUP and PUT /policy), the outbound policy they must pass (only IPv4
  * servers the policy allows are used; a route whose servers are all refused
  * keeps its names failing rather than sending them to the default
- * upstreams).
+ * upstreams), and the watch that follows the resolv.conf.
+ *
+ * The watch: when the upstreams came from a resolv.conf, an inotify fd on
+ * the loop watches the directory of the file and, link by link, the
+ * directory of each symlink target (systemd-resolved and NetworkManager
+ * replace /etc/resolv.conf or its target with a rename). An event for one
+ * of those names arms a VG_DNSUP_SETTLE_MS timer; when it fires the chain
+ * is resolved again (watches added and removed to match), the file is read,
+ * and when its servers differ from those in force they replace them
+ * (dns_set_upstreams(): the cache stays) and a line is logged. A file that
+ * is missing or has no server keeps the servers in force. No watch when
+ * --dns-upstream was given.
  *
  * Ownership: struct vg_dnsup is embedded in the daemon; it owns @want (the
- * servers and routes as configured, before the policy).
+ * servers and routes as configured, before the policy) and the inotify fd.
  * It keeps pointers to the loop, the log, the DNS service and the policy in
  * force, which must outlive it. Everything runs on the loop's thread.
  *
@@ -29,6 +40,19 @@
 #include "forwarder/forwarder.h"
 #include "netstack/loop.h"
 
+#define VG_DNSUP_LINKS_MAX 8  /* symlinks followed from the resolv.conf path */
+#define VG_DNSUP_SETTLE_MS 50 /* from the first event to re-reading the file */
+
+/**
+ * struct vg_dnsup_watch - one watched directory entry of the chain
+ * @wd:		inotify watch of the directory, -1 when none
+ * @name:	the entry (the file or a symlink) in it
+ */
+struct vg_dnsup_watch {
+	int wd;
+	char name[NAME_MAX + 1];
+};
+
 /**
  * struct vg_dnsup - the daemon's DNS upstreams
  * @log:	the daemon's log
@@ -37,6 +61,11 @@
  * @policy:	the outbound policy in force (vg_dnsup_start())
  * @want:	heap: upstreams, their timeout/attempts and routes as configured
  * @resolv:	the resolv.conf the upstreams came from, "" with --dns-upstream
+ * @io:		the inotify fd (io.fd -1 when none)
+ * @timer:	the settle timer
+ * @armed:	@timer is running
+ * @w:		the chain: the file, then each symlink target
+ * @nw:		entries in @w
  */
 struct vg_dnsup {
 	struct vg_log *log;
@@ -45,6 +74,11 @@ struct vg_dnsup {
 	const struct fwd_policy *policy;
 	struct dns_config *want;
 	char resolv[PATH_MAX];
+	struct vg_io io;
+	struct vg_timer timer;
+	bool armed;
+	struct vg_dnsup_watch w[VG_DNSUP_LINKS_MAX + 1];
+	int nw;
 };
 
 /**
@@ -73,7 +107,8 @@ void vg_dnsup_filter(const struct vg_dnsup *u, const struct fwd_policy *p, struc
 
 /**
  * vg_dnsup_start() - go live: keep @loop, @dns and @policy for the changes
- * to come
+ * to come, and start following the resolv.conf (when the upstreams
+ * came from one)
  * @u:		state
  * @loop:	event loop
  * @dns:	DNS service
@@ -81,7 +116,7 @@ void vg_dnsup_filter(const struct vg_dnsup *u, const struct fwd_policy *p, struc
  * @err:	one-line error
  * @errlen:	its size
  *
- * Return: 0
+ * Return: 0, or -1 (no inotify)
  */
 int vg_dnsup_start(struct vg_dnsup *u, struct vg_loop *loop, struct dns *dns,
 		   const struct fwd_policy *policy, char *err, size_t errlen);
@@ -115,8 +150,8 @@ void vg_dnsup_apply(struct vg_dnsup *u);
 void vg_dnsup_format(const struct dns_upstream *s, char *out, size_t len);
 
 /**
- * vg_dnsup_free() - free @want
- * @u:	state (afterwards zeroed)
+ * vg_dnsup_free() - stop the watch, free @want
+ * @u:	state (afterwards zeroed, io.fd -1)
  */
 void vg_dnsup_free(struct vg_dnsup *u);
 

@@ -4,7 +4,9 @@
  * event loop (epoll, timers through epoll_wait timeouts, signalfd reads),
  * host sockets of the forwarder and DNS resolver (socket limited to
  * AF_INET, AF_INET6 and AF_UNIX), the control API, memory management,
- * SIGHUP reload (re-reading the config file, reopening the log) and exit
+ * SIGHUP reload (re-reading the config file, reopening the log), the
+ * resolv.conf watch (its inotify fd exists before; watches are added and
+ * symlinks read at run time) and exit
  * (pid file and socket removal). Everything that only start-up needs
  * (setns, TAP ioctls on creation, bind of the API socket) happens before.
  */
@@ -39,6 +41,8 @@ static const char *const allowed[] = {
 	"openat", "open", "fstat", "newfstatat", "statx", "lseek", "lstat", "stat",
 	"unlink", "unlinkat", "rename", "renameat", "renameat2", "chmod", "fchmod",
 	"umask", "dup", "dup2", "dup3", "fsync", "fdatasync", "ftruncate",
+	/* following the resolv.conf (cmd/dnsup.c) */
+	"inotify_add_watch", "inotify_rm_watch", "readlink", "readlinkat",
 	/* memory, time, process */
 	"brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
 	"clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep",

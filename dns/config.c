@@ -143,8 +143,8 @@ static int domain_norm(const char *s, size_t n, char *out, uint8_t *wire)
 
 	if (n && s[n - 1] == '.')
 		n--;
-	if (!n || n >= 254)
-		return -EINVAL;
+	if (!n || n >= 254 || s[n - 1] == '.')
+		return -EINVAL; /* empty, too long, or an empty last label ("a..") */
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
