@@ -323,11 +323,16 @@ void ns_pcbtab_ack_flush(struct ns_engine *eng)
 {
 	struct ns_pcbn *n;
 
-	while ((n = eng->acks)) {
+	while ((n = eng->acks) != NULL) {
 		struct tcp_pcb *pcb = n->pcb;
 		bool owed = n->ack_owed || (n->turn_segs >= 2 && (pcb->flags & TF_ACK_DELAY));
 
-		ack_unlink(n);
+		/* off the head of the list */
+		eng->acks = n->anext;
+		if (eng->acks)
+			eng->acks->aprev = &eng->acks;
+		n->anext = NULL;
+		n->aprev = NULL;
 		n->turn_segs = 0;
 		n->ack_owed = false;
 		if (owed && pcb->state == ESTABLISHED) {
