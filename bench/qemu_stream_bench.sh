@@ -1,0 +1,227 @@
+#!/bin/bash
+# qemu_stream_bench.sh - TCP throughput on the path QEMU VMs use: the QEMU
+# stream transport (-netdev stream), vgate next to passt (its QEMU-socket
+# mode) and QEMU's own user networking (-netdev user, libslirp), in the same
+# run, written as a table with ratios to bench/qemu_stream_results.md. The
+# TAP rig beside it is bench/forward_bench.sh.
+#
+# Usage: bench/qemu_stream_bench.sh VGATE [BASE_VGATE] [RUNS (3)] [SECONDS (4)]
+# BASE_VGATE (e.g. a build of main before a change) is measured as a fourth
+# peer. BENCH_PEERS="vgate passt" limits the peers; BENCH_MTUS="1500" the
+# MTUs (default 1500 9000 32000); BENCH_OUT=FILE writes the table there.
+#
+# Set-up: no guest CPU. QEMU runs with -M none and joins, on its hub
+# (hubid 0), a -netdev tap and the peer's netdev; the TAP is moved into a
+# fresh "guest" namespace, so that namespace's kernel is the guest and QEMU's
+# own stream client talks to the gateway:
+#   vgate       --listen-qemu unix://SOCK; QEMU -netdev stream,server=off,
+#               addr.type=unix,addr.path=SOCK; guest 192.168.127.2, host
+#               alias 192.168.127.254
+#   passt       -f -1 -s SOCK (QEMU socket mode), the same -netdev stream;
+#               guest 10.99.0.2 (passt copies the host's address), host
+#               loopback at the gateway 10.99.0.1
+#   QEMU user   -netdev user on the hub (QEMU itself is the gateway); guest
+#               10.0.2.15, host loopback at 10.0.2.2
+# A private namespace plays the host (lo, and a veth with a default route to
+# nobody: nothing can leave the machine); the gateway and QEMU run in it, the
+# iperf3 server listens on its 127.0.0.1. The gateway (vgate, passt, or QEMU
+# for user networking) is pinned to CPU 0, the iperf3 client and server to
+# CPU 1; QEMU as the hub of the stream peers is not pinned. QEMU 7.2's hub
+# aborts on frames near 65520 bytes with every gateway, so the rig stops at
+# MTU 32000. Medians of RUNS runs of SECONDS each, a fresh guest per run;
+# every wait is bounded. Needs root, qemu-system-x86, passt, iperf3, python3.
+set -euo pipefail
+
+VGATE=$(readlink -f "${1:?usage: $0 VGATE [BASE_VGATE] [RUNS] [SECONDS]}")
+BASE=${2:+$(readlink -f "$2")}
+RUNS=${3:-3}
+SECS=${4:-4}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${BENCH_OUT:-$TOP/bench/qemu_stream_results.md}
+NOTES=${BENCH_NOTES:-$TOP/bench/qemu_stream_notes.md} # appended to the table
+read -r -a MTUS <<<"${BENCH_MTUS:-1500 9000 32000}"
+HOSTNS=vgq-host-$$
+TMP=$(mktemp -d /tmp/vgate-qbench.XXXXXX)
+PIDS=()
+CHILD=""
+QPID=""
+GW_PID=""
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+# shellcheck source=bench_lib.sh
+source "$(dirname "$0")/bench_lib.sh"
+cleanup() { bench_cleanup "^vgq-.*-$$\$"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# hx CMD...: run in the host namespace. Background jobs are started with
+# `ip netns exec` itself, not through hx: $! must be the process (ip netns
+# exec execs its command), not a subshell that would leave it running
+hx() { ip netns exec "$HOSTNS" "$@"; }
+bg() { "$@" & PIDS+=($!); }
+
+# --- the private host namespace and its servers ---
+ip netns add "$HOSTNS"
+hx ip link set lo up
+hx ip link add vgq0 type veth peer name vgq1
+hx ip addr add 10.99.0.2/24 dev vgq0
+hx ip link set vgq0 up
+hx ip link set vgq1 up
+hx ip route add default via 10.99.0.1
+bg ip netns exec "$HOSTNS" taskset -c 1 iperf3 -s -B 127.0.0.1 -p 5201 >/dev/null 2>&1
+# the readiness probe's server: "ok" for every read
+bg ip netns exec "$HOSTNS" python3 "$TOP/tests/e2e/fwd_servers.py" okreply 127.0.0.1 5301
+
+# --- one guest namespace per measurement ---
+new_child() {
+	CHILD=vgq-c$RANDOM-$$
+	ip netns add "$CHILD"
+	ip netns exec "$CHILD" ip link set lo up
+}
+del_child() {
+	[ -n "$CHILD" ] || return 0
+	ip netns pids "$CHILD" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+	ip netns del "$CHILD" 2>/dev/null || true
+	CHILD=""
+}
+
+# qemu_hub NETDEV...: QEMU in the host namespace with a TAP and NETDEV on
+# hub 0; the TAP then moves into the guest namespace (its fd stays QEMU's)
+qemu_hub() {
+	local tap=vgqt$RANDOM pin=()
+	[ "$PEER_KIND" = user ] && pin=(taskset -c 0)
+	ip netns exec "$HOSTNS" "${pin[@]}" qemu-system-x86_64 -M none -nodefaults -display none -monitor none -serial none \
+		-netdev "tap,id=t0,ifname=$tap,script=no,downscript=no" "$@" \
+		-netdev hubport,id=h0,hubid=0,netdev=t0 -netdev hubport,id=h1,hubid=0,netdev=s0 \
+		>>"$TMP/qemu.log" 2>&1 &
+	QPID=$!
+	PIDS+=("$QPID")
+	for _ in $(seq 50); do hx ip link show "$tap" >/dev/null 2>&1 && break; sleep 0.1; done
+	hx ip link set "$tap" netns "$CHILD" || return 1
+	ip netns exec "$CHILD" ip link set "$tap" name tap0
+}
+
+# guest_net ADDR/LEN GW MTU: static configuration of the guest side
+guest_net() {
+	ip netns exec "$CHILD" ip link set tap0 mtu "$3" up
+	ip netns exec "$CHILD" ip addr add "$1" dev tap0
+	ip netns exec "$CHILD" ip route add default via "$2"
+}
+
+# start_peer PEER MTU: sets GW_PID, QPID and TARGET (the host as the guest sees it)
+start_peer() {
+	local peer=$1 mtu=$2 sock=$TMP/gw-$RANDOM.sock bin=$VGATE
+	new_child
+	GW_PID=""
+	PEER_KIND=stream
+	case $peer in
+	vgate | vgate-base)
+		[ "$peer" = vgate-base ] && bin=$BASE
+		ip netns exec "$HOSTNS" taskset -c 0 "$bin" --listen-qemu "unix://$sock" --mtu "$mtu" \
+			--outbound-allow 127.0.0.0/8 --log-level warn 2>>"$TMP/vgate.log" &
+		GW_PID=$!
+		for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+		qemu_hub -netdev "stream,id=s0,server=off,addr.type=unix,addr.path=$sock" || return 1
+		guest_net 192.168.127.2/24 192.168.127.1 "$mtu"
+		TARGET=192.168.127.254
+		;;
+	passt)
+		ip netns exec "$HOSTNS" taskset -c 0 passt -f -1 -4 --runas 0 -s "$sock" -m "$mtu" -t none -u none \
+			>"$TMP/passt.log" 2>&1 &
+		GW_PID=$!
+		# listening once it says so (a probe connection would be its one client)
+		for _ in $(seq 50); do grep -q "start qemu" "$TMP/passt.log" && break; sleep 0.1; done
+		qemu_hub -netdev "stream,id=s0,server=off,addr.type=unix,addr.path=$sock" || return 1
+		guest_net 10.99.0.2/24 10.99.0.1 "$mtu"
+		TARGET=10.99.0.1
+		;;
+	qemu-user)
+		PEER_KIND=user
+		qemu_hub -netdev user,id=s0,net=10.0.2.0/24,host=10.0.2.2 || return 1
+		guest_net 10.0.2.15/24 10.0.2.2 "$mtu"
+		TARGET=10.0.2.2
+		;;
+	esac
+	[ -n "$GW_PID" ] && PIDS+=("$GW_PID")
+	for _ in $(seq 50); do
+		ip netns exec "$CHILD" python3 -c "import socket; socket.create_connection(('$TARGET', 5301), timeout=1).close()" \
+			2>/dev/null && return 0
+		sleep 0.2
+	done
+	log "$peer (mtu $mtu) did not come up"
+	return 1
+}
+stop_peer() {
+	local p
+	for p in $QPID $GW_PID; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	QPID="" GW_PID=""
+	del_child
+}
+
+# iperf REV: Gbit/s of one run ("-" on failure)
+iperf() {
+	local j
+	j=$(timeout $((SECS + 6)) ip netns exec "$CHILD" taskset -c 1 iperf3 -c "$TARGET" -p 5201 \
+		-t "$SECS" ${1:+"$1"} -J 2>/dev/null) || { echo -; return; }
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' \
+		<<<"$j" 2>/dev/null || echo -
+}
+median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:] if x!="-"]; print("%.2f" % statistics.median(v) if v else "-")' "$@"; }
+ratio() { python3 -c 'import sys; a,b=sys.argv[1:]; print("%.2f×" % (float(a)/float(b)) if a.replace(".","").isdigit() and b.replace(".","").isdigit() and float(b)>0 else "n/a")' "$1" "$2"; }
+
+declare -A R
+read -r -a PEERS <<<"${BENCH_PEERS:-vgate${BASE:+ vgate-base} passt qemu-user}"
+for mtu in "${MTUS[@]}"; do
+	for peer in "${PEERS[@]}"; do
+		up=() down=()
+		for _ in $(seq 1 "$RUNS"); do
+			if ! start_peer "$peer" "$mtu"; then
+				up+=(-) down+=(-)
+				stop_peer
+				continue
+			fi
+			up+=("$(iperf "")")
+			down+=("$(iperf -R)")
+			stop_peer
+		done
+		R[$peer,$mtu,up]=$(median "${up[@]}")
+		R[$peer,$mtu,down]=$(median "${down[@]}")
+		log "$peer mtu $mtu: guest→host ${up[*]} host→guest ${down[*]} Gbit/s"
+	done
+done
+
+{
+	echo "# QEMU stream transport benchmarks"
+	echo
+	echo "Generated by \`bench/qemu_stream_bench.sh\` on $(date -u +%Y-%m-%d) ($(nproc) CPUs, $(uname -r),"
+	echo "$(qemu-system-x86_64 --version | head -1)); iperf3 Gbit/s, medians of $RUNS runs of ${SECS} s, all"
+	echo "peers in the same run, a fresh guest namespace per run behind a private host namespace."
+	echo "The guest is a network namespace whose TAP is joined to the gateway by QEMU's hub"
+	echo "(\`-M none\`, no guest CPU). Gateway on CPU 0, iperf3 on CPU 1, QEMU's hub unpinned."
+	echo
+	hdr="| MTU | direction | vgate |${BASE:+ vgate (base) |} passt | QEMU user | vgate/passt | vgate/QEMU user |${BASE:+ vgate/base |}"
+	echo "$hdr"
+	echo "|---|---|---|${BASE:+---|}---|---|---|---|${BASE:+---|}"
+	for mtu in "${MTUS[@]}"; do
+		for d in up down; do
+			name=$([ $d = up ] && echo "guest→host" || echo "host→guest")
+			v=${R[vgate,$mtu,$d]:--} b=${R[vgate-base,$mtu,$d]:--}
+			p=${R[passt,$mtu,$d]:--} u=${R[qemu-user,$mtu,$d]:--}
+			line="| $mtu | $name | $v |${BASE:+ $b |} $p | $u | $(ratio "$v" "$p") | $(ratio "$v" "$u") |"
+			[ -n "$BASE" ] && line="$line $(ratio "$v" "$b") |"
+			echo "$line"
+		done
+	done
+	echo
+	echo "Targets (issue 13): vgate ≥ 1.3× passt and ≥ 1.5× QEMU user networking in every row;"
+	echo "guest→host at MTU 1500 ≥ 2× the build from before issue 13."
+	if [ -s "$NOTES" ]; then
+		echo
+		cat "$NOTES"
+	fi
+} >"$OUT"
+cat "$OUT"
