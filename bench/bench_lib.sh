@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # bench_lib.sh - what the namespace benchmarks share (sourced by
-# forward_bench.sh and ack_bench.sh).
+# forward_bench.sh, qemu_stream_bench.sh and ack_bench.sh).
 
 # bench_cleanup REGEX: stop the processes in the PIDS array (TERM, then
 # KILL), then whatever still runs in the namespaces whose names match REGEX
@@ -17,4 +17,18 @@ bench_cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$TMP"
+}
+
+# bench_host_ns NAME VETH: the private namespace NAME that plays the host:
+# lo up, and a veth pair VETH0/VETH1 inside it with 10.99.0.2/24 and a
+# default route to nobody (10.99.0.1), so that a gateway has an uplink but
+# nothing can leave the machine; its servers listen on its 127.0.0.1
+bench_host_ns() {
+	ip netns add "$1"
+	ip netns exec "$1" ip link set lo up
+	ip netns exec "$1" ip link add "${2}0" type veth peer name "${2}1"
+	ip netns exec "$1" ip addr add 10.99.0.2/24 dev "${2}0"
+	ip netns exec "$1" ip link set "${2}0" up
+	ip netns exec "$1" ip link set "${2}1" up
+	ip netns exec "$1" ip route add default via 10.99.0.1
 }

@@ -42,13 +42,7 @@ hx() { ip netns exec "$HOSTNS" "$@"; }
 bg() { "$@" & PIDS+=($!); }
 
 # --- the private host namespace and its servers ---
-ip netns add "$HOSTNS"
-hx ip link set lo up
-hx ip link add vgb0 type veth peer name vgb1
-hx ip addr add 10.99.0.2/24 dev vgb0
-hx ip link set vgb0 up
-hx ip link set vgb1 up
-hx ip route add default via 10.99.0.1
+bench_host_ns "$HOSTNS" vgb
 bg hx iperf3 -s -B 127.0.0.1 -p 5201
 # the server the connection-rate client talks to: "ok" for every read
 bg hx python3 "$TOP/tests/e2e/fwd_servers.py" okreply 127.0.0.1 5301

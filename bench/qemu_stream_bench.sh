@@ -62,13 +62,7 @@ hx() { ip netns exec "$HOSTNS" "$@"; }
 bg() { "$@" & PIDS+=($!); }
 
 # --- the private host namespace and its servers ---
-ip netns add "$HOSTNS"
-hx ip link set lo up
-hx ip link add vgq0 type veth peer name vgq1
-hx ip addr add 10.99.0.2/24 dev vgq0
-hx ip link set vgq0 up
-hx ip link set vgq1 up
-hx ip route add default via 10.99.0.1
+bench_host_ns "$HOSTNS" vgq
 bg ip netns exec "$HOSTNS" taskset -c 1 iperf3 -s -B 127.0.0.1 -p 5201 >/dev/null 2>&1
 # the readiness probe's server: "ok" for every read
 bg ip netns exec "$HOSTNS" python3 "$TOP/tests/e2e/fwd_servers.py" okreply 127.0.0.1 5301
