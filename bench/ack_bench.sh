@@ -28,8 +28,6 @@ source "$(dirname "$0")/bench_lib.sh"
 cleanup() { bench_cleanup "^vga-.*-$$\$"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
-
 ip netns add "$HOSTNS"
 ip netns exec "$HOSTNS" ip link set lo up
 ip netns exec "$HOSTNS" iperf3 -s -B 127.0.0.1 -p 5201 >/dev/null 2>&1 &

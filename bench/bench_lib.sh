@@ -1,6 +1,18 @@
 # shellcheck shell=bash
 # bench_lib.sh - what the namespace benchmarks share (sourced by
-# forward_bench.sh, qemu_stream_bench.sh and ack_bench.sh).
+# forward_bench.sh, qemu_stream_bench.sh and ack_bench.sh). The caller sets
+# PIDS=() (processes bench_cleanup stops), TMP and, for hx, HOSTNS.
+
+# log MSG...: a time-stamped progress line on stderr
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+# hx CMD...: run CMD in the private host namespace $HOSTNS
+hx() { ip netns exec "$HOSTNS" "$@"; }
+
+# bg CMD...: start CMD in the background and remember it in PIDS. For a
+# server in a namespace, pass `ip netns exec NS ...` itself rather than hx:
+# then $! is the server (ip netns exec execs it), not a subshell around it
+bg() { "$@" & PIDS+=($!); }
 
 # bench_cleanup REGEX: stop the processes in the PIDS array (TERM, then
 # KILL), then whatever still runs in the namespaces whose names match REGEX

@@ -31,21 +31,16 @@ TMP=$(mktemp -d /tmp/vgate-bench.XXXXXX)
 PIDS=()
 CHILD=""
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
-
 source "$(dirname "$0")/bench_lib.sh"
 cleanup() { bench_cleanup "^vgb-.*-$$\$"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-hx() { ip netns exec "$HOSTNS" "$@"; }
-bg() { "$@" & PIDS+=($!); }
-
 # --- the private host namespace and its servers ---
 bench_host_ns "$HOSTNS" vgb
-bg hx iperf3 -s -B 127.0.0.1 -p 5201
+bg ip netns exec "$HOSTNS" iperf3 -s -B 127.0.0.1 -p 5201
 # the server the connection-rate client talks to: "ok" for every read
-bg hx python3 "$TOP/tests/e2e/fwd_servers.py" okreply 127.0.0.1 5301
+bg ip netns exec "$HOSTNS" python3 "$TOP/tests/e2e/fwd_servers.py" okreply 127.0.0.1 5301
 cat >"$TMP/cps.py" <<'PY'
 import socket, sys, time
 host, secs = sys.argv[1], float(sys.argv[2])

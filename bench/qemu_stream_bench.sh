@@ -47,19 +47,12 @@ CHILD=""
 QPID=""
 GW_PID=""
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
-
 # shellcheck source=bench_lib.sh
 source "$(dirname "$0")/bench_lib.sh"
 cleanup() { bench_cleanup "^vgq-.*-$$\$"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# hx CMD...: run in the host namespace. Background jobs are started with
-# `ip netns exec` itself, not through hx: $! must be the process (ip netns
-# exec execs its command), not a subshell that would leave it running
-hx() { ip netns exec "$HOSTNS" "$@"; }
-bg() { "$@" & PIDS+=($!); }
 
 # --- the private host namespace and its servers ---
 bench_host_ns "$HOSTNS" vgq
