@@ -4,7 +4,10 @@
 # TCP connect rate (sequential connect / 1-byte echo / close) and the echo
 # round-trip rate of one connection (1 byte ping-pong), first with no other
 # flow, then with 10,000 idle flows open through vgate; the ratio of the two
-# is the per-SYN / per-segment cost of the flows (1.0: none).
+# is the per-SYN / per-segment cost of the flows (1.0: none). Then bulk
+# throughput (iperf3, SECONDS, guest->host and host->guest) with 0, 1,000
+# and 10,000 idle flows open beside it (issue 13: 10,000 idle flows may cost
+# at most 10 % of it, a ratio >= 0.90).
 #
 # Usage: bench/flows_bench.sh VGATE_BINARY [OTHER_VGATE_BINARY] [SECONDS (5)]
 #
@@ -86,31 +89,82 @@ else:  # hold N flows open until the file argv[4] exists (at most 600 s)
 EOP
 
 measure() { vg_ns python3 "$VG_TMP/client.py" "$1" "$PORT" "$SECS"; }
+# bulk [-R]: iperf3's received rate in Mbit/s, guest->host (host->guest with -R)
+bulk() {
+	vg_ns iperf3 -c 192.168.127.254 -p "$IPORT" -t "$SECS" -J "$@" >"$VG_TMP/iperf.json" ||
+		vg_fail "iperf3 failed: $(tail -c 300 "$VG_TMP/iperf.json")"
+	python3 -c 'import json,sys; print("%.0f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$VG_TMP/iperf.json"
+}
+# hold N TAG: N more idle flows to the second echo server, open until TAG's
+# file exists; returns when they are all up
+hold() {
+	rm -f "$VG_TMP/$2" "$VG_TMP/$2.up"
+	vg_ns python3 "$VG_TMP/client.py" hold "$HPORT" "$1" "$VG_TMP/$2" &
+	HOLDS+=($!)
+	VG_CLEANUP_PIDS+=($!)
+	vg_wait_for 300 test -s "$VG_TMP/$2.up" || vg_fail "the $1 flows did not open"
+}
+# at_most N: vgate holds at most N guest TCP flows (its /metrics)
+at_most() {
+	local n
+	n=$(curl -s --max-time 2 --unix-socket "$VG_TMP/api.sock" http://vgate/metrics |
+		awk '$1 == "vgate_link_tcp_active" { print $2 }')
+	[ -n "$n" ] && [ "$n" -le "$1" ]
+}
+# settled N: wait (at most 120 s) until the flows a hold client closed are
+# gone and at most N remain, before measuring
+settled() { vg_wait_for 120 at_most "$1" || vg_fail "the closed flows did not go away"; }
+ratio() { echo "scale=2; $2 / $1" | bc; }
 
 ROWS=()
+BULK=()
 for bin in "${BINS[@]}"; do
 	VGATE=$bin
-	vg_start --max-flows 16384
-	PORT=$(vg_free_port 2)
+	vg_start --max-flows 16384 --api "unix://$VG_TMP/api.sock"
+	PORT=$(vg_free_port 3)
 	HPORT=$((PORT + 1))
+	IPORT=$((PORT + 2))
+	HOLDS=()
 	vg_bg python3 "$VG_TMP/echo.py" "$PORT"
+	vg_bg iperf3 -s -B 127.0.0.1 -p "$IPORT" >/dev/null
+	vg_wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$IPORT" || vg_fail "iperf3 server did not start"
 	vg_bg python3 "$VG_TMP/echo.py" "$HPORT"
 	vg_wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" || vg_fail "echo server did not start"
 	vg_wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$HPORT" || vg_fail "echo server did not start"
 	c0=$(measure connect)
 	r0=$(measure rtt)
-	vg_log "$(basename "$(dirname "$(dirname "$bin")")"): 0 flows: $c0 connects/s, $r0 round trips/s"
-	rm -f "$VG_TMP/hold" "$VG_TMP/hold.up"
-	vg_ns python3 "$VG_TMP/client.py" hold "$HPORT" "$FLOWS" "$VG_TMP/hold" &
-	HOLD=$!
-	VG_CLEANUP_PIDS+=("$HOLD")
-	vg_wait_for 300 test -s "$VG_TMP/hold.up" || vg_fail "the $FLOWS flows did not open"
+	# bulk at 0, 1000, 10000, 1000 and 0 flows: the two 0s and the two 1000s
+	# are averaged, so that a machine getting busier or quieter during the
+	# run does not pass for a cost of the flows
+	ua=$(bulk)
+	da=$(bulk -R)
+	vg_log "$(basename "$(dirname "$(dirname "$bin")")"): 0 flows: $c0 connects/s, $r0 round trips/s, bulk $ua up / $da down Mbit/s"
+	hold 1000 hold1
+	ub=$(bulk)
+	db=$(bulk -R)
+	vg_log "1000 flows: bulk $ub up / $db down Mbit/s"
+	hold $((FLOWS - 1000)) hold2
 	c1=$(measure connect)
 	r1=$(measure rtt)
-	vg_log "$FLOWS flows: $c1 connects/s, $r1 round trips/s"
-	touch "$VG_TMP/hold"
-	wait "$HOLD" || true
-	ROWS+=("| $bin | $c0 | $c1 | $(echo "scale=2; $c1 / $c0" | bc) | $r0 | $r1 | $(echo "scale=2; $r1 / $r0" | bc) |")
+	u2=$(bulk)
+	d2=$(bulk -R)
+	vg_log "$FLOWS flows: $c1 connects/s, $r1 round trips/s, bulk $u2 up / $d2 down Mbit/s"
+	touch "$VG_TMP/hold2"
+	wait "${HOLDS[1]}" || true
+	settled 1010
+	uc=$(bulk)
+	dc=$(bulk -R)
+	vg_log "1000 flows again: bulk $uc up / $dc down Mbit/s"
+	touch "$VG_TMP/hold1"
+	wait "${HOLDS[0]}" || true
+	settled 10
+	ud=$(bulk)
+	dd=$(bulk -R)
+	vg_log "0 flows again: bulk $ud up / $dd down Mbit/s"
+	u0=$(((ua + ud) / 2)) d0=$(((da + dd) / 2))
+	u1=$(((ub + uc) / 2)) d1=$(((db + dc) / 2))
+	ROWS+=("| $bin | $c0 | $c1 | $(ratio "$c0" "$c1") | $r0 | $r1 | $(ratio "$r0" "$r1") |")
+	BULK+=("| $bin | $u0 | $u1 | $(ratio "$u0" "$u1") | $u2 | $(ratio "$u0" "$u2") | $d0 | $d1 | $(ratio "$d0" "$d1") | $d2 | $(ratio "$d0" "$d2") |")
 	kill "$VG_PID"
 	wait "$VG_PID" 2>/dev/null || true
 	ip netns pids "$VG_NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
@@ -120,4 +174,11 @@ done
 	echo "| vgate | connects/s, 0 flows | connects/s, $FLOWS flows | ratio | round trips/s, 0 flows | round trips/s, $FLOWS flows | ratio |"
 	echo "|---|---|---|---|---|---|---|"
 	printf '%s\n' "${ROWS[@]}"
+	echo
+	echo "Bulk throughput, Mbit/s (iperf3 ${SECS} s through the host alias), beside idle flows"
+	echo "(0 and 1000: the mean of the measurement before and after $FLOWS):"
+	echo
+	echo "| vgate | up, 0 | up, 1000 | ratio | up, $FLOWS | ratio | down, 0 | down, 1000 | ratio | down, $FLOWS | ratio |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	printf '%s\n' "${BULK[@]}"
 } | tee "${BENCH_OUT:-/dev/null}"
