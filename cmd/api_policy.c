@@ -136,9 +136,12 @@ static json_t *policy_json(struct api *a)
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
-		char ip[INET_ADDRSTRLEN], cidr[24];
+		char ip[INET6_ADDRSTRLEN], cidr[INET6_ADDRSTRLEN + 8];
 
-		inet_ntop(AF_INET, &p->rules[i].net, ip, sizeof(ip));
+		if (p->rules[i].v6)
+			inet_ntop(AF_INET6, p->rules[i].net6, ip, sizeof(ip));
+		else
+			inet_ntop(AF_INET, &p->rules[i].net, ip, sizeof(ip));
 		snprintf(cidr, sizeof(cidr), "%s/%u", ip, p->rules[i].prefix);
 		json_array_append_new(p->rules[i].builtin ? builtin
 				      : p->rules[i].allow ? allow

@@ -125,7 +125,7 @@ void fwd_policy_init(struct fwd_policy *p);
  * fwd_policy_add() - add an allow or deny rule
  * @p:		policy
  * @allow:	true for allow
- * @cidr:	"A.B.C.D/N"
+ * @cidr:	"A.B.C.D/N" or an IPv6 "X:Y::Z/N" (no /N: a host)
  * @err:	one-line error
  * @errlen:	its size
  *
@@ -141,6 +141,16 @@ int fwd_policy_add(struct fwd_policy *p, bool allow, const char *cidr, char *err
  * Return: true if allowed
  */
 bool fwd_policy_allows(const struct fwd_policy *p, uint32_t ip);
+
+/**
+ * fwd_policy_allows6() - whether a flow to the IPv6 address @ip6 may leave
+ * @p:		policy
+ * @ip6:	destination, 16 bytes network order; a v4-mapped address is
+ *		judged by the IPv4 rules
+ *
+ * Return: true if allowed
+ */
+bool fwd_policy_allows6(const struct fwd_policy *p, const uint8_t ip6[16]);
 
 /* ---- the forwarder ---- */
 

@@ -3,6 +3,8 @@
  * policy.c - outbound CIDR rules: parsing and the longest-prefix decision
  * described in policy.h. Linear scan over a fixed table of at most
  * FWD_POLICY_MAX rules; evaluated once per new flow, never per packet.
+ * IPv6 rules share the table (tagged v6); the IPv6 built-in denies live in
+ * a constant table here and are scanned beside the user's rules.
  */
 #include "forwarder.h"
 
@@ -38,6 +40,55 @@ int fwd_cidr_parse(const char *s, uint32_t *net, uint8_t *prefix)
 	return 0;
 }
 
+/**
+ * cidr6_parse() - parse "X:Y::Z/N" (or a bare IPv6 address, /128)
+ * @s:		text
+ * @net:	16 bytes, host bits cleared
+ * @prefix:	prefix length
+ *
+ * Return: 0, or -1 if malformed
+ */
+static int cidr6_parse(const char *s, uint8_t net[16], uint8_t *prefix)
+{
+	char buf[64], *slash, *end;
+	unsigned long p = 128;
+	unsigned i;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		if (!slash[1] || slash[1] == '-' || slash[1] == '+')
+			return -1;
+		p = strtoul(slash + 1, &end, 10);
+		if (*end || p > 128)
+			return -1;
+	}
+	if (inet_pton(AF_INET6, buf, net) != 1)
+		return -1;
+	*prefix = (uint8_t)p;
+	for (i = 0; i < 16; i++) {
+		unsigned keep = p >= 8 * (i + 1) ? 8 : p > 8 * i ? p - 8 * i : 0;
+
+		net[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	return 0;
+}
+
+/* true if the first @prefix bits of @a and @b agree */
+static bool match6(const uint8_t a[16], const uint8_t b[16], unsigned prefix)
+{
+	unsigned full = prefix / 8, rest = prefix % 8;
+
+	if (memcmp(a, b, full))
+		return false;
+	if (!rest)
+		return true;
+	return ((a[full] ^ b[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
 static void add_rule(struct fwd_policy *p, uint32_t net, uint8_t prefix, bool allow, bool builtin)
 {
 	struct fwd_rule *r = &p->rules[p->n++];
@@ -62,16 +113,30 @@ int fwd_policy_add(struct fwd_policy *p, bool allow, const char *cidr, char *err
 	uint32_t net;
 	uint8_t prefix;
 
+	uint8_t net6[16];
+	bool v6 = false;
+
 	if (fwd_cidr_parse(cidr, &net, &prefix) < 0) {
-		snprintf(err, errlen, "bad CIDR '%s' for --outbound-%s", cidr,
-			 allow ? "allow" : "deny");
-		return -1;
+		if (cidr6_parse(cidr, net6, &prefix) < 0) {
+			snprintf(err, errlen, "bad CIDR '%s' for --outbound-%s", cidr,
+				 allow ? "allow" : "deny");
+			return -1;
+		}
+		v6 = true;
+		net = 0;
 	}
 	if (p->n >= FWD_POLICY_MAX) {
 		snprintf(err, errlen, "too many outbound rules (max %d)", FWD_POLICY_MAX);
 		return -1;
 	}
 	add_rule(p, net, prefix, allow, false);
+	if (v6) {
+		struct fwd_rule *r = &p->rules[p->n - 1];
+
+		r->v6 = true;
+		r->mask = 0;
+		memcpy(r->net6, net6, sizeof(r->net6));
+	}
 	return 0;
 }
 
@@ -93,7 +158,44 @@ bool fwd_policy_allows(const struct fwd_policy *p, uint32_t ip)
 	for (i = 0; i < p->n; i++) {
 		const struct fwd_rule *r = &p->rules[i];
 
-		if ((ip & r->mask) == r->net && better(r, best))
+		if (!r->v6 && (ip & r->mask) == r->net && better(r, best))
+			best = r;
+	}
+	if (best)
+		return best->allow;
+	return p->n_allow == 0;
+}
+
+/* the IPv6 built-in denies (see policy.h) */
+static const struct fwd_rule builtin6[] = {
+    {.net6 = {0xfe, 0x80}, .prefix = 10, .v6 = true, .builtin = true},
+    {.net6 = {0xff}, .prefix = 8, .v6 = true, .builtin = true},
+    {.net6 = {0}, .prefix = 128, .v6 = true, .builtin = true},
+    {.net6 = {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54},
+     .prefix = 128,
+     .v6 = true,
+     .builtin = true},
+};
+
+bool fwd_policy_allows6(const struct fwd_policy *p, const uint8_t ip6[16])
+{
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+	const struct fwd_rule *best = NULL;
+	size_t i;
+
+	if (!memcmp(ip6, mapped, sizeof(mapped))) {
+		uint32_t ip4;
+
+		memcpy(&ip4, ip6 + 12, sizeof(ip4));
+		return fwd_policy_allows(p, ip4);
+	}
+	for (i = 0; i < sizeof(builtin6) / sizeof(builtin6[0]); i++)
+		if (match6(ip6, builtin6[i].net6, builtin6[i].prefix) && better(&builtin6[i], best))
+			best = &builtin6[i];
+	for (i = 0; i < p->n; i++) {
+		const struct fwd_rule *r = &p->rules[i];
+
+		if (r->v6 && match6(ip6, r->net6, r->prefix) && better(r, best))
 			best = r;
 	}
 	if (best)

@@ -73,6 +73,83 @@ Test(fwd_policy, bad_cidrs_rejected)
 	cr_assert_eq(fwd_policy_add(&p, true, "", err, sizeof(err)), -1);
 }
 
+static const uint8_t *ip6(const char *s)
+{
+	static uint8_t a[8][16];
+	static unsigned k;
+	uint8_t *r = a[k++ % 8];
+
+	cr_assert_eq(inet_pton(AF_INET6, s, r), 1);
+	return r;
+}
+
+Test(fwd_policy6, default_allows_all_but_builtin_denies)
+{
+	struct fwd_policy p;
+
+	fwd_policy_init(&p);
+	cr_assert(fwd_policy_allows6(&p, ip6("::1")));
+	cr_assert(fwd_policy_allows6(&p, ip6("2001:db8::1")));
+	cr_assert_not(fwd_policy_allows6(&p, ip6("fe80::1")), "link-local");
+	cr_assert_not(fwd_policy_allows6(&p, ip6("febf:ffff::1")), "fe80::/10 end");
+	cr_assert(fwd_policy_allows6(&p, ip6("fec0::1")), "outside fe80::/10");
+	cr_assert_not(fwd_policy_allows6(&p, ip6("ff02::1")), "multicast");
+	cr_assert_not(fwd_policy_allows6(&p, ip6("::")), "unspecified");
+	cr_assert_not(fwd_policy_allows6(&p, ip6("fd00:ec2::254")), "metadata");
+	cr_assert(fwd_policy_allows6(&p, ip6("fd00:ec2::253")));
+	/* v4-mapped: the IPv4 rules decide */
+	cr_assert_not(fwd_policy_allows6(&p, ip6("::ffff:169.254.169.254")));
+	cr_assert(fwd_policy_allows6(&p, ip6("::ffff:127.0.0.1")));
+	cr_assert_eq(p.n_allow, 0);
+}
+
+Test(fwd_policy6, allowlist_and_longest_prefix)
+{
+	struct fwd_policy p;
+	char err[128];
+
+	fwd_policy_init(&p);
+	cr_assert_eq(fwd_policy_add(&p, true, "127.0.0.0/8", err, sizeof(err)), 0);
+	cr_assert_eq(fwd_policy_add(&p, true, "::1/128", err, sizeof(err)), 0);
+	cr_assert(fwd_policy_allows6(&p, ip6("::1")));
+	cr_assert_not(fwd_policy_allows6(&p, ip6("::2")));
+	cr_assert_not(fwd_policy_allows6(&p, ip6("2001:db8::1")));
+	cr_assert(fwd_policy_allows(&p, ip("127.0.0.1")), "v6 rules leave v4 alone");
+	cr_assert_not(fwd_policy_allows(&p, ip("0.0.0.1")), "an IPv6 rule is no IPv4 match");
+	cr_assert(fwd_policy_allows6(&p, ip6("::ffff:127.0.0.1")));
+	cr_assert_not(fwd_policy_allows6(&p, ip6("::ffff:10.0.0.1")));
+	/* host bits cleared, longer prefix wins, deny beats allow on a tie */
+	cr_assert_eq(fwd_policy_add(&p, true, "2001:db8:1:2::ff/33", err, sizeof(err)), 0);
+	cr_assert_eq(p.rules[p.n - 1].net6[4], 0);
+	cr_assert_eq(p.rules[p.n - 1].net6[5], 0);
+	cr_assert(fwd_policy_allows6(&p, ip6("2001:db8:7fff::1")));
+	cr_assert_not(fwd_policy_allows6(&p, ip6("2001:db8:8000::1")));
+	cr_assert_eq(fwd_policy_add(&p, false, "2001:db8:5::/48", err, sizeof(err)), 0);
+	cr_assert_not(fwd_policy_allows6(&p, ip6("2001:db8:5::1")));
+	cr_assert_eq(fwd_policy_add(&p, false, "2001:db8::/33", err, sizeof(err)), 0);
+	cr_assert_not(fwd_policy_allows6(&p, ip6("2001:db8:7fff::1")));
+	/* explicit allows beat the built-in denies */
+	cr_assert_eq(fwd_policy_add(&p, true, "fd00:ec2::254", err, sizeof(err)), 0);
+	cr_assert(fwd_policy_allows6(&p, ip6("fd00:ec2::254")));
+	cr_assert_eq(fwd_policy_add(&p, true, "fe80::/10", err, sizeof(err)), 0);
+	cr_assert(fwd_policy_allows6(&p, ip6("fe80::1")));
+	cr_assert_not(fwd_policy_allows6(&p, ip6("ff02::1")));
+}
+
+Test(fwd_policy6, bad_cidrs_rejected)
+{
+	struct fwd_policy p;
+	char err[128];
+
+	fwd_policy_init(&p);
+	cr_assert_eq(fwd_policy_add(&p, true, "::1/129", err, sizeof(err)), -1);
+	cr_assert_eq(fwd_policy_add(&p, true, "::1/", err, sizeof(err)), -1);
+	cr_assert_eq(fwd_policy_add(&p, true, "::1/+1", err, sizeof(err)), -1);
+	cr_assert_eq(fwd_policy_add(&p, true, "1:2:3:4:5:6:7:8:9/64", err, sizeof(err)), -1);
+	cr_assert_eq(fwd_policy_add(&p, true, "[::1]/128", err, sizeof(err)), -1);
+	cr_assert_eq(p.n, 1);
+}
+
 Test(fwd_forward, parse)
 {
 	struct fwd_forward f;
