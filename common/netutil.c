@@ -92,28 +92,16 @@ static uint16_t fold16(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
 void vg_ip4_header(uint8_t *hdr, uint16_t tot_len, uint8_t proto, uint32_t src, uint32_t dst)
 {
 	memset(hdr, 0, VG_IP4_HLEN);
 	hdr[0] = 0x45;
-	put16(hdr + 2, tot_len);
+	vg_put_be16(hdr + 2, tot_len);
 	hdr[8] = VG_IP4_TTL;
 	hdr[9] = proto;
 	memcpy(hdr + 12, &src, 4);
 	memcpy(hdr + 16, &dst, 4);
-	put16(hdr + 10, fold16(sum16(0, hdr, VG_IP4_HLEN)));
+	vg_put_be16(hdr + 10, fold16(sum16(0, hdr, VG_IP4_HLEN)));
 }
 
 size_t vg_tcp4_segment(uint8_t *pkt, const struct vg_tcp4_seg *s)
@@ -124,17 +112,17 @@ size_t vg_tcp4_segment(uint8_t *pkt, const struct vg_tcp4_seg *s)
 
 	vg_ip4_header(pkt, (uint16_t)(VG_IP4_HLEN + tlen), 6, s->src, s->dst);
 	memset(t, 0, VG_TCP_HLEN);
-	put16(t, s->sport);
-	put16(t + 2, s->dport);
-	put32(t + 4, s->seq);
-	put32(t + 8, s->ack);
+	vg_put_be16(t, s->sport);
+	vg_put_be16(t + 2, s->dport);
+	vg_put_be32(t + 4, s->seq);
+	vg_put_be32(t + 8, s->ack);
 	t[12] = (VG_TCP_HLEN / 4) << 4;
 	t[13] = s->flags;
-	put16(t + 14, s->window);
+	vg_put_be16(t + 14, s->window);
 	if (s->len)
 		memcpy(t + VG_TCP_HLEN, s->data, s->len);
 	/* pseudo-header: addresses, protocol, TCP length */
 	sum = sum16(0, pkt + 12, 8) + 6 + (uint32_t)tlen;
-	put16(t + 16, fold16(sum16(sum, t, tlen)));
+	vg_put_be16(t + 16, fold16(sum16(sum, t, tlen)));
 	return VG_IP4_HLEN + tlen;
 }

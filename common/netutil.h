@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * netutil.h - small IPv4 and port helpers that several vgate layers need:
- * subnet masks and membership, the host alias, port numbers, a hand-built
- * IPv4 header and TCP segment. Part of the leaf module common/ (library vgate_common), which
+ * subnet masks and membership, the host alias, port numbers, big-endian
+ * loads and stores of wire fields, a hand-built IPv4 header and TCP
+ * segment. Part of the leaf module common/ (library vgate_common), which
  * depends on nothing else in vgate; every layer may use it.
  *
  * Addresses are uint32_t in network byte order (as in struct in_addr), prefix
@@ -18,6 +19,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* a big-endian (network order) 32-bit field at @p, as a host-order value */
+static inline uint32_t vg_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* store host-order @v at @p as a big-endian 16-bit field */
+static inline void vg_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* store host-order @v at @p as a big-endian 32-bit field */
+static inline void vg_put_be32(uint8_t *p, uint32_t v)
+{
+	vg_put_be16(p, (uint16_t)(v >> 16));
+	vg_put_be16(p + 2, (uint16_t)v);
+}
 
 /* the IPv4 header vg_ip4_header() writes: no options */
 #define VG_IP4_HLEN 20

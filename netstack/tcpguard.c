@@ -32,18 +32,9 @@
 
 #include "lwip/priv/tcp_priv.h"
 
+#include "common/netutil.h"
+
 #include "frame.h"
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* the TCP checksum of @t (@tlen bytes) over the addresses of IPv4 @ip */
 static uint16_t tcp_sum(const uint8_t *ip, const uint8_t *t, size_t tlen)
@@ -107,7 +98,7 @@ bool ns_tcp_guard(struct ns *ns, struct tcp_pcb *pcb, uint8_t *ip, size_t *len, 
 	plen = *len - hlen - doff + ((flags & TCP_FIN) ? 1 : 0);
 	if (!plen)
 		return false;
-	seq = get32(t + 4);
+	seq = vg_get_be32(t + 4);
 	edge = pcb->rcv_nxt + pcb->rcv_wnd;
 	if (!TCP_SEQ_GT(seq, pcb->rcv_nxt) || !TCP_SEQ_LT(seq, edge) ||
 	    !TCP_SEQ_GT(seq + (uint32_t)plen, edge))
@@ -117,11 +108,11 @@ bool ns_tcp_guard(struct ns *ns, struct tcp_pcb *pcb, uint8_t *ip, size_t *len, 
 	keep = edge - seq;    /* payload bytes inside the window, at least 1 */
 	t[13] = (uint8_t)(flags & ~TCP_FIN);
 	*len = hlen + doff + keep;
-	put16(ip + 2, (uint16_t)*len);
-	put16(ip + 10, 0);
-	put16(ip + 10, csum_fold(csum_partial(ip, hlen, 0)));
-	put16(t + 16, 0);
-	put16(t + 16, tcp_sum(ip, t, *len - hlen));
+	vg_put_be16(ip + 2, (uint16_t)*len);
+	vg_put_be16(ip + 10, 0);
+	vg_put_be16(ip + 10, csum_fold(csum_partial(ip, hlen, 0)));
+	vg_put_be16(t + 16, 0);
+	vg_put_be16(t + 16, tcp_sum(ip, t, *len - hlen));
 	ns->st.tcp_window_trimmed++;
 	return true;
 }

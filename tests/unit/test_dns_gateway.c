@@ -123,11 +123,6 @@ static void teardown(void)
 	close(R.silent);
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* send one TCP segment from @c to gateway:53 */
 static void seg(struct conn *c, uint8_t flags, const void *data, size_t len)
 {
@@ -183,7 +178,7 @@ static void drain(void)
 			if (t[13] & 0x04)
 				c->reset = true;
 			if (t[13] & 0x02)
-				c->ack = get32(t + 4) + 1; /* SYN-ACK */
+				c->ack = vg_get_be32(t + 4) + 1; /* SYN-ACK */
 			if (len && c->got + len <= sizeof(c->rx))
 				memcpy(c->rx + c->got, t + off, len);
 			c->got += len;
