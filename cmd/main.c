@@ -233,10 +233,17 @@ static int dns_configure(struct vg_daemon *d, struct dns_config *cfg, char *err,
 	if (vg_dnsup_init(&d->dnsup, o, &d->log, err, errlen) < 0)
 		return -1;
 	vg_dnsup_filter(&d->dnsup, &o->policy, cfg);
+	/* vgate's own names first (they answer the PTR first), then the names
+	 * podman (containers.internal) and Docker Desktop (docker.internal)
+	 * guests expect from gvproxy (issue 12, item 5) */
 	addr4(&a, o->ns.gateway_ip);
 	dns_config_add_record(cfg, "gateway.vgate.internal", &a);
+	dns_config_add_record(cfg, "gateway.containers.internal", &a);
+	dns_config_add_record(cfg, "gateway.docker.internal", &a);
 	addr4(&a, o->ns.host_ip);
 	dns_config_add_record(cfg, "host.vgate.internal", &a);
+	dns_config_add_record(cfg, "host.containers.internal", &a);
+	dns_config_add_record(cfg, "host.docker.internal", &a);
 	for (i = 0; i < o->n_dns_record; i++) {
 		struct dns_record r;
 
