@@ -26,6 +26,7 @@ int api_parse_hostport(const char *s, uint32_t def_ip, struct ns_addr *out)
 	char ip[INET_ADDRSTRLEN];
 	struct in_addr a;
 
+	*out = ns_addr_v4(0, 0);
 	if (vg_port_parse_str(port, &out->port) < 0)
 		return -1;
 	out->ip = def_ip;

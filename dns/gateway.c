@@ -390,7 +390,8 @@ static void answer(void *ctx, const struct dns_client *c, const uint8_t *msg, si
 		    ns_flow_write(conn->flow, g->out, len + 2) != (long)(len + 2))
 			conn_drop(conn, true);
 	} else {
-		struct ns_addr from = {g->gateway_ip, DNS_GW_PORT}, to = {c->ip, c->port};
+		struct ns_addr from = ns_addr_v4(g->gateway_ip, DNS_GW_PORT);
+		struct ns_addr to = ns_addr_v4(c->ip, c->port);
 
 		ns_udp_send(g->ns, &from, &to, msg, len);
 	}

@@ -79,7 +79,7 @@ void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_ad
 struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok)
 {
 	struct ns_lease leases[256];
-	struct ns_addr a = {0, 0};
+	struct ns_addr a = ns_addr_v4(0, 0);
 	uint64_t best = 0;
 	size_t i, n;
 

@@ -1140,7 +1140,7 @@ const struct ns_flow_ops fwd_tcp_ops = {
  */
 int fwd_tcp_inbound(struct fwd *fwd, int fd, uint16_t guest_port)
 {
-	struct ns_addr src = { fwd->cfg.host_ip, 0 }, dst;
+	struct ns_addr src = ns_addr_v4(fwd->cfg.host_ip, 0), dst;
 	struct fwd_tcp *t = NULL;
 	bool ok;
 

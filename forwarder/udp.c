@@ -278,7 +278,7 @@ static struct fwd_udp *inbound_map(struct fwd_listener *l, const struct sockaddr
 	struct fwd *fwd = l->fwd;
 	struct fwd_key pk = { peer->sin_addr.s_addr, 0, ntohs(peer->sin_port),
 			      (uint16_t)(l - fwd->lst) };
-	struct ns_addr guest, from;
+	struct ns_addr guest, from = ns_addr_v4(0, 0);
 	struct fwd_entry *e;
 	struct fwd_udp *u;
 	bool ok;

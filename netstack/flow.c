@@ -410,12 +410,8 @@ static void flow_bind(struct ns_flow *f, struct ns *ns, struct tcp_pcb *pcb)
 err_t ns_flow_adopt(struct ns *ns, struct tcp_pcb *pcb, const struct ns_handler *h, bool counted)
 {
 	struct ns_flow *f;
-	struct ns_addr src, dst;
-
-	src.ip = addr_get(&pcb->remote_ip);
-	src.port = pcb->remote_port;
-	dst.ip = addr_get(&pcb->local_ip);
-	dst.port = pcb->local_port;
+	struct ns_addr src = ns_addr_v4(addr_get(&pcb->remote_ip), pcb->remote_port);
+	struct ns_addr dst = ns_addr_v4(addr_get(&pcb->local_ip), pcb->local_port);
 	ns_pcbtab_settle(ns->eng, pcb); /* its registrant hears of it from here on */
 	f = calloc(1, sizeof(*f));
 	if (!f || !h->tcp_accept) {
@@ -725,6 +721,10 @@ struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const 
 
 	if (!ops || !ops->connected || !dst->port)
 		return NULL;
+	if (ns_addr_is_v6(src) || ns_addr_is_v6(dst)) {
+		errno = EAFNOSUPPORT; /* no IPv6 path towards the guest yet */
+		return NULL;
+	}
 	f = calloc(1, sizeof(*f));
 	pcb = f ? tcp_new() : NULL;
 	if (!pcb) {

@@ -29,7 +29,7 @@
 static void udp_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
 {
 	const uint8_t *u = ip + hlen;
-	struct ns_addr src, dst;
+	struct ns_addr src = ns_addr_v4(0, 0), dst = ns_addr_v4(0, 0);
 	struct ns_pkt pkt = {ip, len};
 	size_t ulen;
 	uint16_t sum;

@@ -69,15 +69,97 @@
 #define NS_LOG_MS	   10000u /* at most one line per kind of drop this often */
 #define NS_ACCEPT_PAUSE_MS 500u	  /* a listener out of fds is not polled this long */
 
+/* Address families of struct ns_addr (not the socket API's AF_*: the zero
+ * value is IPv4, so a zeroed or {ip, port}-initialised address is IPv4) */
+enum ns_family {
+	NS_AF_INET = 0,
+	NS_AF_INET6 = 1,
+};
+
 /**
- * struct ns_addr - an IPv4 endpoint
- * @ip:		address, network byte order
+ * struct ns_addr - an IPv4 or IPv6 endpoint, as every callback and call of
+ * this header gives or takes it
+ * @ip:		IPv4 address, network byte order (@family NS_AF_INET); 0 for IPv6
  * @port:	port, host byte order
+ * @family:	enum ns_family
+ * @ip6:	IPv6 address, network byte order (@family NS_AF_INET6); all
+ *		zero for IPv4
+ *
+ * The netstack fills every field of the addresses it gives (unused ones
+ * zero), so two endpoints compare equal with ns_addr_eq() and may be
+ * hashed over @ip, @port, @family and @ip6. Calls taking an address read
+ * @ip6 only when @family is NS_AF_INET6. IPv6 addresses reach a registrant
+ * only when the netstack runs dual-stack (IPv6 not disabled in ns_config);
+ * a registrant that cannot serve them answers their SYNs NS_SYN_RESET (or
+ * returns NULL from tcp_accept) and ignores their datagrams, or answers
+ * ns_icmp_unreachable() (ICMPv6 for an IPv6 packet).
  */
 struct ns_addr {
 	uint32_t ip;
 	uint16_t port;
+	uint8_t family;
+	uint8_t ip6[16];
 };
+
+/**
+ * ns_addr_v4() - an IPv4 endpoint
+ * @ip:		address, network byte order
+ * @port:	port, host byte order
+ *
+ * Return: the endpoint, its IPv6 fields zero
+ */
+static inline struct ns_addr ns_addr_v4(uint32_t ip, uint16_t port)
+{
+	struct ns_addr a = {.ip = ip, .port = port, .family = NS_AF_INET};
+
+	return a;
+}
+
+/**
+ * ns_addr_v6() - an IPv6 endpoint
+ * @ip6:	16 address bytes, network byte order
+ * @port:	port, host byte order
+ *
+ * Return: the endpoint, @ip 0
+ */
+static inline struct ns_addr ns_addr_v6(const uint8_t ip6[16], uint16_t port)
+{
+	struct ns_addr a = {.ip = 0, .port = port, .family = NS_AF_INET6};
+
+	for (int i = 0; i < 16; i++)
+		a.ip6[i] = ip6[i];
+	return a;
+}
+
+/**
+ * ns_addr_is_v6() - whether @a is an IPv6 endpoint
+ * @a:	endpoint
+ *
+ * Return: true for NS_AF_INET6
+ */
+static inline bool ns_addr_is_v6(const struct ns_addr *a)
+{
+	return a->family == NS_AF_INET6;
+}
+
+/**
+ * ns_addr_eq() - whether two endpoints are the same address and port
+ * @a:	endpoint
+ * @b:	endpoint
+ *
+ * Return: true when family, address and port are equal
+ */
+static inline bool ns_addr_eq(const struct ns_addr *a, const struct ns_addr *b)
+{
+	if (a->family != b->family || a->port != b->port)
+		return false;
+	if (a->family != NS_AF_INET6)
+		return a->ip == b->ip;
+	for (int i = 0; i < 16; i++)
+		if (a->ip6[i] != b->ip6[i])
+			return false;
+	return true;
+}
 
 /**
  * struct ns_config - link and gateway parameters (addresses in network order)
@@ -475,7 +557,7 @@ void ns_syn_resume(struct ns *ns, uint64_t token, enum ns_syn_verdict verdict);
  * tuple is left alone
  * @ns:		netstack
  * @src:	guest endpoint
- * @dst:	destination
+ * @dst:	destination (IPv6 endpoints: nothing to cancel yet)
  */
 void ns_syn_cancel(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst);
 
@@ -593,7 +675,8 @@ void ns_flow_set_keepalive(struct ns_flow *f, uint32_t idle_ms);
  * @data:	payload
  * @len:	length (fragmented if above the MTU)
  *
- * Return: 0, or -EMSGSIZE, -ENOMEM or -EIO when it could not be sent
+ * Return: 0, or -EMSGSIZE, -ENOMEM or -EIO when it could not be sent,
+ * -EAFNOSUPPORT for IPv6 endpoints (the IPv6 path is not built yet)
  */
 int ns_udp_send(struct ns *ns, const struct ns_addr *from, const struct ns_addr *to,
 		const void *data, size_t len);
@@ -642,7 +725,8 @@ void ns_set_capture(struct ns *ns, void (*fn)(void *ctx, bool out, const uint8_t
  * NS_CLOSED_ABORTED) follows, unless the caller ends the flow first with
  * ns_flow_reset()/ns_flow_close(); then it is like an accepted flow.
  *
- * Return: the flow, or NULL (no connected op, no memory, address in use)
+ * Return: the flow, or NULL (no connected op, no memory, address in use;
+ * errno EAFNOSUPPORT for IPv6 endpoints until the IPv6 path is built)
  */
 struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst,
 				const struct ns_flow_ops *ops, void *user);
@@ -655,6 +739,8 @@ struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const 
  * @guest:	the guest's endpoint (source of the original datagrams)
  * @dst:	the destination the guest sent to (also the ICMP's source)
  * @code:	ICMP code (3 = port unreachable)
+ *
+ * IPv6 endpoints are ignored until the IPv6 path is built.
  */
 void ns_udp_unreachable(struct ns *ns, const struct ns_addr *guest, const struct ns_addr *dst,
 			uint8_t code);

@@ -42,6 +42,8 @@ int ns_udp_send(struct ns *ns, const struct ns_addr *from, const struct ns_addr 
 	struct pbuf *p;
 	err_t e;
 
+	if (ns_addr_is_v6(from) || ns_addr_is_v6(to))
+		return -EAFNOSUPPORT; /* no IPv6 path towards the guest yet */
 	if (len > 65507)
 		return -EMSGSIZE;
 	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
@@ -62,6 +64,8 @@ void ns_udp_unreachable(struct ns *ns, const struct ns_addr *guest, const struct
 	uint8_t orig[28];
 	struct ns_pkt pkt = {orig, sizeof(orig)};
 
+	if (ns_addr_is_v6(guest) || ns_addr_is_v6(dst))
+		return; /* no IPv6 path towards the guest yet */
 	vg_ip4_header(orig, sizeof(orig), 17 /* UDP */, guest->ip, dst->ip);
 	memset(orig + 20, 0, 8);
 	orig[20] = (uint8_t)(guest->port >> 8);

@@ -80,7 +80,8 @@ void ns_svc_tell_abandoned(struct ns *ns)
 	for (i = 0; i < eng->nabandoned; i++) {
 		const struct ns_tuple *t = &eng->abandoned[i];
 		const struct ns_handler *h = ns_svc_handler(ns, t->dst, t->dport);
-		struct ns_addr src = {t->src, t->sport}, dst = {t->dst, t->dport};
+		struct ns_addr src = ns_addr_v4(t->src, t->sport);
+		struct ns_addr dst = ns_addr_v4(t->dst, t->dport);
 
 		if (!h->tcp_syn || !h->tcp_abandoned)
 			continue;
@@ -111,8 +112,8 @@ static void svc_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const i
 	const struct ip_hdr *iph = ip4_current_header();
 	/* the IP and UDP headers are in the first pbuf, also after reassembly */
 	struct ns_pkt pkt = {(const uint8_t *)iph, (size_t)IPH_HL(iph) * 4 + 8};
-	struct ns_addr src = {addr_get(addr), port};
-	struct ns_addr dst = {ip4_addr_get_u32(ip4_current_dest_addr()), svc->port};
+	struct ns_addr src = ns_addr_v4(addr_get(addr), port);
+	struct ns_addr dst = ns_addr_v4(ip4_addr_get_u32(ip4_current_dest_addr()), svc->port);
 	size_t len;
 
 	(void)pcb;

@@ -307,8 +307,11 @@ void ns_syn_resume(struct ns *ns, uint64_t token, enum ns_syn_verdict verdict)
 
 void ns_syn_cancel(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst)
 {
-	struct tcp_pcb *p = ns_pcbtab_find(ns->eng, src->ip, src->port, dst->ip, dst->port);
+	struct tcp_pcb *p;
 
+	if (ns_addr_is_v6(src) || ns_addr_is_v6(dst))
+		return; /* no IPv6 flows yet */
+	p = ns_pcbtab_find(ns->eng, src->ip, src->port, dst->ip, dst->port);
 	if (p && p->state == SYN_RCVD) {
 		ns_pcbtab_settle(ns->eng, p); /* the caller knows: no tcp_abandoned */
 		ns_pcbtab_doom(ns->eng, p);   /* reset at the end of the loop turn */
@@ -346,7 +349,7 @@ void ns_syn_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
 	memcpy(&dst, ip + 16, 4);
 	if ((flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN &&
 	    !tuple_active(ns->eng, src, sport, dst, dport)) {
-		struct ns_addr a = {src, sport}, b = {dst, dport};
+		struct ns_addr a = ns_addr_v4(src, sport), b = ns_addr_v4(dst, dport);
 		const struct ns_handler *h = ns_svc_handler(ns, dst, dport);
 		enum ns_syn_verdict v = NS_SYN_ACCEPT;
 		uint64_t token;

@@ -14,7 +14,8 @@
  * uses is vgate's buffer budget's (netstack/budget.c, netstack/flow.c).
  *
  * The ARP, DHCP and Ethernet layers are vgate's own (netstack/link.c,
- * netstack/dhcp.c); lwIP sees plain IPv4 packets.
+ * netstack/dhcp.c); lwIP sees plain IP packets (IPv4 only so far: the link
+ * drops IPv6 frames until vgate's own IPv6 link layer exists).
  */
 #ifndef VGATE_LWIPOPTS_H
 #define VGATE_LWIPOPTS_H
@@ -38,7 +39,23 @@
 #define PBUF_POOL_SIZE          0
 
 #define LWIP_IPV4               1
-#define LWIP_IPV6               0
+#define LWIP_IPV6               1
+/*
+ * Dual-stack lwIP: the IPv6 link (Neighbour Discovery, Router
+ * Advertisements, DHCPv6, DAD) is vgate's own, like ARP and DHCP for IPv4;
+ * lwIP only carries IPv6 TCP/UDP/ICMPv6, so its own autoconfiguration,
+ * router solicitation, MLD and DHCPv6 client are off.
+ */
+#define LWIP_IPV6_AUTOCONFIG    0
+#define LWIP_IPV6_SEND_ROUTER_SOLICIT 0
+#define LWIP_IPV6_MLD           0
+#define LWIP_IPV6_DHCP6         0
+#define LWIP_ND6_ALLOW_RA_UPDATES 0
+#define LWIP_IPV6_DUP_DETECT_ATTEMPTS 0
+#define LWIP_IPV6_REASS         1
+#define LWIP_IPV6_FRAG          1
+#define LWIP_ICMP6              1
+#define LWIP_IPV6_SCOPES        0
 #define LWIP_ARP                0
 #define LWIP_ETHERNET           0
 #define LWIP_DHCP               0

@@ -290,7 +290,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		/* an active open to the guest now and then */
 		if ((ctl & 0x0f) == 0x0f) {
-			struct ns_addr src = { htonl(0xc0a87ffe), 0 }, dst = { htonl(0xc0a87f02), 22 };
+			struct ns_addr src = ns_addr_v4(htonl(0xc0a87ffe), 0);
+			struct ns_addr dst = ns_addr_v4(htonl(0xc0a87f02), 22);
 			struct ns_flow *f = ns_flow_connect(H.ns, &src, &dst, &h_ops, NULL);
 
 			if (f && (ctl2 & 0x40))
