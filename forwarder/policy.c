@@ -15,25 +15,43 @@
 
 #include "common/netutil.h"
 
-int fwd_cidr_parse(const char *s, uint32_t *net, uint8_t *prefix)
+/**
+ * cidr_split() - copy "ADDR[/N]" into @buf, cut at the slash, and read N
+ * @s:		text
+ * @buf:	room for the address part
+ * @n:		its size
+ * @max:	largest prefix length (32 or 128); also the one without "/N"
+ * @p:		the prefix length
+ *
+ * Return: 0, or -1 if too long or N is missing, signed, not a number or > @max
+ */
+static int cidr_split(const char *s, char *buf, size_t n, unsigned long max, unsigned long *p)
 {
-	char buf[32], *slash, *end;
-	struct in_addr a;
-	unsigned long p = 32;
+	char *slash, *end;
 
-	if (!s || strlen(s) >= sizeof(buf))
+	if (!s || strlen(s) >= n)
 		return -1;
 	strcpy(buf, s);
+	*p = max;
 	slash = strchr(buf, '/');
 	if (slash) {
 		*slash = '\0';
 		if (!slash[1] || slash[1] == '-' || slash[1] == '+')
 			return -1;
-		p = strtoul(slash + 1, &end, 10);
-		if (*end || p > 32)
+		*p = strtoul(slash + 1, &end, 10);
+		if (*end || *p > max)
 			return -1;
 	}
-	if (inet_pton(AF_INET, buf, &a) != 1)
+	return 0;
+}
+
+int fwd_cidr_parse(const char *s, uint32_t *net, uint8_t *prefix)
+{
+	char buf[32];
+	struct in_addr a;
+	unsigned long p;
+
+	if (cidr_split(s, buf, sizeof(buf), 32, &p) < 0 || inet_pton(AF_INET, buf, &a) != 1)
 		return -1;
 	*prefix = (uint8_t)p;
 	*net = a.s_addr & vg_ip4_mask(*prefix);
@@ -50,23 +68,11 @@ int fwd_cidr_parse(const char *s, uint32_t *net, uint8_t *prefix)
  */
 static int cidr6_parse(const char *s, uint8_t net[16], uint8_t *prefix)
 {
-	char buf[64], *slash, *end;
-	unsigned long p = 128;
+	char buf[64];
+	unsigned long p;
 	unsigned i;
 
-	if (!s || strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash = '\0';
-		if (!slash[1] || slash[1] == '-' || slash[1] == '+')
-			return -1;
-		p = strtoul(slash + 1, &end, 10);
-		if (*end || p > 128)
-			return -1;
-	}
-	if (inet_pton(AF_INET6, buf, net) != 1)
+	if (cidr_split(s, buf, sizeof(buf), 128, &p) < 0 || inet_pton(AF_INET6, buf, net) != 1)
 		return -1;
 	*prefix = (uint8_t)p;
 	for (i = 0; i < 16; i++) {
