@@ -126,3 +126,36 @@ size_t vg_tcp4_segment(uint8_t *pkt, const struct vg_tcp4_seg *s)
 	vg_put_be16(t + 16, fold16(sum16(sum, t, tlen)));
 	return VG_IP4_HLEN + tlen;
 }
+
+size_t vg_dns_name_list(const char *list, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	const char *p = list;
+
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		while (*p && *p != ' ' && *p != ',') {
+			const char *dot = p;
+			size_t l;
+
+			while (*dot && *dot != '.' && *dot != ' ' && *dot != ',')
+				dot++;
+			l = (size_t)(dot - p);
+			if (l > 63 || n + 1 + l + 1 > cap)
+				return 0;
+			if (l) {
+				out[n++] = (uint8_t)l;
+				memcpy(out + n, p, l);
+				n += l;
+			}
+			p = *dot == '.' ? dot + 1 : dot;
+		}
+		if (n + 1 > cap)
+			return 0;
+		out[n++] = 0;
+	}
+	return n;
+}

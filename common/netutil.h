@@ -3,8 +3,9 @@
  * netutil.h - small IPv4 and port helpers that several vgate layers need:
  * subnet masks and membership, the host alias, port numbers, big-endian
  * loads and stores of wire fields, a hand-built IPv4 header and TCP
- * segment. Part of the leaf module common/ (library vgate_common), which
- * depends on nothing else in vgate; every layer may use it.
+ * segment, and a domain list in DNS wire form. Part of the leaf module
+ * common/ (library vgate_common), which depends on nothing else in vgate;
+ * every layer may use it.
  *
  * Addresses are uint32_t in network byte order (as in struct in_addr), prefix
  * lengths 0..32 (larger values count as 32), ports uint16_t in host order.
@@ -158,5 +159,17 @@ struct vg_tcp4_seg {
  * Return: the packet's length
  */
 size_t vg_tcp4_segment(uint8_t *pkt, const struct vg_tcp4_seg *s);
+
+/**
+ * vg_dns_name_list() - encode a domain list as uncompressed RFC 1035 names,
+ * one after the other (DHCP option 119, DHCPv6 option 24, the RA's DNSSL)
+ * @list:	names separated by blanks or commas, e.g. "a.example b.example"
+ * @out:	output buffer
+ * @cap:	its size
+ *
+ * Return: bytes written; 0 when @list is empty, a label is longer than 63
+ *	   bytes or the names do not fit in @cap
+ */
+size_t vg_dns_name_list(const char *list, uint8_t *out, size_t cap);
 
 #endif

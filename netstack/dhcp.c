@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/netutil.h"
+
 #define BOOTP_FIXED   236
 #define BOOTP_MAGIC   0x63825363u
 #define OPT_PAD	      0
@@ -243,48 +245,6 @@ static void opt_put32(struct opt_writer *w, uint8_t code, uint32_t v_net)
 	opt_put(w, code, &v_net, 4);
 }
 
-/**
- * encode_search() - encode a space-separated domain list as RFC 1035 names
- * (option 119, RFC 3397, without compression)
- * @list:	"a.example b.example"
- * @out:	output buffer
- * @cap:	its size
- *
- * Return: bytes written (0 if empty or it does not fit)
- */
-static size_t encode_search(const char *list, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	const char *p = list;
-
-	while (*p) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (!*p)
-			break;
-		while (*p && *p != ' ' && *p != ',') {
-			const char *dot = p;
-			size_t l;
-
-			while (*dot && *dot != '.' && *dot != ' ' && *dot != ',')
-				dot++;
-			l = (size_t)(dot - p);
-			if (l > 63 || n + 1 + l + 1 > cap)
-				return 0;
-			if (l) {
-				out[n++] = (uint8_t)l;
-				memcpy(out + n, p, l);
-				n += l;
-			}
-			p = *dot == '.' ? dot + 1 : dot;
-		}
-		if (n + 1 > cap)
-			return 0;
-		out[n++] = 0;
-	}
-	return n;
-}
-
 static void build_reply(struct dhcp_server *s, const struct dhcp_msg_in *m, const uint8_t *req,
 			enum dhcp_msg type, uint32_t yiaddr, struct dhcp_reply *out)
 {
@@ -336,7 +296,7 @@ static void build_reply(struct dhcp_server *s, const struct dhcp_msg_in *m, cons
 		if (c->domain && *c->domain)
 			opt_put(&w, OPT_DOMAIN, c->domain, strlen(c->domain));
 		if (c->search && *c->search) {
-			slen = encode_search(c->search, search, sizeof(search));
+			slen = vg_dns_name_list(c->search, search, sizeof(search));
 			if (slen)
 				opt_put(&w, OPT_SEARCH, search, slen);
 		}
