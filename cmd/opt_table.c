@@ -21,6 +21,8 @@ const struct option vg_long_opts[] = {
     {"gateway-ip", required_argument, NULL, OPT_GATEWAY_IP},
     {"host-ip", required_argument, NULL, OPT_HOST_IP},
     {"mtu", required_argument, NULL, OPT_MTU},
+    {"subnet6", required_argument, NULL, OPT_SUBNET6},
+    {"no-ipv6", no_argument, NULL, OPT_NO_IPV6},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"pid-file", required_argument, NULL, OPT_PID_FILE},
     {"help", no_argument, NULL, OPT_HELP},

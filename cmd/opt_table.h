@@ -61,6 +61,8 @@ enum {
 	OPT_SNI, /* forwarder/sni.h options, by name */
 	OPT_MAX_BUFFER,
 	OPT_DNS_UPSTREAM_FOR,
+	OPT_SUBNET6,
+	OPT_NO_IPV6,
 };
 
 /* every long option, NULL-terminated */

@@ -46,6 +46,10 @@ void vg_options_usage(FILE *out)
 	      "  --gateway-ip IP        gateway address (default .1 of the subnet)\n"
 	      "  --host-ip IP           host alias, reaches host loopback (default .254)\n"
 	      "  --mtu N                link MTU, 576..65520 (default 1500)\n"
+	      "  --subnet6 PREFIX/64    guest IPv6 prefix, SLAAC (default fd00:7661:7465::/64);\n"
+	      "                         gateway ::1 in it and fe80::1, host alias ::254\n"
+	      "  --no-ipv6              IPv4 only: drop IPv6 frames, no Router Advertisements\n"
+	      "                         (also when --mtu is below 1280)\n"
 	      "  --dhcp-domain NAME     DHCP domain name option\n"
 	      "  --dhcp-search LIST     DHCP domain search list (space separated)\n"
 	      "  --dhcp-lease-time S    lease time in seconds (default 3600)\n"
@@ -389,6 +393,22 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			o->ns.prefix = prefix;
 			break;
 		}
+		case OPT_SUBNET6: {
+			uint8_t net6[16], prefix;
+
+			if (fwd_cidr6_parse(optarg, net6, &prefix) < 0 || !strchr(optarg, '/') ||
+			    prefix != 64) {
+				snprintf(err, errlen, "invalid --subnet6 '%s' (expected an IPv6 /64)",
+					 optarg);
+				return VG_PARSE_ERROR;
+			}
+			memcpy(o->ns.subnet6, net6, 16);
+			o->ns.prefix6 = prefix;
+			break;
+		}
+		case OPT_NO_IPV6:
+			o->ns.no_ipv6 = true;
+			break;
 		case OPT_GATEWAY_IP:
 		case OPT_HOST_IP:
 			if (parse_ip(optarg, c == OPT_GATEWAY_IP ? &o->ns.gateway_ip

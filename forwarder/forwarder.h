@@ -116,6 +116,16 @@
 int fwd_cidr_parse(const char *s, uint32_t *net, uint8_t *prefix);
 
 /**
+ * fwd_cidr6_parse() - parse "X:Y::Z/N" (or a bare IPv6 address, /128)
+ * @s:		text
+ * @net:	16 bytes, network order (host bits cleared)
+ * @prefix:	prefix length
+ *
+ * Return: 0, or -1 if malformed
+ */
+int fwd_cidr6_parse(const char *s, uint8_t net[16], uint8_t *prefix);
+
+/**
  * fwd_policy_init() - empty policy with the built-in link-local deny
  * @p:	policy
  */

@@ -58,15 +58,7 @@ int fwd_cidr_parse(const char *s, uint32_t *net, uint8_t *prefix)
 	return 0;
 }
 
-/**
- * cidr6_parse() - parse "X:Y::Z/N" (or a bare IPv6 address, /128)
- * @s:		text
- * @net:	16 bytes, host bits cleared
- * @prefix:	prefix length
- *
- * Return: 0, or -1 if malformed
- */
-static int cidr6_parse(const char *s, uint8_t net[16], uint8_t *prefix)
+int fwd_cidr6_parse(const char *s, uint8_t net[16], uint8_t *prefix)
 {
 	char buf[64];
 	unsigned long p;
@@ -123,7 +115,7 @@ int fwd_policy_add(struct fwd_policy *p, bool allow, const char *cidr, char *err
 	bool v6 = false;
 
 	if (fwd_cidr_parse(cidr, &net, &prefix) < 0) {
-		if (cidr6_parse(cidr, net6, &prefix) < 0) {
+		if (fwd_cidr6_parse(cidr, net6, &prefix) < 0) {
 			snprintf(err, errlen, "bad CIDR '%s' for --outbound-%s", cidr,
 				 allow ? "allow" : "deny");
 			return -1;

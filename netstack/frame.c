@@ -262,3 +262,60 @@ uint16_t csum_fold(uint32_t sum)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
 }
+
+/**
+ * ip6_upper() - walk an IPv6 packet's extension headers (hop-by-hop,
+ * routing, destination options; at most IP6_EXT_MAX) to its upper layer
+ * @ip:		IPv6 packet, its fixed header already checked (version 6,
+ *		payload length within @len)
+ * @len:	bytes from the IPv6 header to the end of the payload
+ * @v:		filled: the upper-layer protocol and offset; a fragment
+ *		header stops the walk (@v->proto IP6_NH_FRAG)
+ *
+ * Return: 0, or -1 when an extension header runs past @len, more than
+ *	   IP6_EXT_MAX are chained, or the packet is shorter than 40 bytes
+ */
+int ip6_upper(const uint8_t *ip, size_t len, struct ip6_view *v)
+{
+	uint8_t nh;
+	size_t off = IP6_HLEN;
+
+	if (len < IP6_HLEN)
+		return -1;
+	nh = ip[6];
+	v->ext = 0;
+	while (nh == IP6_NH_HOPOPTS || nh == IP6_NH_ROUTING || nh == IP6_NH_DSTOPTS) {
+		size_t hl;
+
+		/* hop-by-hop options are allowed only right after the header */
+		if ((nh == IP6_NH_HOPOPTS && off != IP6_HLEN) || v->ext >= IP6_EXT_MAX ||
+		    len - off < 8)
+			return -1;
+		hl = ((size_t)ip[off + 1] + 1) * 8;
+		if (hl > len - off)
+			return -1;
+		nh = ip[off];
+		off += hl;
+		v->ext++;
+	}
+	v->proto = nh;
+	v->off = off;
+	return 0;
+}
+
+/**
+ * csum_ip6_pseudo() - the running sum of an IPv6 pseudo-header (RFC 8200
+ * section 8.1): source, destination, upper-layer length, next header
+ * @ip:		IPv6 header
+ * @ulen:	upper-layer packet length
+ * @proto:	upper-layer protocol
+ *
+ * Return: the running sum, to continue with csum_partial() over the
+ *	   upper-layer packet
+ */
+uint32_t csum_ip6_pseudo(const uint8_t *ip, uint32_t ulen, uint8_t proto)
+{
+	uint32_t sum = csum_partial(ip + 8, 32, 0);
+
+	return sum + (ulen >> 16) + (ulen & 0xffff) + proto;
+}

@@ -109,4 +109,32 @@ uint32_t csum_partial(const void *data, size_t len, uint32_t sum);
 unsigned short vg_lwip_chksum(const void *dataptr, int len);
 uint16_t csum_fold(uint32_t sum);
 
+#define IP6_HLEN    40
+#define IP6_EXT_MAX 8 /* extension headers walked at most (ip6_upper()) */
+/* IPv6 next-header values */
+#define IP6_NH_HOPOPTS 0
+#define IP6_NH_TCP     6
+#define IP6_NH_UDP     17
+#define IP6_NH_ROUTING 43
+#define IP6_NH_FRAG    44
+#define IP6_NH_ICMP6   58
+#define IP6_NH_NONE    59
+#define IP6_NH_DSTOPTS 60
+
+/**
+ * struct ip6_view - where the upper layer of an IPv6 packet starts
+ * @proto:	next header after the extension headers walked (a fragment
+ *		header, 44, stops the walk: @off is then the fragment header's)
+ * @off:	its offset from the start of the IPv6 header
+ * @ext:	extension headers walked
+ */
+struct ip6_view {
+	uint8_t proto;
+	size_t off;
+	unsigned int ext;
+};
+
+int ip6_upper(const uint8_t *ip, size_t len, struct ip6_view *v);
+uint32_t csum_ip6_pseudo(const uint8_t *ip, uint32_t ulen, uint8_t proto);
+
 #endif /* VGATE_NETSTACK_FRAME_H */

@@ -11,12 +11,18 @@
  * datagrams to other addresses are reassembled by lwIP's ip4_reass()
  * (bounded by IP_REASS_MAX_PBUFS, expired by its timer) into eng->reass and
  * then dispatched like any other packet.
+ *
+ * IPv6 (ns_engine_input6(), after link.c's checks): packets for the gateway
+ * go through lwIP's ip6_input() (ICMPv6 echo, the gateway's ports);
+ * packets to other addresses are dropped and counted (drop_ip6_foreign)
+ * until IPv6 flows are delivered to the foreign registrant.
  */
 #include "engine.h"
 
 #include <string.h>
 
 #include "lwip/ip4_frag.h"
+#include "lwip/ip6.h"
 
 /**
  * udp_guest_input() - a UDP datagram to a non-gateway address: check its
@@ -142,4 +148,30 @@ void ns_engine_input_frag(struct ns *ns, const uint8_t *ip, size_t len)
 	}
 	ns->st.ip_reassembled++;
 	ns_engine_input(ns, eng->reass, tot, false);
+}
+
+/**
+ * ns_engine_input6() - an IPv6 packet from the guest, validated by link.c
+ * (header, length, extension headers, source; never Neighbour Discovery)
+ * @ns:		netstack
+ * @ip:		packet
+ * @len:	its length (40 + payload length)
+ * @to_gateway:	addressed to the gateway (fe80::1, PREFIX::1) or one of
+ *		its groups; no fragment
+ */
+void ns_engine_input6(struct ns *ns, const uint8_t *ip, size_t len, bool to_gateway)
+{
+	struct pbuf *p;
+
+	if (!to_gateway) {
+		ns->st.drop_ip6_foreign++; /* IPv6 flow delivery: not built yet */
+		return;
+	}
+	if (len > 0xffff)
+		return;
+	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	if (!p)
+		return;
+	memcpy(p->payload, ip, len);
+	ip6_input(p, &ns->eng->netif);
 }

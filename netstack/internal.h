@@ -2,12 +2,13 @@
 /*
  * internal.h - struct ns and the functions the netstack's files share:
  * netstack.c (creation, configuration, teardown), link.c (Ethernet, ARP,
- * IPv4 dispatch, DHCP), transport.c (hypervisor sockets and TAP), budget.c
+ * IPv4 and IPv6 dispatch, DHCP, the RA timer; ndp.c's Neighbour Discovery
+ * below it), transport.c (hypervisor sockets and TAP), budget.c
  * (the buffer-memory accountant), log.c (rate-limited log lines of drops
  * and bounds) and the lwIP engine (engine.h: port.c, input.c, syn.c,
  * service.c, flow.c, out.c). Not part of the public contract. The layers
- * below link.c reach the ones above only through the two callbacks in
- * struct ns (frame_in, ip_out), which netstack.c installs, so no two files
+ * below link.c reach the ones above only through the callbacks in
+ * struct ns (frame_in, ip_out, ip6_out), which netstack.c installs, so no two files
  * call each other.
  */
 #ifndef VGATE_NETSTACK_INTERNAL_H
@@ -16,6 +17,7 @@
 #include "netstack.h"
 #include "dhcp.h"
 #include "frame.h"
+#include "ndp.h"
 #include "common/ratelimit.h"
 
 #define NS_NEIGH_MAX   64
@@ -100,6 +102,10 @@ struct ns {
 	void (*frame_in)(struct ns *ns, const uint8_t *f, size_t len);
 	/* an IPv4 packet from the engine, down to the link (ns_link_send_ip) */
 	int (*ip_out)(struct ns *ns, uint32_t next_hop, const struct iovec *iov, int iovcnt);
+	/* an IPv6 packet from the engine, down to the link (ns_link_send_ip6) */
+	int (*ip6_out)(struct ns *ns, const uint8_t *dst, const struct iovec *iov, int iovcnt);
+	struct ndp nd;		  /* IPv6 Neighbour Discovery (ndp.c) */
+	struct vg_timer ra_timer; /* the next unsolicited Router Advertisement */
 	struct vg_timer flush_timer;
 	ns_log_fn log; /* ns_set_log() */
 	void *log_ctx;
@@ -121,6 +127,9 @@ void ns_log_hit(struct ns *ns, struct vg_hitlog *h, const char *fmt, ...)
 
 /* link.c */
 int ns_link_send_ip(struct ns *ns, uint32_t next_hop, const struct iovec *iov, int iovcnt);
+int ns_link_send_ip6(struct ns *ns, const uint8_t *dst, const struct iovec *iov, int iovcnt);
+void ns_link_init6(struct ns *ns);
+void ns_link_free6(struct ns *ns);
 
 /* transport.c */
 int ns_transport_send(struct ns *ns, const struct iovec *iov, int iovcnt);
@@ -133,5 +142,6 @@ void ns_engine_free(struct ns *ns);
 /* the engine: input.c */
 void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gateway);
 void ns_engine_input_frag(struct ns *ns, const uint8_t *ip, size_t len);
+void ns_engine_input6(struct ns *ns, const uint8_t *ip, size_t len, bool to_gateway);
 
 #endif /* VGATE_NETSTACK_INTERNAL_H */

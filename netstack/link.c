@@ -13,6 +13,25 @@
  * without an address). ARP is answered as before; its sender is learnt as a
  * neighbour only when it is such a plausible address.
  *
+ * IPv6 (unless ns_config.no_ipv6): the fixed header and the extension
+ * headers are checked (ip6_upper()), then
+ *  - Neighbour Discovery (ICMPv6 133-137) to a gateway address or a
+ *    link-scope group goes to ndp.c, never to lwIP; its answer frame is
+ *    sent from here;
+ *  - packets to other groups and to other link-local addresses are
+ *    dropped and counted (drop_ip6_dst: MLD reports, mDNS, ...);
+ *  - the source must be a plausible guest address (link-local, or in the
+ *    /64, not the gateway's), else drop_bad_src6; the sender is learnt;
+ *  - packets to the gateway (fe80::1, PREFIX::1, all-nodes, its
+ *    solicited-node group) go to the engine's lwIP (ICMPv6 echo, the
+ *    gateway's ports), after a checksum check of ICMPv6 and without
+ *    fragments (drop_ip6_frag); packets to other addresses go to the
+ *    engine as foreign traffic (ns_engine_input6()).
+ * UDP to port 547 (DHCPv6) is to be taken before the engine, where
+ * ipv6_input() says so. The RA timer (ns_link_init6()) sends unsolicited
+ * Router Advertisements on ndp_ra_next_ms()'s schedule once the guest has
+ * sent an IPv6 packet.
+ *
  * Every frame from a transport enters through ns_link_input(); frames to the
  * guest leave through link_send_iov() into the transport's queue. Nothing
  * here allocates per packet.
@@ -29,6 +48,8 @@
 
 #define ETHERTYPE_IPV4	 0x0800
 #define ETHERTYPE_ARP	 0x0806
+#define ETHERTYPE_IPV6	  0x86dd
+#define DHCP6_SERVER_PORT 547
 #define IPPROTO_UDP_	 17
 #define DHCP_SERVER_PORT 67
 #define DHCP_CLIENT_PORT 68
@@ -340,6 +361,262 @@ static void ipv4_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip,
 	ns_engine_input(ns, ip, tot, local);
 }
 
+/* whether @a is a multicast group of the gateway: all-nodes, all-routers,
+ * all-DHCP-agents (ff02::1:2), or the solicited-node group of its addresses */
+static bool ip6_our_group(const struct ns *ns, const uint8_t *a)
+{
+	static const uint8_t nodes[16] = {0xff, 0x02, [15] = 1};
+	static const uint8_t routers[16] = {0xff, 0x02, [15] = 2};
+	static const uint8_t dhcp6[16] = {0xff, 0x02, [13] = 1, [15] = 2};
+	static const uint8_t sol[13] = {0xff, 0x02, [11] = 0x01, [12] = 0xff};
+
+	if (!memcmp(a, nodes, 16) || !memcmp(a, routers, 16) || !memcmp(a, dhcp6, 16))
+		return true;
+	if (memcmp(a, sol, sizeof(sol)))
+		return false;
+	return !memcmp(a + 13, ns->cfg.gateway6 + 13, 3) ||
+	       !memcmp(a + 13, ns->cfg.host6 + 13, 3) || !memcmp(a + 13, ns->nd.cfg.gw_ll + 13, 3);
+}
+
+static bool ip6_unspec(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, 16);
+}
+
+/**
+ * icmp6_ok() - whether an ICMPv6 message to the gateway is whole and its
+ * checksum right (lwIP checks again; this counts the drop)
+ * @ip:		IPv6 packet
+ * @len:	its length
+ * @off:	offset of the ICMPv6 message
+ *
+ * Return: true when it may go on
+ */
+static bool icmp6_ok(const uint8_t *ip, size_t len, size_t off)
+{
+	uint32_t sum;
+
+	if (off + 4 > len)
+		return false;
+	sum = csum_ip6_pseudo(ip, (uint32_t)(len - off), IP6_NH_ICMP6);
+	return csum_fold(csum_partial(ip + off, len - off, sum)) == 0;
+}
+
+static void log_bad_src6(struct ns *ns, const uint8_t *src)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(AF_INET6, src, a, sizeof(a)))
+		strcpy(a, "?");
+	ns_log_hit(ns, &ns->log_bad_src,
+		   "link: dropped an IPv6 packet from %s: not a plausible guest source", a);
+}
+
+static void ra_start(struct ns *ns);
+
+/**
+ * nd_input() - a Neighbour Discovery message: to ndp.c, its answer sent
+ * @ns:		netstack
+ * @src_mac:	Ethernet source
+ * @ip:		IPv6 packet
+ * @len:	its length
+ * @off:	offset of the ICMPv6 message
+ */
+static void nd_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip, size_t len,
+		     size_t off)
+{
+	const uint8_t *src = ip + 8, *dst = ip + 24;
+	struct ndp_frame out;
+
+	/* to a gateway address or a link-scope group; the guest's DAD comes from :: */
+	if (!ndp_is_ours(&ns->nd, dst) && !(dst[0] == 0xff && (dst[1] & 0x0f) == 2)) {
+		ns->st.drop_ip6_dst++;
+		return;
+	}
+	if (!ip6_unspec(src) && !ndp_src_plausible(&ns->nd, src)) {
+		ns->st.drop_bad_src6++;
+		log_bad_src6(ns, src);
+		return;
+	}
+	ns->st.ip6_rx++;
+	ra_start(ns);
+	ndp_learn(&ns->nd, vg_loop_now(ns->loop), src, src_mac);
+	if (ndp_input(&ns->nd, vg_loop_now(ns->loop), src_mac, ip, len, off, &out) > 0) {
+		struct iovec iov = {out.data, out.len};
+
+		link_send_iov(ns, &iov, 1);
+	}
+}
+
+/**
+ * ipv6_input() - validate an IPv6 packet from the guest and dispatch it
+ * @ns:		netstack
+ * @src_mac:	Ethernet source
+ * @ip:		IPv6 header
+ * @len:	bytes from the IPv6 header to the end of the frame
+ */
+static void ipv6_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip, size_t len)
+{
+	const uint8_t *src = ip + 8, *dst = ip + 24;
+	struct ip6_view v;
+	size_t tot;
+	bool local;
+
+	if (ns->cfg.no_ipv6) {
+		ns->st.drop_ip6_off++;
+		return;
+	}
+	if (len < IP6_HLEN || (ip[0] >> 4) != 6) {
+		ns->st.drop_bad_ip6++;
+		return;
+	}
+	tot = IP6_HLEN + ((size_t)ip[4] << 8 | ip[5]);
+	if (tot > len || ip6_upper(ip, tot, &v) < 0) {
+		ns->st.drop_bad_ip6++;
+		return;
+	}
+	if (v.proto == IP6_NH_ICMP6 && v.off < tot && ndp_is_nd(ip[v.off])) {
+		nd_input(ns, src_mac, ip, tot, v.off);
+		return;
+	}
+	local = ndp_is_ours(&ns->nd, dst) || ip6_our_group(ns, dst);
+	if (!local && (dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80))) {
+		ns->st.drop_ip6_dst++; /* MLD reports, mDNS, other link-local hosts */
+		return;
+	}
+	if (!ndp_src_plausible(&ns->nd, src)) {
+		ns->st.drop_bad_src6++;
+		log_bad_src6(ns, src);
+		return;
+	}
+	ndp_learn(&ns->nd, vg_loop_now(ns->loop), src, src_mac);
+	ns->st.ip6_rx++;
+	ra_start(ns);
+	if (!local) {
+		ns_engine_input6(ns, ip, tot, false);
+		return;
+	}
+	if (v.proto == IP6_NH_FRAG) {
+		ns->st.drop_ip6_frag++; /* nothing of the gateway's needs them */
+		return;
+	}
+	/*
+	 * DHCPv6: UDP to DHCP6_SERVER_PORT (from a link-local source, to
+	 * ff02::1:2 or the gateway) is the DHCPv6 server's, taken here before
+	 * the engine; without it lwIP answers port unreachable to a unicast.
+	 */
+	if (v.proto == IP6_NH_ICMP6) {
+		if (!icmp6_ok(ip, tot, v.off)) {
+			ns->st.drop_bad_icmp6++;
+			return;
+		}
+		if (ip[v.off] == ICMP6_ECHO_REQ && dst[0] != 0xff)
+			ns->st.icmp6_echo_replies++;
+	}
+	ns_engine_input6(ns, ip, tot, true);
+}
+
+/**
+ * ns_link_send_ip6() - send an IPv6 packet to @dst on the guest link
+ * @ns:		netstack
+ * @dst:	IPv6 destination (a guest address or a group)
+ * @iov:	the IPv6 packet
+ * @iovcnt:	count (at most 15)
+ *
+ * When the guest's MAC for @dst is not known yet a Neighbour Solicitation
+ * goes out and the packet is dropped (counted), as ns_link_send_ip() does
+ * with ARP.
+ *
+ * Return: 0, or -1 if dropped
+ */
+int ns_link_send_ip6(struct ns *ns, const uint8_t *dst, const struct iovec *iov, int iovcnt)
+{
+	struct iovec v[16];
+	uint8_t h[ETH_HLEN_], group[6];
+	const uint8_t *mac;
+
+	if (iovcnt > 15 || ns->cfg.no_ipv6)
+		return -1;
+	if (dst[0] == 0xff) {
+		ndp_mcast_mac(dst, group);
+		mac = group;
+	} else if (!(mac = ndp_lookup(&ns->nd, dst))) {
+		ns->st.drop_no_neigh++;
+		if (ndp_src_plausible(&ns->nd, dst)) {
+			struct ndp_frame f = {.len = 0};
+			struct iovec fi;
+
+			fi.iov_base = f.data;
+			fi.iov_len = ndp_solicit(&ns->nd, dst, &f);
+			link_send_iov(ns, &fi, 1);
+		}
+		return -1;
+	}
+	eth_header(h, mac, ns->cfg.gw_mac, ETHERTYPE_IPV6);
+	v[0].iov_base = h;
+	v[0].iov_len = sizeof(h);
+	memcpy(v + 1, iov, sizeof(*iov) * (size_t)iovcnt);
+	link_send_iov(ns, v, iovcnt + 1);
+	return 0;
+}
+
+/* the RA timer: one unsolicited Router Advertisement, and the next armed */
+static void ra_tick(void *arg)
+{
+	struct ns *ns = arg;
+	struct ndp_frame f = {.len = 0};
+	struct iovec iov;
+
+	iov.iov_base = f.data;
+	iov.iov_len = ndp_ra(&ns->nd, NULL, NULL, &f);
+	link_send_iov(ns, &iov, 1);
+	vg_timer_start(ns->loop, &ns->ra_timer, ndp_ra_next_ms(&ns->nd, vg_loop_now(ns->loop)));
+}
+
+/**
+ * ns_link_init6() - set up Neighbour Discovery from the config and the
+ * Router Advertisement timer, which starts with the guest's first IPv6
+ * packet that passes the checks (a guest that speaks IPv6 solicits, probes
+ * or joins groups at once; before it nothing is sent into a silent link)
+ * @ns:	netstack (cfg checked)
+ */
+void ns_link_init6(struct ns *ns)
+{
+	struct ndp_config c;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.gw_mac, ns->cfg.gw_mac, 6);
+	memcpy(c.prefix, ns->cfg.subnet6, 8);
+	c.gw_ll[0] = 0xfe;
+	c.gw_ll[1] = 0x80;
+	c.gw_ll[15] = 1;
+	memcpy(c.gw, ns->cfg.gateway6, 16);
+	memcpy(c.host, ns->cfg.host6, 16);
+	c.mtu = ns->cfg.mtu;
+	c.search = ns->cfg.search[0] ? ns->cfg.search : ns->cfg.domain;
+	ndp_init(&ns->nd, &c);
+	vg_timer_init(&ns->ra_timer, ra_tick, ns);
+}
+
+/* the guest speaks IPv6: start the unsolicited RAs if not yet running */
+static void ra_start(struct ns *ns)
+{
+	if (!vg_timer_armed(&ns->ra_timer))
+		vg_timer_start(ns->loop, &ns->ra_timer,
+			       ndp_ra_next_ms(&ns->nd, vg_loop_now(ns->loop)));
+}
+
+/**
+ * ns_link_free6() - stop the Router Advertisement timer
+ * @ns:	netstack
+ */
+void ns_link_free6(struct ns *ns)
+{
+	vg_timer_stop(ns->loop, &ns->ra_timer);
+}
+
 /**
  * ns_link_input() - one Ethernet frame from the guest
  * @ns:		netstack
@@ -374,6 +651,9 @@ void ns_link_input(struct ns *ns, const uint8_t *f, size_t len)
 		break;
 	case ETHERTYPE_ARP:
 		arp_input(ns, f, len);
+		break;
+	case ETHERTYPE_IPV6:
+		ipv6_input(ns, f + 6, f + ETH_HLEN_, len - ETH_HLEN_);
 		break;
 	default:
 		ns->st.drop_ethertype++;

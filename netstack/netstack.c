@@ -9,7 +9,8 @@
  * Call graph of netstack/'s files (no cycles; arrows point at the callee):
  * netstack.c -> link.c, transport.c, port.c (the engine), dhcp.c, budget.c,
  * common/;
- * link.c -> transport.c, input.c (the engine), dhcp.c, frame.c, log.c;
+ * link.c -> transport.c, input.c (the engine), dhcp.c, ndp.c, frame.c, log.c;
+ * ndp.c -> frame.c, common/;
  * transport.c -> frame.c, log.c, and frames up through ns->frame_in only;
  * log.c -> common/ only;
  * the engine (engine.h) -> frame.c, and packets down through ns->ip_out only.
@@ -42,6 +43,57 @@ void ns_config_defaults(struct ns_config *c)
 	c->mtu = NS_MTU_DEFAULT;
 	c->lease_s = 3600;
 	c->max_buffer_bytes = NS_BUFFER_BYTES_DEFAULT;
+	inet_pton(AF_INET6, "fd00:7661:7465::", c->subnet6); /* NS_SUBNET6_DEFAULT */
+	c->prefix6 = 64;
+}
+
+/* the @n bytes at @a are all zero (@n at most 16) */
+static bool ip6_zero(const uint8_t *a, size_t n)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, n);
+}
+
+/**
+ * config_check6() - validate and complete the IPv6 part of a config
+ * @c:		config
+ * @err:	message buffer
+ * @errlen:	its size
+ *
+ * Return: 0, or -EINVAL with @err set
+ */
+static int config_check6(struct ns_config *c, char *err, size_t errlen)
+{
+	if (c->mtu < NS_MTU_MIN6)
+		c->no_ipv6 = true; /* IPv6 needs 1280 */
+	if (c->prefix6 != 64) {
+		snprintf(err, errlen, "IPv6 subnet prefix /%u: must be /64 (SLAAC)", c->prefix6);
+		return -EINVAL;
+	}
+	memset(c->subnet6 + 8, 0, 8);
+	if (c->subnet6[0] == 0xff || (c->subnet6[0] == 0xfe && (c->subnet6[1] & 0xc0) == 0x80) ||
+	    ip6_zero(c->subnet6, 16)) {
+		snprintf(err, errlen, "IPv6 subnet: must be a unicast, not link-local, prefix");
+		return -EINVAL;
+	}
+	if (ip6_zero(c->gateway6, 16)) {
+		memcpy(c->gateway6, c->subnet6, 8);
+		c->gateway6[15] = 1;
+	}
+	if (ip6_zero(c->host6, 16)) {
+		memcpy(c->host6, c->subnet6, 8);
+		c->host6[15] = 254;
+	}
+	if (memcmp(c->gateway6, c->subnet6, 8) || memcmp(c->host6, c->subnet6, 8) ||
+	    !memcmp(c->gateway6, c->host6, 16) || ip6_zero(c->gateway6 + 8, 8) ||
+	    ip6_zero(c->host6 + 8, 8)) {
+		snprintf(err, errlen,
+			 "IPv6 gateway and host alias must be distinct host addresses "
+			 "of the IPv6 subnet");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int ns_config_check(struct ns_config *c, char *err, size_t errlen)
@@ -83,7 +135,7 @@ int ns_config_check(struct ns_config *c, char *err, size_t errlen)
 	}
 	if (!c->lease_s)
 		c->lease_s = 3600;
-	return 0;
+	return config_check6(c, err, errlen);
 }
 
 struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg)
@@ -100,6 +152,7 @@ struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg)
 	ns->tr.io.fd = ns->tr.listen_io.fd = -1;
 	ns->frame_in = ns_link_input; /* transport -> link */
 	ns->ip_out = ns_link_send_ip; /* engine -> link */
+	ns->ip6_out = ns_link_send_ip6;
 	ns_budget_init(&ns->budget, cfg->max_buffer_bytes);
 	memset(&dc, 0, sizeof(dc));
 	dc.server_ip = cfg->gateway_ip;
@@ -118,6 +171,7 @@ struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg)
 		errno = ENOMEM;
 		return NULL;
 	}
+	ns_link_init6(ns);
 	return ns;
 }
 
@@ -125,6 +179,7 @@ void ns_free(struct ns *ns)
 {
 	if (!ns)
 		return;
+	ns_link_free6(ns);
 	ns_transport_close(ns);
 	ns_engine_free(ns);
 	dhcp_free(&ns->dhcp);
@@ -145,6 +200,18 @@ void ns_get_stats(const struct ns *ns, struct ns_stats *st)
 	st->buffer_high = ns->budget.high;
 	st->buffer_hits = ns->budget.hits;
 	st->buffer_paused = ns->budget.paused;
+	st->drop_nd = ns->nd.st.bad;
+	st->nd_ns_in = ns->nd.st.ns_in;
+	st->nd_na_out = ns->nd.st.na_out;
+	st->nd_dad_defended = ns->nd.st.dad_defended;
+	st->nd_dad_seen = ns->nd.st.dad_seen;
+	st->nd_na_in = ns->nd.st.na_in;
+	st->nd_conflict = ns->nd.st.conflict;
+	st->nd_ns_out = ns->nd.st.ns_out;
+	st->nd_rs_in = ns->nd.st.rs_in;
+	st->nd_rs_limited = ns->nd.st.rs_limited;
+	st->nd_ra_out = ns->nd.st.ra_out;
+	st->nd_ignored = ns->nd.st.ignored;
 }
 
 size_t ns_leases(const struct ns *ns, struct ns_lease *out, size_t max)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * netstack.h - the guest side of vgate: hypervisor transports, the Ethernet
- * link (ARP), the gateway's own DHCP and ICMP echo, ports on the gateway's
+ * link (ARP; IPv6 Neighbour Discovery and Router Advertisements for SLAAC
+ * unless ns_config.no_ipv6), the gateway's own DHCP and ICMP/ICMPv6 echo,
+ * ports on the gateway's
  * address for other modules' services (DNS, the guest API), and a userspace
  * TCP/IP engine (lwIP) that terminates guest TCP to ANY destination address
  * and port.
@@ -188,6 +190,15 @@ static inline bool ns_addr_eq(const struct ns_addr *a, const struct ns_addr *b)
  *		source) and no new receive window beyond a small per-flow floor
  *		(NS_FLOW_FLOOR_BYTES); they are woken through ops.sent when the
  *		total falls below 3/4 of it.
+ * @no_ipv6:	IPv4 only: IPv6 frames are dropped and counted
+ *		(drop_ip6_off), no Router Advertisements; also set by
+ *		ns_config_check() when @mtu is below NS_MTU_MIN6
+ * @subnet6:	the guest's IPv6 /64 (its SLAAC prefix), network order
+ *		(default NS_SUBNET6_DEFAULT)
+ * @prefix6:	its length (64: the only one SLAAC works with)
+ * @gateway6:	the gateway's address in @subnet6 (all zero: PREFIX::1,
+ *		filled by ns_config_check()); the gateway is also fe80::1
+ * @host6:	the host alias in @subnet6 (all zero: PREFIX::254)
  */
 struct ns_config {
 	uint32_t subnet;
@@ -206,7 +217,16 @@ struct ns_config {
 	bool peer_uid_set;
 	bool peer_uid_any;
 	size_t max_buffer_bytes;
+	bool no_ipv6;
+	uint8_t subnet6[16];
+	uint8_t prefix6;
+	uint8_t gateway6[16];
+	uint8_t host6[16];
 };
+
+/* the default IPv6 prefix: a fixed ULA /64 (RFC 4193), "vgate" in its global ID */
+#define NS_SUBNET6_DEFAULT "fd00:7661:7465::/64"
+#define NS_MTU_MIN6	   1280 /* IPv6's minimum link MTU: below it IPv6 is off */
 
 /* send space and receive window a flow keeps even over the budget */
 #define NS_FLOW_FLOOR_BYTES (4u << 10)
@@ -339,7 +359,7 @@ struct ns_stats {
 	uint64_t drop_oversize;	  /* frame above MTU + Ethernet header */
 	uint64_t drop_runt;	  /* shorter than an Ethernet header */
 	uint64_t drop_bad_length; /* stream length prefix 0 or > max */
-	uint64_t drop_ethertype;  /* not IPv4 or ARP (IPv6 included) */
+	uint64_t drop_ethertype;  /* not IPv4, ARP or IPv6 */
 	uint64_t drop_bad_ip;	  /* malformed IPv4 header, checksum */
 	uint64_t drop_bad_arp;
 	uint64_t drop_frag;	 /* fragments that could not be reassembled */
@@ -377,6 +397,28 @@ struct ns_stats {
 	uint64_t buffer_high;	 /* high-water of held + windows */
 	uint64_t buffer_hits;	 /* times a flow was held back by the bound */
 	uint64_t buffer_paused;	 /* times a flow began waiting for memory */
+	/* IPv6 link (link.c, ndp.c) */
+	uint64_t ip6_rx;	   /* IPv6 packets that passed the link's checks */
+	uint64_t drop_ip6_off;	   /* IPv6 frames while IPv6 is off (no_ipv6) */
+	uint64_t drop_bad_ip6;	   /* malformed IPv6 header, length, extension headers */
+	uint64_t drop_bad_src6;	   /* IPv6 source not a plausible guest address */
+	uint64_t drop_ip6_dst;	   /* to a group or link-local address not served (MLD, mDNS) */
+	uint64_t drop_ip6_frag;	   /* fragments to the gateway's own addresses */
+	uint64_t drop_ip6_foreign; /* to other addresses (no IPv6 forwarding yet) */
+	uint64_t drop_bad_icmp6;   /* ICMPv6 to the gateway: too short, bad checksum */
+	uint64_t drop_nd;	   /* ND: malformed, checksum, hop limit not 255, options */
+	uint64_t nd_ns_in;	   /* solicitations for a gateway address answered */
+	uint64_t nd_na_out;	   /* advertisements sent (answers, DAD defences) */
+	uint64_t nd_dad_defended;  /* DAD probes for a gateway address answered */
+	uint64_t nd_dad_seen;	   /* DAD probes for guest addresses, left unanswered */
+	uint64_t nd_na_in;	   /* advertisements from the guest */
+	uint64_t nd_conflict;	   /* guest advertisements of a gateway address */
+	uint64_t nd_ns_out;	   /* solicitations sent for unknown guest addresses */
+	uint64_t nd_rs_in;	   /* router solicitations */
+	uint64_t nd_rs_limited;	   /* ... not answered (another one just was) */
+	uint64_t nd_ra_out;	   /* router advertisements sent */
+	uint64_t nd_ignored;	   /* valid ND with nothing to do (guest RA, redirect) */
+	uint64_t icmp6_echo_replies;
 };
 
 /**
@@ -391,14 +433,17 @@ struct ns_lease {
 
 /**
  * ns_config_defaults() - fill @c with gvproxy's defaults (192.168.127.0/24,
- * gateway .1, host alias .254, DHCP .2-.253, MTU 1500, 1 h leases)
+ * gateway .1, host alias .254, DHCP .2-.253, MTU 1500, 1 h leases) and
+ * vgate's IPv6 ones (NS_SUBNET6_DEFAULT, gateway ::1 and fe80::1, host
+ * alias ::254)
  * @c:	config to fill
  */
 void ns_config_defaults(struct ns_config *c);
 
 /**
  * ns_config_check() - validate and complete a config (derive DHCP range from
- * subnet when zero)
+ * subnet when zero, the IPv6 gateway and host alias from subnet6; IPv6 off
+ * below NS_MTU_MIN6)
  * @c:		config
  * @err:	buffer for a one-line error message
  * @errlen:	its size

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * port.c - the lwIP port: lwIP's clock (sys_now(), read from the loop), the
- * one netif whose output hands IP packets to ns->ip_out (pbuf chains as
- * iovecs, never linearised unless longer than 15 pieces), lwIP's timers
- * driven from the event loop, and the engine's set-up (lwip_init(), the
- * netif, the wildcard listener) and teardown.
+ * one netif whose output hands IP packets to ns->ip_out and IPv6 packets
+ * to ns->ip6_out (pbuf chains as iovecs, never linearised unless longer
+ * than 15 pieces), lwIP's timers driven from the event loop, and the
+ * engine's set-up (lwip_init(), the netif with the gateway's IPv4 address
+ * and, unless IPv6 is off, fe80::1 and PREFIX::1, the wildcard listener)
+ * and teardown.
  *
  * Timers: at the end of each loop turn engine_idle() arms one loop timer
  * for lwIP's next timeout (at least NS_LWIP_TICK_MS away, so the loop never
@@ -53,10 +55,17 @@ u32_t sys_now(void)
 	return (u32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
-static err_t netif_output_ip(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
+/**
+ * pbuf_iov() - describe a pbuf chain as iovecs (a chain longer than 15
+ * pieces is linearised into the engine's scratch buffer)
+ * @ns:		netstack
+ * @p:		chain
+ * @iov:	15 entries to fill
+ *
+ * Return: entries used
+ */
+static int pbuf_iov(struct ns *ns, struct pbuf *p, struct iovec *iov)
 {
-	struct ns *ns = netif->state;
-	struct iovec iov[15];
 	int n = 0;
 	struct pbuf *q;
 
@@ -75,7 +84,28 @@ static err_t netif_output_ip(struct netif *netif, struct pbuf *p, const ip4_addr
 		iov[0].iov_len = len;
 		n = 1;
 	}
+	return n;
+}
+
+static err_t netif_output_ip(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
+{
+	struct ns *ns = netif->state;
+	struct iovec iov[15];
+	int n = pbuf_iov(ns, p, iov);
+
 	ns->ip_out(ns, ip4_addr_get_u32(dst), iov, n);
+	return ERR_OK;
+}
+
+static err_t netif_output_ip6(struct netif *netif, struct pbuf *p, const ip6_addr_t *dst)
+{
+	struct ns *ns = netif->state;
+	struct iovec iov[15];
+	uint8_t d[16];
+	int n = pbuf_iov(ns, p, iov);
+
+	memcpy(d, dst->addr, 16);
+	ns->ip6_out(ns, d, iov, n);
 	return ERR_OK;
 }
 
@@ -86,6 +116,7 @@ static err_t netif_init_cb(struct netif *netif)
 	netif->name[0] = 'v';
 	netif->name[1] = 'g';
 	netif->output = netif_output_ip;
+	netif->output_ip6 = netif_output_ip6;
 	netif->mtu = (u16_t)(ns->cfg.mtu > 65535 ? 65535 : ns->cfg.mtu);
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_LINK_UP;
 	return ERR_OK;
@@ -147,6 +178,26 @@ static void engine_idle(void *arg)
 }
 
 /**
+ * netif_addrs6() - give the netif the gateway's IPv6 addresses, fe80::1 and
+ * PREFIX::1, valid at once (no DAD: ndp.c defends them on the link)
+ * @ns:		netstack
+ * @netif:	the netif
+ */
+static void netif_addrs6(struct ns *ns, struct netif *netif)
+{
+	ip6_addr_t a;
+
+	memset(&a, 0, sizeof(a));
+	a.addr[0] = PP_HTONL(0xfe800000ul);
+	a.addr[3] = PP_HTONL(1ul);
+	netif_ip6_addr_set(netif, 0, &a);
+	netif_ip6_addr_set_state(netif, 0, IP6_ADDR_PREFERRED);
+	memcpy(a.addr, ns->cfg.gateway6, 16);
+	netif_ip6_addr_set(netif, 1, &a);
+	netif_ip6_addr_set_state(netif, 1, IP6_ADDR_PREFERRED);
+}
+
+/**
  * ns_engine_init() - start lwIP: the netif and the wildcard listener
  * @ns:	netstack (cfg set)
  *
@@ -183,6 +234,8 @@ int ns_engine_init(struct ns *ns)
 	netif_set_default(&eng->netif);
 	netif_set_up(&eng->netif);
 	netif_set_link_up(&eng->netif);
+	if (!ns->cfg.no_ipv6)
+		netif_addrs6(ns, &eng->netif);
 
 	/* the wildcard listener: port patched per segment in tcp_deliver() */
 	pcb = tcp_new();

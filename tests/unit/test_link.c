@@ -331,13 +331,16 @@ Test(link, bad_frames_are_counted)
 	n = icmp_echo(f, ip("192.168.127.1"));
 	f[14 + 2] = 0x10; /* total length beyond the frame */
 	send_frame(f, n);
-	eth(f, gw_mac, 0x86dd); /* IPv6: not handled, counted */
+	eth(f, gw_mac, 0x86dd); /* IPv6 of version 0: a bad IPv6 header, counted */
+	send_frame(f, 60);
+	eth(f, gw_mac, 0x88cc); /* LLDP: an ethertype not handled, counted */
 	send_frame(f, 60);
 	cr_assert_eq(recv_frame(r, sizeof(r)), -1);
 	ns_get_stats(rig.ns, &st);
 	cr_assert_eq(st.drop_runt, 1);
 	cr_assert_eq(st.drop_oversize, 1);
 	cr_assert_eq(st.drop_bad_ip, 2);
+	cr_assert_eq(st.drop_bad_ip6, 1);
 	cr_assert_eq(st.drop_ethertype, 1);
 }
 
