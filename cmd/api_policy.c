@@ -143,6 +143,9 @@ static json_t *policy_json(struct api *a)
 		else
 			inet_ntop(AF_INET, &p->rules[i].net, ip, sizeof(ip));
 		snprintf(cidr, sizeof(cidr), "%s/%u", ip, p->rules[i].prefix);
+		/* a built-in allow (--ec2-metadata-access) is not shown as a deny */
+		if (p->rules[i].builtin && p->rules[i].allow)
+			continue;
 		json_array_append_new(p->rules[i].builtin ? builtin
 				      : p->rules[i].allow ? allow
 							  : deny,

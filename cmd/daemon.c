@@ -98,6 +98,17 @@ static const struct fwd_policy *op_policy_get(void *ctx)
 	return &d->policy;
 }
 
+/* true if @p has the built-in allow of -ec2-metadata-access */
+static bool metadata_allowed(const struct fwd_policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->rules[i].builtin && p->rules[i].allow)
+			return true;
+	return false;
+}
+
 static void apply_policy(struct vg_daemon *d, const struct fwd_policy *p)
 {
 	d->policy = *p;
@@ -108,9 +119,25 @@ static void apply_policy(struct vg_daemon *d, const struct fwd_policy *p)
 
 static int op_policy_set(void *ctx, const struct fwd_policy *p, char *err, size_t errlen)
 {
-	(void)err;
-	(void)errlen;
-	apply_policy(ctx, p);
+	struct vg_daemon *d = ctx;
+	struct fwd_policy *q;
+
+	/* -ec2-metadata-access stays in force over a PUT /policy, which
+	 * starts from fwd_policy_init() */
+	if (!d->opt.ec2_metadata || metadata_allowed(p)) {
+		apply_policy(d, p);
+		return 0;
+	}
+	q = malloc(sizeof(*q));
+	if (q)
+		*q = *p;
+	if (!q || fwd_policy_allow_metadata(q) < 0) {
+		free(q);
+		snprintf(err, errlen, "too many outbound rules with -ec2-metadata-access");
+		return -1;
+	}
+	apply_policy(d, q);
+	free(q);
 	return 0;
 }
 

@@ -300,6 +300,10 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 	default:
 		break;
 	}
+	/* gvproxy mode refuses an existing socket path; at start only (a
+	 * reload finds vgate's own sockets there) */
+	if (vg_gvproxy_check_paths(&d->opt, err, errlen) < 0)
+		return -1;
 	d->log.level = d->opt.log_level;
 	if (vg_daemon_open_log(d, err, errlen) < 0 || dns_configure(d, &dns_cfg, err, errlen) < 0)
 		return -1;

@@ -20,6 +20,9 @@ const struct option vg_long_opts[] = {
     {"subnet", required_argument, NULL, OPT_SUBNET},
     {"gateway-ip", required_argument, NULL, OPT_GATEWAY_IP},
     {"host-ip", required_argument, NULL, OPT_HOST_IP},
+    {"device-ip", required_argument, NULL, OPT_DEVICE_IP},
+    {"gateway-mac", required_argument, NULL, OPT_GATEWAY_MAC},
+    {"dhcp-static-lease", required_argument, NULL, OPT_DHCP_STATIC},
     {"mtu", required_argument, NULL, OPT_MTU},
     {"subnet6", required_argument, NULL, OPT_SUBNET6},
     {"no-ipv6", no_argument, NULL, OPT_NO_IPV6},
@@ -63,7 +66,12 @@ const struct option vg_long_opts[] = {
     {"sni-timeout", required_argument, NULL, OPT_SNI},
     {"sni-grace", required_argument, NULL, OPT_SNI},
     {"dns-filter", required_argument, NULL, OPT_SNI},
-    /* gvproxy compatibility */
+    /* gvproxy compatibility (cmd/gvproxy.h) */
+    {"gvproxy-defaults", no_argument, NULL, OPT_GVPROXY_DEFAULTS},
+    {"gatewayIP", required_argument, NULL, OPT_GATEWAY_IP},
+    {"hostIP", required_argument, NULL, OPT_HOST_IP},
+    {"deviceIP", required_argument, NULL, OPT_DEVICE_IP},
+    {"ec2-metadata-access", no_argument, NULL, OPT_EC2_METADATA},
     {"debug", no_argument, NULL, OPT_DEBUG},
     {"ssh-port", required_argument, NULL, OPT_SSH_PORT},
     {"services", required_argument, NULL, OPT_API},

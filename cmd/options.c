@@ -114,9 +114,19 @@ void vg_options_usage(FILE *out)
 	      "  --debug-tcp-echo       test behaviour: echo guest TCP flows back\n"
 	      "  --help, --version\n"
 	      "\n"
-	      "gvproxy compatibility:\n"
+	      "gvproxy compatibility (every gvproxy flag is accepted, see vgate(1)):\n"
+	      "  --gvproxy-defaults     gvproxy's defaults (also when started as 'gvproxy'):\n"
+	      "                         -ssh-port 2222, the static lease of 5a:94:ef:e4:0c:ee,\n"
+	      "                         the resolv.conf's search list; an existing socket\n"
+	      "                         path is refused; --config may be gvproxy's YAML\n"
+	      "  --device-ip IP         that static lease's address (default .2)\n"
+	      "  --gateway-mac MAC      the gateway's MAC (default 5a:94:ef:e4:0c:dd)\n"
+	      "  --dhcp-static-lease MAC=IP  always lease IP to MAC (repeatable, max 16)\n"
+	      "  --ec2-metadata-access  allow flows to 169.254.169.254 (denied by default)\n"
 	      "  -debug (= --log-level debug), -services/-listen URI (= --api URI),\n"
-	      "  -ssh-port N (forward 127.0.0.1:N to the guest's port 22).\n"
+	      "  -ssh-port N (forward 127.0.0.1:N to the guest's port 22; -1: none),\n"
+	      "  -gatewayIP, -hostIP, -deviceIP (= --gateway-ip, --host-ip, --device-ip),\n"
+	      "  -mtu 0 (= 1500).\n"
 	      "  Not supported: -forward-sock, -forward-dest, -forward-user,\n"
 	      "  -forward-identity, -listen-vpnkit, -listen-bess, -listen-stdio.\n",
 	      out);
@@ -265,6 +275,7 @@ static const struct {
     {OPT_DEBUG_ECHO, offsetof(struct vg_options, debug_tcp_echo), true},
     /* checked against --api in options_finish() */
     {OPT_GUEST_API, offsetof(struct vg_options, guest_api), true},
+    {OPT_GVPROXY_DEFAULTS, offsetof(struct vg_options, gvproxy), true},
 };
 
 /**
@@ -291,6 +302,40 @@ static bool set_plain(struct vg_options *o, int opt, const char *arg)
 		return true;
 	}
 	return false;
+}
+
+/**
+ * parse_static_lease() - one --dhcp-static-lease MAC=IP into o->ns
+ * @o:		options being built
+ * @s:		the value
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1 (the range and duplicates are ns_config_check()'s)
+ */
+static int parse_static_lease(struct vg_options *o, const char *s, char *err, size_t errlen)
+{
+	const char *eq = strchr(s, '=');
+	char mac[18];
+	size_t n = o->ns.n_dhcp_static;
+
+	if (!eq || eq - s != 17) {
+		snprintf(err, errlen, "invalid --dhcp-static-lease '%s' (MAC=IP)", s);
+		return -1;
+	}
+	memcpy(mac, s, 17);
+	mac[17] = '\0';
+	if (n >= NS_DHCP_STATIC_MAX) {
+		snprintf(err, errlen, "too many --dhcp-static-lease (max %d)", NS_DHCP_STATIC_MAX);
+		return -1;
+	}
+	if (vg_mac_parse(mac, o->ns.dhcp_static[n].mac) < 0 || (o->ns.dhcp_static[n].mac[0] & 1) ||
+	    parse_ip(eq + 1, &o->ns.dhcp_static[n].ip) < 0) {
+		snprintf(err, errlen, "invalid --dhcp-static-lease '%s' (MAC=IP)", s);
+		return -1;
+	}
+	o->ns.n_dhcp_static++;
+	return 0;
 }
 
 static void options_init(struct vg_options *o)
@@ -339,6 +384,8 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 		const char *name = idx >= 0 ? vg_long_opts[idx].name : "?";
 
 		*bad = optind - 1;
+		if (idx >= 0 && optarg && vg_gvproxy_note(o, name, optarg, err, errlen) < 0)
+			return VG_PARSE_ERROR;
 		if (set_plain(o, c, optarg))
 			continue;
 		switch (c) {
@@ -421,9 +468,41 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			else
 				o->host_set = true;
 			break;
+		case OPT_DEVICE_IP:
+			if (parse_ip(optarg, &o->device_ip) < 0 || !o->device_ip) {
+				snprintf(err, errlen, "invalid --%s '%s'", name, optarg);
+				return VG_PARSE_ERROR;
+			}
+			break;
+		case OPT_GATEWAY_MAC:
+			if (vg_mac_parse(optarg, o->ns.gw_mac) < 0 || (o->ns.gw_mac[0] & 1)) {
+				snprintf(err, errlen,
+					 "invalid --gateway-mac '%s' (expected a unicast "
+					 "xx:xx:xx:xx:xx:xx)",
+					 optarg);
+				return VG_PARSE_ERROR;
+			}
+			break;
+		case OPT_DHCP_STATIC:
+			if (parse_static_lease(o, optarg, err, errlen) < 0)
+				return VG_PARSE_ERROR;
+			break;
+		case OPT_EC2_METADATA:
+			if (!o->ec2_metadata && fwd_policy_allow_metadata(&o->policy) < 0) {
+				snprintf(err, errlen, "too many outbound rules (max %d)",
+					 FWD_POLICY_MAX);
+				return VG_PARSE_ERROR;
+			}
+			o->ec2_metadata = true;
+			break;
 		case OPT_MTU:
+			if (!strcmp(optarg, "0")) { /* gvproxy's "default" */
+				o->ns.mtu = 1500;
+				break;
+			}
 			if (parse_long(optarg, NS_MTU_MIN, NS_MTU_MAX, &v) < 0) {
-				snprintf(err, errlen, "invalid --mtu '%s' (expected %d..%d)", optarg,
+				snprintf(err, errlen,
+					 "invalid --mtu '%s' (expected %d..%d, or 0: 1500)", optarg,
 					 NS_MTU_MIN, NS_MTU_MAX);
 				return VG_PARSE_ERROR;
 			}
@@ -554,6 +633,7 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 		case OPT_SSH_PORT: {
 			uint16_t port;
 
+			o->ssh_port_set = true;
 			/* gvproxy uses -1 for "no ssh forward" */
 			if (!strcmp(optarg, "-1")) {
 				o->ssh_port = 0;
@@ -674,7 +754,7 @@ static enum vg_parse_result options_finish(struct vg_options *o, char *err, size
 				      "--tap-fd is required");
 		return VG_PARSE_ERROR;
 	}
-	if (ns_config_check(&o->ns, err, errlen) < 0)
+	if (vg_gvproxy_defaults(o, err, errlen) < 0 || ns_config_check(&o->ns, err, errlen) < 0)
 		return VG_PARSE_ERROR;
 	if (o->guest_api) {
 		if (!o->api) {
@@ -699,11 +779,13 @@ enum vg_parse_result vg_options_parse(int argc, char **argv, struct vg_options *
 				      char *err, size_t errlen)
 {
 	enum vg_parse_result r;
+	bool gvproxy;
 	char msg[400];
 	int bad;
 
 	/* first pass over the command line only to learn --config */
 	options_init(o);
+	o->gvproxy = vg_gvproxy_named(argv[0]);
 	r = parse_pass(argc, argv, o, out, &bad, err, errlen);
 	if (r != VG_PARSE_OK)
 		return r;
@@ -713,7 +795,9 @@ enum vg_parse_result vg_options_parse(int argc, char **argv, struct vg_options *
 
 		if (!cfg)
 			return VG_PARSE_ERROR;
+		gvproxy = o->gvproxy;
 		options_init(o);
+		o->gvproxy = gvproxy;
 		o->cfg = cfg;
 		r = parse_pass(cfg->argc, cfg->argv, o, out, &bad, msg, sizeof(msg));
 		if (r == VG_PARSE_EXIT || r == VG_PARSE_ERROR) {

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cmd/gvproxy.h"
 #include "cmd/log.h"
 #include "forwarder/forwarder.h"
 #include "forwarder/sni.h"
@@ -88,6 +89,13 @@ struct vg_options {
 	bool sandbox;
 	int ssh_port; /* gvproxy -ssh-port: forward 127.0.0.1:N to guest :22; 0 = none */
 	bool gw_set, host_set;
+	/* gvproxy compatibility (cmd/gvproxy.h) */
+	bool gvproxy;			  /* started as "gvproxy", or --gvproxy-defaults */
+	bool gv_config;			  /* the --config file was gvproxy's YAML */
+	bool ssh_port_set;		  /* -ssh-port given (also -1) */
+	bool ec2_metadata;		  /* -ec2-metadata-access: 169.254.169.254 allowed */
+	uint32_t device_ip;		  /* -deviceIP (0: .2 of the subnet) */
+	const char *gv_link[VG_GV_LINKS]; /* -listen-vpnkit, -listen-qemu, -listen-bess values */
 };
 
 enum vg_parse_result { VG_PARSE_OK = 0, VG_PARSE_EXIT = 1, VG_PARSE_ERROR = -1 };

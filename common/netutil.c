@@ -72,6 +72,34 @@ int vg_port_parse_str(const char *s, uint16_t *port)
 	return vg_port_parse(s, strlen(s), port);
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int vg_mac_parse(const char *s, uint8_t mac[6])
+{
+	uint8_t out[6];
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+
+		if (lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+		s += 3;
+	}
+	memcpy(mac, out, 6);
+	return 0;
+}
+
 /* RFC 1071: add @n bytes (big-endian 16-bit words, an odd last byte padded) to @sum */
 static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
 {

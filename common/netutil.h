@@ -113,6 +113,16 @@ int vg_port_parse(const char *s, size_t n, uint16_t *port);
 int vg_port_parse_str(const char *s, uint16_t *port);
 
 /**
+ * vg_mac_parse() - parse a MAC address "xx:xx:xx:xx:xx:xx" (six pairs of
+ * hex digits, either case, colons only)
+ * @s:		the string
+ * @mac:	6 bytes, set on success
+ *
+ * Return: 0, or -1 when @s is not such a MAC address
+ */
+int vg_mac_parse(const char *s, uint8_t mac[6]);
+
+/**
  * vg_ip4_header() - write a 20-byte IPv4 header (version 4, no options,
  * TOS 0, ID 0, no fragmentation flags, TTL VG_IP4_TTL) with its checksum
  * @hdr:	VG_IP4_HLEN bytes to fill

@@ -132,6 +132,17 @@ int fwd_cidr6_parse(const char *s, uint8_t net[16], uint8_t *prefix);
 void fwd_policy_init(struct fwd_policy *p);
 
 /**
+ * fwd_policy_allow_metadata() - gvproxy's -ec2-metadata-access: lift the
+ * built-in link-local deny for 169.254.169.254 only (a built-in allow of
+ * that /32, which does not make the rest denied the way an allow rule
+ * does; an explicit --outbound-deny of it still wins)
+ * @p:	policy
+ *
+ * Return: 0, or -1 when the table is full
+ */
+int fwd_policy_allow_metadata(struct fwd_policy *p);
+
+/**
  * fwd_policy_add() - add an allow or deny rule
  * @p:		policy
  * @allow:	true for allow

@@ -106,6 +106,15 @@ void fwd_policy_init(struct fwd_policy *p)
 	add_rule(p, htonl(0xa9fe0000u), 16, false, true); /* 169.254.0.0/16 */
 }
 
+int fwd_policy_allow_metadata(struct fwd_policy *p)
+{
+	if (p->n >= FWD_POLICY_MAX)
+		return -1;
+	add_rule(p, htonl(0xa9fea9feu), 32, true, true); /* 169.254.169.254 */
+	p->n_allow--; /* built in: not an allow rule of the user's */
+	return 0;
+}
+
 int fwd_policy_add(struct fwd_policy *p, bool allow, const char *cidr, char *err, size_t errlen)
 {
 	uint32_t net;

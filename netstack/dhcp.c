@@ -109,14 +109,41 @@ static struct dhcp_lease *slot_of(struct dhcp_server *s, uint32_t ip, size_t *id
 	return &s->leases[h - first];
 }
 
-static bool slot_free_for(const struct dhcp_lease *l, const uint8_t *mac, uint64_t now)
-{
-	return !l->used || l->expires_ms <= now || !memcmp(l->mac, mac, 6);
-}
-
 static uint32_t slot_ip(const struct dhcp_server *s, size_t i)
 {
 	return htonl(ntohl(s->cfg.first) + (uint32_t)i);
+}
+
+/* the static lease of @mac, or NULL */
+static const struct dhcp_static *static_of(const struct dhcp_server *s, const uint8_t *mac)
+{
+	size_t i;
+
+	for (i = 0; i < s->cfg.n_statics; i++)
+		if (!memcmp(s->cfg.statics[i].mac, mac, 6))
+			return &s->cfg.statics[i];
+	return NULL;
+}
+
+/* true if @ip is another client's static address */
+static bool reserved_for_other(const struct dhcp_server *s, uint32_t ip, const uint8_t *mac)
+{
+	size_t i;
+
+	for (i = 0; i < s->cfg.n_statics; i++)
+		if (s->cfg.statics[i].ip == ip && memcmp(s->cfg.statics[i].mac, mac, 6))
+			return true;
+	return false;
+}
+
+/* slot @idx may be given to @mac: free, expired or its own, and not reserved */
+static bool slot_free_for(const struct dhcp_server *s, size_t idx, const uint8_t *mac, uint64_t now)
+{
+	const struct dhcp_lease *l = &s->leases[idx];
+
+	if (reserved_for_other(s, slot_ip(s, idx), mac))
+		return false;
+	return !l->used || l->expires_ms <= now || !memcmp(l->mac, mac, 6);
 }
 
 static long find_by_mac(const struct dhcp_server *s, const uint8_t *mac, uint64_t now)
@@ -342,9 +369,10 @@ static void bind_slot(struct dhcp_lease *l, const struct dhcp_msg_in *m, uint64_
 int dhcp_input(struct dhcp_server *s, uint64_t now_ms, const uint8_t *msg, size_t len,
 	       struct dhcp_reply *out)
 {
+	const struct dhcp_static *st;
 	struct dhcp_msg_in m;
 	struct dhcp_lease *l;
-	size_t idx;
+	size_t idx = 0;
 	long i;
 
 	if (parse_msg(msg, len, &m) < 0) {
@@ -355,11 +383,19 @@ int dhcp_input(struct dhcp_server *s, uint64_t now_ms, const uint8_t *msg, size_
 	case DHCP_DISCOVER:
 		s->st.discover++;
 		i = find_by_mac(s, m.chaddr, now_ms);
-		if (i < 0 && m.req_ip && (l = slot_of(s, m.req_ip, &idx)) &&
-		    slot_free_for(l, m.chaddr, now_ms))
+		st = static_of(s, m.chaddr);
+		if (st && slot_of(s, st->ip, &idx) && (long)idx != i) {
+			/* its reserved address, whatever it held before */
+			if (i >= 0)
+				s->leases[i].used = false;
+			i = (long)idx;
+			s->leases[i].used = false;
+		}
+		if (i < 0 && m.req_ip && slot_of(s, m.req_ip, &idx) &&
+		    slot_free_for(s, idx, m.chaddr, now_ms))
 			i = (long)idx;
 		for (idx = 0; i < 0 && idx < s->nleases; idx++)
-			if (slot_free_for(&s->leases[idx], m.chaddr, now_ms))
+			if (slot_free_for(s, idx, m.chaddr, now_ms))
 				i = (long)idx;
 		if (i < 0)
 			return 0; /* pool exhausted */
@@ -381,8 +417,9 @@ int dhcp_input(struct dhcp_server *s, uint64_t now_ms, const uint8_t *msg, size_
 				s->leases[i].used = false;
 			return 0;
 		}
-		l = want ? slot_of(s, want, NULL) : NULL;
-		if (!l || !slot_free_for(l, m.chaddr, now_ms)) {
+		l = want ? slot_of(s, want, &idx) : NULL;
+		st = static_of(s, m.chaddr);
+		if (!l || !slot_free_for(s, idx, m.chaddr, now_ms) || (st && st->ip != want)) {
 			build_reply(s, &m, msg, DHCP_NAK, 0, out);
 			s->st.nak++;
 			return 1;

@@ -8,6 +8,11 @@
  * fixed table, one slot per address of the range (at most DHCP_MAX_LEASES),
  * indexed by address; an offered address is held for DHCP_OFFER_HOLD_MS.
  * The caller passes the clock in, so the state machine is testable.
+ *
+ * Static leases (dhcp_config.statics, at most DHCP_MAX_STATIC, gvproxy's
+ * dhcpStaticLeases): each MAC listed always gets its address, and no other
+ * client is ever offered or acknowledged that address. Their addresses
+ * lie inside first..last (the caller checks; others are ignored).
  */
 #ifndef VGATE_NETSTACK_DHCP_H
 #define VGATE_NETSTACK_DHCP_H
@@ -20,6 +25,13 @@
 #define DHCP_OFFER_HOLD_MS   30000
 #define DHCP_REPLY_MAX	     576
 #define DHCP_DECLINE_HOLD_MS 600000
+#define DHCP_MAX_STATIC	     16
+
+/* a MAC that always gets one address (network order) */
+struct dhcp_static {
+	uint8_t mac[6];
+	uint32_t ip;
+};
 
 enum dhcp_msg {
 	DHCP_DISCOVER = 1,
@@ -44,6 +56,8 @@ struct dhcp_config {
 	uint16_t mtu;
 	const char *domain;
 	const char *search;
+	struct dhcp_static statics[DHCP_MAX_STATIC];
+	size_t n_statics;
 };
 
 struct dhcp_lease {

@@ -96,6 +96,46 @@ static int config_check6(struct ns_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/**
+ * static_leases_check() - the static DHCP leases of @c: inside the DHCP
+ * range, not the gateway or host alias, no MAC or address twice
+ * @c:		config (DHCP range set)
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -EINVAL with @err set
+ */
+static int static_leases_check(const struct ns_config *c, char *err, size_t errlen)
+{
+	size_t i, j;
+
+	if (c->n_dhcp_static > NS_DHCP_STATIC_MAX) {
+		snprintf(err, errlen, "too many static DHCP leases (max %d)", NS_DHCP_STATIC_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < c->n_dhcp_static; i++) {
+		uint32_t ip = c->dhcp_static[i].ip;
+		char a[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &ip, a, sizeof(a));
+		if (ntohl(ip) < ntohl(c->dhcp_first) || ntohl(ip) > ntohl(c->dhcp_last) ||
+		    ip == c->gateway_ip || ip == c->host_ip) {
+			snprintf(err, errlen,
+				 "static DHCP lease %s: not a guest address of the DHCP range", a);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (c->dhcp_static[j].ip == ip ||
+			    !memcmp(c->dhcp_static[j].mac, c->dhcp_static[i].mac, 6)) {
+				snprintf(err, errlen,
+					 "static DHCP lease %s: address or MAC given twice", a);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 int ns_config_check(struct ns_config *c, char *err, size_t errlen)
 {
 	uint32_t m, bcast;
@@ -135,6 +175,8 @@ int ns_config_check(struct ns_config *c, char *err, size_t errlen)
 	}
 	if (!c->lease_s)
 		c->lease_s = 3600;
+	if (static_leases_check(c, err, errlen) < 0)
+		return -EINVAL;
 	return config_check6(c, err, errlen);
 }
 
@@ -165,6 +207,12 @@ struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg)
 	dc.mtu = (uint16_t)cfg->mtu;
 	dc.domain = cfg->domain;
 	dc.search = cfg->search;
+	dc.n_statics = 0;
+	for (; dc.n_statics < cfg->n_dhcp_static && dc.n_statics < DHCP_MAX_STATIC;
+	     dc.n_statics++) {
+		memcpy(dc.statics[dc.n_statics].mac, cfg->dhcp_static[dc.n_statics].mac, 6);
+		dc.statics[dc.n_statics].ip = cfg->dhcp_static[dc.n_statics].ip;
+	}
 	if (dhcp_init(&ns->dhcp, &dc) < 0 || ns_engine_init(ns) < 0) {
 		dhcp_free(&ns->dhcp);
 		free(ns);

@@ -199,7 +199,12 @@ static inline bool ns_addr_eq(const struct ns_addr *a, const struct ns_addr *b)
  * @gateway6:	the gateway's address in @subnet6 (all zero: PREFIX::1,
  *		filled by ns_config_check()); the gateway is also fe80::1
  * @host6:	the host alias in @subnet6 (all zero: PREFIX::254)
+ * @dhcp_static: static DHCP leases (gvproxy's dhcpStaticLeases): the MAC
+ *		always gets the address, nobody else does; each address lies
+ *		in dhcp_first..dhcp_last, not the gateway's nor the host alias
+ * @n_dhcp_static: their number, at most NS_DHCP_STATIC_MAX
  */
+#define NS_DHCP_STATIC_MAX 16
 struct ns_config {
 	uint32_t subnet;
 	uint8_t prefix;
@@ -222,6 +227,11 @@ struct ns_config {
 	uint8_t prefix6;
 	uint8_t gateway6[16];
 	uint8_t host6[16];
+	struct {
+		uint8_t mac[6];
+		uint32_t ip;
+	} dhcp_static[NS_DHCP_STATIC_MAX];
+	size_t n_dhcp_static;
 };
 
 /* the default IPv6 prefix: a fixed ULA /64 (RFC 4193), "vgate" in its global ID */

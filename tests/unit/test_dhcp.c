@@ -313,3 +313,52 @@ Test(dhcp, malformed_messages_are_counted_not_answered)
 	cr_assert_eq(srv.st.bad, 5);
 	cr_assert_eq(srv.st.offer, 0);
 }
+
+/* static leases: client 9 (02:11:00:00:00:09) always gets .2, and .2 is
+ * never given to anyone else, even when it asks for it */
+static void setup_static(void)
+{
+	struct dhcp_config c = {
+	    .server_ip = ip("192.168.127.1"),
+	    .netmask = ip("255.255.255.0"),
+	    .router = ip("192.168.127.1"),
+	    .dns = ip("192.168.127.1"),
+	    .first = ip("192.168.127.2"),
+	    .last = ip("192.168.127.253"),
+	    .lease_s = 3600,
+	    .mtu = 1500,
+	    .statics = {{.mac = {0x02, 0x11, 0, 0, 0, 9}}},
+	    .n_statics = 1,
+	};
+
+	c.statics[0].ip = ip("192.168.127.2");
+	cr_assert_eq(dhcp_init(&srv, &c), 0);
+}
+
+Test(dhcp_static, reserved_address_only_for_its_mac, .init = setup_static, .fini = teardown)
+{
+	uint8_t b[548];
+	struct dhcp_reply r;
+
+	/* another client first: not .2, even when it asks for .2 */
+	cr_assert_eq(
+	    dhcp_input(&srv, 0, b, msg(b, DHCP_DISCOVER, 1, 0, ip("192.168.127.2"), 0), &r), 1);
+	cr_assert_eq(yiaddr(&r), ip("192.168.127.3"));
+	cr_assert_eq(dhcp_input(&srv, 0, b, msg(b, DHCP_REQUEST, 1, 0, ip("192.168.127.2"), 0), &r),
+		     1);
+	cr_assert_eq(r.type, DHCP_NAK, "a reserved address is NAKed to others");
+	dhcp_input(&srv, 0, b, msg(b, DHCP_REQUEST, 1, 0, ip("192.168.127.3"), 0), &r);
+	cr_assert_eq(r.type, DHCP_ACK);
+	/* the owner gets .2 even when it asks for another address */
+	cr_assert_eq(
+	    dhcp_input(&srv, 1, b, msg(b, DHCP_DISCOVER, 9, 0, ip("192.168.127.7"), 0), &r), 1);
+	cr_assert_eq(yiaddr(&r), ip("192.168.127.2"));
+	dhcp_input(&srv, 1, b, msg(b, DHCP_REQUEST, 9, 0, ip("192.168.127.7"), 0), &r);
+	cr_assert_eq(r.type, DHCP_NAK, "the owner is sent back to its address");
+	dhcp_input(&srv, 1, b, msg(b, DHCP_REQUEST, 9, 0, ip("192.168.127.2"), 0), &r);
+	cr_assert_eq(r.type, DHCP_ACK);
+	cr_assert_eq(yiaddr(&r), ip("192.168.127.2"));
+	/* a third client goes on after .3 */
+	dhcp_input(&srv, 2, b, msg(b, DHCP_DISCOVER, 2, 0, 0, 0), &r);
+	cr_assert_eq(yiaddr(&r), ip("192.168.127.4"));
+}
