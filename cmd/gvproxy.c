@@ -44,7 +44,7 @@ int vg_gvproxy_note(struct vg_options *o, const char *name, const char *arg, cha
 	for (i = 0; i < VG_GV_LINKS; i++)
 		if (!strcmp(name, links[i].opt))
 			break;
-	if (i == VG_GV_LINKS)
+	if (i == VG_GV_LINKS || !arg)
 		return 0;
 	o->gv_link[i] = arg;
 	for (j = 0; j < VG_GV_LINKS; j++) {

@@ -50,7 +50,7 @@ bool vg_gvproxy_named(const char *argv0);
  * refuse a second transport gvproxy cannot combine with the first
  * @o:		options being built
  * @name:	the option's long name, e.g. "listen-bess"
- * @arg:	its value
+ * @arg:	its value (NULL: nothing to note)
  * @err:	one-line error naming both
  * @errlen:	its size
  *

@@ -384,7 +384,7 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 		const char *name = idx >= 0 ? vg_long_opts[idx].name : "?";
 
 		*bad = optind - 1;
-		if (idx >= 0 && optarg && vg_gvproxy_note(o, name, optarg, err, errlen) < 0)
+		if (idx >= 0 && c != ':' && vg_gvproxy_note(o, name, optarg, err, errlen) < 0)
 			return VG_PARSE_ERROR;
 		if (set_plain(o, c, optarg))
 			continue;
