@@ -68,6 +68,7 @@ vg_log "DHCP: 02:00:00:00:00:31 got $other, 5a:94:ef:e4:0c:ee got the static lea
 # -ssh-port: 127.0.0.1:SSHP -> the guest's port 22
 vg_bg vg_ns python3 "$VG_SRC/tests/e2e/fwd_servers.py" banner 0.0.0.0 22
 vg_wait_for 10 vg_ns bash -c "exec 3<>/dev/tcp/192.168.127.2/22" || vg_fail "guest server did not start"
+# shellcheck disable=SC2016 # the inner shell expands $1 and $line
 out=$(timeout 15 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && read -r -t 10 line <&3 && echo "$line"' \
 	_ "$SSHP") || vg_fail "ssh-port forward: no banner ($out)"
 [ "$out" = "hello from guest" ] || vg_fail "ssh-port forward got '$out'"
