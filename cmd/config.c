@@ -4,9 +4,13 @@
  * document API (the whole file is small and bounded: VG_CFG_MAX_BYTES,
  * VG_CFG_MAX_ARGS). Which keys exist and whether they take a value comes
  * from the option table (vg_option_arg()), so the file and the command line
- * can never disagree. Errors name the file, line, key and value.
+ * can never disagree. Errors name the file, line, key and value. In gvproxy
+ * mode a file in gvproxy's own format is handed to gvconfig.c instead; the
+ * argument vector both build is cfgargs.c's.
  */
 #include "config.h"
+#include "cfgargs.h"
+#include "gvconfig.h"
 #include "options.h"
 
 #include <errno.h>
@@ -15,73 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
-
-void vg_cfg_args_free(struct vg_cfg_args *a)
-{
-	int i;
-
-	if (!a)
-		return;
-	for (i = 0; i < a->argc; i++)
-		free(a->argv[i]);
-	free(a);
-}
-
-static int push_arg(struct vg_cfg_args *a, const char *key, const char *val, int line,
-		    const char *name, char *err, size_t errlen)
-{
-	size_t n;
-	char *s;
-
-	if (a->argc >= VG_CFG_MAX_ARGS) {
-		snprintf(err, errlen, "%s:%d: too many values (max %d)", name, line,
-			 VG_CFG_MAX_ARGS - 1);
-		return -1;
-	}
-	n = strlen(key) + (val ? strlen(val) + 1 : 0) + 3;
-	s = malloc(n);
-	if (!s) {
-		snprintf(err, errlen, "%s: out of memory", name);
-		return -1;
-	}
-	if (val)
-		snprintf(s, n, "--%s=%s", key, val);
-	else
-		snprintf(s, n, "--%s", key);
-	a->line[a->argc] = line;
-	a->argv[a->argc++] = s;
-	return 0;
-}
-
-/* true/false for switches, as YAML 1.1 and 1.2 spell them */
-static int parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "on", "On", "1"};
-	static const char *const no[] = {"false", "False", "FALSE", "no", "No", "off", "Off", "0"};
-	size_t i;
-
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (!strcmp(v, yes[i])) {
-			*out = true;
-			return 0;
-		}
-		if (!strcmp(v, no[i])) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static bool is_null(const yaml_node_t *n)
-{
-	const char *v = (const char *)n->data.scalar.value;
-
-	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-	       !strcmp(v, "NULL");
-}
 
 /**
  * add_value() - turn one scalar value of @key into an argument
@@ -103,7 +40,7 @@ static int add_value(struct vg_cfg_args *a, const char *key, int has_arg, const 
 	bool b;
 
 	if (has_arg) {
-		if (is_null(v)) {
+		if (vg_cfg_is_null(v)) {
 			snprintf(err, errlen, "%s:%d: key '%s' needs a value", name, line, key);
 			return -1;
 		}
@@ -111,14 +48,14 @@ static int add_value(struct vg_cfg_args *a, const char *key, int has_arg, const 
 			snprintf(err, errlen, "%s:%d: invalid %s (NUL in value)", name, line, key);
 			return -1;
 		}
-		return push_arg(a, key, val, line, name, err, errlen);
+		return vg_cfg_push(a, key, val, line, name, err, errlen);
 	}
-	if (parse_bool(val, &b) < 0) {
+	if (vg_cfg_bool(val, &b) < 0) {
 		snprintf(err, errlen, "%s:%d: invalid %s '%s' (expected true or false)", name, line,
 			 key, val);
 		return -1;
 	}
-	return b ? push_arg(a, key, NULL, line, name, err, errlen) : 0;
+	return b ? vg_cfg_push(a, key, NULL, line, name, err, errlen) : 0;
 }
 
 static int convert(yaml_document_t *doc, struct vg_cfg_args *a, const char *name, char *err,
@@ -129,7 +66,7 @@ static int convert(yaml_document_t *doc, struct vg_cfg_args *a, const char *name
 
 	if (!root)
 		return 0; /* empty file */
-	if (root->type == YAML_SCALAR_NODE && is_null(root))
+	if (root->type == YAML_SCALAR_NODE && vg_cfg_is_null(root))
 		return 0;
 	if (root->type != YAML_MAPPING_NODE) {
 		snprintf(err, errlen, "%s:%d: expected a mapping of option: value", name,
@@ -154,7 +91,13 @@ static int convert(yaml_document_t *doc, struct vg_cfg_args *a, const char *name
 		has_arg = vg_option_arg(key);
 		if (has_arg < 0 || !strcmp(key, "config") || !strcmp(key, "help") ||
 		    !strcmp(key, "version")) {
-			snprintf(err, errlen, "%s:%d: unknown key '%s'", name, line, key);
+			bool gv = !strcmp(key, "stack") || !strcmp(key, "interfaces") ||
+				  !strcmp(key, "forwards");
+
+			snprintf(err, errlen, "%s:%d: unknown key '%s'%s", name, line, key,
+				 gv ? " (gvproxy's config format: start vgate as gvproxy or with "
+				      "--gvproxy-defaults)"
+				    : "");
 			return -1;
 		}
 		for (q = root->data.mapping.pairs.start; q < p; q++) {
@@ -198,6 +141,12 @@ static int convert(yaml_document_t *doc, struct vg_cfg_args *a, const char *name
 struct vg_cfg_args *vg_cfg_args_parse(const char *yaml, size_t len, const char *name, char *err,
 				      size_t errlen)
 {
+	return vg_cfg_args_parse_as(yaml, len, name, false, err, errlen);
+}
+
+struct vg_cfg_args *vg_cfg_args_parse_as(const char *yaml, size_t len, const char *name,
+					 bool gvproxy, char *err, size_t errlen)
+{
 	struct vg_cfg_args *a;
 	yaml_parser_t parser;
 	yaml_document_t doc;
@@ -224,7 +173,9 @@ struct vg_cfg_args *vg_cfg_args_parse(const char *yaml, size_t len, const char *
 		vg_cfg_args_free(a);
 		return NULL;
 	}
-	rc = convert(&doc, a, name, err, errlen);
+	a->gvproxy = gvproxy && vg_gvcfg_detect(&doc);
+	rc = a->gvproxy ? vg_gvcfg_convert(&doc, a, name, err, errlen)
+			: convert(&doc, a, name, err, errlen);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	if (rc < 0) {
@@ -235,7 +186,7 @@ struct vg_cfg_args *vg_cfg_args_parse(const char *yaml, size_t len, const char *
 	return a;
 }
 
-struct vg_cfg_args *vg_cfg_args_load(const char *path, char *err, size_t errlen)
+struct vg_cfg_args *vg_cfg_args_load(const char *path, bool gvproxy, char *err, size_t errlen)
 {
 	struct vg_cfg_args *a;
 	size_t len;
@@ -262,7 +213,7 @@ struct vg_cfg_args *vg_cfg_args_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	fclose(f);
-	a = vg_cfg_args_parse(buf, len, path, err, errlen);
+	a = vg_cfg_args_parse_as(buf, len, path, gvproxy, err, errlen);
 	free(buf);
 	return a;
 }

@@ -791,13 +791,14 @@ enum vg_parse_result vg_options_parse(int argc, char **argv, struct vg_options *
 		return r;
 	if (o->config_file) {
 		const char *path = o->config_file;
-		struct vg_cfg_args *cfg = vg_cfg_args_load(path, err, errlen);
+		struct vg_cfg_args *cfg = vg_cfg_args_load(path, o->gvproxy, err, errlen);
 
 		if (!cfg)
 			return VG_PARSE_ERROR;
 		gvproxy = o->gvproxy;
 		options_init(o);
 		o->gvproxy = gvproxy;
+		o->gv_config = cfg->gvproxy;
 		o->cfg = cfg;
 		r = parse_pass(cfg->argc, cfg->argv, o, out, &bad, msg, sizeof(msg));
 		if (r == VG_PARSE_EXIT || r == VG_PARSE_ERROR) {

@@ -9,7 +9,9 @@
 # is NOT given 192.168.127.2, then MAC 5a:94:ef:e4:0c:ee gets the static
 # lease 192.168.127.2; -ssh-port N listens on 127.0.0.1:N and reaches the
 # guest's port 22 (a banner server there). Then gvproxy's refusals: an
-# existing -listen-qemu path, and -listen-qemu with -listen-bess.
+# existing -listen-qemu path, and -listen-qemu with -listen-bess. Last,
+# gvproxy's own -config YAML (interfaces, pid-file, stack.forwards) starts
+# it, and an unknown key in it is refused naming file, line and key.
 # ctest-labels: qemu
 source "$(dirname "$0")/lib.sh"
 
@@ -97,4 +99,36 @@ for _ in $(seq 50); do kill -0 "$VG_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$VG_PID" 2>/dev/null && vg_fail "did not stop on SIGTERM"
 VG_PID=""
 [ ! -e "$VG_TMP/gv.pid" ] || vg_fail "pid file left behind"
+
+# gvproxy's own -config YAML: its interfaces, pid file and stack.forwards
+FP=$(vg_free_port)
+cat >"$VG_TMP/gv.yaml" <<EOC
+log-level: debug
+interfaces:
+  qemu: unix://$VG_TMP/q3.sock
+pid-file: $VG_TMP/gv3.pid
+stack:
+  subnet: 192.168.127.0/24
+  forwards:
+    127.0.0.1:$FP: 192.168.127.2:22
+  dhcpStaticLeases:
+    192.168.127.9: 5a:94:ef:e4:0c:ee
+EOC
+"$GV" -config "$VG_TMP/gv.yaml" --outbound-allow 127.0.0.0/8 2>"$VG_TMP/gv3.log" &
+VG_PID=$!
+VG_LOG=$VG_TMP/gv3.log
+vg_wait_for 10 test -s "$VG_TMP/gv3.pid" || vg_fail "-config: no pid file"
+[ -S "$VG_TMP/q3.sock" ] || vg_fail "-config: no QEMU socket"
+vg_wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$FP" || vg_fail "-config: stack.forwards not listening"
+grep -q "debug" "$VG_TMP/gv3.log" || vg_fail "-config: log-level debug not applied"
+kill "$VG_PID"
+for _ in $(seq 50); do kill -0 "$VG_PID" 2>/dev/null || break; sleep 0.1; done
+VG_PID=""
+printf 'stack:\n  mtu: 1500\n  gatewayIPv7: 1.2.3.4\n' >"$VG_TMP/bad.yaml"
+rc=0
+"$GV" -config "$VG_TMP/bad.yaml" -listen-qemu "unix://$VG_TMP/q4.sock" >"$VG_TMP/r3.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || vg_fail "bad -config: exit status $rc"
+grep -q "bad.yaml:3: unknown key 'stack.gatewayIPv7' in a gvproxy config" "$VG_TMP/r3.out" ||
+	vg_fail "bad -config: $(cat "$VG_TMP/r3.out")"
+vg_log "gvproxy -config YAML: interfaces, pid-file, stack.forwards; unknown key refused"
 vg_pass
