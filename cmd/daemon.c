@@ -198,6 +198,12 @@ static void op_extra_metrics(void *ctx, struct vg_metrics *ms)
 	struct vg_daemon *d = ctx;
 	struct sni_stats st;
 
+	if (d->sshfwd) {
+		struct vg_sshfwd_stats ss;
+
+		vg_sshfwd_get_stats(d->sshfwd, &ss);
+		vg_metrics_add_ssh(ms, &ss);
+	}
 	if (!d->sni)
 		return;
 	sni_filter_get_stats(d->sni, &st);
@@ -510,6 +516,8 @@ void vg_daemon_cleanup(struct vg_daemon *d)
 		d->cap = NULL;
 	}
 	free_applied(d);
+	vg_sshfwd_free(d->sshfwd); /* its pipes hold netstack flows */
+	d->sshfwd = NULL;
 	ns_free(d->ns); /* first of the modules: it calls into the others */
 	d->ns = NULL;
 	dns_gateway_free(d->dns_gw); /* after the netstack, before DNS */

@@ -44,6 +44,7 @@
 #include "cmd/dnsup.h"
 #include "cmd/log.h"
 #include "cmd/options.h"
+#include "cmd/sshfwd.h"
 #include "common/ratelimit.h"
 #include "dns/dns.h"
 #include "forwarder/forwarder.h"
@@ -67,6 +68,7 @@ struct vg_daemon {
 	struct sni_filter *sni; /* NULL without an allowlist */
 	struct ns *ns;
 	struct dns_gateway *dns_gw; /* the guest's DNS on gateway:53 */
+	struct vg_sshfwd *sshfwd;   /* -forward-sock; NULL without */
 	struct vg_capture *cap;
 	struct api *api;
 	uint64_t nofile;  /* RLIMIT_NOFILE soft limit, raised at start */
@@ -131,8 +133,8 @@ void vg_daemon_reload(struct vg_daemon *d);
 
 /**
  * vg_daemon_cleanup() - the one teardown, on every exit path: tell systemd,
- * remove the pid file, close the API, flush and close the capture, free
- * the netstack, the SNI filter, DNS, the forwarder, the signalfd and the
+ * remove the pid file, close the API, flush and close the capture, close
+ * the SSH socket forwards (their pipes are netstack flows), free the netstack, the SNI filter, DNS, the forwarder, the signalfd and the
  * loop, put the log back on stderr and close --log-file, free the options;
  * each only when it was set up. The netstack goes before every module
  * registered with or attached to it (the DNS gateway, the forwarder), so

@@ -275,6 +275,33 @@ static int attach_link(struct vg_daemon *d, char *err, size_t errlen)
 }
 
 /**
+ * start_sshfwd() - the SSH socket forwards (-forward-sock), once the
+ * netstack has its link; their sessions start on the loop
+ * @d:		daemon
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0 (also without forwards), or -1
+ */
+static int start_sshfwd(struct vg_daemon *d, char *err, size_t errlen)
+{
+	struct vg_sshfwd_config c = {
+	    .loop = d->loop,
+	    .ns = d->ns,
+	    .log = &d->log,
+	    .gateway_ip = d->opt.ns.gateway_ip,
+	    .guest_ip = d->opt.ns.dhcp_first,
+	    .spec = d->opt.sshfwd,
+	    .n = d->opt.n_sshfwd,
+	};
+
+	if (!c.n)
+		return 0;
+	d->sshfwd = vg_sshfwd_new(&c, err, errlen);
+	return d->sshfwd ? 0 : -1;
+}
+
+/**
  * start() - set the daemon up, step by step, up to the running loop's
  * readiness; stops at the first step that fails
  * @d:		daemon (vg_daemon_init() done)
@@ -305,7 +332,8 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 	if (vg_gvproxy_check_paths(&d->opt, err, errlen) < 0)
 		return -1;
 	d->log.level = d->opt.log_level;
-	if (vg_daemon_open_log(d, err, errlen) < 0 || dns_configure(d, &dns_cfg, err, errlen) < 0)
+	if (vg_daemon_open_log(d, err, errlen) < 0 || dns_configure(d, &dns_cfg, err, errlen) < 0 ||
+	    vg_sshfwd_check(d->opt.sshfwd, d->opt.n_sshfwd, err, errlen) < 0)
 		return -1;
 	/* the SNI filter asks the cache for answers up to --sni-grace old */
 	if (sni_config_enabled(&d->opt.sni) && dns_cfg.addr_keep_ms < d->opt.sni.grace_ms)
@@ -361,7 +389,8 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the TCP echo");
 		return -1;
 	}
-	if (attach_link(d, err, errlen) < 0 || vg_daemon_start(d, err, errlen) < 0)
+	if (attach_link(d, err, errlen) < 0 || vg_daemon_start(d, err, errlen) < 0 ||
+	    start_sshfwd(d, err, errlen) < 0)
 		return -1;
 	if (d->opt.pid_file) {
 		if (write_pid_file(d->opt.pid_file) < 0) {

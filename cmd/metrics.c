@@ -360,6 +360,36 @@ static const struct row sni_rows[] = {
 		V(log_suppressed),
 };
 #undef STRUCT
+
+#define STRUCT struct vg_sshfwd_stats
+static const struct row ssh_rows[] = {
+	GROUP("ssh"),
+	GAUGE("ssh_forwards", "SSH socket forwards configured (-forward-sock)."),
+		V(forwards),
+	GAUGE("ssh_sessions_up", "SSH sessions to the guest's sshd up now."),
+		V(sessions_up),
+	COUNTER("ssh_session_attempts", "SSH sessions tried."),
+		V(session_attempts),
+	COUNTER("ssh_session_failures", "SSH session tries that failed (sshd not up, refused, timed out)."),
+		V(session_failures),
+	COUNTER("ssh_sessions_lost", "SSH sessions that dropped once up."),
+		V(sessions_lost),
+	COUNTER("ssh_hostkey_refused", "SSH sessions refused: not the pinned host key."),
+		V(hostkey_refused),
+	COUNTER("ssh_clients_accepted", "Connections accepted on -forward-sock sockets."),
+		V(clients_accepted),
+	GAUGE("ssh_clients_active", "Forwarded connections open now."),
+		V(clients_active),
+	COUNTER("ssh_clients_refused", "Connections closed at once: per-forward bound reached."),
+		V(clients_refused),
+	COUNTER("ssh_channel_failures", "Channels the guest refused (no such socket, forwarding off)."),
+		V(channel_failures),
+	COUNTER("ssh_bytes_to_guest", "Bytes from forwarded connections into SSH channels."),
+		V(bytes_to_guest),
+	COUNTER("ssh_bytes_from_guest", "Bytes from SSH channels to forwarded connections."),
+		V(bytes_from_guest),
+};
+#undef STRUCT
 #undef GROUP
 #undef COUNTER
 #undef GAUGE
@@ -467,6 +497,11 @@ void vg_metrics_add_sni(struct vg_metrics *ms, const struct sni_stats *st)
 		mt.value = st->blocked[r];
 		vg_metrics_add(ms, &mt);
 	}
+}
+
+void vg_metrics_add_ssh(struct vg_metrics *ms, const struct vg_sshfwd_stats *st)
+{
+	add_rows(ms, ssh_rows, ROWS(ssh_rows), st);
 }
 
 int vg_metrics_prometheus(const struct vg_metrics *ms, FILE *out)

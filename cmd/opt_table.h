@@ -68,6 +68,10 @@ enum {
 	OPT_GATEWAY_MAC,
 	OPT_DHCP_STATIC,
 	OPT_EC2_METADATA,
+	OPT_FORWARD_SOCK, /* gvproxy's SSH socket forwards (cmd/sshfwd.h) */
+	OPT_FORWARD_DEST,
+	OPT_FORWARD_USER,
+	OPT_FORWARD_IDENTITY,
 };
 
 /* every long option, NULL-terminated */

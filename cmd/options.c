@@ -126,9 +126,11 @@ void vg_options_usage(FILE *out)
 	      "  -debug (= --log-level debug), -services/-listen URI (= --api URI),\n"
 	      "  -ssh-port N (forward 127.0.0.1:N to the guest's port 22; -1: none),\n"
 	      "  -gatewayIP, -hostIP, -deviceIP (= --gateway-ip, --host-ip, --device-ip),\n"
-	      "  -mtu 0 (= 1500).\n"
-	      "  Not supported: -forward-sock, -forward-dest, -forward-user,\n"
-	      "  -forward-identity, -listen-vpnkit, -listen-bess, -listen-stdio.\n",
+	      "  -mtu 0 (= 1500),\n"
+	      "  -forward-sock PATH -forward-dest GUESTPATH -forward-user U\n"
+	      "  -forward-identity KEY (repeatable, paired by order): the unix socket\n"
+	      "  PATH (mode 0600) reaches GUESTPATH in the guest over SSH to its port 22.\n"
+	      "  Not supported: -listen-vpnkit, -listen-bess, -listen-stdio.\n",
 	      out);
 }
 
@@ -369,6 +371,45 @@ static void options_init(struct vg_options *o)
  *
  * Return: VG_PARSE_OK, VG_PARSE_EXIT (--help/--version), VG_PARSE_ERROR
  */
+/**
+ * sshfwd_option() - one -forward-sock/-dest/-user/-identity value: the next
+ * of its kind, paired by order with the other three flags' values
+ * @o:		options
+ * @opt:	OPT_FORWARD_SOCK, _DEST, _USER or _IDENTITY
+ * @val:	the value
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1 past VG_SSHFWD_MAX values or for an empty one
+ */
+static int sshfwd_option(struct vg_options *o, int opt, const char *val, char *err, size_t errlen)
+{
+	static const char *const names[] = {"-forward-sock", "-forward-dest", "-forward-user",
+					    "-forward-identity"};
+	size_t *counts[] = {&o->n_fwd_sock, &o->n_fwd_dest, &o->n_fwd_user, &o->n_fwd_identity};
+	int k = opt - OPT_FORWARD_SOCK;
+	struct vg_sshfwd_spec *sp;
+
+	if (*counts[k] >= VG_SSHFWD_MAX) {
+		snprintf(err, errlen, "too many %s (max %d)", names[k], VG_SSHFWD_MAX);
+		return -1;
+	}
+	if (!*val) {
+		snprintf(err, errlen, "%s needs a value", names[k]);
+		return -1;
+	}
+	sp = &o->sshfwd[(*counts[k])++];
+	if (k == 0)
+		sp->sock = val;
+	else if (k == 1)
+		sp->dest = val;
+	else if (k == 2)
+		sp->user = val;
+	else
+		sp->identity = val;
+	return 0;
+}
+
 static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options *o, FILE *out,
 				       int *bad, char *err, size_t errlen)
 {
@@ -651,6 +692,13 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			if (sni_config_option(&o->sni, name, optarg, err, errlen) != 0)
 				return VG_PARSE_ERROR;
 			break;
+		case OPT_FORWARD_SOCK:
+		case OPT_FORWARD_DEST:
+		case OPT_FORWARD_USER:
+		case OPT_FORWARD_IDENTITY:
+			if (sshfwd_option(o, c, optarg, err, errlen) < 0)
+				return VG_PARSE_ERROR;
+			break;
 		case OPT_UNSUPPORTED:
 			snprintf(err, errlen, "option -%s is not supported by vgate (see vgate(1))",
 				 name);
@@ -756,6 +804,15 @@ static enum vg_parse_result options_finish(struct vg_options *o, char *err, size
 	}
 	if (vg_gvproxy_defaults(o, err, errlen) < 0 || ns_config_check(&o->ns, err, errlen) < 0)
 		return VG_PARSE_ERROR;
+	if (o->n_fwd_dest != o->n_fwd_sock || o->n_fwd_user != o->n_fwd_sock ||
+	    o->n_fwd_identity != o->n_fwd_sock) {
+		snprintf(err, errlen,
+			 "-forward-sock, -forward-dest, -forward-user and -forward-identity pair "
+			 "by order: give each the same number of times (now %zu, %zu, %zu, %zu)",
+			 o->n_fwd_sock, o->n_fwd_dest, o->n_fwd_user, o->n_fwd_identity);
+		return VG_PARSE_ERROR;
+	}
+	o->n_sshfwd = o->n_fwd_sock;
 	if (o->guest_api) {
 		if (!o->api) {
 			snprintf(err, errlen, "--guest-api needs --api unix:///PATH");

@@ -28,6 +28,7 @@
 
 #include "cmd/gvproxy.h"
 #include "cmd/log.h"
+#include "cmd/sshfwd.h"
 #include "forwarder/forwarder.h"
 #include "forwarder/sni.h"
 #include "netstack/netstack.h"
@@ -88,6 +89,12 @@ struct vg_options {
 	const char *pcap_file;
 	bool sandbox;
 	int ssh_port; /* gvproxy -ssh-port: forward 127.0.0.1:N to guest :22; 0 = none */
+	/* gvproxy -forward-sock/-dest/-user/-identity, paired by order: the
+	 * i-th of each flag fills sshfwd[i]; options_finish() checks that the
+	 * four counts agree (n_sshfwd is then the number of forwards) */
+	struct vg_sshfwd_spec sshfwd[VG_SSHFWD_MAX];
+	size_t n_fwd_sock, n_fwd_dest, n_fwd_user, n_fwd_identity;
+	size_t n_sshfwd;
 	bool gw_set, host_set;
 	/* gvproxy compatibility (cmd/gvproxy.h) */
 	bool gvproxy;			  /* started as "gvproxy", or --gvproxy-defaults */

@@ -46,6 +46,13 @@ static const struct vg_dl_sym ssh_syms[] = {
     SYM(channel_send_eof, channel_send_eof),
     SYM(channel_is_eof, channel_is_eof),
     SYM(channel_close, channel_close),
+    SYM(channel_is_closed, channel_is_closed),
+    SYM(is_connected, is_connected),
+    SYM(event_new, event_new),
+    SYM(event_add_session, event_add_session),
+    SYM(event_remove_session, event_remove_session),
+    SYM(event_dopoll, event_dopoll),
+    SYM(event_free, event_free),
 };
 
 /* process-wide like the library itself: filled once, then read-only */

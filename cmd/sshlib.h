@@ -58,6 +58,14 @@ struct vg_ssh_fns {
 	__typeof__(ssh_channel_send_eof) *channel_send_eof;
 	__typeof__(ssh_channel_is_eof) *channel_is_eof;
 	__typeof__(ssh_channel_close) *channel_close;
+	/* driving a non-blocking session from vgate's loop (cmd/sshfwd.c) */
+	__typeof__(ssh_channel_is_closed) *channel_is_closed;
+	__typeof__(ssh_is_connected) *is_connected;
+	__typeof__(ssh_event_new) *event_new;
+	__typeof__(ssh_event_add_session) *event_add_session;
+	__typeof__(ssh_event_remove_session) *event_remove_session;
+	__typeof__(ssh_event_dopoll) *event_dopoll;
+	__typeof__(ssh_event_free) *event_free;
 };
 
 /**

@@ -78,22 +78,9 @@ void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_ad
  */
 struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok)
 {
-	struct ns_lease leases[256];
 	struct ns_addr a = ns_addr_v4(0, 0);
-	uint64_t best = 0;
-	size_t i, n;
 
-	*ok = false;
-	if (!fwd->ns)
-		return a;
-	n = ns_leases(fwd->ns, leases, 256);
-	for (i = 0; i < n; i++) {
-		if (leases[i].expires_ms && leases[i].expires_ms >= best) {
-			best = leases[i].expires_ms;
-			a.ip = leases[i].ip;
-			*ok = true;
-		}
-	}
+	*ok = fwd->ns && ns_lease_latest(fwd->ns, &a.ip) == 0;
 	return a;
 }
 

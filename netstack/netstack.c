@@ -281,6 +281,26 @@ size_t ns_leases(const struct ns *ns, struct ns_lease *out, size_t max)
 	return n;
 }
 
+int ns_lease_latest(const struct ns *ns, uint32_t *ip)
+{
+	uint64_t best = 0;
+	bool found = false;
+	size_t i;
+
+	for (i = 0; i < ns->dhcp.nleases; i++) {
+		const struct dhcp_lease *l;
+		uint32_t a;
+
+		l = dhcp_lease_at(&ns->dhcp, i, &a);
+		if (l && l->bound && l->expires_ms && l->expires_ms >= best) {
+			best = l->expires_ms;
+			*ip = a;
+			found = true;
+		}
+	}
+	return found ? 0 : -ENOENT;
+}
+
 void ns_set_capture(struct ns *ns, void (*fn)(void *ctx, bool out, const uint8_t *f, size_t len),
 		    void *ctx)
 {

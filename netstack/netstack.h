@@ -598,6 +598,17 @@ void ns_get_stats(const struct ns *ns, struct ns_stats *st);
 size_t ns_leases(const struct ns *ns, struct ns_lease *out, size_t max);
 
 /**
+ * ns_lease_latest() - the guest's address as host -> guest connections
+ * use it: the bound DHCP lease that expires last (the most recently
+ * renewed)
+ * @ns:		netstack
+ * @ip:		set to the address (network order)
+ *
+ * Return: 0, or -ENOENT when no lease is bound
+ */
+int ns_lease_latest(const struct ns *ns, uint32_t *ip);
+
+/**
  * ns_syn_resume() - answer a SYN that a tcp_syn callback deferred
  * @ns:		netstack
  * @token:	token given to the tcp_syn callback

@@ -156,7 +156,7 @@ Test(config, gvproxy_aliases)
 	char err[256] = "";
 	char *argv[] = { "vgate", "-listen-qemu", "unix:///tmp/q.sock", "-debug", "-ssh-port",
 			 "2222", "-services", "unix:///tmp/api.sock", NULL };
-	char *bad[] = { "vgate", "-forward-sock", "/tmp/x", NULL };
+	char *bad[] = { "vgate", "-listen-bess", "unixpacket:///tmp/x", NULL };
 
 	cr_assert_eq(vg_options_parse(8, argv, &o, stdout, err, sizeof(err)), VG_PARSE_OK, "%s",
 		     err);
@@ -165,5 +165,5 @@ Test(config, gvproxy_aliases)
 	cr_assert_str_eq(o.api, "unix:///tmp/api.sock");
 	vg_options_free(&o);
 	cr_assert_eq(vg_options_parse(3, bad, &o, stdout, err, sizeof(err)), VG_PARSE_ERROR);
-	cr_assert(strstr(err, "-forward-sock is not supported"), "%s", err);
+	cr_assert(strstr(err, "-listen-bess is not supported"), "%s", err);
 }
