@@ -25,7 +25,7 @@ source "$SRC/tests/e2e/lib.sh"
 
 # --- 1. micro-benchmark ---------------------------------------------------
 cc -O2 -std=c11 -D_GNU_SOURCE -I"$SRC" "$SRC/bench/dns_cache_bench.c" \
-	"$BUILD/dns/libvgate_dns.a" "$BUILD/netstack/libvgate_loop.a" -lldns \
+	"$BUILD/dns/libvgate_dns.a" "$BUILD/netstack/libvgate_loop.a" \
 	-o "$VG_TMP/dns_cache_bench"
 "$VG_TMP/dns_cache_bench" >"$VG_TMP/micro.txt"
 micro() { awk -v k="$1" '$1 == k { print $2 }' "$VG_TMP/micro.txt"; }

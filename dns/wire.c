@@ -342,20 +342,12 @@ int wire_name_from_text(const char *s, uint8_t *out)
 	return (int)o;
 }
 
-/**
- * wire_name_read() - read a possibly compressed name, lower-cased
- * @msg:	whole message
- * @len:	its length
- * @off:	where the name starts
- * @out:	destination of DNS_NAME_MAX bytes
- * @end:	set to the offset just after the name at @off
- *
- * Pointers must point strictly before the label that holds them, so loops
- * cannot happen; the result must obey the label and name limits.
- *
- * Return: wire length of the name, or -1 when malformed
+/*
+ * name_read - the walk of wire_name_read() and wire_name_copy(): decompress
+ * the name at @off into @out, lower-casing its labels when @fold
  */
-int wire_name_read(const uint8_t *msg, size_t len, size_t off, uint8_t *out, size_t *end)
+static int name_read(const uint8_t *msg, size_t len, size_t off, uint8_t *out, size_t *end,
+		     bool fold)
 {
 	size_t o = 0, pos = off;
 	bool jumped = false;
@@ -382,13 +374,50 @@ int wire_name_read(const uint8_t *msg, size_t len, size_t off, uint8_t *out, siz
 		out[o++] = (uint8_t)l;
 		if (l == 0)
 			break;
-		wire_name_lower(msg + pos + 1, (size_t)l, out + o);
+		if (fold)
+			wire_name_lower(msg + pos + 1, (size_t)l, out + o);
+		else
+			memcpy(out + o, msg + pos + 1, (size_t)l);
 		o += (size_t)l;
 		pos += 1u + (size_t)l;
 	}
 	if (!jumped)
 		*end = pos + 1;
 	return (int)o;
+}
+
+/**
+ * wire_name_read() - read a possibly compressed name, lower-cased
+ * @msg:	whole message
+ * @len:	its length
+ * @off:	where the name starts
+ * @out:	destination of DNS_NAME_MAX bytes
+ * @end:	set to the offset just after the name at @off
+ *
+ * Pointers must point strictly before the label that holds them, so loops
+ * cannot happen; the result must obey the label and name limits.
+ *
+ * Return: wire length of the name, or -1 when malformed
+ */
+int wire_name_read(const uint8_t *msg, size_t len, size_t off, uint8_t *out, size_t *end)
+{
+	return name_read(msg, len, off, out, end, true);
+}
+
+/**
+ * wire_name_copy() - read a possibly compressed name as it is written (case
+ * kept), with the same checks as wire_name_read()
+ * @msg:	whole message
+ * @len:	its length
+ * @off:	where the name starts
+ * @out:	destination of DNS_NAME_MAX bytes
+ * @end:	set to the offset just after the name at @off
+ *
+ * Return: wire length of the name, or -1 when malformed
+ */
+int wire_name_copy(const uint8_t *msg, size_t len, size_t off, uint8_t *out, size_t *end)
+{
+	return name_read(msg, len, off, out, end, false);
 }
 
 /**

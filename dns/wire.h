@@ -249,6 +249,7 @@ bool wire_name_eq(const uint8_t *a, const uint8_t *b, size_t len);
 int wire_name_to_text(const uint8_t *name, char *out, size_t outlen);
 int wire_name_from_text(const char *s, uint8_t *out);
 int wire_name_read(const uint8_t *msg, size_t len, size_t off, uint8_t *out, size_t *end);
+int wire_name_copy(const uint8_t *msg, size_t len, size_t off, uint8_t *out, size_t *end);
 size_t wire_put_rr(uint8_t *p, uint16_t type, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
 int wire_skip_rrs(const uint8_t *msg, size_t len, size_t off, unsigned int n, size_t *end);
 uint64_t wire_hash_name(uint64_t seed, const uint8_t *name, size_t len);
