@@ -264,6 +264,31 @@ uint16_t csum_fold(uint32_t sum)
 }
 
 /**
+ * ip6_opts_bad() - whether the type-length-value options of a hop-by-hop
+ * or destination options header run past it (lwIP's own walk of them reads
+ * an option's length byte wherever the previous option ends)
+ * @o:		the options (after the header's first two bytes)
+ * @n:		their length
+ *
+ * Return: true when an option (Pad1 excepted: one byte) does not fit
+ */
+static bool ip6_opts_bad(const uint8_t *o, size_t n)
+{
+	size_t at = 0;
+
+	while (at < n) {
+		if (o[at] == 0) { /* Pad1 */
+			at++;
+			continue;
+		}
+		if (n - at < 2 || (size_t)o[at + 1] > n - at - 2)
+			return true;
+		at += 2 + (size_t)o[at + 1];
+	}
+	return false;
+}
+
+/**
  * ip6_upper() - walk an IPv6 packet's extension headers (hop-by-hop,
  * routing, destination options; at most IP6_EXT_MAX) to its upper layer
  * @ip:		IPv6 packet, its fixed header already checked (version 6,
@@ -272,8 +297,10 @@ uint16_t csum_fold(uint32_t sum)
  * @v:		filled: the upper-layer protocol and offset; a fragment
  *		header stops the walk (@v->proto IP6_NH_FRAG)
  *
- * Return: 0, or -1 when an extension header runs past @len, more than
- *	   IP6_EXT_MAX are chained, or the packet is shorter than 40 bytes
+ * Return: 0, or -1 when an extension header (or one of the options in a
+ *	   hop-by-hop or destination options header) runs past @len or its
+ *	   header, more than IP6_EXT_MAX are chained, or the packet is shorter
+ *	   than 40 bytes
  */
 int ip6_upper(const uint8_t *ip, size_t len, struct ip6_view *v)
 {
@@ -292,7 +319,7 @@ int ip6_upper(const uint8_t *ip, size_t len, struct ip6_view *v)
 		    len - off < 8)
 			return -1;
 		hl = ((size_t)ip[off + 1] + 1) * 8;
-		if (hl > len - off)
+		if (hl > len - off || (nh != IP6_NH_ROUTING && ip6_opts_bad(ip + off + 2, hl - 2)))
 			return -1;
 		nh = ip[off];
 		off += hl;

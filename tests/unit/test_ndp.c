@@ -449,6 +449,23 @@ Test(ndp, extension_header_walk)
 	cr_assert_eq(v.off, 64);
 	cr_assert_eq(v.ext, 2);
 	cr_assert_eq(ip6_upper(p, 60, &v), -1, "an extension header past the end");
+	/* an option in the hop-by-hop header running past it (PadN of 5 in 6) */
+	p[42] = 1;
+	p[43] = 5;
+	cr_assert_eq(ip6_upper(p, 72, &v), -1);
+	p[43] = 4; /* exactly to its end */
+	cr_assert_eq(ip6_upper(p, 72, &v), 0);
+	p[43] = 3; /* then a Pad1 */
+	cr_assert_eq(ip6_upper(p, 72, &v), 0);
+	p[47] = 1; /* then an option whose length byte would be outside */
+	cr_assert_eq(ip6_upper(p, 72, &v), -1);
+	p[43] = 2; /* then a PadN of 0 in the last two bytes */
+	p[46] = 1;
+	p[47] = 0;
+	cr_assert_eq(ip6_upper(p, 72, &v), 0);
+	p[47] = 1; /* ... of 1: past the header */
+	cr_assert_eq(ip6_upper(p, 72, &v), -1);
+	memset(p + 42, 0, 6);
 	cr_assert_eq(ip6_upper(p, 39, &v), -1);
 	/* hop-by-hop only first */
 	p[48] = IP6_NH_HOPOPTS;
