@@ -1,8 +1,9 @@
 #!/bin/bash
 # test_gvproxy_cli.sh - vgate as a drop-in gvproxy (issue 12, item 1): a
 # symlink named gvproxy to the vgate binary, started with podman machine's
-# QEMU command line shape (-listen-qemu unix://SOCK -pid-file F -ssh-port N
-# -mtu 1500 -log-file L, plus -listen unix://API). Checks: the pid file
+# QEMU command line (-listen-qemu unix://SOCK -pid-file F -ssh-port N
+# -forward-sock/-dest/-user/-identity -mtu 1500 -log-file L, plus -listen
+# unix://API). Checks: the forward socket listens; the pid file
 # holds its pid; the log file is written; the guest - a network namespace
 # whose TAP QEMU (-M none, no guest CPU) joins to the socket with its hub,
 # as a QEMU VM's NIC would be - gets DHCP: a client with another MAC first
@@ -23,9 +24,13 @@ SOCK=$VG_TMP/qemu.sock
 SSHP=$(vg_free_port)
 : >"$VG_LOG"
 
-# podman machine (QEMU, Linux) runs gvproxy like this; -forward-* follow
-# once vgate has them (sshfwd)
-"$GV" -listen-qemu "unix://$SOCK" -pid-file "$VG_TMP/gv.pid" -ssh-port "$SSHP" -mtu 1500 \
+# podman machine (QEMU, Linux) runs gvproxy like this (its -forward-* pair
+# reaches the VM's podman socket over SSH: test_ssh_forward.sh tests that)
+command -v ssh-keygen >/dev/null || vg_fail "ssh-keygen missing (openssh-client)"
+ssh-keygen -q -t ed25519 -N '' -f "$VG_TMP/machine" -C vgate-test
+"$GV" -listen-qemu "unix://$SOCK" -pid-file "$VG_TMP/gv.pid" -ssh-port "$SSHP" \
+	-forward-sock "$VG_TMP/podman.sock" -forward-dest /run/podman/podman.sock \
+	-forward-user core -forward-identity "$VG_TMP/machine" -mtu 1500 \
 	-log-file "$VG_TMP/gv.log" -listen "unix://$VG_TMP/api.sock" \
 	--outbound-allow 127.0.0.0/8 2>"$VG_TMP/gv.stderr" &
 VG_PID=$!
@@ -34,6 +39,7 @@ vg_wait_for 10 test -s "$VG_TMP/gv.pid" || vg_fail "no pid file: $(cat "$VG_TMP/
 [ "$(tr -d '\n' <"$VG_TMP/gv.pid")" = "$VG_PID" ] || vg_fail "pid file holds '$(cat "$VG_TMP/gv.pid")', not $VG_PID"
 vg_wait_for 5 grep -q ready "$VG_TMP/gv.log" || vg_fail "log file not written"
 [ -S "$SOCK" ] || vg_fail "no QEMU socket"
+vg_wait_for 5 test -S "$VG_TMP/podman.sock" || vg_fail "-forward-sock does not listen"
 curl -sf --unix-socket "$VG_TMP/api.sock" http://gvproxy/stats -o "$VG_TMP/stats.json" ||
 	vg_fail "-listen unix:// API does not answer"
 vg_log "started as gvproxy: pid file, log file, API ok"
