@@ -11,9 +11,9 @@
  *	POST /dns/cache/flush		drop every cache entry
  *	GET|POST|DELETE /dns/records	static records
  *	GET  /leases			DHCP leases
- *	GET|POST|DELETE /forwards	host → guest port forwards (gvproxy's
- *					/services/forwarder/{all,expose,unexpose}
- *					are aliases)
+ *	GET|POST|DELETE /forwards	host → guest port forwards
+ *	/services/..., /cam		gvproxy's API with gvproxy's shapes and
+ *					codes (api_gv.c), on the same state
  *	GET|PUT /policy			outbound CIDR rules and the SNI allowlist
  *	GET  /events			server-sent events (blocked flows)
  * Errors: 400 bad JSON or field, 404 unknown path, 405 wrong method, 409

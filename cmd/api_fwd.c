@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * api_fwd.c - the control API's port forwards: GET, POST, DELETE
- * /forwards and gvproxy's /services/forwarder/{all,expose,unexpose}, with
- * gvproxy's body {"protocol", "local", "remote"} ("local" is the host
- * side, "[ADDR]:PORT" defaulting to 127.0.0.1; "remote" the guest port).
+ * /forwards, with gvproxy's body {"protocol", "local", "remote"} ("local"
+ * is the host side, "[ADDR]:PORT" defaulting to 127.0.0.1; "remote" the
+ * guest's "[ADDR]:PORT", no address: its current lease). gvproxy's own
+ * /services/forwarder/ paths, with its codes, are api_gv.c's.
  *
  * The forwards themselves belong to the daemon (struct api_ops:
  * forward_list, forward_add, forward_remove); the route table answers 503
@@ -45,16 +46,20 @@ int api_parse_hostport(const char *s, uint32_t def_ip, struct ns_addr *out)
 /* {"protocol", "local": "ADDR:PORT", "remote": ":GUEST_PORT"} */
 static json_t *forward_json(const struct fwd_forward *f)
 {
-	char local[32], remote[16];
+	struct ns_addr g = ns_addr_v4(f->guest_ip, f->guest_port);
+	char local[32], remote[32];
 
 	api_fmt_hostport(&f->host, local, sizeof(local));
-	snprintf(remote, sizeof(remote), ":%u", f->guest_port);
+	if (f->guest_ip)
+		api_fmt_hostport(&g, remote, sizeof(remote));
+	else
+		snprintf(remote, sizeof(remote), ":%u", f->guest_port);
 	return json_pack("{s:s, s:s, s:s}", "protocol", f->proto == FWD_UDP ? "udp" : "tcp",
 			 "local", local, "remote", remote);
 }
 
-/* the forwards as a list, under "forwards" or (gvproxy's "all") bare */
-static enum MHD_Result list_forwards(struct api *a, struct MHD_Connection *c, bool bare)
+/* the forwards as a list, under "forwards" */
+static enum MHD_Result list_forwards(struct api *a, struct MHD_Connection *c)
 {
 	struct fwd_forward fl[FWD_FORWARD_MAX];
 	json_t *arr = json_array();
@@ -65,22 +70,13 @@ static enum MHD_Result list_forwards(struct api *a, struct MHD_Connection *c, bo
 	n = a->cfg.ops.forward_list(a->cfg.ops.ctx, fl, FWD_FORWARD_MAX);
 	for (i = 0; i < n && i < FWD_FORWARD_MAX; i++)
 		json_array_append_new(arr, forward_json(&fl[i]));
-	if (bare)
-		return api_send_json(c, MHD_HTTP_OK, arr);
 	return api_send_json(c, MHD_HTTP_OK, json_pack("{s:o}", "forwards", arr));
 }
 
 enum MHD_Result api_get_forwards(struct api *a, struct MHD_Connection *c, const struct api_req *rq)
 {
 	(void)rq;
-	return list_forwards(a, c, false);
-}
-
-enum MHD_Result api_get_forwards_bare(struct api *a, struct MHD_Connection *c,
-				      const struct api_req *rq)
-{
-	(void)rq;
-	return list_forwards(a, c, true);
+	return list_forwards(a, c);
 }
 
 /**
@@ -130,6 +126,7 @@ static int forward_from_json(json_t *o, bool need_remote, struct fwd_forward *f,
 		return -1;
 	}
 	f->guest_port = g.port;
+	f->guest_ip = g.ip; /* 0: the guest's lease */
 	return 0;
 }
 

@@ -15,6 +15,8 @@
  *	api_dns.c	/dns/cache, /dns/cache/flush, /dns/records
  *	api_fwd.c	/forwards and gvproxy's /services/forwarder/ aliases
  *	api_policy.c	/policy (outbound CIDR rules, SNI allowlist)
+ *	api_gv.c	gvproxy's API with its shapes and codes
+ *			(/services/..., /cam)
  * Calls go one way: api.c -> api_route.c -> handlers -> api_reply.c.
  *
  * Return convention (the whole module): handlers and reply helpers return
@@ -45,7 +47,8 @@ enum api_method {
 	API_POST = 1u << 2,
 	API_PUT = 1u << 3,
 	API_DELETE = 1u << 4,
-	API_OTHER = 0, /* any other method: matches no route */
+	API_OTHER = 0,	  /* any other method: matches no route but API_ANY */
+	API_ANY = 1u << 5, /* a route row only: every method, unknown ones too */
 };
 
 /* one /events client slot */
@@ -269,12 +272,17 @@ enum MHD_Result api_flush_dns_cache(struct api *a, struct MHD_Connection *c,
 enum MHD_Result api_get_records(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
 enum MHD_Result api_edit_records(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
 enum MHD_Result api_get_forwards(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
-enum MHD_Result api_get_forwards_bare(struct api *a, struct MHD_Connection *c,
-				      const struct api_req *rq);
 enum MHD_Result api_edit_forward(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
 enum MHD_Result api_get_policy(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
 enum MHD_Result api_put_policy(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
 enum MHD_Result api_get_events(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
+enum MHD_Result api_gv_forward_all(struct api *a, struct MHD_Connection *c,
+				   const struct api_req *rq);
+enum MHD_Result api_gv_expose(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
+enum MHD_Result api_gv_leases(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
+enum MHD_Result api_gv_cam(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
+enum MHD_Result api_gv_dns_all(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
+enum MHD_Result api_gv_dns_add(struct api *a, struct MHD_Connection *c, const struct api_req *rq);
 
 /* api_events.c */
 

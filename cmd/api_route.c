@@ -42,14 +42,18 @@ static const struct api_route routes[] = {
     {API_POST, "/dns/records", api_edit_records, NEED_NONE, false},
     {API_DELETE, "/dns/records", api_edit_records, NEED_NONE, true},
     {READ, "/leases", api_get_leases, NEED_NONE, false},
-    {READ, "/services/dhcp/leases", api_get_leases, NEED_NONE, false},
+    /* gvproxy's API, its shapes and codes (api_gv.c): any method reaches
+     * the handler, which answers 400 "post only" where gvproxy does */
+    {API_ANY, "/services/dhcp/leases", api_gv_leases, NEED_NONE, false},
+    {API_ANY, "/cam", api_gv_cam, NEED_NONE, false},
+    {API_ANY, "/services/dns/all", api_gv_dns_all, NEED_NONE, false},
+    {API_ANY, "/services/dns/add", api_gv_dns_add, NEED_NONE, false},
+    {API_ANY, "/services/forwarder/all", api_gv_forward_all, NEED_FORWARDS, false},
+    {API_ANY, "/services/forwarder/expose", api_gv_expose, NEED_FORWARDS, false},
+    {API_ANY, "/services/forwarder/unexpose", api_gv_expose, NEED_FORWARDS, true},
     {API_GET, "/forwards", api_get_forwards, NEED_FORWARDS, false},
     {API_POST, "/forwards", api_edit_forward, NEED_FORWARDS, false},
     {API_DELETE, "/forwards", api_edit_forward, NEED_FORWARDS, true},
-    /* gvproxy's names: GET all (a bare array), POST expose, POST unexpose */
-    {API_GET, "/services/forwarder/all", api_get_forwards_bare, NEED_FORWARDS, false},
-    {API_POST, "/services/forwarder/expose", api_edit_forward, NEED_FORWARDS, false},
-    {API_POST, "/services/forwarder/unexpose", api_edit_forward, NEED_FORWARDS, true},
     {API_GET, "/policy", api_get_policy, NEED_POLICY, false},
     {API_PUT, "/policy", api_put_policy, NEED_POLICY, false},
     {READ, "/events", api_get_events, NEED_NONE, false},
@@ -128,7 +132,7 @@ enum MHD_Result api_route(struct api *a, struct MHD_Connection *c, const char *u
 			continue;
 		allowed |= routes[i].methods;
 		need = routes[i].need; /* the same on every row of a path */
-		if (!hit && (routes[i].methods & rq->method))
+		if (!hit && (routes[i].methods & (rq->method | API_ANY)))
 			hit = &routes[i];
 	}
 	if (!allowed)

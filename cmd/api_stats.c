@@ -2,7 +2,8 @@
 /*
  * api_stats.c - the control API's read-only state endpoints: GET /stats
  * (every counter as JSON), GET /metrics (the same, Prometheus text) and
- * GET /leases (DHCP leases; gvproxy's /services/dhcp/leases too).
+ * GET /leases (DHCP leases). /stats also carries gvproxy's BytesSent and
+ * BytesReceived (bytes of frames to and from the guest) at its top level.
  *
  * Counters are collected fresh per request into a heap struct vg_metrics
  * (metrics.h) from the netstack, the DNS service and, when the daemon
@@ -91,8 +92,15 @@ enum MHD_Result api_get_stats(struct api *a, struct MHD_Connection *c, const str
 	collect(a, ms);
 	j = vg_metrics_json(ms);
 	free(ms);
-	if (j)
+	if (j) {
+		struct ns_stats ns;
+
 		json_object_set_new(j, "dns_upstreams", upstreams_json(a));
+		/* gvproxy's two top-level counters: bytes to and from the VM */
+		ns_get_stats(a->cfg.ns, &ns);
+		json_object_set_new(j, "BytesSent", json_integer((json_int_t)ns.tx_bytes));
+		json_object_set_new(j, "BytesReceived", json_integer((json_int_t)ns.rx_bytes));
+	}
 	return api_send_json(c, MHD_HTTP_OK, j);
 }
 

@@ -400,7 +400,8 @@ static bool has_forward(const struct fwd_forward *l, size_t n, const struct fwd_
 
 	for (i = 0; i < n; i++) {
 		if (l[i].proto == f->proto && l[i].host.ip == f->host.ip &&
-		    l[i].host.port == f->host.port && l[i].guest_port == f->guest_port)
+		    l[i].host.port == f->host.port && l[i].guest_port == f->guest_port &&
+		    l[i].guest_ip == f->guest_ip)
 			return true;
 	}
 	return false;

@@ -256,6 +256,44 @@ static int dns_configure(struct vg_daemon *d, struct dns_config *cfg, char *err,
 	return 0;
 }
 
+/**
+ * gv_zones() - gvproxy's two default zones, containers.internal. and
+ * docker.internal. with "gateway" and "host", so GET /services/dns/all
+ * lists them and /services/dns/add merges into them as with gvproxy (the
+ * static records above answer those names first)
+ * @d:		daemon, DNS up
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1
+ */
+static int gv_zones(struct vg_daemon *d, char *err, size_t errlen)
+{
+	static const char *const zones[] = {"containers.internal.", "docker.internal."};
+	struct dns_gvzone *z = calloc(1, sizeof(*z));
+	size_t i;
+
+	if (!z) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		memset(z, 0, sizeof(*z));
+		snprintf(z->name, sizeof(z->name), "%s", zones[i]);
+		snprintf(z->rules[0].name, sizeof(z->rules[0].name), "gateway");
+		addr4(&z->rules[0].ip, d->opt.ns.gateway_ip);
+		snprintf(z->rules[1].name, sizeof(z->rules[1].name), "host");
+		addr4(&z->rules[1].ip, d->opt.ns.host_ip);
+		z->n_rules = 2;
+		if (dns_gvzone_add(d->dns, z, err, errlen) < 0) {
+			free(z);
+			return -1;
+		}
+	}
+	free(z);
+	return 0;
+}
+
 static int attach_link(struct vg_daemon *d, char *err, size_t errlen)
 {
 	const struct vg_options *o = &d->opt;
@@ -358,6 +396,8 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start DNS: %s", strerror(errno));
 		return -1;
 	}
+	if (gv_zones(d, err, errlen) < 0)
+		return -1;
 	/* the policy in force (d->policy) is set by vg_daemon_start() */
 	if (vg_dnsup_start(&d->dnsup, d->loop, d->dns, &d->policy, err, errlen) < 0)
 		return -1;

@@ -669,6 +669,7 @@ void dns_free(struct dns *d)
 	free(d->w);
 	free(d->req);
 	free(d->zone);
+	gvzone_free(d);
 	free(d);
 }
 

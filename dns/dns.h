@@ -429,6 +429,62 @@ int dns_remove_record(struct dns *d, const char *name, const struct dns_addr *ad
 void dns_list_records(struct dns *d, void (*fn)(void *ctx, const struct dns_record *r),
 		      void *ctx);
 
+/* gvproxy's DNS zones (gvzone.c): bounds */
+#define DNS_GVZONES_MAX	     16
+#define DNS_GVZONE_RULES_MAX 32
+
+/**
+ * struct dns_gvrule - one record of a gvproxy zone
+ * @name:	the name below the zone it answers exactly ("gateway"), or ""
+ * @regexp:	an extended regular expression the name below the zone must
+ *		match (unanchored), or ""
+ * @ip:		the IPv4 address answered
+ */
+struct dns_gvrule {
+	char name[64];
+	char regexp[128];
+	struct dns_addr ip;
+};
+
+/**
+ * struct dns_gvzone - a gvproxy zone: A queries for names below @name
+ * are answered from its rules, else @default_ip, else NXDOMAIN; other types
+ * get an empty answer
+ * @name:	the zone, e.g. "containers.internal." (trailing dot optional)
+ * @rules:	records, first match wins
+ * @n_rules:	their number
+ * @default_ip:	family AF_INET: the answer when no rule matches; 0: none
+ */
+struct dns_gvzone {
+	char name[256];
+	struct dns_gvrule rules[DNS_GVZONE_RULES_MAX];
+	int n_rules;
+	struct dns_addr default_ip;
+};
+
+/**
+ * dns_gvzone_add() - add a zone, or merge into the zone of that name as
+ * gvproxy does (the new records before the old, the default address
+ * replaced); static records (dns_add_record()) still win
+ * @d:		service
+ * @z:		zone (copied)
+ * @err:	one line on failure
+ * @errlen:	its size
+ *
+ * Return: 0, -EINVAL (bad name, record or expression: nothing changed),
+ *	   -ENOSPC (DNS_GVZONES_MAX zones, DNS_GVZONE_RULES_MAX records) or
+ *	   -ENOMEM
+ */
+int dns_gvzone_add(struct dns *d, const struct dns_gvzone *z, char *err, size_t errlen);
+
+/**
+ * dns_gvzone_foreach() - call @fn for every zone, in the order added
+ * @d:		service
+ * @fn:		callback
+ * @ctx:	its argument
+ */
+void dns_gvzone_foreach(struct dns *d, void (*fn)(void *ctx, const struct dns_gvzone *z), void *ctx);
+
 /**
  * struct dns_stats - counters since dns_new(), and the current cache size
  */

@@ -2,10 +2,11 @@
 /*
  * internal.h - struct dns and what the files of the DNS service share:
  * dns.c (query path, waiters, cache policy, lifecycle), zone.c (static
- * records and the local zone) and lookup.c (the forwarder's lookup and
- * resolve API). The upstream side is resolver.h, the cache cache.h.
+ * records and the local zone), gvzone.c (gvproxy's zones, asked by zone.c)
+ * and lookup.c (the forwarder's lookup and resolve API). The upstream side
+ * is resolver.h, the cache cache.h.
  *
- * Call graph (no cycles): lookup.c -> dns.c -> zone.c, resolver.c;
+ * Call graph (no cycles): lookup.c -> dns.c -> zone.c -> gvzone.c, resolver.c;
  * lookup.c -> zone.c; all of them -> cache.c, wire.c, msg.c, rand.c. The
  * upward calls go through callbacks registered at creation: resolver.c
  * reports to dns.c through resolver_init()'s callbacks, and a callback
@@ -164,6 +165,7 @@ struct dns {
 	uint32_t kept_pos;
 
 	struct dns_zrec *zone;
+	struct dns_gvzones *gvz; /* gvproxy's zones, NULL until one is added */
 	uint8_t local_zone[DNS_NAME_MAX];
 	int local_zone_len;
 
@@ -183,5 +185,10 @@ int zone_answer(const struct dns *d, const struct dns_qinfo *q, const uint8_t *k
 		struct dns_data *out);
 bool zone_addrs(const struct dns *d, const uint8_t *key, size_t len, struct dns_addr *out, int max,
 		int *n);
+
+/* gvzone.c */
+int gvzone_answer(const struct dns *d, const struct dns_qinfo *q, const uint8_t *key,
+		  struct dns_data *out);
+void gvzone_free(struct dns *d);
 
 #endif /* VGATE_DNS_INTERNAL_H */

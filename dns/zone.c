@@ -3,7 +3,8 @@
  * zone.c - the static zone: the names vgate answers itself
  * (gateway.vgate.internal, host.vgate.internal, --dns-record and records
  * added at run time), their reverse (PTR) names, and the local zone suffix
- * under which every other name is NXDOMAIN without asking upstream.
+ * under which every other name is NXDOMAIN without asking upstream; names
+ * no static record holds are then tried in gvproxy's zones (gvzone.c).
  *
  * Records live in d->zone, a fixed array of DNS_MAX_RECORDS slots; each slot
  * keeps the lower-case wire name with its hash and the reverse name computed
@@ -122,8 +123,13 @@ int zone_answer(const struct dns *d, const struct dns_qinfo *q, const uint8_t *k
 			an++;
 		}
 	}
-	if (!named)
+	if (!named) {
+		int r = gvzone_answer(d, q, key, out);
+
+		if (r != -ENOENT)
+			return r;
 		return in_local_zone(d, key, q->qnamelen) ? DNS_RCODE_NXDOMAIN : -ENOENT;
+	}
 	out->len = (uint16_t)len;
 	out->an = (uint16_t)an;
 	out->ns = out->ar = 0;

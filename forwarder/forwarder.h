@@ -181,12 +181,15 @@ enum fwd_proto { FWD_TCP = 0, FWD_UDP = 1 };
  * struct fwd_forward - one host → guest port forward
  * @proto:	FWD_TCP or FWD_UDP
  * @host:	host address and port to listen on (address in network order)
- * @guest_port:	port on the guest (the guest's address is its DHCP lease)
+ * @guest_port:	port on the guest
+ * @guest_ip:	the guest's address (network order); 0, the usual case: its
+ *		current DHCP lease, looked up at each connection
  */
 struct fwd_forward {
 	enum fwd_proto proto;
 	struct ns_addr host;
 	uint16_t guest_port;
+	uint32_t guest_ip;
 };
 
 /**
@@ -374,7 +377,8 @@ int fwd_forward_parse(const char *s, struct fwd_forward *out);
  * @err:	one-line error
  * @errlen:	its size
  *
- * Return: 0, or -1 (exists, table full, bind failed)
+ * Return: 0, or -1 (exists, table full, bind failed, a guest address that
+ * is the gateway's or the host alias)
  */
 int fwd_forward_add(struct fwd *fwd, const struct fwd_forward *f, char *err, size_t errlen);
 

@@ -143,7 +143,7 @@ void fwd_tcp_abandoned(void *ctx, const struct ns_addr *src, const struct ns_add
 void fwd_tcp_sweep(struct fwd *fwd, uint64_t now);
 void fwd_tcp_free_all(struct fwd *fwd);
 void fwd_tcp_flush(void *arg);
-int fwd_tcp_inbound(struct fwd *fwd, int fd, uint16_t guest_port);
+int fwd_tcp_inbound(struct fwd *fwd, int fd, const struct fwd_forward *spec);
 void fwd_tcp_revoke(struct fwd *fwd);
 
 /* udp.c */

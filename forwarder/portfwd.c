@@ -5,7 +5,7 @@
  *
  * A TCP listener accepts host connections and hands each to tcp.c, which
  * opens a connection from the gateway's stack to the guest (the guest's
- * address is its current DHCP lease). A UDP listener's datagrams go to
+ * address is the forward's own, or else its current DHCP lease). A UDP listener's datagrams go to
  * udp.c, which keeps one mapping per host peer. Removing a forward closes
  * the listener only; established TCP flows continue, UDP mappings through
  * it are dropped. A TCP listener whose accept() fails with EMFILE/ENFILE
@@ -123,7 +123,7 @@ static void listener_io(void *arg, uint32_t events)
 			}
 			break; /* EAGAIN: the next event */
 		}
-		fwd_tcp_inbound(l->fwd, fd, l->spec.guest_port);
+		fwd_tcp_inbound(l->fwd, fd, &l->spec);
 	}
 }
 
@@ -134,6 +134,12 @@ int fwd_forward_add(struct fwd *fwd, const struct fwd_forward *f, char *err, siz
 	int fd, one = 1;
 	size_t i;
 
+	if (f->guest_ip && (f->guest_ip == fwd->cfg.gateway_ip || f->guest_ip == fwd->cfg.host_ip ||
+			    f->guest_ip == htonl(INADDR_BROADCAST))) {
+		snprintf(err, errlen, "port forward %s:%u: the guest address is not a guest's",
+			 f->proto == FWD_TCP ? "tcp" : "udp", f->host.port);
+		return -1;
+	}
 	for (i = 0; i < FWD_FORWARD_MAX; i++) {
 		struct fwd_listener *c = &fwd->lst[i];
 

@@ -1131,21 +1131,26 @@ const struct ns_flow_ops fwd_tcp_ops = {
 /* ---- port forwarding: a host connection accepted by a listener ---- */
 
 /**
- * fwd_tcp_inbound() - connect a host connection to @guest_port on the guest
+ * fwd_tcp_inbound() - connect a host connection to the guest port of a
+ * forward (its guest address, or the guest's current lease)
  * @fwd:	forwarder
  * @fd:		accepted non-blocking socket (owned from now on)
- * @guest_port:	port on the guest
+ * @spec:	the forward
  *
  * Return: 0, or -1 (the host connection was reset)
  */
-int fwd_tcp_inbound(struct fwd *fwd, int fd, uint16_t guest_port)
+int fwd_tcp_inbound(struct fwd *fwd, int fd, const struct fwd_forward *spec)
 {
 	struct ns_addr src = ns_addr_v4(fwd->cfg.host_ip, 0), dst;
 	struct fwd_tcp *t = NULL;
 	bool ok;
 
 	dst = fwd_guest_addr(fwd, &ok);
-	dst.port = guest_port;
+	if (spec->guest_ip) {
+		dst.ip = spec->guest_ip;
+		ok = true;
+	}
+	dst.port = spec->guest_port;
 	if (ok && !fwd_table_full(&fwd->tcp_tab))
 		t = tcp_alloc(fwd, &src, &dst, false);
 	else if (ok) {

@@ -288,6 +288,10 @@ static struct fwd_udp *inbound_map(struct fwd_listener *l, const struct sockaddr
 	if (e)
 		return fwd_container_of(e, struct fwd_udp, pent);
 	guest = fwd_guest_addr(fwd, &ok);
+	if (l->spec.guest_ip) {
+		guest.ip = l->spec.guest_ip;
+		ok = true;
+	}
 	if (!ok)
 		return NULL;
 	guest.port = l->spec.guest_port;

@@ -262,6 +262,23 @@ void ns_get_stats(const struct ns *ns, struct ns_stats *st)
 	st->nd_ignored = ns->nd.st.ignored;
 }
 
+size_t ns_neighbours(const struct ns *ns, struct ns_neighbour *out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < NS_NEIGH_MAX && n < max; i++) {
+		const struct ns_neigh *g = &ns->neigh[i];
+
+		if (!g->seen_ms)
+			continue;
+		out[n].ip = g->ip;
+		memcpy(out[n].mac, g->mac, 6);
+		out[n].seen_ms = g->seen_ms;
+		n++;
+	}
+	return n;
+}
+
 size_t ns_leases(const struct ns *ns, struct ns_lease *out, size_t max)
 {
 	size_t i, n = 0;

@@ -609,6 +609,29 @@ size_t ns_leases(const struct ns *ns, struct ns_lease *out, size_t max);
 int ns_lease_latest(const struct ns *ns, uint32_t *ip);
 
 /**
+ * struct ns_neighbour - one guest address the link learnt (ARP, IPv4 source)
+ * @ip:		address, network order
+ * @mac:	the MAC it was seen at
+ * @seen_ms:	loop time it was last seen
+ */
+struct ns_neighbour {
+	uint32_t ip;
+	uint8_t mac[6];
+	uint64_t seen_ms;
+};
+
+/**
+ * ns_neighbours() - list the guest neighbour table (at most 64 entries, the
+ * least recently seen replaced first), e.g. for gvproxy's /cam
+ * @ns:		netstack
+ * @out:	array
+ * @max:	its length
+ *
+ * Return: number written
+ */
+size_t ns_neighbours(const struct ns *ns, struct ns_neighbour *out, size_t max);
+
+/**
  * ns_syn_resume() - answer a SYN that a tcp_syn callback deferred
  * @ns:		netstack
  * @token:	token given to the tcp_syn callback
