@@ -447,6 +447,25 @@ static int zone_str(json_t *o, const char *key, char *buf, size_t cap)
 	return 0;
 }
 
+/* copy the members of @from into @to under lower-case names (Go's decoder
+ * matches field names case-insensitively); names past 31 bytes are cut */
+static void lower_keys(json_t *from, json_t *to)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(from, k, v)
+	{
+		char low[32];
+		size_t n;
+
+		for (n = 0; n < sizeof(low) - 1 && k[n]; n++)
+			low[n] = (char)((k[n] >= 'A' && k[n] <= 'Z') ? k[n] + 32 : k[n]);
+		low[n] = '\0';
+		json_object_set(to, low, v);
+	}
+}
+
 /**
  * zone_from_json() - gvproxy's Zone {"Name", "Records": [{"Name", "IP",
  * "Regexp"}], "DefaultIP"} (members matched case-insensitively, as Go does)
@@ -460,8 +479,6 @@ static int zone_str(json_t *o, const char *key, char *buf, size_t cap)
 static int zone_from_json(json_t *o, struct dns_gvzone *z, char *err, size_t errlen)
 {
 	json_t *recs, *r, *lo = json_object();
-	const char *k;
-	json_t *v;
 	size_t i;
 	int rc = -1;
 
@@ -470,17 +487,7 @@ static int zone_from_json(json_t *o, struct dns_gvzone *z, char *err, size_t err
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	/* Go's decoder matches field names case-insensitively */
-	json_object_foreach(o, k, v)
-	{
-		char low[32];
-		size_t n;
-
-		for (n = 0; k[n] && n < sizeof(low) - 1; n++)
-			low[n] = (char)((k[n] >= 'A' && k[n] <= 'Z') ? k[n] + 32 : k[n]);
-		low[n] = '\0';
-		json_object_set(lo, low, v);
-	}
+	lower_keys(o, lo);
 	if (zone_str(lo, "name", z->name, sizeof(z->name)) < 0 || !*z->name) {
 		snprintf(err, errlen, "json: field Name must be a string naming the zone");
 		goto out;
@@ -505,16 +512,7 @@ static int zone_from_json(json_t *o, struct dns_gvzone *z, char *err, size_t err
 				 DNS_GVZONE_RULES_MAX);
 			goto out;
 		}
-		json_object_foreach(r, k, v)
-		{
-			char low[32];
-			size_t n;
-
-			for (n = 0; k[n] && n < sizeof(low) - 1; n++)
-				low[n] = (char)((k[n] >= 'A' && k[n] <= 'Z') ? k[n] + 32 : k[n]);
-			low[n] = '\0';
-			json_object_set(rl, low, v);
-		}
+		lower_keys(r, rl);
 		if (zone_str(rl, "name", rule->name, sizeof(rule->name)) < 0 ||
 		    zone_str(rl, "regexp", rule->regexp, sizeof(rule->regexp)) < 0 ||
 		    zone_ip(rl, "ip", &rule->ip) <= 0) {
