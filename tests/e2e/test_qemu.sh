@@ -9,7 +9,8 @@
 # busybox-static, cpio, gzip.
 # Steps: build the guest; start vgate --listen-qemu unix://TMP/qemu.sock; boot 1 runs
 # the guest's dhcp-ping test; boot 2 holds the link busy (pings every 0.2 s) and is
-# killed with SIGKILL mid-run; boot 3 runs dhcp-ping again. vgate must still be running
+# killed with SIGKILL mid-run; boot 3 runs dhcp-ping again, and ping6 (SLAAC from
+# vgate's Router Advertisements, ping -6 to fe80::1 and PREFIX::1). vgate must still be running
 # after each boot. Everything started here is killed and removed on exit.
 # Issue 10 (the hypervisor side): the socket is mode 0600 under a permissive umask; while
 # boot 2 holds the link a second client connects and is closed at once (counted in
@@ -147,9 +148,11 @@ note "boot 2 got a lease and was killed mid-run after $((SECONDS - s)) s"
 sleep 0.5
 vgate_alive "after QEMU was killed"
 
-# Boot 3: a new QEMU on the same vgate must get a lease and ping again.
+# Boot 3: a new QEMU on the same vgate must get a lease and ping again, and
+# get an IPv6 address from vgate's Router Advertisements and ping the gateway
+# over IPv6 (issue 14).
 s=$SECONDS
-boot 3 dhcp-ping || fail "boot 3 (after QEMU was killed): no lease or no ping"
+boot 3 dhcp-ping,ping6 || fail "boot 3 (after QEMU was killed): no lease, no ping or no IPv6"
 note "boot 3 passed in $((SECONDS - s)) s"
 vgate_alive "after boot 3"
 [ "$(stat_of transport refused)" = 1 ] || fail "boot 3 (a restart) was counted as refused"
