@@ -29,6 +29,7 @@ struct vg_flowpipe {
 	bool sock_eof;	/* the socket read EOF: FIN sent to the guest */
 	bool guest_eof; /* the guest's FIN passed on as shutdown(SHUT_WR) */
 	bool out_wait;	/* guest bytes wait for the socket to take them */
+	uint32_t keepalive_ms;
 };
 
 static void pipe_close_fd(struct vg_flowpipe *p)
@@ -193,6 +194,8 @@ static void flow_connected(void *user)
 	struct vg_flowpipe *p = user;
 
 	p->connected = true;
+	if (p->keepalive_ms)
+		ns_flow_set_keepalive(p->flow, p->keepalive_ms);
 	sock_to_guest(p);
 	pipe_events(p);
 }
@@ -214,7 +217,8 @@ static const struct ns_flow_ops pipe_ops = {
 };
 
 struct vg_flowpipe *vg_flowpipe_open(struct vg_loop *loop, struct ns *ns, const struct ns_addr *src,
-				     const struct ns_addr *dst, int *fd, char *err, size_t errlen)
+				     const struct ns_addr *dst, uint32_t keepalive_ms, int *fd,
+				     char *err, size_t errlen)
 {
 	struct vg_flowpipe *p;
 	int sv[2], rc;
@@ -226,6 +230,7 @@ struct vg_flowpipe *vg_flowpipe_open(struct vg_loop *loop, struct ns *ns, const 
 	}
 	p->loop = loop;
 	p->io.fd = -1;
+	p->keepalive_ms = keepalive_ms;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		free(p);

@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "netstack/loop.h"
 #include "netstack/netstack.h"
@@ -42,6 +43,7 @@ struct vg_flowpipe;
  * @ns:		netstack (outlives the pipe)
  * @src:	source shown to the guest (port 0: an ephemeral port)
  * @dst:	guest endpoint
+ * @keepalive_ms: TCP keepalive idle time once connected (0: none)
  * @fd:		set to the caller's end: non-blocking, close-on-exec, owned
  *		by the caller; it reads EOF if the connection fails or ends
  * @err:	one-line error
@@ -50,7 +52,8 @@ struct vg_flowpipe;
  * Return: the pipe, or NULL
  */
 struct vg_flowpipe *vg_flowpipe_open(struct vg_loop *loop, struct ns *ns, const struct ns_addr *src,
-				     const struct ns_addr *dst, int *fd, char *err, size_t errlen);
+				     const struct ns_addr *dst, uint32_t keepalive_ms, int *fd,
+				     char *err, size_t errlen);
 
 /**
  * vg_flowpipe_connected() - whether the guest completed the handshake

@@ -61,6 +61,9 @@
 #define SSHFWD_PATH_MAX 108    /* sun_path */
 #define SSHFWD_STR_MAX	256    /* GUESTPATH, user */
 #define SSHFWD_HASH_MAX 64     /* SHA-256 is 32 bytes */
+/* TCP keepalive on the connection to guest:22: a guest gone without a
+ * word (killed, rebooted) is noticed while no client uses the session */
+#define SSHFWD_KEEPALIVE_MS 30000u
 
 enum fwd_state { S_WAIT, S_CONNECT, S_AUTH, S_UP };
 
@@ -68,11 +71,13 @@ struct fwd_one;
 
 struct fwd_client {
 	struct fwd_one *fw;
-	struct vg_io io; /* io.fd -1: slot free */
-	ssh_channel ch;
-	bool open;   /* the channel is open */
-	bool cl_eof; /* the client sent EOF, passed on with ssh_channel_send_eof() */
-	bool ch_eof; /* the channel's EOF, passed on with shutdown(SHUT_WR) */
+	int fd;		 /* the accepted connection */
+	struct vg_io io; /* its registration; io.fd -1 once taken off (hup) */
+	ssh_channel ch;	 /* NULL while the session is down */
+	bool open;	 /* the channel is open */
+	bool hup;	 /* the client closed both ways: only its unread bytes remain */
+	bool cl_eof;	 /* the client sent EOF, passed on with ssh_channel_send_eof() */
+	bool ch_eof;	 /* the channel's EOF, passed on with shutdown(SHUT_WR) */
 	size_t in_off, in_len, out_off, out_len;
 	uint8_t in[VG_SSHFWD_BUF];  /* client -> channel */
 	uint8_t out[VG_SSHFWD_BUF]; /* channel -> client */
@@ -190,12 +195,8 @@ static void client_free(struct fwd_client *c)
 		s->f->channel_free(c->ch);
 		c->ch = NULL;
 	}
-	if (c->io.fd >= 0) {
-		int fd = c->io.fd;
-
-		vg_io_del(s->loop, &c->io);
-		close(fd);
-	}
+	vg_io_del(s->loop, &c->io);
+	close(c->fd);
 	for (i = 0; i < VG_SSHFWD_CLIENTS; i++) {
 		if (fw->cl[i] == c) {
 			fw->cl[i] = NULL;
@@ -211,6 +212,8 @@ static void client_events(struct fwd_client *c)
 {
 	uint32_t ev = 0;
 
+	if (c->io.fd < 0)
+		return; /* hup: driven by the session's events only */
 	if (c->open && !c->cl_eof && c->in_len == 0)
 		ev |= EPOLLIN;
 	if (c->out_len > 0)
@@ -251,7 +254,7 @@ static int client_to_channel(struct fwd_client *c)
 		}
 		if (c->cl_eof)
 			return 0;
-		ssize_t r = read(c->io.fd, c->in, sizeof(c->in));
+		ssize_t r = read(c->fd, c->in, sizeof(c->in));
 
 		if (r > 0) {
 			c->in_len = (size_t)r;
@@ -282,7 +285,7 @@ static int channel_to_client(struct fwd_client *c)
 
 	for (i = 0; i < SSHFWD_PUMP; i++) {
 		if (c->out_len > 0) {
-			ssize_t w = write(c->io.fd, c->out + c->out_off, c->out_len);
+			ssize_t w = write(c->fd, c->out + c->out_off, c->out_len);
 
 			if (w < 0)
 				return errno == EAGAIN || errno == EINTR ? 0 : -1;
@@ -303,7 +306,7 @@ static int channel_to_client(struct fwd_client *c)
 		}
 		if (r == SSH_EOF) {
 			c->ch_eof = true;
-			(void)shutdown(c->io.fd, SHUT_WR);
+			(void)shutdown(c->fd, SHUT_WR);
 			return 0;
 		}
 		return r == 0 ? 0 : -1;
@@ -322,6 +325,16 @@ static void client_pump(struct fwd_client *c)
 	struct vg_sshfwd *s = fw->s;
 	const struct vg_ssh_fns *f = s->f;
 
+	if (fw->st != S_UP)
+		return; /* waits for the next session */
+	if (!c->ch) {
+		c->ch = f->channel_new(fw->sess);
+		if (!c->ch) {
+			s->st.channel_failures++;
+			client_free(c);
+			return;
+		}
+	}
 	if (!c->open) {
 		int rc = f->channel_open_forward_unix(c->ch, fw->dest, "127.0.0.1", 0);
 
@@ -339,6 +352,13 @@ static void client_pump(struct fwd_client *c)
 		vg_log(s->log, VG_LOG_DEBUG, "-forward-sock %s: channel to %s open", fw->sock,
 		       fw->dest);
 	}
+	if (c->hup) {
+		/* nobody reads any more: pass on what the client sent, then close */
+		if (client_to_channel(c) < 0 || (c->cl_eof && c->in_len == 0) ||
+		    f->channel_is_closed(c->ch))
+			client_free(c);
+		return;
+	}
 	if (channel_to_client(c) < 0 || client_to_channel(c) < 0 ||
 	    (c->cl_eof && c->ch_eof && c->out_len == 0) ||
 	    (c->out_len == 0 && f->channel_is_closed(c->ch))) {
@@ -353,9 +373,15 @@ static void client_io(void *arg, uint32_t events)
 	struct fwd_client *c = arg;
 	struct fwd_one *fw = c->fw;
 
-	if (events & EPOLLERR) {
-		client_free(c);
+	if ((events & EPOLLERR) || ((events & EPOLLHUP) && !c->open)) {
+		client_free(c); /* gone before its channel opened: nothing to carry */
 		return;
+	}
+	if (events & EPOLLHUP) {
+		/* reported whatever the interest set: stop polling, or it spins
+		 * while the client's last bytes wait for the channel's window */
+		c->hup = true;
+		vg_io_del(fw->s->loop, &c->io);
 	}
 	client_pump(c); /* may free c */
 	/* a write may have queued output libssh could not send yet */
@@ -372,13 +398,30 @@ static void clients_pump(struct fwd_one *fw)
 			client_pump(fw->cl[i]);
 }
 
-static void clients_close(struct fwd_one *fw)
+/**
+ * clients_close() - the session is going: close its clients, except with
+ * @keep those whose channel was not open yet (nothing was read from them):
+ * they wait for the next session, as in the listen backlog
+ * @fw:		forward
+ * @keep:	keep the waiting ones
+ */
+static void clients_close(struct fwd_one *fw, bool keep)
 {
 	size_t i;
 
-	for (i = 0; i < VG_SSHFWD_CLIENTS; i++)
-		if (fw->cl[i])
-			client_free(fw->cl[i]);
+	for (i = 0; i < VG_SSHFWD_CLIENTS; i++) {
+		struct fwd_client *c = fw->cl[i];
+
+		if (!c)
+			continue;
+		if (keep && !c->open) {
+			if (c->ch)
+				fw->s->f->channel_free(c->ch);
+			c->ch = NULL;
+			continue;
+		}
+		client_free(c);
+	}
 }
 
 static void listener_io(void *arg, uint32_t events)
@@ -394,7 +437,7 @@ static void listener_io(void *arg, uint32_t events)
 		int fd = accept4(fw->lio.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
-			return; /* EAGAIN; out of fds: the client stays in the backlog */
+			break; /* EAGAIN; out of fds: the client stays in the backlog */
 		if (fw->nclients >= VG_SSHFWD_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
 			uint64_t hits;
 
@@ -411,14 +454,12 @@ static void listener_io(void *arg, uint32_t events)
 		for (slot = 0; fw->cl[slot]; slot++)
 			;
 		c->fw = fw;
+		c->fd = fd;
 		c->io.fd = -1;
-		c->ch = s->f->channel_new(fw->sess);
-		if (!c->ch || vg_io_add(s->loop, &c->io, fd, 0, client_io, c) < 0) {
-			if (c->ch)
-				s->f->channel_free(c->ch);
+		if (vg_io_add(s->loop, &c->io, fd, 0, client_io, c) < 0) {
 			free(c);
 			close(fd);
-			s->st.channel_failures++;
+			s->st.clients_refused++;
 			continue;
 		}
 		fw->cl[slot] = c;
@@ -427,19 +468,25 @@ static void listener_io(void *arg, uint32_t events)
 		s->st.clients_active++;
 		vg_log(s->log, VG_LOG_DEBUG, "-forward-sock %s: connection accepted (%zu open)",
 		       fw->sock, fw->nclients);
-		client_pump(c);
+		client_pump(c); /* the channel-open request */
 	}
 	if (fw->st == S_UP)
-		session_drive(fw); /* the channel-open requests are queued: send them */
+		session_drive(fw); /* pumps the new clients: their channel-open requests */
 }
 
 /* ---- the session ---- */
 
-static void session_close(struct fwd_one *fw)
+/**
+ * session_close() - tear the session down: its clients (see
+ * clients_close()), its event, libssh's session, the pipe
+ * @fw:		forward
+ * @keep:	keep the clients still waiting for a channel
+ */
+static void session_close(struct fwd_one *fw, bool keep)
 {
 	const struct vg_ssh_fns *f = fw->s->f;
 
-	clients_close(fw);
+	clients_close(fw, keep);
 	if (fw->lio.fd >= 0)
 		(void)vg_io_mod(fw->s->loop, &fw->lio, 0); /* no accepts until up again */
 	vg_timer_stop(fw->s->loop, &fw->timer);
@@ -481,7 +528,7 @@ static void session_fail(struct fwd_one *fw, const char *why)
 	/* @why may be libssh's error text, freed with the session */
 	snprintf(reason, sizeof(reason), "%s", why && *why ? why : "unknown error");
 	why = reason;
-	session_close(fw);
+	session_close(fw, true);
 	if (was_up) {
 		s->st.sessions_lost++;
 		fw->backoff_ms = VG_SSHFWD_RETRY_MIN_MS;
@@ -664,7 +711,8 @@ static void session_start(struct fwd_one *fw)
 	s->st.session_attempts++;
 	(void)ns_lease_latest(s->ns, &dst.ip);
 	inet_ntop(AF_INET, &dst.ip, host, sizeof(host));
-	fw->pipe = vg_flowpipe_open(s->loop, s->ns, &src, &dst, &fd, err, sizeof(err));
+	fw->pipe = vg_flowpipe_open(s->loop, s->ns, &src, &dst, SSHFWD_KEEPALIVE_MS, &fd, err,
+				    sizeof(err));
 	if (!fw->pipe) {
 		session_fail(fw, err);
 		return;
@@ -819,7 +867,7 @@ void vg_sshfwd_free(struct vg_sshfwd *s)
 	for (i = 0; i < s->n; i++) {
 		struct fwd_one *fw = &s->fw[i];
 
-		session_close(fw);
+		session_close(fw, false);
 		vg_timer_stop(s->loop, &fw->timer);
 		if (fw->lio.fd >= 0) {
 			int fd = fw->lio.fd;

@@ -13,7 +13,10 @@
  * is replaced, anything else refused; removed at exit), one SSH session,
  * one channel per accepted client, at most VG_SSHFWD_CLIENTS clients at
  * once (further ones are closed and counted). Nothing is accepted while
- * the session is down: clients wait in the listen backlog.
+ * the session is down: clients wait in the listen backlog. When a session
+ * drops, clients whose channel was open are closed; those still waiting
+ * for their channel wait for the next session. The connection to guest:22
+ * has TCP keepalive, so a guest gone without a word is noticed.
  *
  * Session life: made at start and again whenever it fails or drops, after
  * a back-off doubling from VG_SSHFWD_RETRY_MIN_MS to VG_SSHFWD_RETRY_MAX_MS

@@ -8,8 +8,9 @@
 # and is served once the session is up. Then: 512 KB each way through the
 # first forward with half-close (sha256 checked both ways), curl
 # --unix-socket through the second one (repeatable flags, paired by order,
-# one with double dashes), HOSTPATH mode 0600, the host key pinned and
-# logged, the sockets removed at exit. vgate reaches guest:22 through its
+# one with double dashes), HOSTPATH mode 0600; sshd killed and restarted:
+# the session is made again and a client waiting meanwhile is served; the
+# host key pinned and logged, the sockets removed at exit. vgate reaches guest:22 through its
 # own netstack: no host port is opened.
 source "$(dirname "$0")/lib.sh"
 
@@ -99,6 +100,21 @@ vg_log "client: $out"
 body=$(timeout 20 curl -sS --unix-socket "$HOST2" http://guest/100000) || vg_fail "curl through $HOST2 failed"
 [ "${#body}" = 100000 ] || vg_fail "curl got ${#body} bytes, not 100000"
 vg_log "curl --unix-socket $HOST2: 100000 bytes"
+
+# the guest's sshd goes away (listener and session processes): the session
+# is lost and made again once sshd is back; a client that connects
+# meanwhile waits and is served by the new session
+sshd_pid=$(cat "$VG_TMP/sshd.pid")
+mapfile -t kids < <(ps -o pid= --ppid "$sshd_pid")
+kill "$sshd_pid" "${kids[@]}"
+vg_wait_for 10 grep -q "SSH session lost" "$VG_LOG" || vg_fail "session loss not noticed"
+timeout 25 "$PY" "$VG_TMP/client.py" "$HOST1" "$VG_TMP/late.connected" >"$VG_TMP/late.out" 2>&1 &
+LATE=$!
+VG_CLEANUP_PIDS+=("$LATE")
+vg_wait_for 10 test -e "$VG_TMP/late.connected" || vg_fail "client: $(cat "$VG_TMP/late.out")"
+vg_bg vg_ns "$SSHD" -D -e -f "$VG_TMP/sshd_config" 2>>"$VG_TMP/sshd.log"
+wait "$LATE" || vg_fail "client across the session loss: $(cat "$VG_TMP/late.out")"
+vg_log "client across sshd's restart: $(cat "$VG_TMP/late.out")"
 
 grep -q "guest host key SHA256:.* pinned" "$VG_LOG" || vg_fail "host key not logged as pinned"
 fp=$(ssh-keygen -lf "$VG_TMP/host_key.pub" | awk '{print $2}')
