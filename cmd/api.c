@@ -30,6 +30,11 @@
  * connection limit and at most API_MAX_GUEST_SSE /events clients, so it
  * cannot starve the host's API.
  *
+ * Connections accepted elsewhere (gvproxy's -listen sockets, cmd/glisten.c,
+ * after it has peeked that they are not "POST /connect") come in through
+ * api_add_connection() to the host daemon, as the --api socket's do. With
+ * api_config.uri NULL the daemon runs without a socket of its own.
+ *
  * Routing and the endpoints live in the other api_*.c files (api_int.h
  * lists them); this file is the HTTP glue: sockets, the two MHD daemons,
  * request bodies, and the API's lifecycle.
@@ -250,7 +255,7 @@ static int listen_unix(const char *path, char *err, size_t errlen)
  * start_daemon() - serve the listening socket @fd with a new MHD daemon
  * driven from the loop (its epoll fd registered as @io, @fd as @l)
  * @a:		API
- * @fd:		listening unix socket
+ * @fd:		listening unix socket, or -1 for none
  * @limit:	connections at once
  * @io:		loop registration to fill
  * @l:		listener to fill
@@ -277,6 +282,8 @@ static struct MHD_Daemon *start_daemon(struct api *a, int fd, unsigned int limit
 	}
 	l->a = a;
 	l->mhd = d;
+	if (fd < 0)
+		return d; /* connections come through api_add_connection() only */
 	if (vg_io_add(a->cfg.loop, &l->io, fd, EPOLLIN, on_listen, l) < 0) {
 		vg_io_del(a->cfg.loop, io);
 		vg_mhd()->stop_daemon(d);
@@ -346,7 +353,7 @@ struct api *api_new(const struct api_config *cfg, char *err, size_t errlen)
 {
 	struct api *a;
 
-	if (strncmp(cfg->uri, "unix://", 7)) {
+	if (cfg->uri && strncmp(cfg->uri, "unix://", 7)) {
 		snprintf(err, errlen, "invalid --api '%s' (expected unix:///PATH)", cfg->uri);
 		return NULL;
 	}
@@ -365,23 +372,28 @@ struct api *api_new(const struct api_config *cfg, char *err, size_t errlen)
 	a->guest_fd = -1;
 	vg_timer_init(&a->timer, on_timer, a);
 	vg_timer_init(&a->keepalive, api_sse_keepalive, a);
-	if (strlen(cfg->uri + 7) >= sizeof(a->path)) {
-		snprintf(err, errlen, "--api path too long: '%s'", cfg->uri + 7);
-		free(a);
-		return NULL;
-	}
-	strcpy(a->path, cfg->uri + 7);
-	a->listen_fd = listen_unix(a->path, err, errlen);
-	if (a->listen_fd < 0) {
-		free(a);
-		return NULL;
+	a->listen_fd = -1;
+	if (cfg->uri) {
+		if (strlen(cfg->uri + 7) >= sizeof(a->path)) {
+			snprintf(err, errlen, "--api path too long: '%s'", cfg->uri + 7);
+			free(a);
+			return NULL;
+		}
+		strcpy(a->path, cfg->uri + 7);
+		a->listen_fd = listen_unix(a->path, err, errlen);
+		if (a->listen_fd < 0) {
+			free(a);
+			return NULL;
+		}
 	}
 	a->mhd = start_daemon(a, a->listen_fd, API_MAX_CONNECTIONS, &a->io, &a->lst);
 	if (!a->mhd) {
-		snprintf(err, errlen, "cannot start the API server on '%s'", a->path);
+		snprintf(err, errlen, "cannot start the API server%s%s", a->path[0] ? " on " : "",
+			 a->path);
 		goto fail;
 	}
-	api_log(a, VG_LOG_INFO, "listening on unix://%s", a->path);
+	if (a->path[0])
+		api_log(a, VG_LOG_INFO, "listening on unix://%s", a->path);
 	if (cfg->guest_path && start_guest(a, err, errlen) < 0)
 		goto fail;
 	if (api_timer_start(a, &a->keepalive, API_SSE_KEEPALIVE_MS) < 0) {
@@ -396,10 +408,21 @@ fail:
 		vg_io_del(cfg->loop, &a->io);
 		vg_mhd()->stop_daemon(a->mhd);
 	}
-	close(a->listen_fd);
-	unlink(a->path);
+	if (a->listen_fd >= 0) {
+		close(a->listen_fd);
+		unlink(a->path);
+	}
 	free(a);
 	return NULL;
+}
+
+int api_add_connection(struct api *a, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	/* MHD closes @fd itself when it cannot take it (connection limit) */
+	enum MHD_Result r = vg_mhd()->add_connection(a->mhd, fd, sa, salen);
+
+	api_run(a);
+	return r == MHD_YES ? 0 : -1;
 }
 
 void api_free(struct api *a)
@@ -414,7 +437,9 @@ void api_free(struct api *a)
 	vg_timer_stop(a->cfg.loop, &a->keepalive);
 	stop_guest(a);
 	vg_mhd()->stop_daemon(a->mhd);
-	close(a->listen_fd);
-	unlink(a->path);
+	if (a->listen_fd >= 0) {
+		close(a->listen_fd);
+		unlink(a->path);
+	}
 	free(a);
 }

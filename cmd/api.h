@@ -43,6 +43,7 @@
 #define VGATE_CMD_API_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 
@@ -109,7 +110,8 @@ struct api_ops {
 
 /**
  * struct api_config - what api_new() needs
- * @uri:	"unix:///PATH"
+ * @uri:	"unix:///PATH", or NULL: no socket of its own (connections
+ *		come through api_add_connection() only)
  * @loop:	event loop
  * @ns:		netstack (stats, leases)
  * @dns:	DNS service (stats, cache, records)
@@ -139,6 +141,19 @@ struct api;
  * Return: the API, or NULL
  */
 struct api *api_new(const struct api_config *cfg, char *err, size_t errlen);
+
+/**
+ * api_add_connection() - serve a connection accepted elsewhere (a -listen
+ * socket, cmd/glisten.c) as the host's API, read-write like --api's
+ * @a:		API
+ * @fd:		connected, non-blocking stream socket; owned by the API from
+ *		now on, whatever the result (closed when it cannot be served)
+ * @sa:		peer address as accept() gave it
+ * @salen:	its length
+ *
+ * Return: 0, or -1 when it was refused (API_MAX_CONNECTIONS reached)
+ */
+int api_add_connection(struct api *a, int fd, const struct sockaddr *sa, socklen_t salen);
 
 /**
  * api_free() - close every connection, remove the socket files

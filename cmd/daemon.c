@@ -204,6 +204,12 @@ static void op_extra_metrics(void *ctx, struct vg_metrics *ms)
 		vg_sshfwd_get_stats(d->sshfwd, &ss);
 		vg_metrics_add_ssh(ms, &ss);
 	}
+	if (d->gl) {
+		struct vg_glisten_stats gs;
+
+		vg_glisten_get_stats(d->gl, &gs);
+		vg_metrics_add_glisten(ms, &gs);
+	}
 	if (!d->sni)
 		return;
 	sni_filter_get_stats(d->sni, &st);
@@ -272,7 +278,7 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 			return -1;
 		ns_set_capture(d->ns, vg_capture_frame, d->cap);
 	}
-	if (d->opt.api) {
+	if (d->opt.api || d->opt.n_listen) {
 		struct api_config ac = {
 		    .uri = d->opt.api,
 		    .loop = d->loop,
@@ -298,6 +304,24 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 		}
 		d->api = api_new(&ac, err, errlen);
 		if (!d->api)
+			return -1;
+	}
+	if (d->opt.n_listen || d->opt.listen_vpnkit) {
+		struct vg_glisten_config gc = {
+		    .loop = d->loop,
+		    .ns = d->ns,
+		    .api = d->api,
+		    .log = &d->log,
+		    .uris = d->opt.listen,
+		    .n_uris = d->opt.n_listen,
+		    .vpnkit_uri = d->opt.listen_vpnkit,
+		    /* as gvproxy: /connect speaks QEMU's framing next to -listen-qemu */
+		    .framing = d->opt.listen_qemu ? NS_FRAMING_QEMU : NS_FRAMING_LE16,
+		    .mtu = d->opt.ns.mtu,
+		};
+
+		d->gl = vg_glisten_new(&gc, err, errlen);
+		if (!d->gl)
 			return -1;
 	}
 	return 0;
@@ -509,6 +533,8 @@ void vg_daemon_cleanup(struct vg_daemon *d)
 	if (d->pid_written)
 		unlink(d->opt.pid_file);
 	d->pid_written = false;
+	vg_glisten_free(d->gl); /* before the API it hands connections to */
+	d->gl = NULL;
 	api_free(d->api);
 	d->api = NULL;
 	if (d->cap) {

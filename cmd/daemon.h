@@ -42,6 +42,7 @@
 #include "cmd/api.h"
 #include "cmd/capture.h"
 #include "cmd/dnsup.h"
+#include "cmd/glisten.h"
 #include "cmd/log.h"
 #include "cmd/options.h"
 #include "cmd/sshfwd.h"
@@ -71,6 +72,7 @@ struct vg_daemon {
 	struct vg_sshfwd *sshfwd;   /* -forward-sock; NULL without */
 	struct vg_capture *cap;
 	struct api *api;
+	struct vg_glisten *gl; /* -listen, -listen-vpnkit; NULL without */
 	uint64_t nofile;  /* RLIMIT_NOFILE soft limit, raised at start */
 	bool pid_written; /* opt.pid_file is ours to remove */
 	bool sandboxed;
@@ -101,7 +103,8 @@ void vg_daemon_init(struct vg_daemon *d, int argc, char **argv);
 int vg_daemon_open_log(struct vg_daemon *d, char *err, size_t errlen);
 
 /**
- * vg_daemon_start() - open --pcap and --api
+ * vg_daemon_start() - open --pcap and --api (also when only -listen needs
+ * the API), then the -listen and -listen-vpnkit endpoints
  * @d:		daemon (every given field set)
  * @err:	one-line error
  * @errlen:	its size

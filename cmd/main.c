@@ -294,6 +294,15 @@ static int gv_zones(struct vg_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/**
+ * attach_link() - set up the guest link the options name (the -listen and
+ * -listen-vpnkit endpoints come later, after the API: vg_daemon_start())
+ * @d:		daemon (netstack set)
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1 (or the netstack's negative errno)
+ */
 static int attach_link(struct vg_daemon *d, char *err, size_t errlen)
 {
 	const struct vg_options *o = &d->opt;
@@ -303,6 +312,17 @@ static int attach_link(struct vg_daemon *d, char *err, size_t errlen)
 		return ns_listen_qemu(d->ns, o->listen_qemu, err, errlen);
 	if (o->listen_vfkit)
 		return ns_listen_vfkit(d->ns, o->listen_vfkit, err, errlen);
+	if (o->listen_bess)
+		return ns_listen_bess(d->ns, o->listen_bess, err, errlen);
+	if (o->listen_stdio) {
+		/* the log stays on stderr (or --log-file): stdout carries frames */
+		return ns_attach_stream(d->ns, STDIN_FILENO, STDOUT_FILENO, NS_FRAMING_LE16, err,
+					errlen) < 0
+			   ? -1
+			   : 0;
+	}
+	if (!o->tap_netns && o->tap_fd < 0)
+		return 0; /* -listen / -listen-vpnkit only: cmd/glisten.c (vg_daemon_start()) */
 	if (o->tap_netns) {
 		fd = ns_open_tap_netns(o->tap_netns, o->tap_name, o->ns.mtu, err, errlen);
 		if (fd < 0)

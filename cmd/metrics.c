@@ -343,6 +343,28 @@ static const struct row policy_name_rows[] = {
 };
 #undef STRUCT
 
+#define STRUCT struct vg_glisten_stats
+static const struct row glisten_rows[] = {
+	GROUP("listen"),
+	COUNTER("listen_accepted", "Connections accepted on -listen and -listen-vpnkit."),
+		V(accepted),
+	COUNTER("listen_http", "-listen connections handed to the HTTP API."),
+		V(http),
+	COUNTER("listen_connect", "POST /connect or vpnkit clients that became the guest link."),
+		V(connect),
+	COUNTER("listen_closed", "-listen and -listen-vpnkit connections closed undecided, by reason."),
+		L(connect_refused, "reason=\"link_busy\""),
+		L(bad_head, "reason=\"bad_head\""),
+		L(timeouts, "reason=\"timeout\""),
+		L(closed_early, "reason=\"client_closed\""),
+		L(park_full, "reason=\"too_many\""),
+	COUNTER("listen_fd_exhausted", "-listen accepts that found no free fd (the listener pauses)."),
+		V(fd_exhausted),
+	COUNTER("listen_vpnkit_handshakes", "vpnkit handshakes completed."),
+		V(vpnkit_ok),
+};
+#undef STRUCT
+
 #define STRUCT struct sni_stats
 static const struct row sni_rows[] = {
 	GROUP("sni"),
@@ -478,6 +500,11 @@ void vg_metrics_add_policy(struct vg_metrics *ms, const struct fwd_policy *p,
 		add_rows(ms, policy_flow_rows, ROWS(policy_flow_rows), &c);
 	if (dst)
 		add_rows(ms, policy_name_rows, ROWS(policy_name_rows), &c);
+}
+
+void vg_metrics_add_glisten(struct vg_metrics *ms, const struct vg_glisten_stats *st)
+{
+	add_rows(ms, glisten_rows, ROWS(glisten_rows), st);
 }
 
 void vg_metrics_add_sni(struct vg_metrics *ms, const struct sni_stats *st)

@@ -75,14 +75,14 @@ const struct option vg_long_opts[] = {
     {"debug", no_argument, NULL, OPT_DEBUG},
     {"ssh-port", required_argument, NULL, OPT_SSH_PORT},
     {"services", required_argument, NULL, OPT_API},
-    {"listen", required_argument, NULL, OPT_API},
+    {"listen", required_argument, NULL, OPT_LISTEN},
     {"forward-sock", required_argument, NULL, OPT_FORWARD_SOCK},
     {"forward-dest", required_argument, NULL, OPT_FORWARD_DEST},
     {"forward-user", required_argument, NULL, OPT_FORWARD_USER},
     {"forward-identity", required_argument, NULL, OPT_FORWARD_IDENTITY},
-    {"listen-vpnkit", required_argument, NULL, OPT_UNSUPPORTED},
-    {"listen-bess", required_argument, NULL, OPT_UNSUPPORTED},
-    {"listen-stdio", required_argument, NULL, OPT_UNSUPPORTED},
+    {"listen-vpnkit", required_argument, NULL, OPT_LISTEN_VPNKIT},
+    {"listen-bess", required_argument, NULL, OPT_LISTEN_BESS},
+    {"listen-stdio", required_argument, NULL, OPT_LISTEN_STDIO},
     {NULL, 0, NULL, 0},
 };
 

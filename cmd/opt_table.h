@@ -72,6 +72,10 @@ enum {
 	OPT_FORWARD_DEST,
 	OPT_FORWARD_USER,
 	OPT_FORWARD_IDENTITY,
+	OPT_LISTEN,	   /* gvproxy -listen: API + POST /connect (cmd/glisten.h) */
+	OPT_LISTEN_VPNKIT, /* gvproxy -listen-vpnkit */
+	OPT_LISTEN_BESS,   /* gvproxy -listen-bess unixpacket:// */
+	OPT_LISTEN_STDIO,  /* gvproxy -listen-stdio: frames on stdin/stdout */
 };
 
 /* every long option, NULL-terminated */

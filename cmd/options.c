@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "common/netutil.h"
+#include "common/sockuri.h"
 #include "dns/dns.h"
 
 void vg_options_usage(FILE *out)
@@ -31,9 +32,17 @@ void vg_options_usage(FILE *out)
 	      "A userspace network gateway for one VM: DHCP, DNS, NAT to host sockets.\n"
 	      "Options take one or two dashes.\n"
 	      "\n"
-	      "Guest link (exactly one):\n"
+	      "Guest link (one of these):\n"
 	      "  --listen-qemu URI      unix:///PATH or tcp://127.0.0.1:PORT (QEMU -netdev stream)\n"
 	      "  --listen-vfkit URI     unixgram:///PATH (vfkit, QEMU -netdev dgram)\n"
+	      "  --listen-bess URI      unixpacket:///PATH (bess: one frame per packet)\n"
+	      "  --listen-stdio VALUE   frames on stdin/stdout (2-byte LE lengths) when\n"
+	      "                         VALUE is not empty\n"
+	      "  --listen URI           HTTP API + gvproxy's POST /connect (frames with\n"
+	      "                         2-byte LE lengths, QEMU's with --listen-qemu);\n"
+	      "                         unix://PATH, tcp://IP:PORT, vsock://CID:PORT,\n"
+	      "                         vsock://:PORT (repeatable; may be the only link)\n"
+	      "  --listen-vpnkit URI    unix:// or tcp://: vpnkit handshake, then frames\n"
 	      "  --tap-netns PATH       open a TAP inside this network namespace\n"
 	      "  --tap-name NAME        TAP device name (default tap0)\n"
 	      "  --tap-fd N             use an already open TAP file descriptor\n"
@@ -123,14 +132,15 @@ void vg_options_usage(FILE *out)
 	      "  --gateway-mac MAC      the gateway's MAC (default 5a:94:ef:e4:0c:dd)\n"
 	      "  --dhcp-static-lease MAC=IP  always lease IP to MAC (repeatable, max 16)\n"
 	      "  --ec2-metadata-access  allow flows to 169.254.169.254 (denied by default)\n"
-	      "  -debug (= --log-level debug), -services/-listen URI (= --api URI),\n"
+	      "  -debug (= --log-level debug), -services URI (= --api URI),\n"
+	      "  -listen, -listen-vpnkit, -listen-bess, -listen-stdio: gvproxy's\n"
+	      "  transports (Guest link above),\n"
 	      "  -ssh-port N (forward 127.0.0.1:N to the guest's port 22; -1: none),\n"
 	      "  -gatewayIP, -hostIP, -deviceIP (= --gateway-ip, --host-ip, --device-ip),\n"
 	      "  -mtu 0 (= 1500),\n"
 	      "  -forward-sock PATH -forward-dest GUESTPATH -forward-user U\n"
 	      "  -forward-identity KEY (repeatable, paired by order): the unix socket\n"
-	      "  PATH (mode 0600) reaches GUESTPATH in the guest over SSH to its port 22.\n"
-	      "  Not supported: -listen-vpnkit, -listen-bess, -listen-stdio.\n",
+	      "  PATH (mode 0600) reaches GUESTPATH in the guest over SSH to its port 22.\n",
 	      out);
 }
 
@@ -267,6 +277,7 @@ static const struct {
 } plain[] = {
     {OPT_LISTEN_QEMU, offsetof(struct vg_options, listen_qemu), false},
     {OPT_LISTEN_VFKIT, offsetof(struct vg_options, listen_vfkit), false},
+    {OPT_LISTEN_BESS, offsetof(struct vg_options, listen_bess), false},
     {OPT_TAP_NETNS, offsetof(struct vg_options, tap_netns), false},
     {OPT_PID_FILE, offsetof(struct vg_options, pid_file), false},
     {OPT_RESOLV_CONF, offsetof(struct vg_options, resolv_conf), false},
@@ -668,6 +679,31 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			}
 			o->api = optarg;
 			break;
+		case OPT_LISTEN:
+		case OPT_LISTEN_VPNKIT: {
+			struct sockaddr_storage ss;
+			socklen_t sl;
+			char why[200];
+
+			if (vg_sock_uri_parse(optarg, c == OPT_LISTEN, &ss, &sl, why,
+					      sizeof(why)) < 0) {
+				snprintf(err, errlen, "invalid --%s: %s", name, why);
+				return VG_PARSE_ERROR;
+			}
+			if (c == OPT_LISTEN_VPNKIT) {
+				o->listen_vpnkit = optarg;
+			} else if (o->n_listen >= VG_MAX_LISTEN) {
+				snprintf(err, errlen, "too many --listen (max %d)", VG_MAX_LISTEN);
+				return VG_PARSE_ERROR;
+			} else {
+				o->listen[o->n_listen++] = optarg;
+			}
+			break;
+		}
+		case OPT_LISTEN_STDIO:
+			/* gvproxy: any non-empty value turns it on; the value is unused */
+			o->listen_stdio = optarg[0] != '\0';
+			break;
 		case OPT_DEBUG:
 			o->log_level = VG_LOG_DEBUG;
 			break;
@@ -785,6 +821,8 @@ int vg_dns_routes_check(const char *const *specs, size_t n, char *err, size_t er
 /* the checks and derived values that need every pass applied */
 static enum vg_parse_result options_finish(struct vg_options *o, char *err, size_t errlen)
 {
+	int links;
+
 	if (vg_dns_routes_check(o->dns_upstream_for, o->n_dns_upstream_for, err, errlen) < 0)
 		return VG_PARSE_ERROR;
 	/* addresses default to .1 and .254 of a non-default subnet */
@@ -795,13 +833,16 @@ static enum vg_parse_result options_finish(struct vg_options *o, char *err, size
 
 		o->ns.host_ip = htonl(bcast - 1);
 	}
-	if ((o->listen_qemu != NULL) + (o->listen_vfkit != NULL) + (o->tap_netns != NULL) +
-		    (o->tap_fd >= 0) !=
-	    1) {
-		snprintf(err, errlen, "exactly one of --listen-qemu, --listen-vfkit, --tap-netns, "
-				      "--tap-fd is required");
+	links = (o->listen_qemu != NULL) + (o->listen_vfkit != NULL) + (o->listen_bess != NULL) +
+		(o->tap_netns != NULL) + (o->tap_fd >= 0) + o->listen_stdio;
+	if (links > 1 || (links == 0 && !o->n_listen && !o->listen_vpnkit)) {
+		snprintf(err, errlen,
+			 "one guest link: exactly one of --listen-qemu, --listen-vfkit, "
+			 "--listen-bess, --listen-stdio, --tap-netns, --tap-fd, or --listen / "
+			 "--listen-vpnkit alone (POST /connect, vpnkit)");
 		return VG_PARSE_ERROR;
 	}
+	/* -listen-vpnkit with -listen-qemu or -listen-bess: vg_gvproxy_note() */
 	if (vg_gvproxy_defaults(o, err, errlen) < 0 || ns_config_check(&o->ns, err, errlen) < 0)
 		return VG_PARSE_ERROR;
 	if (o->n_fwd_dest != o->n_fwd_sock || o->n_fwd_user != o->n_fwd_sock ||

@@ -45,9 +45,16 @@
 #define VG_GUEST_API_PORT   80
 #define VG_GUEST_API_SUFFIX ".guest"
 
+#define VG_MAX_LISTEN 8 /* -listen URIs (VG_GLISTEN_MAX) */
+
 struct vg_options {
 	const char *listen_qemu;
 	const char *listen_vfkit;
+	const char *listen_bess;	   /* unixpacket:///PATH */
+	const char *listen_vpnkit;	   /* unix:// or tcp:// */
+	bool listen_stdio;		   /* -listen-stdio with a non-empty value */
+	const char *listen[VG_MAX_LISTEN]; /* -listen URIs, checked */
+	size_t n_listen;
 	const char *tap_netns;
 	const char *tap_name;
 	int tap_fd;

@@ -57,6 +57,18 @@ void stream_dec_reset(struct stream_dec *d)
 }
 
 /**
+ * stream_dec_set_fmt() - choose the length prefix (a new connection; the
+ * partial state is forgotten as by stream_dec_reset())
+ * @d:		decoder
+ * @fmt:	FRAME_BE32 or FRAME_LE16
+ */
+void stream_dec_set_fmt(struct stream_dec *d, enum frame_fmt fmt)
+{
+	stream_dec_reset(d);
+	d->fmt = fmt;
+}
+
+/**
  * stream_dec_mid_frame() - whether a frame or length prefix is incomplete
  * @d:	decoder
  *
@@ -83,21 +95,26 @@ int stream_dec_feed(struct stream_dec *d, const uint8_t *data, size_t len, frame
 		size_t n;
 
 		if (!d->need) {
-			/* reading the 4-byte length prefix */
-			if (d->hdr_have == 0 && len >= 4) {
-				memcpy(d->hdr, data, 4);
-				d->hdr_have = 4;
-				data += 4;
-				len -= 4;
+			unsigned int plen = frame_prefix_len(d->fmt);
+
+			/* reading the length prefix */
+			if (d->hdr_have == 0 && len >= plen) {
+				memcpy(d->hdr, data, plen);
+				d->hdr_have = plen;
+				data += plen;
+				len -= plen;
 			} else {
 				d->hdr[d->hdr_have++] = *data++;
 				len--;
-				if (d->hdr_have < 4)
+				if (d->hdr_have < plen)
 					continue;
 			}
 			d->hdr_have = 0;
-			d->need = (uint32_t)d->hdr[0] << 24 | (uint32_t)d->hdr[1] << 16 |
-				  (uint32_t)d->hdr[2] << 8 | d->hdr[3];
+			if (d->fmt == FRAME_LE16)
+				d->need = (uint32_t)d->hdr[0] | (uint32_t)d->hdr[1] << 8;
+			else
+				d->need = (uint32_t)d->hdr[0] << 24 | (uint32_t)d->hdr[1] << 16 |
+					  (uint32_t)d->hdr[2] << 8 | d->hdr[3];
 			d->have = 0;
 			if (d->need == 0) {
 				d->bad_length++;
@@ -176,7 +193,7 @@ int txq_push(struct txq *q, const struct iovec *iov, int iovcnt)
 
 	for (i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
-	need = len + 4;
+	need = len + frame_prefix_len(q->fmt);
 	if (q->head == q->tail)
 		q->head = q->tail = 0;
 	if (q->cap - q->tail < need && q->head > 0) {
@@ -184,16 +201,22 @@ int txq_push(struct txq *q, const struct iovec *iov, int iovcnt)
 		q->tail -= q->head;
 		q->head = 0;
 	}
-	if (q->cap - q->tail < need || len > UINT32_MAX) {
+	if (q->cap - q->tail < need || len > (q->fmt == FRAME_LE16 ? UINT16_MAX : UINT32_MAX)) {
 		q->dropped++;
 		return -ENOBUFS;
 	}
 	p = q->buf + q->tail;
-	p[0] = (uint8_t)(len >> 24);
-	p[1] = (uint8_t)(len >> 16);
-	p[2] = (uint8_t)(len >> 8);
-	p[3] = (uint8_t)len;
-	p += 4;
+	if (q->fmt == FRAME_LE16) {
+		p[0] = (uint8_t)len;
+		p[1] = (uint8_t)(len >> 8);
+		p += 2;
+	} else {
+		p[0] = (uint8_t)(len >> 24);
+		p[1] = (uint8_t)(len >> 16);
+		p[2] = (uint8_t)(len >> 8);
+		p[3] = (uint8_t)len;
+		p += 4;
+	}
 	for (i = 0; i < iovcnt; i++) {
 		memcpy(p, iov[i].iov_base, iov[i].iov_len);
 		p += iov[i].iov_len;
@@ -215,6 +238,18 @@ void txq_advance(struct txq *q, size_t n)
 }
 
 /**
+ * txq_set_fmt() - choose the record prefix; the queue must be empty (it is
+ * cleared: records of the old format would be misread)
+ * @q:		queue
+ * @fmt:	FRAME_BE32 or FRAME_LE16
+ */
+void txq_set_fmt(struct txq *q, enum frame_fmt fmt)
+{
+	txq_clear(q);
+	q->fmt = fmt;
+}
+
+/**
  * txq_peek_frame() - the first queued frame, without its prefix
  * @q:		queue
  * @frame:	set to the frame bytes
@@ -226,10 +261,15 @@ bool txq_peek_frame(const struct txq *q, const uint8_t **frame, size_t *len)
 {
 	const uint8_t *p = q->buf + q->head;
 
-	if (txq_len(q) < 4)
+	if (txq_len(q) < frame_prefix_len(q->fmt))
 		return false;
-	*len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
-	*frame = p + 4;
+	if (q->fmt == FRAME_LE16) {
+		*len = (size_t)p[0] | (size_t)p[1] << 8;
+		*frame = p + 2;
+	} else {
+		*len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+		*frame = p + 4;
+	}
 	return true;
 }
 

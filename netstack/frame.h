@@ -6,20 +6,26 @@
  * caller-owned memory, so the unit tests and fuzzers can drive them.
  *
  * Stream decoder: QEMU -netdev stream sends each Ethernet frame after a
- * 4-byte big-endian length. Frames that arrive whole inside one read buffer
- * are delivered in place (no copy); only a frame split across reads is
- * assembled in the decoder's own buffer (max frame size, allocated once).
- * An oversize frame whose length is still plausible is skipped and counted;
- * a length of 0 or above FRAME_STREAM_MAX_SANE cannot come from QEMU: the
- * stream has lost its framing (desynchronised). Both are counted in
- * @desync with the prefix kept in @last_bad for the caller's log line; 0 is
- * skipped, above the bound the caller should drop the connection.
+ * 4-byte big-endian length (FRAME_BE32); gvproxy's /connect, vpnkit and
+ * stdio transports after a 2-byte little-endian one (FRAME_LE16, the
+ * "hyperkit" framing; a prefix of 0 is a desync, skipped, and every other
+ * value is a plausible frame, so nothing is fatal there). Frames that
+ * arrive whole inside one read buffer are delivered in place (no copy);
+ * only a frame split across reads is assembled in the decoder's own buffer
+ * (max frame size, allocated once). An oversize frame whose length is
+ * still plausible is skipped and counted; a length of 0 or above
+ * FRAME_STREAM_MAX_SANE cannot come from QEMU: the stream has lost its
+ * framing (desynchronised). Both are counted in @desync with the prefix
+ * kept in @last_bad for the caller's log line; 0 is skipped, above the
+ * bound the caller should drop the connection.
  *
- * Transmit queue: a linear buffer of records [4-byte BE length][frame] with
- * fixed capacity. Stream transports write the records as they are (that is
- * the wire format); datagram and TAP transports send one frame per record.
- * A full queue drops the new frame and counts it: a stalled guest never
- * blocks the loop and never makes vgate grow.
+ * Transmit queue: a linear buffer of records [length prefix][frame] with
+ * fixed capacity; the prefix is the queue's @fmt (4-byte BE by default,
+ * 2-byte LE for FRAME_LE16; set it with txq_set_fmt() while empty). Stream
+ * transports write the records as they are (that is the wire format);
+ * datagram and TAP transports send one frame per record. A full queue
+ * drops the new frame and counts it: a stalled guest never blocks the loop
+ * and never makes vgate grow.
  */
 #ifndef VGATE_NETSTACK_FRAME_H
 #define VGATE_NETSTACK_FRAME_H
@@ -42,9 +48,31 @@
 typedef void (*frame_fn)(void *arg, const uint8_t *frame, size_t len);
 
 /**
+ * enum frame_fmt - the length prefix of a stream transport
+ * @FRAME_BE32:	4 bytes, big-endian (QEMU -netdev stream); the zero value
+ * @FRAME_LE16:	2 bytes, little-endian (gvproxy's /connect, vpnkit, stdio)
+ */
+enum frame_fmt {
+	FRAME_BE32 = 0,
+	FRAME_LE16 = 1,
+};
+
+/**
+ * frame_prefix_len() - bytes of the length prefix of @fmt
+ * @fmt:	framing
+ *
+ * Return: 4 or 2
+ */
+static inline unsigned int frame_prefix_len(enum frame_fmt fmt)
+{
+	return fmt == FRAME_LE16 ? 2u : 4u;
+}
+
+/**
  * struct stream_dec - QEMU stream decoder state
  * @buf:	assembly buffer (@max bytes)
  * @max:	largest frame accepted
+ * @fmt:	length prefix (stream_dec_set_fmt(); FRAME_BE32 after init)
  * @hdr:	length prefix bytes seen so far
  * @hdr_have:	how many of them
  * @need:	length of the current frame
@@ -59,6 +87,7 @@ typedef void (*frame_fn)(void *arg, const uint8_t *frame, size_t len);
 struct stream_dec {
 	uint8_t *buf;
 	size_t max;
+	enum frame_fmt fmt;
 	uint8_t hdr[4];
 	unsigned int hdr_have;
 	uint32_t need;
@@ -73,6 +102,7 @@ struct stream_dec {
 int stream_dec_init(struct stream_dec *d, size_t max_frame);
 void stream_dec_free(struct stream_dec *d);
 void stream_dec_reset(struct stream_dec *d);
+void stream_dec_set_fmt(struct stream_dec *d, enum frame_fmt fmt);
 bool stream_dec_mid_frame(const struct stream_dec *d);
 int stream_dec_feed(struct stream_dec *d, const uint8_t *data, size_t len, frame_fn fn, void *arg);
 
@@ -82,13 +112,16 @@ int stream_dec_feed(struct stream_dec *d, const uint8_t *data, size_t len, frame
  * @cap:	its size
  * @head:	first unsent byte
  * @tail:	end of queued data
- * @dropped:	frames dropped because the queue was full
+ * @dropped:	frames dropped because the queue was full (or too long for
+ *		a FRAME_LE16 prefix)
+ * @fmt:	record prefix (FRAME_BE32 after init)
  */
 struct txq {
 	uint8_t *buf;
 	size_t cap;
 	size_t head, tail;
 	uint64_t dropped;
+	enum frame_fmt fmt;
 };
 
 int txq_init(struct txq *q, size_t cap);
@@ -103,6 +136,7 @@ static inline void txq_clear(struct txq *q)
 	q->head = q->tail = 0;
 }
 void txq_advance(struct txq *q, size_t n);
+void txq_set_fmt(struct txq *q, enum frame_fmt fmt);
 bool txq_peek_frame(const struct txq *q, const uint8_t **frame, size_t *len);
 
 uint32_t csum_partial(const void *data, size_t len, uint32_t sum);

@@ -26,9 +26,10 @@
 
 enum ns_transport_kind {
 	NS_TR_NONE = 0,
-	NS_TR_STREAM, /* QEMU stream: listening socket + one connection */
-	NS_TR_DGRAM,  /* vfkit / QEMU dgram: unixgram socket */
-	NS_TR_TAP,    /* TAP fd */
+	NS_TR_STREAM,	 /* length-prefixed frames on a byte stream (QEMU, /connect, stdio) */
+	NS_TR_DGRAM,	 /* vfkit / QEMU dgram: unixgram socket */
+	NS_TR_TAP,	 /* TAP fd */
+	NS_TR_SEQPACKET, /* bess: one frame per SOCK_SEQPACKET record */
 };
 
 struct ns_neigh {
@@ -37,11 +38,21 @@ struct ns_neigh {
 	uint64_t seen_ms;
 };
 
+/*
+ * The link: @kind is what the current (or last) connection is; a stream
+ * or seqpacket listener (@listen_io) and ns_attach_stream() callers take
+ * turns on it, one live connection at a time. NS_TR_DGRAM and NS_TR_TAP
+ * links are permanent.
+ */
 struct ns_transport {
 	enum ns_transport_kind kind;
-	struct vg_io listen_io; /* stream: listening socket */
-	struct vg_io_pause listen_pause; /* stream: listener out of fds */
-	struct vg_io io;	/* the data fd */
+	struct vg_io listen_io;		 /* stream or seqpacket listening socket */
+	struct vg_io_pause listen_pause; /* listener out of fds */
+	bool listen_seqpacket;		 /* @listen_io is the bess (SOCK_SEQPACKET) one */
+	struct vg_io io;		 /* the data fd (read side; both sides unless @wio) */
+	struct vg_io wio;		 /* stdio: the write side when it is another fd */
+	bool io_sock;			 /* @io's fd is a socket (recv/send flags apply) */
+	bool wio_sock;			 /* the same for @wio */
 	char path[108];		/* unix socket path to unlink on exit */
 	bool dgram_peer_known;	/* dgram: where to send (the locked peer) */
 	struct sockaddr_storage *peer;

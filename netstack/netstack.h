@@ -394,11 +394,11 @@ struct ns_stats {
 	uint64_t tcp_abandoned_lost; /* ... not told: too many in one loop turn */
 	uint64_t udp_fwd_packets;
 	uint64_t transport_connects, transport_disconnects;
-	uint64_t transport_refused;   /* second stream client while one is alive */
+	uint64_t transport_refused;   /* second stream client while one is alive (any source) */
 	uint64_t transport_bad_uid;   /* stream client of a uid not allowed */
 	uint64_t transport_peer_lost; /* unixgram peer lock released (peer gone) */
 	uint64_t transport_fd_exhausted; /* accept() out of fds: listener paused */
-	uint64_t transport_desync;	 /* stream length prefix 0 or > FRAME_STREAM_MAX_SANE */
+	uint64_t transport_desync; /* stream length prefix 0 or > 68 KiB (FRAME_STREAM_MAX_SANE) */
 	uint64_t tx_queued_bytes;     /* bytes waiting for the guest to read now */
 	/* the buffer-memory budget (ns_config.max_buffer_bytes) */
 	uint64_t buffer_limit;	 /* the bound */
@@ -536,6 +536,58 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen);
  * Return: 0, or a negative errno (-EBUSY: a link exists, -EINVAL: bad URI)
  */
 int ns_listen_vfkit(struct ns *ns, const char *uri, char *err, size_t errlen);
+
+/**
+ * ns_listen_bess() - accept bess connections on "unixpacket:///path"
+ * (SOCK_SEQPACKET, one frame per record, no length prefix), one at a time
+ * @ns:		netstack
+ * @uri:	socket URI
+ * @err:	one-line error on failure
+ * @errlen:	size of @err
+ *
+ * The socket, the peer uid check, the one-live-client rule and the pause
+ * out of fds are ns_listen_qemu()'s. A record longer than MTU + 14 is
+ * dropped (drop_oversize); EOF or a send error drops the connection.
+ *
+ * Return: 0, or a negative errno (-EBUSY: a link exists, -EINVAL: bad URI)
+ */
+int ns_listen_bess(struct ns *ns, const char *uri, char *err, size_t errlen);
+
+/**
+ * enum ns_framing - the length prefix of frames on a stream
+ * @NS_FRAMING_QEMU:	4-byte big-endian (QEMU -netdev stream)
+ * @NS_FRAMING_LE16:	2-byte little-endian (gvproxy's /connect, vpnkit,
+ *			stdio: its "hyperkit" framing)
+ */
+enum ns_framing {
+	NS_FRAMING_QEMU = 0,
+	NS_FRAMING_LE16 = 1,
+};
+
+/**
+ * ns_attach_stream() - make an already connected stream the guest link
+ * @ns:		netstack
+ * @fd:		the connection (read side; also the write side unless @wfd);
+ *		made non-blocking. Owned by the netstack on success only.
+ * @wfd:	another fd to write frames to (stdin/stdout: @fd 0, @wfd 1),
+ *		or -1
+ * @framing:	its length prefix
+ * @err:	one-line error on failure
+ * @errlen:	size of @err
+ *
+ * Shares the link with a ns_listen_qemu() or ns_listen_bess() listener,
+ * under the same rule: while the current connection's peer is alive the
+ * new one is refused (transport_refused, logged); a dead one is replaced.
+ * A unixgram or TAP link is never replaced. Bad length prefixes are
+ * counted and logged as on a QEMU stream (a 2-byte prefix cannot be
+ * insane: only 0 is a desync, skipped). The peer is not checked here: the
+ * caller decided it may be the guest.
+ *
+ * Return: 0, -EBUSY (the link is taken: the caller closes @fd), -EINVAL,
+ *	   -ENOMEM, or the errno of fcntl()/epoll
+ */
+int ns_attach_stream(struct ns *ns, int fd, int wfd, enum ns_framing framing, char *err,
+		     size_t errlen);
 
 /**
  * ns_attach_tap() - use an open TAP fd (IFF_TAP | IFF_NO_PI) as the link

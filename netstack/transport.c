@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * transport.c - the hypervisor side: QEMU stream sockets (unix or TCP on
- * loopback), unixgram sockets (vfkit, QEMU dgram) and TAP devices, including
- * opening a TAP inside another network namespace.
+ * loopback), unixgram sockets (vfkit, QEMU dgram), bess SOCK_SEQPACKET
+ * sockets, streams handed over already connected (gvproxy's /connect and
+ * vpnkit, accepted by cmd/glisten.c; stdin/stdout for -listen-stdio) and
+ * TAP devices, including opening a TAP inside another network namespace.
+ *
+ * Stream connections carry frames after a length prefix: 4-byte BE for
+ * QEMU, 2-byte LE (gvproxy's "hyperkit" framing) for the others; the
+ * decoder and the queue take the connection's framing when it becomes the
+ * link. A seqpacket connection carries one frame per record (a record
+ * longer than a frame is dropped as oversize; a 0-byte read is EOF).
  *
  * One guest link at a time. Reads are bounded per event (fairness) and
  * go up through ns->frame_in (ns_link_input()). Writes go through the transmit queue (frame.h) and
@@ -54,6 +62,7 @@
 #define NS_PROBE_MS	   1000 /* at most one unixgram peer probe a second */
 
 static void tr_flush_idle(void *arg);
+static void tr_frame_event(void *arg, uint32_t events);
 
 /**
  * set_err() - write a one-line error for the caller
@@ -75,6 +84,14 @@ __attribute__((format(printf, 4, 5))) static int set_err(int e, char *err, size_
 	return e ? -e : -EIO;
 }
 
+/**
+ * tr_buffers() - allocate the receive buffer, queue and decoder once
+ * @ns:		netstack
+ * @stream:	the link may carry streams (a large receive buffer and the
+ *		decoder); false for unixgram and TAP, one frame per read
+ *
+ * Return: 0, or -1
+ */
 static int tr_buffers(struct ns *ns, bool stream)
 {
 	struct ns_transport *t = &ns->tr;
@@ -95,11 +112,16 @@ static void tr_drop_conn(struct ns *ns)
 
 	if (fd < 0)
 		return;
-	if (stream_dec_mid_frame(&t->dec))
+	if (t->kind == NS_TR_STREAM && stream_dec_mid_frame(&t->dec))
 		ns->st.drop_bad_length++; /* truncated length prefix or frame */
 	/* vg_io_del() sets t->io.fd to -1: close the saved fd */
 	vg_io_del(ns->loop, &t->io);
 	close(fd);
+	if (t->wio.fd >= 0) {
+		fd = t->wio.fd;
+		vg_io_del(ns->loop, &t->wio);
+		close(fd);
+	}
 	stream_dec_reset(&t->dec);
 	txq_clear(&t->txq);
 	ns->st.transport_disconnects++;
@@ -134,6 +156,9 @@ static void tr_dgram_send_failed(struct ns *ns, int err)
 static int tr_write_some(struct ns *ns)
 {
 	struct ns_transport *t = &ns->tr;
+	struct vg_io *w = t->wio.fd >= 0 ? &t->wio : &t->io;
+	bool sock = t->wio.fd >= 0 ? t->wio_sock : t->io_sock;
+	uint32_t base = w == &t->io ? EPOLLIN : 0;
 
 	while (txq_len(&t->txq)) {
 		const uint8_t *frame;
@@ -141,8 +166,11 @@ static int tr_write_some(struct ns *ns)
 		ssize_t n;
 
 		if (t->kind == NS_TR_STREAM) {
-			n = send(t->io.fd, t->txq.buf + t->txq.head, txq_len(&t->txq),
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (sock)
+				n = send(w->fd, t->txq.buf + t->txq.head, txq_len(&t->txq),
+					 MSG_NOSIGNAL | MSG_DONTWAIT);
+			else
+				n = write(w->fd, t->txq.buf + t->txq.head, txq_len(&t->txq));
 			if (n > 0) {
 				txq_advance(&t->txq, (size_t)n);
 				continue;
@@ -152,28 +180,35 @@ static int tr_write_some(struct ns *ns)
 			if (t->kind == NS_TR_DGRAM)
 				n = sendto(t->io.fd, frame, flen, MSG_DONTWAIT,
 					   (struct sockaddr *)t->peer, t->peer_len);
+			else if (t->kind == NS_TR_SEQPACKET)
+				n = send(t->io.fd, frame, flen, MSG_NOSIGNAL | MSG_DONTWAIT);
 			else
 				n = write(t->io.fd, frame, flen);
+			if (t->kind == NS_TR_SEQPACKET && n < 0 && errno != EAGAIN &&
+			    errno != EINTR && errno != ENOBUFS && errno != EMSGSIZE) {
+				tr_drop_conn(ns); /* the peer is gone */
+				return -1;
+			}
 			if (n >= 0 || (errno != EAGAIN && errno != EINTR && errno != ENOBUFS)) {
 				/* datagram sent, or undeliverable: either way it is done */
 				if (n < 0) {
 					ns->st.drop_no_link++;
 					tr_dgram_send_failed(ns, errno);
 				}
-				txq_advance(&t->txq, flen + 4);
+				txq_advance(&t->txq, flen + frame_prefix_len(t->txq.fmt));
 				continue;
 			}
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-			vg_io_mod(ns->loop, &t->io, EPOLLIN | EPOLLOUT);
+			vg_io_mod(ns->loop, w, base | EPOLLOUT);
 			return 0;
 		}
 		tr_drop_conn(ns);
 		return -1;
 	}
-	vg_io_mod(ns->loop, &t->io, EPOLLIN);
+	vg_io_mod(ns->loop, w, base);
 	return 0;
 }
 
@@ -189,8 +224,9 @@ static void tr_flush_idle(void *arg)
 void ns_transport_flush(struct ns *ns)
 {
 	struct ns_transport *t = &ns->tr;
+	const struct vg_io *w = t->wio.fd >= 0 ? &t->wio : &t->io;
 
-	if (t->io.fd >= 0 && txq_len(&t->txq) && !(t->io.events & EPOLLOUT))
+	if (t->io.fd >= 0 && txq_len(&t->txq) && !(w->events & EPOLLOUT))
 		tr_write_some(ns);
 }
 
@@ -219,11 +255,19 @@ int ns_transport_send(struct ns *ns, const struct iovec *iov, int iovcnt)
 			mh.msg_name = t->peer;
 			mh.msg_namelen = t->peer_len;
 			n = sendmsg(t->io.fd, &mh, MSG_DONTWAIT);
+		} else if (t->kind == NS_TR_SEQPACKET) {
+			n = sendmsg(t->io.fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 		} else {
 			n = writev(t->io.fd, iov, iovcnt);
 		}
 		if (n >= 0)
 			return 0;
+		if (t->kind == NS_TR_SEQPACKET && errno != EAGAIN && errno != EINTR &&
+		    errno != ENOBUFS) {
+			ns->st.drop_no_link++;
+			tr_drop_conn(ns); /* the peer is gone (EMSGSIZE cannot be: MTU bound) */
+			return -1;
+		}
 		if (errno != EAGAIN && errno != EINTR && errno != ENOBUFS) {
 			ns->st.drop_no_link++;
 			tr_dgram_send_failed(ns, errno);
@@ -255,8 +299,9 @@ static void tr_log_desync(struct ns *ns, bool fatal)
 {
 	ns_log_hit(ns, &ns->log_desync,
 		   "transport: stream desynchronised: length prefix %u is not a frame "
-		   "(0 or above %u bytes); %s",
+		   "(0 or above %u bytes, %s framing); %s",
 		   (unsigned int)ns->tr.dec.last_bad, FRAME_STREAM_MAX_SANE,
+		   ns->tr.dec.fmt == FRAME_LE16 ? "2-byte LE" : "QEMU",
 		   fatal ? "connection dropped" : "skipped");
 }
 
@@ -274,7 +319,7 @@ static void tr_stream_event(void *arg, uint32_t events)
 	if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 		return;
 	for (i = 0; i < NS_READS_PER_EVENT && t->io.fd >= 0; i++) {
-		ssize_t n = recv(t->io.fd, t->rxbuf, NS_RXBUF_BYTES, MSG_DONTWAIT);
+		ssize_t n = read(t->io.fd, t->rxbuf, NS_RXBUF_BYTES); /* fd non-blocking */
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -297,6 +342,24 @@ static void tr_stream_event(void *arg, uint32_t events)
 }
 
 /**
+ * tr_wio_event() - the write side of a split (stdio) link: writable again,
+ * or its reader is gone
+ * @arg:	netstack
+ * @events:	epoll bits
+ */
+static void tr_wio_event(void *arg, uint32_t events)
+{
+	struct ns *ns = arg;
+
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		tr_drop_conn(ns);
+		return;
+	}
+	if (events & EPOLLOUT)
+		tr_write_some(ns);
+}
+
+/**
  * tr_peer_alive() - whether the current stream peer is still there
  * @fd:	the connection
  *
@@ -305,7 +368,7 @@ static void tr_stream_event(void *arg, uint32_t events)
  *
  * Return: true while the peer can still send to vgate
  */
-static bool tr_peer_alive(int fd)
+static bool tr_peer_alive(int fd, bool sock)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
 	char c;
@@ -315,8 +378,8 @@ static bool tr_peer_alive(int fd)
 		return true; /* cannot tell: keep the current one */
 	if (p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL))
 		return false;
-	if (!(p.revents & POLLIN))
-		return true;
+	if (!(p.revents & POLLIN) || !sock)
+		return true; /* a pipe with data (stdio): its EOF comes as POLLHUP */
 	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
 }
@@ -342,11 +405,90 @@ static bool tr_peer_uid_ok(const struct ns *ns, int fd)
 	       (ns->cfg.peer_uid_set && cr.uid == ns->cfg.peer_uid);
 }
 
+/**
+ * tr_link_busy() - whether a connection may not become the link now
+ * @ns:	netstack
+ *
+ * A unixgram or TAP link is permanent; a stream or seqpacket connection
+ * holds the link while its peer is alive, and a dead one is dropped here
+ * (the VM restarted) so the new one can take its place.
+ *
+ * Return: true when the link is taken (the caller refuses its connection)
+ */
+static bool tr_link_busy(struct ns *ns)
+{
+	struct ns_transport *t = &ns->tr;
+
+	if (t->kind == NS_TR_DGRAM || t->kind == NS_TR_TAP)
+		return true;
+	if (t->io.fd < 0)
+		return false;
+	if (tr_peer_alive(t->io.fd, t->io_sock) &&
+	    (t->wio.fd < 0 || tr_peer_alive(t->wio.fd, t->wio_sock)))
+		return true;
+	tr_drop_conn(ns); /* the VM restarted: its old connection is dead */
+	return false;
+}
+
+/**
+ * tr_refused() - count and log a client refused because the link is taken
+ * @ns:	netstack
+ */
+static void tr_refused(struct ns *ns)
+{
+	ns->st.transport_refused++;
+	ns_log_hit(ns, &ns->log_refused,
+		   "transport: refused a second hypervisor client while the link is alive");
+}
+
+/**
+ * tr_take() - make a connected fd the link (the slot is free: tr_link_busy()
+ * said so)
+ * @ns:		netstack (buffers allocated for streams)
+ * @fd:		non-blocking connection, read side (and write side unless @wfd)
+ * @wfd:	another fd to write to (stdio), or -1
+ * @kind:	NS_TR_STREAM or NS_TR_SEQPACKET
+ * @fmt:	length prefix of a stream
+ *
+ * Return: 0, or -errno (nothing registered; the caller closes its fds)
+ */
+static int tr_take(struct ns *ns, int fd, int wfd, enum ns_transport_kind kind, enum frame_fmt fmt)
+{
+	struct ns_transport *t = &ns->tr;
+	int one = 1, sz = 4 << 20, type, rc;
+	socklen_t tl = sizeof(type);
+
+	t->io_sock = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0;
+	if (t->io_sock) {
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
+	}
+	stream_dec_set_fmt(&t->dec, fmt);
+	txq_set_fmt(&t->txq, kind == NS_TR_STREAM ? fmt : FRAME_BE32);
+	rc = vg_io_add(ns->loop, &t->io, fd, EPOLLIN,
+		       kind == NS_TR_STREAM ? tr_stream_event : tr_frame_event, ns);
+	if (rc < 0)
+		return rc;
+	if (wfd >= 0) {
+		tl = sizeof(type);
+		t->wio_sock = getsockopt(wfd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0;
+		rc = vg_io_add(ns->loop, &t->wio, wfd, 0, tr_wio_event, ns);
+		if (rc < 0) {
+			vg_io_del(ns->loop, &t->io);
+			return rc;
+		}
+	}
+	t->kind = kind;
+	ns->st.transport_connects++;
+	return 0;
+}
+
 static void tr_accept(void *arg, uint32_t events)
 {
 	struct ns *ns = arg;
 	struct ns_transport *t = &ns->tr;
-	int fd, one = 1, sz = 4 << 20;
+	int fd;
 
 	(void)events;
 	fd = accept4(t->listen_io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -371,23 +513,43 @@ static void tr_accept(void *arg, uint32_t events)
 			   "transport: refused a hypervisor client of a uid not allowed");
 		return;
 	}
-	if (t->io.fd >= 0 && tr_peer_alive(t->io.fd)) {
+	if (tr_link_busy(ns)) {
 		close(fd); /* one live client: nobody takes the link over */
-		ns->st.transport_refused++;
-		ns_log_hit(ns, &ns->log_refused,
-			   "transport: refused a second hypervisor client while the link is alive");
+		tr_refused(ns);
 		return;
 	}
-	if (t->io.fd >= 0)
-		tr_drop_conn(ns); /* the VM restarted: its old connection is dead */
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
-	if (vg_io_add(ns->loop, &t->io, fd, EPOLLIN, tr_stream_event, ns) < 0) {
+	if (tr_take(ns, fd, -1, t->listen_seqpacket ? NS_TR_SEQPACKET : NS_TR_STREAM, FRAME_BE32) <
+	    0)
 		close(fd);
-		return;
+}
+
+int ns_attach_stream(struct ns *ns, int fd, int wfd, enum ns_framing framing, char *err,
+		     size_t errlen)
+{
+	int fl, rc;
+
+	if (framing != NS_FRAMING_QEMU && framing != NS_FRAMING_LE16)
+		return set_err(EINVAL, err, errlen, "unknown stream framing %d", (int)framing);
+	if (tr_link_busy(ns)) {
+		tr_refused(ns);
+		return set_err(EBUSY, err, errlen, "the guest link is taken by a live connection");
 	}
-	ns->st.transport_connects++;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return set_err(errno, err, errlen, "%s: %s", "stream fd", strerror(errno));
+	if (wfd >= 0) {
+		fl = fcntl(wfd, F_GETFL);
+		if (fl < 0 || fcntl(wfd, F_SETFL, fl | O_NONBLOCK) < 0)
+			return set_err(errno, err, errlen, "%s: %s", "stream write fd",
+				       strerror(errno));
+	}
+	if (tr_buffers(ns, true) < 0)
+		return set_err(ENOMEM, err, errlen, "out of memory");
+	rc = tr_take(ns, fd, wfd, NS_TR_STREAM,
+		     framing == NS_FRAMING_LE16 ? FRAME_LE16 : FRAME_BE32);
+	if (rc < 0)
+		return set_err(-rc, err, errlen, "cannot poll the stream: %s", strerror(-rc));
+	return 0;
 }
 
 /**
@@ -467,6 +629,19 @@ static int tr_bind(const struct ns *ns, int fd, const struct sockaddr *sa, sockl
 	return rc;
 }
 
+/**
+ * tr_link_free() - whether no link or listener is set up yet (each of
+ * ns_listen_qemu(), ns_listen_bess(), ns_listen_vfkit() and ns_attach_tap()
+ * sets one up, once; ns_attach_stream() may come on top of a listener)
+ * @t:	transport
+ *
+ * Return: true when none is
+ */
+static bool tr_link_free(const struct ns_transport *t)
+{
+	return t->kind == NS_TR_NONE && t->listen_io.fd < 0 && t->io.fd < 0;
+}
+
 int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 {
 	struct ns_transport *t = &ns->tr;
@@ -474,7 +649,7 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 	socklen_t slen;
 	int fd, one = 1, rc;
 
-	if (t->kind != NS_TR_NONE) {
+	if (!tr_link_free(t)) {
 		return set_err(EBUSY, err, errlen, "only one guest link per vgate");
 	}
 	memset(&ss, 0, sizeof(ss));
@@ -529,7 +704,40 @@ int ns_listen_qemu(struct ns *ns, const char *uri, char *err, size_t errlen)
 		return set_err(ENOMEM, err, errlen, "out of memory");
 	}
 	vg_io_pause_init(&t->listen_pause, ns->loop, &t->listen_io);
-	t->kind = NS_TR_STREAM;
+	return 0;
+}
+
+int ns_listen_bess(struct ns *ns, const char *uri, char *err, size_t errlen)
+{
+	struct ns_transport *t = &ns->tr;
+	struct sockaddr_un sun;
+	int fd, rc;
+
+	if (!tr_link_free(t))
+		return set_err(EBUSY, err, errlen, "only one guest link per vgate");
+	if (parse_unix_uri(uri, "unixpacket", &sun) < 0)
+		return set_err(EINVAL, err, errlen,
+			       "bad --listen-bess '%s': expected unixpacket:///PATH", uri);
+	rc = tr_unix_clear(sun.sun_path, err, errlen);
+	if (rc < 0)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return set_err(errno, err, errlen, "%s: %s", "socket", strerror(errno));
+	if (tr_bind(ns, fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 4) < 0) {
+		int e = errno;
+
+		close(fd);
+		return set_err(e, err, errlen, "cannot listen on %s: %s", uri, strerror(e));
+	}
+	memcpy(t->path, sun.sun_path, sizeof(t->path));
+	if (tr_buffers(ns, true) < 0 ||
+	    vg_io_add(ns->loop, &t->listen_io, fd, EPOLLIN, tr_accept, ns) < 0) {
+		close(fd);
+		return set_err(ENOMEM, err, errlen, "out of memory");
+	}
+	vg_io_pause_init(&t->listen_pause, ns->loop, &t->listen_io);
+	t->listen_seqpacket = true;
 	return 0;
 }
 
@@ -603,11 +811,13 @@ static void tr_frame_event(void *arg, uint32_t events)
 	struct ns_transport *t = &ns->tr;
 	int i;
 
-	if (events & EPOLLOUT)
-		tr_write_some(ns);
-	if (!(events & (EPOLLIN | EPOLLERR)))
+	if (events & EPOLLOUT) {
+		if (tr_write_some(ns) < 0)
+			return;
+	}
+	if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 		return;
-	for (i = 0; i < NS_READS_PER_EVENT; i++) {
+	for (i = 0; i < NS_READS_PER_EVENT && t->io.fd >= 0; i++) {
 		struct sockaddr_storage from;
 		socklen_t flen = sizeof(from);
 		ssize_t n;
@@ -615,10 +825,17 @@ static void tr_frame_event(void *arg, uint32_t events)
 		if (t->kind == NS_TR_DGRAM)
 			n = recvfrom(t->io.fd, t->rxbuf, ns->max_frame + 1,
 				     MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &flen);
+		else if (t->kind == NS_TR_SEQPACKET)
+			n = recv(t->io.fd, t->rxbuf, ns->max_frame + 1, MSG_DONTWAIT | MSG_TRUNC);
 		else
 			n = read(t->io.fd, t->rxbuf, ns->max_frame + 1);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (t->kind == NS_TR_SEQPACKET &&
+		    (n == 0 || (n < 0 && errno != EAGAIN && errno != ENOBUFS))) {
+			tr_drop_conn(ns); /* EOF or a dead peer: the listener takes the next */
+			return;
+		}
 		if (n < 0)
 			return; /* EAGAIN, or a transient error: wait for the next event */
 		if (t->kind == NS_TR_DGRAM && !tr_dgram_from(ns, &from, flen)) {
@@ -642,7 +859,7 @@ int ns_listen_vfkit(struct ns *ns, const char *uri, char *err, size_t errlen)
 	struct sockaddr_un sun;
 	int fd, sz = 4 << 20, rc;
 
-	if (t->kind != NS_TR_NONE) {
+	if (!tr_link_free(t)) {
 		return set_err(EBUSY, err, errlen, "only one guest link per vgate");
 	}
 	if (parse_unix_uri(uri, "unixgram", &sun) < 0) {
@@ -680,7 +897,7 @@ int ns_attach_tap(struct ns *ns, int fd, char *err, size_t errlen)
 	struct ns_transport *t = &ns->tr;
 	int fl;
 
-	if (t->kind != NS_TR_NONE) {
+	if (!tr_link_free(t)) {
 		return set_err(EBUSY, err, errlen, "only one guest link per vgate");
 	}
 	fl = fcntl(fd, F_GETFL);
@@ -780,6 +997,11 @@ void ns_transport_close(struct ns *ns)
 		vg_io_del(ns->loop, &t->io); /* sets the fd to -1: close the saved one */
 		close(fd);
 	}
+	fd = t->wio.fd;
+	if (fd >= 0) {
+		vg_io_del(ns->loop, &t->wio);
+		close(fd);
+	}
 	fd = t->listen_io.fd;
 	if (fd >= 0) {
 		vg_io_pause_stop(&t->listen_pause);
@@ -795,5 +1017,5 @@ void ns_transport_close(struct ns *ns)
 	txq_free(&t->txq);
 	stream_dec_free(&t->dec);
 	memset(t, 0, sizeof(*t));
-	t->io.fd = t->listen_io.fd = -1;
+	t->io.fd = t->wio.fd = t->listen_io.fd = -1;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_frame.c - QEMU stream framing (whole, split, zero-length, oversize,
- * insane lengths, truncation), the transmit queue, the Internet checksum.
+ * insane lengths, truncation), gvproxy's 2-byte LE framing (the same
+ * cases), the transmit queue in both framings, the Internet checksum.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -149,6 +150,83 @@ Test(stream, truncated_prefix_and_frame_are_detected)
 	stream_dec_reset(&d);
 	cr_assert_not(stream_dec_mid_frame(&d));
 	stream_dec_free(&d);
+}
+
+static size_t put_le16(uint8_t *out, uint16_t len, uint8_t fill)
+{
+	out[0] = (uint8_t)len;
+	out[1] = (uint8_t)(len >> 8);
+	memset(out + 2, fill, len);
+	return 2 + (size_t)len;
+}
+
+Test(stream_le16, whole_split_zero_oversize_truncated)
+{
+	struct stream_dec d;
+	struct sink s = {0};
+	static uint8_t buf[4096];
+	size_t n = 0, i;
+
+	cr_assert_eq(stream_dec_init(&d, 1514), 0);
+	stream_dec_set_fmt(&d, FRAME_LE16);
+	n += put_le16(buf + n, 60, 1);
+	n += put_le16(buf + n, 0, 0);	 /* zero length: a desync, skipped */
+	n += put_le16(buf + n, 1600, 9); /* above the MTU: skipped, counted */
+	n += put_le16(buf + n, 300, 2);	 /* 0x012c: the high byte matters */
+	cr_assert_eq(stream_dec_feed(&d, buf, n, collect, &s), 0);
+	cr_assert_eq(s.n, 2);
+	cr_assert_eq(s.lens[0], 60);
+	cr_assert_eq(s.lens[1], 300);
+	cr_assert_eq(s.first[1], 2);
+	cr_assert_eq(d.desync, 1);
+	cr_assert_eq(d.last_bad, 0);
+	cr_assert_eq(d.oversize, 1);
+	/* byte by byte gives the same frames */
+	s.n = 0;
+	for (i = 0; i < n; i++)
+		cr_assert_eq(stream_dec_feed(&d, buf + i, 1, collect, &s), 0);
+	cr_assert_eq(s.n, 2);
+	cr_assert_eq(s.lens[1], 300);
+	/* the largest 2-byte length is no desync: skipped as oversize */
+	cr_assert_eq(stream_dec_feed(&d, (const uint8_t *)"\xff\xff", 2, collect, &s), 0);
+	cr_assert(stream_dec_mid_frame(&d));
+	stream_dec_set_fmt(&d, FRAME_LE16); /* a new connection forgets it */
+	cr_assert_not(stream_dec_mid_frame(&d));
+	/* truncated: half a prefix, then half a frame */
+	cr_assert_eq(stream_dec_feed(&d, buf, 1, collect, &s), 0);
+	cr_assert(stream_dec_mid_frame(&d));
+	stream_dec_reset(&d);
+	cr_assert_eq(stream_dec_feed(&d, buf, 30, collect, &s), 0);
+	cr_assert(stream_dec_mid_frame(&d));
+	cr_assert_eq(s.n, 2);
+	stream_dec_free(&d);
+}
+
+Test(txq, le16_records_and_too_long_frames)
+{
+	struct txq q;
+	static uint8_t big[70000];
+	uint8_t a[300];
+	struct iovec iov = {a, sizeof(a)}, biov = {big, sizeof(big)};
+	const uint8_t *f;
+	size_t len;
+
+	memset(a, 'a', sizeof(a));
+	cr_assert_eq(txq_init(&q, 1 << 20), 0);
+	txq_set_fmt(&q, FRAME_LE16);
+	cr_assert_eq(txq_push(&q, &iov, 1), 0);
+	cr_assert_eq(txq_len(&q), 302);
+	cr_assert_eq(q.buf[0], 300 & 0xff, "2-byte LE prefix on the wire");
+	cr_assert_eq(q.buf[1], 300 >> 8);
+	cr_assert(txq_peek_frame(&q, &f, &len));
+	cr_assert_eq(len, 300);
+	cr_assert_eq(f[0], 'a');
+	cr_assert_lt(txq_push(&q, &biov, 1), 0, "no 2-byte length for 70000 bytes");
+	cr_assert_eq(q.dropped, 1);
+	txq_set_fmt(&q, FRAME_BE32);
+	cr_assert_eq(txq_len(&q), 0, "a framing change empties the queue");
+	cr_assert_eq(txq_push(&q, &biov, 1), 0);
+	txq_free(&q);
 }
 
 Test(txq, records_in_order_and_full_queue_drops)

@@ -624,3 +624,117 @@ Test(transport, stream_desync_is_counted_and_logged)
 	cr_assert_not_null(strstr(l.last, "connection dropped"), "%s", l.last);
 	close(fd);
 }
+
+/* gvproxy's framings and transports (issue 12, item 2) */
+
+Test(transport, attached_stream_le16_frames_one_live_peer)
+{
+	uint8_t msg[2 + 42], r[256];
+	char err[256];
+	struct ns_stats st;
+	int sv[2], sv2[2];
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(ns_attach_stream(ns, sv[1], -1, NS_FRAMING_LE16, err, sizeof(err)), 0, "%s",
+		     err);
+	msg[0] = 42;
+	msg[1] = 0;
+	arp_req(msg + 2);
+	cr_assert_eq(write(sv[0], msg, sizeof(msg)), (ssize_t)sizeof(msg));
+	cr_assert_eq(read_some(sv[0], r, sizeof(r)), 44);
+	cr_assert_eq(r[0], 42, "2-byte LE length of the ARP reply");
+	cr_assert_eq(r[1], 0);
+	cr_assert_eq(r[2 + 21], 2, "ARP reply");
+
+	/* a second stream while the first is alive: refused, the caller keeps it */
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv2), 0);
+	cr_assert_eq(ns_attach_stream(ns, sv2[1], -1, NS_FRAMING_LE16, err, sizeof(err)), -EBUSY);
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.transport_refused, 1);
+
+	/* a zero-length prefix is a desync, skipped: the next frame still works */
+	cr_assert_eq(write(sv[0], "\0\0", 2), 2);
+	cr_assert_eq(write(sv[0], msg, sizeof(msg)), (ssize_t)sizeof(msg));
+	cr_assert_eq(read_some(sv[0], r, sizeof(r)), 44);
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.transport_desync, 1);
+
+	/* the first peer goes away: the next one takes the link, in QEMU framing */
+	close(sv[0]);
+	spin(2);
+	cr_assert_eq(ns_attach_stream(ns, sv2[1], -1, NS_FRAMING_QEMU, err, sizeof(err)), 0, "%s",
+		     err);
+	msg[0] = 0;
+	cr_assert_eq(write(sv2[0], "\0\0\0\x2a", 4), 4);
+	cr_assert_eq(write(sv2[0], msg + 2, 42), 42);
+	cr_assert_eq(read_some(sv2[0], r, sizeof(r)), 46);
+	cr_assert_eq(r[3], 42, "4-byte BE length");
+	close(sv2[0]);
+	cr_assert_eq(ns_attach_stream(ns, 0, -1, (enum ns_framing)7, err, sizeof(err)), -EINVAL);
+}
+
+Test(transport, attached_stream_on_two_pipes_like_stdio)
+{
+	uint8_t msg[2 + 42], r[256];
+	char err[256];
+	int in[2], out[2];
+	ssize_t n = -1;
+	int i;
+
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(pipe(out), 0);
+	cr_assert_eq(ns_attach_stream(ns, in[0], out[1], NS_FRAMING_LE16, err, sizeof(err)), 0,
+		     "%s", err);
+	msg[0] = 42;
+	msg[1] = 0;
+	arp_req(msg + 2);
+	cr_assert_eq(write(in[1], msg, sizeof(msg)), (ssize_t)sizeof(msg));
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	for (i = 0; i < 200 && n <= 0; i++) {
+		spin(1);
+		n = read(out[0], r, sizeof(r));
+	}
+	cr_assert_eq(n, 44);
+	cr_assert_eq(r[2 + 21], 2, "ARP reply on the write pipe");
+	close(in[1]);
+	close(out[0]);
+}
+
+Test(transport, bess_seqpacket_one_frame_per_packet)
+{
+	uint8_t f[42], big[2000], r[256];
+	char err[256];
+	struct ns_stats st;
+	int fd, fd2;
+
+	snprintf(path, sizeof(path), "%s/bess.sock", dir);
+	snprintf(uri, sizeof(uri), "unixpacket://%s", path);
+	cr_assert_eq(ns_listen_bess(ns, "unix:///x", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(ns_listen_bess(ns, uri, err, sizeof(err)), 0, "%s", err);
+	fd = connect_unix(SOCK_SEQPACKET, path, NULL);
+	spin(3);
+	arp_req(f);
+	cr_assert_eq(send(fd, f, sizeof(f), 0), (ssize_t)sizeof(f));
+	cr_assert_eq(read_some(fd, r, sizeof(r)), 42, "one ARP reply per packet, no prefix");
+	cr_assert_eq(r[21], 2);
+	memset(big, 0, sizeof(big));
+	cr_assert_eq(send(fd, big, sizeof(big), 0), (ssize_t)sizeof(big));
+	spin(3);
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.drop_oversize, 1, "a packet above MTU + 14 is dropped");
+	/* one live peer; EOF frees the link for the next */
+	fd2 = connect_unix(SOCK_SEQPACKET, path, NULL);
+	spin(3);
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.transport_refused, 1);
+	close(fd2);
+	close(fd);
+	spin(3);
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.transport_disconnects, 1);
+	fd = connect_unix(SOCK_SEQPACKET, path, NULL);
+	spin(3);
+	cr_assert_eq(send(fd, f, sizeof(f), 0), (ssize_t)sizeof(f));
+	cr_assert_eq(read_some(fd, r, sizeof(r)), 42);
+	close(fd);
+}
