@@ -345,6 +345,8 @@ enum MHD_Result api_gv_leases(struct api *a, struct MHD_Connection *c, const str
 		char ip[INET_ADDRSTRLEN], mac[18];
 		const uint8_t *m = ls[i].mac;
 
+		if (ls[i].family != NS_AF_INET)
+			continue; /* gvproxy's map is IPv4's; DHCPv6 leases are in /leases */
 		inet_ntop(AF_INET, &ls[i].ip, ip, sizeof(ip));
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
 			 m[4], m[5]);

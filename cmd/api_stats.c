@@ -21,7 +21,7 @@
 #include "cmd/dnsup.h"
 #include "cmd/metrics.h"
 
-#define MAX_LEASES 4096
+#define MAX_LEASES NS_LEASES_MAX
 
 /* every group of counters into @ms */
 static void collect(struct api *a, struct vg_metrics *ms)
@@ -145,10 +145,13 @@ enum MHD_Result api_get_leases(struct api *a, struct MHD_Connection *c, const st
 	}
 	n = ns_leases(a->cfg.ns, ls, MAX_LEASES);
 	for (i = 0; i < n; i++) {
-		char ip[INET_ADDRSTRLEN], mac[18];
+		char ip[INET6_ADDRSTRLEN], mac[18];
 		const uint8_t *m = ls[i].mac;
 
-		inet_ntop(AF_INET, &ls[i].ip, ip, sizeof(ip));
+		if (ls[i].family == NS_AF_INET6)
+			inet_ntop(AF_INET6, ls[i].ip6, ip, sizeof(ip));
+		else
+			inet_ntop(AF_INET, &ls[i].ip, ip, sizeof(ip));
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
 			 m[4], m[5]);
 		json_array_append_new(

@@ -155,6 +155,23 @@ static const struct row ns_rows[] = {
 		L(dhcp_inform, "type=\"inform\""),
 	COUNTER("dhcp_malformed", "Malformed DHCP messages."),
 		V(dhcp_bad),
+	GROUP("dhcp6"),
+	COUNTER("dhcp6_messages", "DHCPv6 messages received or sent, by type."),
+		L(dhcp6_solicit, "type=\"solicit\""),
+		L(dhcp6_advertise, "type=\"advertise\""),
+		L(dhcp6_request, "type=\"request\""),
+		L(dhcp6_confirm, "type=\"confirm\""),
+		L(dhcp6_renew, "type=\"renew\""),
+		L(dhcp6_rebind, "type=\"rebind\""),
+		L(dhcp6_release, "type=\"release\""),
+		L(dhcp6_decline, "type=\"decline\""),
+		L(dhcp6_inform, "type=\"information_request\""),
+		L(dhcp6_reply, "type=\"reply\""),
+	COUNTER("dhcp6_no_addresses", "DHCPv6 IA_NA answered NoAddrsAvail (pool full or stateless only)."),
+		V(dhcp6_no_addrs),
+	COUNTER("dhcp6_dropped", "DHCPv6 messages dropped, by reason."),
+		L(dhcp6_bad, "reason=\"malformed\""),
+		L(dhcp6_ignored, "reason=\"not_for_us\""),
 };
 #undef STRUCT
 

@@ -26,6 +26,7 @@ const struct option vg_long_opts[] = {
     {"mtu", required_argument, NULL, OPT_MTU},
     {"subnet6", required_argument, NULL, OPT_SUBNET6},
     {"no-ipv6", no_argument, NULL, OPT_NO_IPV6},
+    {"dhcp6-stateless", no_argument, NULL, OPT_DHCP6_STATELESS},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"pid-file", required_argument, NULL, OPT_PID_FILE},
     {"help", no_argument, NULL, OPT_HELP},

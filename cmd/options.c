@@ -59,6 +59,8 @@ void vg_options_usage(FILE *out)
 	      "                         gateway ::1 in it and fe80::1, host alias ::254\n"
 	      "  --no-ipv6              IPv4 only: drop IPv6 frames, no Router Advertisements\n"
 	      "                         (also when --mtu is below 1280)\n"
+	      "  --dhcp6-stateless      DHCPv6 gives DNS and the search list only, no\n"
+	      "                         addresses (default: IA_NA leases from PREFIX::100)\n"
 	      "  --dhcp-domain NAME     DHCP domain name option\n"
 	      "  --dhcp-search LIST     DHCP domain search list (space separated)\n"
 	      "  --dhcp-lease-time S    lease time in seconds (default 3600)\n"
@@ -507,6 +509,9 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 		}
 		case OPT_NO_IPV6:
 			o->ns.no_ipv6 = true;
+			break;
+		case OPT_DHCP6_STATELESS:
+			o->ns.dhcp6_stateless = true;
 			break;
 		case OPT_GATEWAY_IP:
 		case OPT_HOST_IP:

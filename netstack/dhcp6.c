@@ -32,6 +32,7 @@
 #define OPT_IA_NA	 3
 #define OPT_IA_TA	 4
 #define OPT_IAADDR	 5
+#define OPT_PREFERENCE	 7
 #define OPT_STATUS	 13
 #define OPT_RAPID_COMMIT 14
 #define OPT_DNS_SERVERS	 23
@@ -663,7 +664,8 @@ static void reply_head(const struct dhcp6_server *s, const struct msg_in *m, uin
 		opt_put(w, OPT_CLIENTID, m->clientid, m->clientid_len);
 }
 
-/* Solicit: Advertise, or Reply when Rapid Commit is asked and possible */
+/* Solicit: Advertise (Preference 255: clients need not wait for other
+ * servers), or Reply when Rapid Commit is asked and possible */
 static void do_solicit(struct dhcp6_server *s, const struct msg_in *m, uint64_t now,
 		       const uint8_t *src_mac, struct dhcp6_reply *out, struct writer *w)
 {
@@ -673,8 +675,13 @@ static void do_solicit(struct dhcp6_server *s, const struct msg_in *m, uint64_t 
 	for (k = 0; m->rapid && s->cfg.stateful && k < m->nia && !commit; k++)
 		commit = m->ia[k].code == OPT_IA_NA && pick_slot(s, m, &m->ia[k], now, false) >= 0;
 	reply_head(s, m, commit ? DHCP6_REPLY : DHCP6_ADVERTISE, out, w);
-	if (commit)
+	if (commit) {
 		opt_put(w, OPT_RAPID_COMMIT, NULL, 0);
+	} else {
+		uint8_t pref = 255; /* the only server: no need to wait for others */
+
+		opt_put(w, OPT_PREFERENCE, &pref, 1);
+	}
 	for (k = 0; k < m->nia; k++)
 		any |= answer_ia(s, m, &m->ia[k], commit ? IA_COMMIT : IA_HOLD, now, src_mac, w);
 	if (!any)

@@ -16,6 +16,7 @@
 
 #include "netstack.h"
 #include "dhcp.h"
+#include "dhcp6.h"
 #include "frame.h"
 #include "ndp.h"
 #include "common/ratelimit.h"
@@ -104,6 +105,7 @@ struct ns {
 	size_t max_frame;
 	struct ns_transport tr;
 	struct dhcp_server dhcp;
+	struct dhcp6_server dhcp6; /* zeroed (not served) with IPv6 off */
 	struct ns_neigh neigh[NS_NEIGH_MAX];
 	struct ns_engine *eng;
 	struct ns_budget budget;

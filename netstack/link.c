@@ -27,10 +27,11 @@
  *    gateway's ports), after a checksum check of ICMPv6 and without
  *    fragments (drop_ip6_frag); packets to other addresses go to the
  *    engine as foreign traffic (ns_engine_input6()).
- * UDP to port 547 (DHCPv6) is to be taken before the engine, where
- * ipv6_input() says so. The RA timer (ns_link_init6()) sends unsolicited
- * Router Advertisements on ndp_ra_next_ms()'s schedule once the guest has
- * sent an IPv6 packet.
+ * UDP to port 547 (DHCPv6) to a gateway address or ff02::1:2 goes to the
+ * DHCPv6 server (dhcp6.c) before the engine, its answer sent from here.
+ * The RA timer (ns_link_init6()) sends unsolicited Router Advertisements
+ * on ndp_ra_next_ms()'s schedule once the guest has sent an IPv6 packet;
+ * they carry the M flag when the DHCPv6 server hands out addresses.
  *
  * Every frame from a transport enters through ns_link_input(); frames to the
  * guest leave through link_send_iov() into the transport's queue. Nothing
@@ -48,8 +49,7 @@
 
 #define ETHERTYPE_IPV4	 0x0800
 #define ETHERTYPE_ARP	 0x0806
-#define ETHERTYPE_IPV6	  0x86dd
-#define DHCP6_SERVER_PORT 547
+#define ETHERTYPE_IPV6	 0x86dd
 #define IPPROTO_UDP_	 17
 #define DHCP_SERVER_PORT 67
 #define DHCP_CLIENT_PORT 68
@@ -450,6 +450,98 @@ static void nd_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip, s
 	}
 }
 
+static void dhcp6_count(struct ns *ns)
+{
+	const struct dhcp6_stats *d = &ns->dhcp6.st;
+
+	ns->st.dhcp6_solicit = d->solicit;
+	ns->st.dhcp6_request = d->request;
+	ns->st.dhcp6_confirm = d->confirm;
+	ns->st.dhcp6_renew = d->renew;
+	ns->st.dhcp6_rebind = d->rebind;
+	ns->st.dhcp6_release = d->release;
+	ns->st.dhcp6_decline = d->decline;
+	ns->st.dhcp6_inform = d->inform;
+	ns->st.dhcp6_advertise = d->advertise;
+	ns->st.dhcp6_reply = d->reply;
+	ns->st.dhcp6_no_addrs = d->no_addrs;
+	ns->st.dhcp6_bad = d->bad;
+	ns->st.dhcp6_ignored = d->ignored;
+}
+
+/**
+ * dhcp6_send() - wrap a DHCPv6 answer in UDP/IPv6/Ethernet and send it
+ * @ns:		netstack
+ * @mac:	the client's MAC (the request's Ethernet source)
+ * @src:	the gateway address the answer comes from
+ * @dst:	the client's address (the request's source)
+ * @dport:	the client's port (the request's source port)
+ * @r:		the answer
+ */
+static void dhcp6_send(struct ns *ns, const uint8_t *mac, const uint8_t *src, const uint8_t *dst,
+		       uint16_t dport, const struct dhcp6_reply *r)
+{
+	uint8_t h[ETH_HLEN_ + IP6_HLEN + 8];
+	uint8_t *ip = h + ETH_HLEN_, *udp = ip + IP6_HLEN;
+	uint16_t ulen = (uint16_t)(8 + r->len);
+	struct iovec iov[2] = {{h, sizeof(h)}, {(void *)r->data, r->len}};
+	uint32_t sum;
+
+	eth_header(h, mac, ns->cfg.gw_mac, ETHERTYPE_IPV6);
+	memset(ip, 0, IP6_HLEN);
+	ip[0] = 0x60;
+	vg_put_be16(ip + 4, ulen);
+	ip[6] = IP6_NH_UDP;
+	ip[7] = 255; /* link-local traffic; RFC 8415 does not ask for a value */
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	vg_put_be16(udp, DHCP6_SERVER_PORT);
+	vg_put_be16(udp + 2, dport);
+	vg_put_be16(udp + 4, ulen);
+	udp[6] = udp[7] = 0;
+	sum = csum_ip6_pseudo(ip, ulen, IP6_NH_UDP);
+	sum = csum_partial(udp, 8, sum);
+	sum = csum_fold(csum_partial(r->data, r->len, sum));
+	if (!sum)
+		sum = 0xffff;
+	vg_put_be16(udp + 6, (uint16_t)sum);
+	link_send_iov(ns, iov, 2);
+}
+
+/**
+ * dhcp6_link_input() - UDP to port 547 of the gateway or ff02::1:2: its
+ * length and checksum checked (a bad one counted in dhcp6.bad), the
+ * payload to dhcp6_input(), the answer sent back to the client's source
+ * address and port from fe80::1 (or from the gateway address it was sent to)
+ * @ns:		netstack
+ * @src_mac:	Ethernet source
+ * @ip:		IPv6 packet (its source already found plausible)
+ * @tot:	its length
+ * @off:	offset of the UDP header, at least 8 bytes before @tot
+ */
+static void dhcp6_link_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip, size_t tot,
+			     size_t off)
+{
+	static const uint8_t gw_ll[16] = {0xfe, 0x80, [15] = 1};
+	const uint8_t *udp = ip + off;
+	size_t ulen = (size_t)udp[4] << 8 | udp[5];
+	struct dhcp6_reply r;
+	const uint8_t *from;
+	uint32_t sum;
+
+	sum = csum_ip6_pseudo(ip, (uint32_t)ulen, IP6_NH_UDP);
+	if (ulen < 8 || ulen > tot - off || (!udp[6] && !udp[7]) ||
+	    csum_fold(csum_partial(udp, ulen, sum)) != 0) {
+		ns->dhcp6.st.bad++; /* IPv6 UDP needs its checksum */
+		dhcp6_count(ns);
+		return;
+	}
+	from = !memcmp(ip + 24, ns->cfg.gateway6, 16) ? ns->cfg.gateway6 : gw_ll;
+	if (dhcp6_input(&ns->dhcp6, vg_loop_now(ns->loop), src_mac, udp + 8, ulen - 8, &r) > 0)
+		dhcp6_send(ns, src_mac, from, ip + 8, (uint16_t)(udp[0] << 8 | udp[1]), &r);
+	dhcp6_count(ns);
+}
+
 /**
  * ipv6_input() - validate an IPv6 packet from the guest and dispatch it
  * @ns:		netstack
@@ -502,11 +594,12 @@ static void ipv6_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip,
 		ns->st.drop_ip6_frag++; /* nothing of the gateway's needs them */
 		return;
 	}
-	/*
-	 * DHCPv6: UDP to DHCP6_SERVER_PORT (from a link-local source, to
-	 * ff02::1:2 or the gateway) is the DHCPv6 server's, taken here before
-	 * the engine; without it lwIP answers port unreachable to a unicast.
-	 */
+	/* DHCPv6: the server's, before the engine (lwIP would answer unreachable) */
+	if (v.proto == IP6_NH_UDP && ns->dhcp6.leases && v.off + 8 <= tot &&
+	    (ip[v.off + 2] << 8 | ip[v.off + 3]) == DHCP6_SERVER_PORT) {
+		dhcp6_link_input(ns, src_mac, ip, tot, v.off);
+		return;
+	}
 	if (v.proto == IP6_NH_ICMP6) {
 		if (!icmp6_ok(ip, tot, v.off)) {
 			ns->st.drop_bad_icmp6++;

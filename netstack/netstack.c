@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * netstack.c - creation, configuration and teardown of struct ns: the
- * config defaults and checks, ns_new() (DHCP server, lwIP engine, and the
- * callbacks that join the layers: transport frames go to ns_link_input(),
- * the engine's IP packets to ns_link_send_ip()), ns_free() in reverse
+ * config defaults and checks, ns_new() (DHCP and DHCPv6 servers, lwIP
+ * engine, and the callbacks that join the layers: transport frames go to
+ * ns_link_input(), the engine's IP packets to ns_link_send_ip()), ns_free() in reverse
  * order, and the read-only views (stats, leases) and the capture hook.
  *
  * Call graph of netstack/'s files (no cycles; arrows point at the callee):
  * netstack.c -> link.c, transport.c, port.c (the engine), dhcp.c, budget.c,
  * common/;
- * link.c -> transport.c, input.c (the engine), dhcp.c, ndp.c, frame.c, log.c;
+ * link.c -> transport.c, input.c (the engine), dhcp.c, dhcp6.c, ndp.c, frame.c,
+ * log.c;
  * ndp.c -> frame.c, common/;
  * transport.c -> frame.c, log.c, and frames up through ns->frame_in only;
  * log.c -> common/ only;
@@ -180,6 +181,36 @@ int ns_config_check(struct ns_config *c, char *err, size_t errlen)
 	return config_check6(c, err, errlen);
 }
 
+/**
+ * dhcp6_setup() - start the DHCPv6 server on the guest /64 (leases
+ * PREFIX::100 upward, DNS the gateway's PREFIX::1, the search list the RA's
+ * DNSSL has) and tell the RA whether to set the M flag
+ * @ns:	netstack, its IPv6 link set up (ns_link_init6())
+ *
+ * Return: 0, or a negative errno from dhcp6_init()
+ */
+static int dhcp6_setup(struct ns *ns)
+{
+	const struct ns_config *cfg = &ns->cfg;
+	struct dhcp6_config c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.server_mac, cfg->gw_mac, 6);
+	memcpy(c.prefix, cfg->subnet6, 16);
+	memcpy(c.dns, cfg->gateway6, 16);
+	c.first = DHCP6_FIRST_DEFAULT;
+	c.count = DHCP6_LEASES_DEFAULT;
+	c.lease_s = cfg->lease_s;
+	c.search = cfg->search[0] ? cfg->search : cfg->domain;
+	c.stateful = !cfg->dhcp6_stateless;
+	rc = dhcp6_init(&ns->dhcp6, &c);
+	if (rc < 0)
+		return rc;
+	ndp_set_managed(&ns->nd, dhcp6_ra_flags(&ns->dhcp6) & DHCP6_RA_MANAGED);
+	return 0;
+}
+
 struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg)
 {
 	struct dhcp_config dc;
@@ -220,6 +251,11 @@ struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg)
 		return NULL;
 	}
 	ns_link_init6(ns);
+	if (!cfg->no_ipv6 && dhcp6_setup(ns) < 0) {
+		ns_free(ns);
+		errno = ENOMEM;
+		return NULL;
+	}
 	return ns;
 }
 
@@ -231,6 +267,7 @@ void ns_free(struct ns *ns)
 	ns_transport_close(ns);
 	ns_engine_free(ns);
 	dhcp_free(&ns->dhcp);
+	dhcp6_free(&ns->dhcp6);
 	free(ns);
 }
 
@@ -291,7 +328,21 @@ size_t ns_leases(const struct ns *ns, struct ns_lease *out, size_t max)
 			continue;
 		memcpy(out[n].mac, l->mac, 6);
 		out[n].ip = ip;
+		out[n].family = NS_AF_INET;
+		memset(out[n].ip6, 0, sizeof(out[n].ip6));
 		out[n].expires_ms = l->bound ? l->expires_ms : 0;
+		memcpy(out[n].hostname, l->hostname, sizeof(out[n].hostname));
+		n++;
+	}
+	for (i = 0; i < ns->dhcp6.cfg.count && n < max; i++) {
+		const struct dhcp6_lease *l;
+
+		if (!(l = dhcp6_lease_at(&ns->dhcp6, i, vg_loop_now(ns->loop), out[n].ip6)))
+			continue;
+		memcpy(out[n].mac, l->mac, 6);
+		out[n].ip = 0;
+		out[n].family = NS_AF_INET6;
+		out[n].expires_ms = l->state == DHCP6_LEASE_BOUND ? l->expires_ms : 0;
 		memcpy(out[n].hostname, l->hostname, sizeof(out[n].hostname));
 		n++;
 	}

@@ -203,6 +203,9 @@ static inline bool ns_addr_eq(const struct ns_addr *a, const struct ns_addr *b)
  *		always gets the address, nobody else does; each address lies
  *		in dhcp_first..dhcp_last, not the gateway's nor the host alias
  * @n_dhcp_static: their number, at most NS_DHCP_STATIC_MAX
+ * @dhcp6_stateless: the DHCPv6 server answers Information-Request only
+ *		(DNS, search list), no IA_NA addresses, and the RA has no M
+ *		flag (only O); by default it leases PREFIX::100 upward
  */
 #define NS_DHCP_STATIC_MAX 16
 struct ns_config {
@@ -232,6 +235,7 @@ struct ns_config {
 		uint32_t ip;
 	} dhcp_static[NS_DHCP_STATIC_MAX];
 	size_t n_dhcp_static;
+	bool dhcp6_stateless;
 };
 
 /* the default IPv6 prefix: a fixed ULA /64 (RFC 4193), "vgate" in its global ID */
@@ -384,6 +388,12 @@ struct ns_stats {
 	uint64_t arp_replies, icmp_echo_replies;
 	uint64_t dhcp_discover, dhcp_offer, dhcp_request, dhcp_ack, dhcp_nak, dhcp_release,
 	    dhcp_decline, dhcp_inform, dhcp_bad;
+	/* DHCPv6 (dhcp6.c): client messages by type, answers, drops */
+	uint64_t dhcp6_solicit, dhcp6_request, dhcp6_confirm, dhcp6_renew, dhcp6_rebind,
+	    dhcp6_release, dhcp6_decline, dhcp6_inform, dhcp6_advertise, dhcp6_reply;
+	uint64_t dhcp6_no_addrs; /* IA_NA answered NoAddrsAvail (pool full, stateless) */
+	uint64_t dhcp6_bad;	 /* malformed or invalid DHCPv6 message */
+	uint64_t dhcp6_ignored;	 /* for another server, or a relay's/server's message */
 	uint64_t tcp_syn_new, tcp_syn_reset, tcp_accepted, tcp_active;
 	uint64_t tcp_syn_expired;  /* deferred SYN held over NS_SYN_HOLD_MS, dropped */
 	uint64_t tcp_syn_evicted;  /* deferred SYN dropped for a new one (hold table full) */
@@ -432,11 +442,16 @@ struct ns_stats {
 };
 
 /**
- * struct ns_lease - one DHCP lease, for listing
+ * struct ns_lease - one DHCP or DHCPv6 lease, for listing: @family
+ * NS_AF_INET with @ip, or NS_AF_INET6 (an IA_NA address) with @ip6
  */
+#define NS_LEASES_MAX (4096 + 1024) /* DHCP_MAX_LEASES + DHCP6_MAX_LEASES */
+
 struct ns_lease {
 	uint8_t mac[6];
 	uint32_t ip;
+	uint8_t family;
+	uint8_t ip6[16];
 	uint64_t expires_ms; /* loop clock; 0 = offered, not yet bound */
 	char hostname[64];
 };
@@ -640,9 +655,9 @@ void ns_set_log(struct ns *ns, ns_log_fn fn, void *ctx);
 void ns_get_stats(const struct ns *ns, struct ns_stats *st);
 
 /**
- * ns_leases() - list DHCP leases
+ * ns_leases() - list DHCP leases, then DHCPv6 (IA_NA) leases
  * @ns:		netstack
- * @out:	array
+ * @out:	array (NS_LEASES_MAX entries hold every lease)
  * @max:	its length
  *
  * Return: number of leases written

@@ -44,6 +44,8 @@ Test(metrics, prometheus_format)
 	ns.rx_frames = 42;
 	ns.drop_runt = 3;
 	ns.dhcp_ack = 1;
+	ns.dhcp6_request = 3;
+	ns.dhcp6_bad = 2;
 	ns.tcp_active = 5;
 	ds.hits = 7;
 	ds.entries = 9;
@@ -57,6 +59,8 @@ Test(metrics, prometheus_format)
 		  "%s", t);
 	cr_assert(strstr(t, "vgate_link_dropped_frames_total{reason=\"runt\"} 3\n"));
 	cr_assert(strstr(t, "vgate_dhcp_messages_total{type=\"ack\"} 1\n"));
+	cr_assert(strstr(t, "vgate_dhcp6_messages_total{type=\"request\"} 3\n"));
+	cr_assert(strstr(t, "vgate_dhcp6_dropped_total{reason=\"malformed\"} 2\n"));
 	cr_assert(strstr(t, "# TYPE vgate_link_tcp_active gauge\nvgate_link_tcp_active 5\n"));
 	cr_assert(strstr(t, "vgate_dns_cache_hits_total 7\n"));
 	cr_assert(strstr(t, "vgate_dns_cache_entries 9\n"));
@@ -82,6 +86,7 @@ Test(metrics, json_groups)
 	memset(&ns, 0, sizeof(ns));
 	memset(&fs, 0, sizeof(fs));
 	ns.dhcp_ack = 2;
+	ns.dhcp6_inform = 4;
 	ns.transport_connects = 1;
 	fs.tcp_denied = 4;
 	fwd_policy_init(&p);
@@ -93,6 +98,7 @@ Test(metrics, json_groups)
 	j = vg_metrics_json(&ms);
 	cr_assert_not_null(j);
 	cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "dhcp"), "ack")), 2);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "dhcp6"), "inform")), 4);
 	cr_assert_eq(json_integer_value(
 			     json_object_get(json_object_get(j, "transport"), "connects")),
 		     1);

@@ -231,6 +231,7 @@ Test(dhcp6, solicit_request_renew_rebind_release)
 	cr_assert_geq(get32(a + 12), 0x100);
 	cr_assert_lt(get32(a + 12), 0x110);
 	cr_assert(find(&r, 23, &l), "DNS in the Advertise");
+	cr_assert(find(&r, 7, &l) && l == 1 && *find(&r, 7, &l) == 255, "Preference 255");
 	/* held, not bound */
 	cr_assert(dhcp6_lease_at(&srv, get32(a + 12) - 0x100, 1000, b));
 	cr_assert_eq(srv.leases[get32(a + 12) - 0x100].state, DHCP6_LEASE_OFFERED);
