@@ -69,7 +69,7 @@ static const struct row ns_rows[] = {
 		L(drop_bad_src6, "reason=\"bad_source\""),
 		L(drop_ip6_dst, "reason=\"destination\""),
 		L(drop_ip6_frag, "reason=\"fragment\""),
-		L(drop_ip6_foreign, "reason=\"foreign\""),
+		L(drop_ip6_ext, "reason=\"extension\""),
 		L(drop_bad_icmp6, "reason=\"bad_icmp6\""),
 		L(drop_nd, "reason=\"bad_nd\""),
 	COUNTER("link_icmp6_echo_replies", "ICMPv6 echo requests to the gateway answered."),

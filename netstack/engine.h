@@ -3,12 +3,13 @@
  * engine.h - what the files of the lwIP engine share; private to them
  * (link.c and the rest of netstack/ see only ns_engine_* in internal.h).
  *
- * The engine terminates guest IPv4 in lwIP. Its files, and who calls whom
- * (no cycles; arrows point at the callee):
+ * The engine terminates guest IPv4 and IPv6 in lwIP. Its files, and who
+ * calls whom (no cycles; arrows point at the callee):
  *   port.c     the lwIP port: sys_now(), the netif, lwIP's timers, set-up
  *              and teardown          -> flow.c, syn.c, service.c, pcbtab.c
- *   input.c    guest IPv4 packets in (from link.c), reassembly, UDP to
- *              other addresses       -> syn.c, service.c, pcbtab.c,
+ *   input.c    guest IPv4 and IPv6 packets in (from link.c), IPv6
+ *              extension headers, reassembly, UDP to other addresses
+ *                                    -> syn.c, service.c, pcbtab.c,
  *                                       tcpguard.c
  *   syn.c      guest SYNs: verdicts, the SYN hold, delivery to tcp_input()
  *                                    -> service.c, pcbtab.c, tcpguard.c
@@ -24,6 +25,13 @@
  * Packets leave through ns->ip_out (installed by netstack.c), never by a
  * direct call into link.c.
  *
+ * Packets are passed between these files as (ip, len, hlen): the packet
+ * from its IP header, its length, and the offset of its transport header
+ * (the IPv4 header length; for IPv6 40 plus the extension headers input.c
+ * skipped). The version nibble tells the family (pkt_v6()); pkt_src() and
+ * pkt_dst() read either. Tuples are kept as struct ns_addr pairs, so the
+ * tables (pcbtab.c, the SYN hold) serve both families.
+ *
  * lwIP is process-global state (one netif, its pcb lists, ip_data): one
  * engine per process. All of it runs on the loop thread.
  */
@@ -32,8 +40,11 @@
 
 #include "internal.h"
 
+#include <string.h>
+
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
+#include "lwip/ip6.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
@@ -59,21 +70,19 @@ _Static_assert(NS_SYN_MAX <= (1 << NS_SYN_TOKEN_BITS), "a SYN slot must fit a to
  * struct syn_pending - a deferred SYN, kept until ns_syn_resume()
  * @token:	its token; 0 for a free slot
  * @since:	loop time it was deferred
- * @src:	guest address
- * @dst:	destination address
- * @sport:	guest port
- * @dport:	destination port
+ * @src:	guest endpoint
+ * @dst:	destination endpoint
  * @len:	bytes of @pkt
- * @pkt:	a copy of the IPv4 packet
+ * @hlen:	offset of the TCP header in @pkt
+ * @pkt:	a copy of the IPv4 or IPv6 packet
  */
 struct syn_pending {
 	uint64_t token; /* 0: free slot */
 	uint64_t since;
-	uint32_t src, dst;
-	uint16_t sport, dport;
+	struct ns_addr src, dst;
 	int16_t hnext;	    /* hash chain (slot index, -1: end) */
 	int16_t prev, next; /* age FIFO while held, free list while free */
-	size_t len;
+	size_t len, hlen;
 	uint8_t *pkt;
 };
 
@@ -84,10 +93,8 @@ struct syn_pending {
  * @hnext:	hash chain
  * @eprev:	half-open FIFO (NULL when not on it)
  * @enext:	half-open FIFO
- * @src:	remote (guest) address, network order
- * @dst:	local address (what the guest dialled)
- * @sport:	remote port
- * @dport:	local port
+ * @src:	remote (guest) endpoint
+ * @dst:	local endpoint (what the guest dialled)
  * @doomed:	to be reset by the next ns_pcbtab_reap()
  * @passive:	created by a listener for a guest SYN
  * @settled:	its registrant needs no word of its end: the flow was
@@ -103,8 +110,7 @@ struct ns_pcbn {
 	struct tcp_pcb *pcb;
 	struct ns_pcbn *hnext;
 	struct ns_pcbn *eprev, *enext;
-	uint32_t src, dst;
-	uint16_t sport, dport;
+	struct ns_addr src, dst;
 	bool doomed, passive, settled;
 	struct ns_pcbn *anext, **aprev;
 	unsigned int turn_segs;
@@ -113,8 +119,7 @@ struct ns_pcbn {
 
 /* a half-open flow gone before its handshake completed (pcbtab.c) */
 struct ns_tuple {
-	uint32_t src, dst;
-	uint16_t sport, dport;
+	struct ns_addr src, dst;
 };
 
 /**
@@ -141,7 +146,7 @@ struct ns_wait {
 struct ns_engine {
 	struct netif netif;
 	struct tcp_pcb *wild;
-	struct udp_pcb *udp_out;
+	struct udp_pcb *udp_out, *udp_out6; /* ns_udp_send(): IPv4, IPv6 */
 	struct vg_timer tick;
 	bool idle_added;
 	struct syn_pending syn[NS_SYN_MAX];
@@ -187,6 +192,61 @@ static inline uint32_t addr_get(const ip_addr_t *a)
 	return ip4_addr_get_u32(ip_2_ip4(a));
 }
 
+/* lwIP's address (either family) and a port as the contract's endpoint */
+static inline struct ns_addr addr_of(const ip_addr_t *a, uint16_t port)
+{
+	if (IP_IS_V6(a))
+		return ns_addr_v6((const uint8_t *)ip_2_ip6(a)->addr, port);
+	return ns_addr_v4(addr_get(a), port);
+}
+
+/* the contract's endpoint as lwIP's address (either family) */
+static inline void addr_to_ip(ip_addr_t *out, const struct ns_addr *a)
+{
+	if (ns_addr_is_v6(a)) {
+		IP_ADDR6(out, 0, 0, 0, 0);
+		memcpy(ip_2_ip6(out)->addr, a->ip6, 16);
+	} else {
+		addr_set(out, a->ip);
+	}
+}
+
+/* whether the packet at @ip (its version nibble) is IPv6 */
+static inline bool pkt_v6(const uint8_t *ip)
+{
+	return (ip[0] >> 4) == 6;
+}
+
+/* the packet's source address with @port */
+static inline struct ns_addr pkt_src(const uint8_t *ip, uint16_t port)
+{
+	uint32_t a;
+
+	if (pkt_v6(ip))
+		return ns_addr_v6(ip + 8, port);
+	memcpy(&a, ip + 12, 4);
+	return ns_addr_v4(a, port);
+}
+
+/* the packet's destination address with @port */
+static inline struct ns_addr pkt_dst(const uint8_t *ip, uint16_t port)
+{
+	uint32_t a;
+
+	if (pkt_v6(ip))
+		return ns_addr_v6(ip + 24, port);
+	memcpy(&a, ip + 16, 4);
+	return ns_addr_v4(a, port);
+}
+
+/* the transport pseudo-header sum of the packet at @ip for @proto, @tlen bytes */
+static inline uint32_t pkt_pseudo_sum(const uint8_t *ip, uint8_t proto, size_t tlen)
+{
+	if (pkt_v6(ip))
+		return csum_ip6_pseudo(ip, (uint32_t)tlen, proto);
+	return csum_partial(ip + 12, 8, 0) + proto + (uint32_t)tlen;
+}
+
 /* flow.c */
 err_t ns_flow_adopt(struct ns *ns, struct tcp_pcb *pcb, const struct ns_handler *h, bool counted);
 void ns_flows_drop_all(void);
@@ -202,8 +262,8 @@ int ns_pcbtab_init(struct ns_engine *eng);
 void ns_pcbtab_free(struct ns_engine *eng);
 void ns_pcbtab_listen(struct ns_engine *eng, struct tcp_pcb *pcb);
 int ns_pcbtab_track(struct ns_engine *eng, struct tcp_pcb *pcb);
-struct tcp_pcb *ns_pcbtab_find(const struct ns_engine *eng, uint32_t src, uint16_t sport,
-			       uint32_t dst, uint16_t dport);
+struct tcp_pcb *ns_pcbtab_find(const struct ns_engine *eng, const struct ns_addr *src,
+			       const struct ns_addr *dst);
 void ns_pcbtab_doom(struct ns_engine *eng, struct tcp_pcb *pcb);
 void ns_pcbtab_settle(struct ns_engine *eng, struct tcp_pcb *pcb);
 void ns_pcbtab_ack_defer(struct ns_engine *eng, struct tcp_pcb *pcb, uint64_t *stretched);
@@ -217,7 +277,7 @@ bool ns_tcp_guard(struct ns *ns, struct tcp_pcb *pcb, uint8_t *ip, size_t *len, 
 struct tcp_pcb *ns_tcp_seg_pcb(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen);
 
 /* service.c */
-const struct ns_handler *ns_svc_handler(struct ns *ns, uint32_t dst, uint16_t port);
+const struct ns_handler *ns_svc_handler(struct ns *ns, const struct ns_addr *dst);
 bool ns_svc_tcp_syn_port(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen);
 err_t ns_svc_wild_accept(void *arg, struct tcp_pcb *pcb, err_t err);
 void ns_svc_tell_abandoned(struct ns *ns);

@@ -410,8 +410,9 @@ static void flow_bind(struct ns_flow *f, struct ns *ns, struct tcp_pcb *pcb)
 err_t ns_flow_adopt(struct ns *ns, struct tcp_pcb *pcb, const struct ns_handler *h, bool counted)
 {
 	struct ns_flow *f;
-	struct ns_addr src = ns_addr_v4(addr_get(&pcb->remote_ip), pcb->remote_port);
-	struct ns_addr dst = ns_addr_v4(addr_get(&pcb->local_ip), pcb->local_port);
+	struct ns_addr src = addr_of(&pcb->remote_ip, pcb->remote_port);
+	struct ns_addr dst = addr_of(&pcb->local_ip, pcb->local_port);
+
 	ns_pcbtab_settle(ns->eng, pcb); /* its registrant hears of it from here on */
 	f = calloc(1, sizeof(*f));
 	if (!f || !h->tcp_accept) {
@@ -721,18 +722,18 @@ struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const 
 
 	if (!ops || !ops->connected || !dst->port)
 		return NULL;
-	if (ns_addr_is_v6(src) || ns_addr_is_v6(dst)) {
-		errno = EAFNOSUPPORT; /* no IPv6 path towards the guest yet */
+	if (ns_addr_is_v6(src) != ns_addr_is_v6(dst)) {
+		errno = EAFNOSUPPORT; /* one family per flow */
 		return NULL;
 	}
 	f = calloc(1, sizeof(*f));
-	pcb = f ? tcp_new() : NULL;
+	pcb = f ? tcp_new_ip_type(ns_addr_is_v6(dst) ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4) : NULL;
 	if (!pcb) {
 		free(f);
 		return NULL;
 	}
-	addr_set(&l, src->ip);
-	addr_set(&r, dst->ip);
+	addr_to_ip(&l, src);
+	addr_to_ip(&r, dst);
 	if (tcp_bind(pcb, &l, src->port) != ERR_OK) {
 		tcp_close(pcb); /* CLOSED state: freed at once, no callbacks */
 		free(f);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * input.c - guest IPv4 into the engine, after link.c validated the header.
+ * input.c - guest IPv4 and IPv6 into the engine, after link.c validated
+ * the fixed header.
  *
  * Packets for the gateway (and broadcast, multicast) go through lwIP's
  * ip4_input(): ICMP echo, the gateway services' pcbs, RST or ICMP port
@@ -12,30 +13,41 @@
  * (bounded by IP_REASS_MAX_PBUFS, expired by its timer) into eng->reass and
  * then dispatched like any other packet.
  *
- * IPv6 (ns_engine_input6(), after link.c's checks): packets for the gateway
- * go through lwIP's ip6_input() (ICMPv6 echo, the gateway's ports);
- * packets to other addresses are dropped and counted (drop_ip6_foreign)
- * until IPv6 flows are delivered to the foreign registrant.
+ * IPv6 (ns_engine_input6()): packets for the gateway's own addresses go to
+ * lwIP's ip6_input(). Any other destination is walked past its extension
+ * headers (ip6_upper(): hop-by-hop first only, routing and destination
+ * options, at most IP6_EXT_MAX, each within the packet) and TCP goes to
+ * syn.c, UDP to the foreign registrant as for IPv4 (a zero UDP checksum is
+ * invalid over IPv6). A fragment header with offset 0 and no more
+ * fragments (an atomic fragment) is skipped; a real fragment is reassembled
+ * by lwIP's ip6_reass() (the same bounds as IPv4: IP_REASS_MAX_PBUFS,
+ * MEMP_NUM_REASSDATA, its timer) into eng->reass and the whole datagram is
+ * dispatched once more, never reassembled twice. Anything else (ESP, AH,
+ * no next header, a malformed or too long chain, headers after a fragment
+ * header) is dropped and counted in drop_ip6_ext; ICMPv6 and other
+ * protocols to other addresses in drop_proto.
  */
 #include "engine.h"
 
 #include <string.h>
 
 #include "lwip/ip4_frag.h"
-#include "lwip/ip6.h"
+#include "lwip/ip6_frag.h"
+
+#include "common/netutil.h"
 
 /**
  * udp_guest_input() - a UDP datagram to a non-gateway address: check its
  * length and checksum, then hand it to the foreign registrant
  * @ns:		netstack
- * @ip:		validated IPv4 packet
+ * @ip:		validated IPv4 or IPv6 packet
  * @len:	its length
- * @hlen:	IP header length
+ * @hlen:	offset of the UDP header
  */
 static void udp_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
 {
 	const uint8_t *u = ip + hlen;
-	struct ns_addr src = ns_addr_v4(0, 0), dst = ns_addr_v4(0, 0);
+	struct ns_addr src, dst;
 	struct ns_pkt pkt = {ip, len};
 	size_t ulen;
 	uint16_t sum;
@@ -50,20 +62,16 @@ static void udp_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t
 		return;
 	}
 	sum = (uint16_t)(u[6] << 8 | u[7]);
-	if (sum) {
-		uint32_t s = csum_partial(ip + 12, 8, 0);
-
-		s += 17 + (uint32_t)ulen;
-		s = csum_partial(u, ulen, s);
-		if (csum_fold(s) != 0) {
-			ns->st.drop_bad_ip++;
-			return;
-		}
+	if (!sum && pkt_v6(ip)) {
+		ns->st.drop_bad_ip++; /* mandatory over IPv6 (RFC 8200 8.1) */
+		return;
 	}
-	memcpy(&src.ip, ip + 12, 4);
-	memcpy(&dst.ip, ip + 16, 4);
-	src.port = (uint16_t)(u[0] << 8 | u[1]);
-	dst.port = (uint16_t)(u[2] << 8 | u[3]);
+	if (sum && csum_fold(csum_partial(u, ulen, pkt_pseudo_sum(ip, 17, ulen))) != 0) {
+		ns->st.drop_bad_ip++;
+		return;
+	}
+	src = pkt_src(ip, (uint16_t)(u[0] << 8 | u[1]));
+	dst = pkt_dst(ip, (uint16_t)(u[2] << 8 | u[3]));
 	if (!ns->eng->foreign.udp_recv || !dst.port) {
 		ns->st.drop_udp_nohook++;
 		return;
@@ -150,25 +158,164 @@ void ns_engine_input_frag(struct ns *ns, const uint8_t *ip, size_t len)
 	ns_engine_input(ns, eng->reass, tot, false);
 }
 
+/* extension headers vgate does not process (RFC 8200 4, IANA's list) */
+static bool ip6_ext_unhandled(uint8_t nh)
+{
+	return nh == 50 /* ESP */ || nh == 51 /* AH */ ||
+	       nh == IP6_NH_NONE || nh == 135 /* mobility */ || nh == 139 /* HIP */ ||
+	       nh == 140 /* shim6 */ || nh == 253 || nh == 254 /* experiments */;
+}
+
 /**
- * ns_engine_input6() - an IPv6 packet from the guest, validated by link.c
- * (header, length, extension headers, source; never Neighbour Discovery)
+ * input6_reass() - a fragment of an IPv6 datagram to a non-gateway address:
+ * lwIP's ip6_reass() collects it (bounded by IP_REASS_MAX_PBUFS and
+ * MEMP_NUM_REASSDATA, expired by its timer); a whole datagram is copied to
+ * eng->reass
+ * @ns:		netstack
+ * @ip:		the fragment
+ * @len:	its length
+ * @foff:	offset of its fragment header
+ *
+ * Return: the length of the datagram in eng->reass, or 0 (not whole yet,
+ * or dropped)
+ */
+static size_t input6_reass(struct ns *ns, const uint8_t *ip, size_t len, size_t foff)
+{
+	struct ns_engine *eng = ns->eng;
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	struct ip6_hdr *h6;
+	size_t tot;
+
+	if (!p) {
+		ns->st.drop_frag++;
+		return 0;
+	}
+	memcpy(p->payload, ip, len);
+	h6 = p->payload;
+	/* ip6_reass() matches fragments by ip_data's header and addresses */
+	ip_data.current_netif = &eng->netif;
+	ip_data.current_input_netif = &eng->netif;
+	ip_data.current_ip6_header = h6;
+	ip_addr_copy_from_ip6_packed(ip_data.current_iphdr_src, h6->src);
+	ip_addr_copy_from_ip6_packed(ip_data.current_iphdr_dest, h6->dest);
+	pbuf_remove_header(p, foff);
+	p = ip6_reass(p); /* takes the pbuf; NULL until the datagram is whole */
+	ip_data.current_netif = NULL;
+	ip_data.current_input_netif = NULL;
+	ip_data.current_ip6_header = NULL;
+	ip_addr_set_zero_ip6(&ip_data.current_iphdr_src);
+	ip_addr_set_zero_ip6(&ip_data.current_iphdr_dest);
+	if (!p)
+		return 0;
+	tot = pbuf_copy_partial(p, eng->reass, sizeof(eng->reass), 0);
+	pbuf_free(p);
+	if (tot < IP6_HLEN || !pkt_v6(eng->reass)) {
+		ns->st.drop_frag++;
+		return 0;
+	}
+	/* lwIP 2.1.3 leaves the payload length 8 short once it has taken the
+	 * fragment header out; the bytes copied are what counts */
+	vg_put_be16(eng->reass + 4, (uint16_t)(tot - IP6_HLEN));
+	ns->st.ip_reassembled++;
+	return tot;
+}
+
+/**
+ * input6_upper() - where an IPv6 packet's upper layer starts: past its
+ * extension headers and an atomic fragment header
+ * @ns:		netstack
+ * @ip:		packet, fixed header checked
+ * @len:	40 + its payload length
+ * @v:		filled: protocol and offset; IP6_NH_FRAG for a real fragment
+ *		(@v->off at its fragment header)
+ *
+ * Return: 0, or -1 dropped (counted)
+ */
+static int input6_upper(struct ns *ns, const uint8_t *ip, size_t len, struct ip6_view *v)
+{
+	const uint8_t *fh;
+
+	if (ip6_upper(ip, len, v) < 0 || (v->proto == IP6_NH_FRAG && len - v->off < 8)) {
+		ns->st.drop_ip6_ext++;
+		return -1;
+	}
+	if (v->proto != IP6_NH_FRAG)
+		return 0;
+	fh = ip + v->off;
+	if ((fh[2] << 8 | fh[3]) & 0xfff9)
+		return 0; /* offset or more fragments: a real fragment */
+	/* an atomic fragment (RFC 6946): its payload */
+	v->proto = fh[0];
+	v->off += 8;
+	return 0;
+}
+
+/**
+ * input6_foreign() - an IPv6 packet to a non-gateway address: past its
+ * extension headers to TCP (syn.c) or UDP (the foreign registrant); a
+ * fragment is reassembled first, and the whole datagram is never
+ * reassembled again
+ * @ns:		netstack
+ * @ip:		packet, fixed header checked
+ * @len:	40 + its payload length
+ */
+static void input6_foreign(struct ns *ns, const uint8_t *ip, size_t len)
+{
+	struct ip6_view v;
+
+	if (input6_upper(ns, ip, len, &v) < 0)
+		return;
+	if (v.proto == IP6_NH_FRAG) {
+		len = input6_reass(ns, ip, len, v.off);
+		if (!len)
+			return;
+		ip = ns->eng->reass;
+		if (input6_upper(ns, ip, len, &v) < 0)
+			return;
+		if (v.proto == IP6_NH_FRAG) {
+			ns->st.drop_frag++; /* a fragment inside a fragment */
+			return;
+		}
+	}
+	switch (v.proto) {
+	case IP6_NH_TCP:
+		ns_syn_input(ns, ip, len, v.off);
+		break;
+	case IP6_NH_UDP:
+		udp_guest_input(ns, ip, len, v.off);
+		break;
+	default:
+		if (ip6_ext_unhandled(v.proto) || v.proto == IP6_NH_HOPOPTS ||
+		    v.proto == IP6_NH_ROUTING || v.proto == IP6_NH_DSTOPTS)
+			ns->st.drop_ip6_ext++;
+		else
+			ns->st.drop_proto++;
+		break;
+	}
+}
+
+/**
+ * ns_engine_input6() - an IPv6 packet from the guest, its fixed header
+ * checked by link.c (version 6, payload length within the frame; Neighbour
+ * Discovery already taken out)
  * @ns:		netstack
  * @ip:		packet
- * @len:	its length (40 + payload length)
- * @to_gateway:	addressed to the gateway (fe80::1, PREFIX::1) or one of
- *		its groups; no fragment
+ * @len:	40 + its payload length
+ * @to_gateway:	addressed to one of the gateway's own addresses, or
+ *		multicast: lwIP's ip6_input() (ICMPv6 echo, services)
  */
 void ns_engine_input6(struct ns *ns, const uint8_t *ip, size_t len, bool to_gateway)
 {
 	struct pbuf *p;
 
-	if (!to_gateway) {
-		ns->st.drop_ip6_foreign++; /* IPv6 flow delivery: not built yet */
+	if (len < IP6_HLEN || !pkt_v6(ip) || len > 0xffff) {
+		ns->st.drop_bad_ip++;
 		return;
 	}
-	if (len > 0xffff)
+	if (!to_gateway) {
+		input6_foreign(ns, ip, len);
 		return;
+	}
 	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
 	if (!p)
 		return;

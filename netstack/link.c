@@ -573,7 +573,9 @@ static void ipv6_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip,
 		nd_input(ns, src_mac, ip, tot, v.off);
 		return;
 	}
-	local = ndp_is_ours(&ns->nd, dst) || ip6_our_group(ns, dst);
+	/* the host alias is answered by ND but is a foreign destination (::1) */
+	local = (ndp_is_ours(&ns->nd, dst) && memcmp(dst, ns->cfg.host6, 16)) ||
+		ip6_our_group(ns, dst);
 	if (!local && (dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80))) {
 		ns->st.drop_ip6_dst++; /* MLD reports, mDNS, other link-local hosts */
 		return;

@@ -379,6 +379,7 @@ struct ns_stats {
 	uint64_t drop_frag;	 /* fragments that could not be reassembled */
 	uint64_t ip_reassembled; /* datagrams to elsewhere rebuilt from fragments */
 	uint64_t drop_proto;	 /* IP protocol not handled */
+	uint64_t drop_ip6_ext;	 /* IPv6 extension header not handled or malformed */
 	uint64_t drop_no_neigh;	 /* no MAC known for the next hop */
 	uint64_t drop_tx_queue;	 /* transmit queue full (guest not reading) */
 	uint64_t drop_no_link;	 /* frame to send but no guest connected */
@@ -424,7 +425,6 @@ struct ns_stats {
 	uint64_t drop_bad_src6;	   /* IPv6 source not a plausible guest address */
 	uint64_t drop_ip6_dst;	   /* to a group or link-local address not served (MLD, mDNS) */
 	uint64_t drop_ip6_frag;	   /* fragments to the gateway's own addresses */
-	uint64_t drop_ip6_foreign; /* to other addresses (no IPv6 forwarding yet) */
 	uint64_t drop_bad_icmp6;   /* ICMPv6 to the gateway: too short, bad checksum */
 	uint64_t drop_nd;	   /* ND: malformed, checksum, hop limit not 255, options */
 	uint64_t nd_ns_in;	   /* solicitations for a gateway address answered */
@@ -713,7 +713,7 @@ void ns_syn_resume(struct ns *ns, uint64_t token, enum ns_syn_verdict verdict);
  * tuple is left alone
  * @ns:		netstack
  * @src:	guest endpoint
- * @dst:	destination (IPv6 endpoints: nothing to cancel yet)
+ * @dst:	destination (either family)
  */
 void ns_syn_cancel(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst);
 
@@ -832,14 +832,17 @@ void ns_flow_set_keepalive(struct ns_flow *f, uint32_t idle_ms);
  * @len:	length (fragmented if above the MTU)
  *
  * Return: 0, or -EMSGSIZE, -ENOMEM or -EIO when it could not be sent,
- * -EAFNOSUPPORT for IPv6 endpoints (the IPv6 path is not built yet)
+ * -EAFNOSUPPORT when @from and @to are not of one family
  */
 int ns_udp_send(struct ns *ns, const struct ns_addr *from, const struct ns_addr *to,
 		const void *data, size_t len);
 
 /**
  * ns_icmp_unreachable() - answer the packet being delivered to a udp_recv
- * callback with ICMP destination unreachable
+ * callback with ICMP destination unreachable (ICMPv6 destination
+ * unreachable for an IPv6 packet: codes 3 → 4 port unreachable, 13 → 1
+ * administratively prohibited, 1 → 3 address unreachable, others → 0 no
+ * route)
  * @ns:		netstack
  * @pkt:	the packet handle given to the callback
  * @code:	ICMP code (3 = port unreachable, 13 = administratively prohibited)
@@ -882,7 +885,7 @@ void ns_set_capture(struct ns *ns, void (*fn)(void *ctx, bool out, const uint8_t
  * ns_flow_reset()/ns_flow_close(); then it is like an accepted flow.
  *
  * Return: the flow, or NULL (no connected op, no memory, address in use;
- * errno EAFNOSUPPORT for IPv6 endpoints until the IPv6 path is built)
+ * errno EAFNOSUPPORT when @src and @dst are not of one family)
  */
 struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst,
 				const struct ns_flow_ops *ops, void *user);
@@ -896,7 +899,9 @@ struct ns_flow *ns_flow_connect(struct ns *ns, const struct ns_addr *src, const 
  * @dst:	the destination the guest sent to (also the ICMP's source)
  * @code:	ICMP code (3 = port unreachable)
  *
- * IPv6 endpoints are ignored until the IPv6 path is built.
+ * For IPv6 endpoints it is ICMPv6 destination unreachable quoting an
+ * IPv6+UDP header (codes translated as for ns_icmp_unreachable()); mixed
+ * families are ignored.
  */
 void ns_udp_unreachable(struct ns *ns, const struct ns_addr *guest, const struct ns_addr *dst,
 			uint8_t code);

@@ -3,7 +3,8 @@
  * pcbtab.c - lwIP's TCP pcbs by 4-tuple, and the bound on half-open ones.
  *
  * lwIP finds a segment's pcb by walking tcp_active_pcbs; vgate must not do
- * the same for every guest SYN (16k flows). Every non-listening pcb carries
+ * the same for every guest SYN (16k flows). Tuples of either family are
+ * struct ns_addr pairs (fully filled, so ns_addr_eq() compares them). Every non-listening pcb carries
  * one struct ns_pcbn in its ext arg NS_PCB_EXT_ID: passively opened pcbs get
  * it from the listeners' passive_open callback (ns_pcbtab_listen() before
  * tcp_listen(), since lwIP copies ext args to the listening pcb), actively
@@ -54,14 +55,26 @@
 #include "lwip/priv/tcp_priv.h"
 
 
-static size_t tuple_hash(const struct ns_engine *eng, uint32_t src, uint16_t sport, uint32_t dst,
-			 uint16_t dport)
+/* 64 bits of an endpoint's address for the hash (IPv6: both halves mixed) */
+static uint64_t addr_bits(const struct ns_addr *a)
+{
+	uint64_t hi, lo;
+
+	if (!ns_addr_is_v6(a))
+		return a->ip;
+	memcpy(&hi, a->ip6, 8);
+	memcpy(&lo, a->ip6 + 8, 8);
+	return (hi * 0xff51afd7ed558ccdull) ^ lo ^ 0x6a09e667f3bcc909ull;
+}
+
+static size_t tuple_hash(const struct ns_engine *eng, const struct ns_addr *src,
+			 const struct ns_addr *dst)
 {
 	uint64_t h = eng->pcb_seed;
 
-	h ^= ((uint64_t)src << 32 | dst) * 0x9e3779b97f4a7c15ull;
-	h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
-	h ^= ((uint64_t)sport << 16 | dport) * 0x94d049bb133111ebull;
+	h ^= (addr_bits(src) << 32 | (addr_bits(src) >> 32)) * 0x9e3779b97f4a7c15ull;
+	h = (h ^ (h >> 29) ^ addr_bits(dst)) * 0xbf58476d1ce4e5b9ull;
+	h ^= ((uint64_t)src->port << 16 | dst->port) * 0x94d049bb133111ebull;
 	h ^= h >> 31;
 	return (size_t)(h >> 11) & (NS_PCB_BUCKETS - 1);
 }
@@ -95,7 +108,7 @@ static void pcbn_destroy(u8_t id, void *data)
 	if (!n)
 		return;
 	eng = n->eng;
-	for (pp = &eng->pcb_buckets[tuple_hash(eng, n->src, n->sport, n->dst, n->dport)];
+	for (pp = &eng->pcb_buckets[tuple_hash(eng, &n->src, &n->dst)];
 	     *pp && *pp != n; pp = &(*pp)->hnext)
 		;
 	if (*pp)
@@ -109,7 +122,7 @@ static void pcbn_destroy(u8_t id, void *data)
 	if (n->passive && !n->settled) {
 		if (eng->nabandoned < NS_ABANDONED_MAX)
 			eng->abandoned[eng->nabandoned++] =
-			    (struct ns_tuple){n->src, n->dst, n->sport, n->dport};
+			    (struct ns_tuple){n->src, n->dst};
 		else
 			eng->abandoned_lost++;
 	}
@@ -137,12 +150,10 @@ static int pcbn_add(struct ns_engine *eng, struct tcp_pcb *pcb, bool embryo)
 		return -1;
 	n->eng = eng;
 	n->pcb = pcb;
-	n->src = addr_get(&pcb->remote_ip);
-	n->dst = addr_get(&pcb->local_ip);
-	n->sport = pcb->remote_port;
-	n->dport = pcb->local_port;
+	n->src = addr_of(&pcb->remote_ip, pcb->remote_port);
+	n->dst = addr_of(&pcb->local_ip, pcb->local_port);
 	n->passive = embryo;
-	b = tuple_hash(eng, n->src, n->sport, n->dst, n->dport);
+	b = tuple_hash(eng, &n->src, &n->dst);
 	n->hnext = eng->pcb_buckets[b];
 	eng->pcb_buckets[b] = n;
 	if (embryo) {
@@ -226,22 +237,20 @@ int ns_pcbtab_track(struct ns_engine *eng, struct tcp_pcb *pcb)
 }
 
 /**
- * ns_pcbtab_find() - the pcb of a 4-tuple, whatever its state
+ * ns_pcbtab_find() - the pcb of a 4-tuple (either family), whatever its state
  * @eng:	engine
- * @src:	guest (remote) address
- * @sport:	guest port
- * @dst:	local address
- * @dport:	local port
+ * @src:	guest (remote) endpoint
+ * @dst:	local endpoint
  *
  * Return: the pcb, or NULL
  */
-struct tcp_pcb *ns_pcbtab_find(const struct ns_engine *eng, uint32_t src, uint16_t sport,
-			       uint32_t dst, uint16_t dport)
+struct tcp_pcb *ns_pcbtab_find(const struct ns_engine *eng, const struct ns_addr *src,
+			       const struct ns_addr *dst)
 {
 	const struct ns_pcbn *n;
 
-	for (n = eng->pcb_buckets[tuple_hash(eng, src, sport, dst, dport)]; n; n = n->hnext)
-		if (n->sport == sport && n->dport == dport && n->src == src && n->dst == dst)
+	for (n = eng->pcb_buckets[tuple_hash(eng, src, dst)]; n; n = n->hnext)
+		if (ns_addr_eq(&n->src, src) && ns_addr_eq(&n->dst, dst))
 			return n->pcb;
 	return NULL;
 }

@@ -250,7 +250,8 @@ int ns_engine_init(struct ns *ns)
 	tcp_accept(eng->wild, ns_svc_wild_accept);
 
 	eng->udp_out = udp_new();
-	if (!eng->udp_out)
+	eng->udp_out6 = udp_new_ip_type(IPADDR_TYPE_V6);
+	if (!eng->udp_out || !eng->udp_out6)
 		goto fail;
 
 	vg_timer_init(&eng->tick, engine_tick, ns);
@@ -285,6 +286,8 @@ void ns_engine_free(struct ns *ns)
 	ns_svc_close_all(eng);
 	if (eng->udp_out)
 		udp_remove(eng->udp_out);
+	if (eng->udp_out6)
+		udp_remove(eng->udp_out6);
 	if (eng->netif.state)
 		netif_remove(&eng->netif);
 	ns_pcbtab_free(eng);

@@ -37,21 +37,21 @@ static struct ns_svc *svc_find(struct ns_engine *eng, uint16_t port)
 
 /**
  * ns_svc_handler() - who takes guest TCP to @dst: the gateway port's service or
- * the foreign-flow registrant
+ * the foreign-flow registrant (every IPv6 destination: the gateway services
+ * are IPv4 only so far)
  * @ns:		netstack
- * @dst:	destination (network order address)
- * @port:	destination port
+ * @dst:	destination endpoint
  *
  * Return: the handler; its tcp_accept is NULL when nobody takes it
  */
-const struct ns_handler *ns_svc_handler(struct ns *ns, uint32_t dst, uint16_t port)
+const struct ns_handler *ns_svc_handler(struct ns *ns, const struct ns_addr *dst)
 {
 	static const struct ns_handler none;
 	struct ns_svc *svc;
 
-	if (dst != ns->cfg.gateway_ip)
+	if (ns_addr_is_v6(dst) || dst->ip != ns->cfg.gateway_ip)
 		return &ns->eng->foreign;
-	svc = svc_find(ns->eng, port);
+	svc = svc_find(ns->eng, dst->port);
 	return svc ? &svc->h : &none;
 }
 
@@ -59,11 +59,12 @@ const struct ns_handler *ns_svc_handler(struct ns *ns, uint32_t dst, uint16_t po
 err_t ns_svc_wild_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct ns *ns = arg;
+	struct ns_addr dst;
 
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
-	return ns_flow_adopt(ns, pcb, ns_svc_handler(ns, addr_get(&pcb->local_ip), pcb->local_port),
-			     true);
+	dst = addr_of(&pcb->local_ip, pcb->local_port);
+	return ns_flow_adopt(ns, pcb, ns_svc_handler(ns, &dst), true);
 }
 
 /**
@@ -79,14 +80,12 @@ void ns_svc_tell_abandoned(struct ns *ns)
 	/* a callback may end more half-open flows: they are appended, and told */
 	for (i = 0; i < eng->nabandoned; i++) {
 		const struct ns_tuple *t = &eng->abandoned[i];
-		const struct ns_handler *h = ns_svc_handler(ns, t->dst, t->dport);
-		struct ns_addr src = ns_addr_v4(t->src, t->sport);
-		struct ns_addr dst = ns_addr_v4(t->dst, t->dport);
+		const struct ns_handler *h = ns_svc_handler(ns, &t->dst);
 
 		if (!h->tcp_syn || !h->tcp_abandoned)
 			continue;
 		ns->st.tcp_abandoned++;
-		h->tcp_abandoned(h->ctx, &src, &dst);
+		h->tcp_abandoned(h->ctx, &t->src, &t->dst);
 	}
 	eng->nabandoned = 0;
 	ns->st.tcp_abandoned_lost += eng->abandoned_lost;

@@ -2,8 +2,8 @@
 /*
  * syn.c - guest SYNs and the delivery of guest TCP segments to lwIP.
  *
- * A TCP segment to a non-gateway address (or to a gateway port whose
- * service has a tcp_syn callback) comes here from input.c. A SYN for a new
+ * A TCP segment (IPv4 or IPv6) to a non-gateway address (or to a gateway
+ * port whose service has a tcp_syn callback) comes here from input.c. A SYN for a new
  * flow is offered to its registrant's tcp_syn (service.c says whose): it is
  * accepted, reset (an RST built here), dropped, or deferred: then a copy is
  * kept in the fixed table eng->syn (NS_SYN_MAX, each held at most
@@ -29,17 +29,15 @@
  * table, O(1)); a TIME_WAIT pcb on it is forgotten (the guest reuses the
  * port)
  * @eng:	engine
- * @src:	guest address
- * @sport:	guest port
- * @dst:	destination address
- * @dport:	destination port
+ * @src:	guest endpoint
+ * @dst:	destination endpoint
  *
  * Return: true when a flow exists (the SYN is not a new flow's)
  */
-static bool tuple_active(struct ns_engine *eng, uint32_t src, uint16_t sport, uint32_t dst,
-			 uint16_t dport)
+static bool tuple_active(struct ns_engine *eng, const struct ns_addr *src,
+			 const struct ns_addr *dst)
 {
-	struct tcp_pcb *p = ns_pcbtab_find(eng, src, sport, dst, dport);
+	struct tcp_pcb *p = ns_pcbtab_find(eng, src, dst);
 
 	if (!p)
 		return false;
@@ -50,11 +48,12 @@ static bool tuple_active(struct ns_engine *eng, uint32_t src, uint16_t sport, ui
 }
 
 /**
- * tcp_deliver() - hand a segment to tcp_input() as ip4_input() would
+ * tcp_deliver() - hand a segment to tcp_input() as ip4_input() or
+ * ip6_input() would
  * @ns:		netstack
- * @ip:		validated IPv4 packet
+ * @ip:		validated IPv4 or IPv6 packet
  * @len:	its length
- * @hlen:	IP header length
+ * @hlen:	offset of the TCP header
  * @dport:	destination port (the wildcard listener's port for the call)
  * @fresh:	a SYN that matches no pcb: lwIP need not walk its pcb lists
  */
@@ -79,11 +78,20 @@ static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hle
 	eng->wild->local_port = dport;
 	ip_data.current_netif = &eng->netif;
 	ip_data.current_input_netif = &eng->netif;
-	ip_data.current_ip4_header = p->payload;
 	ip_data.current_ip_header_tot_len = (u16_t)hlen;
-	ip_addr_copy_from_ip4(ip_data.current_iphdr_src, ((const struct ip_hdr *)p->payload)->src);
-	ip_addr_copy_from_ip4(ip_data.current_iphdr_dest,
-			      ((const struct ip_hdr *)p->payload)->dest);
+	if (pkt_v6(ip)) {
+		struct ip6_hdr *h6 = p->payload;
+
+		ip_data.current_ip6_header = h6;
+		ip_addr_copy_from_ip6_packed(ip_data.current_iphdr_src, h6->src);
+		ip_addr_copy_from_ip6_packed(ip_data.current_iphdr_dest, h6->dest);
+	} else {
+		ip_data.current_ip4_header = p->payload;
+		ip_addr_copy_from_ip4(ip_data.current_iphdr_src,
+				      ((const struct ip_hdr *)p->payload)->src);
+		ip_addr_copy_from_ip4(ip_data.current_iphdr_dest,
+				      ((const struct ip_hdr *)p->payload)->dest);
+	}
 	pbuf_remove_header(p, hlen);
 	if (fresh)
 		ns_pcbtab_hidden_input(p, &eng->netif);
@@ -92,6 +100,7 @@ static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hle
 	ip_data.current_netif = NULL;
 	ip_data.current_input_netif = NULL;
 	ip_data.current_ip4_header = NULL;
+	ip_data.current_ip6_header = NULL;
 	ip_data.current_ip_header_tot_len = 0;
 	ip_addr_set_zero_ip4(&ip_data.current_iphdr_src);
 	ip_addr_set_zero_ip4(&ip_data.current_iphdr_dest);
@@ -101,35 +110,41 @@ static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hle
 /**
  * syn_reset() - answer a SYN with RST from the address it was sent to
  * @ns:		netstack
- * @ip:		the SYN's IPv4 packet
- * @hlen:	IP header length
+ * @ip:		the SYN's IPv4 or IPv6 packet
+ * @hlen:	offset of its TCP header
  * @len:	packet length
  */
 static void syn_reset(struct ns *ns, const uint8_t *ip, size_t hlen, size_t len)
 {
 	const uint8_t *t = ip + hlen;
+	uint16_t sport = (uint16_t)(t[0] << 8 | t[1]), dport = (uint16_t)(t[2] << 8 | t[3]);
+	struct ns_addr src = pkt_src(ip, sport), dst = pkt_dst(ip, dport);
 	ip_addr_t local, remote;
-	uint32_t seq, src, dst;
-	uint16_t sport, dport;
+	uint32_t seq;
 
-	memcpy(&src, ip + 12, 4);
-	memcpy(&dst, ip + 16, 4);
-	sport = (uint16_t)(t[0] << 8 | t[1]);
-	dport = (uint16_t)(t[2] << 8 | t[3]);
 	seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
-	addr_set(&local, dst);
-	addr_set(&remote, src);
+	addr_to_ip(&local, &dst);
+	addr_to_ip(&remote, &src);
 	/* SYN occupies one sequence number, plus any data it carried */
 	seq += 1 + (uint32_t)(len - hlen - (size_t)(t[12] >> 4) * 4);
 	tcp_rst(NULL, 0, seq, &local, &remote, dport, sport);
 	ns->st.tcp_syn_reset++;
 }
 
-static unsigned int syn_hash(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+static unsigned int syn_hash(const struct ns_addr *src, const struct ns_addr *dst)
 {
-	uint64_t h = ((uint64_t)src << 32 | dst) * 0x9e3779b97f4a7c15ull;
+	uint64_t a = src->ip, b = dst->ip, h;
 
-	h ^= ((uint64_t)sport << 16 | dport) * 0xbf58476d1ce4e5b9ull;
+	if (ns_addr_is_v6(src) || ns_addr_is_v6(dst)) {
+		uint64_t w[4];
+
+		memcpy(w, src->ip6, 16);
+		memcpy(w + 2, dst->ip6, 16);
+		a = (w[0] * 0xff51afd7ed558ccdull) ^ w[1];
+		b = (w[2] * 0xc4ceb9fe1a85ec53ull) ^ w[3];
+	}
+	h = (a << 32 ^ a >> 32 ^ b) * 0x9e3779b97f4a7c15ull;
+	h ^= ((uint64_t)src->port << 16 | dst->port) * 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 29;
 	return (unsigned int)(h >> 20) & (NS_SYN_BUCKETS - 1);
 }
@@ -155,22 +170,20 @@ void ns_syn_init(struct ns_engine *eng)
 /**
  * syn_find() - the deferred SYN of a 4-tuple (hashed: O(1))
  * @eng:	engine
- * @src:	guest address
- * @sport:	guest port
- * @dst:	destination address
- * @dport:	destination port
+ * @src:	guest endpoint
+ * @dst:	destination endpoint
  *
  * Return: its slot, or NULL
  */
-static struct syn_pending *syn_find(struct ns_engine *eng, uint32_t src, uint16_t sport,
-				    uint32_t dst, uint16_t dport)
+static struct syn_pending *syn_find(struct ns_engine *eng, const struct ns_addr *src,
+				    const struct ns_addr *dst)
 {
 	int i;
 
-	for (i = eng->syn_bucket[syn_hash(src, sport, dst, dport)]; i >= 0; i = eng->syn[i].hnext) {
+	for (i = eng->syn_bucket[syn_hash(src, dst)]; i >= 0; i = eng->syn[i].hnext) {
 		struct syn_pending *s = &eng->syn[i];
 
-		if (s->src == src && s->sport == sport && s->dst == dst && s->dport == dport)
+		if (ns_addr_eq(&s->src, src) && ns_addr_eq(&s->dst, dst))
 			return s;
 	}
 	return NULL;
@@ -186,7 +199,7 @@ static void syn_release(struct ns_engine *eng, struct syn_pending *s)
 {
 	int16_t i = (int16_t)(s - eng->syn), *pp;
 
-	for (pp = &eng->syn_bucket[syn_hash(s->src, s->sport, s->dst, s->dport)]; *pp >= 0;
+	for (pp = &eng->syn_bucket[syn_hash(&s->src, &s->dst)]; *pp >= 0;
 	     pp = &eng->syn[*pp].hnext)
 		if (*pp == i) {
 			*pp = s->hnext;
@@ -248,16 +261,17 @@ static void syn_unreserve(struct ns_engine *eng, int i)
  * @i:		slot from syn_reserve()
  * @ip:		the packet
  * @len:	its length
+ * @hlen:	offset of its TCP header
  * @token:	token the caller will resume with
  *
  * Return: 0, or -1 out of memory (the slot is given back; the guest will
  * retransmit)
  */
-static int syn_defer(struct ns *ns, int i, const uint8_t *ip, size_t len, uint64_t token)
+static int syn_defer(struct ns *ns, int i, const uint8_t *ip, size_t len, size_t hlen,
+		     uint64_t token)
 {
 	struct ns_engine *eng = ns->eng;
 	struct syn_pending *slot = &eng->syn[i];
-	size_t hlen = (size_t)(ip[0] & 15) * 4;
 	unsigned int b;
 
 	slot->pkt = malloc(len);
@@ -267,13 +281,12 @@ static int syn_defer(struct ns *ns, int i, const uint8_t *ip, size_t len, uint64
 	}
 	memcpy(slot->pkt, ip, len);
 	slot->len = len;
+	slot->hlen = hlen;
 	slot->token = token;
 	slot->since = vg_loop_now(ns->loop);
-	memcpy(&slot->src, ip + 12, 4);
-	memcpy(&slot->dst, ip + 16, 4);
-	slot->sport = (uint16_t)(ip[hlen] << 8 | ip[hlen + 1]);
-	slot->dport = (uint16_t)(ip[hlen + 2] << 8 | ip[hlen + 3]);
-	b = syn_hash(slot->src, slot->sport, slot->dst, slot->dport);
+	slot->src = pkt_src(ip, (uint16_t)(ip[hlen] << 8 | ip[hlen + 1]));
+	slot->dst = pkt_dst(ip, (uint16_t)(ip[hlen + 2] << 8 | ip[hlen + 3]));
+	b = syn_hash(&slot->src, &slot->dst);
 	slot->hnext = eng->syn_bucket[b];
 	eng->syn_bucket[b] = (int16_t)i;
 	slot->next = -1;
@@ -289,29 +302,25 @@ static int syn_defer(struct ns *ns, int i, const uint8_t *ip, size_t len, uint64
 void ns_syn_resume(struct ns *ns, uint64_t token, enum ns_syn_verdict verdict)
 {
 	struct ns_engine *eng = ns->eng;
-	size_t i = (size_t)(token & ((1u << NS_SYN_TOKEN_BITS) - 1)), hlen;
+	size_t i = (size_t)(token & ((1u << NS_SYN_TOKEN_BITS) - 1));
 	struct syn_pending *s;
 
 	if (!token || i >= NS_SYN_MAX || eng->syn[i].token != token)
 		return; /* dropped meanwhile (expired, evicted) */
 	s = &eng->syn[i];
-	hlen = (size_t)(s->pkt[0] & 15) * 4;
 	if (verdict == NS_SYN_ACCEPT) {
 		ns_pcbtab_make_room(eng, &ns->st.tcp_embryo_reset);
-		tcp_deliver(ns, s->pkt, s->len, hlen, s->dport, true);
+		tcp_deliver(ns, s->pkt, s->len, s->hlen, s->dst.port, true);
 	} else if (verdict == NS_SYN_RESET) {
-		syn_reset(ns, s->pkt, hlen, s->len);
+		syn_reset(ns, s->pkt, s->hlen, s->len);
 	}
 	syn_release(eng, s);
 }
 
 void ns_syn_cancel(struct ns *ns, const struct ns_addr *src, const struct ns_addr *dst)
 {
-	struct tcp_pcb *p;
+	struct tcp_pcb *p = ns_pcbtab_find(ns->eng, src, dst);
 
-	if (ns_addr_is_v6(src) || ns_addr_is_v6(dst))
-		return; /* no IPv6 flows yet */
-	p = ns_pcbtab_find(ns->eng, src->ip, src->port, dst->ip, dst->port);
 	if (p && p->state == SYN_RCVD) {
 		ns_pcbtab_settle(ns->eng, p); /* the caller knows: no tcp_abandoned */
 		ns_pcbtab_doom(ns->eng, p);   /* reset at the end of the loop turn */
@@ -322,14 +331,14 @@ void ns_syn_cancel(struct ns *ns, const struct ns_addr *src, const struct ns_add
  * ns_syn_input() - a TCP segment to a non-gateway address, or to a
  * gateway port whose service has a tcp_syn callback
  * @ns:		netstack
- * @ip:		validated IPv4 packet
+ * @ip:		validated IPv4 or IPv6 packet
  * @len:	its length
- * @hlen:	IP header length
+ * @hlen:	offset of its TCP header
  */
 void ns_syn_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
 {
 	const uint8_t *t = ip + hlen;
-	uint32_t src, dst;
+	struct ns_addr src, dst;
 	uint16_t sport, dport;
 	uint8_t flags;
 
@@ -345,23 +354,22 @@ void ns_syn_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
 		ns->st.drop_bad_ip++;
 		return;
 	}
-	memcpy(&src, ip + 12, 4);
-	memcpy(&dst, ip + 16, 4);
+	src = pkt_src(ip, sport);
+	dst = pkt_dst(ip, dport);
 	if ((flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN &&
-	    !tuple_active(ns->eng, src, sport, dst, dport)) {
-		struct ns_addr a = ns_addr_v4(src, sport), b = ns_addr_v4(dst, dport);
-		const struct ns_handler *h = ns_svc_handler(ns, dst, dport);
+	    !tuple_active(ns->eng, &src, &dst)) {
+		const struct ns_handler *h = ns_svc_handler(ns, &dst);
 		enum ns_syn_verdict v = NS_SYN_ACCEPT;
 		uint64_t token;
 		int slot;
 
-		if (syn_find(ns->eng, src, sport, dst, dport))
+		if (syn_find(ns->eng, &src, &dst))
 			return; /* retransmitted SYN of a deferred one */
 		ns->st.tcp_syn_new++;
 		slot = syn_reserve(ns);
 		token = ++ns->eng->syn_seq << NS_SYN_TOKEN_BITS | (uint64_t)slot;
 		if (h->tcp_syn)
-			v = h->tcp_syn(h->ctx, token, &a, &b);
+			v = h->tcp_syn(h->ctx, token, &src, &dst);
 		if (v != NS_SYN_DEFER)
 			syn_unreserve(ns->eng, slot);
 		switch (v) {
@@ -373,7 +381,7 @@ void ns_syn_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
 			syn_reset(ns, ip, hlen, len);
 			return;
 		case NS_SYN_DEFER:
-			if (syn_defer(ns, slot, ip, len, token) < 0)
+			if (syn_defer(ns, slot, ip, len, hlen, token) < 0)
 				ns->st.tcp_syn_evicted++;
 			return;
 		default:

@@ -16,8 +16,8 @@
  *
  * So every guest data segment for a known pcb is checked first: when it
  * starts past rcv_nxt (out of order) inside the window and ends past its
- * right edge, it is cut to the edge (FIN cleared, IP length and both
- * checksums rewritten), as lwIP does for the segments it does trim. Its
+ * right edge, it is cut to the edge (FIN cleared, IP length and the
+ * checksums rewritten: IPv4's header sum, or IPv6's payload length), as lwIP does for the segments it does trim. Its
  * checksum is verified before it is rewritten, so a corrupt segment stays
  * corrupt and lwIP drops it. This keeps lwIP's invariant that everything
  * queued out of order lies inside rcv_nxt + rcv_wnd, which receiving never
@@ -36,36 +36,33 @@
 
 #include "frame.h"
 
-/* the TCP checksum of @t (@tlen bytes) over the addresses of IPv4 @ip */
+/* the TCP checksum of @t (@tlen bytes) over the addresses of IPv4 or IPv6 @ip */
 static uint16_t tcp_sum(const uint8_t *ip, const uint8_t *t, size_t tlen)
 {
-	uint32_t s = csum_partial(ip + 12, 8, 0) + 6 + (uint32_t)tlen;
-
-	return csum_fold(csum_partial(t, tlen, s));
+	return csum_fold(csum_partial(t, tlen, pkt_pseudo_sum(ip, 6, tlen)));
 }
 
 /**
  * ns_tcp_seg_pcb() - the pcb a guest TCP segment belongs to (pcbtab.c's
  * hash), when it is one that receives data: SYN_RCVD to LAST_ACK
  * @ns:		netstack
- * @ip:		the IPv4 packet
+ * @ip:		the IPv4 or IPv6 packet
  * @len:	its length
- * @hlen:	IP header length
+ * @hlen:	offset of its TCP header
  *
  * Return: the pcb, or NULL (none, listening, closed, TIME_WAIT, runt)
  */
 struct tcp_pcb *ns_tcp_seg_pcb(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
 {
 	const uint8_t *t = ip + hlen;
+	struct ns_addr src, dst;
 	struct tcp_pcb *pcb;
-	uint32_t src, dst;
 
 	if (len < hlen + 20)
 		return NULL;
-	memcpy(&src, ip + 12, 4);
-	memcpy(&dst, ip + 16, 4);
-	pcb = ns_pcbtab_find(ns->eng, src, (uint16_t)(t[0] << 8 | t[1]), dst,
-			     (uint16_t)(t[2] << 8 | t[3]));
+	src = pkt_src(ip, (uint16_t)(t[0] << 8 | t[1]));
+	dst = pkt_dst(ip, (uint16_t)(t[2] << 8 | t[3]));
+	pcb = ns_pcbtab_find(ns->eng, &src, &dst);
 	if (!pcb || pcb->state < SYN_RCVD || pcb->state == TIME_WAIT)
 		return NULL;
 	return pcb;
@@ -76,9 +73,9 @@ struct tcp_pcb *ns_tcp_seg_pcb(struct ns *ns, const uint8_t *ip, size_t len, siz
  * order past its pcb's receive window down to the window's edge
  * @ns:		netstack
  * @pcb:	the segment's pcb (ns_tcp_seg_pcb()), or NULL: nothing to do
- * @ip:		the IPv4 packet, writable (the copy bound for tcp_input())
+ * @ip:		the IPv4 or IPv6 packet, writable (the copy bound for tcp_input())
  * @len:	its length; lowered when the segment is cut
- * @hlen:	IP header length
+ * @hlen:	offset of its TCP header
  *
  * Return: true when the segment was cut (counted in tcp_window_trimmed)
  */
@@ -108,9 +105,13 @@ bool ns_tcp_guard(struct ns *ns, struct tcp_pcb *pcb, uint8_t *ip, size_t *len, 
 	keep = edge - seq;    /* payload bytes inside the window, at least 1 */
 	t[13] = (uint8_t)(flags & ~TCP_FIN);
 	*len = hlen + doff + keep;
-	vg_put_be16(ip + 2, (uint16_t)*len);
-	vg_put_be16(ip + 10, 0);
-	vg_put_be16(ip + 10, csum_fold(csum_partial(ip, hlen, 0)));
+	if (pkt_v6(ip)) {
+		vg_put_be16(ip + 4, (uint16_t)(*len - IP6_HLEN)); /* no header sum */
+	} else {
+		vg_put_be16(ip + 2, (uint16_t)*len);
+		vg_put_be16(ip + 10, 0);
+		vg_put_be16(ip + 10, csum_fold(csum_partial(ip, hlen, 0)));
+	}
 	vg_put_be16(t + 16, 0);
 	vg_put_be16(t + 16, tcp_sum(ip, t, *len - hlen));
 	ns->st.tcp_window_trimmed++;

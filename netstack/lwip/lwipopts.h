@@ -54,6 +54,9 @@
 #define LWIP_IPV6_DUP_DETECT_ATTEMPTS 0
 #define LWIP_IPV6_REASS         1
 #define LWIP_IPV6_FRAG          1
+/* 64-bit: ip6_reass()'s helper is larger than a fragment header and must
+ * borrow the bytes before it, saved in a copy (else it corrupts them) */
+#define IPV6_FRAG_COPYHEADER    1
 #define LWIP_ICMP6              1
 #define LWIP_IPV6_SCOPES        0
 #define LWIP_ARP                0
