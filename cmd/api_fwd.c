@@ -2,7 +2,7 @@
 /*
  * api_fwd.c - the control API's port forwards: GET, POST, DELETE
  * /forwards, with gvproxy's body {"protocol", "local", "remote"} ("local"
- * is the host side, "[ADDR]:PORT" defaulting to 127.0.0.1; "remote" the
+ * is the host side, "[ADDR]:PORT" defaulting to 127.0.0.1, or "[IPV6]:PORT"; "remote" the
  * guest's "[ADDR]:PORT", no address: its current lease). gvproxy's own
  * /services/forwarder/ paths, with its codes, are api_gv.c's.
  *
@@ -24,14 +24,24 @@ int api_parse_hostport(const char *s, uint32_t def_ip, struct ns_addr *out)
 {
 	const char *colon = strrchr(s, ':');
 	const char *port = colon ? colon + 1 : s;
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];
 	struct in_addr a;
+	uint8_t a6[16];
 
 	*out = ns_addr_v4(0, 0);
 	if (vg_port_parse_str(port, &out->port) < 0)
 		return -1;
 	out->ip = def_ip;
-	if (colon && colon > s) {
+	if (colon && s[0] == '[') {
+		/* "[IPV6]:PORT" */
+		if (colon < s + 2 || colon[-1] != ']' || (size_t)(colon - s - 2) >= sizeof(ip))
+			return -1;
+		memcpy(ip, s + 1, (size_t)(colon - s - 2));
+		ip[colon - s - 2] = '\0';
+		if (inet_pton(AF_INET6, ip, a6) != 1)
+			return -1;
+		*out = ns_addr_v6(a6, out->port);
+	} else if (colon && colon > s) {
 		if ((size_t)(colon - s) >= sizeof(ip))
 			return -1;
 		memcpy(ip, s, (size_t)(colon - s));
@@ -47,7 +57,7 @@ int api_parse_hostport(const char *s, uint32_t def_ip, struct ns_addr *out)
 static json_t *forward_json(const struct fwd_forward *f)
 {
 	struct ns_addr g = ns_addr_v4(f->guest_ip, f->guest_port);
-	char local[32], remote[32];
+	char local[INET6_ADDRSTRLEN + 16], remote[32];
 
 	api_fmt_hostport(&f->host, local, sizeof(local));
 	if (f->guest_ip)

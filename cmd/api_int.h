@@ -168,7 +168,7 @@ enum MHD_Result api_route(struct api *a, struct MHD_Connection *c, const char *u
 json_t *api_jstr(const char *s);
 
 /**
- * api_fmt_hostport() - "A.B.C.D:PORT"
+ * api_fmt_hostport() - "A.B.C.D:PORT" or "[IPV6]:PORT"
  * @a:		address
  * @buf:	output
  * @len:	its size

@@ -151,6 +151,14 @@ static json_t *policy_json(struct api *a)
 							  : deny,
 				      json_string(cidr));
 	}
+	for (i = 0; fwd_policy_builtin6(i); i++) {
+		const struct fwd_rule *r = fwd_policy_builtin6(i);
+		char ip[INET6_ADDRSTRLEN], cidr[INET6_ADDRSTRLEN + 8];
+
+		inet_ntop(AF_INET6, r->net6, ip, sizeof(ip));
+		snprintf(cidr, sizeof(cidr), "%s/%u", ip, r->prefix);
+		json_array_append_new(builtin, json_string(cidr));
+	}
 	j = json_pack("{s:o, s:o, s:o, s:s}", "outbound-allow", allow, "outbound-deny", deny,
 		      "builtin-deny", builtin, "default", p->n_allow ? "deny" : "allow");
 	if (j) {

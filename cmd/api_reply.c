@@ -35,8 +35,13 @@ json_t *api_jstr(const char *s)
 
 void api_fmt_hostport(const struct ns_addr *a, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];
 
+	if (ns_addr_is_v6(a)) {
+		inet_ntop(AF_INET6, a->ip6, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, a->port);
+		return;
+	}
 	inet_ntop(AF_INET, &a->ip, ip, sizeof(ip));
 	snprintf(buf, len, "%s:%u", ip, a->port);
 }

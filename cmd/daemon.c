@@ -25,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -254,18 +255,29 @@ void vg_daemon_sni_event(void *ctx, const struct sni_event *ev)
 			  ev->name, sni_reason_name(ev->reason));
 }
 
+/* "A.B.C.D:PORT" or "[IPV6]:PORT" */
+static void fmt_endpoint(const struct ns_addr *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+	bool v6 = ns_addr_is_v6(a);
+
+	inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ? (const void *)a->ip6 : (const void *)&a->ip, ip,
+		  sizeof(ip));
+	snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", ip, a->port);
+}
+
 void vg_daemon_fwd_denied(void *ctx, const struct fwd_denied *ev)
 {
 	struct vg_daemon *d = ctx;
-	char s[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN + 8], t[INET6_ADDRSTRLEN + 8];
 	const char *proto = ev->proto == FWD_UDP ? "udp" : "tcp";
 
 	if (!event_budget(d))
 		return;
-	inet_ntop(AF_INET, &ev->src.ip, s, sizeof(s));
-	inet_ntop(AF_INET, &ev->dst.ip, t, sizeof(t));
-	vg_log(&d->log, VG_LOG_WARN, "policy: denied %s %s:%u -> %s:%u reason=outbound_policy",
-	       proto, s, ev->src.port, t, ev->dst.port);
+	fmt_endpoint(&ev->src, s, sizeof(s));
+	fmt_endpoint(&ev->dst, t, sizeof(t));
+	vg_log(&d->log, VG_LOG_WARN, "policy: denied %s %s -> %s reason=outbound_policy", proto, s,
+	       t);
 	api_event_blocked(d->api, proto, &ev->src, &ev->dst, NULL, "outbound_policy");
 }
 
@@ -423,9 +435,8 @@ static bool has_forward(const struct fwd_forward *l, size_t n, const struct fwd_
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (l[i].proto == f->proto && l[i].host.ip == f->host.ip &&
-		    l[i].host.port == f->host.port && l[i].guest_port == f->guest_port &&
-		    l[i].guest_ip == f->guest_ip)
+		if (l[i].proto == f->proto && ns_addr_eq(&l[i].host, &f->host) &&
+		    l[i].guest_port == f->guest_port && l[i].guest_ip == f->guest_ip)
 			return true;
 	}
 	return false;

@@ -176,6 +176,10 @@ static struct fwd *new_forwarder(struct vg_daemon *d, const struct dns_config *d
 	c.policy = o->policy;
 	c.host_ip = o->ns.host_ip;
 	c.gateway_ip = o->ns.gateway_ip;
+	if (!o->ns.no_ipv6) {
+		memcpy(c.host_ip6, o->ns.host6, sizeof(c.host_ip6));
+		memcpy(c.gateway_ip6, o->ns.gateway6, sizeof(c.gateway_ip6));
+	}
 	c.max_flows = (unsigned int)o->max_flows;
 	c.max_udp_flows = (unsigned int)o->max_udp_flows;
 	c.udp_idle_ms = (uint32_t)o->udp_idle_s * 1000u;

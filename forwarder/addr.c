@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * addr.c - the forwarder's address mapping, shared by tcp.c, udp.c and
- * portfwd.c: the address a guest destination is dialled at (the host alias
- * is 127.0.0.1), socket addresses, the guest's address for inbound port
- * forwards (from the netstack's DHCP leases), the report of a flow the
- * outbound policy refused, martian destinations and budget hits (counted by
- * the callers, logged here at a bounded rate).
+ * portfwd.c, for both families: the address a guest destination is dialled
+ * at (the host alias is 127.0.0.1, the IPv6 host alias ::1), the outbound
+ * policy of that address, the gateway's own addresses, socket addresses
+ * (sockaddr_in or sockaddr_in6), the guest's address for inbound port
+ * forwards (IPv4: from the netstack's DHCP leases; IPv6: the source of the
+ * guest's latest IPv6 flow), the report of a flow the outbound policy
+ * refused, martian destinations and budget hits (counted by the callers,
+ * logged here at a bounded rate).
  *
  * A leaf of forwarder/: it calls only the netstack and common/, never
  * another forwarder file, so the files that use it form no call cycle with
@@ -19,6 +22,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/netutil.h"
 
@@ -32,6 +36,154 @@
 uint32_t fwd_map_dst(const struct fwd *fwd, uint32_t ip)
 {
 	return vg_host_alias_dial(fwd->cfg.host_ip, ip);
+}
+
+/* whether the 16 bytes @a are all zero (an unset IPv6 address) */
+static bool zero6(const uint8_t *a)
+{
+	static const uint8_t z[16];
+
+	return !memcmp(a, z, 16);
+}
+
+/**
+ * fwd_dialled() - the endpoint a guest destination is dialled at
+ * @fwd:	forwarder
+ * @dst:	destination the guest used
+ *
+ * Return: 127.0.0.1 for the host alias, ::1 for the IPv6 host alias
+ * (cfg.host_ip6, when set), else @dst; the port unchanged
+ */
+struct ns_addr fwd_dialled(const struct fwd *fwd, const struct ns_addr *dst)
+{
+	struct ns_addr a = *dst;
+
+	if (!ns_addr_is_v6(dst)) {
+		a.ip = fwd_map_dst(fwd, dst->ip);
+	} else if (!zero6(fwd->cfg.host_ip6) && !memcmp(dst->ip6, fwd->cfg.host_ip6, 16)) {
+		memset(a.ip6, 0, 16);
+		a.ip6[15] = 1;
+	}
+	return a;
+}
+
+/**
+ * fwd_allowed() - whether the outbound policy lets a new flow to @dst out:
+ * the policy of the family of the address dialled (fwd_dialled())
+ * @fwd:	forwarder
+ * @dst:	destination the guest used
+ *
+ * Return: true if allowed
+ */
+bool fwd_allowed(const struct fwd *fwd, const struct ns_addr *dst)
+{
+	struct ns_addr d = fwd_dialled(fwd, dst);
+
+	if (ns_addr_is_v6(&d))
+		return fwd_policy_allows6(&fwd->cfg.policy, d.ip6);
+	return fwd_policy_allows(&fwd->cfg.policy, d.ip);
+}
+
+/**
+ * fwd_is_gateway() - whether @dst is the gateway's own address (cfg.gateway_ip,
+ * or cfg.gateway_ip6 when set): never forwarded
+ * @fwd:	forwarder
+ * @dst:	destination
+ *
+ * Return: true for the gateway
+ */
+bool fwd_is_gateway(const struct fwd *fwd, const struct ns_addr *dst)
+{
+	if (!ns_addr_is_v6(dst))
+		return dst->ip == fwd->cfg.gateway_ip;
+	return !zero6(fwd->cfg.gateway_ip6) && !memcmp(dst->ip6, fwd->cfg.gateway_ip6, 16);
+}
+
+/**
+ * fwd_martian_dst() - fwd_martian() for either family: an IPv6 destination
+ * is a martian when unspecified (::, which Linux connects to loopback),
+ * multicast (ff00::/8), or the v4-mapped form of an IPv4 martian
+ * @dst:	destination as the guest sent it
+ *
+ * Return: true to drop
+ */
+bool fwd_martian_dst(const struct ns_addr *dst)
+{
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+	uint32_t ip;
+
+	if (!ns_addr_is_v6(dst))
+		return fwd_martian(dst->ip);
+	if (zero6(dst->ip6) || dst->ip6[0] == 0xff)
+		return true;
+	if (memcmp(dst->ip6, mapped, 12))
+		return false;
+	memcpy(&ip, dst->ip6 + 12, 4);
+	return fwd_martian(ip);
+}
+
+/**
+ * fwd_sockaddr() - fill a socket address for @a
+ * @ss:	a struct sockaddr_storage (void * keeps <sys/socket.h> out of
+ *	internal.h)
+ * @a:	endpoint, either family
+ *
+ * Return: the address's length (sizeof sockaddr_in or sockaddr_in6)
+ */
+unsigned int fwd_sockaddr(void *ss, const struct ns_addr *a)
+{
+	struct sockaddr_in6 *s6 = ss;
+
+	if (!ns_addr_is_v6(a)) {
+		fwd_set_sockaddr(ss, a->ip, a->port);
+		return sizeof(struct sockaddr_in);
+	}
+	memset(s6, 0, sizeof(*s6));
+	s6->sin6_family = AF_INET6;
+	memcpy(&s6->sin6_addr, a->ip6, 16);
+	s6->sin6_port = htons(a->port);
+	return sizeof(*s6);
+}
+
+/**
+ * fwd_sockaddr_addr() - the endpoint of a socket address
+ * @ss:	a struct sockaddr_storage filled by the kernel
+ * @ok:	set to false for a family other than AF_INET and AF_INET6
+ *
+ * Return: the endpoint
+ */
+struct ns_addr fwd_sockaddr_addr(const void *ss, bool *ok)
+{
+	const struct sockaddr_storage *st = ss;
+
+	*ok = true;
+	if (st->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = ss;
+
+		return ns_addr_v4(s4->sin_addr.s_addr, ntohs(s4->sin_port));
+	}
+	if (st->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = ss;
+
+		return ns_addr_v6(s6->sin6_addr.s6_addr, ntohs(s6->sin6_port));
+	}
+	*ok = false;
+	return ns_addr_v4(0, 0);
+}
+
+/**
+ * fwd_guest6_seen() - remember the source of a guest IPv6 flow as the
+ * guest's address for port forwards over IPv6 (link-local sources are
+ * not: forwards connect from the host alias in the guest's prefix)
+ * @fwd:	forwarder
+ * @src:	guest endpoint of a new flow
+ */
+void fwd_guest6_seen(struct fwd *fwd, const struct ns_addr *src)
+{
+	if (!ns_addr_is_v6(src) || (src->ip6[0] == 0xfe && (src->ip6[1] & 0xc0) == 0x80))
+		return;
+	fwd->guest6 = *src;
+	fwd->guest6.port = 0;
 }
 
 /**
@@ -117,21 +269,24 @@ bool fwd_fd_exhausted(int err)
  * FWD_BUDGET_LOG_MS
  * @fwd:	forwarder
  * @proto:	FWD_TCP or FWD_UDP
- * @ip:		the destination (network order)
+ * @dst:	the destination, either family
  */
-void fwd_martian_hit(struct fwd *fwd, enum fwd_proto proto, uint32_t ip)
+void fwd_martian_hit(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *dst)
 {
-	const uint8_t *b = (const uint8_t *)&ip;
-	char line[160];
+	char line[192], a[INET6_ADDRSTRLEN];
 	uint64_t hits;
 
 	if (!vg_hitlog_hit(&fwd->martian_log, FWD_BUDGET_LOG_MS, vg_loop_now(fwd->loop), &hits) ||
 	    !fwd->cfg.budget)
 		return;
+	if (ns_addr_is_v6(dst))
+		inet_ntop(AF_INET6, dst->ip6, a, sizeof(a));
+	else
+		inet_ntop(AF_INET, &dst->ip, a, sizeof(a));
 	snprintf(line, sizeof(line),
-		 "forwarder: dropped guest %s to martian destination %u.%u.%u.%u (%" PRIu64
+		 "forwarder: dropped guest %s to martian destination %s (%" PRIu64
 		 " since the last such line)",
-		 proto == FWD_TCP ? "TCP" : "UDP", b[0], b[1], b[2], b[3], hits);
+		 proto == FWD_TCP ? "TCP" : "UDP", a, hits);
 	fwd->cfg.budget(fwd->cfg.budget_ctx, line);
 }
 

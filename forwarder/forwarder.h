@@ -54,9 +54,16 @@
  * UDP is dropped silently (no ICMP about broadcast or multicast).
  *
  * Address mapping: a flow to the netstack's host alias (ns_config.host_ip,
- * 192.168.127.254 by default) goes to 127.0.0.1; any other destination is
- * dialled as is. The outbound policy is checked against the address actually
- * dialled (so --outbound-deny 127.0.0.1/32 also closes the host alias).
+ * 192.168.127.254 by default) goes to 127.0.0.1, one to its IPv6 host alias
+ * (cfg.host_ip6, PREFIX::254) to ::1; any other destination is dialled as
+ * is, from a host socket of its own family (IPv6 flows from AF_INET6
+ * sockets). The outbound policy is checked against the address actually
+ * dialled (so --outbound-deny 127.0.0.1/32 also closes the host alias, and
+ * an IPv6 flow needs an IPv6 allow such as ::1/128 when allow rules exist).
+ * A host that cannot reach an IPv6 destination (no route, no address)
+ * answers the guest at once: RST for TCP, ICMPv6 unreachable for UDP.
+ * IPv6 martians (dropped before any policy): :: (Linux would connect it to
+ * loopback), ff00::/8 multicast, and v4-mapped forms of the IPv4 martians.
  *
  * Guest API: with cfg.guest_api_port set, fwd_attach() registers that port
  * of the gateway's address with the netstack, and a flow to
@@ -173,6 +180,15 @@ bool fwd_policy_allows(const struct fwd_policy *p, uint32_t ip);
  */
 bool fwd_policy_allows6(const struct fwd_policy *p, const uint8_t ip6[16]);
 
+/**
+ * fwd_policy_builtin6() - the IPv6 built-in denies, for listing (GET
+ * /policy): fe80::/10, ff00::/8, ::/128, fd00:ec2::254/128
+ * @i:	index from 0
+ *
+ * Return: the @i-th, or NULL past the last
+ */
+const struct fwd_rule *fwd_policy_builtin6(size_t i);
+
 /* ---- the forwarder ---- */
 
 enum fwd_proto { FWD_TCP = 0, FWD_UDP = 1 };
@@ -180,10 +196,14 @@ enum fwd_proto { FWD_TCP = 0, FWD_UDP = 1 };
 /**
  * struct fwd_forward - one host → guest port forward
  * @proto:	FWD_TCP or FWD_UDP
- * @host:	host address and port to listen on (address in network order)
+ * @host:	host address and port to listen on (either family; address in
+ *		network order)
  * @guest_port:	port on the guest
  * @guest_ip:	the guest's address (network order); 0, the usual case: its
- *		current DHCP lease, looked up at each connection
+ *		current DHCP lease, looked up at each connection; a TCP forward
+ *		on an IPv6 @host without @guest_ip connects to the guest over
+ *		IPv6 when the guest's IPv6 address is known (the source of its
+ *		latest IPv6 flow)
  */
 struct fwd_forward {
 	enum fwd_proto proto;
@@ -233,6 +253,9 @@ typedef void (*fwd_budget_fn)(void *ctx, const char *line);
  * @policy:		outbound CIDR policy (copied)
  * @host_ip:		guest-visible host alias (network order), mapped to 127.0.0.1
  * @gateway_ip:		the gateway's own address (never forwarded)
+ * @host_ip6:		guest-visible IPv6 host alias, mapped to ::1 (all zero: none)
+ * @gateway_ip6:	the gateway's IPv6 address in the guest's prefix (never
+ *			forwarded; all zero: none)
  * @max_flows:		TCP flows at once (guest → host and port forwards)
  * @max_udp_flows:	UDP mappings at once
  * @tcp_idle_ms:	close a TCP flow idle this long (0: never)
@@ -254,6 +277,8 @@ struct fwd_config {
 	struct fwd_policy policy;
 	uint32_t host_ip;
 	uint32_t gateway_ip;
+	uint8_t host_ip6[16];
+	uint8_t gateway_ip6[16];
 	unsigned int max_flows;
 	unsigned int max_udp_flows;
 	uint32_t tcp_idle_ms;
@@ -362,7 +387,8 @@ void fwd_get_stats(const struct fwd *fwd, struct fwd_stats *st);
 
 /**
  * fwd_forward_parse() - parse "tcp:127.0.0.1:2222:22" (or "udp:...";
- * "tcp:2222:22" listens on 127.0.0.1)
+ * "tcp:2222:22" listens on 127.0.0.1; "tcp:[::1]:2222:22" on an IPv6
+ * address, IPv6 only)
  * @s:		text
  * @out:	result
  *

@@ -12,6 +12,8 @@
 #ifndef VGATE_FORWARDER_INTERNAL_H
 #define VGATE_FORWARDER_INTERNAL_H
 
+#include <string.h>
+
 #include "forwarder.h"
 #include "table.h"
 #include "common/ratelimit.h"
@@ -22,11 +24,16 @@
 #define FWD_FILTER_MAX_DEF 16384u
 #define FWD_FILTER_MS_DEF  10000u
 
-/* the table key of the guest flow @src -> @dst (struct fwd_entry.key) */
+/* the table key of the guest flow @src -> @dst (struct fwd_entry.key), either family */
 static inline struct fwd_key fwd_key_of(const struct ns_addr *src, const struct ns_addr *dst)
 {
-	struct fwd_key k = {src->ip, dst->ip, src->port, dst->port};
+	struct fwd_key k = {src->ip, dst->ip, src->port, dst->port, false, {0}, {0}};
 
+	if (ns_addr_is_v6(src) || ns_addr_is_v6(dst)) {
+		k.v6 = true;
+		memcpy(k.sip6, src->ip6, 16);
+		memcpy(k.dip6, dst->ip6, 16);
+	}
 	return k;
 }
 
@@ -105,6 +112,9 @@ struct fwd {
 	bool has_filter;
 	uint64_t filter_seq;
 	uint16_t udp_port_seq; /* inbound UDP forwards: next source port */
+	/* the guest's IPv6 address for port forwards over IPv6: the source of
+	 * its latest IPv6 flow (family IPv4 while none was seen) */
+	struct ns_addr guest6;
 	struct vg_hitlog budget_log;  /* cfg.budget's rate limit */
 	struct vg_hitlog martian_log; /* the same for martian destinations */
 	struct fwd_listener lst[FWD_FORWARD_MAX];
@@ -112,6 +122,13 @@ struct fwd {
 
 /* addr.c (a leaf: calls no other forwarder file) */
 uint32_t fwd_map_dst(const struct fwd *fwd, uint32_t ip);
+struct ns_addr fwd_dialled(const struct fwd *fwd, const struct ns_addr *dst);
+bool fwd_allowed(const struct fwd *fwd, const struct ns_addr *dst);
+bool fwd_is_gateway(const struct fwd *fwd, const struct ns_addr *dst);
+bool fwd_martian_dst(const struct ns_addr *dst);
+unsigned int fwd_sockaddr(void *ss, const struct ns_addr *a);
+struct ns_addr fwd_sockaddr_addr(const void *ss, bool *ok);
+void fwd_guest6_seen(struct fwd *fwd, const struct ns_addr *src);
 struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok);
 void fwd_set_sockaddr(void *sin, uint32_t ip, uint16_t port);
 void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *src,
@@ -119,14 +136,14 @@ void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_ad
 bool fwd_martian(uint32_t ip);
 bool fwd_fd_exhausted(int err);
 void fwd_budget_hit(struct fwd *fwd, const char *what);
-void fwd_martian_hit(struct fwd *fwd, enum fwd_proto proto, uint32_t ip);
+void fwd_martian_hit(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *dst);
 
 /* source.c (calls table.c only) */
 int fwd_srcs_init(struct fwd_srcs *s, size_t max);
 void fwd_srcs_destroy(struct fwd_srcs *s);
-struct fwd_src *fwd_src_find(const struct fwd_srcs *s, uint32_t ip);
-struct fwd_src *fwd_src_add(struct fwd_srcs *s, uint32_t ip, struct fwd_entry *e, bool half,
-			    uint64_t now);
+struct fwd_src *fwd_src_find(const struct fwd_srcs *s, const struct ns_addr *ip);
+struct fwd_src *fwd_src_add(struct fwd_srcs *s, const struct ns_addr *ip, struct fwd_entry *e,
+			    bool half, uint64_t now);
 void fwd_src_del(struct fwd_srcs *s, struct fwd_src *src, struct fwd_entry *e, bool half);
 void fwd_src_move(struct fwd_src *src, struct fwd_entry *e, bool half, uint64_t now);
 struct fwd_src *fwd_src_top(const struct fwd_srcs *s);

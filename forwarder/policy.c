@@ -184,6 +184,11 @@ static const struct fwd_rule builtin6[] = {
      .builtin = true},
 };
 
+const struct fwd_rule *fwd_policy_builtin6(size_t i)
+{
+	return i < sizeof(builtin6) / sizeof(builtin6[0]) ? &builtin6[i] : NULL;
+}
+
 bool fwd_policy_allows6(const struct fwd_policy *p, const uint8_t ip6[16])
 {
 	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * portfwd.c - host → guest port forwards: "tcp:ADDR:PORT:GUESTPORT" parsing
- * and a fixed table of FWD_FORWARD_MAX listeners owned by struct fwd.
+ * portfwd.c - host → guest port forwards: "tcp:ADDR:PORT:GUESTPORT" (or
+ * "tcp:[IPV6]:PORT:GUESTPORT") parsing and a fixed table of
+ * FWD_FORWARD_MAX listeners owned by struct fwd.
  *
  * A TCP listener accepts host connections and hands each to tcp.c, which
  * opens a connection from the gateway's stack to the guest (the guest's
- * address is the forward's own, or else its current DHCP lease). A UDP listener's datagrams go to
+ * address is the forward's own, or else its current DHCP lease; for a
+ * listener on an IPv6 address without one, the guest's IPv6 address when
+ * known, from the IPv6 host alias). An IPv6 listener is IPV6_V6ONLY. A
+ * UDP listener's datagrams go to
  * udp.c, which keeps one mapping per host peer. Removing a forward closes
  * the listener only; established TCP flows continue, UDP mappings through
  * it are dropped. A TCP listener whose accept() fails with EMFILE/ENFILE
@@ -28,13 +32,28 @@
 
 int fwd_forward_parse(const char *s, struct fwd_forward *out)
 {
-	char buf[96], *f[4], *p;
+	char buf[96], host6[INET6_ADDRSTRLEN] = "", *f[4], *p;
 	struct in_addr a;
+	uint8_t a6[16];
+	bool v6 = false;
 	int n = 0;
 
 	if (!s || strlen(s) >= sizeof(buf))
 		return -1;
 	strcpy(buf, s);
+	/* "PROTO:[IPV6]:PORT:GUESTPORT": the bracketed address has colons */
+	p = strchr(buf, '[');
+	if (p) {
+		char *end = strchr(p, ']');
+
+		if (p == buf || p[-1] != ':' || !end || end[1] != ':' ||
+		    (size_t)(end - p - 1) >= sizeof(host6))
+			return -1;
+		memcpy(host6, p + 1, (size_t)(end - p - 1));
+		host6[end - p - 1] = '\0';
+		v6 = true;
+		memmove(p, end + 1, strlen(end + 1) + 1); /* "PROTO::PORT:GUESTPORT" */
+	}
 	for (p = buf; n < 4; n++) {
 		f[n] = p;
 		p = strchr(p, ':');
@@ -44,7 +63,7 @@ int fwd_forward_parse(const char *s, struct fwd_forward *out)
 		}
 		*p++ = '\0';
 	}
-	if (p || n < 3)
+	if (p || n < 3 || (v6 && n != 4))
 		return -1; /* too many or too few fields */
 	memset(out, 0, sizeof(*out));
 	if (!strcmp(f[0], "tcp"))
@@ -53,12 +72,16 @@ int fwd_forward_parse(const char *s, struct fwd_forward *out)
 		out->proto = FWD_UDP;
 	else
 		return -1;
-	if (n == 3) {
-		out->host.ip = htonl(INADDR_LOOPBACK);
+	if (v6) {
+		if (f[1][0] || inet_pton(AF_INET6, host6, a6) != 1)
+			return -1;
+		out->host = ns_addr_v6(a6, 0);
+	} else if (n == 3) {
+		out->host = ns_addr_v4(htonl(INADDR_LOOPBACK), 0);
 	} else {
 		if (inet_pton(AF_INET, f[1], &a) != 1)
 			return -1;
-		out->host.ip = a.s_addr;
+		out->host = ns_addr_v4(a.s_addr, 0);
 	}
 	if (vg_port_parse_str(f[n - 2], &out->host.port) < 0 ||
 	    vg_port_parse_str(f[n - 1], &out->guest_port) < 0)
@@ -130,7 +153,8 @@ static void listener_io(void *arg, uint32_t events)
 int fwd_forward_add(struct fwd *fwd, const struct fwd_forward *f, char *err, size_t errlen)
 {
 	struct fwd_listener *l = NULL;
-	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	socklen_t slen;
 	int fd, one = 1;
 	size_t i;
 
@@ -143,8 +167,7 @@ int fwd_forward_add(struct fwd *fwd, const struct fwd_forward *f, char *err, siz
 	for (i = 0; i < FWD_FORWARD_MAX; i++) {
 		struct fwd_listener *c = &fwd->lst[i];
 
-		if (c->fd >= 0 && c->spec.proto == f->proto && c->spec.host.ip == f->host.ip &&
-		    c->spec.host.port == f->host.port) {
+		if (c->fd >= 0 && c->spec.proto == f->proto && ns_addr_eq(&c->spec.host, &f->host)) {
 			snprintf(err, errlen, "port forward %s:%u exists",
 				 f->proto == FWD_TCP ? "tcp" : "udp", f->host.port);
 			return -1;
@@ -156,21 +179,27 @@ int fwd_forward_add(struct fwd *fwd, const struct fwd_forward *f, char *err, siz
 		snprintf(err, errlen, "too many port forwards (max %d)", FWD_FORWARD_MAX);
 		return -1;
 	}
-	fd = socket(AF_INET, (f->proto == FWD_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
-				     SOCK_CLOEXEC, 0);
+	fd = socket(ns_addr_is_v6(&f->host) ? AF_INET6 : AF_INET,
+		    (f->proto == FWD_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	fwd_set_sockaddr(&sin, f->host.ip, f->host.port);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	if (ns_addr_is_v6(&f->host)) /* [::] is IPv6 only: 0.0.0.0 is its own forward */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	slen = fwd_sockaddr(&ss, &f->host);
+	if (bind(fd, (struct sockaddr *)&ss, slen) < 0 ||
 	    (f->proto == FWD_TCP && listen(fd, 128) < 0)) {
-		char a[INET_ADDRSTRLEN];
+		char a[INET6_ADDRSTRLEN];
 
-		inet_ntop(AF_INET, &f->host.ip, a, sizeof(a));
-		snprintf(err, errlen, "port forward %s:%s:%u: %s",
-			 f->proto == FWD_TCP ? "tcp" : "udp", a, f->host.port, strerror(errno));
+		if (ns_addr_is_v6(&f->host))
+			inet_ntop(AF_INET6, f->host.ip6, a, sizeof(a));
+		else
+			inet_ntop(AF_INET, &f->host.ip, a, sizeof(a));
+		snprintf(err, errlen, "port forward %s:%s%s%s:%u: %s",
+			 f->proto == FWD_TCP ? "tcp" : "udp", ns_addr_is_v6(&f->host) ? "[" : "", a,
+			 ns_addr_is_v6(&f->host) ? "]" : "", f->host.port, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -192,8 +221,7 @@ int fwd_forward_remove(struct fwd *fwd, enum fwd_proto proto, const struct ns_ad
 	for (i = 0; i < FWD_FORWARD_MAX; i++) {
 		struct fwd_listener *l = &fwd->lst[i];
 
-		if (l->fd >= 0 && l->spec.proto == proto && l->spec.host.ip == host->ip &&
-		    l->spec.host.port == host->port) {
+		if (l->fd >= 0 && l->spec.proto == proto && ns_addr_eq(&l->spec.host, host)) {
 			listener_close(l);
 			return 0;
 		}

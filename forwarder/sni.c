@@ -123,6 +123,9 @@ static bool dest_allowed(const struct sni_filter *f, const struct ns_addr *dst, 
 	uint32_t a = dst->ip, b = dialled(f, dst->ip);
 	size_t i;
 
+	if (ns_addr_is_v6(dst))
+		return false; /* --allow-dest names IPv4 destinations only */
+
 	for (i = 0; i < f->cfg.n_dest; i++) {
 		const struct sni_dest *d = &f->cfg.dest[i];
 
@@ -166,7 +169,7 @@ static void logf_(struct sni_filter *f, bool warn, const char *line)
 static void blocked(struct sni_filter *f, enum fwd_proto proto, const struct ns_addr *src,
 		    const struct ns_addr *dst, const char *name, enum sni_reason why)
 {
-	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], line[512];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], line[512];
 	bool has_name = name && name[0];
 
 	f->st.blocked[why]++;
@@ -183,8 +186,13 @@ static void blocked(struct sni_filter *f, enum fwd_proto proto, const struct ns_
 	}
 	if (!f->log)
 		return;
-	inet_ntop(AF_INET, &src->ip, s, sizeof(s));
-	inet_ntop(AF_INET, &dst->ip, d, sizeof(d));
+	if (ns_addr_is_v6(src)) {
+		inet_ntop(AF_INET6, src->ip6, s, sizeof(s));
+		inet_ntop(AF_INET6, dst->ip6, d, sizeof(d));
+	} else {
+		inet_ntop(AF_INET, &src->ip, s, sizeof(s));
+		inet_ntop(AF_INET, &dst->ip, d, sizeof(d));
+	}
 	snprintf(line, sizeof(line), "sni: blocked %s %s:%u -> %s:%u name=%s reason=%s",
 		 proto == FWD_UDP ? "udp" : "tcp", s, src->port, d, dst->port,
 		 has_name ? name : "-", sni_reason_name(why));
@@ -443,7 +451,9 @@ static bool sni_syn(void *ctx, const struct ns_addr *src, const struct ns_addr *
 {
 	struct sni_filter *f = ctx;
 
-	if (dest_allowed(f, dst, 6) || is_sni_port(f, dst->port) || dst->port == SNI_HTTP_PORT)
+	/* IPv6: no AAAA correlation yet (issue 14, item 5), so nothing is allowed */
+	if (!ns_addr_is_v6(dst) &&
+	    (dest_allowed(f, dst, 6) || is_sni_port(f, dst->port) || dst->port == SNI_HTTP_PORT))
 		return true;
 	blocked(f, FWD_TCP, src, dst, NULL, SNI_R_PORT_DENIED);
 	return false;

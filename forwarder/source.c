@@ -74,16 +74,29 @@ static void byc_add(struct fwd_srcs *s, struct fwd_src *src)
 		s->top = src->flows;
 }
 
+/* the table key of a guest source address (its port ignored) */
+static struct fwd_key src_key(const struct ns_addr *ip)
+{
+	struct ns_addr a = *ip, none = ns_addr_v4(0, 0);
+	struct fwd_key k;
+
+	a.port = 0;
+	if (ns_addr_is_v6(&a))
+		none = ns_addr_v6(none.ip6, 0);
+	k = fwd_key_of(&a, &none);
+	return k;
+}
+
 /**
  * fwd_src_find() - the record of a guest source
  * @s:	accounting
- * @ip:	guest address (network order)
+ * @ip:	guest address, either family (its port is ignored)
  *
  * Return: the record, or NULL when the source holds no flow
  */
-struct fwd_src *fwd_src_find(const struct fwd_srcs *s, uint32_t ip)
+struct fwd_src *fwd_src_find(const struct fwd_srcs *s, const struct ns_addr *ip)
 {
-	struct fwd_key k = {ip, 0, 0, 0};
+	struct fwd_key k = src_key(ip);
 	struct fwd_entry *e = fwd_table_find(&s->tab, &k);
 
 	return e ? fwd_container_of(e, struct fwd_src, ent) : NULL;
@@ -92,7 +105,7 @@ struct fwd_src *fwd_src_find(const struct fwd_srcs *s, uint32_t ip)
 /**
  * fwd_src_add() - count a new flow of @ip (on its half-open list if @half)
  * @s:		accounting
- * @ip:		guest address
+ * @ip:		guest address, either family (its port is ignored)
  * @e:		the flow's node, on no list
  * @half:	half-open
  * @now:	loop time
@@ -100,13 +113,13 @@ struct fwd_src *fwd_src_find(const struct fwd_srcs *s, uint32_t ip)
  * Return: the source's record, or NULL when @s already counts as many
  * flows as its bound
  */
-struct fwd_src *fwd_src_add(struct fwd_srcs *s, uint32_t ip, struct fwd_entry *e, bool half,
-			    uint64_t now)
+struct fwd_src *fwd_src_add(struct fwd_srcs *s, const struct ns_addr *ip, struct fwd_entry *e,
+			    bool half, uint64_t now)
 {
 	struct fwd_src *src = fwd_src_find(s, ip);
 
 	if (!src) {
-		struct fwd_key k = {ip, 0, 0, 0};
+		struct fwd_key k = src_key(ip);
 
 		if (s->free) {
 			src = fwd_container_of(s->free, struct fwd_src, byc);

@@ -87,6 +87,15 @@ static size_t key_hash(const struct fwd_table *t, const struct fwd_key *k)
 {
 	uint64_t h = t->seed;
 
+	if (k->v6) {
+		uint64_t w[4];
+
+		memcpy(w, k->sip6, 16);
+		memcpy(w + 2, k->dip6, 16);
+		h ^= (w[0] * 0xff51afd7ed558ccdull) ^ w[1];
+		h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ull;
+		h ^= (w[2] * 0xff51afd7ed558ccdull) ^ w[3];
+	}
 	h ^= ((uint64_t)k->sip << 32 | k->dip) * 0x9e3779b97f4a7c15ull;
 	h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
 	h ^= ((uint64_t)k->sport << 16 | k->dport) * 0x94d049bb133111ebull;
@@ -98,7 +107,8 @@ static size_t key_hash(const struct fwd_table *t, const struct fwd_key *k)
 static bool key_eq(const struct fwd_key *a, const struct fwd_key *b)
 {
 	return a->sip == b->sip && a->dip == b->dip && a->sport == b->sport &&
-	       a->dport == b->dport;
+	       a->dport == b->dport && a->v6 == b->v6 &&
+	       (!a->v6 || (!memcmp(a->sip6, b->sip6, 16) && !memcmp(a->dip6, b->dip6, 16)));
 }
 
 /**

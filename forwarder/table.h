@@ -26,10 +26,21 @@
 
 /**
  * struct fwd_key - a flow as the guest sees it (addresses in network order)
+ * @sip:	IPv4 source (0 for IPv6)
+ * @dip:	IPv4 destination (0 for IPv6)
+ * @sport:	source port
+ * @dport:	destination port
+ * @v6:		an IPv6 flow: @sip6 and @dip6 hold its addresses
+ * @sip6:	IPv6 source (zero for IPv4)
+ * @dip6:	IPv6 destination (zero for IPv4)
+ *
+ * Unused fields are zero, so keys compare and hash over every field.
  */
 struct fwd_key {
 	uint32_t sip, dip;
 	uint16_t sport, dport;
+	bool v6;
+	uint8_t sip6[16], dip6[16];
 };
 
 struct fwd_lnode {

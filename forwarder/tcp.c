@@ -306,10 +306,10 @@ static int sock_error(int fd)
 	return err;
 }
 
-/* a flow to the control API's guest socket (see forwarder.h) */
+/* a flow to the control API's guest socket (see forwarder.h; IPv4 only) */
 static bool guest_api_flow(const struct fwd *fwd, const struct ns_addr *dst)
 {
-	return fwd->cfg.guest_api_port && dst->ip == fwd->cfg.gateway_ip &&
+	return fwd->cfg.guest_api_port && !ns_addr_is_v6(dst) && dst->ip == fwd->cfg.gateway_ip &&
 	       dst->port == fwd->cfg.guest_api_port;
 }
 
@@ -341,21 +341,25 @@ static int guest_api_connect(struct fwd_tcp *t)
 }
 
 /**
- * host_connect() - open the host socket and start a non-blocking connect to
- * the mapped destination
+ * host_connect() - open the host socket (of the destination's family) and
+ * start a non-blocking connect to the mapped destination
  * @t:	flow (dst set)
  *
- * Return: 0 connected, 1 in progress, or a positive errno on failure
+ * Return: 0 connected, 1 in progress, or a positive errno on failure (a
+ * host without a route to it: ENETUNREACH, refused like a closed port)
  */
 static int host_connect(struct fwd_tcp *t)
 {
 	struct fwd *fwd = t->fwd;
-	struct sockaddr_in sin;
+	struct ns_addr d = fwd_dialled(fwd, &t->dst);
+	struct sockaddr_storage ss;
+	socklen_t slen;
 	int one = 1, fd;
 
 	if (guest_api_flow(fwd, &t->dst))
 		return guest_api_connect(t);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(ns_addr_is_v6(&d) ? AF_INET6 : AF_INET,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -365,9 +369,9 @@ static int host_connect(struct fwd_tcp *t)
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 		setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	}
-	fwd_set_sockaddr(&sin, fwd_map_dst(fwd, t->dst.ip), t->dst.port);
+	slen = fwd_sockaddr(&ss, &d);
 	t->fd = fd;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+	if (connect(fd, (struct sockaddr *)&ss, slen) == 0)
 		return 0;
 	if (errno == EINPROGRESS) {
 		if (vg_io_add(fwd->loop, &t->io, fd, EPOLLOUT, tcp_on_io, t) < 0)
@@ -645,7 +649,7 @@ static struct fwd_tcp *tcp_alloc(struct fwd *fwd, const struct ns_addr *src,
 	}
 	/* guest flows (hashed) count against their source, on est until half_sync() */
 	if (hash)
-		t->srec = fwd_src_add(&fwd->srcs, src->ip, &t->sref, false, vg_loop_now(fwd->loop));
+		t->srec = fwd_src_add(&fwd->srcs, src, &t->sref, false, vg_loop_now(fwd->loop));
 	fwd->st.tcp_active++;
 	fwd->st.tcp_total++;
 	return t;
@@ -683,9 +687,9 @@ static void drop_oldest(struct fwd *fwd, struct fwd_list *l, bool global)
  * source under half_src_max half-open flows and all under half_max, the
  * oldest dropped first (RST to the guest, host socket closed)
  * @fwd:	forwarder
- * @ip:		guest source address
+ * @ip:		guest source, either family
  */
-static void half_make_room(struct fwd *fwd, uint32_t ip)
+static void half_make_room(struct fwd *fwd, const struct ns_addr *ip)
 {
 	struct fwd_src *src = fwd_src_find(&fwd->srcs, ip);
 
@@ -701,11 +705,11 @@ static void half_make_room(struct fwd *fwd, uint32_t ip)
  * least recently active flow (its oldest half-open one if it has no other)
  * is reset
  * @fwd:	forwarder
- * @ip:		guest source address of the new SYN
+ * @ip:		guest source of the new SYN, either family
  *
  * Return: true when a flow was evicted
  */
-static bool evict_for(struct fwd *fwd, uint32_t ip)
+static bool evict_for(struct fwd *fwd, const struct ns_addr *ip)
 {
 	struct fwd_src *src = fwd_src_find(&fwd->srcs, ip), *top = fwd_src_top(&fwd->srcs);
 	size_t mine = src ? src->flows : 0;
@@ -763,16 +767,16 @@ static struct fwd_tcp *new_flow(struct fwd *fwd, const struct ns_addr *src,
 {
 	struct fwd_tcp *t;
 
-	if (dst->ip == fwd->cfg.gateway_ip && !api) {
+	if (fwd_is_gateway(fwd, dst) && !api) {
 		fwd->st.tcp_refused++; /* the gateway's own ports are not forwarded */
 		return NULL;
 	}
-	if (!api && fwd_martian(dst->ip)) {
-		fwd->st.tcp_martian++; /* before any policy: 0.0.0.0 is loopback */
-		fwd_martian_hit(fwd, FWD_TCP, dst->ip);
+	if (!api && fwd_martian_dst(dst)) {
+		fwd->st.tcp_martian++; /* before any policy: 0.0.0.0 and :: are loopback */
+		fwd_martian_hit(fwd, FWD_TCP, dst);
 		return NULL;
 	}
-	if (!api && !fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
+	if (!api && !fwd_allowed(fwd, dst)) {
 		fwd->st.tcp_denied++;
 		fwd_report_denied(fwd, FWD_TCP, src, dst);
 		return NULL;
@@ -780,8 +784,8 @@ static struct fwd_tcp *new_flow(struct fwd *fwd, const struct ns_addr *src,
 	if (!api && fwd->has_filter && fwd->filter.syn &&
 	    !fwd->filter.syn(fwd->filter.ctx, src, dst))
 		return NULL;
-	half_make_room(fwd, src->ip);
-	if (fwd_table_full(&fwd->tcp_tab) && !evict_for(fwd, src->ip)) {
+	half_make_room(fwd, src);
+	if (fwd_table_full(&fwd->tcp_tab) && !evict_for(fwd, src)) {
 		fwd->st.tcp_over_limit++;
 		fwd_budget_hit(fwd, "tcp flow budget");
 		return NULL;
@@ -825,6 +829,7 @@ static enum ns_syn_verdict tcp_syn(struct fwd *fwd, uint64_t token, const struct
 	t = new_flow(fwd, src, dst, api);
 	if (!t)
 		return NS_SYN_RESET;
+	fwd_guest6_seen(fwd, src);
 	if (!api && filter_wants(fwd, src, dst)) {
 		pending_start(t, T_FILTER_ACCEPT);
 		return NS_SYN_ACCEPT;
@@ -985,7 +990,7 @@ static void filter_verdict(struct fwd_tcp *t, enum fwd_filter_verdict v)
 
 	switch (v) {
 	case FWD_FILTER_ALLOW:
-		if (!fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, t->dst.ip))) {
+		if (!fwd_allowed(fwd, &t->dst)) {
 			/* the policy changed while the filter was deciding */
 			fwd->st.tcp_denied++;
 			fwd_report_denied(fwd, FWD_TCP, &t->src, &t->dst);
@@ -1135,7 +1140,9 @@ const struct ns_flow_ops fwd_tcp_ops = {
  * forward (its guest address, or the guest's current lease)
  * @fwd:	forwarder
  * @fd:		accepted non-blocking socket (owned from now on)
- * @spec:	the forward
+ * @spec:	the forward; one on an IPv6 host address without a guest
+ *		address goes over IPv6, from the IPv6 host alias to the guest's
+ *		IPv6 address, when both are known, else over IPv4
  *
  * Return: 0, or -1 (the host connection was reset)
  */
@@ -1143,12 +1150,20 @@ int fwd_tcp_inbound(struct fwd *fwd, int fd, const struct fwd_forward *spec)
 {
 	struct ns_addr src = ns_addr_v4(fwd->cfg.host_ip, 0), dst;
 	struct fwd_tcp *t = NULL;
+	static const uint8_t none[16];
 	bool ok;
 
-	dst = fwd_guest_addr(fwd, &ok);
-	if (spec->guest_ip) {
-		dst.ip = spec->guest_ip;
+	if (ns_addr_is_v6(&spec->host) && !spec->guest_ip && ns_addr_is_v6(&fwd->guest6) &&
+	    memcmp(fwd->cfg.host_ip6, none, 16)) {
+		src = ns_addr_v6(fwd->cfg.host_ip6, 0);
+		dst = fwd->guest6;
 		ok = true;
+	} else {
+		dst = fwd_guest_addr(fwd, &ok);
+		if (spec->guest_ip) {
+			dst.ip = spec->guest_ip;
+			ok = true;
+		}
 	}
 	dst.port = spec->guest_port;
 	if (ok && !fwd_table_full(&fwd->tcp_tab))
@@ -1249,7 +1264,7 @@ void fwd_tcp_revoke(struct fwd *fwd)
 			if (t->state != T_CONNECTING && t->state != T_ACCEPTING &&
 			    t->state != T_FILTER_CONNECT && t->state != T_SPLICE)
 				continue;
-			if (fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, t->dst.ip)))
+			if (fwd_allowed(fwd, &t->dst))
 				continue;
 			fwd->st.tcp_revoked++;
 			tcp_end(t, true, NS_SYN_RESET);

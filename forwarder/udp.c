@@ -21,7 +21,11 @@
  * guest sees them as coming from the host alias and a per-mapping port.
  * A second table indexes inbound mappings by host peer. A first datagram
  * the outbound policy refuses gets ICMP administratively prohibited and is
- * reported to cfg.denied.
+ * reported to cfg.denied. Both families: an IPv6 guest flow gets an
+ * AF_INET6 socket, and its errors ICMPv6 (the netstack translates the
+ * codes); a destination the host has no route to is answered at once (no
+ * route / host unreachable), never left to time out. Inbound forwards
+ * accept IPv4 and IPv6 host peers; the guest side stays IPv4.
  */
 #include "internal.h"
 
@@ -44,7 +48,8 @@ struct fwd_udp {
 	int fd; /* outbound: own connected socket; inbound: -1 */
 	struct ns_addr src, dst; /* the guest's view: src = guest */
 	struct fwd_listener *lst; /* inbound */
-	struct sockaddr_in peer;  /* inbound */
+	struct sockaddr_storage peer; /* inbound: the host peer (IPv4 or IPv6) */
+	socklen_t peer_len;
 };
 
 static void udp_end(struct fwd_udp *u)
@@ -153,21 +158,28 @@ static struct fwd_udp *udp_alloc(struct fwd *fwd, const struct ns_addr *src,
 }
 
 /**
- * udp_open() - a new outbound mapping with its connected host socket
+ * udp_open() - a new outbound mapping with its connected host socket (of
+ * the destination's family)
  * @fwd:	forwarder
  * @src:	guest endpoint
  * @dst:	destination as the guest sent it
+ * @code:	set on failure: the ICMP code to answer (0 no route to it, 1
+ *		host unreachable, 3 port unreachable)
  *
  * Return: the mapping, or NULL (counted)
  */
 static struct fwd_udp *udp_open(struct fwd *fwd, const struct ns_addr *src,
-				const struct ns_addr *dst)
+				const struct ns_addr *dst, uint8_t *code)
 {
-	struct sockaddr_in sin;
+	struct ns_addr d = fwd_dialled(fwd, dst);
+	struct sockaddr_storage ss;
+	socklen_t slen;
 	struct fwd_udp *u;
 	int fd;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	*code = 3;
+	fd = socket(ns_addr_is_v6(&d) ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
 	if (fd < 0) {
 		if (fwd_fd_exhausted(errno)) {
 			fwd->st.fd_exhausted++;
@@ -177,12 +189,17 @@ static struct fwd_udp *udp_open(struct fwd *fwd, const struct ns_addr *src,
 		}
 		return NULL;
 	}
-	fwd_set_sockaddr(&sin, fwd_map_dst(fwd, dst->ip), dst->port);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == EACCES)
+	slen = fwd_sockaddr(&ss, &d);
+	if (connect(fd, (struct sockaddr *)&ss, slen) < 0) {
+		if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == EACCES ||
+		    errno == EADDRNOTAVAIL)
 			fwd->st.udp_refused++;
 		else
 			fwd->st.udp_errors++;
+		if (errno == ENETUNREACH || errno == EADDRNOTAVAIL)
+			*code = 0; /* no route (ICMPv6 0) */
+		else if (errno == EHOSTUNREACH)
+			*code = 1; /* host (ICMPv6: address) unreachable */
 		close(fd);
 		return NULL;
 	}
@@ -208,15 +225,15 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 	struct fwd_entry *e;
 	struct fwd_udp *u;
 	struct fwd_key k = fwd_key_of(src, dst);
+	uint8_t code;
 	ssize_t w;
 
-	if (fwd_martian(dst->ip)) {
+	if (fwd_martian_dst(dst)) {
 		fwd->st.udp_martian++; /* before any policy; no ICMP about these */
-		fwd_martian_hit(fwd, FWD_UDP, dst->ip);
+		fwd_martian_hit(fwd, FWD_UDP, dst);
 		return;
 	}
-	if (fwd->has_filter && fwd->filter.udp &&
-	    fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
+	if (fwd->has_filter && fwd->filter.udp && fwd_allowed(fwd, dst)) {
 		enum fwd_udp_verdict v = fwd->filter.udp(fwd->filter.ctx, src, dst);
 
 		if (v != FWD_UDP_ALLOW) {
@@ -228,9 +245,9 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 	if (e) {
 		u = fwd_container_of(e, struct fwd_udp, ent);
 	} else {
-		if (dst->ip == fwd->cfg.gateway_ip || !fwd->ns)
+		if (fwd_is_gateway(fwd, dst) || !fwd->ns)
 			return;
-		if (!fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, dst->ip))) {
+		if (!fwd_allowed(fwd, dst)) {
 			fwd->st.udp_denied++;
 			ns_icmp_unreachable(fwd->ns, pkt, 13);
 			fwd_report_denied(fwd, FWD_UDP, src, dst);
@@ -241,11 +258,12 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 			ns_icmp_unreachable(fwd->ns, pkt, 3);
 			return;
 		}
-		u = udp_open(fwd, src, dst);
+		u = udp_open(fwd, src, dst, &code);
 		if (!u) {
-			ns_icmp_unreachable(fwd->ns, pkt, 3);
+			ns_icmp_unreachable(fwd->ns, pkt, code);
 			return;
 		}
+		fwd_guest6_seen(fwd, src);
 	}
 	fwd_list_touch(&fwd->udp_lru, &u->ent, vg_loop_now(fwd->loop));
 	if (u->lst) {
@@ -254,7 +272,7 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 			return;
 		}
 		w = sendto(u->lst->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&u->peer,
-			   sizeof(u->peer));
+			   u->peer_len);
 	} else {
 		w = send(u->fd, data, len, MSG_DONTWAIT);
 	}
@@ -273,17 +291,34 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 
 /* ---- inbound: datagrams to a UDP port-forward listener ---- */
 
-static struct fwd_udp *inbound_map(struct fwd_listener *l, const struct sockaddr_in *peer)
+/**
+ * inbound_map() - the mapping of a host peer of a UDP forward's listener,
+ * made on its first datagram (towards the guest's IPv4 lease, from the
+ * host alias and a port of its own, whatever the peer's family)
+ * @l:		listener
+ * @peer:	the host peer (a struct sockaddr_storage, AF_INET or AF_INET6)
+ * @plen:	its length
+ *
+ * Return: the mapping, or NULL
+ */
+static struct fwd_udp *inbound_map(struct fwd_listener *l, const struct sockaddr_storage *peer,
+				   socklen_t plen)
 {
 	struct fwd *fwd = l->fwd;
-	struct fwd_key pk = { peer->sin_addr.s_addr, 0, ntohs(peer->sin_port),
-			      (uint16_t)(l - fwd->lst) };
-	struct ns_addr guest, from = ns_addr_v4(0, 0);
+	struct ns_addr p, none = ns_addr_v4(0, 0), guest, from = ns_addr_v4(0, 0);
+	struct fwd_key pk;
 	struct fwd_entry *e;
 	struct fwd_udp *u;
 	bool ok;
 	int i;
 
+	p = fwd_sockaddr_addr(peer, &ok);
+	if (!ok)
+		return NULL;
+	if (ns_addr_is_v6(&p))
+		none = ns_addr_v6(none.ip6, 0);
+	none.port = (uint16_t)(l - fwd->lst); /* the listener's slot */
+	pk = fwd_key_of(&p, &none);
 	e = fwd_table_find(&fwd->udp_peer_tab, &pk);
 	if (e)
 		return fwd_container_of(e, struct fwd_udp, pent);
@@ -307,7 +342,7 @@ static struct fwd_udp *inbound_map(struct fwd_listener *l, const struct sockaddr
 		if (fwd->udp_port_seq < 49152)
 			fwd->udp_port_seq = 49152;
 		from.port = fwd->udp_port_seq++;
-		k = (struct fwd_key){ guest.ip, from.ip, guest.port, from.port };
+		k = fwd_key_of(&guest, &from);
 		if (!fwd_table_find(&fwd->udp_tab, &k))
 			break;
 	}
@@ -323,6 +358,7 @@ static struct fwd_udp *inbound_map(struct fwd_listener *l, const struct sockaddr
 	}
 	u->lst = l;
 	u->peer = *peer;
+	u->peer_len = plen;
 	return u;
 }
 
@@ -337,7 +373,7 @@ void fwd_udp_inbound(struct fwd_listener *l)
 	int i;
 
 	for (i = 0; i < FWD_UDP_BATCH && l->fd >= 0; i++) {
-		struct sockaddr_in peer;
+		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
 		struct fwd_udp *u;
 		ssize_t r;
@@ -349,9 +385,9 @@ void fwd_udp_inbound(struct fwd_listener *l)
 				continue;
 			break;
 		}
-		if (plen < sizeof(peer) || peer.sin_family != AF_INET)
+		if (plen > sizeof(peer) || (peer.ss_family != AF_INET && peer.ss_family != AF_INET6))
 			continue;
-		u = inbound_map(l, &peer);
+		u = inbound_map(l, &peer, plen);
 		if (!u || !fwd->ns) {
 			fwd->st.udp_errors++;
 			continue;
@@ -415,7 +451,7 @@ void fwd_udp_revoke(struct fwd *fwd)
 		struct fwd_udp *u = fwd_container_of(n, struct fwd_udp, ent.lru);
 
 		next = n->next;
-		if (u->lst || fwd_policy_allows(&fwd->cfg.policy, fwd_map_dst(fwd, u->dst.ip)))
+		if (u->lst || fwd_allowed(fwd, &u->dst))
 			continue;
 		fwd->st.udp_revoked++;
 		udp_end(u);

@@ -13,7 +13,8 @@ Usage: fwd_servers.py MODE ADDR PORT
              thread each, backlog 4096), UDP echoes datagrams that start with
              "echo" (the attack tests' floods are not answered); lifts its
              own fd limit to the hard limit (budget_lib.sh)
-All bind to ADDR (127.0.0.x or a namespace address): nothing leaves the machine.
+All bind to ADDR (127.0.0.x, ::1 or a namespace address; an address with a
+colon is IPv6): nothing leaves the machine.
 """
 import hashlib
 import resource
@@ -59,9 +60,23 @@ class HalfClose(socketserver.BaseRequestHandler):
         self.request.sendall(f"got {n}\n".encode())
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 class TServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
+
+    def __init__(self, addr, handler):
+        self.address_family = family(addr[0])
+        super().__init__(addr, handler)
+
+
+class HTTPServer(ThreadingHTTPServer):
+    def __init__(self, addr, handler):
+        self.address_family = family(addr[0])
+        super().__init__(addr, handler)
 
 
 class OkReply(socketserver.BaseRequestHandler):
@@ -92,7 +107,7 @@ class Echo(socketserver.BaseRequestHandler):
 def echo(addr, port):
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u = socket.socket(family(addr), socket.SOCK_DGRAM)
     u.bind((addr, port))
 
     def udp():
@@ -108,7 +123,7 @@ def echo(addr, port):
 def main():
     mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if mode == "upload":
-        ThreadingHTTPServer((addr, port), Upload).serve_forever()
+        HTTPServer((addr, port), Upload).serve_forever()
     elif mode == "halfclose":
         TServer((addr, port), HalfClose).serve_forever()
     elif mode == "okreply":
@@ -116,13 +131,13 @@ def main():
     elif mode == "echo":
         echo(addr, port)
     elif mode == "udpecho":
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(family(addr), socket.SOCK_DGRAM)
         s.bind((addr, port))
         while True:
             data, peer = s.recvfrom(65535)
             s.sendto(data, peer)
     elif mode == "banner":
-        s = socket.socket()
+        s = socket.socket(family(addr))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((addr, port))
         s.listen(16)

@@ -176,6 +176,31 @@ Test(fwd_forward, parse)
 	cr_assert_eq(fwd_forward_parse("", &f), -1);
 }
 
+Test(fwd, forward_parse_ipv6)
+{
+	struct fwd_forward f;
+	uint8_t lo6[16] = {[15] = 1};
+
+	cr_assert_eq(fwd_forward_parse("tcp:[::1]:2222:22", &f), 0);
+	cr_assert_eq(f.proto, FWD_TCP);
+	cr_assert(ns_addr_is_v6(&f.host));
+	cr_assert_eq(memcmp(f.host.ip6, lo6, 16), 0);
+	cr_assert_eq(f.host.ip, 0);
+	cr_assert_eq(f.host.port, 2222);
+	cr_assert_eq(f.guest_port, 22);
+	cr_assert_eq(fwd_forward_parse("udp:[fd00:7661:7465::fe]:5353:53", &f), 0);
+	cr_assert_eq(f.proto, FWD_UDP);
+	cr_assert_eq(f.host.ip6[0], 0xfd);
+	cr_assert_eq(f.host.ip6[15], 0xfe);
+	cr_assert_eq(fwd_forward_parse("tcp:[::1]:22", &f), -1, "no guest port");
+	cr_assert_eq(fwd_forward_parse("tcp:[::1:2222:22", &f), -1, "no ]");
+	cr_assert_eq(fwd_forward_parse("tcp:[1.2.3.4]:1:2", &f), -1, "not IPv6");
+	cr_assert_eq(fwd_forward_parse("tcp:[::1]2222:22", &f), -1);
+	cr_assert_eq(fwd_forward_parse("[::1]:2222:22", &f), -1);
+	cr_assert_eq(fwd_forward_parse("tcp:x[::1]:1:2", &f), -1);
+	cr_assert_eq(fwd_forward_parse("tcp:[::1]:1:2:3", &f), -1);
+}
+
 Test(fwd, new_and_free_without_netstack)
 {
 	struct vg_loop *loop = vg_loop_new(16);

@@ -8,7 +8,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
-#include "forwarder/table.h"
+#include "forwarder/internal.h"
 
 struct flow {
 	struct fwd_entry ent;
@@ -17,7 +17,7 @@ struct flow {
 
 static struct fwd_key key(uint32_t i)
 {
-	struct fwd_key k = { 0x0a000002u, 0x7f000001u, (uint16_t)(1000 + i), 53 };
+	struct fwd_key k = {.sip = 0x0a000002u, .dip = 0x7f000001u, .sport = (uint16_t)(1000 + i), .dport = 53};
 
 	return k;
 }
@@ -74,7 +74,7 @@ Test(fwd_table, many_entries_all_found)
 
 	cr_assert_eq(fwd_table_init(&t, 20000), 0);
 	for (i = 0; i < 20000; i++) {
-		f[i].ent.key = (struct fwd_key){ i * 7919u, 0x7f000001u, (uint16_t)i, 80 };
+		f[i].ent.key = (struct fwd_key){.sip = i * 7919u, .dip = 0x7f000001u, .sport = (uint16_t)i, .dport = 80};
 		cr_assert_eq(fwd_table_add(&t, &f[i].ent, true), 0);
 	}
 	for (i = 0; i < 20000; i++)
@@ -124,4 +124,34 @@ Test(fwd_list, lru_expiry_with_controlled_clock)
 	cr_assert_eq(fwd_list_first(&l), &f[0].ent);
 	fwd_list_del(&l, &f[0].ent);
 	cr_assert_null(fwd_list_first(&l));
+}
+
+Test(fwd_table, ipv6_keys)
+{
+	static const uint8_t g[16] = {0xfd, [15] = 2}, d1[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	struct ns_addr src = ns_addr_v6(g, 40000), dst = ns_addr_v6(d1, 443);
+	struct ns_addr v4s = ns_addr_v4(0, 40000), v4d = ns_addr_v4(0, 443);
+	struct fwd_entry a = {0}, b = {0}, c = {0};
+	struct fwd_table t;
+	struct fwd_key k;
+
+	cr_assert_eq(fwd_table_init(&t, 8), 0);
+	a.key = fwd_key_of(&src, &dst);
+	dst.ip6[15] = 2;
+	b.key = fwd_key_of(&src, &dst);
+	c.key = fwd_key_of(&v4s, &v4d); /* the same ports, ip 0: an IPv4 key */
+	cr_assert_eq(fwd_table_add(&t, &a, true), 0);
+	cr_assert_eq(fwd_table_add(&t, &b, true), 0);
+	cr_assert_eq(fwd_table_add(&t, &c, true), 0);
+	k = fwd_key_of(&src, &dst);
+	cr_assert_eq(fwd_table_find(&t, &k), &b);
+	dst.ip6[15] = 1;
+	k = fwd_key_of(&src, &dst);
+	cr_assert_eq(fwd_table_find(&t, &k), &a);
+	k = fwd_key_of(&v4s, &v4d);
+	cr_assert_eq(fwd_table_find(&t, &k), &c);
+	dst.ip6[15] = 3;
+	k = fwd_key_of(&src, &dst);
+	cr_assert_null(fwd_table_find(&t, &k));
+	fwd_table_destroy(&t);
 }
