@@ -84,7 +84,8 @@ static int config_check6(struct ns_config *c, char *err, size_t errlen)
 	}
 	if (ip6_zero(c->host6, 16)) {
 		memcpy(c->host6, c->subnet6, 8);
-		c->host6[15] = 254;
+		c->host6[14] = 0x02; /* PREFIX::254, as IPv4's .254 reads */
+		c->host6[15] = 0x54;
 	}
 	if (memcmp(c->gateway6, c->subnet6, 8) || memcmp(c->host6, c->subnet6, 8) ||
 	    !memcmp(c->gateway6, c->host6, 16) || ip6_zero(c->gateway6 + 8, 8) ||

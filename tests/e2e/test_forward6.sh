@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_forward6.sh - issue 14 items 2-3: guest TCP and UDP over IPv6 through
 # the forwarder to servers on the host's [::1], reached at the IPv6 host
-# alias PREFIX::fe (vgate's default prefix fd00:7661:7465::/64). The guest
+# alias PREFIX::254 (vgate's default prefix fd00:7661:7465::/64). The guest
 # namespace has a static address in the prefix and a default route via
 # fe80::1. An 8 MB download and an 8 MB upload arrive intact (sha256),
 # half-close works, a closed port is refused at the first SYN (curl exit 7,
@@ -13,8 +13,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/fwd_lib.sh"
 
 prefix=fd00:7661:7465
-# the IPv6 host alias: byte 254 of the prefix (ns_config_check(): PREFIX::fe)
-HOST6=$prefix::fe
+# the IPv6 host alias (ns_config_check(): PREFIX::254)
+HOST6=$prefix::254
 GUEST6=$prefix::2
 P=$(fwd_port 0)
 HTTP=$P UP=$((P + 1)) HC=$((P + 2)) ECHO=$((P + 3)) CLOSED=$((P + 4)) PF=$((P + 5)) GP=$((P + 6))

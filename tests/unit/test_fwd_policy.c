@@ -188,10 +188,11 @@ Test(fwd, forward_parse_ipv6)
 	cr_assert_eq(f.host.ip, 0);
 	cr_assert_eq(f.host.port, 2222);
 	cr_assert_eq(f.guest_port, 22);
-	cr_assert_eq(fwd_forward_parse("udp:[fd00:7661:7465::fe]:5353:53", &f), 0);
+	cr_assert_eq(fwd_forward_parse("udp:[fd00:7661:7465::254]:5353:53", &f), 0);
 	cr_assert_eq(f.proto, FWD_UDP);
 	cr_assert_eq(f.host.ip6[0], 0xfd);
-	cr_assert_eq(f.host.ip6[15], 0xfe);
+	cr_assert_eq(f.host.ip6[14], 0x02);
+	cr_assert_eq(f.host.ip6[15], 0x54);
 	cr_assert_eq(fwd_forward_parse("tcp:[::1]:22", &f), -1, "no guest port");
 	cr_assert_eq(fwd_forward_parse("tcp:[::1:2222:22", &f), -1, "no ]");
 	cr_assert_eq(fwd_forward_parse("tcp:[1.2.3.4]:1:2", &f), -1, "not IPv6");

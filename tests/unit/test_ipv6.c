@@ -247,7 +247,7 @@ Test(ipv6, bad_packets_are_counted_drops)
 	send_frame(f, n);
 	/* sources that are not the guest's */
 	send_frame(f, echo6(f, "2001:db8::5", "fd00:7661:7465::1"));
-	send_frame(f, echo6(f, "fd00:7661:7465::fe", "fd00:7661:7465::1"));
+	send_frame(f, echo6(f, "fd00:7661:7465::254", "fd00:7661:7465::1"));
 	send_frame(f, echo6(f, "::", "fd00:7661:7465::1"));
 	/* groups and link-local hosts that are not served */
 	send_frame(f, echo6(f, "fe80::2", "ff02::16"));

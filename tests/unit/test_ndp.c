@@ -34,7 +34,7 @@ static void setup(void)
 	a6("fd00:7661:7465::", c.prefix);
 	a6("fe80::1", c.gw_ll);
 	a6("fd00:7661:7465::1", c.gw);
-	a6("fd00:7661:7465::fe", c.host);
+	a6("fd00:7661:7465::254", c.host);
 	c.mtu = 1500;
 	c.search = "vgate.internal example.test";
 	ndp_init(&nd, &c);
@@ -147,9 +147,9 @@ Test(ndp, ns_for_the_gateway_is_answered_and_the_sender_learnt)
 	cr_assert_eq(m[4], 0x80 | 0x40 | 0x20);
 
 	/* the host alias is no router */
-	n = icmp6(p, "fe80::2", "ff02::1:ff00:fe", 255, b, ns_body(b, "fd00:7661:7465::fe", true));
+	n = icmp6(p, "fe80::2", "ff02::1:ff00:254", 255, b, ns_body(b, "fd00:7661:7465::254", true));
 	cr_assert_eq(ndp_input(&nd, 1000, guest_mac, p, n, IP6_HLEN, &f), 1);
-	m = check_frame(&f, guest_mac, "fd00:7661:7465::fe", "fe80::2");
+	m = check_frame(&f, guest_mac, "fd00:7661:7465::254", "fe80::2");
 	cr_assert_eq(m[4], 0x40 | 0x20);
 }
 
@@ -395,7 +395,7 @@ Test(ndp, plausible_sources)
 					  "fe80::1",
 					  "fe80::",
 					  "fd00:7661:7465::1",
-					  "fd00:7661:7465::fe",
+					  "fd00:7661:7465::254",
 					  "fd00:7661:7465::",
 					  "fd00:7661:7466::2",
 					  "2001:db8::2",
