@@ -18,6 +18,10 @@ except OSError:
     pass
 EOF2
 VG_CLEANUP_PIDS+=($!)
+# the echo server must be bound before the first datagram: one lost to a closed
+# port is answered with port unreachable and the client times out
+udp_bound() { ss -Hlun 'sport = :17777' | vg_has .; }
+vg_wait_for 20 udp_bound || vg_fail "the UDP echo server did not bind 127.0.0.1:17777"
 vg_start
 out=$(vg_ns python3 - <<'EOF2'
 import socket

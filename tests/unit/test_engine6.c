@@ -174,7 +174,8 @@ static size_t udp6(uint8_t *p, const uint8_t *ext, size_t next, uint8_t first_nh
 	size_t off = 40 + next, len = off + 8 + n;
 
 	ip6_hdr(p, remote, next ? first_nh : 17, len - 40);
-	memcpy(p + 40, ext, next);
+	if (next)
+		memcpy(p + 40, ext, next);
 	p[off] = 0x13;
 	p[off + 1] = 0x88;
 	p[off + 2] = 0;
