@@ -14,12 +14,19 @@
 #
 # Variables after vg_start: VG_NS (namespace name), VG_PID (vgate),
 # VG_TMP (scratch dir), VG_LOG (vgate's stderr), VG_LEASE (udhcpc output).
+#
+# A private "host": vg_hostns ADDR... (before vg_start) creates a namespace
+# VG_HOSTNS with the given addresses on its lo (documentation ranges such as
+# 2001:db8::10 or 198.51.100.10, besides 127.0.0.1 and ::1) and vg_start then
+# runs vgate inside it, so the test's "internet" servers (vg_hx CMD...) live
+# where nothing can leave the machine. Deleted at cleanup like VG_NS.
 
 set -euo pipefail
 
 : "${VGATE:?VGATE must point to the vgate binary (ctest sets it)}"
 VG_SRC=${VGATE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 VG_NS=""
+VG_HOSTNS=""
 VG_PID=""
 VG_TMP=$(mktemp -d /tmp/vgate-e2e.XXXXXX)
 VG_LOG=$VG_TMP/vgate.log
@@ -57,6 +64,10 @@ vg_cleanup() {
 		ip netns del "$VG_NS" 2>/dev/null
 		rm -rf "/etc/netns/$VG_NS"
 	fi
+	if [ -n "$VG_HOSTNS" ]; then
+		ip netns pids "$VG_HOSTNS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$VG_HOSTNS" 2>/dev/null
+	fi
 	rm -rf "$VG_TMP"
 	exit $rc
 }
@@ -70,6 +81,28 @@ vg_bg() {
 }
 
 vg_ns() { ip netns exec "$VG_NS" "$@"; }
+
+# vg_hx CMD...: run a command in the private host namespace (vg_hostns), or
+# on the host itself when the test has none
+vg_hx() {
+	if [ -n "$VG_HOSTNS" ]; then ip netns exec "$VG_HOSTNS" "$@"; else "$@"; fi
+}
+
+# vg_hostns ADDR...: a private host namespace with lo up and each ADDR (an
+# IPv4 or IPv6 address, no prefix length: a host route) on its lo; IPv6
+# addresses are added without DAD so they are usable at once
+vg_hostns() {
+	local a
+	VG_HOSTNS=vgh-$$-$RANDOM
+	ip netns add "$VG_HOSTNS"
+	vg_hx ip link set lo up
+	for a in "$@"; do
+		case $a in
+		*:*) vg_hx ip -6 addr add "$a/128" dev lo nodad ;;
+		*) vg_hx ip addr add "$a/32" dev lo ;;
+		esac
+	done
+}
 
 # vg_has [GREP-ARGS] PATTERN: grep -q on stdin that reads stdin to its end
 # first. `cmd | grep -q` under pipefail is flaky: grep exits at the first match,
@@ -148,8 +181,11 @@ vg_start() {
 	mkdir -p "/etc/netns/$VG_NS"
 	: >"/etc/netns/$VG_NS/resolv.conf"
 	vg_ns ip link set lo up
+	# ip netns exec execs vgate, so $! is vgate itself in both cases
+	local pre=()
+	[ -n "$VG_HOSTNS" ] && pre=(ip netns exec "$VG_HOSTNS")
 	# shellcheck disable=SC2086 # VGATE_EXTRA_ARGS: e.g. --sandbox for a whole run
-	"$VGATE" --tap-netns "/run/netns/$VG_NS" --tap-name tap0 \
+	"${pre[@]}" "$VGATE" --tap-netns "/run/netns/$VG_NS" --tap-name tap0 \
 		--outbound-allow 127.0.0.0/8 --pid-file "$VG_TMP/vgate.pid" ${VGATE_EXTRA_ARGS:-} "$@" \
 		2>"$VG_LOG" &
 	VG_PID=$!
