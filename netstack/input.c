@@ -244,9 +244,14 @@ static int input6_upper(struct ns *ns, const uint8_t *ip, size_t len, struct ip6
 	fh = ip + v->off;
 	if ((fh[2] << 8 | fh[3]) & 0xfff9)
 		return 0; /* offset or more fragments: a real fragment */
-	/* an atomic fragment (RFC 6946): its payload */
+	/* an atomic fragment (RFC 6946): its payload; a second fragment header
+	 * behind it is nothing a sender makes, and would run past @len unchecked */
 	v->proto = fh[0];
 	v->off += 8;
+	if (v->proto == IP6_NH_FRAG) {
+		ns->st.drop_ip6_ext++;
+		return -1;
+	}
 	return 0;
 }
 

@@ -324,6 +324,23 @@ Test(engine6, atomic_fragment_is_its_payload)
 	cr_assert_eq(seen.len, 4);
 }
 
+/* the fuzzer's find (CI, stop 18): an atomic fragment header whose next
+ * header is another fragment header, ending the packet; ASan read past it */
+Test(engine6, fragment_header_after_atomic_fragment_dropped)
+{
+	uint8_t p[48];
+	struct ns_stats before, after;
+
+	ip6_hdr(p, remote, 44, 8);
+	memset(p + 40, 0, 8);
+	p[40] = 44; /* atomic (offset 0, M 0), then "another fragment header" */
+	ns_get_stats(ns, &before);
+	ns_engine_input6(ns, p, sizeof(p), false);
+	ns_get_stats(ns, &after);
+	cr_assert_eq(seen.udps, 0);
+	cr_assert_eq(after.drop_ip6_ext, before.drop_ip6_ext + 1);
+}
+
 /* a TCP segment guest:40000 -> remote:443 */
 static size_t tcp6(uint8_t *p, uint8_t flags, uint32_t seq, uint32_t ack, const char *data)
 {
