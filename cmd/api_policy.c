@@ -367,7 +367,7 @@ enum MHD_Result api_put_policy(struct api *a, struct MHD_Connection *c, const st
 			goto out;
 		}
 		api_log(a, VG_LOG_INFO, "policy replaced: %zu allow, %zu deny rules", p->n_allow,
-			p->n - p->n_allow - 1);
+			fwd_policy_n_deny(p));
 	}
 	ret = api_send_json(c, MHD_HTTP_OK, policy_json(a));
 out:

@@ -514,7 +514,7 @@ void vg_daemon_reload(struct vg_daemon *d)
 	diff_forwards(d, cur, o);
 	apply_policy(d, &o->policy);
 	vg_log(&d->log, VG_LOG_INFO, "reload: policy has %zu allow and %zu deny rules",
-	       o->policy.n_allow, o->policy.n - o->policy.n_allow);
+	       o->policy.n_allow, fwd_policy_n_deny(&o->policy));
 	/* as the policy: replaced also when PUT /policy changed them (checked by the parser) */
 	if (vg_dnsup_set_routes(&d->dnsup, o->dns_upstream_for, o->n_dns_upstream_for, err,
 				sizeof(err)) < 0)

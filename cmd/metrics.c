@@ -506,7 +506,7 @@ void vg_metrics_add_policy(struct vg_metrics *ms, const struct fwd_policy *p,
 {
 	struct policy_counts c = {
 	    .rules_allow = p->n_allow,
-	    .rules_deny = p->n - p->n_allow,
+	    .rules_deny = fwd_policy_n_deny(p),
 	    .denied_tcp = st ? st->tcp_denied : 0,
 	    .denied_udp = st ? st->udp_denied : 0,
 	    .denied_dns_names = dst ? dst->filtered : 0,

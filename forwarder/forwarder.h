@@ -171,6 +171,16 @@ int fwd_policy_add(struct fwd_policy *p, bool allow, const char *cidr, char *err
 bool fwd_policy_allows(const struct fwd_policy *p, uint32_t ip);
 
 /**
+ * fwd_policy_n_deny() - the number of deny rules the user gave (built-in
+ * rules, such as the metadata deny and -ec2-metadata-access's allow, not
+ * counted; p->n_allow is the user's allow rules)
+ * @p:	policy
+ *
+ * Return: that number
+ */
+size_t fwd_policy_n_deny(const struct fwd_policy *p);
+
+/**
  * fwd_policy_allows6() - whether a flow to the IPv6 address @ip6 may leave
  * @p:		policy
  * @ip6:	destination, 16 bytes network order; a v4-mapped address is

@@ -96,7 +96,9 @@ static void add_rule(struct fwd_policy *p, uint32_t net, uint8_t prefix, bool al
 	r->mask = vg_ip4_mask(prefix);
 	r->allow = allow;
 	r->builtin = builtin;
-	if (allow)
+	if (builtin)
+		p->n_builtin++;
+	else if (allow)
 		p->n_allow++;
 }
 
@@ -106,12 +108,16 @@ void fwd_policy_init(struct fwd_policy *p)
 	add_rule(p, htonl(0xa9fe0000u), 16, false, true); /* 169.254.0.0/16 */
 }
 
+size_t fwd_policy_n_deny(const struct fwd_policy *p)
+{
+	return p->n - p->n_allow - p->n_builtin;
+}
+
 int fwd_policy_allow_metadata(struct fwd_policy *p)
 {
 	if (p->n >= FWD_POLICY_MAX)
 		return -1;
 	add_rule(p, htonl(0xa9fea9feu), 32, true, true); /* 169.254.169.254 */
-	p->n_allow--; /* built in: not an allow rule of the user's */
 	return 0;
 }
 

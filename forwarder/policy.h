@@ -37,7 +37,8 @@ struct fwd_rule {
 struct fwd_policy {
 	struct fwd_rule rules[FWD_POLICY_MAX];
 	size_t n;
-	size_t n_allow;
+	size_t n_allow;   /* the user's allow rules */
+	size_t n_builtin; /* rules vgate added itself (metadata deny/allow) */
 };
 
 #endif

@@ -259,3 +259,23 @@ Test(fwd, attach_takes_tcp_and_udp_but_not_dns)
 	fwd_free(fwd);
 	vg_loop_free(loop);
 }
+
+/* the counts /metrics and the logs show are the user's rules only: the
+ * built-in metadata deny and -ec2-metadata-access's allow are neither */
+Test(fwd_policy, rule_counts_leave_out_builtin_rules)
+{
+	struct fwd_policy p;
+	char err[128];
+
+	fwd_policy_init(&p);
+	cr_assert_eq(p.n_allow, 0);
+	cr_assert_eq(fwd_policy_n_deny(&p), 0);
+	cr_assert_eq(fwd_policy_allow_metadata(&p), 0);
+	cr_assert_eq(p.n_allow, 0);
+	cr_assert_eq(fwd_policy_n_deny(&p), 0);
+	cr_assert_eq(fwd_policy_add(&p, true, "127.0.0.0/8", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(fwd_policy_add(&p, false, "127.0.0.9/32", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(fwd_policy_add(&p, false, "::1/128", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(p.n_allow, 1);
+	cr_assert_eq(fwd_policy_n_deny(&p), 2);
+}
