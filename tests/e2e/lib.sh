@@ -156,7 +156,7 @@ vg_udhcpc_script() {
 case "\$1" in
 bound|renew)
 	env | grep -E '^(ip|subnet|mask|router|dns|mtu|domain|search|lease|serverid)=' > "$VG_LEASE"
-	ip addr flush dev "\$interface"
+	ip -4 addr flush dev "\$interface"
 	ip addr add "\$ip/\${mask:-24}" dev "\$interface"
 	[ -n "\$mtu" ] && ip link set dev "\$interface" mtu "\$mtu"
 	for r in \$router; do ip route add default via "\$r" dev "\$interface"; break; done
@@ -166,7 +166,7 @@ bound|renew)
 	cp "$VG_TMP/resolv.conf" "/etc/netns/$VG_NS/resolv.conf"
 	;;
 deconfig)
-	ip addr flush dev "\$interface"
+	ip -4 addr flush dev "\$interface"
 	;;
 esac
 exit 0
