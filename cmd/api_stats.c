@@ -20,6 +20,7 @@
 
 #include "cmd/dnsup.h"
 #include "cmd/metrics.h"
+#include "common/netutil.h"
 
 #define MAX_LEASES NS_LEASES_MAX
 
@@ -145,15 +146,13 @@ enum MHD_Result api_get_leases(struct api *a, struct MHD_Connection *c, const st
 	}
 	n = ns_leases(a->cfg.ns, ls, MAX_LEASES);
 	for (i = 0; i < n; i++) {
-		char ip[INET6_ADDRSTRLEN], mac[18];
-		const uint8_t *m = ls[i].mac;
+		char ip[INET6_ADDRSTRLEN], mac[VG_MAC_STRLEN];
 
 		if (ls[i].family == NS_AF_INET6)
 			inet_ntop(AF_INET6, ls[i].ip6, ip, sizeof(ip));
 		else
 			inet_ntop(AF_INET, &ls[i].ip, ip, sizeof(ip));
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
-			 m[4], m[5]);
+		vg_mac_format(ls[i].mac, mac);
 		json_array_append_new(
 		    arr,
 		    json_pack("{s:s, s:s, s:o, s:s, s:I}", "mac", mac, "ip", ip, "hostname",

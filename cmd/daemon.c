@@ -211,6 +211,12 @@ static void op_extra_metrics(void *ctx, struct vg_metrics *ms)
 		vg_glisten_get_stats(d->gl, &gs);
 		vg_metrics_add_glisten(ms, &gs);
 	}
+	if (d->gvn) {
+		struct vg_gvnotify_stats ns;
+
+		vg_gvnotify_get_stats(d->gvn, &ns);
+		vg_metrics_add_gvnotify(ms, &ns);
+	}
 	if (!d->sni)
 		return;
 	sni_filter_get_stats(d->sni, &st);
@@ -281,6 +287,40 @@ void vg_daemon_fwd_denied(void *ctx, const struct fwd_denied *ev)
 	api_event_blocked(d->api, proto, &ev->src, &ev->dst, NULL, "outbound_policy");
 }
 
+/* the netstack's guest link events, as gvproxy's notifications */
+static void on_link_event(void *ctx, enum ns_link_event ev, const uint8_t *mac)
+{
+	struct vg_daemon *d = ctx;
+
+	switch (ev) {
+	case NS_LINK_GUEST_UP:
+		vg_gvnotify_send(d->gvn, VG_GVN_CONNECTION_ESTABLISHED, mac);
+		break;
+	case NS_LINK_GUEST_DOWN:
+		vg_gvnotify_send(d->gvn, VG_GVN_CONNECTION_CLOSED, mac);
+		break;
+	case NS_LINK_ACCEPT_FAILED:
+		vg_gvnotify_send(d->gvn, VG_GVN_HYPERVISOR_ERROR, NULL);
+		break;
+	}
+}
+
+int vg_daemon_notify_open(struct vg_daemon *d, char *err, size_t errlen)
+{
+	if (!d->opt.notification)
+		return 0;
+	d->gvn = vg_gvnotify_new(d->loop, d->opt.notification, &d->log, err, errlen);
+	if (!d->gvn)
+		return -1;
+	ns_set_link_watch(d->ns, on_link_event, d);
+	return 0;
+}
+
+void vg_daemon_hypervisor_error(struct vg_daemon *d)
+{
+	vg_gvnotify_send(d->gvn, VG_GVN_HYPERVISOR_ERROR, NULL);
+}
+
 int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 {
 	d->policy = d->opt.policy;
@@ -333,8 +373,10 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 		};
 
 		d->gl = vg_glisten_new(&gc, err, errlen);
-		if (!d->gl)
+		if (!d->gl) {
+			vg_daemon_hypervisor_error(d); /* gvproxy's -listen is also the VM's */
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -353,6 +395,8 @@ int vg_daemon_ready(struct vg_daemon *d, char *err, size_t errlen)
 	snprintf(ready, sizeof(ready), "READY=1\nMAINPID=%d\nSTATUS=serving", (int)getpid());
 	if (vg_notify(ready) < 0)
 		vg_log(&d->log, VG_LOG_WARN, "sd_notify: cannot send to NOTIFY_SOCKET");
+	/* sent when the loop runs: every listener is up by then */
+	vg_gvnotify_send(d->gvn, VG_GVN_READY, NULL);
 	return 0;
 }
 
@@ -557,6 +601,10 @@ void vg_daemon_cleanup(struct vg_daemon *d)
 	free_applied(d);
 	vg_sshfwd_free(d->sshfwd); /* its pipes hold netstack flows */
 	d->sshfwd = NULL;
+	if (d->ns)
+		ns_set_link_watch(d->ns, NULL, NULL);
+	vg_gvnotify_free(d->gvn); /* sends what is queued, without waiting */
+	d->gvn = NULL;
 	ns_free(d->ns); /* first of the modules: it calls into the others */
 	d->ns = NULL;
 	dns_gateway_free(d->dns_gw); /* after the netstack, before DNS */

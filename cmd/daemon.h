@@ -3,7 +3,7 @@
  * daemon.h - vgate's one daemon context (struct vg_daemon) and the process
  * side around the network modules: the log file, --pcap, the control API
  * and its operations, SIGHUP reload of the config file, systemd readiness
- * (sd_notify) and --sandbox.
+ * (sd_notify), gvproxy's -notification lines and --sandbox.
  *
  * main() (cmd/main.c) sets the context up in this order, each step filling
  * its fields: the options, the log (vg_daemon_open_log()), the loop and
@@ -43,6 +43,7 @@
 #include "cmd/capture.h"
 #include "cmd/dnsup.h"
 #include "cmd/glisten.h"
+#include "cmd/gvnotify.h"
 #include "cmd/log.h"
 #include "cmd/options.h"
 #include "cmd/sshfwd.h"
@@ -73,6 +74,7 @@ struct vg_daemon {
 	struct vg_capture *cap;
 	struct api *api;
 	struct vg_glisten *gl; /* -listen, -listen-vpnkit; NULL without */
+	struct vg_gvnotify *gvn; /* -notification; NULL without */
 	uint64_t nofile;  /* RLIMIT_NOFILE soft limit, raised at start */
 	bool pid_written; /* opt.pid_file is ours to remove */
 	bool sandboxed;
@@ -103,6 +105,26 @@ void vg_daemon_init(struct vg_daemon *d, int argc, char **argv);
 int vg_daemon_open_log(struct vg_daemon *d, char *err, size_t errlen);
 
 /**
+ * vg_daemon_notify_open() - -notification: create the sender and watch the
+ * guest link for it (connection_established/closed, hypervisor_error on
+ * accept failures); before the link is attached, so a link that cannot be
+ * set up is told (vg_daemon_hypervisor_error())
+ * @d:		daemon (loop and netstack set)
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0 (also without -notification), or -1
+ */
+int vg_daemon_notify_open(struct vg_daemon *d, char *err, size_t errlen);
+
+/**
+ * vg_daemon_hypervisor_error() - a hypervisor listener could not be set up:
+ * queue hypervisor_error (sent by vg_daemon_cleanup(), the loop never runs)
+ * @d:	daemon
+ */
+void vg_daemon_hypervisor_error(struct vg_daemon *d);
+
+/**
  * vg_daemon_start() - open --pcap and --api (also when only -listen needs
  * the API), then the -listen and -listen-vpnkit endpoints
  * @d:		daemon (every given field set)
@@ -115,7 +137,7 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen);
 
 /**
  * vg_daemon_ready() - enter the sandbox (--sandbox) and tell systemd
- * (when NOTIFY_SOCKET is set) that vgate is ready
+ * (when NOTIFY_SOCKET is set) and -notification (ready) that vgate is ready
  * @d:		daemon
  * @err:	one-line error
  * @errlen:	its size

@@ -453,8 +453,13 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the TCP echo");
 		return -1;
 	}
-	if (attach_link(d, err, errlen) < 0 || vg_daemon_start(d, err, errlen) < 0 ||
-	    start_sshfwd(d, err, errlen) < 0)
+	if (vg_daemon_notify_open(d, err, errlen) < 0)
+		return -1;
+	if (attach_link(d, err, errlen) < 0) {
+		vg_daemon_hypervisor_error(d); /* as gvproxy, when its listener fails */
+		return -1;
+	}
+	if (vg_daemon_start(d, err, errlen) < 0 || start_sshfwd(d, err, errlen) < 0)
 		return -1;
 	if (d->opt.pid_file) {
 		if (write_pid_file(d->opt.pid_file) < 0) {

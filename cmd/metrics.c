@@ -382,6 +382,17 @@ static const struct row glisten_rows[] = {
 };
 #undef STRUCT
 
+#define STRUCT struct vg_gvnotify_stats
+static const struct row gvnotify_rows[] = {
+	GROUP("notification"),
+	COUNTER("notification_sent", "-notification lines delivered."),
+		V(sent),
+	COUNTER("notification_lost", "-notification lines lost, by reason."),
+		L(failed, "reason=\"send_failed\""),
+		L(dropped, "reason=\"queue_full\""),
+};
+#undef STRUCT
+
 #define STRUCT struct sni_stats
 static const struct row sni_rows[] = {
 	GROUP("sni"),
@@ -541,6 +552,11 @@ void vg_metrics_add_sni(struct vg_metrics *ms, const struct sni_stats *st)
 		mt.value = st->blocked[r];
 		vg_metrics_add(ms, &mt);
 	}
+}
+
+void vg_metrics_add_gvnotify(struct vg_metrics *ms, const struct vg_gvnotify_stats *st)
+{
+	add_rows(ms, gvnotify_rows, ROWS(gvnotify_rows), st);
 }
 
 void vg_metrics_add_ssh(struct vg_metrics *ms, const struct vg_sshfwd_stats *st)

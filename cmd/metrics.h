@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "cmd/glisten.h"
+#include "cmd/gvnotify.h"
 #include "cmd/sshfwd.h"
 #include "dns/dns.h"
 #include "forwarder/forwarder.h"
@@ -81,6 +82,7 @@ void vg_metrics_add_fwd(struct vg_metrics *ms, const struct fwd_stats *st);
 void vg_metrics_add_sni(struct vg_metrics *ms, const struct sni_stats *st);
 void vg_metrics_add_ssh(struct vg_metrics *ms, const struct vg_sshfwd_stats *st);
 void vg_metrics_add_glisten(struct vg_metrics *ms, const struct vg_glisten_stats *st);
+void vg_metrics_add_gvnotify(struct vg_metrics *ms, const struct vg_gvnotify_stats *st);
 void vg_metrics_add_policy(struct vg_metrics *ms, const struct fwd_policy *p,
 			   const struct fwd_stats *st, const struct dns_stats *dst);
 

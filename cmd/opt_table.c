@@ -84,6 +84,7 @@ const struct option vg_long_opts[] = {
     {"listen-vpnkit", required_argument, NULL, OPT_LISTEN_VPNKIT},
     {"listen-bess", required_argument, NULL, OPT_LISTEN_BESS},
     {"listen-stdio", required_argument, NULL, OPT_LISTEN_STDIO},
+    {"notification", required_argument, NULL, OPT_NOTIFICATION},
     {NULL, 0, NULL, 0},
 };
 

@@ -76,6 +76,7 @@ enum {
 	OPT_LISTEN_VPNKIT, /* gvproxy -listen-vpnkit */
 	OPT_LISTEN_BESS,   /* gvproxy -listen-bess unixpacket:// */
 	OPT_LISTEN_STDIO,  /* gvproxy -listen-stdio: frames on stdin/stdout */
+	OPT_NOTIFICATION,  /* gvproxy -notification unix:///PATH (cmd/gvnotify.h) */
 	OPT_DHCP6_STATELESS,
 };
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/gvnotify.h"
 #include "common/netutil.h"
 #include "common/sockuri.h"
 #include "dns/dns.h"
@@ -140,6 +141,8 @@ void vg_options_usage(FILE *out)
 	      "  -ssh-port N (forward 127.0.0.1:N to the guest's port 22; -1: none),\n"
 	      "  -gatewayIP, -hostIP, -deviceIP (= --gateway-ip, --host-ip, --device-ip),\n"
 	      "  -mtu 0 (= 1500),\n"
+	      "  -notification unix:///PATH: gvproxy's JSON lines (ready,\n"
+	      "  connection_established, connection_closed, hypervisor_error) to PATH,\n"
 	      "  -forward-sock PATH -forward-dest GUESTPATH -forward-user U\n"
 	      "  -forward-identity KEY (repeatable, paired by order): the unix socket\n"
 	      "  PATH (mode 0600) reaches GUESTPATH in the guest over SSH to its port 22.\n",
@@ -708,6 +711,11 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 		case OPT_LISTEN_STDIO:
 			/* gvproxy: any non-empty value turns it on; the value is unused */
 			o->listen_stdio = optarg[0] != '\0';
+			break;
+		case OPT_NOTIFICATION:
+			if (vg_gvnotify_uri_check(optarg, err, errlen) < 0)
+				return VG_PARSE_ERROR;
+			o->notification = optarg;
 			break;
 		case OPT_DEBUG:
 			o->log_level = VG_LOG_DEBUG;

@@ -53,6 +53,7 @@ struct vg_options {
 	const char *listen_bess;	   /* unixpacket:///PATH */
 	const char *listen_vpnkit;	   /* unix:// or tcp:// */
 	bool listen_stdio;		   /* -listen-stdio with a non-empty value */
+	const char *notification;	   /* -notification unix:///PATH (cmd/gvnotify.h) */
 	const char *listen[VG_MAX_LISTEN]; /* -listen URIs, checked */
 	size_t n_listen;
 	const char *tap_netns;

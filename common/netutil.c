@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 uint32_t vg_ip4_mask(unsigned int prefix)
@@ -98,6 +99,12 @@ int vg_mac_parse(const char *s, uint8_t mac[6])
 	}
 	memcpy(mac, out, 6);
 	return 0;
+}
+
+void vg_mac_format(const uint8_t mac[6], char out[VG_MAC_STRLEN])
+{
+	snprintf(out, VG_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+		 mac[3], mac[4], mac[5]);
 }
 
 /* RFC 1071: add @n bytes (big-endian 16-bit words, an odd last byte padded) to @sum */

@@ -122,6 +122,16 @@ int vg_port_parse_str(const char *s, uint16_t *port);
  */
 int vg_mac_parse(const char *s, uint8_t mac[6]);
 
+#define VG_MAC_STRLEN 18 /* "xx:xx:xx:xx:xx:xx" and its NUL */
+
+/**
+ * vg_mac_format() - write a MAC address as "xx:xx:xx:xx:xx:xx" (lower
+ * case, as vg_mac_parse() reads it and Go's net.HardwareAddr prints it)
+ * @mac:	6 bytes
+ * @out:	VG_MAC_STRLEN bytes
+ */
+void vg_mac_format(const uint8_t mac[6], char out[VG_MAC_STRLEN]);
+
 /**
  * vg_ip4_header() - write a 20-byte IPv4 header (version 4, no options,
  * TOS 0, ID 0, no fragmentation flags, TTL VG_IP4_TTL) with its checksum

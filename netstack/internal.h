@@ -59,6 +59,8 @@ struct ns_transport {
 	struct sockaddr_storage *peer;
 	unsigned int peer_len;
 	uint64_t probe_ms; /* dgram: last liveness probe of the locked peer */
+	bool guest_up;	   /* the connection carried a frame: NS_LINK_GUEST_UP sent */
+	uint8_t guest_mac[6]; /* that frame's source (NS_LINK_GUEST_DOWN reports it) */
 	struct stream_dec dec;
 	struct txq txq;
 	uint8_t *rxbuf;
@@ -122,6 +124,8 @@ struct ns {
 	struct vg_timer flush_timer;
 	ns_log_fn log; /* ns_set_log() */
 	void *log_ctx;
+	ns_link_watch_fn link_watch; /* ns_set_link_watch() */
+	void *link_watch_ctx;
 	struct vg_hitlog log_bad_src, log_martian_src, log_accept, log_bad_uid, log_refused,
 	    log_foreign_peer, log_desync;
 };

@@ -859,6 +859,40 @@ void ns_icmp_unreachable(struct ns *ns, const struct ns_pkt *pkt, uint8_t code);
 void ns_link_input(struct ns *ns, const uint8_t *frame, size_t len);
 
 /**
+ * enum ns_link_event - what ns_set_link_watch() reports about the guest link
+ * @NS_LINK_GUEST_UP:	a link connection (a stream or seqpacket client, the
+ *			unixgram peer, the TAP) carried its first frame; @mac is
+ *			that frame's source MAC
+ * @NS_LINK_GUEST_DOWN:	that connection ended (EOF, error, a dead one replaced,
+ *			the unixgram peer gone); @mac is the one reported up.
+ *			Not reported when the netstack is freed.
+ * @NS_LINK_ACCEPT_FAILED: accept() on the hypervisor listener failed for want
+ *			of fds (transport_fd_exhausted); @mac is NULL
+ */
+enum ns_link_event {
+	NS_LINK_GUEST_UP,
+	NS_LINK_GUEST_DOWN,
+	NS_LINK_ACCEPT_FAILED,
+};
+
+/**
+ * typedef ns_link_watch_fn - a guest link event, called on the loop's thread
+ * from inside the transport: it must not call back into the netstack
+ * @ctx:	argument given to ns_set_link_watch()
+ * @ev:		what happened
+ * @mac:	6 bytes, or NULL (see enum ns_link_event)
+ */
+typedef void (*ns_link_watch_fn)(void *ctx, enum ns_link_event ev, const uint8_t *mac);
+
+/**
+ * ns_set_link_watch() - set (or with NULL clear) the link event callback
+ * @ns:		netstack
+ * @fn:		callback
+ * @ctx:	its first argument
+ */
+void ns_set_link_watch(struct ns *ns, ns_link_watch_fn fn, void *ctx);
+
+/**
  * ns_set_capture() - observe every frame in both directions (e.g. pcap)
  * @ns:		netstack
  * @fn:		callback (@out true for frames sent to the guest), NULL to stop

@@ -34,6 +34,12 @@
  * listening unix socket is unlinked on ns_free(). An accept() out of fds
  * takes the listener off the poll set for NS_ACCEPT_PAUSE_MS (vg_io_pause):
  * it stays readable, so polling on would spin.
+ *
+ * Link events (ns_set_link_watch()): the first frame a connection delivers
+ * reports NS_LINK_GUEST_UP with its source MAC (as gvproxy's switch learns
+ * a VM's MAC from its first frame); dropping that connection, or losing the
+ * unixgram peer, reports NS_LINK_GUEST_DOWN with the same MAC; an accept()
+ * out of fds reports NS_LINK_ACCEPT_FAILED. Teardown reports nothing.
  */
 #include "internal.h"
 
@@ -105,6 +111,47 @@ static int tr_buffers(struct ns *ns, bool stream)
 	return vg_loop_add_idle(ns->loop, tr_flush_idle, ns);
 }
 
+void ns_set_link_watch(struct ns *ns, ns_link_watch_fn fn, void *ctx)
+{
+	ns->link_watch = fn;
+	ns->link_watch_ctx = fn ? ctx : NULL;
+}
+
+/**
+ * tr_deliver() - a frame from the link, up to ns->frame_in; the first one
+ * of a connection reports NS_LINK_GUEST_UP
+ * @ns:		netstack
+ * @f:		frame
+ * @len:	its length
+ */
+static void tr_deliver(struct ns *ns, const uint8_t *f, size_t len)
+{
+	struct ns_transport *t = &ns->tr;
+
+	if (!t->guest_up && len >= 14) {
+		t->guest_up = true;
+		memcpy(t->guest_mac, f + 6, 6);
+		if (ns->link_watch)
+			ns->link_watch(ns->link_watch_ctx, NS_LINK_GUEST_UP, t->guest_mac);
+	}
+	ns->frame_in(ns, f, len);
+}
+
+/**
+ * tr_guest_down() - the connection that reported NS_LINK_GUEST_UP is gone
+ * @ns:	netstack
+ */
+static void tr_guest_down(struct ns *ns)
+{
+	struct ns_transport *t = &ns->tr;
+
+	if (!t->guest_up)
+		return;
+	t->guest_up = false;
+	if (ns->link_watch)
+		ns->link_watch(ns->link_watch_ctx, NS_LINK_GUEST_DOWN, t->guest_mac);
+}
+
 static void tr_drop_conn(struct ns *ns)
 {
 	struct ns_transport *t = &ns->tr;
@@ -125,6 +172,7 @@ static void tr_drop_conn(struct ns *ns)
 	stream_dec_reset(&t->dec);
 	txq_clear(&t->txq);
 	ns->st.transport_disconnects++;
+	tr_guest_down(ns);
 }
 
 /**
@@ -144,6 +192,7 @@ static void tr_dgram_send_failed(struct ns *ns, int err)
 	    (err == ECONNREFUSED || err == ENOENT)) {
 		t->dgram_peer_known = false;
 		ns->st.transport_peer_lost++;
+		tr_guest_down(ns);
 	}
 }
 
@@ -285,7 +334,7 @@ static void stream_frame(void *arg, const uint8_t *frame, size_t len)
 {
 	struct ns *ns = arg;
 
-	ns->frame_in(ns, frame, len);
+	tr_deliver(ns, frame, len);
 }
 
 /**
@@ -503,6 +552,8 @@ static void tr_accept(void *arg, uint32_t events)
 				   "pauses %u ms",
 				   strerror(e), NS_ACCEPT_PAUSE_MS);
 			vg_io_pause(&t->listen_pause, NS_ACCEPT_PAUSE_MS);
+			if (ns->link_watch)
+				ns->link_watch(ns->link_watch_ctx, NS_LINK_ACCEPT_FAILED, NULL);
 		}
 		return;
 	}
@@ -795,6 +846,7 @@ static bool tr_dgram_from(struct ns *ns, const struct sockaddr_storage *from, so
 	if (locked) {
 		ns->st.transport_peer_lost++;
 		t->dgram_peer_known = false;
+		tr_guest_down(ns);
 	}
 	if (named || !t->dgram_peer_known) {
 		memcpy(t->peer, from, flen <= sizeof(*t->peer) ? flen : sizeof(*t->peer));
@@ -849,7 +901,7 @@ static void tr_frame_event(void *arg, uint32_t events)
 			ns->st.drop_oversize++;
 			continue;
 		}
-		ns->frame_in(ns, t->rxbuf, (size_t)n);
+		tr_deliver(ns, t->rxbuf, (size_t)n);
 	}
 }
 

@@ -738,3 +738,58 @@ Test(transport, bess_seqpacket_one_frame_per_packet)
 	cr_assert_eq(read_some(fd, r, sizeof(r)), 42);
 	close(fd);
 }
+
+/* ns_set_link_watch(): the events, in order, with their MACs */
+struct watch_log {
+	int n;
+	enum ns_link_event ev[8];
+	uint8_t mac[8][6];
+};
+
+static void watch(void *ctx, enum ns_link_event ev, const uint8_t *mac)
+{
+	struct watch_log *w = ctx;
+
+	if (w->n >= 8)
+		return;
+	w->ev[w->n] = ev;
+	if (mac)
+		memcpy(w->mac[w->n], mac, 6);
+	else
+		memset(w->mac[w->n], 0xee, 6);
+	w->n++;
+}
+
+Test(transport, link_watch_reports_up_on_the_first_frame_and_down_with_its_mac)
+{
+	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 2}; /* arp_req()'s source */
+	struct watch_log w = {0};
+	int fd, fd2;
+
+	ns_set_link_watch(ns, watch, &w);
+	fd = qemu_with_client(); /* one frame each way */
+	cr_assert_eq(w.n, 1);
+	cr_assert_eq(w.ev[0], NS_LINK_GUEST_UP);
+	cr_assert_eq(memcmp(w.mac[0], mac, 6), 0);
+	cr_assert(arp_roundtrip(fd));
+	cr_assert_eq(w.n, 1, "a second frame reports nothing");
+	/* the VM restarts: its dead connection goes down before the new one is up */
+	close(fd);
+	fd2 = connect_unix(SOCK_STREAM, path, NULL);
+	cr_assert(arp_roundtrip(fd2));
+	cr_assert_eq(w.n, 3);
+	cr_assert_eq(w.ev[1], NS_LINK_GUEST_DOWN);
+	cr_assert_eq(memcmp(w.mac[1], mac, 6), 0);
+	cr_assert_eq(w.ev[2], NS_LINK_GUEST_UP);
+	close(fd2);
+	spin(20);
+	cr_assert_eq(w.n, 4);
+	cr_assert_eq(w.ev[3], NS_LINK_GUEST_DOWN);
+	/* a client that sends nothing is neither up nor down */
+	fd = connect_unix(SOCK_STREAM, path, NULL);
+	spin(5);
+	close(fd);
+	spin(20);
+	cr_assert_eq(w.n, 4, "a connection without a frame reported %d events", w.n - 4);
+	ns_set_link_watch(ns, NULL, NULL);
+}
