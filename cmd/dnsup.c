@@ -85,11 +85,13 @@ int vg_dnsup_init(struct vg_dnsup *u, const struct vg_options *o, struct vg_log 
 	return 0;
 }
 
-/* allowed - @s may be used under @p (only IPv4 servers, as for the forwarder) */
+/* allowed - @s may be used under @p (IPv4 or IPv6 rules, as for the forwarder's flows) */
 static bool allowed(const struct fwd_policy *p, const struct dns_upstream *s)
 {
 	uint32_t ip4;
 
+	if (s->addr.family == AF_INET6)
+		return fwd_policy_allows6(p, s->addr.a);
 	memcpy(&ip4, s->addr.a, 4);
 	return s->addr.family == AF_INET && fwd_policy_allows(p, ip4);
 }

@@ -59,12 +59,19 @@ struct ns;
  * @ip:		guest address, network order
  * @port:	guest port
  * @conn_id:	netstack's connection id (TCP)
+ * @v6:		the query came over IPv6: @ip6 is the guest's address and
+ *		@gw6 the gateway address it was sent to (@ip is 0)
+ * @ip6:	guest IPv6 address
+ * @gw6:	gateway IPv6 address (PREFIX::1 or fe80::1), source of the answer
  */
 struct dns_client {
 	int proto;
 	uint32_t ip;
 	uint16_t port;
 	uint64_t conn_id;
+	bool v6;
+	uint8_t ip6[16];
+	uint8_t gw6[16];
 };
 
 /**
@@ -323,14 +330,18 @@ struct dns *dns_new(struct vg_loop *loop, const struct dns_config *cfg, dns_answ
 void dns_free(struct dns *d);
 
 /**
- * dns_gateway_new() - serve @d on the gateway's port 53 (UDP and TCP):
- * registers the port with the netstack and becomes @d's answer function
+ * dns_gateway_new() - serve @d on the gateway's port 53 (UDP and TCP, on
+ * its IPv4 address and, unless the netstack's IPv6 is off, on PREFIX::1 and
+ * fe80::1): registers the port with the netstack and becomes @d's answer
+ * function
  * @d:		service
  * @ns:		netstack
- * @gateway_ip:	the gateway's address (network order), source of UDP answers
+ * @gateway_ip:	the gateway's IPv4 address (network order), source of IPv4
+ *		UDP answers (IPv6 ones come from the address they were sent to)
  *
  * DNS over TCP (RFC 7766): 2-byte length framing; at most DNS_GW_TCP_MAX
- * connections, of which one guest address holds at most DNS_GW_TCP_PER_SRC.
+ * connections, of which one guest address (IPv4 or IPv6) holds at most
+ * DNS_GW_TCP_PER_SRC.
  * A new connection over either bound evicts (resets) the least recently
  * active connection without a query in flight (of that address, or of the
  * whole table); only when every candidate has a query in flight is the new

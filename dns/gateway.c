@@ -4,8 +4,12 @@
  * served by the core of dns/ (dns_query_in() and the answer callback).
  *
  * How: dns_gateway_new() registers port 53 with the netstack as a gateway
- * service and becomes the struct dns's answer sink. A UDP datagram is one
- * query, answered with ns_udp_send() from gateway:53. A TCP connection is a
+ * service and becomes the struct dns's answer sink. The netstack serves the
+ * port on the gateway's IPv4 address and, unless IPv6 is off, on its IPv6
+ * ones (PREFIX::1, fe80::1): both families take the same path, limits and
+ * cache. A UDP datagram is one query, answered with ns_udp_send() from the
+ * gateway address it was sent to, port 53 (over IPv6 the client carries
+ * that address, struct dns_client.gw6). A TCP connection is a
  * byte stream (ns_flow_peek/consume): this file collects the 2-byte length
  * into the connection, then the message into a buffer of exactly that
  * length, allocated when the length is known and freed as soon as the
@@ -20,7 +24,8 @@
  *
  * Limits, against a guest that opens connections and leaves them idle
  * (RFC 7766 section 6.2.3; the bounds are in dns.h): DNS_GW_TCP_MAX
- * connections, DNS_GW_TCP_PER_SRC of them per guest address. A new
+ * connections, DNS_GW_TCP_PER_SRC of them per guest address (IPv4 or IPv6,
+ * the whole address). A new
  * connection over a bound takes the slot of the least recently active
  * connection that has no query in flight (@pending == 0), of the same
  * address when that address is at its bound, else of the whole table; the
@@ -61,6 +66,7 @@
  * @g:		owner
  * @flow:	the netstack's flow; NULL for a free slot
  * @src:	the guest's endpoint
+ * @dst:	the gateway address and port it dialled
  * @id:		connection id (conn_id of its queries)
  * @last_ms:	loop time of the guest's last bytes or of the last answer
  * @pending:	queries handed to dns_query_in() and not answered yet
@@ -71,7 +77,7 @@
 struct dns_gw_conn {
 	struct dns_gateway *g;
 	struct ns_flow *flow;
-	struct ns_addr src;
+	struct ns_addr src, dst;
 	uint64_t id;
 	uint64_t last_ms;
 	unsigned int pending;
@@ -126,6 +132,38 @@ static void conn_drop(struct dns_gw_conn *c, bool reset)
 static size_t msg_len(const struct dns_gw_conn *c)
 {
 	return (size_t)c->len[0] << 8 | c->len[1];
+}
+
+/* whether two guest endpoints share their address (either family; ports aside) */
+static bool same_addr(const struct ns_addr *a, const struct ns_addr *b)
+{
+	struct ns_addr x = *b;
+
+	x.port = a->port;
+	return ns_addr_eq(a, &x);
+}
+
+/**
+ * client_of() - the dns client of a query from @src to @dst
+ * @proto:	DNS_PROTO_UDP or DNS_PROTO_TCP
+ * @src:	guest endpoint
+ * @dst:	the gateway address and port it was sent to
+ * @conn_id:	the TCP connection's id (0 for UDP)
+ *
+ * Return: the client, its IPv6 fields set for an IPv6 query
+ */
+static struct dns_client client_of(int proto, const struct ns_addr *src, const struct ns_addr *dst,
+				   uint64_t conn_id)
+{
+	struct dns_client c = {
+	    .proto = proto, .ip = src->ip, .port = src->port, .conn_id = conn_id};
+
+	if (ns_addr_is_v6(src) && ns_addr_is_v6(dst)) {
+		c.v6 = true;
+		memcpy(c.ip6, src->ip6, 16);
+		memcpy(c.gw6, dst->ip6, 16);
+	}
+	return c;
 }
 
 /**
@@ -187,10 +225,7 @@ static void conn_recv(void *user)
 			return;
 		ns_flow_consume(c->flow, take);
 		if (c->have > 2 && c->have == 2 + msg_len(c)) {
-			struct dns_client cl = {.proto = DNS_PROTO_TCP,
-						.ip = c->src.ip,
-						.port = c->src.port,
-						.conn_id = id};
+			struct dns_client cl = client_of(DNS_PROTO_TCP, &c->src, &c->dst, id);
 			uint8_t *msg = c->buf;
 
 			c->buf = NULL;
@@ -223,9 +258,9 @@ static void conn_closed(void *user, enum ns_close_reason reason)
  * @what:	which bound
  * @src:	the guest address that met it
  */
-static void gw_log(struct dns_gateway *g, const char *what, uint32_t src)
+static void gw_log(struct dns_gateway *g, const char *what, const struct ns_addr *src)
 {
-	char a[INET_ADDRSTRLEN], line[200];
+	char a[INET6_ADDRSTRLEN], line[200];
 	uint64_t dropped;
 
 	if (!g->log || g->full_logged)
@@ -233,7 +268,10 @@ static void gw_log(struct dns_gateway *g, const char *what, uint32_t src)
 	g->full_logged = true;
 	if (!vg_ratelimit_allow(&g->log_rl, DNS_GW_LOG_PER_S, vg_loop_now(g->loop), &dropped))
 		return;
-	inet_ntop(AF_INET, &src, a, sizeof(a));
+	if (ns_addr_is_v6(src))
+		inet_ntop(AF_INET6, src->ip6, a, sizeof(a));
+	else
+		inet_ntop(AF_INET, &src->ip, a, sizeof(a));
 	snprintf(line, sizeof(line),
 		 "dns: DNS-over-TCP %s (new connection from %s): idle connections are evicted, "
 		 "new ones reset while all are busy",
@@ -245,11 +283,11 @@ static void gw_log(struct dns_gateway *g, const char *what, uint32_t src)
  * oldest_idle() - the least recently active connection without a query in
  * flight, of one guest address or of all
  * @g:		gateway
- * @ip:		the address, or 0 for any
+ * @src:	the address (its port aside), or NULL for any
  *
  * Return: the connection, or NULL when every candidate is busy
  */
-static struct dns_gw_conn *oldest_idle(struct dns_gateway *g, uint32_t ip)
+static struct dns_gw_conn *oldest_idle(struct dns_gateway *g, const struct ns_addr *src)
 {
 	struct dns_gw_conn *best = NULL;
 	int i;
@@ -257,7 +295,7 @@ static struct dns_gw_conn *oldest_idle(struct dns_gateway *g, uint32_t ip)
 	for (i = 0; i < DNS_GW_TCP_MAX; i++) {
 		struct dns_gw_conn *c = &g->conn[i];
 
-		if (!c->flow || c->pending || (ip && c->src.ip != ip))
+		if (!c->flow || c->pending || (src && !same_addr(&c->src, src)))
 			continue;
 		if (!best || c->last_ms < best->last_ms)
 			best = c;
@@ -272,13 +310,13 @@ static struct dns_gw_conn *oldest_idle(struct dns_gateway *g, uint32_t ip)
  *
  * Return: true when there is a free slot (after evicting one if needed)
  */
-static bool make_room(struct dns_gateway *g, uint32_t src)
+static bool make_room(struct dns_gateway *g, const struct ns_addr *src)
 {
 	struct dns_gw_conn *victim;
 	unsigned int i, nsrc = 0;
 
 	for (i = 0; i < DNS_GW_TCP_MAX; i++)
-		if (g->conn[i].flow && g->conn[i].src.ip == src)
+		if (g->conn[i].flow && same_addr(&g->conn[i].src, src))
 			nsrc++;
 	if (nsrc >= DNS_GW_TCP_PER_SRC) {
 		gw_log(g, "share of one guest address is full", src);
@@ -288,7 +326,7 @@ static bool make_room(struct dns_gateway *g, uint32_t src)
 		}
 	} else if (g->nconn >= DNS_GW_TCP_MAX) {
 		gw_log(g, "table is full", src);
-		if (!(victim = oldest_idle(g, 0))) {
+		if (!(victim = oldest_idle(g, NULL))) {
 			g->dns->st.tcp_full_refused++;
 			return false;
 		}
@@ -308,8 +346,7 @@ static void *conn_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src
 	struct dns_gw_conn *c = NULL;
 	int i;
 
-	(void)dst;
-	if (!make_room(g, src->ip))
+	if (!make_room(g, src))
 		return NULL;
 	/* the idle sweep must run while a connection is open */
 	if (!g->nconn && vg_timer_start(g->loop, &g->sweep, DNS_GW_SWEEP_MS) < 0)
@@ -324,6 +361,7 @@ static void *conn_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src
 	}
 	c->flow = f;
 	c->src = *src;
+	c->dst = *dst;
 	c->last_ms = vg_loop_now(g->loop);
 	g->nconn++;
 	g->dns->st.tcp_accepted++;
@@ -361,9 +399,8 @@ static void udp_query(void *ctx, const struct ns_addr *src, const struct ns_addr
 		      const uint8_t *data, size_t len, const struct ns_pkt *pkt)
 {
 	struct dns_gateway *g = ctx;
-	struct dns_client c = {.proto = DNS_PROTO_UDP, .ip = src->ip, .port = src->port};
+	struct dns_client c = client_of(DNS_PROTO_UDP, src, dst, 0);
 
-	(void)dst;
 	(void)pkt;
 	dns_query_in(g->dns, &c, data, len);
 }
@@ -390,8 +427,10 @@ static void answer(void *ctx, const struct dns_client *c, const uint8_t *msg, si
 		    ns_flow_write(conn->flow, g->out, len + 2) != (long)(len + 2))
 			conn_drop(conn, true);
 	} else {
-		struct ns_addr from = ns_addr_v4(g->gateway_ip, DNS_GW_PORT);
-		struct ns_addr to = ns_addr_v4(c->ip, c->port);
+		struct ns_addr from = c->v6 ? ns_addr_v6(c->gw6, DNS_GW_PORT)
+					    : ns_addr_v4(g->gateway_ip, DNS_GW_PORT);
+		struct ns_addr to =
+		    c->v6 ? ns_addr_v6(c->ip6, c->port) : ns_addr_v4(c->ip, c->port);
 
 		ns_udp_send(g->ns, &from, &to, msg, len);
 	}

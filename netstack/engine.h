@@ -129,13 +129,15 @@ struct ns_tuple {
  * @h:		the registrant's callbacks
  * @listen:	lwIP listener bound to gateway:port (TCP without h.tcp_syn)
  * @udp:	lwIP UDP pcb bound to gateway:port (h.udp_recv)
+ * @listen6:	... on the gateway's IPv6 addresses ([::]:port; NULL with IPv6 off)
+ * @udp6:	... on the gateway's IPv6 addresses ([::]:port; NULL with IPv6 off)
  */
 struct ns_svc {
 	struct ns *ns;
 	uint16_t port;
 	struct ns_handler h;
-	struct tcp_pcb *listen;
-	struct udp_pcb *udp;
+	struct tcp_pcb *listen, *listen6;
+	struct udp_pcb *udp, *udp6;
 };
 
 /* a flow waiting for buffer memory (flow.c), on ns_engine.waiters */

@@ -14,10 +14,12 @@
  * then dispatched like any other packet.
  *
  * IPv6 (ns_engine_input6()): packets for the gateway's own addresses go to
- * lwIP's ip6_input(). Any other destination is walked past its extension
- * headers (ip6_upper(): hop-by-hop first only, routing and destination
- * options, at most IP6_EXT_MAX, each within the packet) and TCP goes to
- * syn.c, UDP to the foreign registrant as for IPv4 (a zero UDP checksum is
+ * lwIP's ip6_input() (TCP to them, i.e. to the gateway services' IPv6
+ * listeners, after the same half-open bound and window guard as IPv4).
+ * Any other destination is walked past its extension headers
+ * (ip6_upper(): hop-by-hop first only, routing and destination options,
+ * at most IP6_EXT_MAX, each within the packet) and TCP goes to syn.c,
+ * UDP to the foreign registrant as for IPv4 (a zero UDP checksum is
  * invalid over IPv6). A fragment header with offset 0 and no more
  * fragments (an atomic fragment) is skipped; a real fragment is reassembled
  * by lwIP's ip6_reass() (the same bounds as IPv4: IP_REASS_MAX_PBUFS,
@@ -311,7 +313,9 @@ static void input6_foreign(struct ns *ns, const uint8_t *ip, size_t len)
  */
 void ns_engine_input6(struct ns *ns, const uint8_t *ip, size_t len, bool to_gateway)
 {
+	struct ip6_view v;
 	struct pbuf *p;
+	bool tcp;
 
 	if (len < IP6_HLEN || !pkt_v6(ip) || len > 0xffff) {
 		ns->st.drop_bad_ip++;
@@ -321,9 +325,15 @@ void ns_engine_input6(struct ns *ns, const uint8_t *ip, size_t len, bool to_gate
 		input6_foreign(ns, ip, len);
 		return;
 	}
+	/* TCP to a gateway port (DNS): the half-open bound and the window guard as for IPv4 */
+	tcp = ip6_upper(ip, len, &v) == 0 && v.proto == IP6_NH_TCP;
+	if (tcp && len >= v.off + 14 && (ip[v.off + 13] & 0x12) == 0x02)
+		ns_pcbtab_make_room(ns->eng, &ns->st.tcp_embryo_reset);
 	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
 	if (!p)
 		return;
 	memcpy(p->payload, ip, len);
+	if (tcp && ns_tcp_guard(ns, ns_tcp_seg_pcb(ns, ip, len, v.off), p->payload, &len, v.off))
+		pbuf_realloc(p, (u16_t)len);
 	ip6_input(p, &ns->eng->netif);
 }

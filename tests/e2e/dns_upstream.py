@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """dns_upstream.py - a small authoritative-looking DNS server for vgate's e2e
 tests (python3 stdlib only). It listens on UDP and TCP on a loopback address
-(127.0.0.x only: it refuses anything else), answers every name with made-up
-data, and counts the queries it receives per (name, type).
+(127.0.0.x or ::1 only: it refuses anything else), answers every name with
+made-up data, and counts the queries it receives per (name, type).
 
 Answers (TTL from --ttl unless noted):
   A      10.<len>.<sum % 256>.1 (stable per name); names starting with "big"
@@ -15,6 +15,8 @@ Answers (TTL from --ttl unless noted):
   PTR    ptr.test. for any name
   names starting with "nx": NXDOMAIN with an SOA (TTL 300, MINIMUM 60)
   names starting with "slow": answered after --slow-ms (default 300 ms)
+  --record NAME=IP (repeatable): NAME answers A with each IPv4 IP given for
+         it and AAAA with each IPv6 one, nothing else (NODATA)
 Counts are written to --count-file after every query as lines
 "name type count" (lower-case name without trailing dot, numeric type), and
 "total N". With --spoof, each UDP answer is preceded by two forged ones
@@ -60,6 +62,10 @@ class Server:
         self.args = args
         self.counts = {}
         self.lock = threading.Lock()
+        self.records = {}
+        for rec in args.record:
+            name, ip = rec.split("=", 1)
+            self.records.setdefault(name.lower().strip("."), []).append(ip)
 
     def count(self, name, qtype):
         with self.lock:
@@ -113,7 +119,12 @@ class Server:
         name = b".".join(labels).decode("ascii", "replace").lower()
         first = labels[0].decode("ascii", "replace").lower() if labels else ""
         rcode, an, ns = 0, [], []
-        if first.startswith("nx"):
+        if name in self.records:
+            fam = {T_A: socket.AF_INET, T_AAAA: socket.AF_INET6}.get(qtype)
+            for ip in self.records[name]:
+                if fam == (socket.AF_INET6 if ":" in ip else socket.AF_INET):
+                    an.append(self.rr(qtype, socket.inet_pton(fam, ip)))
+        elif first.startswith("nx"):
             rcode = 3
             soa = wire_name("ns.test") + wire_name("host.test") + struct.pack("!IIIII", 1, 3600, 600, 86400, 60)
             ns.append(self.rr(T_SOA, soa, ttl=300))
@@ -224,18 +235,20 @@ def main():
     ap.add_argument("--spoof", action="store_true")
     ap.add_argument("--silent", action="store_true", help="count but never answer")
     ap.add_argument("--opt-file", help="append 'name option-codes' per query")
+    ap.add_argument("--record", action="append", default=[], help="NAME=IP: a fixed A or AAAA")
     args = ap.parse_args()
-    if not args.addr.startswith("127."):
-        sys.exit("dns_upstream.py: refusing to listen outside 127.0.0.0/8")
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if not args.addr.startswith("127.") and args.addr != "::1":
+        sys.exit("dns_upstream.py: refusing to listen outside 127.0.0.0/8 and ::1")
+    af = socket.AF_INET6 if ":" in args.addr else socket.AF_INET
+    udp = socket.socket(af, socket.SOCK_DGRAM)
     udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     udp.bind((args.addr, args.port))
     port = udp.getsockname()[1]
-    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp = socket.socket(af, socket.SOCK_STREAM)
     tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     tcp.bind((args.addr, port))
     tcp.listen(64)
-    spoof = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    spoof = socket.socket(af, socket.SOCK_DGRAM)
     spoof.bind((args.addr, 0))
     srv = Server(args)
     if args.count_file:

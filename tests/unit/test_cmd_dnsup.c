@@ -169,3 +169,31 @@ Test(dnsup, follows_a_symlinked_resolv_conf)
 	cr_assert(wait_upstream(&r, "127.0.0.4:53"));
 	rig_stop(&r);
 }
+
+/*
+ * An IPv6 upstream is judged by the IPv6 outbound rules (issue 14 item 4):
+ * with ::1/128 allowed it is used; with only IPv4 allowed it is dropped and
+ * the IPv4 one behind it serves.
+ */
+Test(dnsup, ipv6_upstream_follows_the_ipv6_policy)
+{
+	const char *allowed[] = {"vgate",	"--tap-fd",	    "3",	 "--dns-upstream",
+				 "[::1]:5353",	"--dns-upstream",   "127.0.0.9", "--outbound-allow",
+				 "127.0.0.0/8", "--outbound-allow", "::1/128",	 NULL};
+	const char *denied[] = {"vgate",       "--tap-fd",
+				"3",	       "--dns-upstream",
+				"[::1]:5353",  "--dns-upstream",
+				"127.0.0.9",   "--outbound-allow",
+				"127.0.0.0/8", NULL};
+	struct rig r;
+	char cur[64];
+
+	rig_start(&r, 11, allowed);
+	first_upstream(r.d, cur, sizeof(cur));
+	cr_assert_str_eq(cur, "[::1]:5353");
+	rig_stop(&r);
+	rig_start(&r, 9, denied);
+	first_upstream(r.d, cur, sizeof(cur));
+	cr_assert_str_eq(cur, "127.0.0.9:53");
+	rig_stop(&r);
+}

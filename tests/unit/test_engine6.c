@@ -6,7 +6,9 @@
  * and accepted flows), extension headers are skipped within bounds or
  * dropped and counted, fragments are reassembled, and what goes back to
  * the guest (SYN-ACK, RST, UDP replies, ICMPv6 errors, active opens)
- * leaves through ns->ip6_out with valid checksums. ns->ip6_out is replaced
+ * leaves through ns->ip6_out with valid checksums; a gateway service (DNS)
+ * is served on PREFIX::1 and fe80::1 over UDP and TCP, answers from the
+ * address asked, ignores groups. ns->ip6_out is replaced
  * by a capture here, so no link or Neighbour Discovery is needed.
  */
 #include <arpa/inet.h>
@@ -342,16 +344,18 @@ Test(engine6, fragment_header_after_atomic_fragment_dropped)
 }
 
 /* a TCP segment guest:40000 -> remote:443 */
-static size_t tcp6(uint8_t *p, uint8_t flags, uint32_t seq, uint32_t ack, const char *data)
+/* TCP guest:40000 -> @dst:@dport */
+static size_t tcp6_to(uint8_t *p, const uint8_t *dst, uint16_t dport, uint8_t flags, uint32_t seq,
+		      uint32_t ack, const char *data)
 {
 	size_t n = data ? strlen(data) : 0, len = 40 + 20 + n;
 
-	ip6_hdr(p, remote, 6, 20 + n);
+	ip6_hdr(p, dst, 6, 20 + n);
 	memset(p + 40, 0, 20);
 	p[40] = 40000 >> 8;
 	p[41] = 40000 & 0xff;
-	p[42] = 443 >> 8;
-	p[43] = 443 & 0xff;
+	p[42] = (uint8_t)(dport >> 8);
+	p[43] = (uint8_t)dport;
 	for (int i = 0; i < 4; i++) {
 		p[44 + i] = (uint8_t)(seq >> (24 - 8 * i));
 		p[48 + i] = (uint8_t)(ack >> (24 - 8 * i));
@@ -363,6 +367,12 @@ static size_t tcp6(uint8_t *p, uint8_t flags, uint32_t seq, uint32_t ack, const 
 	memcpy(p + 60, data ? data : "", n);
 	l4_sum(p, 40, len, 6);
 	return len;
+}
+
+/* TCP guest:40000 -> remote:443 */
+static size_t tcp6(uint8_t *p, uint8_t flags, uint32_t seq, uint32_t ack, const char *data)
+{
+	return tcp6_to(p, remote, 443, flags, seq, ack, data);
 }
 
 static uint32_t be32(const uint8_t *p)
@@ -488,4 +498,93 @@ Test(engine6, active_open_to_the_guest)
 	cr_assert(l4_ok(out[0], out_len[0], 40, 6));
 	ns_flow_reset(f);
 	cr_assert_null(ns_flow_connect(ns, &src, &v4, &ops, NULL));
+}
+
+/* a gateway service (no tcp_syn, as DNS): its UDP on both gateway addresses */
+Test(engine6, service_udp_on_the_gateway_addresses)
+{
+	struct ns_handler h = {
+	    .udp_recv = on_udp, .tcp_accept = on_accept, .ops = {.closed = on_closed}};
+	uint8_t gw[16], ll[16], grp[16], p[128];
+	struct ns_stats st;
+	size_t len;
+	const uint8_t *dsts[2];
+
+	inet_pton(AF_INET6, "fd00:7661:7465::1", gw);
+	inet_pton(AF_INET6, "fe80::1", ll);
+	inet_pton(AF_INET6, "ff02::1", grp);
+	dsts[0] = gw;
+	dsts[1] = ll;
+	cr_assert_eq(ns_register_service(ns, 53, &h), 0);
+	for (int i = 0; i < 2; i++) {
+		struct ns_addr from, to;
+
+		memset(&seen, 0, sizeof(seen));
+		len = udp6(p, NULL, 0, 0, 5);
+		memcpy(p + 24, dsts[i], 16);
+		l4_sum(p, 40, len, 17);
+		ns_engine_input6(ns, p, len, true);
+		cr_assert_eq(seen.udps, 1, "datagram %d reaches the service", i);
+		cr_assert(ns_addr_is_v6(&seen.src) && ns_addr_is_v6(&seen.dst));
+		cr_assert_eq(memcmp(seen.src.ip6, guest, 16), 0);
+		cr_assert_eq(memcmp(seen.dst.ip6, dsts[i], 16), 0);
+		cr_assert_eq(seen.dst.port, 53);
+		cr_assert_eq(seen.src.port, 5000);
+		cr_assert_eq(memcmp(seen.data, "abcde", 5), 0);
+		/* the answer, from the address asked */
+		nout = 0;
+		from = seen.dst;
+		to = seen.src;
+		cr_assert_eq(ns_udp_send(ns, &from, &to, "reply", 5), 0);
+		cr_assert_eq(nout, 1);
+		cr_assert_eq(memcmp(out[0] + 8, dsts[i], 16), 0);
+		cr_assert(l4_ok(out[0], out_len[0], 40, 17));
+	}
+	/* to a group: not the service's */
+	memset(&seen, 0, sizeof(seen));
+	nout = 0;
+	len = udp6(p, NULL, 0, 0, 5);
+	memcpy(p + 24, grp, 16);
+	l4_sum(p, 40, len, 17);
+	ns_engine_input6(ns, p, len, true);
+	cr_assert_eq(seen.udps, 0);
+	cr_assert_eq(nout, 0);
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.drop_ip6_dst, 1);
+}
+
+/* ... and its TCP: lwIP's listener on [::]:53 completes the handshake */
+Test(engine6, service_tcp_on_the_gateway_address)
+{
+	struct ns_handler h = {
+	    .udp_recv = on_udp, .tcp_accept = on_accept, .ops = {.closed = on_closed}};
+	uint8_t gw[16], p[128];
+	uint32_t iss;
+	size_t len;
+
+	inet_pton(AF_INET6, "fd00:7661:7465::1", gw);
+	cr_assert_eq(ns_register_service(ns, 53, &h), 0);
+	len = tcp6_to(p, gw, 53, 0x02, 1000, 0, NULL);
+	ns_engine_input6(ns, p, len, true);
+	cr_assert_eq(seen.syns, 0, "not the foreign registrant's");
+	cr_assert_eq(nout, 1, "a SYN-ACK");
+	cr_assert_eq(out[0][53] & 0x12, 0x12);
+	cr_assert_eq(memcmp(out[0] + 8, gw, 16), 0);
+	cr_assert(l4_ok(out[0], out_len[0], 40, 6));
+	iss = be32(out[0] + 44);
+	len = tcp6_to(p, gw, 53, 0x10, 1001, iss + 1, NULL);
+	ns_engine_input6(ns, p, len, true);
+	cr_assert_eq(seen.accepts, 1);
+	cr_assert_eq(memcmp(seen.dst.ip6, gw, 16), 0);
+	cr_assert_eq(seen.dst.port, 53);
+	len = tcp6_to(p, gw, 53, 0x18, 1001, iss + 1, "query");
+	ns_engine_input6(ns, p, len, true);
+	cr_assert_eq(ns_flow_pending(seen.flow), 5);
+	/* a port nobody serves: RST */
+	nout = 0;
+	len = tcp6_to(p, gw, 54, 0x02, 5000, 0, NULL);
+	ns_engine_input6(ns, p, len, true);
+	cr_assert_eq(nout, 1);
+	cr_assert_eq(out[0][53] & 0x04, 0x04, "RST");
+	ns_flow_reset(seen.flow);
 }
