@@ -49,7 +49,7 @@ static void sni_json(struct api *a, json_t *j)
 		for (i = 0; i < c->n_ports; i++)
 			json_array_append_new(ports, json_integer(c->ports[i]));
 		for (i = 0; i < c->n_dest; i++) {
-			char buf[48];
+			char buf[SNI_DEST_TEXT_MAX];
 
 			sni_dest_format(&c->dest[i], buf, sizeof(buf));
 			json_array_append_new(dest, json_string(buf));

@@ -426,8 +426,8 @@ static int start(struct vg_daemon *d, char *err, size_t errlen)
 	if (vg_dnsup_start(&d->dnsup, d->loop, d->dns, &d->policy, err, errlen) < 0)
 		return -1;
 	if (d->fwd && sni_config_enabled(&d->opt.sni)) {
-		d->sni = sni_filter_new(d->loop, d->fwd, d->dns, &d->opt.sni, d->opt.ns.host_ip,
-					vg_daemon_sni_log, d, err, errlen);
+		d->sni = sni_filter_new(d->loop, d->fwd, d->dns, &d->opt.sni, vg_daemon_sni_log, d,
+					err, errlen);
 		if (!d->sni) {
 			d->exit_code = 2;
 			return -1;

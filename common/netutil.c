@@ -43,6 +43,21 @@ uint32_t vg_ip4_broadcast(uint32_t net, unsigned int prefix)
 	return net | ~vg_ip4_mask(prefix);
 }
 
+bool vg_ip6_in_prefix(const uint8_t a[16], const uint8_t b[16], unsigned int prefix)
+{
+	unsigned int full, rest;
+
+	if (prefix > 128)
+		prefix = 128;
+	full = prefix / 8;
+	rest = prefix % 8;
+	if (memcmp(a, b, full))
+		return false;
+	if (!rest)
+		return true;
+	return ((a[full] ^ b[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
 uint32_t vg_host_alias_dial(uint32_t host_ip, uint32_t ip)
 {
 	return ip == host_ip ? htonl(INADDR_LOOPBACK) : ip;

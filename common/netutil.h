@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netutil.h - small IPv4 and port helpers that several vgate layers need:
+ * netutil.h - small IPv4, IPv6 and port helpers that several vgate layers need:
  * subnet masks and membership, the host alias, port numbers, big-endian
  * loads and stores of wire fields, a hand-built IPv4 header and TCP
  * segment, and a domain list in DNS wire form. Part of the leaf module
  * common/ (library vgate_common), which depends on nothing else in vgate;
  * every layer may use it.
  *
- * Addresses are uint32_t in network byte order (as in struct in_addr), prefix
- * lengths 0..32 (larger values count as 32), ports uint16_t in host order.
+ * IPv4 addresses are uint32_t in network byte order (as in struct in_addr),
+ * prefix lengths 0..32 (larger values count as 32); IPv6 addresses are 16
+ * bytes in network order, prefix lengths 0..128; ports uint16_t in host order.
  * The functions are pure: no state, no allocation, no errno.
  *
  * Return convention: predicates return bool; parsers return 0 on success and
@@ -80,6 +81,17 @@ bool vg_ip4_in_subnet(uint32_t ip, uint32_t net, unsigned int prefix);
  * Return: @net with all host bits set (network order)
  */
 uint32_t vg_ip4_broadcast(uint32_t net, unsigned int prefix);
+
+/**
+ * vg_ip6_in_prefix() - whether two IPv6 addresses agree on their first
+ * @prefix bits (an address in a prefix, a rule matching an address)
+ * @a:		16 address bytes (network order)
+ * @b:		16 address bytes: the prefix (host bits ignored)
+ * @prefix:	0..128 (larger: 128)
+ *
+ * Return: true when the first @prefix bits agree
+ */
+bool vg_ip6_in_prefix(const uint8_t a[16], const uint8_t b[16], unsigned int prefix);
 
 /**
  * vg_host_alias_dial() - the address vgate dials for a guest destination:

@@ -38,6 +38,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 struct vg_loop;
 struct dns;
@@ -93,6 +95,19 @@ struct dns_addr {
 	int family;
 	uint8_t a[16];
 };
+
+/**
+ * dns_addr_equal() - whether two addresses are the same: same family and
+ * the same 4 (AF_INET) or 16 (AF_INET6) bytes
+ * @x:	address
+ * @y:	address
+ *
+ * Return: true when equal
+ */
+static inline bool dns_addr_equal(const struct dns_addr *x, const struct dns_addr *y)
+{
+	return x->family == y->family && !memcmp(x->a, y->a, x->family == AF_INET ? 4 : 16);
+}
 
 /**
  * struct dns_upstream - one upstream server

@@ -30,17 +30,15 @@ static const uint16_t addr_types[2] = {DNS_TYPE_A, DNS_TYPE_AAAA};
 /* add_addr - append @a unless already in @out; counts past @max */
 static void add_addr(struct dns_addr *out, int max, int *n, int family, const uint8_t *a)
 {
-	size_t al = family == AF_INET ? 4 : 16;
+	struct dns_addr x = {.family = family};
 	int i, lim = *n < max ? *n : max;
 
+	memcpy(x.a, a, family == AF_INET ? 4 : 16);
 	for (i = 0; i < lim; i++)
-		if (out[i].family == family && !memcmp(out[i].a, a, al))
+		if (dns_addr_equal(&out[i], &x))
 			return;
-	if (*n < max) {
-		memset(&out[*n], 0, sizeof(out[*n]));
-		out[*n].family = family;
-		memcpy(out[*n].a, a, al);
-	}
+	if (*n < max)
+		out[*n] = x;
 	(*n)++;
 }
 

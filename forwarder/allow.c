@@ -274,7 +274,7 @@ enum sni_verdict sni_decide(const struct allowlist *al, const struct sni_facts *
 		if (f->now_ms > s->expires_ms && f->now_ms - s->expires_ms > f->grace_ms)
 			continue; /* expired past the grace period */
 		live++;
-		if (s->addr.family == AF_INET && memcmp(s->addr.a, &f->dst_ip, 4) == 0) {
+		if (dns_addr_equal(&s->addr, &f->dst)) {
 			*why = SNI_R_OK;
 			return SNI_ALLOW;
 		}

@@ -2,7 +2,8 @@
 /*
  * allow.h - the SNI allowlist (internal to forwarder/): name patterns and
  * the correlation decision "SNI allowed AND destination IP handed out by our
- * DNS for that name". (The names come from tls.h's ClientHello parser and
+ * DNS for that name" (an A record's address for an IPv4 destination, an
+ * AAAA's for an IPv6 one). (The names come from tls.h's ClientHello parser and
  * http.h's Host header parser.)
  *
  * Patterns:
@@ -156,8 +157,10 @@ enum sni_verdict {
 };
 
 /**
- * struct sni_seen_addr - an address our DNS handed out for a name
- * @addr:	the address
+ * struct sni_seen_addr - an address our DNS handed out for a name (an A or
+ * an AAAA record; a caller that synthesises addresses, as DNS64 does, adds
+ * the synthesised ones here too)
+ * @addr:	the address (AF_INET or AF_INET6)
  * @expires_ms:	when its record expired or expires (loop clock)
  */
 struct sni_seen_addr {
@@ -170,7 +173,10 @@ struct sni_seen_addr {
  * @name:	normalised SNI or Host (lower case, no trailing dot), NULL or ""
  *		when the flow carried none
  * @ech:	the ClientHello had an encrypted_client_hello extension
- * @dst_ip:	the destination the guest dialled, IPv4 network order
+ * @dst:		the destination the guest dialled (AF_INET or AF_INET6): it
+ *		matches a @seen address of the same family and bytes only (an
+ *		A record never vouches for an IPv6 destination, nor an AAAA for
+ *		an IPv4 one)
  * @seen:	addresses our DNS handed out for @name
  * @n_seen:	their number
  * @now_ms:	current time (same clock as expires_ms)
@@ -181,7 +187,7 @@ struct sni_seen_addr {
 struct sni_facts {
 	const char *name;
 	bool ech;
-	uint32_t dst_ip;
+	struct dns_addr dst;
 	const struct sni_seen_addr *seen;
 	int n_seen;
 	uint64_t now_ms;

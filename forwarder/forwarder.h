@@ -389,6 +389,17 @@ void fwd_free(struct fwd *fwd);
 void fwd_set_policy(struct fwd *fwd, const struct fwd_policy *p);
 
 /**
+ * fwd_dialled() - the endpoint vgate dials for a guest destination: 127.0.0.1
+ * for the host alias (cfg.host_ip), ::1 for the IPv6 host alias
+ * (cfg.host_ip6, when set), else the destination itself; the port unchanged
+ * @fwd:	forwarder
+ * @dst:	destination the guest used
+ *
+ * Return: the endpoint dialled
+ */
+struct ns_addr fwd_dialled(const struct fwd *fwd, const struct ns_addr *dst);
+
+/**
  * fwd_get_stats() - copy the counters
  * @fwd:	forwarder
  * @st:		output

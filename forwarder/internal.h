@@ -122,7 +122,6 @@ struct fwd {
 
 /* addr.c (a leaf: calls no other forwarder file) */
 uint32_t fwd_map_dst(const struct fwd *fwd, uint32_t ip);
-struct ns_addr fwd_dialled(const struct fwd *fwd, const struct ns_addr *dst);
 bool fwd_allowed(const struct fwd *fwd, const struct ns_addr *dst);
 bool fwd_is_gateway(const struct fwd *fwd, const struct ns_addr *dst);
 bool fwd_martian_dst(const struct ns_addr *dst);

@@ -75,18 +75,6 @@ int fwd_cidr6_parse(const char *s, uint8_t net[16], uint8_t *prefix)
 	return 0;
 }
 
-/* true if the first @prefix bits of @a and @b agree */
-static bool match6(const uint8_t a[16], const uint8_t b[16], unsigned prefix)
-{
-	unsigned full = prefix / 8, rest = prefix % 8;
-
-	if (memcmp(a, b, full))
-		return false;
-	if (!rest)
-		return true;
-	return ((a[full] ^ b[full]) & (uint8_t)(0xff00u >> rest)) == 0;
-}
-
 static void add_rule(struct fwd_policy *p, uint32_t net, uint8_t prefix, bool allow, bool builtin)
 {
 	struct fwd_rule *r = &p->rules[p->n++];
@@ -208,12 +196,13 @@ bool fwd_policy_allows6(const struct fwd_policy *p, const uint8_t ip6[16])
 		return fwd_policy_allows(p, ip4);
 	}
 	for (i = 0; i < sizeof(builtin6) / sizeof(builtin6[0]); i++)
-		if (match6(ip6, builtin6[i].net6, builtin6[i].prefix) && better(&builtin6[i], best))
+		if (vg_ip6_in_prefix(ip6, builtin6[i].net6, builtin6[i].prefix) &&
+		    better(&builtin6[i], best))
 			best = &builtin6[i];
 	for (i = 0; i < p->n; i++) {
 		const struct fwd_rule *r = &p->rules[i];
 
-		if (r->v6 && match6(ip6, r->net6, r->prefix) && better(r, best))
+		if (r->v6 && vg_ip6_in_prefix(ip6, r->net6, r->prefix) && better(r, best))
 			best = r;
 	}
 	if (best)

@@ -78,7 +78,6 @@ struct sni_filter {
 	struct fwd *fwd;
 	struct dns *dns;
 	struct sni_config cfg;
-	uint32_t host_ip;
 	sni_log_fn log;
 	void *log_ctx;
 	sni_event_fn event;
@@ -95,12 +94,6 @@ struct sni_filter {
 
 /* ---- helpers ---- */
 
-/* the address vgate dials for @ip (the host alias is 127.0.0.1) */
-static uint32_t dialled(const struct sni_filter *f, uint32_t ip)
-{
-	return vg_host_alias_dial(f->host_ip, ip);
-}
-
 static bool is_sni_port(const struct sni_filter *f, uint16_t port)
 {
 	size_t i;
@@ -116,22 +109,27 @@ static bool is_http(const struct sni_filter *f, uint16_t port)
 	return port == SNI_HTTP_PORT && !is_sni_port(f, port);
 }
 
+/* whether rule @d covers the address of @a (same family only) */
+static bool dest_covers(const struct sni_dest *d, const struct ns_addr *a)
+{
+	if (ns_addr_is_v6(a))
+		return d->v6 && vg_ip6_in_prefix(a->ip6, d->net6, d->prefix6);
+	return !d->v6 && (a->ip & d->mask) == d->net;
+}
+
 /* --allow-dest: matched against the address the guest dialled and the one
- * vgate dials (they differ for the host alias) */
+ * vgate dials (they differ for the host aliases: 127.0.0.1, ::1) */
 static bool dest_allowed(const struct sni_filter *f, const struct ns_addr *dst, uint8_t proto)
 {
-	uint32_t a = dst->ip, b = dialled(f, dst->ip);
+	struct ns_addr b = fwd_dialled(f->fwd, dst);
 	size_t i;
-
-	if (ns_addr_is_v6(dst))
-		return false; /* --allow-dest names IPv4 destinations only */
 
 	for (i = 0; i < f->cfg.n_dest; i++) {
 		const struct sni_dest *d = &f->cfg.dest[i];
 
 		if ((d->proto && d->proto != proto) || (d->port && d->port != dst->port))
 			continue;
-		if ((a & d->mask) == d->net || (b & d->mask) == d->net)
+		if (dest_covers(d, dst) || dest_covers(d, &b))
 			return true;
 	}
 	return false;
@@ -201,15 +199,28 @@ static void blocked(struct sni_filter *f, enum fwd_proto proto, const struct ns_
 
 /* ---- decisions ---- */
 
+/**
+ * decide_with() - sni_decide() for a flow to @dst with the addresses @addrs
+ * (A and AAAA) the cache or a resolve gave for @name
+ * @f:		filter
+ * @name:	SNI or Host ("" for none)
+ * @ech:	the ClientHello offered ECH
+ * @dst:	destination the guest dialled, either family
+ * @addrs:	addresses handed out for @name
+ * @n:		their number
+ * @resolved:	@addrs is the answer of a resolve made for this flow
+ * @why:	reason
+ *
+ * Return: enum sni_verdict
+ */
 static enum sni_verdict decide_with(struct sni_filter *f, const char *name, bool ech,
-				    uint32_t dst_ip, const struct dns_addr *addrs, int n,
+				    const struct ns_addr *dst, const struct dns_addr *addrs, int n,
 				    bool resolved, enum sni_reason *why)
 {
 	struct sni_seen_addr seen[DNS_RESOLVE_MAX_ADDRS];
 	struct sni_facts facts = {
 	    .name = name,
 	    .ech = ech,
-	    .dst_ip = dst_ip,
 	    .seen = seen,
 	    .now_ms = vg_loop_now(f->loop),
 	    .grace_ms = f->cfg.grace_ms,
@@ -217,6 +228,13 @@ static enum sni_verdict decide_with(struct sni_filter *f, const char *name, bool
 	};
 	int i;
 
+	if (ns_addr_is_v6(dst)) {
+		facts.dst.family = AF_INET6;
+		memcpy(facts.dst.a, dst->ip6, 16);
+	} else {
+		facts.dst.family = AF_INET;
+		memcpy(facts.dst.a, &dst->ip, 4);
+	}
 	if (n > DNS_RESOLVE_MAX_ADDRS)
 		n = DNS_RESOLVE_MAX_ADDRS;
 	/* the cache already applied the grace period: what it returns is live */
@@ -245,7 +263,7 @@ static void on_resolved(void *arg, int status, const struct dns_addr *addrs, int
 		v = SNI_BLOCK;
 		why = SNI_R_RESOLVE_FAILED;
 	} else {
-		v = decide_with(f, p->name, p->ech, p->dst.ip, addrs, n, true, &why);
+		v = decide_with(f, p->name, p->ech, &p->dst, addrs, n, true, &why);
 	}
 	if (p->in_call) {
 		p->v = v;
@@ -312,7 +330,7 @@ static enum fwd_filter_verdict decide(struct sni_filter *f, uint64_t id, const s
 		if (n < 0)
 			n = 0;
 	}
-	v = decide_with(f, name, ech, dst->ip, addrs, n, false, &why);
+	v = decide_with(f, name, ech, dst, addrs, n, false, &why);
 	if (v != SNI_NEED_RESOLVE)
 		return verdict_of(f, v, why, src, dst, name);
 
@@ -451,9 +469,7 @@ static bool sni_syn(void *ctx, const struct ns_addr *src, const struct ns_addr *
 {
 	struct sni_filter *f = ctx;
 
-	/* IPv6: no AAAA correlation yet (issue 14, item 5), so nothing is allowed */
-	if (!ns_addr_is_v6(dst) &&
-	    (dest_allowed(f, dst, 6) || is_sni_port(f, dst->port) || dst->port == SNI_HTTP_PORT))
+	if (dest_allowed(f, dst, 6) || is_sni_port(f, dst->port) || dst->port == SNI_HTTP_PORT)
 		return true;
 	blocked(f, FWD_TCP, src, dst, NULL, SNI_R_PORT_DENIED);
 	return false;
@@ -555,8 +571,8 @@ static char *own_config(struct sni_config *dst, const struct sni_config *src)
 }
 
 struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct dns *dns,
-				  const struct sni_config *cfg, uint32_t host_ip, sni_log_fn log,
-				  void *log_ctx, char *err, size_t errlen)
+				  const struct sni_config *cfg, sni_log_fn log, void *log_ctx,
+				  char *err, size_t errlen)
 {
 	struct sni_filter *f = calloc(1, sizeof(*f));
 
@@ -568,7 +584,6 @@ struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct 
 	f->fwd = fwd;
 	f->dns = dns;
 	f->strings = own_config(&f->cfg, cfg); /* checked below with the buffers */
-	f->host_ip = host_ip;
 	f->log = log;
 	f->log_ctx = log_ctx;
 	f->scratch_cap = cfg->max_bytes ? cfg->max_bytes : SNI_MAX_BYTES_DEF;

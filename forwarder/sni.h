@@ -11,7 +11,8 @@
  *     completed, its first bytes are read without being consumed until a
  *     whole ClientHello is in (bounded: 16 KiB, --sni-timeout), and the flow
  *     is allowed only if the SNI matches the allowlist AND the destination
- *     is an address vgate's own DNS cache handed out for that name, also up
+ *     is an address vgate's own DNS cache handed out for that name (an A
+ *     record's for an IPv4 destination, an AAAA's for an IPv6 one), also up
  *     to --sni-grace after it expired. When the cache has nothing for the
  *     name, the filter resolves it itself through the same cache and
  *     singleflight, and decides on that answer. With ECH, the outer
@@ -19,7 +20,8 @@
  *     replays the bytes unchanged.
  *   - TCP to port 80: the same with the Host header of the first request.
  *   - Other TCP ports and all UDP (DNS to the gateway excepted) only when
- *     --allow-dest CIDR[:PORT][/tcp|/udp] names them (the SYN gets RST, the
+ *     --allow-dest CIDR[:PORT][/tcp|/udp] names them (IPv4 or IPv6 rules,
+ *     "[CIDR6]:PORT" for an IPv6 one with a port) (the SYN gets RST, the
  *     datagram ICMP administratively prohibited). UDP to an SNI port (QUIC)
  *     gets ICMP port unreachable at once, so clients fall back to TCP.
  *   - DNS: names off the allowlist get NXDOMAIN (--dns-filter=off disables).
@@ -38,7 +40,7 @@
  * Life cycle (the filter plugs into the forwarder as its struct fwd_filter:
  * SYN and UDP verdicts after the forwarder's outbound policy check, then
  * the inspection of TCP flows' first bytes):
- *	sf = sni_filter_new(loop, fwd, dns, &cfg, host_ip, log, ctx, err, len);
+ *	sf = sni_filter_new(loop, fwd, dns, &cfg, log, ctx, err, len);
  *	sni_filter_set_event_fn(sf, fn, ctx); optional: blocked flows as structs
  *	...  sni_filter_reload(sf, &new_cfg, err, len)  on SIGHUP / API
  *	ns_free(ns); sni_filter_free(sf); dns_free(dns); fwd_free(fwd);
@@ -78,18 +80,29 @@
 #define SNI_HTTP_PORT	   80
 
 /**
- * struct sni_dest - one --allow-dest rule
- * @net:	network, network order
- * @mask:	mask, network order
+ * struct sni_dest - one --allow-dest rule, IPv4 or IPv6
+ * @net:	IPv4 network, network order (0 for IPv6)
+ * @mask:	IPv4 mask, network order (0 for IPv6)
+ * @net6:	IPv6 network, host bits cleared (zero for IPv4)
+ * @prefix6:	IPv6 prefix length, 0..128
+ * @v6:		an IPv6 rule (it matches IPv6 destinations only, an IPv4 rule
+ *		IPv4 ones)
  * @port:	port, host order; 0 = any
  * @proto:	6 (TCP), 17 (UDP) or 0 for both
  */
 struct sni_dest {
 	uint32_t net;
 	uint32_t mask;
+	uint8_t net6[16];
+	uint8_t prefix6;
+	bool v6;
 	uint16_t port;
 	uint8_t proto;
 };
+
+/* the longest text sni_dest_format() writes, NUL included
+ * ("[ffff:...:ffff/128]:65535/udp") */
+#define SNI_DEST_TEXT_MAX 64
 
 /**
  * struct sni_config - the filter's settings (sni_config_defaults() first)
@@ -153,8 +166,10 @@ int sni_config_option(struct sni_config *c, const char *name, const char *value,
 extern const char *const sni_option_names[];
 
 /**
- * sni_dest_parse() - parse "CIDR[:PORT][/tcp|/udp]" (CIDR may be a bare address)
- * @s:		text, e.g. "10.0.0.0/8:53/udp", "127.0.0.5:8080", "192.0.2.1/32/tcp"
+ * sni_dest_parse() - parse "CIDR[:PORT][/tcp|/udp]" (CIDR may be a bare
+ * address); an IPv6 CIDR with a port goes in brackets, "[CIDR6]:PORT"
+ * @s:		text, e.g. "10.0.0.0/8:53/udp", "127.0.0.5:8080",
+ *		"192.0.2.1/32/tcp", "2001:db8::/32/udp", "[2001:db8::1]:8080"
  * @out:	result
  *
  * Return: 0, or -1 if malformed
@@ -163,10 +178,11 @@ int sni_dest_parse(const char *s, struct sni_dest *out);
 
 /**
  * sni_dest_format() - the text of an --allow-dest rule, as sni_dest_parse()
- * reads it ("10.0.0.0/8:53/udp", "127.0.0.5/32:8080", "192.0.2.0/24/tcp")
+ * reads it ("10.0.0.0/8:53/udp", "127.0.0.5/32:8080", "192.0.2.0/24/tcp",
+ * "2001:db8::/32/udp", "[2001:db8::1/128]:8080")
  * @d:		rule
  * @buf:	output
- * @len:	its size (40 is enough)
+ * @len:	its size (SNI_DEST_TEXT_MAX is enough)
  */
 void sni_dest_format(const struct sni_dest *d, char *buf, size_t len);
 
@@ -232,7 +248,6 @@ typedef void (*sni_event_fn)(void *ctx, const struct sni_event *ev);
  * @fwd:	forwarder (installed as its filter here)
  * @dns:	DNS service (lookups, resolves, and the name filter)
  * @cfg:	settings (copied with their strings; the caller may free them)
- * @host_ip:	guest-visible host alias, network order (dialled as 127.0.0.1)
  * @log:	log sink (may be NULL)
  * @log_ctx:	its argument
  * @err:	one-line error (bad pattern with file and line, ...)
@@ -241,8 +256,8 @@ typedef void (*sni_event_fn)(void *ctx, const struct sni_event *ev);
  * Return: the filter, or NULL
  */
 struct sni_filter *sni_filter_new(struct vg_loop *loop, struct fwd *fwd, struct dns *dns,
-				  const struct sni_config *cfg, uint32_t host_ip, sni_log_fn log,
-				  void *log_ctx, char *err, size_t errlen);
+				  const struct sni_config *cfg, sni_log_fn log, void *log_ctx,
+				  char *err, size_t errlen);
 
 /**
  * sni_filter_set_event_fn() - set (or with NULL clear) the callback told

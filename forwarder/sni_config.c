@@ -68,9 +68,28 @@ static int parse_duration(const char *s, uint64_t *ms)
 	return 0;
 }
 
+/* the IPv6 part of sni_dest_parse(): "CIDR6" or "[CIDR6]:PORT" in @buf */
+static int dest6_parse(char *buf, struct sni_dest *out)
+{
+	char *cidr = buf, *end;
+
+	if (buf[0] == '[') {
+		end = strchr(buf, ']');
+		if (!end || end[1] != ':' ||
+		    vg_port_parse(end + 2, strlen(end + 2), &out->port) < 0)
+			return -1;
+		*end = '\0';
+		cidr = buf + 1;
+	}
+	if (fwd_cidr6_parse(cidr, out->net6, &out->prefix6) < 0)
+		return -1;
+	out->v6 = true;
+	return 0;
+}
+
 int sni_dest_parse(const char *s, struct sni_dest *out)
 {
-	char buf[64], *colon;
+	char buf[SNI_DEST_TEXT_MAX], *colon;
 	size_t n = strlen(s);
 	uint8_t prefix;
 
@@ -86,6 +105,13 @@ int sni_dest_parse(const char *s, struct sni_dest *out)
 		buf[n - 4] = '\0';
 	}
 	colon = strchr(buf, ':');
+	if (buf[0] == '[' || (colon && strchr(colon + 1, ':'))) {
+		if (dest6_parse(buf, out) < 0) {
+			memset(out, 0, sizeof(*out));
+			return -1;
+		}
+		return 0;
+	}
 	if (colon) {
 		if (vg_port_parse(colon + 1, strlen(colon + 1), &out->port) < 0)
 			return -1;
@@ -99,16 +125,21 @@ int sni_dest_parse(const char *s, struct sni_dest *out)
 
 void sni_dest_format(const struct sni_dest *d, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN], port[8] = "";
-	unsigned int prefix = vg_ip4_prefix_len(d->mask);
+	char ip[INET6_ADDRSTRLEN], port[8] = "";
+	const char *proto = d->proto == 6 ? "/tcp" : d->proto == 17 ? "/udp" : "";
 
-	inet_ntop(AF_INET, &d->net, ip, sizeof(ip));
 	if (d->port)
 		snprintf(port, sizeof(port), ":%u", d->port);
-	snprintf(buf, len, "%s/%u%s%s", ip, prefix, port,
-		 d->proto == 6	  ? "/tcp"
-		 : d->proto == 17 ? "/udp"
-				  : "");
+	if (d->v6) {
+		inet_ntop(AF_INET6, d->net6, ip, sizeof(ip));
+		if (d->port)
+			snprintf(buf, len, "[%s/%u]%s%s", ip, d->prefix6, port, proto);
+		else
+			snprintf(buf, len, "%s/%u%s", ip, d->prefix6, proto);
+		return;
+	}
+	inet_ntop(AF_INET, &d->net, ip, sizeof(ip));
+	snprintf(buf, len, "%s/%u%s%s", ip, vg_ip4_prefix_len(d->mask), port, proto);
 }
 
 int sni_config_option(struct sni_config *c, const char *name, const char *value, char *err,

@@ -196,6 +196,20 @@ vg_start() {
 	[ -s "$VG_LEASE" ] || vg_fail "udhcpc script did not run"
 }
 
+# vg_guest6 ADDR: give the guest (after vg_start) a static IPv6 address ADDR/64
+# in vgate's prefix and a default route via the gateway's fe80::1, without
+# RAs or DAD delays (udhcpc's script flushed tap0's addresses: IPv6 is turned
+# off and on again so tap0 gets its link-local address back)
+vg_guest6() {
+	vg_ns sysctl -qw net.ipv6.conf.tap0.accept_dad=0 net.ipv6.conf.tap0.accept_ra=0 \
+		net.ipv6.conf.tap0.disable_ipv6=1
+	vg_ns sysctl -qw net.ipv6.conf.tap0.disable_ipv6=0
+	vg_ns ip -6 addr add "$1/64" dev tap0 nodad
+	vg_wait_for 10 _vg_ll_ready || vg_fail "no link-local address on tap0"
+	vg_ns ip -6 route add default via fe80::1 dev tap0
+}
+_vg_ll_ready() { vg_ns ip -6 addr show dev tap0 scope link | vg_has 'inet6 fe80::'; }
+
 # vg_route_loopback: make the guest send 127.0.0.0/8 to vgate instead of its
 # own loopback, so it can dial the test servers on the host's 127.0.0.x
 # addresses directly (exactly the addresses the test DNS hands out); the
@@ -206,37 +220,55 @@ vg_route_loopback() {
 	vg_ns ip route add 127.0.0.0/8 via 192.168.127.1 dev tap0
 }
 
+# vg_tls_count IP: the file the TLS server on IP (vg_tls_servers) appends a
+# line to per accepted connection: $VG_TMP/count.<last octet> for an IPv4
+# address, $VG_TMP/count.<address with ':' as '_'> for an IPv6 one
+vg_tls_count() {
+	case $1 in
+	*:*) echo "$VG_TMP/count.${1//:/_}" ;;
+	*) echo "$VG_TMP/count.${1##*.}" ;;
+	esac
+}
+
 # vg_tls_servers DNSADDR TTL NAME=IP...: what the SNI tests talk to
-# (sni_servers.py, loopback only): a test certificate valid for every NAME
-# ($VG_TMP/cert.pem, key.pem), a TLS server on each IP:443 appending a line
-# per accepted connection to $VG_TMP/count.<last octet of IP>, and a DNS
-# server on DNSADDR answering each NAME with its IP (TTL seconds; its port in
-# $VG_TMP/dnsport). Returns once all answer, with the counters emptied.
+# (sni_servers.py: loopback, or IPv6 documentation addresses on a private host
+# namespace's lo; run there with vg_hx when the test has one): a test
+# certificate valid for every NAME ($VG_TMP/cert.pem, key.pem), a TLS server
+# on each distinct IP:443 (IPv4 or IPv6) appending a line per accepted
+# connection to $(vg_tls_count IP), and a DNS server on DNSADDR (IPv4)
+# answering each NAME with its IP, as an A or an AAAA record (TTL seconds; a
+# NAME may come twice; its port in $VG_TMP/dnsport). Returns once all answer,
+# with the counters emptied.
 vg_tls_servers() {
-	local dns=$1 ttl=$2 san="" pair ip
+	local dns=$1 ttl=$2 san="" pair ip ips=() hx=()
 	shift 2
-	for pair in "$@"; do san="$san${san:+,}DNS:${pair%%=*}"; done
+	# the servers are vg_bg's own children (not a function's subshell), so
+	# cleanup's kill reaches them
+	[ -n "$VG_HOSTNS" ] && hx=(ip netns exec "$VG_HOSTNS")
+	for pair in "$@"; do
+		san="$san${san:+,}DNS:${pair%%=*}"
+		ip=${pair#*=}
+		[[ " ${ips[*]} " == *" $ip "* ]] || ips+=("$ip")
+	done
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=${1%%=*}" \
 		-addext "subjectAltName=$san" \
 		-keyout "$VG_TMP/key.pem" -out "$VG_TMP/cert.pem" >/dev/null 2>&1 ||
 		vg_fail "cannot make a test certificate"
-	for pair in "$@"; do
-		ip=${pair#*=}
-		: >"$VG_TMP/count.${ip##*.}"
-		vg_bg python3 "$VG_SRC/tests/e2e/sni_servers.py" tls "$ip" 443 "$VG_TMP/cert.pem" \
-			"$VG_TMP/key.pem" "$VG_TMP/count.${ip##*.}"
+	for ip in "${ips[@]}"; do
+		: >"$(vg_tls_count "$ip")"
+		vg_bg "${hx[@]}" python3 "$VG_SRC/tests/e2e/sni_servers.py" tls "$ip" 443 "$VG_TMP/cert.pem" \
+			"$VG_TMP/key.pem" "$(vg_tls_count "$ip")"
 	done
-	vg_bg python3 "$VG_SRC/tests/e2e/sni_servers.py" dns "$dns" "$VG_TMP/dnsport" "$ttl" "$@"
+	vg_bg "${hx[@]}" python3 "$VG_SRC/tests/e2e/sni_servers.py" dns "$dns" "$VG_TMP/dnsport" "$ttl" "$@"
 	vg_wait_for 10 test -s "$VG_TMP/dnsport" || vg_fail "test DNS did not start"
-	for pair in "$@"; do
-		ip=${pair#*=}
-		vg_wait_for 10 bash -c "exec 3<>/dev/tcp/$ip/443" || vg_fail "TLS server $ip did not start"
+	for ip in "${ips[@]}"; do
+		vg_wait_for 10 vg_hx bash -c "exec 3<>/dev/tcp/$ip/443" ||
+			vg_fail "TLS server $ip did not start"
 	done
 	# forget the probes, once each server has logged its own (it writes after accept)
-	for pair in "$@"; do
-		ip=${pair#*=}
-		vg_wait_for 5 test -s "$VG_TMP/count.${ip##*.}" || true
-		: >"$VG_TMP/count.${ip##*.}"
+	for ip in "${ips[@]}"; do
+		vg_wait_for 5 test -s "$(vg_tls_count "$ip")" || true
+		: >"$(vg_tls_count "$ip")"
 	done
 }
 

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""sni_servers.py - what test_sni.sh and test_api_policy.sh talk to, all on
-127.0.0.x (python3 stdlib only; refuses any other address):
+"""sni_servers.py - what test_sni.sh, test_sni6.sh and test_api_policy.sh
+talk to, on 127.0.0.x, ::1 or IPv6 documentation addresses (2001:db8::/32,
+which exist only on the lo of a test's private host namespace: lib.sh's
+vg_hostns); python3 stdlib only; refuses any other address:
 
-  dns ADDR PORT_FILE TTL NAME=IP...   a DNS server (UDP and TCP) that answers A
-        queries for the given names with one record each (TTL seconds), AAAA
-        with no data, and every other name with NXDOMAIN.
+  dns ADDR PORT_FILE TTL NAME=IP...   a DNS server (UDP and TCP, on an IPv4
+        ADDR) that answers A queries for the given names with their IPv4
+        addresses and AAAA queries with their IPv6 ones (a NAME may be given
+        more than once; TTL seconds), no data for a type the name has no
+        address of, and every other name with NXDOMAIN.
   tls ADDR PORT CERT KEY COUNT_FILE   a TLS server answering one HTTP/1.1
         request per connection with "hello from ADDR"; every accepted TCP
         connection appends a line to COUNT_FILE (before the handshake), so a
@@ -16,6 +20,7 @@
         change however slow a loaded host makes the test.
   http ADDR PORT COUNT_FILE           the same in plain HTTP.
 """
+import ipaddress
 import os
 import random
 import socket
@@ -36,10 +41,17 @@ def big_body():
     return BIG[0]
 
 
+TEST_NETS = [ipaddress.ip_network(n) for n in ("127.0.0.0/8", "::1/128", "2001:db8::/32")]
+
+
 def loopback(addr):
-    if not addr.startswith("127."):
-        sys.exit("refusing non-loopback address " + addr)
+    if not any(ipaddress.ip_address(addr) in n for n in TEST_NETS):
+        sys.exit("refusing address outside loopback and 2001:db8::/32: " + addr)
     return addr
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
 
 
 def qname(msg, off):
@@ -60,17 +72,25 @@ def answer(q, table, ttl):
     name, off = qname(q, 12)
     qtype, qclass = struct.unpack("!HH", q[off:off + 4])
     question = q[12:off + 4]
-    rcode, ans = 0, b""
+    rcode, ans, n = 0, b"", 0
     if name not in table:
         rcode = 3
-    elif qtype == 1:
-        ans = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, ttl, 4) + socket.inet_aton(table[name])
-    hdr = struct.pack("!HHHHHH", qid, 0x8180 | (flags & 0x0100) | rcode, 1, 1 if ans else 0, 0, 0)
+    elif qtype in (1, 28):
+        fam = socket.AF_INET if qtype == 1 else socket.AF_INET6
+        for ip in table[name]:
+            if family(ip) == fam:
+                a = socket.inet_pton(fam, ip)
+                ans += b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, ttl, len(a)) + a
+                n += 1
+    hdr = struct.pack("!HHHHHH", qid, 0x8180 | (flags & 0x0100) | rcode, 1, n, 0, 0)
     return hdr + question + ans
 
 
 def dns(addr, port_file, ttl, maps):
-    table = dict(m.lower().split("=", 1) for m in maps)
+    table = {}
+    for m in maps:
+        name, ip = m.lower().split("=", 1)
+        table.setdefault(name, []).append(loopback(ip))
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind((loopback(addr), 0))
     port = u.getsockname()[1]
@@ -105,9 +125,9 @@ def dns(addr, port_file, ttl, maps):
 
 
 def serve(addr, port, count_file, ctx):
-    s = socket.socket()
+    s = socket.socket(family(loopback(addr)))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((loopback(addr), int(port)))
+    s.bind((addr, int(port)))
     s.listen(64)
     lock = threading.Lock()
 

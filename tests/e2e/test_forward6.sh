@@ -20,14 +20,7 @@ P=$(fwd_port 0)
 HTTP=$P UP=$((P + 1)) HC=$((P + 2)) ECHO=$((P + 3)) CLOSED=$((P + 4)) PF=$((P + 5)) GP=$((P + 6))
 vg_start --outbound-allow ::1/128 --forward "tcp:[::1]:$PF:$GP"
 
-# udhcpc's script flushed tap0's addresses: IPv6 on again, no DAD delays
-vg_ns sysctl -qw net.ipv6.conf.tap0.accept_dad=0 net.ipv6.conf.tap0.accept_ra=0 \
-	net.ipv6.conf.tap0.disable_ipv6=1
-vg_ns sysctl -qw net.ipv6.conf.tap0.disable_ipv6=0
-vg_ns ip -6 addr add "$GUEST6/64" dev tap0 nodad
-ll_ready() { vg_ns ip -6 addr show dev tap0 scope link | grep -q 'inet6 fe80::'; }
-vg_wait_for 10 ll_ready || vg_fail "no link-local address on tap0"
-vg_ns ip -6 route add default via fe80::1 dev tap0
+vg_guest6 "$GUEST6"
 
 mkdir -p "$VG_TMP/www"
 head -c 8M /dev/urandom >"$VG_TMP/www/big"

@@ -282,20 +282,20 @@ Test(http, bounded)
 
 /* ---- the decision ---- */
 
-static struct sni_seen_addr seen_at(const char *ip, uint64_t expires)
+/* an IPv4 or IPv6 address from its text */
+static struct dns_addr addr(const char *s)
 {
-	struct sni_seen_addr s = {.addr.family = AF_INET, .expires_ms = expires};
+	struct dns_addr a = {.family = strchr(s, ':') ? AF_INET6 : AF_INET};
 
-	cr_assert_eq(inet_pton(AF_INET, ip, s.addr.a), 1);
-	return s;
+	cr_assert_eq(inet_pton(a.family, s, a.a), 1, "%s", s);
+	return a;
 }
 
-static uint32_t ip4(const char *s)
+static struct sni_seen_addr seen_at(const char *ip, uint64_t expires)
 {
-	uint32_t a;
+	struct sni_seen_addr s = {.addr = addr(ip), .expires_ms = expires};
 
-	cr_assert_eq(inet_pton(AF_INET, s, &a), 1);
-	return a;
+	return s;
 }
 
 #define GRACE 300000u
@@ -304,7 +304,7 @@ Test(allow, decide)
 {
 	struct sni_seen_addr seen[3];
 	struct sni_facts f = {.name = "allowed.test",
-			      .dst_ip = ip4("127.0.0.2"),
+			      .dst = addr("127.0.0.2"),
 			      .now_ms = 1000000,
 			      .grace_ms = GRACE,
 			      .seen = seen};
@@ -328,10 +328,10 @@ Test(allow, decide)
 	cr_assert_eq(why, SNI_R_OK);
 
 	/* present, but the destination is not among them: no resolve */
-	f.dst_ip = ip4("127.0.0.4");
+	f.dst = addr("127.0.0.4");
 	cr_assert_eq(sni_decide(al, &f, &why), SNI_BLOCK);
 	cr_assert_eq(why, SNI_R_IP_MISMATCH);
-	f.dst_ip = ip4("127.0.0.2");
+	f.dst = addr("127.0.0.2");
 
 	/* expired 60 s ago, within the 5 min grace */
 	seen[1].expires_ms = f.now_ms - 60000;
@@ -351,7 +351,7 @@ Test(allow, decide)
 	/* an IPv6 address with the same leading bytes never matches */
 	seen[2].addr.family = AF_INET6;
 	memset(seen[2].addr.a, 0, 16);
-	memcpy(seen[2].addr.a, &f.dst_ip, 4);
+	memcpy(seen[2].addr.a, f.dst.a, 4);
 	seen[2].expires_ms = f.now_ms + 1000;
 	f.seen = &seen[2];
 	f.n_seen = 1;
@@ -359,11 +359,65 @@ Test(allow, decide)
 	cr_assert_eq(why, SNI_R_IP_MISMATCH);
 }
 
+/*
+ * Issue 14 item 5: an IPv6 destination is allowed by an AAAA address the
+ * cache handed out for the name, with the same grace and resolve rules; an
+ * A record never vouches for it (nor an AAAA for an IPv4 destination, even
+ * a v4-mapped one).
+ */
+Test(allow, decide_ipv6)
+{
+	struct sni_seen_addr seen[3];
+	struct sni_facts f = {.name = "allowed.test",
+			      .dst = addr("2001:db8::10"),
+			      .now_ms = 1000000,
+			      .grace_ms = GRACE,
+			      .seen = seen};
+	enum sni_reason why;
+
+	add("allowed.test");
+	/* nothing cached: resolve, then decide on the answer */
+	cr_assert_eq(sni_decide(al, &f, &why), SNI_NEED_RESOLVE);
+	/* an A and an AAAA for the name: the AAAA matches */
+	seen[0] = seen_at("127.0.0.2", 1005000);
+	seen[1] = seen_at("2001:db8::10", 1005000);
+	f.n_seen = 2;
+	cr_assert_eq(sni_decide(al, &f, &why), SNI_ALLOW);
+	cr_assert_eq(why, SNI_R_OK);
+	/* a foreign IPv6 address: mismatch, no resolve */
+	f.dst = addr("2001:db8::20");
+	cr_assert_eq(sni_decide(al, &f, &why), SNI_BLOCK);
+	cr_assert_eq(why, SNI_R_IP_MISMATCH);
+	/* an address next to it does not match either: all 16 bytes count */
+	f.dst = addr("2001:db8::11");
+	cr_assert_eq(sni_decide(al, &f, &why), SNI_BLOCK);
+	f.dst = addr("2001:db8::10");
+	/* the AAAA expired 60 s ago, inside the grace: still allowed */
+	seen[1].expires_ms = f.now_ms - 60000;
+	cr_assert_eq(sni_decide(al, &f, &why), SNI_ALLOW);
+	/* past the grace while the A is live: mismatch (the A does not count) */
+	seen[1].expires_ms = f.now_ms - GRACE - 1;
+	cr_assert_eq(sni_decide(al, &f, &why), SNI_BLOCK);
+	cr_assert_eq(why, SNI_R_IP_MISMATCH);
+	/* an IPv4 destination is not vouched for by an AAAA of its v4-mapped form */
+	seen[2] = seen_at("::ffff:127.0.0.2", 1005000);
+	f.seen = &seen[2];
+	f.n_seen = 1;
+	f.dst = addr("127.0.0.2");
+	cr_assert_eq(sni_decide(al, &f, &why), SNI_BLOCK);
+	cr_assert_eq(why, SNI_R_IP_MISMATCH);
+	/* a name off the list is refused whatever its AAAA */
+	f.name = "other.test";
+	f.dst = addr("::ffff:127.0.0.2");
+	cr_assert_eq(sni_decide(al, &f, &why), SNI_BLOCK);
+	cr_assert_eq(why, SNI_R_NOT_ALLOWED);
+}
+
 Test(allow, decide_names)
 {
 	struct sni_seen_addr s = seen_at("127.0.0.3", 2000);
 	struct sni_facts f = {.name = "other.test",
-			      .dst_ip = ip4("127.0.0.3"),
+			      .dst = addr("127.0.0.3"),
 			      .now_ms = 1000,
 			      .grace_ms = GRACE,
 			      .seen = &s,

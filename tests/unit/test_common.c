@@ -53,6 +53,35 @@ Test(netutil, in_subnet_and_broadcast)
 	cr_assert_eq(vg_ip4_broadcast(ip("10.0.0.7"), 32), ip("10.0.0.7"));
 }
 
+static void ip6(const char *s, uint8_t out[16])
+{
+	cr_assert_eq(inet_pton(AF_INET6, s, out), 1, "%s", s);
+}
+
+Test(netutil, ip6_in_prefix)
+{
+	uint8_t a[16], net[16];
+
+	ip6("2001:db8:1::10", a);
+	ip6("2001:db8::", net);
+	cr_assert(vg_ip6_in_prefix(a, net, 32));
+	cr_assert_not(vg_ip6_in_prefix(a, net, 48));
+	cr_assert(vg_ip6_in_prefix(a, net, 0), "/0 holds everything");
+	ip6("2001:db8:1::11", net);
+	cr_assert(vg_ip6_in_prefix(a, net, 127), "odd prefix: the last bit only differs");
+	cr_assert_not(vg_ip6_in_prefix(a, net, 128));
+	cr_assert_not(vg_ip6_in_prefix(a, net, 200), "larger than 128 counts as 128");
+	ip6("2001:db8:1::10", net);
+	cr_assert(vg_ip6_in_prefix(a, net, 128));
+	ip6("fe80::1", a);
+	ip6("fe80::", net);
+	cr_assert(vg_ip6_in_prefix(a, net, 10));
+	ip6("febf::1", a);
+	cr_assert(vg_ip6_in_prefix(a, net, 10), "fe80::/10 reaches febf::");
+	ip6("fec0::1", a);
+	cr_assert_not(vg_ip6_in_prefix(a, net, 10));
+}
+
 Test(netutil, host_alias_dials_loopback)
 {
 	uint32_t alias = ip("192.168.127.254");

@@ -1044,6 +1044,50 @@ Test(server, lookup_addrs_grace_after_expiry_and_replacement)
 	cr_assert_eq(dns_lookup_addrs(H.d, "g.test", 5000, out, 8), 1, "deduplicated");
 }
 
+/*
+ * Issue 14 item 5: the AAAA addresses the cache handed out to the guest are
+ * what the SNI filter's dns_lookup_addrs() sees (as AF_INET6, beside the A
+ * of the same name, and within the grace after expiry); the name filter
+ * answers AAAA for a name off the list with NXDOMAIN as it does A, and asks
+ * no upstream.
+ */
+Test(server, lookup_addrs_aaaa_and_filtered_aaaa)
+{
+	static const uint8_t want6[16] = {0xfd, 0, [15] = 1};
+	struct dns_addr out[8];
+	int n, i, v4 = 0, v6 = 0;
+
+	teardown();
+	setup_cfg();
+	H.cfg.max_ttl_s = 1;
+	start();
+	query(1, "six.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(ancount(&H.ans[0]), 1);
+	cr_assert_eq(dns_lookup_addrs(H.d, "SIX.test.", 0, out, 8), 1, "the AAAA only");
+	cr_assert_eq(out[0].family, AF_INET6);
+	cr_assert_eq(memcmp(out[0].a, want6, 16), 0);
+	query(2, "six.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(2, 2000);
+	n = dns_lookup_addrs(H.d, "six.test", 0, out, 8);
+	cr_assert_eq(n, 2, "A and AAAA");
+	for (i = 0; i < n; i++) {
+		v4 += out[i].family == AF_INET;
+		v6 += out[i].family == AF_INET6 && !memcmp(out[i].a, want6, 16);
+	}
+	cr_assert(v4 == 1 && v6 == 1);
+	pump(-1, 1200);
+	cr_assert_eq(dns_lookup_addrs(H.d, "six.test", 0, out, 8), 0, "expired");
+	cr_assert_eq(dns_lookup_addrs(H.d, "six.test", 5000, out, 8), 2, "within grace");
+
+	dns_set_filter(H.d, deny_evil, NULL);
+	n = H.queries;
+	query(3, "evil.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	cr_assert_eq(rcode(&H.ans[2]), DNS_RCODE_NXDOMAIN);
+	cr_assert_eq(H.queries, n, "no upstream query for a filtered name");
+	cr_assert_eq(stats().filtered, 1);
+}
+
 static int dumped;
 
 static void on_item(void *ctx, const struct dns_cache_item *it)

@@ -516,7 +516,7 @@ static void sni_up(void)
 	rig_up(true, NULL);
 	sni_config_defaults(&c);
 	c.allow[c.n_allow++] = "allowed.test";
-	rig.sni = sni_filter_new(rig.loop, rig.fwd, rig.dns, &c, 0, NULL, NULL, err, sizeof(err));
+	rig.sni = sni_filter_new(rig.loop, rig.fwd, rig.dns, &c, NULL, NULL, err, sizeof(err));
 	cr_assert_not_null(rig.sni, "%s", err);
 }
 

@@ -45,14 +45,66 @@ Test(sni, dest_parse)
 		cr_assert_eq(sni_dest_parse(bad[i], &d), -1, "%s", bad[i]);
 }
 
+static void ip6(const char *s, uint8_t out[16])
+{
+	cr_assert_eq(inet_pton(AF_INET6, s, out), 1);
+}
+
+/* issue 14 item 5: --allow-dest takes IPv6 rules, a port in brackets */
+Test(sni, dest_parse_ipv6)
+{
+	struct sni_dest d;
+	uint8_t want[16];
+
+	cr_assert_eq(sni_dest_parse("2001:db8::/32/udp", &d), 0);
+	cr_assert(d.v6);
+	ip6("2001:db8::", want);
+	cr_assert_eq(memcmp(d.net6, want, 16), 0);
+	cr_assert_eq(d.prefix6, 32);
+	cr_assert_eq(d.port, 0);
+	cr_assert_eq(d.proto, 17);
+	cr_assert_eq(d.net, 0);
+	cr_assert_eq(d.mask, 0);
+	cr_assert_eq(sni_dest_parse("[2001:db8::10]:8080", &d), 0);
+	cr_assert(d.v6);
+	ip6("2001:db8::10", want);
+	cr_assert_eq(memcmp(d.net6, want, 16), 0);
+	cr_assert_eq(d.prefix6, 128);
+	cr_assert_eq(d.port, 8080);
+	cr_assert_eq(d.proto, 0);
+	cr_assert_eq(sni_dest_parse("[2001:db8:1::5/48]:53/UDP", &d), 0);
+	ip6("2001:db8:1::", want);
+	cr_assert_eq(memcmp(d.net6, want, 16), 0, "host bits cleared");
+	cr_assert_eq(d.prefix6, 48);
+	cr_assert_eq(d.port, 53);
+	cr_assert_eq(d.proto, 17);
+	cr_assert_eq(sni_dest_parse("::/0", &d), 0);
+	cr_assert(d.v6);
+	cr_assert_eq(d.prefix6, 0);
+	static const char *const bad[] = {
+	    "2001:db8::/129",  "[2001:db8::1]",	  "[2001:db8::1]:",   "[2001:db8::1]:0",
+	    "[2001:db8::1:80", "2001:db8::1]:80", "[10.0.0.1]:80",    "[2001:db8::1]:80:90",
+	    "2001:db8::g",     "[]:80",		  "[2001:db8::1]x:80"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(sni_dest_parse(bad[i], &d), -1, "%s", bad[i]);
+}
+
 Test(sni, dest_format_round_trip)
 {
-	static const char *const in[] = {"10.0.0.0/8:53/udp", "127.0.0.5:8080", "192.0.2.0/24/TCP",
-					 "0.0.0.0/0", "10.1.2.3/32/udp"};
-	static const char *const want[] = {"10.0.0.0/8:53/udp", "127.0.0.5/32:8080",
-					   "192.0.2.0/24/tcp", "0.0.0.0/0", "10.1.2.3/32/udp"};
+	static const char *const in[] = {
+	    "10.0.0.0/8:53/udp",   "127.0.0.5:8080",
+	    "192.0.2.0/24/TCP",	   "0.0.0.0/0",
+	    "10.1.2.3/32/udp",	   "2001:db8::/32/udp",
+	    "[2001:db8::10]:8080", "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535/udp",
+	};
+	static const char *const want[] = {
+	    "10.0.0.0/8:53/udp",       "127.0.0.5/32:8080",
+	    "192.0.2.0/24/tcp",	       "0.0.0.0/0",
+	    "10.1.2.3/32/udp",	       "2001:db8::/32/udp",
+	    "[2001:db8::10/128]:8080", "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128]:65535/udp",
+	};
 	struct sni_dest d, back;
-	char buf[40];
+	char buf[SNI_DEST_TEXT_MAX];
 
 	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
 		cr_assert_eq(sni_dest_parse(in[i], &d), 0, "%s", in[i]);

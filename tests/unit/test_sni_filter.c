@@ -43,7 +43,7 @@ Test(sni_filter, copies_the_strings_it_is_given)
 	cr_assert(dns && fwd);
 	sni_config_defaults(c);
 	c->allow[c->n_allow++] = a;
-	f = sni_filter_new(loop, fwd, dns, c, 0, NULL, NULL, err, sizeof(err));
+	f = sni_filter_new(loop, fwd, dns, c, NULL, NULL, err, sizeof(err));
 	cr_assert_not_null(f, "%s", err);
 	memset(a, 'x', strlen(a)); /* the caller's strings are the caller's */
 	free(a);
