@@ -17,12 +17,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ip6_frames.h"
 #include "netstack/frame.h"
 #include "netstack/ndp.h"
 #include "netstack/netstack.h"
-
-static const uint8_t gw_mac[6] = {0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd};
-static const uint8_t guest_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
 
 static struct vg_loop *loop;
 static struct ns *ns;
@@ -62,11 +60,6 @@ static void teardown(void)
 	close(peer);
 }
 
-static void a6(const char *s, uint8_t *out)
-{
-	cr_assert_eq(inet_pton(AF_INET6, s, out), 1, "%s", s);
-}
-
 static void send_frame(const uint8_t *f, size_t len)
 {
 	cr_assert_eq(send(peer, f, len, 0), (ssize_t)len);
@@ -92,68 +85,19 @@ static ssize_t recv_frame(uint8_t *buf, size_t cap)
 	return recv_frame_n(buf, cap, 100);
 }
 
-/**
- * frame6() - an Ethernet frame with an IPv6 packet, upper-layer checksum
- * filled (ICMPv6 at @csum_at 2, UDP 6)
- * @f:		output
- * @src:	source text
- * @dst:	destination text (a group: its 33:33 MAC)
- * @nh:		next header
- * @hop:	hop limit
- * @body:	upper-layer bytes
- * @blen:	their length
- * @csum_at:	offset of the checksum field in @body
- *
- * Return: the frame length
- */
-static size_t frame6(uint8_t *f, const char *src, const char *dst, uint8_t nh, uint8_t hop,
-		     const uint8_t *body, size_t blen, size_t csum_at)
-{
-	uint8_t *ip = f + ETH_HLEN_, *b = ip + IP6_HLEN;
-	uint32_t sum;
-	uint16_t s;
-
-	memset(ip, 0, IP6_HLEN);
-	ip[0] = 0x60;
-	ip[4] = (uint8_t)(blen >> 8);
-	ip[5] = (uint8_t)blen;
-	ip[6] = nh;
-	ip[7] = hop;
-	a6(src, ip + 8);
-	a6(dst, ip + 24);
-	if (ip[24] == 0xff)
-		ndp_mcast_mac(ip + 24, f);
-	else
-		memcpy(f, gw_mac, 6);
-	memcpy(f + 6, guest_mac, 6);
-	f[12] = 0x86;
-	f[13] = 0xdd;
-	memcpy(b, body, blen);
-	b[csum_at] = b[csum_at + 1] = 0;
-	sum = csum_ip6_pseudo(ip, (uint32_t)blen, nh);
-	s = csum_fold(csum_partial(b, blen, sum));
-	b[csum_at] = (uint8_t)(s >> 8);
-	b[csum_at + 1] = (uint8_t)s;
-	return ETH_HLEN_ + IP6_HLEN + blen;
-}
-
 static size_t echo6(uint8_t *f, const char *src, const char *dst)
 {
 	uint8_t b[24] = {ICMP6_ECHO_REQ, 0, 0, 0, 0x12, 0x34, 0, 1};
 
 	memcpy(b + 8, "vgate-echo-data!", 16);
-	return frame6(f, src, dst, IP6_NH_ICMP6, 64, b, sizeof(b), 2);
+	return t6_frame(f, src, dst, IP6_NH_ICMP6, 64, b, sizeof(b), 2);
 }
 
 static size_t ns6(uint8_t *f, const char *src, const char *dst, const char *target, uint8_t hop)
 {
-	uint8_t b[32] = {ND_NS};
+	uint8_t b[32];
 
-	a6(target, b + 8);
-	b[24] = 1;
-	b[25] = 1;
-	memcpy(b + 26, guest_mac, 6);
-	return frame6(f, src, dst, IP6_NH_ICMP6, hop, b, src[0] == ':' ? 24 : 32, 2);
+	return t6_frame(f, src, dst, IP6_NH_ICMP6, hop, b, t6_ns_body(b, target, src[0] != ':'), 2);
 }
 
 /* the frame's IPv6 source or destination equals @a */
@@ -161,7 +105,7 @@ static void assert_addr(const uint8_t *f, size_t at, const char *a)
 {
 	uint8_t x[16];
 
-	a6(a, x);
+	t6_addr(a, x);
 	cr_assert_eq(memcmp(f + ETH_HLEN_ + at, x, 16), 0, "%s", a);
 }
 
@@ -179,7 +123,7 @@ Test(ipv6, echo_to_the_gateway_is_answered)
 		send_frame(f, echo6(f, i ? "fd00:7661:7465::5" : "fe80::2", gw[i]));
 		n = recv_frame(r, sizeof(r));
 		cr_assert_eq(n, ETH_HLEN_ + IP6_HLEN + 24, "an echo reply from %s", gw[i]);
-		cr_assert_eq(memcmp(r, guest_mac, 6), 0, "to the sender's MAC");
+		cr_assert_eq(memcmp(r, t6_guest_mac, 6), 0, "to the sender's MAC");
 		cr_assert_eq(r[12], 0x86);
 		cr_assert_eq(r[ETH_HLEN_ + 6], IP6_NH_ICMP6);
 		cr_assert_eq(r[ETH_HLEN_ + IP6_HLEN], ICMP6_ECHO_REP);
@@ -197,8 +141,8 @@ Test(ipv6, udp_to_a_closed_gateway_port_is_unreachable)
 	uint8_t f[256], r[2048], u[12] = {0xc0, 0x01, 0x13, 0x88, 0, 12, 0, 0, 'h', 'i', '!', '\n'};
 	ssize_t n;
 
-	send_frame(f, frame6(f, "fd00:7661:7465::5", "fd00:7661:7465::1", IP6_NH_UDP, 64, u,
-			     sizeof(u), 6));
+	send_frame(f, t6_frame(f, "fd00:7661:7465::5", "fd00:7661:7465::1", IP6_NH_UDP, 64, u,
+			       sizeof(u), 6));
 	n = recv_frame(r, sizeof(r));
 	cr_assert_gt(n, ETH_HLEN_ + IP6_HLEN + 8);
 	cr_assert_eq(r[ETH_HLEN_ + IP6_HLEN], 1, "destination unreachable");
@@ -215,7 +159,7 @@ Test(ipv6, neighbour_solicitation_on_the_wire)
 	n = recv_frame(r, sizeof(r));
 	cr_assert_eq(n, ETH_HLEN_ + IP6_HLEN + 32);
 	cr_assert_eq(r[ETH_HLEN_ + IP6_HLEN], ND_NA);
-	cr_assert_eq(memcmp(r, guest_mac, 6), 0);
+	cr_assert_eq(memcmp(r, t6_guest_mac, 6), 0);
 	assert_addr(r, 24, "fe80::2");
 	/* hop limit 64: not from this link, dropped and counted */
 	send_frame(f, ns6(f, "fe80::2", "ff02::1:ff00:1", "fe80::1", 64));
@@ -256,7 +200,7 @@ Test(ipv6, bad_packets_are_counted_drops)
 	{
 		uint8_t b[16] = {IP6_NH_ICMP6, 0, 0, 1, 0, 0, 0, 7, ICMP6_ECHO_REQ};
 
-		send_frame(f, frame6(f, "fe80::2", "fe80::1", IP6_NH_FRAG, 64, b, sizeof(b), 10));
+		send_frame(f, t6_frame(f, "fe80::2", "fe80::1", IP6_NH_FRAG, 64, b, sizeof(b), 10));
 	}
 	/* ICMPv6 echo to another address: the engine forwards TCP and UDP only
 	 * (ping to the outside is issue 14 item 7) */

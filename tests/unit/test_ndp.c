@@ -12,80 +12,32 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "ip6_frames.h"
 #include "netstack/frame.h"
 #include "netstack/ndp.h"
 
-static const uint8_t gw_mac[6] = {0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd};
-static const uint8_t guest_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
-
 static struct ndp nd;
-
-static void a6(const char *s, uint8_t *out)
-{
-	cr_assert_eq(inet_pton(AF_INET6, s, out), 1, "%s", s);
-}
 
 static void setup(void)
 {
 	struct ndp_config c;
 
 	memset(&c, 0, sizeof(c));
-	memcpy(c.gw_mac, gw_mac, 6);
-	a6("fd00:7661:7465::", c.prefix);
-	a6("fe80::1", c.gw_ll);
-	a6("fd00:7661:7465::1", c.gw);
-	a6("fd00:7661:7465::254", c.host);
+	memcpy(c.gw_mac, t6_gw_mac, 6);
+	t6_addr("fd00:7661:7465::", c.prefix);
+	t6_addr("fe80::1", c.gw_ll);
+	t6_addr("fd00:7661:7465::1", c.gw);
+	t6_addr("fd00:7661:7465::254", c.host);
 	c.mtu = 1500;
 	c.search = "vgate.internal example.test";
 	ndp_init(&nd, &c);
 }
 
-/**
- * icmp6() - an IPv6 packet carrying one ICMPv6 message, checksum filled
- * @p:		output (40 + @blen bytes)
- * @src:	source text
- * @dst:	destination text
- * @hop:	hop limit
- * @body:	the message (its checksum field overwritten)
- * @blen:	its length
- *
- * Return: the packet length
- */
+/* an IPv6 packet carrying the ICMPv6 message @body, checksum filled */
 static size_t icmp6(uint8_t *p, const char *src, const char *dst, uint8_t hop, const uint8_t *body,
 		    size_t blen)
 {
-	uint8_t *m = p + IP6_HLEN;
-	uint32_t sum;
-
-	memset(p, 0, IP6_HLEN);
-	p[0] = 0x60;
-	p[4] = (uint8_t)(blen >> 8);
-	p[5] = (uint8_t)blen;
-	p[6] = IP6_NH_ICMP6;
-	p[7] = hop;
-	a6(src, p + 8);
-	a6(dst, p + 24);
-	memcpy(m, body, blen);
-	m[2] = m[3] = 0;
-	sum = csum_ip6_pseudo(p, (uint32_t)blen, IP6_NH_ICMP6);
-	sum = csum_fold(csum_partial(m, blen, sum));
-	m[2] = (uint8_t)(sum >> 8);
-	m[3] = (uint8_t)sum;
-	return IP6_HLEN + blen;
-}
-
-/* an NS body for @target, with a source link-layer option when @slla */
-static size_t ns_body(uint8_t *b, const char *target, bool slla)
-{
-	memset(b, 0, 32);
-	b[0] = ND_NS;
-	a6(target, b + 8);
-	if (!slla)
-		return 24;
-	b[24] = 1;
-	b[25] = 1;
-	memcpy(b + 26, guest_mac, 6);
-	return 32;
+	return t6_packet(p, src, dst, IP6_NH_ICMP6, hop, body, blen, 2);
 }
 
 /* the checks every frame vgate sends must pass; returns the ICMPv6 message */
@@ -98,7 +50,7 @@ static const uint8_t *check_frame(const struct ndp_frame *f, const uint8_t *dst_
 
 	cr_assert_geq(f->len, (size_t)ETH_HLEN_ + IP6_HLEN + 8);
 	cr_assert_eq(memcmp(f->data, dst_mac, 6), 0);
-	cr_assert_eq(memcmp(f->data + 6, gw_mac, 6), 0);
+	cr_assert_eq(memcmp(f->data + 6, t6_gw_mac, 6), 0);
 	cr_assert_eq(f->data[12], 0x86);
 	cr_assert_eq(f->data[13], 0xdd);
 	cr_assert_eq(ip[0] >> 4, 6);
@@ -106,9 +58,9 @@ static const uint8_t *check_frame(const struct ndp_frame *f, const uint8_t *dst_
 	cr_assert_eq(ip[7], 255, "ND messages go out with hop limit 255");
 	blen = (size_t)ip[4] << 8 | ip[5];
 	cr_assert_eq(f->len, (size_t)ETH_HLEN_ + IP6_HLEN + blen);
-	a6(src, a);
+	t6_addr(src, a);
 	cr_assert_eq(memcmp(ip + 8, a, 16), 0, "source");
-	a6(dst, a);
+	t6_addr(dst, a);
 	cr_assert_eq(memcmp(ip + 24, a, 16), 0, "destination");
 	cr_assert_eq(csum_fold(csum_partial(ip + IP6_HLEN, blen,
 					    csum_ip6_pseudo(ip, (uint32_t)blen, IP6_NH_ICMP6))),
@@ -123,33 +75,34 @@ Test(ndp, ns_for_the_gateway_is_answered_and_the_sender_learnt)
 	uint8_t b[64], p[128], a[16];
 	struct ndp_frame f;
 	const uint8_t *m;
-	size_t n = icmp6(p, "fe80::2", "ff02::1:ff00:1", 255, b, ns_body(b, "fe80::1", true));
+	size_t n = icmp6(p, "fe80::2", "ff02::1:ff00:1", 255, b, t6_ns_body(b, "fe80::1", true));
 
-	cr_assert_eq(ndp_input(&nd, 1000, guest_mac, p, n, IP6_HLEN, &f), 1);
-	m = check_frame(&f, guest_mac, "fe80::1", "fe80::2");
+	cr_assert_eq(ndp_input(&nd, 1000, t6_guest_mac, p, n, IP6_HLEN, &f), 1);
+	m = check_frame(&f, t6_guest_mac, "fe80::1", "fe80::2");
 	cr_assert_eq(m[0], ND_NA);
 	cr_assert_eq(m[4], 0x80 | 0x40 | 0x20, "router, solicited, override");
-	a6("fe80::1", a);
+	t6_addr("fe80::1", a);
 	cr_assert_eq(memcmp(m + 8, a, 16), 0);
 	cr_assert_eq(m[24], 2, "target link-layer address option");
-	cr_assert_eq(memcmp(m + 26, gw_mac, 6), 0);
-	a6("fe80::2", a);
+	cr_assert_eq(memcmp(m + 26, t6_gw_mac, 6), 0);
+	t6_addr("fe80::2", a);
 	cr_assert_not_null(ndp_lookup(&nd, a));
-	cr_assert_eq(memcmp(ndp_lookup(&nd, a), guest_mac, 6), 0);
+	cr_assert_eq(memcmp(ndp_lookup(&nd, a), t6_guest_mac, 6), 0);
 	cr_assert_eq(nd.st.ns_in, 1);
 	cr_assert_eq(nd.st.na_out, 1);
 
 	/* the global address, unicast (a reachability probe) */
 	n = icmp6(p, "fd00:7661:7465::5", "fd00:7661:7465::1", 255, b,
-		  ns_body(b, "fd00:7661:7465::1", false));
-	cr_assert_eq(ndp_input(&nd, 1000, guest_mac, p, n, IP6_HLEN, &f), 1);
-	m = check_frame(&f, guest_mac, "fd00:7661:7465::1", "fd00:7661:7465::5");
+		  t6_ns_body(b, "fd00:7661:7465::1", false));
+	cr_assert_eq(ndp_input(&nd, 1000, t6_guest_mac, p, n, IP6_HLEN, &f), 1);
+	m = check_frame(&f, t6_guest_mac, "fd00:7661:7465::1", "fd00:7661:7465::5");
 	cr_assert_eq(m[4], 0x80 | 0x40 | 0x20);
 
 	/* the host alias is no router */
-	n = icmp6(p, "fe80::2", "ff02::1:ff00:254", 255, b, ns_body(b, "fd00:7661:7465::254", true));
-	cr_assert_eq(ndp_input(&nd, 1000, guest_mac, p, n, IP6_HLEN, &f), 1);
-	m = check_frame(&f, guest_mac, "fd00:7661:7465::254", "fe80::2");
+	n = icmp6(p, "fe80::2", "ff02::1:ff00:254", 255, b,
+		  t6_ns_body(b, "fd00:7661:7465::254", true));
+	cr_assert_eq(ndp_input(&nd, 1000, t6_guest_mac, p, n, IP6_HLEN, &f), 1);
+	m = check_frame(&f, t6_guest_mac, "fd00:7661:7465::254", "fe80::2");
 	cr_assert_eq(m[4], 0x40 | 0x20);
 }
 
@@ -162,25 +115,25 @@ Test(ndp, dad_for_the_guest_is_not_answered_dad_for_the_gateway_is_defended)
 	size_t n;
 
 	n = icmp6(p, "::", "ff02::1:ffab:cdef", 255, b,
-		  ns_body(b, "fd00:7661:7465:0:1:2:3ab:cdef", false));
-	cr_assert_eq(ndp_input(&nd, 1000, guest_mac, p, n, IP6_HLEN, &f), 0);
-	n = icmp6(p, "::", "ff02::1:ffab:cdef", 255, b, ns_body(b, "fe80::1:2:3ab:cdef", false));
-	cr_assert_eq(ndp_input(&nd, 1000, guest_mac, p, n, IP6_HLEN, &f), 0);
+		  t6_ns_body(b, "fd00:7661:7465:0:1:2:3ab:cdef", false));
+	cr_assert_eq(ndp_input(&nd, 1000, t6_guest_mac, p, n, IP6_HLEN, &f), 0);
+	n = icmp6(p, "::", "ff02::1:ffab:cdef", 255, b, t6_ns_body(b, "fe80::1:2:3ab:cdef", false));
+	cr_assert_eq(ndp_input(&nd, 1000, t6_guest_mac, p, n, IP6_HLEN, &f), 0);
 	cr_assert_eq(nd.st.dad_seen, 2);
 	cr_assert_eq(nd.st.na_out, 0);
 
-	n = icmp6(p, "::", "ff02::1:ff00:1", 255, b, ns_body(b, "fe80::1", false));
-	cr_assert_eq(ndp_input(&nd, 1000, guest_mac, p, n, IP6_HLEN, &f), 1);
+	n = icmp6(p, "::", "ff02::1:ff00:1", 255, b, t6_ns_body(b, "fe80::1", false));
+	cr_assert_eq(ndp_input(&nd, 1000, t6_guest_mac, p, n, IP6_HLEN, &f), 1);
 	m = check_frame(&f, all_nodes_mac, "fe80::1", "ff02::1");
 	cr_assert_eq(m[0], ND_NA);
 	cr_assert_eq(m[4], 0x80 | 0x20, "unsolicited: router, override");
 	cr_assert_eq(nd.st.dad_defended, 1);
 
 	/* a DAD probe must go to the solicited-node group, without SLLA */
-	n = icmp6(p, "::", "fe80::1", 255, b, ns_body(b, "fe80::1", false));
-	cr_assert_eq(ndp_input(&nd, 1000, guest_mac, p, n, IP6_HLEN, &f), -1);
-	n = icmp6(p, "::", "ff02::1:ff00:1", 255, b, ns_body(b, "fe80::1", true));
-	cr_assert_eq(ndp_input(&nd, 1000, guest_mac, p, n, IP6_HLEN, &f), -1);
+	n = icmp6(p, "::", "fe80::1", 255, b, t6_ns_body(b, "fe80::1", false));
+	cr_assert_eq(ndp_input(&nd, 1000, t6_guest_mac, p, n, IP6_HLEN, &f), -1);
+	n = icmp6(p, "::", "ff02::1:ff00:1", 255, b, t6_ns_body(b, "fe80::1", true));
+	cr_assert_eq(ndp_input(&nd, 1000, t6_guest_mac, p, n, IP6_HLEN, &f), -1);
 	cr_assert_eq(nd.st.bad, 2);
 }
 
@@ -191,55 +144,55 @@ Test(ndp, malformed_messages_are_counted_drops)
 	size_t n, bl;
 	uint64_t bad = 0;
 
-	bl = ns_body(b, "fe80::1", true);
+	bl = t6_ns_body(b, "fe80::1", true);
 	/* hop limit not 255: it came through a router */
 	n = icmp6(p, "fe80::2", "ff02::1:ff00:1", 64, b, bl);
-	cr_assert_eq(ndp_input(&nd, 1, guest_mac, p, n, IP6_HLEN, &f), -1);
+	cr_assert_eq(ndp_input(&nd, 1, t6_guest_mac, p, n, IP6_HLEN, &f), -1);
 	cr_assert_eq(nd.st.bad, ++bad);
 	/* bad checksum */
 	n = icmp6(p, "fe80::2", "ff02::1:ff00:1", 255, b, bl);
 	p[IP6_HLEN + 2] ^= 0x55;
-	cr_assert_eq(ndp_input(&nd, 1, guest_mac, p, n, IP6_HLEN, &f), -1);
+	cr_assert_eq(ndp_input(&nd, 1, t6_guest_mac, p, n, IP6_HLEN, &f), -1);
 	cr_assert_eq(nd.st.bad, ++bad);
 	/* code not 0 */
 	b[1] = 1;
 	n = icmp6(p, "fe80::2", "ff02::1:ff00:1", 255, b, bl);
-	cr_assert_eq(ndp_input(&nd, 1, guest_mac, p, n, IP6_HLEN, &f), -1);
+	cr_assert_eq(ndp_input(&nd, 1, t6_guest_mac, p, n, IP6_HLEN, &f), -1);
 	cr_assert_eq(nd.st.bad, ++bad);
 	b[1] = 0;
 	/* shorter than an NS */
 	n = icmp6(p, "fe80::2", "ff02::1:ff00:1", 255, b, 20);
-	cr_assert_eq(ndp_input(&nd, 1, guest_mac, p, n, IP6_HLEN, &f), -1);
+	cr_assert_eq(ndp_input(&nd, 1, t6_guest_mac, p, n, IP6_HLEN, &f), -1);
 	cr_assert_eq(nd.st.bad, ++bad);
 	/* an option of length 0 (would loop forever) */
 	b[25] = 0;
 	n = icmp6(p, "fe80::2", "ff02::1:ff00:1", 255, b, bl);
-	cr_assert_eq(ndp_input(&nd, 1, guest_mac, p, n, IP6_HLEN, &f), -1);
+	cr_assert_eq(ndp_input(&nd, 1, t6_guest_mac, p, n, IP6_HLEN, &f), -1);
 	cr_assert_eq(nd.st.bad, ++bad);
 	/* an option running past the message */
 	b[25] = 2;
 	n = icmp6(p, "fe80::2", "ff02::1:ff00:1", 255, b, bl);
-	cr_assert_eq(ndp_input(&nd, 1, guest_mac, p, n, IP6_HLEN, &f), -1);
+	cr_assert_eq(ndp_input(&nd, 1, t6_guest_mac, p, n, IP6_HLEN, &f), -1);
 	cr_assert_eq(nd.st.bad, ++bad);
 	b[25] = 1;
 	/* a multicast target */
-	a6("ff02::1", b + 8);
+	t6_addr("ff02::1", b + 8);
 	n = icmp6(p, "fe80::2", "ff02::1:ff00:1", 255, b, bl);
-	cr_assert_eq(ndp_input(&nd, 1, guest_mac, p, n, IP6_HLEN, &f), -1);
+	cr_assert_eq(ndp_input(&nd, 1, t6_guest_mac, p, n, IP6_HLEN, &f), -1);
 	cr_assert_eq(nd.st.bad, ++bad);
 	/* a solicited NA to a group */
 	memset(b, 0, 24);
 	b[0] = ND_NA;
 	b[4] = 0x40;
-	a6("fe80::2", b + 8);
+	t6_addr("fe80::2", b + 8);
 	n = icmp6(p, "fe80::2", "ff02::1", 255, b, 24);
-	cr_assert_eq(ndp_input(&nd, 1, guest_mac, p, n, IP6_HLEN, &f), -1);
+	cr_assert_eq(ndp_input(&nd, 1, t6_guest_mac, p, n, IP6_HLEN, &f), -1);
 	cr_assert_eq(nd.st.bad, ++bad);
 	/* not ND at all, and a message offset past the packet */
 	b[0] = ICMP6_ECHO_REQ;
 	n = icmp6(p, "fe80::2", "fe80::1", 255, b, 24);
-	cr_assert_eq(ndp_input(&nd, 1, guest_mac, p, n, IP6_HLEN, &f), -1);
-	cr_assert_eq(ndp_input(&nd, 1, guest_mac, p, n, n + 8, &f), -1);
+	cr_assert_eq(ndp_input(&nd, 1, t6_guest_mac, p, n, IP6_HLEN, &f), -1);
+	cr_assert_eq(ndp_input(&nd, 1, t6_guest_mac, p, n, n + 8, &f), -1);
 	bad += 2;
 	cr_assert_eq(nd.st.bad, bad);
 	cr_assert_eq(nd.st.na_out, 0);
@@ -256,22 +209,22 @@ Test(ndp, advertisements_are_learnt_and_conflicts_ignored)
 	memset(b, 0, 32);
 	b[0] = ND_NA;
 	b[4] = 0x40 | 0x20;
-	a6("fd00:7661:7465::77", b + 8);
+	t6_addr("fd00:7661:7465::77", b + 8);
 	b[24] = 2;
 	b[25] = 1;
 	memcpy(b + 26, other_mac, 6);
 	n = icmp6(p, "fd00:7661:7465::77", "fe80::1", 255, b, 32);
-	cr_assert_eq(ndp_input(&nd, 5, guest_mac, p, n, IP6_HLEN, &f), 0);
-	a6("fd00:7661:7465::77", a);
+	cr_assert_eq(ndp_input(&nd, 5, t6_guest_mac, p, n, IP6_HLEN, &f), 0);
+	t6_addr("fd00:7661:7465::77", a);
 	cr_assert_not_null(ndp_lookup(&nd, a));
 	cr_assert_eq(memcmp(ndp_lookup(&nd, a), other_mac, 6), 0, "the TLLA option wins");
 
-	a6("fe80::1", b + 8);
+	t6_addr("fe80::1", b + 8);
 	b[4] = 0x20;
 	n = icmp6(p, "fe80::2", "ff02::1", 255, b, 24);
-	cr_assert_eq(ndp_input(&nd, 5, guest_mac, p, n, IP6_HLEN, &f), 0);
+	cr_assert_eq(ndp_input(&nd, 5, t6_guest_mac, p, n, IP6_HLEN, &f), 0);
 	cr_assert_eq(nd.st.conflict, 1);
-	a6("fe80::1", a);
+	t6_addr("fe80::1", a);
 	cr_assert_null(ndp_lookup(&nd, a), "a gateway address is never learnt");
 }
 
@@ -301,10 +254,10 @@ Test(ndp, rs_gets_an_ra_with_prefix_mtu_rdnss_dnssl)
 	b[0] = ND_RS;
 	b[8] = 1;
 	b[9] = 1;
-	memcpy(b + 10, guest_mac, 6);
+	memcpy(b + 10, t6_guest_mac, 6);
 	n = icmp6(p, "fe80::2", "ff02::2", 255, b, 16);
-	cr_assert_eq(ndp_input(&nd, 10000, guest_mac, p, n, IP6_HLEN, &f), 1);
-	m = check_frame(&f, guest_mac, "fe80::1", "fe80::2");
+	cr_assert_eq(ndp_input(&nd, 10000, t6_guest_mac, p, n, IP6_HLEN, &f), 1);
+	m = check_frame(&f, t6_guest_mac, "fe80::1", "fe80::2");
 	mlen = f.len - ETH_HLEN_ - IP6_HLEN;
 	cr_assert_eq(m[0], ND_RA);
 	cr_assert_eq(m[4], 64, "current hop limit");
@@ -312,7 +265,7 @@ Test(ndp, rs_gets_an_ra_with_prefix_mtu_rdnss_dnssl)
 	cr_assert_eq(m[6] << 8 | m[7], NDP_ROUTER_LIFE_S);
 	o = ra_opt(m, mlen, 1);
 	cr_assert_not_null(o);
-	cr_assert_eq(memcmp(o + 2, gw_mac, 6), 0);
+	cr_assert_eq(memcmp(o + 2, t6_gw_mac, 6), 0);
 	o = ra_opt(m, mlen, 5);
 	cr_assert_not_null(o);
 	cr_assert_eq((o[4] << 24 | o[5] << 16 | o[6] << 8 | o[7]), 1500);
@@ -321,12 +274,12 @@ Test(ndp, rs_gets_an_ra_with_prefix_mtu_rdnss_dnssl)
 	cr_assert_eq(o[1], 4);
 	cr_assert_eq(o[2], 64);
 	cr_assert_eq(o[3], 0xc0, "on-link and autonomous");
-	a6("fd00:7661:7465::", a);
+	t6_addr("fd00:7661:7465::", a);
 	cr_assert_eq(memcmp(o + 16, a, 16), 0);
 	o = ra_opt(m, mlen, 25);
 	cr_assert_not_null(o);
 	cr_assert_eq(o[1], 3);
-	a6("fd00:7661:7465::1", a);
+	t6_addr("fd00:7661:7465::1", a);
 	cr_assert_eq(memcmp(o + 8, a, 16), 0);
 	o = ra_opt(m, mlen, 31);
 	cr_assert_not_null(o);
@@ -337,18 +290,19 @@ Test(ndp, rs_gets_an_ra_with_prefix_mtu_rdnss_dnssl)
 		cr_assert_eq(o[i], 0, "DNSSL padding");
 
 	/* another one at once is not answered; after NDP_RS_MIN_MS it is */
-	cr_assert_eq(ndp_input(&nd, 10000 + NDP_RS_MIN_MS - 1, guest_mac, p, n, IP6_HLEN, &f), 0);
+	cr_assert_eq(ndp_input(&nd, 10000 + NDP_RS_MIN_MS - 1, t6_guest_mac, p, n, IP6_HLEN, &f),
+		     0);
 	cr_assert_eq(nd.st.rs_limited, 1);
 	ndp_set_managed(&nd, true);
-	cr_assert_eq(ndp_input(&nd, 10000 + NDP_RS_MIN_MS, guest_mac, p, n, IP6_HLEN, &f), 1);
-	m = check_frame(&f, guest_mac, "fe80::1", "fe80::2");
+	cr_assert_eq(ndp_input(&nd, 10000 + NDP_RS_MIN_MS, t6_guest_mac, p, n, IP6_HLEN, &f), 1);
+	m = check_frame(&f, t6_guest_mac, "fe80::1", "fe80::2");
 	cr_assert_eq(m[5], 0x80 | 0x40, "M flag with IA_NA served");
 	cr_assert_eq(nd.st.ra_out, 2);
 	cr_assert_eq(nd.st.rs_in, 3);
 
 	/* from :: the answer goes to all-nodes */
 	n = icmp6(p, "::", "ff02::2", 255, b, 8);
-	cr_assert_eq(ndp_input(&nd, 20000, guest_mac, p, n, IP6_HLEN, &f), 1);
+	cr_assert_eq(ndp_input(&nd, 20000, t6_guest_mac, p, n, IP6_HLEN, &f), 1);
 	check_frame(&f, (const uint8_t[6]){0x33, 0x33, 0, 0, 0, 1}, "fe80::1", "ff02::1");
 }
 
@@ -404,11 +358,11 @@ Test(ndp, plausible_sources)
 	size_t i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		a6(good[i], a);
+		t6_addr(good[i], a);
 		cr_assert(ndp_src_plausible(&nd, a), "%s", good[i]);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		a6(bad[i], a);
+		t6_addr(bad[i], a);
 		cr_assert_not(ndp_src_plausible(&nd, a), "%s", bad[i]);
 	}
 }
@@ -418,12 +372,12 @@ Test(ndp, neighbour_table_is_bounded)
 	uint8_t a[16];
 	int i;
 
-	a6("fd00:7661:7465::", a);
+	t6_addr("fd00:7661:7465::", a);
 	for (i = 0; i < 3 * NDP_NEIGH_MAX; i++) {
 		a[14] = (uint8_t)(i >> 8);
 		a[15] = (uint8_t)(i + 2);
 		a[13] = 1;
-		ndp_learn(&nd, (uint64_t)i + 1, a, guest_mac);
+		ndp_learn(&nd, (uint64_t)i + 1, a, t6_guest_mac);
 	}
 	/* the newest are there, the oldest were replaced */
 	cr_assert_not_null(ndp_lookup(&nd, a));
