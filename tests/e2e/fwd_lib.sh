@@ -7,3 +7,36 @@ fwd_stat() { vg_usr1_stat 'forwarder stats:' "$1"; }
 # fwd_port N: port N (0..7) of a fresh block of 8 free ports (vg_free_port);
 # use $((P + n)) for related ports
 fwd_port() { echo $(($(vg_free_port 8) + ${1:-0})); }
+
+# fwd_udp HOST PORT echo|closed [SIZE...]: a UDP client in the guest on a
+# socket connected to HOST:PORT (IPv4 or IPv6). "echo" sends one datagram of
+# each SIZE (default 1 100 1400), checks each echo and prints "echo ok";
+# "closed" sends one and prints "refused" (an ICMP/ICMPv6 port unreachable
+# came back: ECONNREFUSED), "timeout" or "unexpected answer". 3 s per reply.
+fwd_udp() {
+	[ -s "$VG_TMP/fwd_udp.py" ] || cat >"$VG_TMP/fwd_udp.py" <<'PY'
+import socket, sys
+host, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sizes = [int(x) for x in sys.argv[4:]] or [1, 100, 1400]
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((host, port))
+if mode == "echo":
+    for size in sizes:
+        msg = bytes((i * 7 + size) % 256 for i in range(size))
+        s.send(msg)
+        got = s.recv(65535)
+        assert got == msg, f"echo of {size} bytes differs ({len(got)} back)"
+    print("echo ok")
+else:
+    s.send(b"anyone?")
+    try:
+        s.recv(100)
+        print("unexpected answer")
+    except ConnectionRefusedError:
+        print("refused")
+    except socket.timeout:
+        print("timeout")
+PY
+	vg_ns python3 "$VG_TMP/fwd_udp.py" "$@"
+}

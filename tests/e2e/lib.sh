@@ -196,19 +196,34 @@ vg_start() {
 	[ -s "$VG_LEASE" ] || vg_fail "udhcpc script did not run"
 }
 
-# vg_guest6 ADDR: give the guest (after vg_start) a static IPv6 address ADDR/64
-# in vgate's prefix and a default route via the gateway's fe80::1, without
-# RAs or DAD delays (udhcpc's script flushed tap0's addresses: IPv6 is turned
-# off and on again so tap0 gets its link-local address back)
-vg_guest6() {
-	vg_ns sysctl -qw net.ipv6.conf.tap0.accept_dad=0 net.ipv6.conf.tap0.accept_ra=0 \
+# vg_ll_ready: tap0 has a link-local address that finished DAD
+vg_ll_ready() {
+	local a
+	a=$(vg_ns ip -6 addr show dev tap0 scope link)
+	grep -q "inet6 fe80::" <<<"$a" && ! grep -q tentative <<<"$a"
+}
+
+# vg_ipv6_up ACCEPT_RA [nodad]: udhcpc's script flushed tap0's addresses, the
+# link-local one with them: restart IPv6 on tap0 as an interface coming up
+# would, with net.ipv6.conf.tap0.accept_ra=ACCEPT_RA (0: no kernel SLAAC, 2:
+# SLAAC from vgate's RAs) and, with "nodad", no DAD delays; returns once
+# tap0's link-local address is usable
+vg_ipv6_up() {
+	local dad=1
+	[ "${2:-}" = nodad ] && dad=0
+	vg_ns sysctl -qw "net.ipv6.conf.tap0.accept_dad=$dad" "net.ipv6.conf.tap0.accept_ra=$1" \
 		net.ipv6.conf.tap0.disable_ipv6=1
 	vg_ns sysctl -qw net.ipv6.conf.tap0.disable_ipv6=0
+	vg_wait_for 10 vg_ll_ready || vg_fail "no link-local address: $(vg_ns ip -6 addr show dev tap0)"
+}
+
+# vg_ipv6_static ADDR: vg_ipv6_up without SLAAC or DAD, then ADDR/64 on tap0
+# and a default route via the gateway's fe80::1 (a guest configured by hand)
+vg_ipv6_static() {
+	vg_ipv6_up 0 nodad
 	vg_ns ip -6 addr add "$1/64" dev tap0 nodad
-	vg_wait_for 10 _vg_ll_ready || vg_fail "no link-local address on tap0"
 	vg_ns ip -6 route add default via fe80::1 dev tap0
 }
-_vg_ll_ready() { vg_ns ip -6 addr show dev tap0 scope link | vg_has 'inet6 fe80::'; }
 
 # vg_route_loopback: make the guest send 127.0.0.0/8 to vgate instead of its
 # own loopback, so it can dial the test servers on the host's 127.0.0.x

@@ -21,17 +21,9 @@ prefix=fd00:7661:7465
 sock=$VG_TMP/api.sock
 vg_start --api "unix://$sock" --dhcp-search "vgate.internal example.test"
 
-# udhcpc's script flushed tap0's addresses, the link-local one with them:
-# restart IPv6 on it, as an interface coming up would (no kernel SLAAC:
-# the addresses checked below are DHCPv6's only)
-vg_ns sysctl -qw net.ipv6.conf.tap0.accept_ra=0 net.ipv6.conf.tap0.disable_ipv6=1
-vg_ns sysctl -qw net.ipv6.conf.tap0.disable_ipv6=0
-ll_ready() {
-	local a
-	a=$(vg_ns ip -6 addr show dev tap0 scope link)
-	grep -q "inet6 fe80::" <<<"$a" && ! grep -q tentative <<<"$a"
-}
-vg_wait_for 10 ll_ready || vg_fail "no link-local address: $(vg_ns ip -6 addr show dev tap0)"
+# IPv6 on tap0 again, without kernel SLAAC: the addresses checked below
+# are DHCPv6's only
+vg_ipv6_up 0
 
 # --- stateless: dhclient -6 -S ---
 vg_log "dhclient -6 -S (Information-Request)"

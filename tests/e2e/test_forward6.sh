@@ -20,7 +20,7 @@ P=$(fwd_port 0)
 HTTP=$P UP=$((P + 1)) HC=$((P + 2)) ECHO=$((P + 3)) CLOSED=$((P + 4)) PF=$((P + 5)) GP=$((P + 6))
 vg_start --outbound-allow ::1/128 --forward "tcp:[::1]:$PF:$GP"
 
-vg_guest6 "$GUEST6"
+vg_ipv6_static "$GUEST6"
 
 mkdir -p "$VG_TMP/www"
 head -c 8M /dev/urandom >"$VG_TMP/www/big"
@@ -59,32 +59,9 @@ r1=$(vg_syn_retrans)
 vg_log "closed port over IPv6 refused at the first SYN"
 
 # 4. UDP echo, and a closed UDP port gets ICMPv6 port unreachable
-cat >"$VG_TMP/udp6.py" <<'PY'
-import socket, sys
-host, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.settimeout(3)
-s.connect((host, port))
-if mode == "echo":
-    for size in (1, 100, 1400):
-        msg = bytes((i * 7 + size) % 256 for i in range(size))
-        s.send(msg)
-        got = s.recv(65535)
-        assert got == msg, f"echo of {size} bytes differs ({len(got)} back)"
-    print("echo ok")
-else:
-    s.send(b"anyone?")
-    try:
-        s.recv(100)
-        print("unexpected answer")
-    except ConnectionRefusedError:
-        print("refused")
-    except socket.timeout:
-        print("timeout")
-PY
-out=$(vg_ns python3 "$VG_TMP/udp6.py" "$HOST6" "$ECHO" echo) || vg_fail "UDP echo over IPv6: $out"
+out=$(fwd_udp "$HOST6" "$ECHO" echo) || vg_fail "UDP echo over IPv6: $out"
 [ "$out" = "echo ok" ] || vg_fail "UDP echo over IPv6: $out"
-out=$(vg_ns python3 "$VG_TMP/udp6.py" "$HOST6" "$CLOSED" closed)
+out=$(fwd_udp "$HOST6" "$CLOSED" closed)
 [ "$out" = "refused" ] || vg_fail "closed UDP port over IPv6: $out"
 vg_log "UDP echo and ICMPv6 port unreachable ok"
 

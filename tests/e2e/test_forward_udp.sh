@@ -14,37 +14,14 @@ vg_wait_for 10 python3 -c "import socket; s = socket.socket(socket.AF_INET, sock
 s.settimeout(0.5); s.sendto(b'up?', ('127.0.0.1', $ECHO)); s.recv(16)" ||
 	vg_fail "UDP echo server did not start"
 
-cat >"$VG_TMP/udp_client.py" <<'PY'
-import socket, sys
-host, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(3)
-s.connect((host, port))
-if mode == "echo":
-    # guest → host datagrams above the MTU arrive as IP fragments, which the
-    # netstack does not reassemble for forwarded UDP (yet): stay within 1472
-    for size in (1, 100, 1400, 1472):
-        msg = bytes((i * 7 + size) % 256 for i in range(size))
-        s.send(msg)
-        got = s.recv(65535)
-        assert got == msg, f"echo of {size} bytes differs ({len(got)} back)"
-    print("echo ok")
-else:
-    s.send(b"anyone?")
-    try:
-        s.recv(100)
-        print("unexpected answer")
-    except ConnectionRefusedError:
-        print("refused")
-    except socket.timeout:
-        print("timeout")
-PY
 
-out=$(vg_ns python3 "$VG_TMP/udp_client.py" 192.168.127.254 "$ECHO" echo) || vg_fail "echo: $out"
+# guest → host datagrams above the MTU arrive as IP fragments, which the
+# netstack does not reassemble for forwarded UDP (yet): stay within 1472
+out=$(fwd_udp 192.168.127.254 "$ECHO" echo 1 100 1400 1472) || vg_fail "echo: $out"
 [ "$out" = "echo ok" ] || vg_fail "echo: $out"
 vg_log "UDP echo ok (1..1472 bytes)"
 
-out=$(vg_ns python3 "$VG_TMP/udp_client.py" 192.168.127.254 "$CLOSED" closed)
+out=$(fwd_udp 192.168.127.254 "$CLOSED" closed)
 [ "$out" = "refused" ] || vg_fail "closed UDP port: $out"
 vg_log "closed UDP port: ICMP port unreachable"
 

@@ -17,10 +17,8 @@ prefix=fd00:7661:7465
 sock=$VG_TMP/api.sock
 vg_start --api "unix://$sock" --dhcp-search "vgate.internal example.test"
 
-# udhcpc's script flushed tap0's addresses, the link-local one with them:
-# restart IPv6 on it, as an interface coming up would, with accept_ra=2
-vg_ns sysctl -qw net.ipv6.conf.tap0.accept_ra=2 net.ipv6.conf.tap0.disable_ipv6=1
-vg_ns sysctl -qw net.ipv6.conf.tap0.disable_ipv6=0
+# IPv6 on tap0 again, with accept_ra=2 (SLAAC from vgate's RAs)
+vg_ipv6_up 2
 
 # global_ready: a SLAAC address in the prefix that finished DAD
 global_ready() {
@@ -79,12 +77,7 @@ VG_PID=$!
 vg_wait_for 10 test -s "$VG_TMP/vgate2.pid" || vg_fail "vgate --no-ipv6 did not become ready"
 vg_ns sysctl -qw net.ipv6.conf.tap0.accept_ra=2
 # the link-local address must be usable before rdisc6 can solicit
-ll_ready() {
-	local a
-	a=$(vg_ns ip -6 addr show dev tap0 scope link)
-	grep -q "inet6 fe80::" <<<"$a" && ! grep -q tentative <<<"$a"
-}
-vg_wait_for 10 ll_ready || vg_fail "no link-local address: $(vg_ns ip -6 addr show dev tap0)"
+vg_wait_for 10 vg_ll_ready || vg_fail "no link-local address: $(vg_ns ip -6 addr show dev tap0)"
 if vg_ns timeout 10 rdisc6 -1 -w 1500 -r 1 tap0 >"$VG_TMP/rdisc6.out" 2>&1; then
 	vg_fail "an RA with --no-ipv6: $(cat "$VG_TMP/rdisc6.out")"
 fi

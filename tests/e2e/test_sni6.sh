@@ -31,7 +31,7 @@ printf 'allowed.test\nfresh.test\n' >"$VG_TMP/allow.txt"
 vg_start --outbound-allow 2001:db8::/32 --outbound-allow ::1/128 \
 	--dns-upstream "127.0.0.1:$(cat "$VG_TMP/dnsport")" --allowlist-file "$VG_TMP/allow.txt" \
 	--sni-timeout 3s --allow-dest "[::1]:$ECHO/udp"
-vg_guest6 "$GUEST6"
+vg_ipv6_static "$GUEST6"
 
 aaaa() { vg_ns dig +short +tries=1 +time=3 "@$GW" "$1" AAAA; }
 # tls NAME IP [curl args]: GET https://NAME/ at the IPv6 address IP; prints the body
