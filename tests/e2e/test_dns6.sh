@@ -63,13 +63,7 @@ vg_start --outbound-allow ::1/128 --dns-upstream "[::1]:$P6" --dns-upstream "$UP
 source "$(dirname "$0")/api_lib.sh"
 
 # the guest's IPv6: a static address, no DAD delays, default route via fe80::1
-vg_ns sysctl -qw net.ipv6.conf.tap0.accept_dad=0 net.ipv6.conf.tap0.accept_ra=0 \
-	net.ipv6.conf.tap0.disable_ipv6=1
-vg_ns sysctl -qw net.ipv6.conf.tap0.disable_ipv6=0
-vg_ns ip -6 addr add "$GUEST6/64" dev tap0 nodad
-ll_ready() { vg_ns ip -6 addr show dev tap0 scope link | grep -q 'inet6 fe80::'; }
-vg_wait_for 10 ll_ready || vg_fail "no link-local address on tap0"
-vg_ns ip -6 route add default via fe80::1 dev tap0
+vg_ipv6_static "$GUEST6"
 # the guest's resolver: vgate over IPv6 only
 echo "nameserver $GW6" >"/etc/netns/$VG_NS/resolv.conf"
 
