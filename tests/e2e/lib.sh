@@ -203,10 +203,10 @@ vg_ll_ready() {
 	grep -q "inet6 fe80::" <<<"$a" && ! grep -q tentative <<<"$a"
 }
 
-# vg_ipv6_up ACCEPT_RA [nodad]: udhcpc's script flushed tap0's addresses, the
-# link-local one with them: restart IPv6 on tap0 as an interface coming up
-# would, with net.ipv6.conf.tap0.accept_ra=ACCEPT_RA (0: no kernel SLAAC, 2:
-# SLAAC from vgate's RAs) and, with "nodad", no DAD delays; returns once
+# vg_ipv6_up ACCEPT_RA [nodad]: restart IPv6 on tap0 as an interface coming up
+# would (a fresh link-local address, settings applied from the start), with
+# net.ipv6.conf.tap0.accept_ra=ACCEPT_RA (0: no kernel SLAAC, 2: SLAAC from
+# vgate's RAs) and, with "nodad", no DAD delays; returns once
 # tap0's link-local address is usable
 vg_ipv6_up() {
 	local dad=1
