@@ -137,6 +137,22 @@ sys.exit("no free port")
 EOP
 }
 
+# vg_vsock_loopback PORT: whether the kernel loops vsock back (CID 1; module
+# vsock_loopback, loaded if it can be): a listener on PORT takes a connection
+vg_vsock_loopback() {
+	modprobe vsock_loopback 2>/dev/null || true
+	python3 - "$1" <<'EOP' 2>/dev/null
+import socket, sys
+p = int(sys.argv[1])
+l = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+l.bind((socket.VMADDR_CID_ANY, p))
+l.listen()
+c = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+c.settimeout(2)
+c.connect((1, p))
+EOP
+}
+
 # vg_wait_for TIMEOUT_S CMD...: retry CMD until it succeeds or time runs out
 vg_wait_for() {
 	local limit=$1 i

@@ -23,18 +23,8 @@ vg_bg busybox httpd -f -p "127.0.0.1:$port" -h "$VG_TMP/www"
 
 # vsock where the kernel can loop it back (CID 1), else skipped
 vsock_args=()
-modprobe vsock_loopback 2>/dev/null || true
 vport=$((20000 + RANDOM % 10000))
-if python3 - "$vport" <<'EOP' 2>/dev/null; then
-import socket, sys
-p = int(sys.argv[1])
-l = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
-l.bind((socket.VMADDR_CID_ANY, p))
-l.listen()
-c = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
-c.settimeout(2)
-c.connect((1, p))
-EOP
+if vg_vsock_loopback "$vport"; then
 	vsock_args=(-listen "vsock://:$vport")
 else
 	vg_log "SKIP (vsock part): no vsock loopback in this kernel (modprobe vsock_loopback failed)"

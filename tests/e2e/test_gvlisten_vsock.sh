@@ -7,18 +7,8 @@
 # the test says so and exits 77, which ctest reports as skipped (not passed).
 . "$(dirname "$0")/lib.sh"
 
-modprobe vsock_loopback 2>/dev/null || true
 vport=$((20000 + RANDOM % 10000))
-if ! python3 - "$vport" <<'EOP' 2>/dev/null; then
-import socket, sys
-p = int(sys.argv[1])
-l = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
-l.bind((socket.VMADDR_CID_ANY, p))
-l.listen()
-c = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
-c.settimeout(2)
-c.connect((1, p))
-EOP
+if ! vg_vsock_loopback "$vport"; then
 	vg_log "SKIP: no vsock loopback in this kernel (modprobe vsock_loopback failed, CID 1 unreachable)"
 	exit 77
 fi
