@@ -81,37 +81,39 @@ count() {
 # q ARGS...: dig +short over IPv6 to the gateway
 q() { vg_ns dig "@$GW6" +time=3 +tries=1 +short "$@"; }
 
+# cached_pair NAME [DIGOPT]: AAAA and A for NAME over IPv6 (UDP, or DIGOPT
+# such as +tcp), then both again from the cache; the [::1] upstream sees one
+# query of each type
+cached_pair() {
+	local name=$1 aaaa a h0 h1 t
+	shift
+	aaaa=$(q "$@" "$name" AAAA) || vg_fail "dig $* AAAA $name @$GW6 failed"
+	grep -q '^fd00::' <<<"$aaaa" || vg_fail "dig $* AAAA $name @$GW6: '$aaaa'"
+	a=$(q "$@" "$name" A) || vg_fail "dig $* A $name @$GW6 failed"
+	grep -q '^10\.' <<<"$a" || vg_fail "dig $* A $name @$GW6: '$a'"
+	h0=$(metric dns_cache_hits)
+	[ "$(q "$@" "$name" AAAA)" = "$aaaa" ] || vg_fail "second $* AAAA $name differs"
+	[ "$(q "$@" "$name" A)" = "$a" ] || vg_fail "second $* A $name differs"
+	h1=$(metric dns_cache_hits)
+	[ "$h1" -ge $((h0 + 2)) ] || vg_fail "$* AAAA/A $name again not from the cache: hits $h0 -> $h1"
+	for t in 28 1; do
+		[ "$(count ::1 "$name" $t)" = 1 ] ||
+			vg_fail "[::1] upstream saw $(count ::1 "$name" $t) type-$t queries for $name, expected 1"
+	done
+	vg_log "dig${*:+ $*} AAAA and A $name over IPv6 ok, the second ones from the cache (hits $h0 -> $h1)"
+}
+
 # 1. UDP: AAAA and A, then both from the cache
-aaaa=$(q www6.example.test AAAA) || vg_fail "dig AAAA @$GW6 failed"
-grep -q '^fd00::' <<<"$aaaa" || vg_fail "dig AAAA @$GW6: '$aaaa'"
-a=$(q www6.example.test A) || vg_fail "dig A @$GW6 failed"
-grep -q '^10\.' <<<"$a" || vg_fail "dig A @$GW6: '$a'"
-h0=$(metric dns_cache_hits)
-[ "$(q www6.example.test AAAA)" = "$aaaa" ] || vg_fail "second AAAA differs"
-[ "$(q www6.example.test A)" = "$a" ] || vg_fail "second A differs"
-h1=$(metric dns_cache_hits)
-[ "$h1" -ge $((h0 + 2)) ] || vg_fail "AAAA/A again over IPv6 not from the cache: hits $h0 -> $h1"
-[ "$(count ::1 www6.example.test 28)" = 1 ] || vg_fail "[::1] upstream saw $(count ::1 www6.example.test 28) AAAA queries, expected 1"
-[ "$(count ::1 www6.example.test 1)" = 1 ] || vg_fail "[::1] upstream saw $(count ::1 www6.example.test 1) A queries, expected 1"
+cached_pair www6.example.test
 [ "$(count "$UP4" www6.example.test 28)" = 0 ] || vg_fail "the IPv4 upstream was asked"
-vg_log "dig AAAA and A over IPv6 UDP ok, the second ones from the cache (hits $h0 -> $h1)"
 
 # 2. TCP, then the link-local gateway address
-aaaa=$(q +tcp tcp6.example.test AAAA) || vg_fail "dig +tcp AAAA @$GW6 failed"
-grep -q '^fd00::' <<<"$aaaa" || vg_fail "dig +tcp AAAA @$GW6: '$aaaa'"
-a=$(q +tcp tcp6.example.test A) || vg_fail "dig +tcp A @$GW6 failed"
-grep -q '^10\.' <<<"$a" || vg_fail "dig +tcp A @$GW6: '$a'"
-h0=$(metric dns_cache_hits)
-[ "$(q +tcp tcp6.example.test AAAA)" = "$aaaa" ] || vg_fail "second +tcp AAAA differs"
-[ "$(q +tcp tcp6.example.test A)" = "$a" ] || vg_fail "second +tcp A differs"
-h1=$(metric dns_cache_hits)
-[ "$h1" -ge $((h0 + 2)) ] || vg_fail "+tcp again over IPv6 not from the cache: hits $h0 -> $h1"
-[ "$(count ::1 tcp6.example.test 28)" = 1 ] || vg_fail "[::1] upstream saw $(count ::1 tcp6.example.test 28) AAAA queries over TCP test, expected 1"
+cached_pair tcp6.example.test +tcp
 [ "$(metric dns_tcp_connections)" -ge 4 ] || vg_fail "DNS-over-TCP connections not counted"
 ll=$(vg_ns dig @fe80::1%tap0 +time=3 +tries=1 +short ll6.example.test AAAA) ||
 	vg_fail "dig @fe80::1%tap0 failed"
 grep -q '^fd00::' <<<"$ll" || vg_fail "dig @fe80::1%tap0: '$ll'"
-vg_log "dig +tcp over IPv6 ok (cached the second time), fe80::1 answers"
+vg_log "the link-local gateway address fe80::1 answers"
 
 # 3. a dual-stack name: curl prefers IPv6
 out=$(vg_ns curl -sS --max-time 10 -w ' %{remote_ip}' "http://dual.test:$HTTP/who") ||
