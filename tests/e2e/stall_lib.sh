@@ -5,21 +5,27 @@
 # counters.
 
 # stall_servers PORT: on 127.0.0.1, PORT sends as fast as each connection
-# takes (64 KiB socket buffers) and PORT+1 accepts and never reads; both
-# stop by themselves after 300 s
+# takes (64 KiB socket buffers), PORT+1 accepts and never reads (until
+# stall_release), and PORT+2 accepts, sends nothing and closes when its
+# client does (idle flows that end when the guest ends them); all stop by
+# themselves after 900 s
 stall_servers() {
 	cat >"$VG_TMP/stall_srv.py" <<'EOP'
 import os, selectors, socket, sys, time
 exec(open(os.environ["BUD_PRELUDE"]).read())
-port, end = int(sys.argv[1]), time.monotonic() + 300
+port, release, end = int(sys.argv[1]), sys.argv[2], time.monotonic() + 900
 sel, chunk, keep = selectors.DefaultSelector(), bytes(65536), []
-for p in (port, port + 1):
+for p in (port, port + 1, port + 2):
     l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     l.bind(("127.0.0.1", p)); l.listen(4096); l.setblocking(False)
     sel.register(l, selectors.EVENT_READ, p)
 while time.monotonic() < end:
-    for key, ev in sel.select(1):
-        if key.data == port or key.data == port + 1:
+    if keep and os.path.exists(release):
+        for c in keep: # unread bytes: the kernel resets these
+            c.close()
+        keep = []
+    for key, ev in sel.select(0.2):
+        if key.data in (port, port + 1, port + 2):
             try:
                 c, _ = key.fileobj.accept()
             except OSError:
@@ -29,8 +35,19 @@ while time.monotonic() < end:
             c.setblocking(False)
             if key.data == port:
                 sel.register(c, selectors.EVENT_WRITE, "send")
-            else:
+            elif key.data == port + 1:
                 keep.append(c) # never read
+            else:
+                sel.register(c, selectors.EVENT_READ, "idle")
+        elif key.data == "idle":
+            try:
+                if key.fileobj.recv(65536):
+                    continue
+            except BlockingIOError:
+                continue
+            except OSError:
+                pass
+            sel.unregister(key.fileobj); key.fileobj.close()
         else:
             try:
                 key.fileobj.send(chunk)
@@ -39,9 +56,13 @@ while time.monotonic() < end:
             except OSError:
                 sel.unregister(key.fileobj); key.fileobj.close()
 EOP
-	vg_bg python3 "$VG_TMP/stall_srv.py" "$1"
-	vg_wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$(($1 + 1))" || vg_fail "stall servers did not start"
+	vg_bg python3 "$VG_TMP/stall_srv.py" "$1" "$VG_TMP/stall_srv.release"
+	vg_wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$(($1 + 2))" || vg_fail "stall servers did not start"
 }
+
+# stall_release: the PORT+1 server closes the connections it never read
+# (the host ends the flows whose guest side still has bytes queued for it)
+stall_release() { touch "$VG_TMP/stall_srv.release"; }
 
 # stall_guest PORT NREAD NWRITE DONE: in the guest, NREAD connections to the
 # fast sender (never read) and NWRITE to the non-reader (written to until

@@ -23,8 +23,9 @@ stall_servers "$S"
 [ "$(stall_stat buffer limit)" -eq "$LIMIT" ] || vg_fail "the budget is not 16 MiB"
 flows_closed() { [ "$(stall_stat forwarder tcp_active)" -eq 0 ]; }
 
-# 1. the base: 1000 idle flows (to the port that never reads; nothing sent)
-stall_guest "$((S + 1))" 1000 0 "$VG_TMP/idle.done"
+# 1. the base: 1000 idle flows (to the port that sends nothing and closes
+# when the guest does)
+stall_guest "$((S + 2))" 1000 0 "$VG_TMP/idle.done"
 vg_wait_for 200 test -s "$VG_TMP/idle.done" || vg_fail "the guest did not open 1000 idle flows"
 stall_cpu_below 30
 rss_idle=$(stall_rss)
@@ -58,8 +59,11 @@ vg_has "buffer memory budget" <"$VG_LOG" || vg_fail "no log line for the budget"
 bud_basic "during"
 # a new flow gets its floor of memory even now (slowly: growing it needs room)
 vg_wait_for 10 bud_tcp "$BUD_PORT" || vg_fail "during: a new connection failed"
+# the guest closes all (it resets the flows it never read); the host then
+# closes the 500 it never read, whose guest FIN sits behind unread bytes
 touch "$VG_TMP/stall.done.stop"
 wait "$STALL_GUEST" || vg_fail "the stalling guest failed"
+stall_release
 vg_wait_for 60 flows_closed || vg_fail "stalled flows still open"
 [ "$(stall_stat buffer held)" -eq 0 ] || vg_fail "held bytes left after the flows closed"
 kill -0 "$VG_PID" || vg_fail "vgate died"
