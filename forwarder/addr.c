@@ -5,10 +5,10 @@
  * at (the host alias is 127.0.0.1, the IPv6 host alias ::1), the outbound
  * policy of that address, the gateway's own addresses, socket addresses
  * (sockaddr_in or sockaddr_in6), the guest's address for inbound port
- * forwards (IPv4: from the netstack's DHCP leases; IPv6: the source of the
- * guest's latest IPv6 flow), the report of a flow the outbound policy
- * refused, martian destinations and budget hits (counted by the callers,
- * logged here at a bounded rate).
+ * forwards and the host alias they come from (IPv4: from the netstack's
+ * DHCP leases; IPv6: the source of the guest's latest IPv6 flow), the
+ * report of a flow the outbound policy refused, martian destinations and
+ * budget hits (counted by the callers, logged here at a bounded rate).
  *
  * A leaf of forwarder/: it calls only the netstack and common/, never
  * another forwarder file, so the files that use it form no call cycle with
@@ -221,19 +221,37 @@ void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_ad
 }
 
 /**
- * fwd_guest_addr() - the guest's address for port forwards: the bound DHCP
- * lease that expires last (the most recently renewed)
+ * fwd_inbound_ends() - the two ends of a port forward's flow to the guest:
+ * from the host alias to the forward's guest address, else to the guest's
+ * own (IPv4: the bound DHCP lease that expires last, the most recently
+ * renewed). A forward on an IPv6 host address without a guest address goes
+ * over IPv6, from the IPv6 host alias to the guest's IPv6 address, when
+ * both are known; otherwise over IPv4.
  * @fwd:	forwarder
- * @ok:		set to false when the guest has no lease
+ * @spec:	the forward
+ * @src:	set to the host alias (port 0)
+ * @dst:	set to the guest address, with the forward's guest port
  *
- * Return: the address (port 0)
+ * Return: true, or false while the guest's address is unknown
  */
-struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok)
+bool fwd_inbound_ends(const struct fwd *fwd, const struct fwd_forward *spec, struct ns_addr *src,
+		      struct ns_addr *dst)
 {
-	struct ns_addr a = ns_addr_v4(0, 0);
+	static const uint8_t none[16];
+	bool ok = true;
 
-	*ok = fwd->ns && ns_lease_latest(fwd->ns, &a.ip) == 0;
-	return a;
+	if (ns_addr_is_v6(&spec->host) && !spec->guest_ip && ns_addr_is_v6(&fwd->guest6) &&
+	    memcmp(fwd->cfg.host_ip6, none, sizeof(none))) {
+		*src = ns_addr_v6(fwd->cfg.host_ip6, 0);
+		*dst = fwd->guest6;
+	} else {
+		*src = ns_addr_v4(fwd->cfg.host_ip, 0);
+		*dst = ns_addr_v4(spec->guest_ip, 0);
+		if (!spec->guest_ip)
+			ok = fwd->ns && ns_lease_latest(fwd->ns, &dst->ip) == 0;
+	}
+	dst->port = spec->guest_port;
+	return ok;
 }
 
 /**

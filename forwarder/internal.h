@@ -128,7 +128,8 @@ bool fwd_martian_dst(const struct ns_addr *dst);
 unsigned int fwd_sockaddr(void *ss, const struct ns_addr *a);
 struct ns_addr fwd_sockaddr_addr(const void *ss, bool *ok);
 void fwd_guest6_seen(struct fwd *fwd, const struct ns_addr *src);
-struct ns_addr fwd_guest_addr(const struct fwd *fwd, bool *ok);
+bool fwd_inbound_ends(const struct fwd *fwd, const struct fwd_forward *spec, struct ns_addr *src,
+		      struct ns_addr *dst);
 void fwd_set_sockaddr(void *sin, uint32_t ip, uint16_t port);
 void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *src,
 		       const struct ns_addr *dst);

@@ -1148,24 +1148,10 @@ const struct ns_flow_ops fwd_tcp_ops = {
  */
 int fwd_tcp_inbound(struct fwd *fwd, int fd, const struct fwd_forward *spec)
 {
-	struct ns_addr src = ns_addr_v4(fwd->cfg.host_ip, 0), dst;
+	struct ns_addr src, dst;
 	struct fwd_tcp *t = NULL;
-	static const uint8_t none[16];
-	bool ok;
+	bool ok = fwd_inbound_ends(fwd, spec, &src, &dst);
 
-	if (ns_addr_is_v6(&spec->host) && !spec->guest_ip && ns_addr_is_v6(&fwd->guest6) &&
-	    memcmp(fwd->cfg.host_ip6, none, 16)) {
-		src = ns_addr_v6(fwd->cfg.host_ip6, 0);
-		dst = fwd->guest6;
-		ok = true;
-	} else {
-		dst = fwd_guest_addr(fwd, &ok);
-		if (spec->guest_ip) {
-			dst.ip = spec->guest_ip;
-			ok = true;
-		}
-	}
-	dst.port = spec->guest_port;
 	if (ok && !fwd_table_full(&fwd->tcp_tab))
 		t = tcp_alloc(fwd, &src, &dst, false);
 	else if (ok) {

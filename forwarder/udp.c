@@ -25,7 +25,9 @@
  * AF_INET6 socket, and its errors ICMPv6 (the netstack translates the
  * codes); a destination the host has no route to is answered at once (no
  * route / host unreachable), never left to time out. Inbound forwards
- * accept IPv4 and IPv6 host peers; the guest side stays IPv4.
+ * accept IPv4 and IPv6 host peers; a forward on an IPv6 host address
+ * reaches the guest over IPv6 once its IPv6 address is known (as TCP's,
+ * fwd_inbound_ends()).
  */
 #include "internal.h"
 
@@ -185,7 +187,7 @@ static struct fwd_udp *udp_open(struct fwd *fwd, const struct ns_addr *src,
 			fwd->st.fd_exhausted++;
 			fwd_budget_hit(fwd, "fd limit");
 		} else {
-		fwd->st.udp_errors++;
+			fwd->st.udp_errors++;
 		}
 		return NULL;
 	}
@@ -293,8 +295,8 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 
 /**
  * inbound_map() - the mapping of a host peer of a UDP forward's listener,
- * made on its first datagram (towards the guest's IPv4 lease, from the
- * host alias and a port of its own, whatever the peer's family)
+ * made on its first datagram (towards the guest, from the host alias of
+ * the forward's family and a port of its own; fwd_inbound_ends())
  * @l:		listener
  * @peer:	the host peer (a struct sockaddr_storage, AF_INET or AF_INET6)
  * @plen:	its length
@@ -305,7 +307,7 @@ static struct fwd_udp *inbound_map(struct fwd_listener *l, const struct sockaddr
 				   socklen_t plen)
 {
 	struct fwd *fwd = l->fwd;
-	struct ns_addr p, none = ns_addr_v4(0, 0), guest, from = ns_addr_v4(0, 0);
+	struct ns_addr p, none = ns_addr_v4(0, 0), guest, from;
 	struct fwd_key pk;
 	struct fwd_entry *e;
 	struct fwd_udp *u;
@@ -322,20 +324,13 @@ static struct fwd_udp *inbound_map(struct fwd_listener *l, const struct sockaddr
 	e = fwd_table_find(&fwd->udp_peer_tab, &pk);
 	if (e)
 		return fwd_container_of(e, struct fwd_udp, pent);
-	guest = fwd_guest_addr(fwd, &ok);
-	if (l->spec.guest_ip) {
-		guest.ip = l->spec.guest_ip;
-		ok = true;
-	}
-	if (!ok)
+	if (!fwd_inbound_ends(fwd, &l->spec, &from, &guest))
 		return NULL;
-	guest.port = l->spec.guest_port;
 	if (!udp_room(fwd)) {
 		fwd->st.udp_over_limit++;
 		return NULL;
 	}
 	/* a source port the guest has no other mapping with */
-	from.ip = fwd->cfg.host_ip;
 	for (i = 0; i < 64; i++) {
 		struct fwd_key k;
 

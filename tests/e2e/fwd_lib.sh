@@ -14,6 +14,19 @@ fwd_port() { echo $(($(vg_free_port 8) + ${1:-0})); }
 # "closed" sends one and prints "refused" (an ICMP/ICMPv6 port unreachable
 # came back: ECONNREFUSED), "timeout" or "unexpected answer". 3 s per reply.
 fwd_udp() {
+	fwd_udp_script
+	vg_ns python3 "$VG_TMP/fwd_udp.py" "$@"
+}
+
+# fwd_udp_host HOST PORT echo|closed [SIZE...]: the same client on the host
+# (towards a UDP port forward's listener)
+fwd_udp_host() {
+	fwd_udp_script
+	python3 "$VG_TMP/fwd_udp.py" "$@"
+}
+
+# fwd_udp_script: writes fwd_udp's client to $VG_TMP/fwd_udp.py
+fwd_udp_script() {
 	[ -s "$VG_TMP/fwd_udp.py" ] || cat >"$VG_TMP/fwd_udp.py" <<'PY'
 import socket, sys
 host, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -38,5 +51,4 @@ else:
     except socket.timeout:
         print("timeout")
 PY
-	vg_ns python3 "$VG_TMP/fwd_udp.py" "$@"
 }

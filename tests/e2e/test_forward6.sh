@@ -7,8 +7,8 @@
 # half-close works, a closed port is refused at the first SYN (curl exit 7,
 # no SYN retransmitted), UDP echoes, a destination outside the allowlist
 # (2001:db8::1) is refused at once (tcp_denied counted, nothing dialled),
-# and a host -> guest port forward on [::1] reaches a guest server bound
-# only to the guest's IPv6 address.
+# and host -> guest port forwards on [::1] (TCP and UDP) reach guest
+# servers bound only to the guest's IPv6 address.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/fwd_lib.sh"
 
@@ -18,7 +18,8 @@ HOST6=$prefix::254
 GUEST6=$prefix::2
 P=$(fwd_port 0)
 HTTP=$P UP=$((P + 1)) HC=$((P + 2)) ECHO=$((P + 3)) CLOSED=$((P + 4)) PF=$((P + 5)) GP=$((P + 6))
-vg_start --outbound-allow ::1/128 --forward "tcp:[::1]:$PF:$GP"
+PFU=$((P + 7))
+vg_start --outbound-allow ::1/128 --forward "tcp:[::1]:$PF:$GP" --forward "udp:[::1]:$PFU:$GP"
 
 vg_ipv6_static "$GUEST6"
 
@@ -82,6 +83,13 @@ got=$(printf 'ping6' | timeout 10 nc -N ::1 "$PF") || vg_fail "port forward over
 [ "$got" = "hello from guest
 ping6" ] || vg_fail "port forward over IPv6: got '$got'"
 vg_log "host -> guest port forward over IPv6 ok"
+# UDP: the guest's echo server is bound to its IPv6 address only, so an
+# answer means the forward reached the guest over IPv6
+vg_bg vg_ns python3 "$VG_SRC/tests/e2e/fwd_servers.py" udpecho "$GUEST6" "$GP"
+vg_wait_for 10 fwd_udp "$GUEST6" "$GP" echo 1 || vg_fail "guest UDP server did not start"
+out=$(fwd_udp_host ::1 "$PFU" echo 1 100 1400) || vg_fail "UDP port forward over IPv6: $out"
+[ "$out" = "echo ok" ] || vg_fail "UDP port forward over IPv6: $out"
+vg_log "host -> guest UDP port forward over IPv6 ok"
 
 kill -0 "$VG_PID" || vg_fail "vgate died"
 vg_pass
