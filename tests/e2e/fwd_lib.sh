@@ -12,23 +12,26 @@ fwd_port() { echo $(($(vg_free_port 8) + ${1:-0})); }
 # socket connected to HOST:PORT (IPv4 or IPv6). "echo" sends one datagram of
 # each SIZE (default 1 100 1400), checks each echo and prints "echo ok";
 # "closed" sends one and prints "refused" (an ICMP/ICMPv6 port unreachable
-# came back: ECONNREFUSED), "timeout" or "unexpected answer". 3 s per reply.
+# came back: ECONNREFUSED), another errno's name (ENETUNREACH: no route;
+# the socket sets IP(V6)_RECVERR to see those), "timeout" or "unexpected
+# answer". 3 s per reply.
 fwd_udp() {
 	fwd_udp_script
 	vg_ns python3 "$VG_TMP/fwd_udp.py" "$@"
 }
 
 # fwd_udp_host HOST PORT echo|closed [SIZE...]: the same client on the host
-# (towards a UDP port forward's listener)
+# (towards a UDP port forward's listener; in the private host namespace
+# when the test has one, vg_hx)
 fwd_udp_host() {
 	fwd_udp_script
-	python3 "$VG_TMP/fwd_udp.py" "$@"
+	vg_hx python3 "$VG_TMP/fwd_udp.py" "$@"
 }
 
 # fwd_udp_script: writes fwd_udp's client to $VG_TMP/fwd_udp.py
 fwd_udp_script() {
 	[ -s "$VG_TMP/fwd_udp.py" ] || cat >"$VG_TMP/fwd_udp.py" <<'PY'
-import socket, sys
+import errno, socket, sys
 host, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 sizes = [int(x) for x in sys.argv[4:]] or [1, 100, 1400]
 s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
@@ -42,6 +45,12 @@ if mode == "echo":
         assert got == msg, f"echo of {size} bytes differs ({len(got)} back)"
     print("echo ok")
 else:
+    # every ICMP error reported, also those Linux deems transient for UDP
+    # (no route: ENETUNREACH)
+    if s.family == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, getattr(socket, "IPV6_RECVERR", 25), 1)
+    else:
+        s.setsockopt(socket.IPPROTO_IP, getattr(socket, "IP_RECVERR", 11), 1)
     s.send(b"anyone?")
     try:
         s.recv(100)
@@ -50,5 +59,7 @@ else:
         print("refused")
     except socket.timeout:
         print("timeout")
+    except OSError as e:
+        print(errno.errorcode.get(e.errno, e.errno))
 PY
 }
