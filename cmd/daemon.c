@@ -370,6 +370,10 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 		    /* as gvproxy: /connect speaks QEMU's framing next to -listen-qemu */
 		    .framing = d->opt.listen_qemu ? NS_FRAMING_QEMU : NS_FRAMING_LE16,
 		    .mtu = d->opt.ns.mtu,
+		    .subnet = d->opt.ns.subnet,
+		    .prefix = d->opt.ns.prefix,
+		    .gateway_ip = d->opt.ns.gateway_ip,
+		    .host_ip = d->opt.ns.host_ip,
 		};
 
 		d->gl = vg_glisten_new(&gc, err, errlen);

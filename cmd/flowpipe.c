@@ -5,6 +5,9 @@
  * socketpair and its loop registration, and the FIN state of each side.
  * The socket is polled for EPOLLIN only while the flow is connected and
  * has send space, and for EPOLLOUT only while guest bytes wait for it.
+ * An adopted socket (vg_flowpipe_adopt()) is pumped the same way; the
+ * hooks are called where the state changes (flow_connected(),
+ * flow_closed(), pipe_close_fd()), never from vg_flowpipe_free().
  */
 #include "flowpipe.h"
 
@@ -30,6 +33,8 @@ struct vg_flowpipe {
 	bool guest_eof; /* the guest's FIN passed on as shutdown(SHUT_WR) */
 	bool out_wait;	/* guest bytes wait for the socket to take them */
 	uint32_t keepalive_ms;
+	struct vg_flowpipe_hooks hooks; /* all NULL for vg_flowpipe_open() */
+	bool freeing;			/* in vg_flowpipe_free(): no hooks */
 };
 
 static void pipe_close_fd(struct vg_flowpipe *p)
@@ -40,6 +45,8 @@ static void pipe_close_fd(struct vg_flowpipe *p)
 		return;
 	vg_io_del(p->loop, &p->io);
 	close(fd);
+	if (p->hooks.ended && !p->freeing)
+		p->hooks.ended(p->hooks.user);
 }
 
 /* end the flow (close or reset) and the pipe's socket */
@@ -194,6 +201,10 @@ static void flow_connected(void *user)
 	struct vg_flowpipe *p = user;
 
 	p->connected = true;
+	if (p->hooks.connected && p->hooks.connected(p->hooks.user, p->io.fd) < 0) {
+		pipe_end(p, true);
+		return;
+	}
 	if (p->keepalive_ms)
 		ns_flow_set_keepalive(p->flow, p->keepalive_ms);
 	sock_to_guest(p);
@@ -204,7 +215,8 @@ static void flow_closed(void *user, enum ns_close_reason reason)
 {
 	struct vg_flowpipe *p = user;
 
-	(void)reason;
+	if (!p->connected && p->hooks.failed && p->io.fd >= 0)
+		p->hooks.failed(p->hooks.user, p->io.fd, reason);
 	p->flow = NULL; /* gone: no call on it any more */
 	pipe_close_fd(p);
 }
@@ -216,12 +228,68 @@ static const struct ns_flow_ops pipe_ops = {
     .connected = flow_connected,
 };
 
+/**
+ * pipe_start() - register @sock as the pipe's end and open the flow
+ * @p:		pipe, zeroed but for its loop, keepalive and hooks
+ * @ns:		netstack
+ * @src:	source shown to the guest
+ * @dst:	guest endpoint
+ * @sock:	the pipe's end
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1 with @sock not registered (and not closed)
+ */
+static int pipe_start(struct vg_flowpipe *p, struct ns *ns, const struct ns_addr *src,
+		      const struct ns_addr *dst, int sock, char *err, size_t errlen)
+{
+	int rc = vg_io_add(p->loop, &p->io, sock, 0, pipe_io, p);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(-rc));
+		p->io.fd = -1;
+		return -1;
+	}
+	p->flow = ns_flow_connect(ns, src, dst, &pipe_ops, p);
+	if (!p->flow) {
+		snprintf(err, errlen, "cannot open a connection to the guest: %s", strerror(errno));
+		vg_io_del(p->loop, &p->io);
+		p->io.fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+struct vg_flowpipe *vg_flowpipe_adopt(struct vg_loop *loop, struct ns *ns,
+				      const struct ns_addr *src, const struct ns_addr *dst,
+				      uint32_t keepalive_ms, int fd,
+				      const struct vg_flowpipe_hooks *hooks, char *err,
+				      size_t errlen)
+{
+	struct vg_flowpipe *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->loop = loop;
+	p->io.fd = -1;
+	p->keepalive_ms = keepalive_ms;
+	if (hooks)
+		p->hooks = *hooks;
+	if (pipe_start(p, ns, src, dst, fd, err, errlen) < 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
 struct vg_flowpipe *vg_flowpipe_open(struct vg_loop *loop, struct ns *ns, const struct ns_addr *src,
 				     const struct ns_addr *dst, uint32_t keepalive_ms, int *fd,
 				     char *err, size_t errlen)
 {
 	struct vg_flowpipe *p;
-	int sv[2], rc;
+	int sv[2];
 
 	p = calloc(1, sizeof(*p));
 	if (!p) {
@@ -236,24 +304,14 @@ struct vg_flowpipe *vg_flowpipe_open(struct vg_loop *loop, struct ns *ns, const 
 		free(p);
 		return NULL;
 	}
-	rc = vg_io_add(loop, &p->io, sv[1], 0, pipe_io, p);
-	if (rc < 0) {
-		snprintf(err, errlen, "epoll: %s", strerror(-rc));
-		goto fail;
-	}
-	p->flow = ns_flow_connect(ns, src, dst, &pipe_ops, p);
-	if (!p->flow) {
-		snprintf(err, errlen, "cannot open a connection to the guest: %s", strerror(errno));
-		vg_io_del(loop, &p->io);
-		goto fail;
+	if (pipe_start(p, ns, src, dst, sv[1], err, errlen) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		free(p);
+		return NULL;
 	}
 	*fd = sv[0];
 	return p;
-fail:
-	close(sv[0]);
-	close(sv[1]);
-	free(p);
-	return NULL;
 }
 
 bool vg_flowpipe_connected(const struct vg_flowpipe *p)
@@ -265,6 +323,7 @@ void vg_flowpipe_free(struct vg_flowpipe *p)
 {
 	if (!p)
 		return;
+	p->freeing = true;
 	pipe_end(p, false);
 	free(p);
 }

@@ -20,6 +20,16 @@
  * pipe closes its end of the socketpair, so the caller's end reads EOF;
  * the pipe itself stays until freed.
  *
+ * Adopting a socket (vg_flowpipe_adopt()): the pipe's end is a connected
+ * socket the caller already has (gvproxy's /tunnel client, cmd/tunnel.c)
+ * instead of a socketpair, so its bytes are spliced into the flow with no
+ * second copy. The pipe then owns that socket, and struct
+ * vg_flowpipe_hooks tells the caller when the guest answered (before any
+ * byte moves, so the caller may write its own reply first), when the
+ * connect failed (the socket is still open for an error reply), and when
+ * the socket was closed (the pipe can then be freed, though not from
+ * inside the hook). vg_flowpipe_free() calls no hook.
+ *
  * Return convention (all of cmd/): 0 on success, -1 on failure with a
  * one-line message in the caller's err buffer when the function takes one;
  * constructors return the object, or NULL the same way.
@@ -54,6 +64,44 @@ struct vg_flowpipe;
 struct vg_flowpipe *vg_flowpipe_open(struct vg_loop *loop, struct ns *ns, const struct ns_addr *src,
 				     const struct ns_addr *dst, uint32_t keepalive_ms, int *fd,
 				     char *err, size_t errlen);
+
+/**
+ * struct vg_flowpipe_hooks - what an adopted pipe tells its caller
+ * @user:	first argument of each hook
+ * @connected:	the guest completed the handshake; nothing has moved yet and
+ *		@fd may be written to; return -1 to reset the flow instead
+ * @failed:	the connect failed (@reason NS_CLOSED_RESET: the guest refused)
+ *		before @connected; @fd is still open and is closed after it
+ * @ended:	the pipe closed its socket (after @failed, or at the end of a
+ *		connected flow); the pipe may be freed from the next loop turn
+ */
+struct vg_flowpipe_hooks {
+	void *user;
+	int (*connected)(void *user, int fd);
+	void (*failed)(void *user, int fd, enum ns_close_reason reason);
+	void (*ended)(void *user);
+};
+
+/**
+ * vg_flowpipe_adopt() - like vg_flowpipe_open(), but carry the bytes of
+ * the connected, non-blocking socket @fd instead of a new socketpair's
+ * @loop:	event loop (outlives the pipe)
+ * @ns:		netstack (outlives the pipe)
+ * @src:	source shown to the guest (port 0: an ephemeral port)
+ * @dst:	guest endpoint
+ * @keepalive_ms: TCP keepalive idle time once connected (0: none)
+ * @fd:		the socket; owned by the pipe on success, untouched on failure
+ * @hooks:	callbacks (copied); any may be NULL
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: the pipe, or NULL
+ */
+struct vg_flowpipe *vg_flowpipe_adopt(struct vg_loop *loop, struct ns *ns,
+				      const struct ns_addr *src, const struct ns_addr *dst,
+				      uint32_t keepalive_ms, int fd,
+				      const struct vg_flowpipe_hooks *hooks, char *err,
+				      size_t errlen);
 
 /**
  * vg_flowpipe_connected() - whether the guest completed the handshake

@@ -21,6 +21,11 @@
  * within the buffer is closed (bad_head); an incomplete head waits for
  * more, unless the client already shut its side (closed_early).
  *
+ * Before that, vg_tunnel_parse() looks for gvproxy's "GET /tunnel": a
+ * complete head is read exactly and the connection goes to the tunnel
+ * table (cmd/tunnel.c), which answers it; one whose head does not end
+ * within the buffer is closed (bad_head).
+ *
  * -listen-vpnkit slots are level-triggered and run hyperkit's handshake:
  * read exactly VG_VPNKIT_INIT_LEN bytes, echo them, read exactly
  * VG_VPNKIT_CMD_LEN, answer VG_VPNKIT_REPLY_LEN (vg_vpnkit_reply()), then
@@ -31,6 +36,7 @@
  */
 #include "cmd/glisten.h"
 #include "cmd/api.h"
+#include "cmd/tunnel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -107,6 +113,7 @@ struct vg_glisten {
 	struct gl_slot park[VG_GLISTEN_PARK_MAX];
 	char head[VG_GLISTEN_HEAD_MAX];
 	struct vg_glisten_stats st;
+	struct vg_tunnels *tun;
 	struct vg_hitlog log_fd, log_refused, log_full, log_drop;
 };
 
@@ -207,6 +214,8 @@ static void gl_http_event(void *arg, uint32_t events)
 {
 	struct gl_slot *s = arg;
 	struct vg_glisten *g = s->g;
+	struct vg_tunnel_req trq;
+	enum vg_tunnel_kind tk;
 	size_t head_len = 0;
 	ssize_t n;
 
@@ -215,6 +224,28 @@ static void gl_http_event(void *arg, uint32_t events)
 		return;
 	if (n <= 0) {
 		gl_drop(s, &g->st.closed_early);
+		return;
+	}
+	tk = vg_tunnel_parse(g->head, (size_t)n, sizeof(g->head), &trq);
+	switch (tk) {
+	case VG_TUNNEL_NOT:
+		break;
+	case VG_TUNNEL_INCOMPLETE:
+		if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			gl_drop(s, &g->st.closed_early);
+		return;
+	case VG_TUNNEL_TOO_LONG:
+		gl_drop(s, &g->st.bad_head);
+		gl_hit(g, &g->log_drop, "closed a GET /tunnel whose head does not end in 8 KiB");
+		return;
+	case VG_TUNNEL_REQUEST:
+	case VG_TUNNEL_BAD:
+	default:
+		if (recv(s->io.fd, g->head, trq.head_len, MSG_DONTWAIT) != (ssize_t)trq.head_len) {
+			gl_drop(s, &g->st.closed_early);
+			return;
+		}
+		vg_tunnels_open(g->tun, gl_unpark(s), tk, &trq);
 		return;
 	}
 	switch (vg_http_head_classify(g->head, (size_t)n, sizeof(g->head), &head_len)) {
@@ -507,6 +538,24 @@ struct vg_glisten *vg_glisten_new(const struct vg_glisten_config *cfg, char *err
 		return NULL;
 	}
 	g->cfg = *cfg;
+	{
+		struct vg_tunnel_config tc = {
+		    .loop = cfg->loop,
+		    .ns = cfg->ns,
+		    .log = cfg->log,
+		    .subnet = cfg->subnet,
+		    .prefix = cfg->prefix,
+		    .gateway_ip = cfg->gateway_ip,
+		    .host_ip = cfg->host_ip,
+		};
+
+		g->tun = vg_tunnels_new(&tc);
+	}
+	if (!g->tun) {
+		snprintf(err, errlen, "out of memory");
+		free(g);
+		return NULL;
+	}
 	for (i = 0; i < cfg->n_uris; i++)
 		if (gl_open(g, cfg->uris[i], false, err, errlen) < 0)
 			goto fail;
@@ -527,6 +576,7 @@ void vg_glisten_free(struct vg_glisten *g)
 	for (i = 0; i < VG_GLISTEN_PARK_MAX; i++)
 		if (g->park[i].used)
 			close(gl_unpark(&g->park[i]));
+	vg_tunnels_free(g->tun);
 	for (i = 0; i < g->n_lst; i++) {
 		struct gl_listener *l = &g->lst[i];
 		int fd = l->io.fd;
@@ -543,5 +593,14 @@ void vg_glisten_free(struct vg_glisten *g)
 
 void vg_glisten_get_stats(const struct vg_glisten *g, struct vg_glisten_stats *st)
 {
+	struct vg_tunnel_stats ts;
+
 	*st = g->st;
+	vg_tunnels_get_stats(g->tun, &ts);
+	st->tunnel_ok = ts.ok;
+	st->tunnel_bad_request = ts.bad_request;
+	st->tunnel_refused = ts.refused;
+	st->tunnel_full = ts.full;
+	st->tunnel_timeouts = ts.timeouts;
+	st->tunnel_active = ts.active;
 }

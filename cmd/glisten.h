@@ -21,6 +21,10 @@
  * alive a new /connect or vpnkit client is closed and counted
  * (connect_refused; the netstack's transport_refused too).
  *
+ * A "GET /tunnel?ip=IP&port=PORT" head (vg_tunnel_parse(), cmd/tunnel.h)
+ * is consumed exactly and the connection handed to the tunnel table:
+ * "OK", then raw bytes to the guest's IP:PORT, or an HTTP error.
+ *
  * Unix sockets are created mode 0600 (an old socket at the path is
  * replaced, any other file refused). tcp:// and vsock:// have no access
  * control beyond their address, as in gvproxy: whoever reaches them has
@@ -70,6 +74,12 @@
  * @park_full:		closed at once: VG_GLISTEN_PARK_MAX already parked
  * @fd_exhausted:	accept() found no free fd (the listener pauses)
  * @vpnkit_ok:		vpnkit handshakes completed
+ * @tunnel_ok:		GET /tunnel: the guest answered, "OK" written
+ * @tunnel_bad_request:	... answered 400
+ * @tunnel_refused:	... answered 502 (guest refused, or no flow)
+ * @tunnel_full:	... answered 503 (VG_TUNNEL_MAX open)
+ * @tunnel_timeouts:	... answered 504 (the guest did not answer)
+ * @tunnel_active:	tunnels open or connecting now (a gauge)
  */
 struct vg_glisten_stats {
 	uint64_t accepted;
@@ -82,6 +92,12 @@ struct vg_glisten_stats {
 	uint64_t park_full;
 	uint64_t fd_exhausted;
 	uint64_t vpnkit_ok;
+	uint64_t tunnel_ok;
+	uint64_t tunnel_bad_request;
+	uint64_t tunnel_refused;
+	uint64_t tunnel_full;
+	uint64_t tunnel_timeouts;
+	uint64_t tunnel_active;
 };
 
 /**
@@ -95,6 +111,10 @@ struct vg_glisten_stats {
  * @vpnkit_uri:	-listen-vpnkit URI (unix:// or tcp://), or NULL
  * @framing:	framing of /connect streams (NS_FRAMING_QEMU with -listen-qemu)
  * @mtu:	the link MTU, told to vpnkit clients
+ * @subnet:	guest subnet (network order), for /tunnel's address check
+ * @prefix:	its length
+ * @gateway_ip:	the gateway's address, the source of /tunnel flows
+ * @host_ip:	the host alias (never a /tunnel destination)
  */
 struct api;
 
@@ -108,6 +128,10 @@ struct vg_glisten_config {
 	const char *vpnkit_uri;
 	enum ns_framing framing;
 	unsigned int mtu;
+	uint32_t subnet;
+	uint8_t prefix;
+	uint32_t gateway_ip;
+	uint32_t host_ip;
 };
 
 struct vg_glisten;

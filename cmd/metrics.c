@@ -379,6 +379,14 @@ static const struct row glisten_rows[] = {
 		V(fd_exhausted),
 	COUNTER("listen_vpnkit_handshakes", "vpnkit handshakes completed."),
 		V(vpnkit_ok),
+	COUNTER("listen_tunnel", "GET /tunnel requests by outcome (ok: \"OK\" written)."),
+		L(tunnel_ok, "result=\"ok\""),
+		L(tunnel_bad_request, "result=\"bad_request\""),
+		L(tunnel_refused, "result=\"refused\""),
+		L(tunnel_full, "result=\"too_many\""),
+		L(tunnel_timeouts, "result=\"timeout\""),
+	GAUGE("listen_tunnels_active", "GET /tunnel tunnels open or connecting."),
+		V(tunnel_active),
 };
 #undef STRUCT
 
