@@ -23,7 +23,10 @@
  * Guest side (--guest-api): a second socket, api_config.guest_path, serves
  * the same endpoints read-only: GET and HEAD only, any other method is 403
  * (the guest must not change policy, records or forwards). The forwarder
- * connects the guest's TCP flows to gateway:80 to it.
+ * connects the guest's TCP flows to gateway:80 to it. With --guest-forwards
+ * (api_config.guest_fwd.on) gvproxy's POST /services/forwarder/expose and
+ * /unexpose are open to the guest too, under cmd/guestfwd.h's rules (403
+ * with the reason otherwise); every other write stays 403.
  *
  * Ownership: struct api is owned by the daemon and references (does not
  * own) the loop, netstack, DNS service and log, which must outlive it. The
@@ -47,6 +50,7 @@
 
 #include <jansson.h>
 
+#include "cmd/guestfwd.h"
 #include "cmd/log.h"
 #include "cmd/metrics.h"
 #include "dns/dns.h"
@@ -119,6 +123,7 @@ struct api_ops {
  * @ops:	daemon operations (copied)
  * @guest_path:	optional: a second unix socket (mode 0600) serving the guest,
  *		read-only; NULL for none
+ * @guest_fwd:	--guest-forwards: what the guest may expose (cmd/guestfwd.h)
  */
 struct api_config {
 	const char *uri;
@@ -128,6 +133,7 @@ struct api_config {
 	const struct vg_log *log;
 	struct api_ops ops;
 	const char *guest_path;
+	struct vg_guest_fwd_rules guest_fwd;
 };
 
 struct api;

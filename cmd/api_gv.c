@@ -27,6 +27,11 @@
  * an address is the guest (its current DHCP lease at each connection).
  * Protocol "unix" (a unix-socket listener) is not supported: 500.
  *
+ * The guest (its API socket, --guest-api) may POST expose and unexpose
+ * only with --guest-forwards, under cmd/guestfwd.h's rules: 403 with the
+ * reason when they refuse, and an unexpose only of a forward the guest
+ * added (kept in struct api's gfwd table, at most VG_GUEST_FWD_MAX).
+ *
  * The forwards themselves are the daemon's (struct api_ops), shared with
  * /forwards. Return convention: api_int.h.
  */
@@ -243,6 +248,111 @@ static int gv_str(struct MHD_Connection *c, json_t *o, const char *key, const ch
 	return -1;
 }
 
+/* the index of (@proto, @host) in the guest's table, or -1 */
+static int gv_gfwd_find(const struct api *a, enum fwd_proto proto, const struct ns_addr *host)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_gfwd; i++)
+		if (a->gfwd[i].proto == proto && ns_addr_eq(&a->gfwd[i].host, host))
+			return (int)i;
+	return -1;
+}
+
+/* forget entry @i of the guest's table */
+static void gv_gfwd_drop(struct api *a, size_t i)
+{
+	a->gfwd[i] = a->gfwd[--a->n_gfwd];
+}
+
+/**
+ * gv_gfwd_prune() - drop the guest's entries whose forward is gone (the
+ * host removed it through its own API), and tell whether a forward on
+ * (@proto, @host) exists
+ * @a:		API
+ * @proto:	protocol of the forward asked about
+ * @host:	its host side
+ *
+ * Return: true when that forward exists (false too when out of memory)
+ */
+static bool gv_gfwd_prune(struct api *a, enum fwd_proto proto, const struct ns_addr *host)
+{
+	struct fwd_forward *l = calloc(FWD_FORWARD_MAX, sizeof(*l));
+	bool exists = false;
+	size_t n, i, j;
+
+	if (!l)
+		return false;
+	n = a->cfg.ops.forward_list(a->cfg.ops.ctx, l, FWD_FORWARD_MAX);
+	for (j = 0; j < n; j++)
+		exists |= l[j].proto == proto && ns_addr_eq(&l[j].host, host);
+	for (i = a->n_gfwd; i-- > 0;) {
+		bool live = false;
+
+		for (j = 0; j < n && !live; j++)
+			live = l[j].proto == a->gfwd[i].proto &&
+			       ns_addr_eq(&l[j].host, &a->gfwd[i].host);
+		if (!live)
+			gv_gfwd_drop(a, i);
+	}
+	free(l);
+	return exists;
+}
+
+/**
+ * gv_guest_allowed() - apply --guest-forwards' rules to a guest's expose
+ * (@remote set) or unexpose (@remote NULL)
+ * @a:		API
+ * @c:		connection (for the 403)
+ * @f:		the forward: protocol and host side
+ * @remote:	the guest side asked for, or NULL
+ * @ret:	the queued response when refused
+ *
+ * Return: 0 allowed, -1 when a 403 was queued
+ */
+static int gv_guest_allowed(struct api *a, struct MHD_Connection *c, const struct fwd_forward *f,
+			    const struct ns_addr *remote, enum MHD_Result *ret)
+{
+	struct ns_lease *ls = calloc(GV_MAX_LEASES, sizeof(*ls));
+	uint32_t ips[GV_MAX_LEASES];
+	struct vg_guest_fwd_req q = {
+	    .removes = !remote,
+	    .local_ip = f->host.ip,
+	    .local_port = f->host.port,
+	    .remote_ip = remote ? remote->ip : 0,
+	    .guest_ips = ips,
+	    .sni_on = a->cfg.ops.sni && a->cfg.ops.sni(a->cfg.ops.ctx),
+	};
+	char why[200];
+	size_t i, n;
+
+	if (!ls) {
+		*ret = MHD_NO;
+		return -1;
+	}
+	n = ns_leases(a->cfg.ns, ls, GV_MAX_LEASES);
+	for (i = 0; i < n; i++)
+		if (ls[i].family == NS_AF_INET && ls[i].expires_ms)
+			ips[q.n_guest_ips++] = ls[i].ip;
+	free(ls);
+	if (vg_guest_fwd_check(&a->cfg.guest_fwd, &q, why, sizeof(why)) == 0) {
+		if (remote && a->n_gfwd >= VG_GUEST_FWD_MAX)
+			(void)gv_gfwd_prune(a, f->proto, &f->host);
+		/* unexpose of a forward that is not there: gvproxy's 500 */
+		if (!remote && gv_gfwd_find(a, f->proto, &f->host) < 0 &&
+		    gv_gfwd_prune(a, f->proto, &f->host))
+			snprintf(why, sizeof(why), "not a forward the guest exposed");
+		else if (remote && a->n_gfwd >= VG_GUEST_FWD_MAX)
+			snprintf(why, sizeof(why), "the guest holds %d forwards already",
+				 VG_GUEST_FWD_MAX);
+		else
+			return 0;
+	}
+	api_log(a, VG_LOG_INFO, "guest forward refused: %s", why);
+	*ret = api_gv_send(c, MHD_HTTP_FORBIDDEN, why);
+	return -1;
+}
+
 /**
  * api_gv_expose() - POST /services/forwarder/expose (or, @rq->removes,
  * unexpose): gvproxy's status codes, onto the daemon's port forwards
@@ -297,10 +407,20 @@ enum MHD_Result api_gv_expose(struct api *a, struct MHD_Connection *c, const str
 				  rq->removes ? "proxy not found" : err);
 		goto out;
 	}
+	if (rq->guest && gv_guest_allowed(a, c, &f, rq->removes ? NULL : &g, &ret) < 0)
+		goto out;
 	if (rq->removes) {
 		if (a->cfg.ops.forward_remove(a->cfg.ops.ctx, f.proto, &f.host) < 0) {
+			int gi = gv_gfwd_find(a, f.proto, &f.host);
+
+			if (gi >= 0)
+				gv_gfwd_drop(a, (size_t)gi); /* the host removed it */
 			ret = api_gv_send(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "proxy not found");
 		} else {
+			int gi = gv_gfwd_find(a, f.proto, &f.host);
+
+			if (gi >= 0)
+				gv_gfwd_drop(a, (size_t)gi);
 			api_log(a, VG_LOG_INFO, "forward removed: %s %s%s", proto, local,
 				rq->guest ? " (by the guest)" : "");
 			ret = api_gv_send(c, MHD_HTTP_OK, NULL);
@@ -319,6 +439,11 @@ enum MHD_Result api_gv_expose(struct api *a, struct MHD_Connection *c, const str
 				 local);
 		ret = api_gv_send(c, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
 		goto out;
+	}
+	if (rq->guest) {
+		a->gfwd[a->n_gfwd].proto = f.proto;
+		a->gfwd[a->n_gfwd].host = f.host;
+		a->n_gfwd++;
 	}
 	api_log(a, VG_LOG_INFO, "forward added: %s %s -> %s%s", proto, local, remote,
 		rq->guest ? " (by the guest)" : "");

@@ -47,7 +47,7 @@ enum api_method {
 	API_POST = 1u << 2,
 	API_PUT = 1u << 3,
 	API_DELETE = 1u << 4,
-	API_OTHER = 0,	  /* any other method: matches no route but API_ANY */
+	API_OTHER = 0,	   /* any other method: matches no route but API_ANY */
 	API_ANY = 1u << 5, /* a route row only: every method, unknown ones too */
 };
 
@@ -101,11 +101,18 @@ struct api {
 	struct api_listener guest_lst;
 	uint64_t fd_exhausted;	 /* accepts that found no fd (either socket) */
 	struct vg_hitlog log_fd; /* their log line */
-	struct vg_timer timer; /* MHD's next timeout, or "run now" */
+	struct vg_timer timer;	 /* MHD's next timeout, or "run now" */
 	struct vg_timer keepalive;
 	struct sse_client sse[API_MAX_SSE_CLIENTS];
 	struct sse_event ring[API_EVENT_RING];
 	uint64_t next_seq; /* sequence of the next event published */
+	/* the forwards the guest exposed (--guest-forwards): only those it
+	 * may unexpose; entries the host removed are pruned when it is full */
+	struct {
+		enum fwd_proto proto;
+		struct ns_addr host;
+	} gfwd[VG_GUEST_FWD_MAX];
+	size_t n_gfwd;
 };
 
 /**

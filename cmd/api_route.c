@@ -5,7 +5,9 @@
  * api_policy.c, api_events.c) and the optional module it needs.
  *
  * api_route() checks, in this order and only here: a write through the
- * guest's socket (403), a body over API_MAX_BODY (413), a path with no row
+ * guest's socket (403; with --guest-forwards not on the rows marked
+ * guest_write, gvproxy's expose and unexpose, whose handler applies
+ * cmd/guestfwd.h's rules), a body over API_MAX_BODY (413), a path with no row
  * (404), a needed module the daemon did not provide (503), a method with no
  * row for the path (405, Allow listing the path's methods, HEAD left out as
  * it comes with GET). The handler then only does its work.
@@ -28,35 +30,36 @@ struct api_route {
 	const char *path;
 	api_handler_fn fn;
 	enum api_need need;
-	bool removes; /* handed to @fn as api_req.removes */
+	bool removes;	  /* handed to @fn as api_req.removes */
+	bool guest_write; /* the guest may write with --guest-forwards */
 };
 
 #define READ (API_GET | API_HEAD)
 
 static const struct api_route routes[] = {
-    {READ, "/stats", api_get_stats, NEED_NONE, false},
-    {READ, "/metrics", api_get_metrics, NEED_NONE, false},
-    {READ, "/dns/cache", api_get_dns_cache, NEED_NONE, false},
-    {API_POST, "/dns/cache/flush", api_flush_dns_cache, NEED_NONE, false},
-    {API_GET, "/dns/records", api_get_records, NEED_NONE, false},
-    {API_POST, "/dns/records", api_edit_records, NEED_NONE, false},
-    {API_DELETE, "/dns/records", api_edit_records, NEED_NONE, true},
-    {READ, "/leases", api_get_leases, NEED_NONE, false},
+    {READ, "/stats", api_get_stats, NEED_NONE, false, false},
+    {READ, "/metrics", api_get_metrics, NEED_NONE, false, false},
+    {READ, "/dns/cache", api_get_dns_cache, NEED_NONE, false, false},
+    {API_POST, "/dns/cache/flush", api_flush_dns_cache, NEED_NONE, false, false},
+    {API_GET, "/dns/records", api_get_records, NEED_NONE, false, false},
+    {API_POST, "/dns/records", api_edit_records, NEED_NONE, false, false},
+    {API_DELETE, "/dns/records", api_edit_records, NEED_NONE, true, false},
+    {READ, "/leases", api_get_leases, NEED_NONE, false, false},
     /* gvproxy's API, its shapes and codes (api_gv.c): any method reaches
      * the handler, which answers 400 "post only" where gvproxy does */
-    {API_ANY, "/services/dhcp/leases", api_gv_leases, NEED_NONE, false},
-    {API_ANY, "/cam", api_gv_cam, NEED_NONE, false},
-    {API_ANY, "/services/dns/all", api_gv_dns_all, NEED_NONE, false},
-    {API_ANY, "/services/dns/add", api_gv_dns_add, NEED_NONE, false},
-    {API_ANY, "/services/forwarder/all", api_gv_forward_all, NEED_FORWARDS, false},
-    {API_ANY, "/services/forwarder/expose", api_gv_expose, NEED_FORWARDS, false},
-    {API_ANY, "/services/forwarder/unexpose", api_gv_expose, NEED_FORWARDS, true},
-    {API_GET, "/forwards", api_get_forwards, NEED_FORWARDS, false},
-    {API_POST, "/forwards", api_edit_forward, NEED_FORWARDS, false},
-    {API_DELETE, "/forwards", api_edit_forward, NEED_FORWARDS, true},
-    {API_GET, "/policy", api_get_policy, NEED_POLICY, false},
-    {API_PUT, "/policy", api_put_policy, NEED_POLICY, false},
-    {READ, "/events", api_get_events, NEED_NONE, false},
+    {API_ANY, "/services/dhcp/leases", api_gv_leases, NEED_NONE, false, false},
+    {API_ANY, "/cam", api_gv_cam, NEED_NONE, false, false},
+    {API_ANY, "/services/dns/all", api_gv_dns_all, NEED_NONE, false, false},
+    {API_ANY, "/services/dns/add", api_gv_dns_add, NEED_NONE, false, false},
+    {API_ANY, "/services/forwarder/all", api_gv_forward_all, NEED_FORWARDS, false, false},
+    {API_ANY, "/services/forwarder/expose", api_gv_expose, NEED_FORWARDS, false, true},
+    {API_ANY, "/services/forwarder/unexpose", api_gv_expose, NEED_FORWARDS, true, true},
+    {API_GET, "/forwards", api_get_forwards, NEED_FORWARDS, false, false},
+    {API_POST, "/forwards", api_edit_forward, NEED_FORWARDS, false, false},
+    {API_DELETE, "/forwards", api_edit_forward, NEED_FORWARDS, true, false},
+    {API_GET, "/policy", api_get_policy, NEED_POLICY, false, false},
+    {API_PUT, "/policy", api_put_policy, NEED_POLICY, false, false},
+    {READ, "/events", api_get_events, NEED_NONE, false, false},
 };
 
 static const struct {
@@ -122,11 +125,6 @@ enum MHD_Result api_route(struct api *a, struct MHD_Connection *c, const char *u
 	char allow[64];
 	size_t i;
 
-	if (rq->guest && !(rq->method & READ))
-		return api_send_error(c, MHD_HTTP_FORBIDDEN, "the guest's API is read-only");
-	if (rq->too_big)
-		return api_send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than %d bytes",
-				      API_MAX_BODY);
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (strcmp(routes[i].path, url))
 			continue;
@@ -135,6 +133,11 @@ enum MHD_Result api_route(struct api *a, struct MHD_Connection *c, const char *u
 		if (!hit && (routes[i].methods & (rq->method | API_ANY)))
 			hit = &routes[i];
 	}
+	if (rq->guest && !(rq->method & READ) && !(a->cfg.guest_fwd.on && hit && hit->guest_write))
+		return api_send_error(c, MHD_HTTP_FORBIDDEN, "the guest's API is read-only");
+	if (rq->too_big)
+		return api_send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than %d bytes",
+				      API_MAX_BODY);
 	if (!allowed)
 		return api_send_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint: %s", url);
 	why = missing(a, need);

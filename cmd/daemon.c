@@ -346,6 +346,7 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 			    .dns_routes_get = op_dns_routes_get,
 			    .dns_routes_set = op_dns_routes_set},
 		    .guest_path = d->opt.guest_api ? d->opt.guest_api_path : NULL,
+		    .guest_fwd = d->opt.guest_fwd,
 		};
 
 		if (d->fwd) {

@@ -78,6 +78,10 @@ enum {
 	OPT_LISTEN_STDIO,  /* gvproxy -listen-stdio: frames on stdin/stdout */
 	OPT_NOTIFICATION,  /* gvproxy -notification unix:///PATH (cmd/gvnotify.h) */
 	OPT_DHCP6_STATELESS,
+	OPT_GUEST_FWD, /* --guest-forwards and its rules (cmd/guestfwd.h) */
+	OPT_GUEST_FWD_LOCAL,
+	OPT_GUEST_FWD_LOW,
+	OPT_GUEST_FWD_SNI,
 };
 
 /* every long option, NULL-terminated */

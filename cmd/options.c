@@ -115,6 +115,13 @@ void vg_options_usage(FILE *out)
 	      "  --api unix:///PATH     HTTP/JSON control API on a unix socket (mode 0600)\n"
 	      "  --guest-api            also serve it read-only (GET only) to the guest at\n"
 	      "                         http://GATEWAY-IP/ (port 80; needs --api)\n"
+	      "  --guest-forwards       let the guest POST gvproxy's /services/forwarder/\n"
+	      "                         expose and unexpose there (needs --guest-api):\n"
+	      "                         the remote must be the guest, the local address\n"
+	      "                         127.0.0.1 or one of --guest-forwards-local\n"
+	      "  --guest-forwards-local ADDR  also allow ADDR (0.0.0.0: all; repeatable)\n"
+	      "  --guest-forwards-low-ports   allow local ports below 1024\n"
+	      "  --guest-forwards-with-sni    allow them while the SNI allowlist is on\n"
 	      "\n"
 	      "Process:\n"
 	      "  --config FILE          YAML file with the same keys as these options;\n"
@@ -294,6 +301,9 @@ static const struct {
     {OPT_DEBUG_ECHO, offsetof(struct vg_options, debug_tcp_echo), true},
     /* checked against --api in options_finish() */
     {OPT_GUEST_API, offsetof(struct vg_options, guest_api), true},
+    {OPT_GUEST_FWD, offsetof(struct vg_options, guest_fwd.on), true},
+    {OPT_GUEST_FWD_LOW, offsetof(struct vg_options, guest_fwd.low_ports), true},
+    {OPT_GUEST_FWD_SNI, offsetof(struct vg_options, guest_fwd.with_sni), true},
     {OPT_GVPROXY_DEFAULTS, offsetof(struct vg_options, gvproxy), true},
 };
 
@@ -709,6 +719,11 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			}
 			break;
 		}
+		case OPT_GUEST_FWD_LOCAL:
+			if (vg_guest_fwd_add_local(&o->guest_fwd, optarg, err, errlen) < 0)
+				return VG_PARSE_ERROR;
+			o->guest_fwd_extra = true;
+			break;
 		case OPT_LISTEN_STDIO:
 			/* gvproxy: any non-empty value turns it on; the value is unused */
 			o->listen_stdio = optarg[0] != '\0';
@@ -868,6 +883,16 @@ static enum vg_parse_result options_finish(struct vg_options *o, char *err, size
 		return VG_PARSE_ERROR;
 	}
 	o->n_sshfwd = o->n_fwd_sock;
+	if ((o->guest_fwd_extra || o->guest_fwd.low_ports || o->guest_fwd.with_sni) &&
+	    !o->guest_fwd.on) {
+		snprintf(err, errlen,
+			 "--guest-forwards-local, -low-ports and -with-sni need --guest-forwards");
+		return VG_PARSE_ERROR;
+	}
+	if (o->guest_fwd.on && !o->guest_api) {
+		snprintf(err, errlen, "--guest-forwards needs --guest-api (and --api)");
+		return VG_PARSE_ERROR;
+	}
 	if (o->guest_api) {
 		if (!o->api) {
 			snprintf(err, errlen, "--guest-api needs --api unix:///PATH");

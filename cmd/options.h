@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cmd/guestfwd.h"
 #include "cmd/gvproxy.h"
 #include "cmd/log.h"
 #include "cmd/sshfwd.h"
@@ -33,8 +34,8 @@
 #include "forwarder/sni.h"
 #include "netstack/netstack.h"
 
-#define VG_MAX_UPSTREAMS 8
-#define VG_MAX_RECORDS   64
+#define VG_MAX_UPSTREAMS    8
+#define VG_MAX_RECORDS	    64
 #define VG_MAX_UPSTREAM_FOR 64 /* --dns-upstream-for values (DNS_MAX_DOMAINS domains) */
 
 /*
@@ -93,6 +94,8 @@ struct vg_options {
 	const char *api;	 /* unix:///PATH */
 	bool guest_api;
 	char guest_api_path[108]; /* with guest_api: the --api path + VG_GUEST_API_SUFFIX */
+	struct vg_guest_fwd_rules guest_fwd; /* --guest-forwards (needs --guest-api) */
+	bool guest_fwd_extra;		     /* one of its -local/-low-ports/-with-sni given */
 	const char *log_file;
 	const char *pcap_file;
 	bool sandbox;
