@@ -257,7 +257,7 @@ void vg_daemon_sni_event(void *ctx, const struct sni_event *ev)
 
 	if (!d->api || !event_budget(d))
 		return;
-	api_event_blocked(d->api, ev->proto == FWD_UDP ? "udp" : "tcp", &ev->src, &ev->dst,
+	api_event_blocked(d->api, fwd_proto_name(ev->proto), &ev->src, &ev->dst,
 			  ev->name, sni_reason_name(ev->reason));
 }
 
@@ -276,7 +276,7 @@ void vg_daemon_fwd_denied(void *ctx, const struct fwd_denied *ev)
 {
 	struct vg_daemon *d = ctx;
 	char s[INET6_ADDRSTRLEN + 8], t[INET6_ADDRSTRLEN + 8];
-	const char *proto = ev->proto == FWD_UDP ? "udp" : "tcp";
+	const char *proto = fwd_proto_name(ev->proto);
 
 	if (!event_budget(d))
 		return;

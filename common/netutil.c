@@ -142,6 +142,11 @@ static uint16_t fold16(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
+uint16_t vg_icmp_csum(const uint8_t *hdr, size_t hlen, const uint8_t *data, size_t len)
+{
+	return fold16(sum16(sum16(0, hdr, hlen), data, len));
+}
+
 void vg_ip4_header(uint8_t *hdr, uint16_t tot_len, uint8_t proto, uint32_t src, uint32_t dst)
 {
 	memset(hdr, 0, VG_IP4_HLEN);

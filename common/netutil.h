@@ -145,6 +145,18 @@ int vg_mac_parse(const char *s, uint8_t mac[6]);
 void vg_mac_format(const uint8_t mac[6], char out[VG_MAC_STRLEN]);
 
 /**
+ * vg_icmp_csum() - the RFC 1071 checksum of an ICMP message given as its
+ * header and its payload (no pseudo-header: ICMP over IPv4)
+ * @hdr:	header, with a zero checksum field
+ * @hlen:	its length (even)
+ * @data:	payload
+ * @len:	its length
+ *
+ * Return: the checksum, to store big-endian
+ */
+uint16_t vg_icmp_csum(const uint8_t *hdr, size_t hlen, const uint8_t *data, size_t len);
+
+/**
  * vg_ip4_header() - write a 20-byte IPv4 header (version 4, no options,
  * TOS 0, ID 0, no fragmentation flags, TTL VG_IP4_TTL) with its checksum
  * @hdr:	VG_IP4_HLEN bytes to fill

@@ -207,7 +207,7 @@ void fwd_set_sockaddr(void *sin_, uint32_t ip, uint16_t port)
  * fwd_report_denied() - tell cfg.denied (when set) that the outbound policy
  * refused a new guest flow
  * @fwd:	forwarder
- * @proto:	FWD_TCP or FWD_UDP
+ * @proto:	FWD_TCP, FWD_UDP or FWD_ICMP
  * @src:	guest endpoint
  * @dst:	destination the guest dialled
  */
@@ -286,7 +286,7 @@ bool fwd_fd_exhausted(int err)
  * dropped (the caller counts it): at the first, then at most every
  * FWD_BUDGET_LOG_MS
  * @fwd:	forwarder
- * @proto:	FWD_TCP or FWD_UDP
+ * @proto:	FWD_TCP, FWD_UDP or FWD_ICMP
  * @dst:	the destination, either family
  */
 void fwd_martian_hit(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *dst)
@@ -304,7 +304,7 @@ void fwd_martian_hit(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr
 	snprintf(line, sizeof(line),
 		 "forwarder: dropped guest %s to martian destination %s (%" PRIu64
 		 " since the last such line)",
-		 proto == FWD_TCP ? "TCP" : "UDP", a, hits);
+		 fwd_proto_name(proto), a, hits);
 	fwd->cfg.budget(fwd->cfg.budget_ctx, line);
 }
 

@@ -97,6 +97,8 @@
 #define FWD_MAX_UDP_FLOWS_DEFAULT 4096
 #define FWD_UDP_IDLE_MS_DEFAULT   90000u
 #define FWD_TCP_IDLE_MS_DEFAULT   7200000u /* 2 h without a byte either way */
+/* ICMP echo flows: one host socket each, counted against max_udp_flows too */
+#define FWD_PING_MAX              128u
 #define FWD_CONNECT_MS_DEFAULT    30000u
 #define FWD_KEEPALIVE_MS_DEFAULT  60000u
 #define FWD_FORWARD_MAX           64
@@ -201,7 +203,18 @@ const struct fwd_rule *fwd_policy_builtin6(size_t i);
 
 /* ---- the forwarder ---- */
 
-enum fwd_proto { FWD_TCP = 0, FWD_UDP = 1 };
+enum fwd_proto { FWD_TCP = 0, FWD_UDP = 1, FWD_ICMP = 2 /* echo; never a forward */ };
+
+/**
+ * fwd_proto_name() - "tcp", "udp" or "icmp"
+ * @p:	protocol
+ *
+ * Return: a static string
+ */
+static inline const char *fwd_proto_name(enum fwd_proto p)
+{
+	return p == FWD_ICMP ? "icmp" : p == FWD_UDP ? "udp" : "tcp";
+}
 
 /**
  * struct fwd_forward - one host → guest port forward
@@ -224,8 +237,8 @@ struct fwd_forward {
 
 /**
  * struct fwd_denied - a new guest flow the outbound CIDR policy refused
- * @proto:	FWD_TCP (the guest's SYN got RST) or FWD_UDP (the datagram got
- *		ICMP administratively prohibited)
+ * @proto:	FWD_TCP (the guest's SYN got RST), FWD_UDP or FWD_ICMP (the
+ *		datagram or echo request got ICMP administratively prohibited)
  * @src:	guest endpoint
  * @dst:	destination as the guest dialled it (the host alias, not 127.0.0.1)
  */
@@ -313,12 +326,12 @@ struct fwd_config {
 struct fwd_stats {
 	uint64_t tcp_active, tcp_total;
 	uint64_t tcp_bytes_out, tcp_bytes_in;
-	uint64_t tcp_refused;    /* host refused or unreachable: RST to the guest */
-	uint64_t tcp_denied;     /* outbound policy */
+	uint64_t tcp_refused;	 /* host refused or unreachable: RST to the guest */
+	uint64_t tcp_denied;	 /* outbound policy */
 	uint64_t tcp_over_limit; /* max_flows reached */
-	uint64_t tcp_timeouts;   /* connect or idle timeout */
-	uint64_t tcp_resets;     /* flows ended by a RST, either side */
-	uint64_t tcp_errors;     /* socket or memory errors */
+	uint64_t tcp_timeouts;	 /* connect or idle timeout */
+	uint64_t tcp_resets;	 /* flows ended by a RST, either side */
+	uint64_t tcp_errors;	 /* socket or memory errors */
 	uint64_t udp_active, udp_total;
 	uint64_t udp_pkts_out, udp_pkts_in, udp_bytes_out, udp_bytes_in;
 	uint64_t udp_denied, udp_over_limit, udp_refused, udp_expired, udp_errors;
@@ -337,6 +350,14 @@ struct fwd_stats {
 	uint64_t tcp_half_open;		   /* half-open flows now (gauge) */
 	uint64_t tcp_half_max;		   /* their bound in force (gauge) */
 	uint64_t tcp_max, udp_max;	   /* the bounds in force (gauges) */
+	/* ICMP and ICMPv6 echo to the outside (ping.c) */
+	uint64_t icmp_active, icmp_total; /* flows now (gauge), flows opened */
+	uint64_t icmp_raw;		  /* of those, on a raw socket (no ping socket permitted) */
+	uint64_t icmp_pkts_out, icmp_pkts_in; /* echo requests sent, replies back */
+	uint64_t icmp_denied;		      /* outbound policy: administratively prohibited */
+	uint64_t icmp_filtered; /* the filter (SNI allowlist) refused the destination */
+	uint64_t icmp_martian, icmp_errors, icmp_evicted, icmp_expired, icmp_revoked;
+	uint64_t icmp_over_limit; /* the UDP mappings' bound (ping sockets count) full */
 };
 
 struct fwd;
@@ -482,6 +503,9 @@ enum fwd_filter_end {
  * @udp:	optional: at each guest datagram to a destination the outbound
  *		policy allows, before the forwarder looks up its mapping; a
  *		verdict other than FWD_UDP_ALLOW drops it with that ICMP answer
+ * @echo:	optional: an ICMP(v6) echo request to @dst the outbound
+ *		policy allows: true to let it out. With a filter installed and
+ *		no @echo, no echo leaves (ICMP administratively prohibited)
  * @wants:	at the guest's SYN (after the CIDR policy): true to inspect this
  *		flow. The guest's handshake is then completed at once and no
  *		host connection exists until @inspect allows it.
@@ -505,6 +529,7 @@ struct fwd_filter {
 	bool (*syn)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst);
 	enum fwd_udp_verdict (*udp)(void *ctx, const struct ns_addr *src,
 				    const struct ns_addr *dst);
+	bool (*echo)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst);
 	bool (*wants)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst);
 	enum fwd_filter_verdict (*inspect)(void *ctx, uint64_t id, const struct ns_addr *src,
 					   const struct ns_addr *dst, const uint8_t *data,

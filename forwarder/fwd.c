@@ -55,6 +55,7 @@ static void fwd_sweep(void *arg)
 
 	fwd_tcp_sweep(fwd, now);
 	fwd_udp_sweep(fwd, now);
+	fwd_ping_sweep(fwd, now);
 	fwd_listeners_resume(fwd); /* those paused on EMFILE/ENFILE */
 	fwd->sweep_unarmed = vg_timer_start(fwd->loop, &fwd->sweep, FWD_SWEEP_MS) < 0;
 }
@@ -106,6 +107,7 @@ struct fwd *fwd_new(struct vg_loop *loop, const struct fwd_config *cfg)
 		fwd->half_src_max = fwd->half_max;
 	fwd_list_init(&fwd->tcp_active);
 	fwd_list_init(&fwd->udp_lru);
+	fwd_list_init(&fwd->ping_lru);
 	fwd->tcp_dirty.prev = fwd->tcp_dirty.next = &fwd->tcp_dirty;
 	for (i = 0; i < FWD_FORWARD_MAX; i++) {
 		fwd->lst[i].fd = -1;
@@ -139,6 +141,7 @@ int fwd_attach(struct fwd *fwd, struct ns *ns, char *err, size_t errlen)
 	    .tcp_accept = fwd_tcp_accept,
 	    .tcp_abandoned = fwd_tcp_abandoned,
 	    .udp_recv = fwd_udp_recv,
+	    .echo = fwd_ping_echo,
 	    .ops = fwd_tcp_ops,
 	};
 	size_t i;
@@ -154,6 +157,7 @@ int fwd_attach(struct fwd *fwd, struct ns *ns, char *err, size_t errlen)
 		/* TCP only, no filter and no policy: it never leaves vgate */
 		h.tcp_syn = fwd_tcp_api_syn;
 		h.udp_recv = NULL;
+		h.echo = NULL;
 		r = ns_register_service(ns, fwd->cfg.guest_api_port, &h);
 		if (r < 0) {
 			snprintf(err, errlen, "guest API: cannot serve gateway port %u: %s",
@@ -180,6 +184,7 @@ void fwd_free(struct fwd *fwd)
 		fwd_tcp_free_all(fwd);
 	if (fwd->udp_tab.buckets)
 		fwd_udp_free_all(fwd);
+	fwd_ping_free_all(fwd);
 	fwd_table_destroy(&fwd->tcp_tab);
 	fwd_srcs_destroy(&fwd->srcs);
 	fwd_table_destroy(&fwd->udp_tab);
@@ -194,6 +199,7 @@ void fwd_set_policy(struct fwd *fwd, const struct fwd_policy *p)
 	fwd->cfg.policy = *p;
 	fwd_tcp_revoke(fwd);
 	fwd_udp_revoke(fwd);
+	fwd_ping_revoke(fwd);
 }
 
 void fwd_get_stats(const struct fwd *fwd, struct fwd_stats *st)
@@ -238,7 +244,11 @@ void fwd_stats_format(const struct fwd_stats *s, char *buf, size_t len)
 		 " udp_revoked=%" PRIu64 " udp_evicted=%" PRIu64 " fd_exhausted=%" PRIu64
 		 " tcp_half_open=%" PRIu64 " tcp_half_dropped=%" PRIu64
 		 " tcp_half_src_dropped=%" PRIu64 " tcp_evicted=%" PRIu64 " tcp_late=%" PRIu64
-		 " tcp_abandoned=%" PRIu64,
+		 " tcp_abandoned=%" PRIu64 " icmp_active=%" PRIu64 " icmp_total=%" PRIu64
+		 " icmp_raw=%" PRIu64 " icmp_pkts_out=%" PRIu64 " icmp_pkts_in=%" PRIu64
+		 " icmp_denied=%" PRIu64 " icmp_filtered=%" PRIu64 " icmp_martian=%" PRIu64
+		 " icmp_errors=%" PRIu64 " icmp_evicted=%" PRIu64 " icmp_expired=%" PRIu64
+		 " icmp_revoked=%" PRIu64 " icmp_over_limit=%" PRIu64,
 		 s->tcp_active, s->tcp_total, s->tcp_bytes_out, s->tcp_bytes_in, s->tcp_refused,
 		 s->tcp_denied, s->tcp_over_limit, s->tcp_timeouts, s->tcp_resets, s->tcp_errors,
 		 s->udp_active, s->udp_total, s->udp_pkts_out, s->udp_pkts_in, s->udp_bytes_out,
@@ -246,5 +256,8 @@ void fwd_stats_format(const struct fwd_stats *s, char *buf, size_t len)
 		 s->udp_errors, s->fwd_tcp_accepted, s->fwd_tcp_failed, s->fwd_udp_pkts,
 		 s->tcp_martian, s->udp_martian, s->tcp_revoked, s->udp_revoked, s->udp_evicted,
 		 s->fd_exhausted, s->tcp_half_open, s->tcp_half_dropped, s->tcp_half_src_dropped,
-		 s->tcp_evicted, s->tcp_late, s->tcp_abandoned);
+		 s->tcp_evicted, s->tcp_late, s->tcp_abandoned, s->icmp_active, s->icmp_total,
+		 s->icmp_raw, s->icmp_pkts_out, s->icmp_pkts_in, s->icmp_denied, s->icmp_filtered,
+		 s->icmp_martian, s->icmp_errors, s->icmp_evicted, s->icmp_expired, s->icmp_revoked,
+		 s->icmp_over_limit);
 }

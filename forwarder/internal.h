@@ -115,6 +115,10 @@ struct fwd {
 	/* the guest's IPv6 address for port forwards over IPv6: the source of
 	 * its latest IPv6 flow (family IPv4 while none was seen) */
 	struct ns_addr guest6;
+	/* ICMP echo: FWD_PING_MAX flows (allocated at the first), LRU */
+	struct fwd_ping *ping;
+	struct fwd_list ping_lru;
+	uint16_t ping_id_seq; /* raw sockets: the last identifier used */
 	struct vg_hitlog budget_log;  /* cfg.budget's rate limit */
 	struct vg_hitlog martian_log; /* the same for martian destinations */
 	struct fwd_listener lst[FWD_FORWARD_MAX];
@@ -171,6 +175,14 @@ void fwd_udp_free_all(struct fwd *fwd);
 void fwd_udp_inbound(struct fwd_listener *l);
 void fwd_udp_drop_listener(struct fwd_listener *l);
 void fwd_udp_revoke(struct fwd *fwd);
+
+/* ping.c */
+struct fwd_ping;
+void fwd_ping_echo(void *ctx, const struct ns_addr *src, const struct ns_addr *dst, uint16_t seq,
+		   const uint8_t *data, size_t len, const struct ns_pkt *pkt);
+void fwd_ping_sweep(struct fwd *fwd, uint64_t now);
+void fwd_ping_revoke(struct fwd *fwd);
+void fwd_ping_free_all(struct fwd *fwd);
 
 /* portfwd.c */
 void fwd_listeners_close(struct fwd *fwd);

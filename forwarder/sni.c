@@ -192,7 +192,7 @@ static void blocked(struct sni_filter *f, enum fwd_proto proto, const struct ns_
 		inet_ntop(AF_INET, &dst->ip, d, sizeof(d));
 	}
 	snprintf(line, sizeof(line), "sni: blocked %s %s:%u -> %s:%u name=%s reason=%s",
-		 proto == FWD_UDP ? "udp" : "tcp", s, src->port, d, dst->port,
+		 fwd_proto_name(proto), s, src->port, d, dst->port,
 		 has_name ? name : "-", sni_reason_name(why));
 	logf_(f, true, line);
 }
@@ -488,6 +488,17 @@ static enum fwd_udp_verdict sni_udp(void *ctx, const struct ns_addr *src, const 
 	return quic ? FWD_UDP_UNREACHABLE : FWD_UDP_PROHIBITED;
 }
 
+/* fwd_filter.echo: only --allow-dest rules without a port (all protocols or /icmp) */
+static bool sni_echo(void *ctx, const struct ns_addr *src, const struct ns_addr *dst)
+{
+	struct sni_filter *f = ctx;
+
+	if (dest_allowed(f, dst, 1))
+		return true;
+	blocked(f, FWD_ICMP, src, dst, NULL, SNI_R_PORT_DENIED);
+	return false;
+}
+
 static bool sni_dns_allowed(void *ctx, const char *name)
 {
 	struct sni_filter *f = ctx;
@@ -521,6 +532,7 @@ static void install(struct sni_filter *f)
 	    .timeout_ms = f->cfg.timeout_ms,
 	    .syn = sni_syn,
 	    .udp = sni_udp,
+	    .echo = sni_echo,
 	    .wants = sni_wants,
 	    .inspect = sni_inspect,
 	    .ended = sni_ended,

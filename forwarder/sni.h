@@ -88,7 +88,7 @@
  * @v6:		an IPv6 rule (it matches IPv6 destinations only, an IPv4 rule
  *		IPv4 ones)
  * @port:	port, host order; 0 = any
- * @proto:	6 (TCP), 17 (UDP) or 0 for both
+ * @proto:	6 (TCP), 17 (UDP), 1 (ICMP and ICMPv6 echo; @port 0) or 0 for all
  */
 struct sni_dest {
 	uint32_t net;

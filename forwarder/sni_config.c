@@ -103,15 +103,20 @@ int sni_dest_parse(const char *s, struct sni_dest *out)
 	} else if (n > 4 && strcasecmp(buf + n - 4, "/udp") == 0) {
 		out->proto = 17;
 		buf[n - 4] = '\0';
+	} else if (n > 5 && strcasecmp(buf + n - 5, "/icmp") == 0) {
+		out->proto = 1; /* echo, both families; no port */
+		buf[n - 5] = '\0';
 	}
 	colon = strchr(buf, ':');
 	if (buf[0] == '[' || (colon && strchr(colon + 1, ':'))) {
-		if (dest6_parse(buf, out) < 0) {
+		if (dest6_parse(buf, out) < 0 || (out->proto == 1 && out->port)) {
 			memset(out, 0, sizeof(*out));
 			return -1;
 		}
 		return 0;
 	}
+	if (colon && out->proto == 1)
+		return -1;
 	if (colon) {
 		if (vg_port_parse(colon + 1, strlen(colon + 1), &out->port) < 0)
 			return -1;
@@ -126,7 +131,10 @@ int sni_dest_parse(const char *s, struct sni_dest *out)
 void sni_dest_format(const struct sni_dest *d, char *buf, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN], port[8] = "";
-	const char *proto = d->proto == 6 ? "/tcp" : d->proto == 17 ? "/udp" : "";
+	const char *proto = d->proto == 6    ? "/tcp"
+			    : d->proto == 17 ? "/udp"
+			    : d->proto == 1  ? "/icmp"
+					     : "";
 
 	if (d->port)
 		snprintf(port, sizeof(port), ":%u", d->port);
@@ -194,7 +202,7 @@ int sni_config_option(struct sni_config *c, const char *name, const char *value,
 	if (strcmp(name, "allow-dest") == 0) {
 		if (c->n_dest >= SNI_MAX_DEST || sni_dest_parse(value, &c->dest[c->n_dest]) < 0) {
 			snprintf(err, errlen,
-				 "--allow-dest '%s': want CIDR[:PORT][/tcp|/udp], at most %d",
+				 "--allow-dest '%s': want CIDR[:PORT][/tcp|/udp|/icmp], at most %d",
 				 value, SNI_MAX_DEST);
 			return -1;
 		}

@@ -8,7 +8,9 @@
  * unreachable for other ports; TCP to a gateway port whose service has a
  * tcp_syn goes the way of foreign flows. TCP to any other address goes to
  * syn.c; UDP to other addresses never enters lwIP: its checksum is checked
- * here and it goes to the foreign registrant's udp_recv. Fragments of
+ * here and it goes to the foreign registrant's udp_recv; an ICMP echo
+ * request to another address goes to its echo hook (ping.c in forwarder/),
+ * any other ICMP is dropped. Fragments of
  * datagrams to other addresses are reassembled by lwIP's ip4_reass()
  * (bounded by IP_REASS_MAX_PBUFS, expired by its timer) into eng->reass and
  * then dispatched like any other packet.
@@ -19,14 +21,14 @@
  * Any other destination is walked past its extension headers
  * (ip6_upper(): hop-by-hop first only, routing and destination options,
  * at most IP6_EXT_MAX, each within the packet) and TCP goes to syn.c,
- * UDP to the foreign registrant as for IPv4 (a zero UDP checksum is
- * invalid over IPv6). A fragment header with offset 0 and no more
+ * UDP and ICMPv6 echo requests to the foreign registrant as for IPv4 (a
+ * zero UDP checksum is invalid over IPv6). A fragment header with offset 0 and no more
  * fragments (an atomic fragment) is skipped; a real fragment is reassembled
  * by lwIP's ip6_reass() (the same bounds as IPv4: IP_REASS_MAX_PBUFS,
  * MEMP_NUM_REASSDATA, its timer) into eng->reass and the whole datagram is
  * dispatched once more, never reassembled twice. Anything else (ESP, AH,
  * no next header, a malformed or too long chain, headers after a fragment
- * header) is dropped and counted in drop_ip6_ext; ICMPv6 and other
+ * header) is dropped and counted in drop_ip6_ext; other ICMPv6 and other
  * protocols to other addresses in drop_proto.
  */
 #include "engine.h"
@@ -83,6 +85,43 @@ static void udp_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t
 }
 
 /**
+ * echo_guest_input() - an ICMP or ICMPv6 message to a non-gateway address:
+ * an echo request with a valid checksum goes to the foreign registrant's
+ * echo hook; anything else is dropped (drop_proto; drop_bad_ip when short
+ * or its checksum is wrong)
+ * @ns:		netstack
+ * @ip:		validated IPv4 or IPv6 packet
+ * @len:	its length
+ * @hlen:	offset of the ICMP header
+ */
+static void echo_guest_input(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen)
+{
+	bool v6 = pkt_v6(ip);
+	const uint8_t *m = ip + hlen;
+	struct ns_pkt pkt = {ip, len};
+	struct ns_addr src, dst;
+	uint32_t sum0;
+
+	if (len < hlen + 8) {
+		ns->st.drop_bad_ip++;
+		return;
+	}
+	if (m[0] != (v6 ? 128 : 8) || m[1] != 0 || !ns->eng->foreign.echo) {
+		ns->st.drop_proto++;
+		return;
+	}
+	sum0 = v6 ? pkt_pseudo_sum(ip, IP6_NH_ICMP6, len - hlen) : 0;
+	if (csum_fold(csum_partial(m, len - hlen, sum0)) != 0) {
+		ns->st.drop_bad_ip++;
+		return;
+	}
+	src = pkt_src(ip, (uint16_t)(m[4] << 8 | m[5]));
+	dst = pkt_dst(ip, 0);
+	ns->eng->foreign.echo(ns->eng->foreign.ctx, &src, &dst, (uint16_t)(m[6] << 8 | m[7]),
+			      m + 8, len - hlen - 8, &pkt);
+}
+
+/**
  * ns_engine_input() - an IPv4 packet from the guest, already validated by
  * link.c (header, length, checksum)
  * @ns:		netstack
@@ -121,6 +160,9 @@ void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gatew
 		break;
 	case 17:
 		udp_guest_input(ns, ip, len, hlen);
+		break;
+	case 1:
+		echo_guest_input(ns, ip, len, hlen);
 		break;
 	default:
 		ns->st.drop_proto++;
@@ -290,6 +332,9 @@ static void input6_foreign(struct ns *ns, const uint8_t *ip, size_t len)
 		break;
 	case IP6_NH_UDP:
 		udp_guest_input(ns, ip, len, v.off);
+		break;
+	case IP6_NH_ICMP6:
+		echo_guest_input(ns, ip, len, v.off);
 		break;
 	default:
 		if (ip6_ext_unhandled(v.proto) || v.proto == IP6_NH_HOPOPTS ||

@@ -302,6 +302,21 @@ typedef void *(*ns_accept_fn)(void *ctx, struct ns_flow *f, const struct ns_addr
 typedef void (*ns_abandoned_fn)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst);
 
 /**
+ * typedef ns_echo_fn - an ICMP or ICMPv6 echo request from the guest to a
+ * non-gateway address (length and checksum checked)
+ * @ctx:	the registration's ctx
+ * @src:	guest address; its port is the echo identifier
+ * @dst:	destination (port 0)
+ * @seq:	sequence number
+ * @data:	the echo payload, valid during the call
+ * @len:	its length
+ * @pkt:	the packet, valid during the call (for ns_icmp_unreachable())
+ */
+typedef void (*ns_echo_fn)(void *ctx, const struct ns_addr *src, const struct ns_addr *dst,
+			   uint16_t seq, const uint8_t *data, size_t len,
+			   const struct ns_pkt *pkt);
+
+/**
  * typedef ns_udp_fn - a UDP datagram from the guest
  * @ctx:	the registration's ctx
  * @src:	guest endpoint
@@ -352,6 +367,9 @@ struct ns_flow_ops {
  *		(drop_udp_nohook); a gateway port without it answers ICMP port
  *		unreachable. A gateway port also gets datagrams to the subnet
  *		broadcast and answers with ns_udp_send() from gateway:port.
+ * @echo:	optional, foreign flows only: an echo request to a non-gateway
+ *		address (answered with ns_echo_reply()); without it those are
+ *		dropped (drop_proto)
  * @ops:	bound to every flow @tcp_accept adopts
  */
 struct ns_handler {
@@ -360,6 +378,7 @@ struct ns_handler {
 	ns_accept_fn tcp_accept;
 	ns_abandoned_fn tcp_abandoned;
 	ns_udp_fn udp_recv;
+	ns_echo_fn echo;
 	struct ns_flow_ops ops;
 };
 
@@ -836,6 +855,22 @@ void ns_flow_set_keepalive(struct ns_flow *f, uint32_t idle_ms);
  */
 int ns_udp_send(struct ns *ns, const struct ns_addr *from, const struct ns_addr *to,
 		const void *data, size_t len);
+
+/**
+ * ns_echo_reply() - send the guest an ICMP echo reply (ICMPv6 for IPv6
+ * endpoints)
+ * @ns:		netstack
+ * @from:	the address the guest pinged (port ignored)
+ * @to:		guest address; its port is the echo identifier
+ * @seq:	sequence number
+ * @data:	echo payload
+ * @len:	its length (the reply must fit the MTU: not fragmented)
+ *
+ * Return: 0, -EMSGSIZE above the MTU, -EAFNOSUPPORT when @from and @to are
+ * not of one family, or the link's negative errno
+ */
+int ns_echo_reply(struct ns *ns, const struct ns_addr *from, const struct ns_addr *to,
+		  uint16_t seq, const void *data, size_t len);
 
 /**
  * ns_icmp_unreachable() - answer the packet being delivered to a udp_recv

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * out.c - datagrams towards the guest that other modules send: UDP from any
- * source address and port (NAT replies, the gateway services' answers) and
- * ICMP destination unreachable, quoting a packet being delivered or a
+ * source address and port (NAT replies, the gateway services' answers),
+ * ICMP(v6) echo replies from any address (ping replies) and ICMP
+ * destination unreachable, quoting a packet being delivered or a
  * synthesised IP+UDP header, for either family. UDP goes through lwIP's
  * udp_sendto_if_src() on one unbound pcb per family (fragmented above the
- * MTU); ICMP and ICMPv6 errors are built here and leave through ns->ip_out
- * or ns->ip6_out. The contract's ICMP codes (netstack.h) are translated for
+ * MTU); echo replies (never fragmented) and ICMP and ICMPv6 errors are
+ * built here and leave through ns->ip_out or ns->ip6_out. The contract's ICMP codes (netstack.h) are translated for
  * ICMPv6 (RFC 4443: port unreachable 4, administratively prohibited 1,
  * address unreachable 3, no route 0). Nothing is kept.
  */
@@ -91,6 +92,45 @@ void ns_icmp_unreachable(struct ns *ns, const struct ns_pkt *pkt, uint8_t code)
 	buf[22] = (uint8_t)(sum >> 8);
 	buf[23] = (uint8_t)sum;
 	ns->ip_out(ns, src, &iov, 1);
+}
+
+int ns_echo_reply(struct ns *ns, const struct ns_addr *from, const struct ns_addr *to,
+		  uint16_t seq, const void *data, size_t len)
+{
+	bool v6 = ns_addr_is_v6(to);
+	size_t hlen = v6 ? IP6_HLEN : 20;
+	uint8_t hdr[IP6_HLEN + 8];
+	struct iovec iov[2] = {{hdr, hlen + 8}, {(void *)data, len}};
+	uint8_t *m = hdr + hlen;
+	uint32_t sum0;
+	uint16_t sum;
+
+	if (ns_addr_is_v6(from) != v6)
+		return -EAFNOSUPPORT;
+	if (hlen + 8 + len > ns->cfg.mtu)
+		return -EMSGSIZE;
+	if (v6) {
+		memset(hdr, 0, IP6_HLEN);
+		hdr[0] = 0x60;
+		vg_put_be16(hdr + 4, (uint16_t)(8 + len));
+		hdr[6] = IP6_NH_ICMP6;
+		hdr[7] = 64; /* hop limit */
+		memcpy(hdr + 8, from->ip6, 16);
+		memcpy(hdr + 24, to->ip6, 16);
+	} else {
+		vg_ip4_header(hdr, (uint16_t)(hlen + 8 + len), 1 /* ICMP */, from->ip, to->ip);
+	}
+	m[0] = v6 ? 129 : 0; /* echo reply */
+	m[1] = 0;
+	m[2] = m[3] = 0;
+	vg_put_be16(m + 4, to->port);
+	vg_put_be16(m + 6, seq);
+	sum0 = v6 ? csum_ip6_pseudo(hdr, (uint32_t)(8 + len), IP6_NH_ICMP6) : 0;
+	sum = csum_fold(csum_partial(data, len, csum_partial(m, 8, sum0)));
+	vg_put_be16(m + 2, sum);
+	if (v6)
+		return ns->ip6_out(ns, to->ip6, iov, 2);
+	return ns->ip_out(ns, to->ip, iov, 2);
 }
 
 int ns_udp_send(struct ns *ns, const struct ns_addr *from, const struct ns_addr *to,

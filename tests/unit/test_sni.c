@@ -89,6 +89,25 @@ Test(sni, dest_parse_ipv6)
 		cr_assert_eq(sni_dest_parse(bad[i], &d), -1, "%s", bad[i]);
 }
 
+/* issue 14 item 7: /icmp rules (ping), an address without a port */
+Test(sni, dest_parse_icmp)
+{
+	struct sni_dest d;
+
+	cr_assert_eq(sni_dest_parse("192.0.2.0/24/icmp", &d), 0);
+	cr_assert_eq(d.proto, 1);
+	cr_assert_eq(d.port, 0);
+	cr_assert_eq(d.mask, ip4("255.255.255.0"));
+	cr_assert_eq(sni_dest_parse("2001:db8::10/ICMP", &d), 0);
+	cr_assert(d.v6);
+	cr_assert_eq(d.proto, 1);
+	cr_assert_eq(d.prefix6, 128);
+	static const char *const bad[] = {"192.0.2.1:80/icmp", "[2001:db8::1]:80/icmp", "/icmp",
+					  "192.0.2.1/icmp/udp"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(sni_dest_parse(bad[i], &d), -1, "%s", bad[i]);
+}
+
 Test(sni, dest_format_round_trip)
 {
 	static const char *const in[] = {
@@ -96,12 +115,14 @@ Test(sni, dest_format_round_trip)
 	    "192.0.2.0/24/TCP",	   "0.0.0.0/0",
 	    "10.1.2.3/32/udp",	   "2001:db8::/32/udp",
 	    "[2001:db8::10]:8080", "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535/udp",
+	    "192.0.2.0/24/icmp",   "2001:db8::/32/icmp",
 	};
 	static const char *const want[] = {
 	    "10.0.0.0/8:53/udp",       "127.0.0.5/32:8080",
 	    "192.0.2.0/24/tcp",	       "0.0.0.0/0",
 	    "10.1.2.3/32/udp",	       "2001:db8::/32/udp",
 	    "[2001:db8::10/128]:8080", "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128]:65535/udp",
+	    "192.0.2.0/24/icmp",       "2001:db8::/32/icmp",
 	};
 	struct sni_dest d, back;
 	char buf[SNI_DEST_TEXT_MAX];
