@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # bench_lib.sh - what the namespace benchmarks share (sourced by
 # forward_bench.sh, qemu_stream_bench.sh and ack_bench.sh). The caller sets
-# PIDS=() (processes bench_cleanup stops), TMP and, for hx, HOSTNS.
+# PIDS=() (processes bench_cleanup stops), TMP and, for hx, HOSTNS; the
+# peer helpers use CHILD, GW_PID, TARGET and SECS.
 
 # log MSG...: a time-stamped progress line on stderr
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -44,3 +45,41 @@ bench_host_ns() {
 	ip netns exec "$1" ip link set "${2}1" up
 	ip netns exec "$1" ip route add default via 10.99.0.1
 }
+
+# bench_new_child PREFIX: a fresh guest namespace PREFIX-cN-$$ with lo up,
+# its name in CHILD
+bench_new_child() {
+	CHILD=$1-c$RANDOM-$$
+	ip netns add "$CHILD"
+	ip netns exec "$CHILD" ip link set lo up
+}
+
+# bench_del_child: kill what runs in CHILD and delete it
+bench_del_child() {
+	ip netns pids "$CHILD" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+	ip netns del "$CHILD" 2>/dev/null || true
+	CHILD=""
+}
+
+# bench_stop_peer: stop the gateway GW_PID and delete its guest namespace
+bench_stop_peer() {
+	kill "$GW_PID" 2>/dev/null || true
+	wait "$GW_PID" 2>/dev/null || true
+	bench_del_child
+}
+
+# bench_iperf [-R]: Gbit/s of one iperf3 run of SECS seconds from CHILD to
+# TARGET:5201 ("-" on failure or stall)
+bench_iperf() {
+	local rev=${1:-} j
+	j=$(timeout $((SECS + 15)) ip netns exec "$CHILD" iperf3 -c "$TARGET" -p 5201 -t "$SECS" ${rev:+"$rev"} -J \
+		2>/dev/null) || { echo -; return; }
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' \
+		<<<"$j" 2>/dev/null || echo -
+}
+
+# bench_median VALUE...: the median of the numbers ("-" left out), or "stall"
+bench_median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:] if x!="-"]; print("%.2f" % statistics.median(v) if v else "stall")' "$@"; }
+
+# bench_ratio A B: "A/B×" with two decimals, or n/a when either is no number
+bench_ratio() { python3 -c 'import sys; a,b=sys.argv[1:]; print("%.2f×" % (float(a)/float(b)) if a.replace(".","").isdigit() and b.replace(".","").isdigit() and float(b)>0 else "n/a")' "$1" "$2"; }

@@ -65,21 +65,11 @@ PY
 sleep 1
 
 # --- one guest namespace per measurement ---
-new_child() {
-	CHILD=vgb-c$RANDOM-$$
-	ip netns add "$CHILD"
-	ip netns exec "$CHILD" ip link set lo up
-}
-del_child() {
-	ip netns pids "$CHILD" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-	ip netns del "$CHILD" 2>/dev/null || true
-	CHILD=""
-}
 
 # start_peer PEER MTU: sets GW_PID and TARGET (the host as the guest sees it)
 start_peer() {
 	local peer=$1 mtu=$2
-	new_child
+	bench_new_child vgb
 	case $peer in
 	vgate)
 		ip netns exec "$HOSTNS" "$VGATE" --tap-netns "/run/netns/$CHILD" --tap-name tap0 --mtu "$mtu" \
@@ -116,21 +106,6 @@ start_peer() {
 	log "$peer (mtu $mtu) did not come up"
 	return 1
 }
-stop_peer() {
-	kill "$GW_PID" 2>/dev/null || true
-	wait "$GW_PID" 2>/dev/null || true
-	del_child
-}
-
-# iperf DIR: Gbit/s of one run ("-" on failure or stall)
-iperf() {
-	local rev=$1 j
-	j=$(timeout $((SECS + 15)) ip netns exec "$CHILD" iperf3 -c "$TARGET" -p 5201 -t "$SECS" ${rev:+"$rev"} -J \
-		2>/dev/null) || { echo -; return; }
-	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' \
-		<<<"$j" 2>/dev/null || echo -
-}
-median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:] if x!="-"]; print("%.2f" % statistics.median(v) if v else "stall")' "$@"; }
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 
 declare -A R
@@ -140,12 +115,12 @@ for mtu in 1500 65520; do
 		up=() down=()
 		for _ in $(seq 1 "$RUNS"); do
 			start_peer "$peer" "$mtu" || { up+=(-); down+=(-); continue; }
-			up+=("$(iperf "")")
-			down+=("$(iperf -R)")
-			stop_peer
+			up+=("$(bench_iperf)")
+			down+=("$(bench_iperf -R)")
+			bench_stop_peer
 		done
-		R[$peer,$mtu,up]=$(median "${up[@]}")
-		R[$peer,$mtu,down]=$(median "${down[@]}")
+		R[$peer,$mtu,up]=$(bench_median "${up[@]}")
+		R[$peer,$mtu,down]=$(bench_median "${down[@]}")
 		log "$peer mtu $mtu: guest→host ${up[*]} host→guest ${down[*]} Gbit/s"
 	done
 done
@@ -154,9 +129,9 @@ for peer in "${PEERS[@]}"; do
 	for _ in $(seq 1 "$RUNS"); do
 		start_peer "$peer" 1500 || continue
 		cps+=("$(ip netns exec "$CHILD" python3 "$TMP/cps.py" "$TARGET" "$SECS" || echo -)")
-		stop_peer
+		bench_stop_peer
 	done
-	R[$peer,cps]=$(median "${cps[@]}")
+	R[$peer,cps]=$(bench_median "${cps[@]}")
 	start_peer "$peer" 1500
 	R[$peer,rss0]=$(rss_kb "$GW_PID")
 	ip netns exec "$CHILD" python3 "$TMP/idle.py" "$TARGET" 1000 >"$TMP/idle.out" 2>&1 &
@@ -166,11 +141,10 @@ for peer in "${PEERS[@]}"; do
 	R[$peer,rss1000]=$(rss_kb "$GW_PID")
 	grep -q open "$TMP/idle.out" || R[$peer,rss1000]="- (failed)"
 	kill "$idle" 2>/dev/null || true
-	stop_peer
+	bench_stop_peer
 	log "$peer: ${cps[*]} conn/s; RSS ${R[$peer,rss0]} kB idle, ${R[$peer,rss1000]} kB with 1000 flows"
 done
 
-ratio() { python3 -c 'import sys; a,b=sys.argv[1:]; print("%.2f×" % (float(a)/float(b)) if a.replace(".","").isdigit() and b.replace(".","").isdigit() and float(b)>0 else "n/a")' "$1" "$2"; }
 {
 	echo "# Forwarder benchmarks"
 	echo
@@ -186,7 +160,7 @@ ratio() { python3 -c 'import sys; a,b=sys.argv[1:]; print("%.2f×" % (float(a)/f
 		for d in up down; do
 			name=$([ $d = up ] && echo "guest→host" || echo "host→guest")
 			v=${R[vgate,$mtu,$d]:-} s=${R[slirp4netns,$mtu,$d]:-} p=${R[pasta,$mtu,$d]:-}
-			echo "| $mtu | $name | $v | $s | $p | $(ratio "$v" "$s") | $(ratio "$v" "$p") |"
+			echo "| $mtu | $name | $v | $s | $p | $(bench_ratio "$v" "$s") | $(bench_ratio "$v" "$p") |"
 		done
 	done
 	echo

@@ -325,6 +325,20 @@ vg_usr1_stat() {
 # host, where a wall-clock bound is not. -s: nstat's history file untouched.
 vg_syn_retrans() { vg_ns nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" { print $2 }'; }
 
+# vg_refused_at_once WHAT CURL-ARGS...: a curl from the guest is refused at
+# its first SYN: exit 7 (refused, not 28 timed out) and no SYN retransmitted
+# (vg_syn_retrans: a wall-clock bound cannot tell under load); WHAT names
+# the case in the failure
+vg_refused_at_once() {
+	local what=$1 r0 r1 rc=0
+	shift
+	r0=$(vg_syn_retrans)
+	vg_ns curl -sS --max-time 5 "$@" >/dev/null 2>&1 || rc=$?
+	r1=$(vg_syn_retrans)
+	[ "$rc" = 7 ] || vg_fail "$what: curl exit $rc, expected 7 (refused)"
+	[ -n "$r0" ] && [ "$r1" = "$r0" ] || vg_fail "$what: the guest retransmitted its SYN ($r0 -> $r1): not refused at once"
+}
+
 # vg_lease_var NAME: a value from the DHCP lease (ip, mask, router, dns, mtu...)
 vg_lease_var() { sed -n "s/^$1=//p" "$VG_LEASE"; }
 

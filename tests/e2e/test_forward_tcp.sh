@@ -59,12 +59,7 @@ vg_log "half-close ok"
 # 5. closed port: refused at once - the guest's first SYN gets the RST (no
 # SYN retransmitted, which a wall-clock bound could not tell under load)
 CLOSED=$((P + 3))
-r0=$(vg_syn_retrans)
-rc=0
-vg_ns curl -sS --max-time 5 "http://$HOST:$CLOSED/" >/dev/null 2>&1 || rc=$?
-r1=$(vg_syn_retrans)
-[ "$rc" = 7 ] || vg_fail "closed port: curl exit $rc, expected 7"
-[ "$r1" = "$r0" ] || vg_fail "closed port: the guest retransmitted its SYN ($r0 -> $r1): not refused at once"
+vg_refused_at_once "closed port" "http://$HOST:$CLOSED/"
 vg_log "closed port refused at the first SYN"
 
 kill -0 "$VG_PID" || vg_fail "vgate died"
