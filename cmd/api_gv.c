@@ -467,14 +467,12 @@ enum MHD_Result api_gv_leases(struct api *a, struct MHD_Connection *c, const str
 	}
 	n = ns_leases(a->cfg.ns, ls, GV_MAX_LEASES);
 	for (i = 0; i < n; i++) {
-		char ip[INET_ADDRSTRLEN], mac[18];
-		const uint8_t *m = ls[i].mac;
+		char ip[INET_ADDRSTRLEN], mac[VG_MAC_STRLEN];
 
 		if (ls[i].family != NS_AF_INET)
 			continue; /* gvproxy's map is IPv4's; DHCPv6 leases are in /leases */
 		inet_ntop(AF_INET, &ls[i].ip, ip, sizeof(ip));
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
-			 m[4], m[5]);
+		vg_mac_format(ls[i].mac, mac);
 		json_object_set_new(o, ip, json_string(mac));
 	}
 	free(ls);
@@ -492,11 +490,9 @@ enum MHD_Result api_gv_cam(struct api *a, struct MHD_Connection *c, const struct
 		return MHD_NO;
 	n = ns_neighbours(a->cfg.ns, nb, sizeof(nb) / sizeof(nb[0]));
 	for (i = 0; i < n; i++) {
-		char mac[18];
-		const uint8_t *m = nb[i].mac;
+		char mac[VG_MAC_STRLEN];
 
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
-			 m[4], m[5]);
+		vg_mac_format(nb[i].mac, mac);
 		json_object_set_new(o, mac, json_integer(0));
 	}
 	return api_gv_json(c, o);
