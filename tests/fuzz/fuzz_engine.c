@@ -3,14 +3,15 @@
  * fuzz_engine.c - libFuzzer target: random IPv4/TCP/UDP packets from the
  * "guest" through ns_link_input() into the link, the IPv4 checks and the
  * lwIP engine (TCP termination to any address, deferred SYNs, active opens,
- * flows' peek/consume/write/shutdown/reset, UDP and ICMP to the guest).
+ * flows' peek/consume/write/shutdown/reset, UDP and ICMP to the guest,
+ * echo requests to outside addresses and their replies).
  *
  * How: one netstack for the whole process (lwIP is global state; ns_new()
  * cannot be repeated without leaking lwIP's timeouts) with no transport, so
  * frames to the guest are counted and dropped. Each input is a list of
  * records: [ctl][len_hi][len_lo][bytes...]. ctl bits choose what the harness
  * repairs so packets get past the checksums (IPv4 version/IHL/length and
- * header checksum, TCP/UDP checksum, addresses from a small set: gateway,
+ * header checksum, TCP/UDP/ICMP checksum, addresses from a small set: gateway,
  * host alias, an outside address), and how the foreign-flow callbacks answer
  * (SYN verdicts, resuming deferred SYNs, reading, writing, closing, an active
  * open). The gateway's port 53 is served by dns/'s gateway (UDP, and TCP
@@ -159,6 +160,23 @@ static void h_udp(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 	}
 }
 
+/* an echo request to an outside address: answered, refused or ignored */
+static void h_echo(void *ctx, const struct ns_addr *src, const struct ns_addr *dst, uint16_t seq,
+		   const uint8_t *d, size_t len, const struct ns_pkt *pkt)
+{
+	(void)ctx;
+	switch (H.ctl & 3) {
+	case 0:
+		ns_icmp_unreachable(H.ns, pkt, 13);
+		break;
+	case 1:
+		ns_echo_reply(H.ns, dst, src, seq, d, len);
+		break;
+	default:
+		break;
+	}
+}
+
 static const struct ns_flow_ops h_ops = {
 	.recv = h_recv,
 	.sent = h_sent,
@@ -179,6 +197,7 @@ static void setup(void)
 	foreign.tcp_syn = h_syn;
 	foreign.tcp_accept = h_accept;
 	foreign.udp_recv = h_udp;
+	foreign.echo = h_echo;
 	foreign.ops = h_ops;
 	dns_config_defaults(&dc);
 	H.loop = vg_loop_new(1024 + dns_timers_needed(&dc));
@@ -249,6 +268,12 @@ static void repair(uint8_t *ip, size_t len, uint8_t ctl)
 		s = csum(l4, l4len, ph);
 		l4[off] = (uint8_t)(s >> 8);
 		l4[off + 1] = (uint8_t)s;
+	}
+	if ((ctl & 4) && len >= hlen + 8 && ip[9] == 1) { /* ICMP: no pseudo-header */
+		ip[hlen + 2] = ip[hlen + 3] = 0;
+		s = csum(ip + hlen, len - hlen, 0);
+		ip[hlen + 2] = (uint8_t)(s >> 8);
+		ip[hlen + 3] = (uint8_t)s;
 	}
 iphdr:
 	ip[10] = ip[11] = 0;
