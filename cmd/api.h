@@ -99,7 +99,7 @@ struct api_ops {
 	void *ctx;
 	void (*fwd_stats)(void *ctx, struct fwd_stats *st);
 	int (*forward_add)(void *ctx, const struct fwd_forward *f, char *err, size_t errlen);
-	int (*forward_remove)(void *ctx, enum fwd_proto proto, const struct ns_addr *host);
+	int (*forward_remove)(void *ctx, const struct fwd_forward *key);
 	size_t (*forward_list)(void *ctx, struct fwd_forward *out, size_t max);
 	const struct fwd_policy *(*policy_get)(void *ctx);
 	int (*policy_set)(void *ctx, const struct fwd_policy *p, char *err, size_t errlen);

@@ -57,15 +57,18 @@ int api_parse_hostport(const char *s, uint32_t def_ip, struct ns_addr *out)
 static json_t *forward_json(const struct fwd_forward *f)
 {
 	struct ns_addr g = ns_addr_v4(f->guest_ip, f->guest_port);
-	char local[INET6_ADDRSTRLEN + 16], remote[32];
+	char local[FWD_PATH_MAX + INET6_ADDRSTRLEN + 16], remote[32];
 
-	api_fmt_hostport(&f->host, local, sizeof(local));
+	if (f->path[0])
+		snprintf(local, sizeof(local), "%s", f->path);
+	else
+		api_fmt_hostport(&f->host, local, sizeof(local));
 	if (f->guest_ip)
 		api_fmt_hostport(&g, remote, sizeof(remote));
 	else
 		snprintf(remote, sizeof(remote), ":%u", f->guest_port);
-	return json_pack("{s:s, s:s, s:s}", "protocol", f->proto == FWD_UDP ? "udp" : "tcp",
-			 "local", local, "remote", remote);
+	return json_pack("{s:s, s:s, s:s}", "protocol", fwd_forward_kind(f), "local", local,
+			 "remote", remote);
 }
 
 /* the forwards as a list, under "forwards" */
@@ -172,11 +175,10 @@ enum MHD_Result api_edit_forward(struct api *a, struct MHD_Connection *c, const 
 					     err[0] ? err : "cannot add the forward");
 		} else {
 			api_log(a, VG_LOG_INFO, "forward added: %s %s -> guest:%u",
-				f.proto == FWD_UDP ? "udp" : "tcp", api_str_field(o, "local"),
-				f.guest_port);
+				fwd_forward_kind(&f), api_str_field(o, "local"), f.guest_port);
 			ret = api_send_json(c, MHD_HTTP_OK, forward_json(&f));
 		}
-	} else if (a->cfg.ops.forward_remove(a->cfg.ops.ctx, f.proto, &f.host) < 0) {
+	} else if (a->cfg.ops.forward_remove(a->cfg.ops.ctx, &f) < 0) {
 		ret = api_send_error(c, MHD_HTTP_NOT_FOUND, "no forward on %s",
 				     api_str_field(o, "local"));
 	} else {

@@ -25,7 +25,10 @@
  * are ignored, as Go's decoder does. A "local" of ":PORT" listens on every
  * host address (0.0.0.0) and is listed back as ":PORT"; a "remote" without
  * an address is the guest (its current DHCP lease at each connection).
- * Protocol "unix" (a unix-socket listener) is not supported: 500.
+ * Protocol "unix" listens on the unix socket path "local" (mode 0600, an
+ * existing file is a 500; removed by unexpose) and connects each client to
+ * the guest's TCP "remote", as a tcp forward does; the guest cannot add
+ * one (403). "npipe" (Windows) is a 500.
  *
  * The guest (its API socket, --guest-api) may POST expose and unexpose
  * only with --guest-forwards, under cmd/guestfwd.h's rules: 403 with the
@@ -143,16 +146,18 @@ enum MHD_Result api_gv_forward_all(struct api *a, struct MHD_Connection *c,
 	for (i = 0; i < n; i++) {
 		struct ns_addr r =
 		    ns_addr_v4(fl[i].guest_ip ? fl[i].guest_ip : guest, fl[i].guest_port);
-		char local[32], remote[32];
+		char local[FWD_PATH_MAX + 32], remote[32];
 
-		gv_fmt_local(&fl[i].host, local, sizeof(local));
+		if (fl[i].path[0])
+			snprintf(local, sizeof(local), "%s", fl[i].path);
+		else
+			gv_fmt_local(&fl[i].host, local, sizeof(local));
 		if (r.ip)
 			api_fmt_hostport(&r, remote, sizeof(remote));
 		else
 			snprintf(remote, sizeof(remote), ":%u", r.port);
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "local", local, "remote",
-						     remote, "protocol",
-						     fl[i].proto == FWD_UDP ? "udp" : "tcp"));
+						     remote, "protocol", fwd_forward_kind(&fl[i])));
 	}
 	free(fl);
 	return api_gv_json(c, arr);
@@ -385,13 +390,25 @@ enum MHD_Result api_gv_expose(struct api *a, struct MHD_Connection *c, const str
 		proto = "tcp";
 	} else if (!strcmp(proto, "udp")) {
 		f.proto = FWD_UDP;
+	} else if (!strcmp(proto, "unix")) {
+		f.proto = FWD_TCP;
+		if (rq->guest) {
+			snprintf(err, sizeof(err), "unix forwards are the host's: not the guest's");
+			ret = api_gv_send(c, MHD_HTTP_FORBIDDEN, err);
+			goto out;
+		}
+		if (!*local || strlen(local) >= sizeof(f.path)) {
+			snprintf(err, sizeof(err), "listen unix %s: bad path", local);
+			ret = api_gv_send(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					  rq->removes ? "proxy not found" : err);
+			goto out;
+		}
+		memcpy(f.path, local, strlen(local) + 1);
 	} else {
-		/* gvproxy: "unknown protocol" from Expose, a 500; unix and
-		 * npipe listeners are not built in vgate */
+		/* gvproxy: "unknown protocol" from Expose, a 500; npipe
+		 * (Windows named pipes) listeners are not built in vgate */
 		snprintf(err, sizeof(err), "%s protocol %s",
-			 strcmp(proto, "unix") && strcmp(proto, "npipe") ? "unknown"
-									 : "unsupported",
-			 proto);
+			 strcmp(proto, "npipe") ? "unknown" : "unsupported", proto);
 		ret = api_gv_send(c, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
 		goto out;
 	}
@@ -401,7 +418,7 @@ enum MHD_Result api_gv_expose(struct api *a, struct MHD_Connection *c, const str
 		ret = api_gv_send(c, MHD_HTTP_BAD_REQUEST, err);
 		goto out;
 	}
-	if (gv_parse_addr(local, htonl(INADDR_ANY), &f.host) < 0) {
+	if (!f.path[0] && gv_parse_addr(local, htonl(INADDR_ANY), &f.host) < 0) {
 		snprintf(err, sizeof(err), "listen %s %s: bad address", proto, local);
 		ret = api_gv_send(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  rq->removes ? "proxy not found" : err);
@@ -410,7 +427,7 @@ enum MHD_Result api_gv_expose(struct api *a, struct MHD_Connection *c, const str
 	if (rq->guest && gv_guest_allowed(a, c, &f, rq->removes ? NULL : &g, &ret) < 0)
 		goto out;
 	if (rq->removes) {
-		if (a->cfg.ops.forward_remove(a->cfg.ops.ctx, f.proto, &f.host) < 0) {
+		if (a->cfg.ops.forward_remove(a->cfg.ops.ctx, &f) < 0) {
 			int gi = gv_gfwd_find(a, f.proto, &f.host);
 
 			if (gi >= 0)

@@ -78,11 +78,11 @@ static int op_forward_add(void *ctx, const struct fwd_forward *f, char *err, siz
 	return fwd_forward_add(d->fwd, f, err, errlen);
 }
 
-static int op_forward_remove(void *ctx, enum fwd_proto proto, const struct ns_addr *host)
+static int op_forward_remove(void *ctx, const struct fwd_forward *key)
 {
 	struct vg_daemon *d = ctx;
 
-	return fwd_forward_remove(d->fwd, proto, host);
+	return fwd_forward_remove(d->fwd, key);
 }
 
 static size_t op_forward_list(void *ctx, struct fwd_forward *out, size_t max)
@@ -508,7 +508,7 @@ static void diff_forwards(struct vg_daemon *d, const struct vg_options *old,
 	nb = vg_options_forwards(new, b);
 	for (i = 0; i < na; i++) {
 		if (!has_forward(b, nb, &a[i]) &&
-		    fwd_forward_remove(d->fwd, a[i].proto, &a[i].host) == 0)
+		    fwd_forward_remove(d->fwd, &a[i]) == 0)
 			vg_log(&d->log, VG_LOG_INFO, "reload: forward of host port %u removed",
 			       a[i].host.port);
 	}

@@ -102,6 +102,7 @@
 #define FWD_CONNECT_MS_DEFAULT    30000u
 #define FWD_KEEPALIVE_MS_DEFAULT  60000u
 #define FWD_FORWARD_MAX           64
+#define FWD_PATH_MAX              108 /* a unix forward's path, NUL included (sun_path) */
 /* half-open TCP flows at once (fwd_config.max_half_open), and per guest
  * source (max_half_open_src); see "SYN floods" above */
 #define FWD_HALF_OPEN_DEFAULT     1000
@@ -227,12 +228,17 @@ static inline const char *fwd_proto_name(enum fwd_proto p)
  *		on an IPv6 @host without @guest_ip connects to the guest over
  *		IPv6 when the guest's IPv6 address is known (the source of its
  *		latest IPv6 flow)
+ * @path:	"" for a forward on @host; else a unix stream socket to listen
+ *		on instead (created mode 0600, removed with the forward; an
+ *		existing file is an error), @proto FWD_TCP, @host zero: each
+ *		connection goes to the guest's TCP port as a TCP forward's
  */
 struct fwd_forward {
 	enum fwd_proto proto;
 	struct ns_addr host;
 	uint16_t guest_port;
 	uint32_t guest_ip;
+	char path[FWD_PATH_MAX];
 };
 
 /**
@@ -451,15 +457,27 @@ int fwd_forward_parse(const char *s, struct fwd_forward *out);
 int fwd_forward_add(struct fwd *fwd, const struct fwd_forward *f, char *err, size_t errlen);
 
 /**
- * fwd_forward_remove() - stop listening on a forward's host address; flows
- * already established through it continue
+ * fwd_forward_remove() - stop listening on a forward's host address (or
+ * unix path, which is removed); flows already established through it
+ * continue
  * @fwd:	forwarder
- * @proto:	FWD_TCP or FWD_UDP
- * @host:	host address and port it listens on
+ * @key:	the forward: its @proto, @host and @path name it (the guest
+ *		side is not looked at)
  *
  * Return: 0, or -1 if there is no such forward
  */
-int fwd_forward_remove(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *host);
+int fwd_forward_remove(struct fwd *fwd, const struct fwd_forward *key);
+
+/**
+ * fwd_forward_kind() - "tcp", "udp" or "unix" (a forward on a unix path)
+ * @f:	forward
+ *
+ * Return: a static string
+ */
+static inline const char *fwd_forward_kind(const struct fwd_forward *f)
+{
+	return f->path[0] ? "unix" : fwd_proto_name(f->proto);
+}
 
 /**
  * fwd_forward_list() - list the active port forwards

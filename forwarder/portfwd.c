@@ -15,6 +15,9 @@
  * it are dropped. A TCP listener whose accept() fails with EMFILE/ENFILE
  * stops being polled (EPOLLIN off, so the level-triggered event cannot spin)
  * until the forwarder's sweep resumes it (fwd_listeners_resume(), 1 s).
+ * A forward on a unix path (gvproxy's "unix" expose) is a stream listener
+ * like a TCP one: created mode 0600 (umask 0177), never over an
+ * existing file, unlinked when the forward is removed or vgate stops.
  */
 #include "internal.h"
 
@@ -26,6 +29,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/netutil.h"
@@ -107,6 +112,70 @@ void fwd_listeners_resume(struct fwd *fwd)
 	}
 }
 
+/* whether @a and @b are the same forward: protocol, host address, path */
+static bool forward_same(const struct fwd_forward *a, const struct fwd_forward *b)
+{
+	return a->proto == b->proto && ns_addr_eq(&a->host, &b->host) && !strcmp(a->path, b->path);
+}
+
+/* the listening socket of @f, bound; -1 with @err set */
+static int listener_open(const struct fwd_forward *f, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	int fd, one = 1;
+
+	if (f->path[0]) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+		mode_t old;
+		int r;
+
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(err, errlen, "socket: %s", strerror(errno));
+			return -1;
+		}
+		memset(sun, 0, sizeof(*sun));
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, f->path, strlen(f->path) + 1);
+		old = umask(0177); /* the socket file: 0600 */
+		r = bind(fd, (struct sockaddr *)sun, sizeof(*sun));
+		umask(old);
+		if (r < 0 || listen(fd, 128) < 0) {
+			snprintf(err, errlen, "port forward unix:%s: %s", f->path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	fd = socket(ns_addr_is_v6(&f->host) ? AF_INET6 : AF_INET,
+		    (f->proto == FWD_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ns_addr_is_v6(&f->host)) /* [::] is IPv6 only: 0.0.0.0 is its own forward */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	slen = fwd_sockaddr(&ss, &f->host);
+	if (bind(fd, (struct sockaddr *)&ss, slen) < 0 ||
+	    (f->proto == FWD_TCP && listen(fd, 128) < 0)) {
+		char a[INET6_ADDRSTRLEN];
+
+		if (ns_addr_is_v6(&f->host))
+			inet_ntop(AF_INET6, f->host.ip6, a, sizeof(a));
+		else
+			inet_ntop(AF_INET, &f->host.ip, a, sizeof(a));
+		snprintf(err, errlen, "port forward %s:%s%s%s:%u: %s", fwd_proto_name(f->proto),
+			 ns_addr_is_v6(&f->host) ? "[" : "", a, ns_addr_is_v6(&f->host) ? "]" : "",
+			 f->host.port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void listener_close(struct fwd_listener *l)
 {
 	l->paused = false;
@@ -115,6 +184,8 @@ static void listener_close(struct fwd_listener *l)
 	vg_io_del(l->fwd->loop, &l->io);
 	close(l->fd);
 	l->fd = -1;
+	if (l->spec.path[0])
+		unlink(l->spec.path);
 	if (l->spec.proto == FWD_UDP)
 		fwd_udp_drop_listener(l);
 }
@@ -153,23 +224,30 @@ static void listener_io(void *arg, uint32_t events)
 int fwd_forward_add(struct fwd *fwd, const struct fwd_forward *f, char *err, size_t errlen)
 {
 	struct fwd_listener *l = NULL;
-	struct sockaddr_storage ss;
-	socklen_t slen;
-	int fd, one = 1;
 	size_t i;
+	int fd;
 
 	if (f->guest_ip && (f->guest_ip == fwd->cfg.gateway_ip || f->guest_ip == fwd->cfg.host_ip ||
 			    f->guest_ip == htonl(INADDR_BROADCAST))) {
 		snprintf(err, errlen, "port forward %s:%u: the guest address is not a guest's",
-			 f->proto == FWD_TCP ? "tcp" : "udp", f->host.port);
+			 fwd_forward_kind(f), f->host.port);
+		return -1;
+	}
+	if (f->path[0] && (f->proto != FWD_TCP || !memchr(f->path, '\0', sizeof(f->path)))) {
+		snprintf(err, errlen,
+			 "port forward unix: a stream forward with a path under %d bytes",
+			 FWD_PATH_MAX);
 		return -1;
 	}
 	for (i = 0; i < FWD_FORWARD_MAX; i++) {
 		struct fwd_listener *c = &fwd->lst[i];
 
-		if (c->fd >= 0 && c->spec.proto == f->proto && ns_addr_eq(&c->spec.host, &f->host)) {
-			snprintf(err, errlen, "port forward %s:%u exists",
-				 f->proto == FWD_TCP ? "tcp" : "udp", f->host.port);
+		if (c->fd >= 0 && forward_same(&c->spec, f)) {
+			if (f->path[0])
+				snprintf(err, errlen, "port forward unix:%s exists", f->path);
+			else
+				snprintf(err, errlen, "port forward %s:%u exists",
+					 fwd_proto_name(f->proto), f->host.port);
 			return -1;
 		}
 		if (c->fd < 0 && !l)
@@ -179,49 +257,30 @@ int fwd_forward_add(struct fwd *fwd, const struct fwd_forward *f, char *err, siz
 		snprintf(err, errlen, "too many port forwards (max %d)", FWD_FORWARD_MAX);
 		return -1;
 	}
-	fd = socket(ns_addr_is_v6(&f->host) ? AF_INET6 : AF_INET,
-		    (f->proto == FWD_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
+	fd = listener_open(f, err, errlen);
+	if (fd < 0)
 		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ns_addr_is_v6(&f->host)) /* [::] is IPv6 only: 0.0.0.0 is its own forward */
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	slen = fwd_sockaddr(&ss, &f->host);
-	if (bind(fd, (struct sockaddr *)&ss, slen) < 0 ||
-	    (f->proto == FWD_TCP && listen(fd, 128) < 0)) {
-		char a[INET6_ADDRSTRLEN];
-
-		if (ns_addr_is_v6(&f->host))
-			inet_ntop(AF_INET6, f->host.ip6, a, sizeof(a));
-		else
-			inet_ntop(AF_INET, &f->host.ip, a, sizeof(a));
-		snprintf(err, errlen, "port forward %s:%s%s%s:%u: %s",
-			 f->proto == FWD_TCP ? "tcp" : "udp", ns_addr_is_v6(&f->host) ? "[" : "", a,
-			 ns_addr_is_v6(&f->host) ? "]" : "", f->host.port, strerror(errno));
-		close(fd);
-		return -1;
-	}
 	l->spec = *f;
 	l->fd = fd;
 	if (vg_io_add(fwd->loop, &l->io, fd, EPOLLIN, listener_io, l) < 0) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		close(fd);
+		if (f->path[0])
+			unlink(f->path);
 		l->fd = -1;
 		return -1;
 	}
 	return 0;
 }
 
-int fwd_forward_remove(struct fwd *fwd, enum fwd_proto proto, const struct ns_addr *host)
+int fwd_forward_remove(struct fwd *fwd, const struct fwd_forward *key)
 {
 	size_t i;
 
 	for (i = 0; i < FWD_FORWARD_MAX; i++) {
 		struct fwd_listener *l = &fwd->lst[i];
 
-		if (l->fd >= 0 && l->spec.proto == proto && ns_addr_eq(&l->spec.host, host)) {
+		if (l->fd >= 0 && forward_same(&l->spec, key)) {
 			listener_close(l);
 			return 0;
 		}

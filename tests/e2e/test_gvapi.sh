@@ -5,6 +5,8 @@
 # (200, empty body), the forward listed by /all, a duplicate (500), not POST
 # (400 "post only"), bad JSON (400), unexpose (200) and unexpose of nothing
 # (500), the forward gone; "local" ":PORT" listens on every host address;
+# protocol unix (a unix socket to the guest's TCP port, 0600, listed,
+# duplicate and existing file 500, removed by unexpose);
 # /services/dns/all and /add (a record, a Regexp, a DefaultIP, a merge)
 # answered to dig in the guest; /services/dhcp/leases ({"ip":"mac"}), /cam,
 # /stats with BytesSent and BytesReceived beside vgate's own groups.
@@ -74,6 +76,34 @@ if banner_via "$P" >/dev/null 2>&1; then vg_fail "127.0.0.1:$P still forwards af
 expect 200 POST /services/forwarder/unexpose "{\"local\":\":$Q\"}"
 expect 200 GET /services/forwarder/all
 body_is "[]"
+
+# protocol unix: a unix socket on the host (mode 0600) to the guest's TCP
+# port; listed; an existing file or a duplicate is a 500; unexpose removes
+# the socket file
+U=$VG_TMP/fw.sock
+banner_unix() { # the guest server's banner through the unix socket $1
+	timeout 5 python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+print(s.makefile().readline().strip())' "$1"
+}
+expect 200 POST /services/forwarder/expose "{\"local\":\"$U\",\"remote\":\"$GUEST:22\",\"protocol\":\"unix\"}"
+body_is ""
+[ "$(banner_unix "$U")" = "hello from guest" ] || vg_fail "no banner through the unix forward"
+[ "$(stat -c %a "$U")" = 600 ] || vg_fail "unix forward mode $(stat -c %a "$U"), expected 600"
+expect 200 GET /services/forwarder/all
+jq_py "assert d == [{'local':'$U','remote':'$GUEST:22','protocol':'unix'}], d"
+expect 500 POST /services/forwarder/expose "{\"local\":\"$U\",\"remote\":\"$GUEST:22\",\"protocol\":\"unix\"}"
+body_is "proxy already running for unix on $U"
+: >"$VG_TMP/taken"
+expect 500 POST /services/forwarder/expose "{\"local\":\"$VG_TMP/taken\",\"remote\":\":22\",\"protocol\":\"unix\"}"
+vg_has "Address already in use" <"$VG_TMP/body" || vg_fail "existing file: $(cat "$VG_TMP/body")"
+expect 500 POST /services/forwarder/expose "{\"local\":\"\",\"remote\":\":22\",\"protocol\":\"unix\"}"
+expect 200 POST /services/forwarder/unexpose "{\"local\":\"$U\",\"protocol\":\"unix\"}"
+[ ! -e "$U" ] || vg_fail "unexpose left the unix socket file"
+expect 500 POST /services/forwarder/unexpose "{\"local\":\"$U\",\"protocol\":\"unix\"}"
+body_is "proxy not found"
+expect 500 POST /services/forwarder/expose "{\"local\":\"x\",\"remote\":\":22\",\"protocol\":\"npipe\"}"
+body_is "unsupported protocol npipe"
 
 # DNS: gvproxy's default zones listed; a zone added with a record, a
 # Regexp and a DefaultIP answers dig from the guest; a zone without
