@@ -233,6 +233,7 @@ static int dns_configure(struct vg_daemon *d, struct dns_config *cfg, char *err,
 		cfg->fail_ttl_s = (uint32_t)o->dns_fail_ttl;
 	if (o->dns_stale_max >= 0)
 		cfg->stale_max_s = (uint32_t)o->dns_stale_max;
+	cfg->dns64 = o->nat64 && !o->ns.no_ipv6;
 	/* the servers and routes (cmd/dnsup.c), bounded by the outbound policy */
 	if (vg_dnsup_init(&d->dnsup, o, &d->log, err, errlen) < 0)
 		return -1;

@@ -249,6 +249,8 @@ static const struct row dns_rows[] = {
 		L(edns_other_opts, "option=\"other\""),
 	COUNTER("dns_ede_answers", "Answers given an Extended DNS Error."),
 		V(ede_answers),
+	COUNTER("dns_dns64_synth", "AAAA answers synthesized by DNS64 (--nat64)."),
+		V(dns64_synth),
 };
 #undef STRUCT
 

@@ -27,6 +27,7 @@ const struct option vg_long_opts[] = {
     {"subnet6", required_argument, NULL, OPT_SUBNET6},
     {"no-ipv6", no_argument, NULL, OPT_NO_IPV6},
     {"dhcp6-stateless", no_argument, NULL, OPT_DHCP6_STATELESS},
+    {"nat64", no_argument, NULL, OPT_NAT64},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"pid-file", required_argument, NULL, OPT_PID_FILE},
     {"help", no_argument, NULL, OPT_HELP},

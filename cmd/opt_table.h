@@ -82,6 +82,7 @@ enum {
 	OPT_GUEST_FWD_LOCAL,
 	OPT_GUEST_FWD_LOW,
 	OPT_GUEST_FWD_SNI,
+	OPT_NAT64, /* --nat64: DNS64 and NAT64 for IPv6-only guests */
 };
 
 /* every long option, NULL-terminated */

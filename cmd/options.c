@@ -62,6 +62,9 @@ void vg_options_usage(FILE *out)
 	      "                         (also when --mtu is below 1280)\n"
 	      "  --dhcp6-stateless      DHCPv6 gives DNS and the search list only, no\n"
 	      "                         addresses (default: IA_NA leases from PREFIX::100)\n"
+	      "  --nat64                DNS64 and NAT64: AAAA answers 64:ff9b::a.b.c.d for\n"
+	      "                         names with only A records, guest IPv6 flows to\n"
+	      "                         64:ff9b::/96 dialled over IPv4 (IPv6-only guests)\n"
 	      "  --dhcp-domain NAME     DHCP domain name option\n"
 	      "  --dhcp-search LIST     DHCP domain search list (space separated)\n"
 	      "  --dhcp-lease-time S    lease time in seconds (default 3600)\n"
@@ -527,6 +530,9 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			break;
 		case OPT_DHCP6_STATELESS:
 			o->ns.dhcp6_stateless = true;
+			break;
+		case OPT_NAT64:
+			o->nat64 = true;
 			break;
 		case OPT_GATEWAY_IP:
 		case OPT_HOST_IP:

@@ -65,6 +65,7 @@ struct vg_options {
 	const char *pid_file;
 	struct fwd_policy policy;
 	bool debug_tcp_echo;
+	bool nat64; /* --nat64: DNS64 (dns/) and NAT64 (forwarder/) */
 	/* forwarder */
 	long max_flows;
 	long max_udp_flows;

@@ -214,3 +214,24 @@ size_t vg_dns_name_list(const char *list, uint8_t *out, size_t cap)
 	}
 	return n;
 }
+
+static const uint8_t nat64_wkp[12] = {0x00, 0x64, 0xff, 0x9b};
+
+bool vg_nat64_is(const uint8_t a[16])
+{
+	return !memcmp(a, nat64_wkp, sizeof(nat64_wkp));
+}
+
+void vg_nat64_embed(uint32_t ip, uint8_t out[16])
+{
+	memcpy(out, nat64_wkp, sizeof(nat64_wkp));
+	memcpy(out + 12, &ip, 4);
+}
+
+uint32_t vg_nat64_extract(const uint8_t a[16])
+{
+	uint32_t ip;
+
+	memcpy(&ip, a + 12, 4);
+	return ip;
+}

@@ -93,6 +93,34 @@ uint32_t vg_ip4_broadcast(uint32_t net, unsigned int prefix);
  */
 bool vg_ip6_in_prefix(const uint8_t a[16], const uint8_t b[16], unsigned int prefix);
 
+/* the NAT64 well-known prefix 64:ff9b::/96 (RFC 6052 section 2.1) */
+#define VG_NAT64_PREFIX_LEN 96
+
+/**
+ * vg_nat64_is() - whether an IPv6 address is in the NAT64 well-known prefix
+ * 64:ff9b::/96
+ * @a:		16 address bytes (network order)
+ *
+ * Return: true for 64:ff9b::/96
+ */
+bool vg_nat64_is(const uint8_t a[16]);
+
+/**
+ * vg_nat64_embed() - the NAT64 address of an IPv4 address: 64:ff9b::a.b.c.d
+ * @ip:		IPv4 address (network order)
+ * @out:	16 bytes, set
+ */
+void vg_nat64_embed(uint32_t ip, uint8_t out[16]);
+
+/**
+ * vg_nat64_extract() - the IPv4 address embedded in a 64:ff9b::/96 address
+ * (its last 32 bits; the caller checks vg_nat64_is() first)
+ * @a:		16 address bytes
+ *
+ * Return: the IPv4 address (network order)
+ */
+uint32_t vg_nat64_extract(const uint8_t a[16]);
+
 /**
  * vg_host_alias_dial() - the address vgate dials for a guest destination:
  * the host alias (the address the guest reaches the host at) is the host's

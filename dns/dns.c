@@ -237,16 +237,130 @@ static void answer_waiter(struct dns *d, const struct dns_waiter *w, const uint8
 		send_answer(d, &w->u.c, &q, data->rcode, false, data, ttl, ede);
 }
 
+/* ---- DNS64 (RFC 6147) ------------------------------------------------------ */
+
+/* dns64_want - whether a query of @type (CD bit @cd) gets DNS64 */
+static bool dns64_want(const struct dns *d, uint16_t type, bool cd)
+{
+	return d->cfg.dns64 && type == DNS_TYPE_AAAA && !cd;
+}
+
+/**
+ * dns64_make() - the synthesized AAAA answer of a name from its A answer,
+ * cached (unless @stale) under the name's AAAA key in place of its NODATA
+ * @d:		service
+ * @name:	lower-case wire name
+ * @namelen:	its length
+ * @a:		the A answer
+ * @a_ttl:	its TTL (remaining)
+ * @neg_ttl:	the AAAA NODATA's TTL bound (its SOA minimum, or the cap)
+ * @stale:	@a is a stale answer: do not cache the result
+ * @ttl:	set to the TTL of the result
+ *
+ * Return: the answer (to free()), or NULL when @a has no A record
+ */
+static struct dns_data *dns64_make(struct dns *d, const uint8_t *name, size_t namelen,
+				   const struct dns_data *a, uint32_t a_ttl, uint32_t neg_ttl,
+				   bool stale, uint32_t *ttl)
+{
+	uint64_t hn = wire_hash_name(d->seed, name, namelen);
+	struct dns_data *syn;
+	struct dns_view v;
+
+	if (a->rcode != DNS_RCODE_NOERROR || !a->an)
+		return NULL;
+	*ttl = a_ttl < neg_ttl ? a_ttl : neg_ttl;
+	if (*ttl > d->cfg.max_ttl_s)
+		*ttl = d->cfg.max_ttl_s;
+	dns_data_view(a, true, &v);
+	/* d->out is free here: no answer is being built */
+	syn = dns64_synth(name, namelen, v.rr, v.len, v.an, *ttl, d->out);
+	if (syn && !stale)
+		(void)cache_put(&d->cache, syn, DNS_TYPE_AAAA, wire_hash_key(hn, DNS_TYPE_AAAA),
+				*ttl, vg_loop_now(d->loop));
+	return syn;
+}
+
+/**
+ * dns64_nodata_answer() - answer a DNS64 waiter that got nothing to
+ * synthesize (the A query failed or had no A record): the name's AAAA
+ * NODATA from the cache, else an empty NOERROR
+ * @d:		service
+ * @w:		the waiter (a guest AAAA query)
+ * @name:	lower-case wire name
+ * @namelen:	its length
+ */
+static void dns64_nodata_answer(struct dns *d, const struct dns_waiter *w, const uint8_t *name,
+				size_t namelen)
+{
+	static const struct dns_data empty;
+	uint64_t hn = wire_hash_name(d->seed, name, namelen), now = vg_loop_now(d->loop);
+	struct cache_entry *e =
+	    cache_peek(&d->cache, name, namelen, DNS_TYPE_AAAA, wire_hash_key(hn, DNS_TYPE_AAAA));
+
+	if (e && e->d->rcode == DNS_RCODE_NOERROR && now < e->expire_ms)
+		answer_waiter(d, w, name, namelen, DNS_TYPE_AAAA, e->d,
+			      remaining_s(e->expire_ms, now), 0);
+	else
+		answer_waiter(d, w, name, namelen, DNS_TYPE_AAAA, &empty, 0, 0);
+}
+
+/**
+ * dns64_answer() - answer a guest AAAA query whose answer is NODATA by
+ * DNS64: from the name's fresh A answer at once, else by queueing it (as
+ * a DNS64 waiter) on the A query of the name, started when none is in
+ * flight; its completion answers it (answer_list())
+ * @d:		service
+ * @w:		the guest's waiter (copied)
+ * @name:	lower-case wire name
+ * @namelen:	its length
+ * @neg_ttl:	the NODATA's TTL bound (its SOA minimum, or the cap)
+ *
+ * Return: true when @w was answered or queued; false when the caller
+ *	   answers it with the NODATA (the cached A answer has no A record,
+ *	   or the tables are full)
+ */
+static bool dns64_answer(struct dns *d, const struct dns_waiter *w, const uint8_t *name,
+			 size_t namelen, uint32_t neg_ttl)
+{
+	uint64_t hn = wire_hash_name(d->seed, name, namelen), now = vg_loop_now(d->loop);
+	uint32_t h = wire_hash_key(hn, DNS_TYPE_A), ttl;
+	struct cache_entry *e = cache_get(&d->cache, name, namelen, DNS_TYPE_A, h, now);
+	struct dns_waiter w64 = *w;
+
+	if (e && now < e->expire_ms) {
+		struct dns_data *syn = dns64_make(
+		    d, name, namelen, e->d, remaining_s(e->expire_ms, now), neg_ttl, false, &ttl);
+
+		if (!syn)
+			return false;
+		d->st.dns64_synth++;
+		answer_waiter(d, w, name, namelen, DNS_TYPE_AAAA, syn, ttl, 0);
+		free(syn);
+		return true;
+	}
+	w64.dns64 = true;
+	w64.neg_ttl = neg_ttl;
+	return dns_wait(d, resolver_find(&d->res, name, namelen, DNS_TYPE_A, h), name, namelen,
+			DNS_TYPE_A, h, &w64) == 0;
+}
+
 /*
  * answer_list - answer and free a detached waiter list. @data is a private
  * copy (or NULL), so callbacks may change the cache meanwhile. A stale
  * @data gets EDE Stale Answer, a failure (@data NULL) EDE @fail_ede.
+ * With @divert (@data is an AAAA NODATA, DNS64 on), guest waiters go to
+ * dns64_answer(); DNS64 waiters of an A query get the AAAA answer
+ * synthesized (once) from @data.
  */
 static void answer_list(struct dns *d, uint32_t head, const uint8_t *name, size_t namelen,
 			uint16_t type, const struct dns_data *data, uint32_t ttl, bool stale,
-			uint8_t fail_ede)
+			uint8_t fail_ede, bool divert)
 {
 	uint8_t ede = stale ? DNS_EDE_STALE : data ? 0 : fail_ede;
+	uint32_t neg_ttl = data && data->ns ? ttl : d->cfg.max_ttl_s, syn_ttl = 0;
+	struct dns_data *syn = NULL;
+	bool syn_tried = false;
 
 	while (head) {
 		struct dns_waiter w = d->w[head - 1];
@@ -255,10 +369,25 @@ static void answer_list(struct dns *d, uint32_t head, const uint8_t *name, size_
 		d->w_free = head;
 		d->nwaiters--;
 		head = w.next;
+		if (divert && w.kind == W_GUEST && dns64_answer(d, &w, name, namelen, neg_ttl))
+			continue;
 		if (stale && w.kind == W_GUEST)
 			d->st.stale_serves++;
-		answer_waiter(d, &w, name, namelen, type, data, ttl, ede);
+		if (!w.dns64) {
+			answer_waiter(d, &w, name, namelen, type, data, ttl, ede);
+			continue;
+		}
+		if (!syn_tried && data)
+			syn = dns64_make(d, name, namelen, data, ttl, w.neg_ttl, stale, &syn_ttl);
+		syn_tried = true;
+		if (!syn) {
+			dns64_nodata_answer(d, &w, name, namelen);
+			continue;
+		}
+		d->st.dns64_synth++;
+		answer_waiter(d, &w, name, namelen, DNS_TYPE_AAAA, syn, syn_ttl, ede);
 	}
+	free(syn);
 }
 
 static struct dns_data *data_dup(const struct dns_data *s)
@@ -290,7 +419,8 @@ void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, ui
 	uint8_t name[DNS_NAME_MAX], fail_ede = f->ede;
 	size_t namelen = f->namelen;
 	uint16_t type = f->type;
-	uint32_t key = type | (f->cd ? DNS_KEY_CD : 0);
+	bool f_cd = f->cd;
+	uint32_t key = type | (f_cd ? DNS_KEY_CD : 0);
 	uint32_t hash = f->hash, head = f->whead, ans_ttl = ttl;
 	uint64_t now = vg_loop_now(d->loop);
 	struct dns_data *ans = NULL;
@@ -328,7 +458,8 @@ void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, ui
 			ans = NULL;
 		}
 	}
-	answer_list(d, head, name, namelen, type, ans, ans_ttl, stale, fail_ede);
+	answer_list(d, head, name, namelen, type, ans, ans_ttl, stale, fail_ede,
+		    data && head && dns64_want(d, type, f_cd) && dns64_nodata(data, d->scratch));
 	free(ans);
 }
 
@@ -357,7 +488,7 @@ static void client_timeout(void *arg, struct dns_inflight *f)
 	memcpy(name, f->name, f->namelen);
 	head = f->whead;
 	f->whead = f->wtail = f->nwait = 0;
-	answer_list(d, head, name, f->namelen, f->type, copy, d->cfg.max_ttl_s, true, 0);
+	answer_list(d, head, name, f->namelen, f->type, copy, d->cfg.max_ttl_s, true, 0, false);
 	free(copy);
 }
 
@@ -378,6 +509,32 @@ static bool start_refresh(struct dns *d, const uint8_t *key, size_t len, uint32_
 		return false;
 	resolver_go(f);
 	return true;
+}
+
+/**
+ * zone_dns64() - DNS64 for a static name without AAAA records: its A
+ * records (static records, gvproxy zones) as synthesized AAAA, with the
+ * cap as TTL, AA set; a name without A records too gets its empty answer
+ * @d:		service
+ * @c:		client
+ * @q:		the guest's AAAA query
+ * @key:	its lower-case name
+ * @hn:		wire_hash_name() of @key
+ */
+static void zone_dns64(struct dns *d, const struct dns_client *c, const struct dns_qinfo *q,
+		       const uint8_t *key, uint64_t hn)
+{
+	struct dns_data *zdata = (struct dns_data *)d->scratch, *syn = NULL;
+	struct dns_qinfo qa = *q;
+
+	qa.qtype = DNS_TYPE_A;
+	if (zone_answer(d, &qa, key, hn, zdata) == DNS_RCODE_NOERROR && zdata->an)
+		syn = dns64_synth(key, q->qnamelen, dns_data_rr(zdata), zdata->len, zdata->an,
+				  d->cfg.max_ttl_s, d->out);
+	if (syn)
+		d->st.dns64_synth++;
+	send_answer(d, c, q, DNS_RCODE_NOERROR, true, syn, d->cfg.max_ttl_s, 0);
+	free(syn);
 }
 
 /**
@@ -434,6 +591,12 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 	wire_name_lower(q.qname, q.qnamelen, key);
 	hn = wire_hash_name(d->seed, key, q.qnamelen);
 	r = zone_answer(d, &q, key, hn, zdata);
+	if (r == DNS_RCODE_NOERROR && !zdata->an &&
+	    dns64_want(d, q.qtype, (q.flags & DNS_FLAG_CD) != 0)) {
+		d->st.static_answers++;
+		zone_dns64(d, c, &q, key, hn);
+		return;
+	}
 	if (r >= 0) {
 		d->st.static_answers++;
 		if (r == DNS_RCODE_NOERROR)
@@ -456,12 +619,23 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 	h = wire_hash_key(hn, kt);
 	now = vg_loop_now(d->loop);
 	e = cache_get(&d->cache, key, q.qnamelen, kt, h, now);
+	if (e && now < e->expire_ms && dns64_want(d, q.qtype, (q.flags & DNS_FLAG_CD) != 0) &&
+	    dns64_nodata(e->d, d->scratch)) {
+		guest_waiter(&w, &q, c);
+		if (dns64_answer(d, &w, key, q.qnamelen,
+				 e->d->ns ? remaining_s(e->expire_ms, now) : d->cfg.max_ttl_s)) {
+			d->st.hits++;
+			return;
+		}
+	}
 	if (e && now < e->expire_ms) {
 		struct dns_data *data = e->d;
 		bool prefetch = data->rcode != DNS_RCODE_SERVFAIL &&
 				(e->expire_ms - now) * 2 < (uint64_t)cache_ttl_s(e) * 1000u;
 
 		d->st.hits++;
+		if (data->dflags & DATA_F_SYNTH)
+			d->st.dns64_synth++;
 		send_answer(d, c, &q, data->rcode, false, data, remaining_s(e->expire_ms, now), 0);
 		if (prefetch && start_refresh(d, key, q.qnamelen, kt, h))
 			d->st.prefetches++;

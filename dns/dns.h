@@ -177,6 +177,13 @@ struct dns_record {
  * @local_zone:		names under this suffix that are not static records get
  *			NXDOMAIN without asking upstream ("vgate.internal";
  *			empty string to disable)
+ * @dns64:		DNS64 (RFC 6147, --nat64): an AAAA query whose answer is
+ *			NODATA is answered with 64:ff9b::a.b.c.d records made from
+ *			the name's A records (TTL: the smallest of the A answer's,
+ *			the NODATA's SOA minimum and the cap); real AAAA records
+ *			and NXDOMAIN are answered as they are. Queries with the
+ *			CD bit (a validating client, RFC 6147 5.5) get the real
+ *			answer, never a synthesized one (false)
  */
 struct dns_config {
 	uint32_t cache_size;
@@ -201,6 +208,7 @@ struct dns_config {
 	struct dns_record records[DNS_MAX_CFG_RECORDS];
 	int n_records;
 	char local_zone[256];
+	bool dns64;
 };
 
 /**
@@ -552,6 +560,7 @@ struct dns_stats {
 	uint64_t edns_ecs;		/* guest client-subnet options not forwarded */
 	uint64_t edns_other_opts;	/* other guest EDNS options ignored */
 	uint64_t ede_answers;		/* answers given an Extended DNS Error */
+	uint64_t dns64_synth;		/* AAAA answers synthesized by DNS64 (cache hits too) */
 };
 
 /**

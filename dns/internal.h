@@ -7,6 +7,7 @@
  * is resolver.h, the cache cache.h.
  *
  * Call graph (no cycles): lookup.c -> dns.c -> zone.c -> gvzone.c, resolver.c;
+ * dns.c -> dns64.c (DNS64 synthesis, a leaf);
  * lookup.c -> zone.c; all of them -> cache.c, wire.c, msg.c, rand.c. The
  * upward calls go through callbacks registered at creation: resolver.c
  * reports to dns.c through resolver_init()'s callbacks, and a callback
@@ -64,6 +65,10 @@ typedef void (*dns_waiter_fn)(struct dns *d, uint32_t arg, const struct dns_data
  * @edns:	guest query had EDNS (plus @do_bit, @udp_size)
  * @id:		guest message ID
  * @flags:	guest header flags
+ * @dns64:	a guest AAAA query waiting on the A query of its name for
+ *		DNS64 synthesis (answered as AAAA)
+ * @neg_ttl:	with @dns64: the TTL of the AAAA NODATA answer (its SOA
+ *		minimum), the cap when it had no SOA
  * @casemask:	bit i set: byte i of the guest's qname was an upper-case letter
  * @c:		guest client (W_GUEST)
  * @cb:		function and argument (W_CALLBACK)
@@ -71,11 +76,13 @@ typedef void (*dns_waiter_fn)(struct dns *d, uint32_t arg, const struct dns_data
 struct dns_waiter {
 	uint32_t next;
 	uint8_t kind;
+	bool dns64;
 	bool edns;
 	bool do_bit;
 	uint16_t id;
 	uint16_t flags;
 	uint16_t udp_size;
+	uint32_t neg_ttl;
 	uint8_t casemask[32];
 	union {
 		struct dns_client c;
@@ -178,6 +185,11 @@ struct dns {
 void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, uint32_t ttl);
 int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t len, uint32_t type,
 	     uint32_t h, const struct dns_waiter *w);
+
+/* dns64.c */
+struct dns_data *dns64_synth(const uint8_t *name, size_t namelen, const uint8_t *rr, size_t rrlen,
+			     unsigned int an, uint32_t ttl, uint8_t *scratch);
+bool dns64_nodata(const struct dns_data *data, uint8_t *scratch);
 
 /* zone.c */
 int zone_add(struct dns *d, const char *name, const struct dns_addr *addr);

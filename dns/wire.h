@@ -128,6 +128,7 @@ struct wire_ede {
 
 #define DATA_F_AD 0x01	  /* upstream set AD on the reply */
 #define DATA_F_PLAIN 0x02 /* a plain view (no DNSSEC records) follows the full one */
+#define DATA_F_SYNTH 0x04 /* DNS64: AAAA records synthesized from the A answer */
 
 /**
  * struct dns_data - one stored answer: the sections after the question of a

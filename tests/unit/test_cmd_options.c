@@ -93,3 +93,20 @@ Test(options, max_buffer_memory_sizes)
 		vg_options_free(&o);
 	}
 }
+
+Test(options, nat64_off_by_default)
+{
+	const char *off[] = {"vgate", "--tap-fd", "3", NULL};
+	const char *on[] = {"vgate", "--tap-fd", "3", "--nat64", NULL};
+	struct vg_options o;
+	char err[256] = "";
+
+	cr_assert_eq(vg_options_parse(3, (char **)off, &o, stdout, err, sizeof(err)), VG_PARSE_OK,
+		     "%s", err);
+	cr_assert_not(o.nat64);
+	vg_options_free(&o);
+	cr_assert_eq(vg_options_parse(4, (char **)on, &o, stdout, err, sizeof(err)), VG_PARSE_OK,
+		     "%s", err);
+	cr_assert(o.nat64);
+	vg_options_free(&o);
+}

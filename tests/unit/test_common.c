@@ -91,6 +91,26 @@ Test(netutil, host_alias_dials_loopback)
 	cr_assert_eq(vg_host_alias_dial(alias, ip("192.168.127.1")), ip("192.168.127.1"));
 }
 
+Test(netutil, nat64_prefix_embed_extract)
+{
+	uint8_t a[16], b[16];
+
+	vg_nat64_embed(ip("192.0.2.33"), a);
+	ip6("64:ff9b::c000:221", b);
+	cr_assert_eq(memcmp(a, b, 16), 0, "RFC 6052 2.4 example");
+	cr_assert(vg_nat64_is(a));
+	cr_assert_eq(vg_nat64_extract(a), ip("192.0.2.33"));
+	ip6("64:ff9b::127.0.0.1", a);
+	cr_assert(vg_nat64_is(a));
+	cr_assert_eq(vg_nat64_extract(a), ip("127.0.0.1"));
+	ip6("64:ff9b:1::1", a);
+	cr_assert_not(vg_nat64_is(a), "outside the /96");
+	ip6("64:ff9a::1", a);
+	cr_assert_not(vg_nat64_is(a));
+	ip6("::ffff:127.0.0.1", a);
+	cr_assert_not(vg_nat64_is(a), "v4-mapped is not NAT64");
+}
+
 Test(netutil, good_ports)
 {
 	uint16_t port = 0;

@@ -5,8 +5,9 @@
  * and misses, TTL cap and countdown, singleflight, negative caching,
  * spoofed-reply rejection, serve-stale and SERVFAIL, TC -> TCP, failover,
  * prefetch, malformed queries, static records, filter, the forwarder's
- * lookup API, DNSSEC transparency (DO/CD/AD), EDNS hygiene and Extended DNS
- * Errors. Nothing leaves the loopback interface.
+ * lookup API, DNSSEC transparency (DO/CD/AD), EDNS hygiene, Extended DNS
+ * Errors and DNS64 (names starting "v4" have no AAAA: NODATA with an SOA).
+ * Nothing leaves the loopback interface.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -156,7 +157,17 @@ static size_t fake_reply(const uint8_t *q, size_t qlen, uint8_t *b, bool tcp)
 		b[2] |= DNS_FLAG_TC >> 8;
 		return off;
 	}
-	if (!strncmp(first, "cn", 2) && type == DNS_TYPE_A) {
+	if (!strncmp(first, "v4", 2) && type == DNS_TYPE_AAAA) {
+		/* an IPv4-only name: NODATA for AAAA with an SOA (minimum 60) */
+		/* MNAME ns, RNAME h, serial 1, refresh, retry, expire 1, minimum 60 */
+		static const uint8_t soa[27] = {
+		    2, 'n', 's', 0, 1, 'h', 0, [10] = 1, [14] = 1, [18] = 1, [22] = 1, [26] = 60};
+
+		rr(b, &off, DNS_TYPE_SOA, 300, soa, sizeof(soa));
+		wire_put16(b + 8, 1);
+		return off;
+	}
+	if ((!strncmp(first, "cn", 2) || !strncmp(first, "v4cn", 4)) && type == DNS_TYPE_A) {
 		static const uint8_t target[] = { 6, 't', 'a', 'r', 'g', 'e', 't', 4,
 						  't', 'e', 's', 't', 0 };
 		static const uint8_t a[4] = { 10, 9, 9, 9 };
@@ -175,7 +186,7 @@ static size_t fake_reply(const uint8_t *q, size_t qlen, uint8_t *b, bool tcp)
 		return off;
 	}
 	if (type == DNS_TYPE_A) {
-		int count = !strncmp(first, "big", 3) ? 100 : 1;
+		int count = !strncmp(first, "big", 3) ? 100 : !strncmp(first, "v4two", 5) ? 2 : 1;
 
 		for (n = 0; n < count; n++) {
 			uint8_t a[4] = { 10, 0, (uint8_t)(n >> 8), (uint8_t)(n + 1) };
@@ -1329,4 +1340,165 @@ Test(server, ede_stale_answer)
 	cr_assert_eq(ede_code(&H.ans[2]), DNS_EDE_STALE);
 	query_x(4, "st.test", DNS_TYPE_A, 0, 0, NULL, 0);
 	cr_assert_eq(wire_get16(H.ans[3].msg + 10), 0, "no EDE without EDNS");
+}
+
+/* ---- DNS64 (--nat64) ---- */
+
+/* rdata_n - the RDATA of the @k-th answer record of @type, NULL when none */
+static const uint8_t *rdata_n(const struct answer *a, uint16_t type, int k)
+{
+	size_t off =
+	    DNS_HDR_LEN + (size_t)wire_check_name(a->msg + DNS_HDR_LEN, a->len - DNS_HDR_LEN) + 4;
+	unsigned int i, n = wire_get16(a->msg + 6);
+
+	for (i = 0; i < n; i++) {
+		size_t end;
+
+		cr_assert_eq(wire_skip_rrs(a->msg, a->len, off, 1, &end), 0);
+		while (a->msg[off] && (a->msg[off] & 0xc0) != 0xc0)
+			off += 1u + a->msg[off];
+		off += (a->msg[off] & 0xc0) ? 2 : 1;
+		if (wire_get16(a->msg + off) == type && k-- == 0)
+			return a->msg + off + 10;
+		off = end;
+	}
+	return NULL;
+}
+
+/* is_nat64_of - whether @rd is 64:ff9b::@a.@b.@c.@d */
+static bool is_nat64_of(const uint8_t *rd, int a, int b, int c, int d)
+{
+	uint8_t want[16] = {0, 0x64, 0xff, 0x9b};
+
+	want[12] = (uint8_t)a;
+	want[13] = (uint8_t)b;
+	want[14] = (uint8_t)c;
+	want[15] = (uint8_t)d;
+
+	return rd && !memcmp(rd, want, 16);
+}
+
+static void setup64(void)
+{
+	setup_cfg();
+	H.cfg.dns64 = true;
+	H.cfg.max_ttl_s = 3600;
+	start();
+}
+
+TestSuite(dns64, .init = setup64, .fini = teardown, .timeout = 30);
+
+Test(dns64, a_only_name_gets_synthesized_aaaa_cached)
+{
+	struct dns_addr out[8];
+	int i, n, syn = 0;
+
+	query(1, "v4two.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(rcode(&H.ans[0]), 0);
+	cr_assert_eq(ancount(&H.ans[0]), 2, "one AAAA per A record");
+	cr_assert_eq(count_type(&H.ans[0], DNS_TYPE_AAAA), 2);
+	cr_assert_eq(count_type(&H.ans[0], DNS_TYPE_A), 0);
+	cr_assert(is_nat64_of(rdata_n(&H.ans[0], DNS_TYPE_AAAA, 0), 10, 0, 0, 1));
+	cr_assert(is_nat64_of(rdata_n(&H.ans[0], DNS_TYPE_AAAA, 1), 10, 0, 0, 2));
+	cr_assert_eq(ttl0(&H.ans[0]), 60, "min(A 300, SOA minimum 60, cap 3600)");
+	cr_assert_eq(H.queries, 2, "the AAAA, then the A");
+	cr_assert_eq(stats().dns64_synth, 1);
+
+	/* cached: a hit, no upstream query */
+	query(2, "V4two.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 2, "answered at once");
+	cr_assert_eq(ancount(&H.ans[1]), 2);
+	cr_assert(is_nat64_of(rdata_n(&H.ans[1], DNS_TYPE_AAAA, 0), 10, 0, 0, 1));
+	cr_assert_eq(H.queries, 2);
+	cr_assert_eq(stats().dns64_synth, 2, "cache hits of synthesized answers count");
+
+	/* the forwarder's view: the A and the synthesized AAAA were handed out */
+	n = dns_lookup_addrs(H.d, "v4two.test", 0, out, 8);
+	cr_assert_eq(n, 4, "two A, two synthesized AAAA");
+	for (i = 0; i < n; i++)
+		syn += out[i].family == AF_INET6 && is_nat64_of(out[i].a, 10, 0, 0, out[i].a[15]);
+	cr_assert_eq(syn, 2);
+}
+
+Test(dns64, a_already_cached_and_singleflight)
+{
+	query(1, "v4.test", DNS_TYPE_A, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(H.queries, 1);
+	query(2, "v4.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	query(3, "v4.test", DNS_TYPE_AAAA, DNS_PROTO_TCP, 1232);
+	pump(3, 2000);
+	cr_assert_eq(H.nans, 3);
+	cr_assert_eq(H.queries, 2, "one AAAA upstream for both; the A came from the cache");
+	for (int i = 1; i < 3; i++) {
+		cr_assert_eq(ancount(&H.ans[i]), 1);
+		cr_assert(is_nat64_of(rdata_n(&H.ans[i], DNS_TYPE_AAAA, 0), 10, 0, 0, 1));
+	}
+	cr_assert_eq(stats().dns64_synth, 2);
+}
+
+Test(dns64, real_aaaa_and_nxdomain_unchanged)
+{
+	static const uint8_t want6[16] = {0xfd, 0, [15] = 1};
+
+	query(1, "six.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(ancount(&H.ans[0]), 1);
+	cr_assert_eq(memcmp(rdata_n(&H.ans[0], DNS_TYPE_AAAA, 0), want6, 16), 0);
+	cr_assert_eq(H.queries, 1, "no A query for a name with AAAA");
+	query(2, "nx.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	pump(2, 2000);
+	cr_assert_eq(rcode(&H.ans[1]), DNS_RCODE_NXDOMAIN);
+	cr_assert_eq(H.queries, 2, "no A query for NXDOMAIN");
+	cr_assert_eq(stats().dns64_synth, 0);
+}
+
+Test(dns64, cname_chain_kept)
+{
+	query(1, "v4cn.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(rcode(&H.ans[0]), 0);
+	cr_assert_eq(count_type(&H.ans[0], DNS_TYPE_CNAME), 1);
+	cr_assert_eq(count_type(&H.ans[0], DNS_TYPE_AAAA), 1);
+	cr_assert(is_nat64_of(rdata_n(&H.ans[0], DNS_TYPE_AAAA, 0), 10, 9, 9, 9));
+}
+
+Test(dns64, cd_bit_gets_the_real_nodata)
+{
+	query_x(1, "v4.test", DNS_TYPE_AAAA, 1232, Q_DO | Q_CD, NULL, 0);
+	pump(1, 2000);
+	cr_assert_eq(rcode(&H.ans[0]), 0);
+	cr_assert_eq(ancount(&H.ans[0]), 0, "a validating client: no synthesis");
+	cr_assert_eq(H.queries, 1);
+	/* DO without CD: synthesized */
+	query_x(2, "v4.test", DNS_TYPE_AAAA, 1232, Q_DO, NULL, 0);
+	pump(2, 2000);
+	cr_assert_eq(ancount(&H.ans[1]), 1);
+	cr_assert(is_nat64_of(rdata_n(&H.ans[1], DNS_TYPE_AAAA, 0), 10, 0, 0, 1));
+}
+
+Test(dns64, static_a_record_synthesized)
+{
+	struct dns_addr a = {.family = AF_INET, .a = {10, 1, 2, 3}};
+
+	cr_assert_eq(dns_add_record(H.d, "st.test", &a), 0);
+	query(1, "st.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 1, "static: answered at once");
+	cr_assert(H.ans[0].msg[2] & (DNS_FLAG_AA >> 8));
+	cr_assert_eq(ancount(&H.ans[0]), 1);
+	cr_assert(is_nat64_of(rdata_n(&H.ans[0], DNS_TYPE_AAAA, 0), 10, 1, 2, 3));
+	cr_assert_eq(H.queries, 0);
+	cr_assert_eq(stats().dns64_synth, 1);
+}
+
+Test(server, no_dns64_by_default)
+{
+	query(1, "v4.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(rcode(&H.ans[0]), 0);
+	cr_assert_eq(ancount(&H.ans[0]), 0, "NODATA");
+	cr_assert_eq(H.queries, 1);
+	cr_assert_eq(stats().dns64_synth, 0);
 }
