@@ -366,6 +366,7 @@ int vg_daemon_start(struct vg_daemon *d, char *err, size_t errlen)
 		    .api = d->api,
 		    .log = &d->log,
 		    .uris = d->opt.listen,
+		    .api_only = d->opt.listen_api_only,
 		    .n_uris = d->opt.n_listen,
 		    .vpnkit_uri = d->opt.listen_vpnkit,
 		    /* as gvproxy: /connect speaks QEMU's framing next to -listen-qemu */

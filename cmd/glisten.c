@@ -63,6 +63,7 @@ struct vg_glisten;
  * @io:		its registration
  * @pause:	its pause when accept() finds no fd
  * @vpnkit:	the -listen-vpnkit socket (else a -listen one)
+ * @api_only:	a -services one: every connection goes to the API
  * @uri:	as given, for log lines
  * @path:	unix socket path to remove at the end, or empty
  */
@@ -71,6 +72,7 @@ struct gl_listener {
 	struct vg_io io;
 	struct vg_io_pause pause;
 	bool vpnkit;
+	bool api_only;
 	const char *uri;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -226,7 +228,8 @@ static void gl_http_event(void *arg, uint32_t events)
 		gl_drop(s, &g->st.closed_early);
 		return;
 	}
-	tk = vg_tunnel_parse(g->head, (size_t)n, sizeof(g->head), &trq);
+	tk = s->l->api_only ? VG_TUNNEL_NOT
+			    : vg_tunnel_parse(g->head, (size_t)n, sizeof(g->head), &trq);
 	switch (tk) {
 	case VG_TUNNEL_NOT:
 		break;
@@ -248,7 +251,8 @@ static void gl_http_event(void *arg, uint32_t events)
 		vg_tunnels_open(g->tun, gl_unpark(s), tk, &trq);
 		return;
 	}
-	switch (vg_http_head_classify(g->head, (size_t)n, sizeof(g->head), &head_len)) {
+	switch (s->l->api_only ? VG_HEAD_OTHER
+			       : vg_http_head_classify(g->head, (size_t)n, sizeof(g->head), &head_len)) {
 	case VG_HEAD_OTHER: {
 		int fd = gl_unpark(s);
 
@@ -448,17 +452,19 @@ static void gl_accept(void *arg, uint32_t events)
  * @g:		object
  * @uri:	the URI
  * @vpnkit:	the -listen-vpnkit one
+ * @api_only:	a -services one (the API only)
  * @err:	one-line error
  * @errlen:	its size
  *
  * Return: 0, or -1
  */
-static int gl_open(struct vg_glisten *g, const char *uri, bool vpnkit, char *err, size_t errlen)
+static int gl_open(struct vg_glisten *g, const char *uri, bool vpnkit, bool api_only, char *err,
+		   size_t errlen)
 {
 	struct gl_listener *l = &g->lst[g->n_lst];
 	struct sockaddr_storage ss;
 	socklen_t len;
-	const char *flag = vpnkit ? "-listen-vpnkit" : "-listen";
+	const char *flag = vpnkit ? "-listen-vpnkit" : api_only ? "-services" : "-listen";
 	char why[200];
 	int fd, one = 1, rc;
 
@@ -468,6 +474,7 @@ static int gl_open(struct vg_glisten *g, const char *uri, bool vpnkit, char *err
 	}
 	memset(l, 0, sizeof(*l));
 	l->g = g;
+	l->api_only = api_only;
 	l->uri = uri;
 	l->vpnkit = vpnkit;
 	l->io.fd = -1;
@@ -518,8 +525,8 @@ static int gl_open(struct vg_glisten *g, const char *uri, bool vpnkit, char *err
 	}
 	vg_io_pause_init(&l->pause, g->cfg.loop, &l->io);
 	g->n_lst++;
-	vg_log(g->cfg.log, VG_LOG_INFO, "listen: %s on %s", vpnkit ? "vpnkit" : "API and /connect",
-	       uri);
+	vg_log(g->cfg.log, VG_LOG_INFO, "listen: %s on %s",
+	       vpnkit ? "vpnkit" : api_only ? "API" : "API and /connect", uri);
 	return 0;
 }
 
@@ -557,9 +564,10 @@ struct vg_glisten *vg_glisten_new(const struct vg_glisten_config *cfg, char *err
 		return NULL;
 	}
 	for (i = 0; i < cfg->n_uris; i++)
-		if (gl_open(g, cfg->uris[i], false, err, errlen) < 0)
+		if (gl_open(g, cfg->uris[i], false, cfg->api_only && cfg->api_only[i], err,
+			    errlen) < 0)
 			goto fail;
-	if (cfg->vpnkit_uri && gl_open(g, cfg->vpnkit_uri, true, err, errlen) < 0)
+	if (cfg->vpnkit_uri && gl_open(g, cfg->vpnkit_uri, true, false, err, errlen) < 0)
 		goto fail;
 	return g;
 fail:

@@ -107,6 +107,9 @@ struct vg_glisten_stats {
  * @api:	HTTP API for the connections that are not /connect
  * @log:	logger
  * @uris:	-listen URIs
+ * @api_only:	per URI, true for gvproxy's -services tcp:// (the HTTP API
+ *		only: /connect and /tunnel are the API's, which has neither);
+ *		NULL: every URI is a -listen one
  * @n_uris:	their number, at most VG_GLISTEN_MAX
  * @vpnkit_uri:	-listen-vpnkit URI (unix:// or tcp://), or NULL
  * @framing:	framing of /connect streams (NS_FRAMING_QEMU with -listen-qemu)
@@ -124,6 +127,7 @@ struct vg_glisten_config {
 	struct api *api;
 	const struct vg_log *log;
 	const char *const *uris;
+	const bool *api_only;
 	size_t n_uris;
 	const char *vpnkit_uri;
 	enum ns_framing framing;

@@ -698,6 +698,24 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 			o->ns.lease_s = (uint32_t)v;
 			break;
 		case OPT_API:
+			if (!strcmp(name, "services") && !strncmp(optarg, "tcp://", 6)) {
+				/* gvproxy's -services on TCP: the API alone on a -listen socket */
+				struct sockaddr_storage ss;
+				socklen_t sl;
+				char why[200];
+
+				if (vg_sock_uri_parse(optarg, false, &ss, &sl, why, sizeof(why)) < 0) {
+					snprintf(err, errlen, "invalid -%s: %s", name, why);
+					return VG_PARSE_ERROR;
+				}
+				if (o->n_listen >= VG_MAX_LISTEN) {
+					snprintf(err, errlen, "too many --listen (max %d)", VG_MAX_LISTEN);
+					return VG_PARSE_ERROR;
+				}
+				o->listen_api_only[o->n_listen] = true;
+				o->listen[o->n_listen++] = optarg;
+				break;
+			}
 			if (strncmp(optarg, "unix://", 7) || !optarg[7]) {
 				snprintf(err, errlen, "invalid --%s '%s' (expected unix:///PATH)", name,
 					 optarg);

@@ -56,6 +56,7 @@ struct vg_options {
 	bool listen_stdio;		   /* -listen-stdio with a non-empty value */
 	const char *notification;	   /* -notification unix:///PATH (cmd/gvnotify.h) */
 	const char *listen[VG_MAX_LISTEN]; /* -listen URIs, checked */
+	bool listen_api_only[VG_MAX_LISTEN]; /* that one is -services tcp:// (API only) */
 	size_t n_listen;
 	const char *tap_netns;
 	const char *tap_name;
