@@ -179,6 +179,7 @@ static struct fwd *new_forwarder(struct vg_daemon *d, const struct dns_config *d
 	if (!o->ns.no_ipv6) {
 		memcpy(c.host_ip6, o->ns.host6, sizeof(c.host_ip6));
 		memcpy(c.gateway_ip6, o->ns.gateway6, sizeof(c.gateway_ip6));
+		c.nat64 = o->nat64;
 	}
 	c.max_flows = (unsigned int)o->max_flows;
 	c.max_udp_flows = (unsigned int)o->max_udp_flows;

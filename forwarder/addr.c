@@ -2,7 +2,8 @@
 /*
  * addr.c - the forwarder's address mapping, shared by tcp.c, udp.c and
  * portfwd.c, for both families: the address a guest destination is dialled
- * at (the host alias is 127.0.0.1, the IPv6 host alias ::1), the outbound
+ * at (the host alias is 127.0.0.1, the IPv6 host alias ::1, with --nat64 a
+ * 64:ff9b::a.b.c.d destination is dialled as IPv4 at a.b.c.d), the outbound
  * policy of that address, the gateway's own addresses, socket addresses
  * (sockaddr_in or sockaddr_in6), the guest's address for inbound port
  * forwards and the host alias they come from (IPv4: from the netstack's
@@ -52,7 +53,9 @@ static bool zero6(const uint8_t *a)
  * @dst:	destination the guest used
  *
  * Return: 127.0.0.1 for the host alias, ::1 for the IPv6 host alias
- * (cfg.host_ip6, when set), else @dst; the port unchanged
+ * (cfg.host_ip6, when set), with cfg.nat64 the IPv4 address embedded in a
+ * 64:ff9b::/96 destination (itself mapped as an IPv4 destination: the
+ * host alias is 127.0.0.1), else @dst; the port unchanged
  */
 struct ns_addr fwd_dialled(const struct fwd *fwd, const struct ns_addr *dst)
 {
@@ -60,6 +63,8 @@ struct ns_addr fwd_dialled(const struct fwd *fwd, const struct ns_addr *dst)
 
 	if (!ns_addr_is_v6(dst)) {
 		a.ip = fwd_map_dst(fwd, dst->ip);
+	} else if (fwd->cfg.nat64 && vg_nat64_is(dst->ip6)) {
+		a = ns_addr_v4(fwd_map_dst(fwd, vg_nat64_extract(dst->ip6)), dst->port);
 	} else if (!zero6(fwd->cfg.host_ip6) && !memcmp(dst->ip6, fwd->cfg.host_ip6, 16)) {
 		memset(a.ip6, 0, 16);
 		a.ip6[15] = 1;
@@ -102,18 +107,22 @@ bool fwd_is_gateway(const struct fwd *fwd, const struct ns_addr *dst)
 /**
  * fwd_martian_dst() - fwd_martian() for either family: an IPv6 destination
  * is a martian when unspecified (::, which Linux connects to loopback),
- * multicast (ff00::/8), or the v4-mapped form of an IPv4 martian
+ * multicast (ff00::/8), or the v4-mapped form of an IPv4 martian; with
+ * cfg.nat64, a 64:ff9b::/96 destination whose embedded IPv4 address is one
+ * @fwd:	forwarder
  * @dst:	destination as the guest sent it
  *
  * Return: true to drop
  */
-bool fwd_martian_dst(const struct ns_addr *dst)
+bool fwd_martian_dst(const struct fwd *fwd, const struct ns_addr *dst)
 {
 	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
 	uint32_t ip;
 
 	if (!ns_addr_is_v6(dst))
 		return fwd_martian(dst->ip);
+	if (fwd->cfg.nat64 && vg_nat64_is(dst->ip6))
+		return fwd_martian(vg_nat64_extract(dst->ip6));
 	if (zero6(dst->ip6) || dst->ip6[0] == 0xff)
 		return true;
 	if (memcmp(dst->ip6, mapped, 12))

@@ -285,6 +285,10 @@ typedef void (*fwd_budget_fn)(void *ctx, const char *line);
  * @host_ip6:		guest-visible IPv6 host alias, mapped to ::1 (all zero: none)
  * @gateway_ip6:	the gateway's IPv6 address in the guest's prefix (never
  *			forwarded; all zero: none)
+ * @nat64:		NAT64 (--nat64): guest IPv6 flows to 64:ff9b::/96 are
+ *			dialled as IPv4 to the embedded address (host alias
+ *			mapping, outbound policy and martian checks applied to
+ *			it); off, 64:ff9b::/96 is an address like any other
  * @max_flows:		TCP flows at once (guest → host and port forwards)
  * @max_udp_flows:	UDP mappings at once
  * @tcp_idle_ms:	close a TCP flow idle this long (0: never)
@@ -308,6 +312,7 @@ struct fwd_config {
 	uint32_t gateway_ip;
 	uint8_t host_ip6[16];
 	uint8_t gateway_ip6[16];
+	bool nat64;
 	unsigned int max_flows;
 	unsigned int max_udp_flows;
 	uint32_t tcp_idle_ms;

@@ -128,7 +128,7 @@ struct fwd {
 uint32_t fwd_map_dst(const struct fwd *fwd, uint32_t ip);
 bool fwd_allowed(const struct fwd *fwd, const struct ns_addr *dst);
 bool fwd_is_gateway(const struct fwd *fwd, const struct ns_addr *dst);
-bool fwd_martian_dst(const struct ns_addr *dst);
+bool fwd_martian_dst(const struct fwd *fwd, const struct ns_addr *dst);
 unsigned int fwd_sockaddr(void *ss, const struct ns_addr *a);
 struct ns_addr fwd_sockaddr_addr(const void *ss, bool *ok);
 void fwd_guest6_seen(struct fwd *fwd, const struct ns_addr *src);

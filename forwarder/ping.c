@@ -27,7 +27,10 @@
  * others get ICMP administratively prohibited (icmp_filtered); the outbound
  * policy refuses the same way (icmp_denied) and a policy reload closes the
  * flows it now denies (fwd_ping_revoke()). The flow owns its socket; the
- * array is the forwarder's, freed by fwd_ping_free_all().
+ * array is the forwarder's, freed by fwd_ping_free_all(). With NAT64
+ * (cfg.nat64) an ICMPv6 echo to 64:ff9b::a.b.c.d goes out as ICMP echo on
+ * an IPv4 socket to a.b.c.d (fwd_dialled()); its replies go back to the
+ * guest as ICMPv6 from the address it pinged.
  */
 #include "internal.h"
 
@@ -81,7 +84,8 @@ static void ping_on_io(void *arg, uint32_t events)
 {
 	struct fwd_ping *p = arg;
 	struct fwd *fwd = p->fwd;
-	bool v6 = ns_addr_is_v6(&p->dst);
+	struct ns_addr sock = fwd_dialled(fwd, &p->dst);
+	bool v6 = ns_addr_is_v6(&sock); /* the socket's family (NAT64: IPv4) */
 	int i;
 
 	(void)events;
@@ -282,10 +286,11 @@ void fwd_ping_echo(void *ctx, const struct ns_addr *src, const struct ns_addr *d
 	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)data, len}};
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 	struct fwd_ping *p;
-	bool v6 = ns_addr_is_v6(dst), found;
+	struct ns_addr dialled = fwd_dialled(fwd, dst);
+	bool v6 = ns_addr_is_v6(&dialled), found; /* the socket's family (NAT64: IPv4) */
 	uint16_t sum;
 
-	if (fwd_martian_dst(dst)) {
+	if (fwd_martian_dst(fwd, dst)) {
 		fwd->st.icmp_martian++;
 		fwd_martian_hit(fwd, FWD_ICMP, dst);
 		return;

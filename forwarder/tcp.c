@@ -771,7 +771,7 @@ static struct fwd_tcp *new_flow(struct fwd *fwd, const struct ns_addr *src,
 		fwd->st.tcp_refused++; /* the gateway's own ports are not forwarded */
 		return NULL;
 	}
-	if (!api && fwd_martian_dst(dst)) {
+	if (!api && fwd_martian_dst(fwd, dst)) {
 		fwd->st.tcp_martian++; /* before any policy: 0.0.0.0 and :: are loopback */
 		fwd_martian_hit(fwd, FWD_TCP, dst);
 		return NULL;

@@ -230,7 +230,7 @@ void fwd_udp_recv(void *ctx, const struct ns_addr *src, const struct ns_addr *ds
 	uint8_t code;
 	ssize_t w;
 
-	if (fwd_martian_dst(dst)) {
+	if (fwd_martian_dst(fwd, dst)) {
 		fwd->st.udp_martian++; /* before any policy; no ICMP about these */
 		fwd_martian_hit(fwd, FWD_UDP, dst);
 		return;
