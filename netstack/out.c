@@ -7,9 +7,10 @@
  * synthesised IP+UDP header, for either family. UDP goes through lwIP's
  * udp_sendto_if_src() on one unbound pcb per family (fragmented above the
  * MTU); echo replies (never fragmented) and ICMP and ICMPv6 errors are
- * built here and leave through ns->ip_out or ns->ip6_out. The contract's ICMP codes (netstack.h) are translated for
- * ICMPv6 (RFC 4443: port unreachable 4, administratively prohibited 1,
- * address unreachable 3, no route 0). Nothing is kept.
+ * built here and leave through ns->ip_out or ns->ip6_out. The contract's
+ * ICMP codes (netstack.h) are translated for ICMPv6 (RFC 4443: port
+ * unreachable 4, administratively prohibited 1, address unreachable 3, no
+ * route 0). Nothing is kept.
  */
 #include "engine.h"
 
