@@ -211,13 +211,19 @@ static void blocked(struct sni_filter *f, enum fwd_proto proto, const struct ns_
  * @resolved:	@addrs is the answer of a resolve made for this flow
  * @why:	reason
  *
+ * With NAT64 (the forwarder's cfg.nat64: fwd_dialled() maps a 64:ff9b::/96
+ * destination to IPv4) an A record a.b.c.d also vouches
+ * for 64:ff9b::a.b.c.d, the address DNS64 synthesizes from it (the cache
+ * also hands out the synthesized AAAA itself, which matches as any AAAA).
+ *
  * Return: enum sni_verdict
  */
 static enum sni_verdict decide_with(struct sni_filter *f, const char *name, bool ech,
 				    const struct ns_addr *dst, const struct dns_addr *addrs, int n,
 				    bool resolved, enum sni_reason *why)
 {
-	struct sni_seen_addr seen[DNS_RESOLVE_MAX_ADDRS];
+	bool nat64 = false;
+	struct sni_seen_addr seen[2 * DNS_RESOLVE_MAX_ADDRS];
 	struct sni_facts facts = {
 	    .name = name,
 	    .ech = ech,
@@ -243,6 +249,25 @@ static enum sni_verdict decide_with(struct sni_filter *f, const char *name, bool
 		seen[i].expires_ms = facts.now_ms;
 	}
 	facts.n_seen = n < 0 ? 0 : n;
+	/* NAT64 is on for this flow when its IPv6 destination is dialled as IPv4 */
+	if (f->fwd && ns_addr_is_v6(dst) && vg_nat64_is(dst->ip6)) {
+		struct ns_addr b = fwd_dialled(f->fwd, dst);
+
+		nat64 = !ns_addr_is_v6(&b);
+	}
+	for (i = 0; nat64 && i < n; i++) {
+		struct sni_seen_addr *s = &seen[facts.n_seen];
+		uint32_t ip;
+
+		if (addrs[i].family != AF_INET)
+			continue;
+		memcpy(&ip, addrs[i].a, 4);
+		memset(s, 0, sizeof(*s));
+		s->addr.family = AF_INET6;
+		vg_nat64_embed(ip, s->addr.a);
+		s->expires_ms = facts.now_ms;
+		facts.n_seen++;
+	}
 	return sni_decide(f->active, &facts, why);
 }
 
