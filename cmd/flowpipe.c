@@ -260,9 +260,17 @@ static int pipe_start(struct vg_flowpipe *p, struct ns *ns, const struct ns_addr
 	return 0;
 }
 
-struct vg_flowpipe *vg_flowpipe_adopt(struct vg_loop *loop, struct ns *ns,
-				      const struct ns_addr *src, const struct ns_addr *dst,
-				      uint32_t keepalive_ms, int fd,
+/**
+ * pipe_alloc() - a new, unstarted pipe
+ * @loop:		event loop
+ * @keepalive_ms:	the guest flow's keepalive
+ * @hooks:		optional callbacks (copied), or NULL
+ * @err:		"out of memory" on failure
+ * @errlen:		its size
+ *
+ * Return: the pipe, or NULL
+ */
+static struct vg_flowpipe *pipe_alloc(struct vg_loop *loop, uint32_t keepalive_ms,
 				      const struct vg_flowpipe_hooks *hooks, char *err,
 				      size_t errlen)
 {
@@ -277,6 +285,19 @@ struct vg_flowpipe *vg_flowpipe_adopt(struct vg_loop *loop, struct ns *ns,
 	p->keepalive_ms = keepalive_ms;
 	if (hooks)
 		p->hooks = *hooks;
+	return p;
+}
+
+struct vg_flowpipe *vg_flowpipe_adopt(struct vg_loop *loop, struct ns *ns,
+				      const struct ns_addr *src, const struct ns_addr *dst,
+				      uint32_t keepalive_ms, int fd,
+				      const struct vg_flowpipe_hooks *hooks, char *err,
+				      size_t errlen)
+{
+	struct vg_flowpipe *p = pipe_alloc(loop, keepalive_ms, hooks, err, errlen);
+
+	if (!p)
+		return NULL;
 	if (pipe_start(p, ns, src, dst, fd, err, errlen) < 0) {
 		free(p);
 		return NULL;
@@ -288,17 +309,11 @@ struct vg_flowpipe *vg_flowpipe_open(struct vg_loop *loop, struct ns *ns, const 
 				     const struct ns_addr *dst, uint32_t keepalive_ms, int *fd,
 				     char *err, size_t errlen)
 {
-	struct vg_flowpipe *p;
+	struct vg_flowpipe *p = pipe_alloc(loop, keepalive_ms, NULL, err, errlen);
 	int sv[2];
 
-	p = calloc(1, sizeof(*p));
-	if (!p) {
-		snprintf(err, errlen, "out of memory");
+	if (!p)
 		return NULL;
-	}
-	p->loop = loop;
-	p->io.fd = -1;
-	p->keepalive_ms = keepalive_ms;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		free(p);
