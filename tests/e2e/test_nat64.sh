@@ -12,7 +12,8 @@
 #  2. curl -6 http://v4only.test:PORT/ and http://alias4.test:PORT/ (the
 #     host alias embedded, dialled at 127.0.0.1) download a 4 MB file from a
 #     python http.server on 127.0.0.1 (sha256 checked).
-#  3. UDP echo and ping -6 to 64:ff9b::127.0.0.1 (over IPv4 to 127.0.0.1).
+#  3. UDP echo and ping -6 to 64:ff9b::127.0.0.1 (over IPv4 to 127.0.0.1);
+#     UDP to a closed port there gets ICMPv6 port unreachable (ECONNREFUSED).
 #  4. 64:ff9b::10.1.2.3 is outside the outbound policy (--outbound-allow
 #     127.0.0.0/8 only): the connect is refused at once, tcp_denied counted.
 #  5. vgate again without --nat64: AAAA v4only.test is NODATA, and a flow to
@@ -25,8 +26,8 @@ GW6=$prefix::1
 GUEST6=$prefix::2
 HERE=$(cd "$(dirname "$0")" && pwd)
 UP4=127.0.0.$((100 + $$ % 100))
-P=$(vg_free_port 2)
-HTTP=$P ECHO=$((P + 1))
+P=$(vg_free_port 3)
+HTTP=$P ECHO=$((P + 1)) CLOSED=$((P + 2))
 
 vg_bg python3 "$HERE/dns_upstream.py" --addr "$UP4" --port-file "$VG_TMP/dnsport" \
 	--count-file "$VG_TMP/counts" --ttl 300 \
@@ -102,6 +103,8 @@ vg_log "NAT64: 4 MB over IPv6 to 64:ff9b::7f00:1 and the embedded host alias, sh
 # 3. UDP and ping through NAT64
 out=$(fwd_udp 64:ff9b::7f00:1 "$ECHO" echo) || vg_fail "UDP echo through NAT64: $out"
 [ "$out" = "echo ok" ] || vg_fail "UDP echo through NAT64: $out"
+out=$(fwd_udp 64:ff9b::7f00:1 "$CLOSED" closed) || vg_fail "UDP to a closed port through NAT64: $out"
+[ "$out" = refused ] || vg_fail "UDP to a closed port through NAT64: '$out', expected refused (ICMPv6)"
 out=$(vg_ns busybox ping -c 3 -i 0.2 -W 3 64:ff9b::7f00:1 2>&1) || vg_fail "ping 64:ff9b::7f00:1: $out"
 grep -q '3 packets received' <<<"$out" || vg_fail "ping through NAT64: not all answered: $out"
 vg_log "NAT64: UDP echo and ICMPv6 echo to 64:ff9b::7f00:1 ok"

@@ -167,6 +167,10 @@ static size_t fake_reply(const uint8_t *q, size_t qlen, uint8_t *b, bool tcp)
 		wire_put16(b + 8, 1);
 		return off;
 	}
+	if (!strncmp(first, "v4fail", 6) && type == DNS_TYPE_A) {
+		b[3] |= DNS_RCODE_SERVFAIL; /* no AAAA, and the A query fails */
+		return off;
+	}
 	if ((!strncmp(first, "cn", 2) || !strncmp(first, "v4cn", 4)) && type == DNS_TYPE_A) {
 		static const uint8_t target[] = { 6, 't', 'a', 'r', 'g', 'e', 't', 4,
 						  't', 'e', 's', 't', 0 };
@@ -1477,6 +1481,16 @@ Test(dns64, cd_bit_gets_the_real_nodata)
 	pump(2, 2000);
 	cr_assert_eq(ancount(&H.ans[1]), 1);
 	cr_assert(is_nat64_of(rdata_n(&H.ans[1], DNS_TYPE_AAAA, 0), 10, 0, 0, 1));
+}
+
+Test(dns64, failed_a_query_gives_the_nodata)
+{
+	query(1, "v4fail.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	pump(1, 5000);
+	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(rcode(&H.ans[0]), 0, "the AAAA's own NODATA, not SERVFAIL");
+	cr_assert_eq(ancount(&H.ans[0]), 0);
+	cr_assert_eq(stats().dns64_synth, 0);
 }
 
 Test(dns64, static_a_record_synthesized)
