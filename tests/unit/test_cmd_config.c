@@ -173,3 +173,18 @@ Test(config, gvproxy_aliases)
 	cr_assert_eq(vg_options_parse(5, bad, &o, stdout, err, sizeof(err)), VG_PARSE_ERROR);
 	cr_assert(strstr(err, "one guest link"), "%s", err);
 }
+
+Test(config, nat64_switch)
+{
+	char err[256] = "";
+	struct vg_cfg_args *a = conv("nat64: true\n", err, sizeof(err));
+
+	cr_assert_not_null(a, "%s", err);
+	cr_assert_eq(a->argc, 2);
+	cr_assert_str_eq(a->argv[1], "--nat64");
+	vg_cfg_args_free(a);
+	a = conv("nat64: false\n", err, sizeof(err));
+	cr_assert_not_null(a, "%s", err);
+	cr_assert_eq(a->argc, 1, "a false switch adds nothing");
+	vg_cfg_args_free(a);
+}
