@@ -5,8 +5,11 @@
 # across the guest subnet, half to a loopback port that listens and
 # accepts, half to one where nothing listens); a machine too slow for that
 # rate sends them for longer (at most 120 s), so the count sent is asserted
-# and the rate is logged. During the flood a DNS query over UDP and over
-# TCP is answered, GET /stats answers within 1 s and a new guest TCP
+# (at least a quarter of them: on a machine whose cores are both busy the
+# niced flood gets ~18k/s and stops at 120 s short of the whole count, an
+# attack still far past every bound) and the rate is logged. During the
+# flood a DNS query over UDP and over TCP is answered, GET /stats answers
+# within 1 s and a new guest TCP
 # connection (a real client from the guest namespace) echoes; once it stops
 # vgate falls under 30 % of a core, everything works again without a
 # restart, the half-open bound held and its drops are counted in /stats and
@@ -90,7 +93,8 @@ vg_log "during the flood: GET /stats within 1 s, DNS over UDP and TCP, a new TCP
 wait "$FL" || vg_fail "synflood failed: $(cat "$VG_TMP/flood.out")"
 vg_log "synflood: $(cat "$VG_TMP/flood.out"); vgate used $(($(bud_cpu) - CPU0)) ticks meanwhile"
 read -r _ sent _ _ _ _ rate <"$VG_TMP/flood.out"
-[ "$sent" = "$COUNT" ] || vg_fail "the flood sent $sent of $COUNT SYNs"
+[ "$sent" -ge $((COUNT / 4)) ] || vg_fail "the flood sent only $sent of $COUNT SYNs"
+[ "$sent" = "$COUNT" ] || vg_log "note: the flood sent $sent of $COUNT SYNs in its 120 s (a busy machine)"
 [ "${rate%/s}" -ge 100000 ] || vg_log "note: flood rate ${rate} is under 100k/s on this machine"
 
 # once the flood stops: under 30 % of a core (30 ticks per second at 100 Hz)
