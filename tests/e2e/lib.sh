@@ -251,6 +251,23 @@ vg_route_loopback() {
 	vg_ns ip route add 127.0.0.0/8 via 192.168.127.1 dev tap0
 }
 
+# vg_tls NAME IP [CURL-ARGS...]: GET https://NAME/ from the guest at IP
+# (IPv4, or IPv6 over -6), trusting vg_tls_servers' certificate; prints
+# the body
+vg_tls() {
+	local name=$1 ip=$2 at=$2
+	shift 2
+	case $ip in *:*) at="[$ip]" && set -- -6 "$@" ;; esac
+	vg_ns curl -sS --max-time 10 --cacert "$VG_TMP/cert.pem" --resolve "$name:443:$at" "$@" \
+		"https://$name/"
+}
+
+# vg_tls_accepted IP: how many connections the TLS server on IP accepted
+vg_tls_accepted() { wc -l <"$(vg_tls_count "$1")"; }
+
+# vg_sni_stat NAME: an SNI filter counter, from the line vgate logs on SIGUSR1
+vg_sni_stat() { vg_usr1_stat 'sni: patterns=' "$1"; }
+
 # vg_tls_count IP: the file the TLS server on IP (vg_tls_servers) appends a
 # line to per accepted connection: $VG_TMP/count.<last octet> for an IPv4
 # address, $VG_TMP/count.<address with ':' as '_'> for an IPv6 one

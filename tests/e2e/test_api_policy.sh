@@ -30,13 +30,6 @@ vg_route_loopback
 
 source "$(dirname "$0")/api_lib.sh"
 resolve() { vg_ns dig +short +tries=1 +time=3 "@$GW" "$1" A; }
-# tls NAME IP [curl args]: GET https://NAME/ at IP; prints the body
-tls() {
-	local name=$1 ip=$2
-	shift 2
-	vg_ns curl -sS --max-time 10 --cacert "$VG_TMP/cert.pem" --resolve "$name:443:$ip" "$@" \
-		"https://$name/"
-}
 count() { wc -l <"$VG_TMP/count.$1"; }
 
 # 1. GET /policy shows the filter
@@ -50,10 +43,10 @@ assert d["sni-ports"] == [443], d
 assert d["allow-dest"] == ["'"$VG_LO"'.24/32:8080/tcp"], d
 assert "127.0.0.0/8" in d["outbound-allow"], d'
 [ "$(resolve b.test)" = $VG_LO.22 ] || vg_fail "b.test did not resolve"
-[ "$(tls b.test $VG_LO.22)" = "hello from $VG_LO.22" ] || vg_fail "b.test not allowed at start"
+[ "$(vg_tls b.test $VG_LO.22)" = "hello from $VG_LO.22" ] || vg_fail "b.test not allowed at start"
 st=$(vg_ns dig +tries=1 +time=3 "@$GW" c.test A | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
 [ "$st" = NXDOMAIN ] || vg_fail "c.test before the PUT: status '$st'"
-if tls c.test $VG_LO.23 2>/dev/null; then vg_fail "c.test allowed before the PUT"; fi
+if vg_tls c.test $VG_LO.23 2>/dev/null; then vg_fail "c.test allowed before the PUT"; fi
 [ "$(count 23)" -eq 0 ] || vg_fail "server $VG_LO.23 saw a connection before the PUT"
 vg_log "GET /policy ok; b.test allowed, c.test refused"
 
@@ -79,14 +72,14 @@ assert "127.0.0.0/8" in d["outbound-allow"] and d["default"] == "deny", d'
 vg_wait_for 5 grep -q 'sni: allowlist reloaded, 3 patterns' "$VG_LOG" || vg_fail "no reload log line"
 kill -0 "$dl" 2>/dev/null || vg_fail "download ended before the allowlist changed"
 n22=$(count 22)
-if tls b.test $VG_LO.22 2>"$VG_TMP/err"; then vg_fail "b.test allowed after the PUT removed it"; fi
+if vg_tls b.test $VG_LO.22 2>"$VG_TMP/err"; then vg_fail "b.test allowed after the PUT removed it"; fi
 grep -qiE 'reset|SSL_ERROR_SYSCALL|Connection' "$VG_TMP/err" || vg_fail "b.test: not a reset: $(cat "$VG_TMP/err")"
 [ "$(count 22)" -eq "$n22" ] || vg_fail "server $VG_LO.22 saw the refused flow"
 grep -q "blocked tcp 192.168.127.2:[0-9]* -> $VG_LO.22:443 name=b.test reason=sni_not_allowed" \
 	"$VG_LOG" || vg_fail "no log line for the removed name"
 [ "$(resolve c.test)" = $VG_LO.23 ] || vg_fail "c.test not answered after the PUT"
-[ "$(tls c.test $VG_LO.23)" = "hello from $VG_LO.23" ] || vg_fail "c.test refused after the PUT"
-[ "$(tls a.test $VG_LO.21)" = "hello from $VG_LO.21" ] || vg_fail "a.test refused after the PUT"
+[ "$(vg_tls c.test $VG_LO.23)" = "hello from $VG_LO.23" ] || vg_fail "c.test refused after the PUT"
+[ "$(vg_tls a.test $VG_LO.21)" = "hello from $VG_LO.21" ] || vg_fail "a.test refused after the PUT"
 kill -0 "$dl" 2>/dev/null || vg_fail "download ended before its release: $(cat "$VG_TMP/big.err")"
 touch "$VG_TMP/count.22.release"
 wait "$dl" || vg_fail "download broken by the PUT: $(cat "$VG_TMP/big.err")"
@@ -108,7 +101,7 @@ expect 400 PUT /policy '{}'
 expect 400 PUT /policy "{\"allow-sni\": [$(python3 -c 'print(",".join("\"n%d.test\"" % i for i in range(300)))')]}"
 expect 200 GET /policy
 jq_py 'assert d["allow-sni"] == ["a.test", "C.TEST."], d; assert "127.0.0.0/8" in d["outbound-allow"], d'
-[ "$(tls c.test $VG_LO.23)" = "hello from $VG_LO.23" ] || vg_fail "c.test refused after bad PUTs"
+[ "$(vg_tls c.test $VG_LO.23)" = "hello from $VG_LO.23" ] || vg_fail "c.test refused after bad PUTs"
 
 # a GET body goes back unchanged; CIDR-only PUTs leave the allowlist alone
 cp "$VG_TMP/body" "$VG_TMP/policy.json"
@@ -123,7 +116,7 @@ kill -HUP "$VG_PID"
 vg_wait_for 5 grep -q 'reload: done' "$VG_LOG" || vg_fail "no SIGHUP reload"
 expect 200 GET /policy
 jq_py 'assert d["allow-sni"] == ["a.test", "b.test"], d'
-[ "$(tls b.test $VG_LO.22)" = "hello from $VG_LO.22" ] || vg_fail "b.test refused after SIGHUP"
+[ "$(vg_tls b.test $VG_LO.22)" = "hello from $VG_LO.22" ] || vg_fail "b.test refused after SIGHUP"
 vg_log "bad patterns refused; round trip and SIGHUP ok"
 
 # 3. a flow that never sends a ClientHello: reset after --sni-timeout

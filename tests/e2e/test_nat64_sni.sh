@@ -28,48 +28,39 @@ echo "nameserver $GW6" >"/etc/netns/$VG_NS/resolv.conf"
 # nat64 IPV4: the 64:ff9b::/96 address of IPV4, as dig prints it
 nat64() { python3 -c 'import ipaddress, sys; print(ipaddress.ip_address("64:ff9b::" + sys.argv[1]))' "$1"; }
 aaaa() { vg_ns dig +short +tries=1 +time=3 "@$GW6" "$1" AAAA; }
-# tls NAME IP [curl args]: GET https://NAME/ at the IPv6 address IP; prints the body
-tls() {
-	local name=$1 ip=$2
-	shift 2
-	vg_ns curl -sS -6 --max-time 10 --cacert "$VG_TMP/cert.pem" --resolve "$name:443:[$ip]" \
-		"$@" "https://$name/"
-}
-count() { wc -l <"$(vg_tls_count "$1")"; }
-sni_stat() { vg_usr1_stat 'sni: patterns=' "$1"; }
 
 # 1. an allowed name at the synthesized AAAA
 IP=$(aaaa allowed.test)
 [ "$IP" = "$(nat64 "$VG_LO.2")" ] || vg_fail "allowed.test AAAA: '$IP', expected $(nat64 "$VG_LO.2")"
-got=$(tls allowed.test "$IP") || vg_fail "curl -6 https://allowed.test at $IP failed"
+got=$(vg_tls allowed.test "$IP") || vg_fail "curl -6 https://allowed.test at $IP failed"
 [ "$got" = "hello from $VG_LO.2" ] || vg_fail "allowed.test through NAT64: got '$got'"
 vg_log "allowed name at its synthesized AAAA $IP ok"
 
 # 2. the allowed SNI to another NAT64 address: reset, server untouched
 BAD=$(nat64 "$VG_LO.4")
-if tls allowed.test "$BAD" 2>"$VG_TMP/err"; then vg_fail "allowed SNI to $BAD passed"; fi
+if vg_tls allowed.test "$BAD" 2>"$VG_TMP/err"; then vg_fail "allowed SNI to $BAD passed"; fi
 vg_has -iE 'reset|SSL_ERROR_SYSCALL|Connection' <"$VG_TMP/err" ||
 	vg_fail "not a reset: $(cat "$VG_TMP/err")"
 vg_wait_for 5 grep -q "blocked tcp $GUEST6:[0-9]* -> $BAD:443 name=allowed.test reason=ip_mismatch" \
 	"$VG_LOG" || vg_fail "no log line for the ip_mismatch block"
-[ "$(count "$VG_LO.4")" -eq 0 ] || vg_fail "server $VG_LO.4 saw a connection"
+[ "$(vg_tls_accepted "$VG_LO.4")" -eq 0 ] || vg_fail "server $VG_LO.4 saw a connection"
 vg_log "allowed SNI to a NAT64 address not handed out for it: reset, server untouched"
 
 # 3. a name off the list: NXDOMAIN for AAAA, and reset at its NAT64 address
 st=$(vg_ns dig +tries=1 +time=3 "@$GW6" other.test AAAA | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
 [ "$st" = NXDOMAIN ] || vg_fail "other.test AAAA: status '$st'"
 OFF=$(nat64 "$VG_LO.3")
-if tls other.test "$OFF" 2>/dev/null; then vg_fail "other.test passed through NAT64"; fi
+if vg_tls other.test "$OFF" 2>/dev/null; then vg_fail "other.test passed through NAT64"; fi
 vg_wait_for 5 grep -q "blocked tcp $GUEST6:[0-9]* -> $OFF:443 name=other.test reason=sni_not_allowed" \
 	"$VG_LOG" || vg_fail "no sni_not_allowed log line"
-[ "$(count "$VG_LO.3")" -eq 0 ] || vg_fail "server $VG_LO.3 saw a connection"
+[ "$(vg_tls_accepted "$VG_LO.3")" -eq 0 ] || vg_fail "server $VG_LO.3 saw a connection"
 vg_log "name off the list: NXDOMAIN for AAAA and reset"
 
 # 4. an allowed name the guest never resolved: vgate resolves it itself
-res0=$(sni_stat resolves)
-got=$(tls fresh.test "$(nat64 "$VG_LO.2")") || vg_fail "fresh.test through NAT64 failed"
+res0=$(vg_sni_stat resolves)
+got=$(vg_tls fresh.test "$(nat64 "$VG_LO.2")") || vg_fail "fresh.test through NAT64 failed"
 [ "$got" = "hello from $VG_LO.2" ] || vg_fail "fresh.test: got '$got'"
-res1=$(sni_stat resolves)
+res1=$(vg_sni_stat resolves)
 [ "$res1" -gt "$res0" ] || vg_fail "vgate did not resolve fresh.test itself ($res0 -> $res1)"
 vg_log "an allowed name never resolved by the guest: resolved by vgate, its A vouches for NAT64"
 vg_pass

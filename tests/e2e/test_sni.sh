@@ -33,27 +33,18 @@ vg_start --dns-upstream "$VG_LO.5:$(cat "$VG_TMP/dnsport")" --allowlist-file "$V
 vg_route_loopback
 
 resolve() { vg_ns dig +short +tries=1 +time=3 "@$GW" "$1" A; }
-# tls NAME IP [curl args]: GET https://NAME/ at IP; prints the body
-tls() {
-	local name=$1 ip=$2
-	shift 2
-	vg_ns curl -sS --max-time 10 --cacert "$VG_TMP/cert.pem" --resolve "$name:443:$ip" "$@" \
-		"https://$name/"
-}
 count() { wc -l <"$VG_TMP/count.$1"; }
-# sni_stat NAME: an SNI filter counter, from the line vgate logs on SIGUSR1
-sni_stat() { vg_usr1_stat 'sni: patterns=' "$1"; }
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # 1. allowed name, resolved through vgate
 IP=$(resolve allowed.test)
 [ "$IP" = $VG_LO.2 ] || vg_fail "allowed.test resolved to '$IP'"
-got=$(tls allowed.test "$IP") || vg_fail "curl https://allowed.test failed"
+got=$(vg_tls allowed.test "$IP") || vg_fail "curl https://allowed.test failed"
 [ "$got" = "hello from $VG_LO.2" ] || vg_fail "allowed.test: got '$got'"
 vg_log "allowed name ok"
 
 # 2. allowed SNI, address not from vgate's DNS: reset, no connection at all
-if tls allowed.test $VG_LO.4 2>"$VG_TMP/err"; then vg_fail "allowed SNI to $VG_LO.4 passed"; fi
+if vg_tls allowed.test $VG_LO.4 2>"$VG_TMP/err"; then vg_fail "allowed SNI to $VG_LO.4 passed"; fi
 grep -qiE 'reset|SSL_ERROR_SYSCALL|Connection' "$VG_TMP/err" || vg_fail "not a reset: $(cat "$VG_TMP/err")"
 sleep 0.5
 [ "$(count 4)" -eq 0 ] || vg_fail "server $VG_LO.4 saw a connection"
@@ -64,7 +55,7 @@ vg_log "allowed SNI to a foreign address reset, server untouched"
 # 3. name off the list: NXDOMAIN, and reset even with the right address
 st=$(vg_ns dig +tries=1 +time=3 "@$GW" other.test A | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
 [ "$st" = NXDOMAIN ] || vg_fail "other.test: status '$st'"
-if tls other.test $VG_LO.3 2>/dev/null; then vg_fail "other.test passed"; fi
+if vg_tls other.test $VG_LO.3 2>/dev/null; then vg_fail "other.test passed"; fi
 [ "$(count 3)" -eq 0 ] || vg_fail "server $VG_LO.3 saw a connection"
 grep -q 'name=other.test reason=sni_not_allowed' "$VG_LOG" || vg_fail "no sni_not_allowed log line"
 vg_log "name off the list: NXDOMAIN and reset"
@@ -82,7 +73,7 @@ vg_log "large ClientHello ok"
 # smallest MSS; more than the 128 pbufs inspection once stopped at) is
 # inspected to its end and allowed; one over the 16 KiB bound is refused,
 # counted as too_big (tests/e2e/tls_segments.py)
-big0=$(sni_stat too_big)
+big0=$(vg_sni_stat too_big)
 got=$(vg_ns python3 "$HERE/tls_segments.py" $VG_LO.2 allowed.test "$VG_TMP/cert.pem" 16000 40)
 vg_log "16 KiB ClientHello in small segments: $got"
 read -r verdict hlen sends body <<<"$got"
@@ -92,7 +83,7 @@ read -r verdict hlen sends body <<<"$got"
 got=$(vg_ns python3 "$HERE/tls_segments.py" $VG_LO.2 allowed.test "$VG_TMP/cert.pem" 17500 40)
 vg_log "17.5 KiB ClientHello in small segments: $got"
 case $got in refused:*) ;; *) vg_fail "a ClientHello over 16 KiB: '$got'" ;; esac
-[ "$(sni_stat too_big)" = $((${big0:-0} + 1)) ] || vg_fail "too_big not counted: $(sni_stat too_big)"
+[ "$(vg_sni_stat too_big)" = $((${big0:-0} + 1)) ] || vg_fail "too_big not counted: $(vg_sni_stat too_big)"
 vg_log "ClientHello in small segments: 16 KiB inspected to the end, over it refused"
 
 # 5. port 80 by Host
@@ -151,9 +142,9 @@ printf 'GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n' >&4
 exec 4>&-
 wait "$LONG" || true
 grep -q "hello from $VG_LO.2" "$VG_TMP/long.out" || vg_fail "established flow broken by reload"
-if tls allowed.test $VG_LO.2 2>/dev/null; then vg_fail "allowed.test passed after reload"; fi
+if vg_tls allowed.test $VG_LO.2 2>/dev/null; then vg_fail "allowed.test passed after reload"; fi
 # other.test was never resolved by the guest: vgate resolves it itself
-got=$(tls other.test $VG_LO.3) || vg_fail "other.test failed after reload"
+got=$(vg_tls other.test $VG_LO.3) || vg_fail "other.test failed after reload"
 [ "$got" = "hello from $VG_LO.3" ] || vg_fail "other.test after reload: got '$got'"
 vg_log "reload ok: established flow kept, new list in force"
 
@@ -163,22 +154,22 @@ vg_log "reload ok: established flow kept, new list in force"
 IP=$(resolve other.test)
 t0=$(date +%s%N)
 [ "$IP" = $VG_LO.3 ] || vg_fail "other.test resolved to '$IP'"
-res0=$(sni_stat resolves)
+res0=$(vg_sni_stat resolves)
 # the wait is for the clock: until the TTL is over (1 s) with a second's margin
 sleep 2
-got=$(tls other.test "$IP") || vg_fail "connection $(ms_since "$t0") ms after the answer failed"
+got=$(vg_tls other.test "$IP") || vg_fail "connection $(ms_since "$t0") ms after the answer failed"
 [ "$got" = "hello from $VG_LO.3" ] || vg_fail "grace: got '$got'"
-res1=$(sni_stat resolves)
+res1=$(vg_sni_stat resolves)
 [ "$res1" = "$res0" ] ||
 	vg_fail "in the grace, vgate resolved again ($res0 -> $res1 resolves, $(ms_since "$t0") ms)"
 vg_log "grace ok: connected $(ms_since "$t0") ms after the answer (TTL 1 s), no resolve"
 # past TTL + grace (7 s), with a second's margin
 while [ "$(ms_since "$t0")" -lt 8000 ]; do sleep 0.2; done
-got=$(tls other.test "$IP") || vg_fail "connection past the grace failed"
+got=$(vg_tls other.test "$IP") || vg_fail "connection past the grace failed"
 [ "$got" = "hello from $VG_LO.3" ] || vg_fail "past the grace: got '$got'"
-res2=$(sni_stat resolves)
+res2=$(vg_sni_stat resolves)
 [ "$res2" -gt "$res1" ] || vg_fail "past the grace, vgate did not resolve ($res1 -> $res2 resolves)"
 vg_log "past the grace: resolved again ($res1 -> $res2 resolves)"
 
-vg_log "SNI stats: patterns=$(sni_stat patterns), $(grep 'sni: patterns' "$VG_LOG" | tail -n 1)"
+vg_log "SNI stats: patterns=$(vg_sni_stat patterns), $(grep 'sni: patterns' "$VG_LOG" | tail -n 1)"
 vg_pass

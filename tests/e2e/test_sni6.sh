@@ -34,21 +34,12 @@ vg_start --outbound-allow 2001:db8::/32 --outbound-allow ::1/128 \
 vg_ipv6_static "$GUEST6"
 
 aaaa() { vg_ns dig +short +tries=1 +time=3 "@$GW" "$1" AAAA; }
-# tls NAME IP [curl args]: GET https://NAME/ at the IPv6 address IP; prints the body
-tls() {
-	local name=$1 ip=$2
-	shift 2
-	vg_ns curl -sS -6 --max-time 10 --cacert "$VG_TMP/cert.pem" --resolve "$name:443:[$ip]" \
-		"$@" "https://$name/"
-}
-count() { wc -l <"$(vg_tls_count "$1")"; }
-sni_stat() { vg_usr1_stat 'sni: patterns=' "$1"; }
 
 # 1. an allowed name at the AAAA vgate's DNS handed out (before the change:
 # every IPv6 flow was refused at its SYN, port_denied)
 IP=$(aaaa allowed.test)
 [ "$IP" = "$A" ] || vg_fail "allowed.test AAAA resolved to '$IP'"
-got=$(tls allowed.test "$IP") || vg_fail "curl https://allowed.test over IPv6 failed"
+got=$(vg_tls allowed.test "$IP") || vg_fail "curl https://allowed.test over IPv6 failed"
 [ "$got" = "hello from $A" ] || vg_fail "allowed.test over IPv6: got '$got'"
 got=$(printf 'GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n' | vg_ns timeout 10 openssl s_client \
 	-connect "[$A]:443" -servername allowed.test -CAfile "$VG_TMP/cert.pem" -quiet \
@@ -58,28 +49,28 @@ vg_log "allowed name over IPv6 ok (curl, openssl)"
 
 # 2. the allowed SNI to an IPv6 address DNS did not give for it: reset, and
 # the server there never sees a connection
-if tls allowed.test "$FOREIGN" 2>"$VG_TMP/err"; then vg_fail "allowed SNI to $FOREIGN passed"; fi
+if vg_tls allowed.test "$FOREIGN" 2>"$VG_TMP/err"; then vg_fail "allowed SNI to $FOREIGN passed"; fi
 vg_has -iE 'reset|SSL_ERROR_SYSCALL|Connection' <"$VG_TMP/err" ||
 	vg_fail "not a reset: $(cat "$VG_TMP/err")"
 vg_wait_for 5 grep -q "blocked tcp $GUEST6:[0-9]* -> $FOREIGN:443 name=allowed.test reason=ip_mismatch" \
 	"$VG_LOG" || vg_fail "no log line for the ip_mismatch block"
-[ "$(count "$FOREIGN")" -eq 0 ] || vg_fail "server $FOREIGN saw a connection"
+[ "$(vg_tls_accepted "$FOREIGN")" -eq 0 ] || vg_fail "server $FOREIGN saw a connection"
 vg_log "allowed SNI to a foreign IPv6 address reset, server untouched"
 
 # 3. a name off the list: NXDOMAIN for AAAA, and reset even at its address
 st=$(vg_ns dig +tries=1 +time=3 "@$GW" other.test AAAA | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
 [ "$st" = NXDOMAIN ] || vg_fail "other.test AAAA: status '$st'"
-if tls other.test "$OFF" 2>/dev/null; then vg_fail "other.test passed over IPv6"; fi
+if vg_tls other.test "$OFF" 2>/dev/null; then vg_fail "other.test passed over IPv6"; fi
 vg_wait_for 5 grep -q "blocked tcp $GUEST6:[0-9]* -> $OFF:443 name=other.test reason=sni_not_allowed" \
 	"$VG_LOG" || vg_fail "no sni_not_allowed log line"
-[ "$(count "$OFF")" -eq 0 ] || vg_fail "server $OFF saw a connection"
+[ "$(vg_tls_accepted "$OFF")" -eq 0 ] || vg_fail "server $OFF saw a connection"
 vg_log "name off the list: NXDOMAIN for AAAA and reset"
 
 # 4. an allowed name the guest never resolved: vgate resolves it (AAAA) itself
-res0=$(sni_stat resolves)
-got=$(tls fresh.test "$A") || vg_fail "fresh.test over IPv6 failed"
+res0=$(vg_sni_stat resolves)
+got=$(vg_tls fresh.test "$A") || vg_fail "fresh.test over IPv6 failed"
 [ "$got" = "hello from $A" ] || vg_fail "fresh.test: got '$got'"
-res1=$(sni_stat resolves)
+res1=$(vg_sni_stat resolves)
 [ "$res1" -gt "${res0:-0}" ] || vg_fail "vgate did not resolve fresh.test ($res0 -> $res1)"
 vg_log "never-resolved allowed name: resolved by vgate ($res0 -> $res1), allowed"
 
