@@ -251,6 +251,28 @@ vg_route_loopback() {
 	vg_ns ip route add 127.0.0.0/8 via 192.168.127.1 dev tap0
 }
 
+# vg_stop: stop vgate (SIGTERM; it must exit 0) and delete the guest
+# namespace, so that the test can vg_start again with other flags
+vg_stop() {
+	local rc=0
+	kill "$VG_PID"
+	wait "$VG_PID" || rc=$?
+	VG_PID=""
+	[ "$rc" = 0 ] || vg_fail "vgate exited with $rc"
+	ip netns pids "$VG_NS" | xargs -r kill -9
+	ip netns del "$VG_NS"
+	rm -rf "/etc/netns/$VG_NS" "$VG_TMP/vgate.pid"
+	VG_NS=""
+}
+
+# vg_metric_on SOCK SAMPLE: a value from GET /metrics on the unix socket
+# SOCK (SAMPLE: the name after "vgate_", with its labels); empty if absent
+vg_metric_on() {
+	curl -sS --max-time 5 --unix-socket "$1" http://vgate/metrics >"$VG_TMP/metrics" ||
+		vg_fail "GET /metrics on $1 failed"
+	awk -v k="vgate_$2" '$1 == k { print $2 }' "$VG_TMP/metrics"
+}
+
 # vg_tls NAME IP [CURL-ARGS...]: GET https://NAME/ from the guest at IP
 # (IPv4, or IPv6 over -6), trusting vg_tls_servers' certificate; prints
 # the body

@@ -67,12 +67,6 @@ vg_ipv6_static "$GUEST6"
 # the guest's resolver: vgate over IPv6 only
 echo "nameserver $GW6" >"/etc/netns/$VG_NS/resolv.conf"
 
-# metric NAME: a counter from /metrics (vgate_NAME_total)
-metric() {
-	expect 200 GET /metrics
-	awk -v m="vgate_$1_total" '$1 == m { print $2; f = 1 } END { if (!f) exit 1 }' "$VG_TMP/body" ||
-		vg_fail "no vgate_$1_total in /metrics"
-}
 # count ADDR NAME TYPE: queries the upstream on ADDR saw for (NAME, numeric TYPE)
 count() {
 	awk -v n="$2" -v t="$3" '$1 == n && $2 == t { print $3; f = 1 } END { if (!f) print 0 }' \
@@ -91,10 +85,10 @@ cached_pair() {
 	grep -q '^fd00::' <<<"$aaaa" || vg_fail "dig $* AAAA $name @$GW6: '$aaaa'"
 	a=$(q "$@" "$name" A) || vg_fail "dig $* A $name @$GW6 failed"
 	grep -q '^10\.' <<<"$a" || vg_fail "dig $* A $name @$GW6: '$a'"
-	h0=$(metric dns_cache_hits)
+	h0=$(api_counter dns_cache_hits)
 	[ "$(q "$@" "$name" AAAA)" = "$aaaa" ] || vg_fail "second $* AAAA $name differs"
 	[ "$(q "$@" "$name" A)" = "$a" ] || vg_fail "second $* A $name differs"
-	h1=$(metric dns_cache_hits)
+	h1=$(api_counter dns_cache_hits)
 	[ "$h1" -ge $((h0 + 2)) ] || vg_fail "$* AAAA/A $name again not from the cache: hits $h0 -> $h1"
 	for t in 28 1; do
 		[ "$(count ::1 "$name" $t)" = 1 ] ||
@@ -109,7 +103,7 @@ cached_pair www6.example.test
 
 # 2. TCP, then the link-local gateway address
 cached_pair tcp6.example.test +tcp
-[ "$(metric dns_tcp_connections)" -ge 4 ] || vg_fail "DNS-over-TCP connections not counted"
+[ "$(api_counter dns_tcp_connections)" -ge 4 ] || vg_fail "DNS-over-TCP connections not counted"
 ll=$(vg_ns dig @fe80::1%tap0 +time=3 +tries=1 +short ll6.example.test AAAA) ||
 	vg_fail "dig @fe80::1%tap0 failed"
 grep -q '^fd00::' <<<"$ll" || vg_fail "dig @fe80::1%tap0: '$ll'"

@@ -110,16 +110,9 @@ for _ in $(seq 1 20); do
 done
 
 # a clean exit (status 0, also under ASan/UBSan), and the guest socket goes too
-kill "$VG_PID"
-rc=0
-wait "$VG_PID" || rc=$?
-VG_PID=""
-[ "$rc" = 0 ] || vg_fail "vgate exited with $rc"
+vg_stop
 if grep -E 'Sanitizer|runtime error' "$VG_LOG"; then vg_fail "sanitizer report"; fi
 [ ! -e "$sock.guest" ] || vg_fail "guest socket left behind"
-ip netns del "$VG_NS"
-rm -rf "/etc/netns/$VG_NS"
-VG_NS=""
 
 # without --guest-api: the guest's connection to gateway:80 is refused
 vg_start --api "unix://$sock"

@@ -54,17 +54,6 @@ guest_server() { # the banner server in the guest on port $G
 	vg_bg vg_ns python3 "$VG_SRC/tests/e2e/fwd_servers.py" banner 0.0.0.0 "$G"
 	vg_wait_for 10 vg_ns bash -c "exec 3<>/dev/tcp/$GUEST/$G" || vg_fail "guest server did not start"
 }
-stop() { # stop vgate and the namespace, for the next configuration
-	kill "$VG_PID"
-	local rc=0
-	wait "$VG_PID" || rc=$?
-	VG_PID=""
-	[ "$rc" = 0 ] || vg_fail "vgate exited with $rc"
-	ip netns pids "$VG_NS" | xargs -r kill -9
-	ip netns del "$VG_NS"
-	rm -rf "/etc/netns/$VG_NS"
-	VG_NS=""
-}
 
 P=$(fwd_port 0)
 G=$((P + 7))
@@ -114,21 +103,21 @@ expect_g 500 /services/forwarder/unexpose "{\"local\":\"127.0.0.1:$P\",\"protoco
 expect_g 403 /forwards "{\"local\":\"127.0.0.1:$R\",\"remote\":\"$GUEST:$G\"}" "read-only"
 expect_g 403 /services/dns/add '{"Name":"evil.","Records":[]}' "read-only"
 expect_g 403 /dns/records '{"name":"evil.test","ip":"10.6.6.6"}' "read-only"
-stop
+vg_stop
 
 # without --guest-forwards: read-only as before
 vg_start --api "unix://$sock" --guest-api
 guest_server
 expect_g 403 /services/forwarder/expose "{\"local\":\"127.0.0.1:$R\",\"remote\":\":$G\"}" "read-only"
 closed 127.0.0.1 "$R" || vg_fail "an expose without --guest-forwards listens"
-stop
+vg_stop
 
 # the SNI allowlist on: refused unless --guest-forwards-with-sni
 vg_start --api "unix://$sock" --guest-api --guest-forwards --allow-sni allowed.test
 guest_server
 expect_g 403 /services/forwarder/expose "{\"local\":\"127.0.0.1:$R\",\"remote\":\":$G\"}" \
 	"SNI allowlist"
-stop
+vg_stop
 
 # with every flag: another address and a port below 1024 (free on 127.0.0.2)
 LOW=$(python3 - <<'EOP'
@@ -151,6 +140,6 @@ guest_server
 expect_g 200 /services/forwarder/expose "{\"local\":\"127.0.0.2:$LOW\",\"remote\":\"$GUEST:$G\"}"
 [ "$(banner_via 127.0.0.2 "$LOW")" = "hello from guest" ] || vg_fail "no banner through 127.0.0.2:$LOW"
 expect_g 403 /services/forwarder/expose "{\"local\":\":$R\",\"remote\":\":$G\"}" "all addresses"
-stop
+vg_stop
 if grep -E 'Sanitizer|runtime error' "$VG_LOG"; then vg_fail "sanitizer report"; fi
 vg_pass

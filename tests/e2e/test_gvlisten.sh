@@ -44,12 +44,7 @@ vg_wait_for 10 test -s "$VG_TMP/vgate.pid" || vg_fail "vgate did not become read
 [ -S "$sock" ] || vg_fail "no socket $sock"
 [ "$(stat -c %a "$sock")" = 600 ] || vg_fail "socket mode $(stat -c %a "$sock")"
 
-# metric SAMPLE: a value from /metrics on the -listen socket (name with labels)
-metric() {
-	curl -sS --max-time 5 --unix-socket "$sock" http://vgate/metrics >"$VG_TMP/metrics" ||
-		vg_fail "GET /metrics on the -listen socket failed"
-	awk -v k="vgate_$1" '$1 == k { print $2 }' "$VG_TMP/metrics"
-}
+metric() { vg_metric_on "$sock" "$1"; }
 code=$(curl -sS --max-time 5 --unix-socket "$sock" -o "$VG_TMP/stats.json" -w '%{http_code}' \
 	http://vgate/stats) || vg_fail "GET /stats on the -listen socket failed"
 [ "$code" = 200 ] || vg_fail "GET /stats: HTTP $code"

@@ -19,11 +19,7 @@ vg_bg vg_ns python3 "$VG_SRC/tests/e2e/fwd_servers.py" echo 0.0.0.0 "$E"
 vg_wait_for 10 vg_ns bash -c "exec 3<>/dev/tcp/$GUEST/$E" || vg_fail "guest echo server did not start"
 
 tc() { timeout 30 python3 "$VG_SRC/tests/e2e/tunnel_client.py" "$@"; }
-metric() {
-	curl -sS --max-time 5 --unix-socket "$sock" http://vgate/metrics >"$VG_TMP/metrics" ||
-		vg_fail "GET /metrics on the -listen socket failed"
-	awk -v k="vgate_$1" '$1 == k { print $2 }' "$VG_TMP/metrics"
-}
+metric() { vg_metric_on "$sock" "$1"; }
 # status TARGET CODE TEXT: GET TARGET answers CODE with TEXT in its body
 status() {
 	local got

@@ -54,11 +54,6 @@ vg_start --nat64 --dns-upstream "$UP4:$DNSP" --dns-max-ttl 300 --api "unix://$so
 source "$(dirname "$0")/api_lib.sh"
 guest_v6only
 
-metric() {
-	expect 200 GET /metrics
-	awk -v m="vgate_$1_total" '$1 == m { print $2; f = 1 } END { if (!f) exit 1 }' "$VG_TMP/body" ||
-		vg_fail "no vgate_$1_total in /metrics"
-}
 # count NAME TYPE: queries the upstream saw for (NAME, numeric TYPE)
 count() {
 	awk -v n="$1" -v t="$2" '$1 == n && $2 == t { print $3; f = 1 } END { if (!f) print 0 }' \
@@ -78,11 +73,11 @@ grep -q '^fd00::' <<<"$out" || vg_fail "AAAA real6.test: '$out', expected the re
 [ "$(count real6.test 1)" = 0 ] || vg_fail "an A query for a name with AAAA"
 out=$(q nxname.test AAAA) || vg_fail "dig AAAA nxname.test failed"
 grep -q 'status: NXDOMAIN' <<<"$out" || vg_fail "AAAA nxname.test not NXDOMAIN: $out"
-s0=$(metric dns_dns64_synth)
+s0=$(api_counter dns_dns64_synth)
 out=$(q +short v4only.test AAAA) || vg_fail "second dig AAAA v4only.test failed"
 [ "$out" = "64:ff9b::7f00:1" ] || vg_fail "second AAAA v4only.test: '$out'"
 [ "$(count v4only.test 28)" = 1 ] || vg_fail "the second AAAA went upstream"
-s1=$(metric dns_dns64_synth)
+s1=$(api_counter dns_dns64_synth)
 [ "$s1" -gt "$s0" ] && [ "$s0" -ge 2 ] || vg_fail "dns64_synth $s0 -> $s1"
 expect 200 GET /stats
 grep -q '"dns64_synth"' "$VG_TMP/body" || vg_fail "no dns64_synth in /stats"
@@ -119,13 +114,8 @@ d1=$(fwd_stat tcp_denied)
 vg_log "NAT64: the outbound policy judges the embedded address"
 
 # 5. without --nat64
-kill -TERM "$VG_PID"
-vg_wait_for 10 bash -c "! kill -0 $VG_PID" || vg_fail "vgate did not exit on SIGTERM"
-VG_PID=""
-ip netns del "$VG_NS"
-rm -rf "/etc/netns/$VG_NS"
-VG_NS=""
-rm -f "$sock" "$VG_TMP/vgate.pid"
+vg_stop
+rm -f "$sock"
 vg_start --dns-upstream "$UP4:$DNSP" --dns-max-ttl 300 --api "unix://$sock"
 guest_v6only
 out=$(q v4only.test AAAA) || vg_fail "dig AAAA v4only.test without --nat64 failed"
