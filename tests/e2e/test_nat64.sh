@@ -60,6 +60,17 @@ count() {
 		"$VG_TMP/counts"
 }
 q() { vg_ns dig "@$GW6" +time=3 +tries=1 "$@"; }
+# denied ADDR WHAT: curl -6 to [ADDR]:$HTTP is not answered, and the
+# outbound policy counted it (tcp_denied)
+denied() {
+	local d0 d1
+	d0=$(fwd_stat tcp_denied)
+	if vg_ns curl -sS -6 --max-time 5 -o /dev/null "http://[$1]:$HTTP/" 2>/dev/null; then
+		vg_fail "$2 was reached"
+	fi
+	d1=$(fwd_stat tcp_denied)
+	[ "$d1" -gt "$d0" ] || vg_fail "$2 not denied by the policy (tcp_denied $d0 -> $d1)"
+}
 
 # 1. DNS64
 out=$(q +short v4only.test AAAA) || vg_fail "dig AAAA v4only.test failed"
@@ -105,12 +116,7 @@ grep -q '3 packets received' <<<"$out" || vg_fail "ping through NAT64: not all a
 vg_log "NAT64: UDP echo and ICMPv6 echo to 64:ff9b::7f00:1 ok"
 
 # 4. the policy judges the embedded IPv4 address
-d0=$(fwd_stat tcp_denied)
-if vg_ns curl -sS -6 --max-time 5 -o /dev/null "http://[64:ff9b::a01:203]:$HTTP/" 2>/dev/null; then
-	vg_fail "64:ff9b::10.1.2.3 (outside the policy) was reached"
-fi
-d1=$(fwd_stat tcp_denied)
-[ "$d1" -gt "$d0" ] || vg_fail "64:ff9b::10.1.2.3 not denied by the policy (tcp_denied $d0 -> $d1)"
+denied 64:ff9b::a01:203 "64:ff9b::10.1.2.3 (outside the policy)"
 vg_log "NAT64: the outbound policy judges the embedded address"
 
 # 5. without --nat64
@@ -121,11 +127,6 @@ guest_v6only
 out=$(q v4only.test AAAA) || vg_fail "dig AAAA v4only.test without --nat64 failed"
 grep -q 'status: NOERROR' <<<"$out" && grep -q 'ANSWER: 0,' <<<"$out" ||
 	vg_fail "AAAA v4only.test without --nat64 is not NODATA: $out"
-d0=$(fwd_stat tcp_denied)
-if vg_ns curl -sS -6 --max-time 5 -o /dev/null "http://[64:ff9b::7f00:1]:$HTTP/" 2>/dev/null; then
-	vg_fail "64:ff9b::127.0.0.1 reached without --nat64"
-fi
-d1=$(fwd_stat tcp_denied)
-[ "$d1" -gt "$d0" ] || vg_fail "64:ff9b::7f00:1 without --nat64 not denied (tcp_denied $d0 -> $d1)"
+denied 64:ff9b::7f00:1 "64:ff9b::127.0.0.1 without --nat64"
 vg_log "without --nat64: NODATA, and 64:ff9b::/96 is an IPv6 address the policy denies"
 vg_pass
