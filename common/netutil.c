@@ -43,6 +43,13 @@ uint32_t vg_ip4_broadcast(uint32_t net, unsigned int prefix)
 	return net | ~vg_ip4_mask(prefix);
 }
 
+bool vg_ip6_unspecified(const uint8_t a[16])
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, sizeof(zero));
+}
+
 bool vg_ip6_in_prefix(const uint8_t a[16], const uint8_t b[16], unsigned int prefix)
 {
 	unsigned int full, rest;

@@ -83,6 +83,14 @@ bool vg_ip4_in_subnet(uint32_t ip, uint32_t net, unsigned int prefix);
 uint32_t vg_ip4_broadcast(uint32_t net, unsigned int prefix);
 
 /**
+ * vg_ip6_unspecified() - whether an IPv6 address is :: (all zero)
+ * @a:	16 address bytes
+ *
+ * Return: true for ::
+ */
+bool vg_ip6_unspecified(const uint8_t a[16]);
+
+/**
  * vg_ip6_in_prefix() - whether two IPv6 addresses agree on their first
  * @prefix bits (an address in a prefix, a rule matching an address)
  * @a:		16 address bytes (network order)

@@ -246,11 +246,10 @@ void fwd_report_denied(struct fwd *fwd, enum fwd_proto proto, const struct ns_ad
 bool fwd_inbound_ends(const struct fwd *fwd, const struct fwd_forward *spec, struct ns_addr *src,
 		      struct ns_addr *dst)
 {
-	static const uint8_t none[16];
 	bool ok = true;
 
 	if (ns_addr_is_v6(&spec->host) && !spec->guest_ip && ns_addr_is_v6(&fwd->guest6) &&
-	    memcmp(fwd->cfg.host_ip6, none, sizeof(none))) {
+	    !vg_ip6_unspecified(fwd->cfg.host_ip6)) {
 		*src = ns_addr_v6(fwd->cfg.host_ip6, 0);
 		*dst = fwd->guest6;
 	} else {

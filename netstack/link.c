@@ -378,13 +378,6 @@ static bool ip6_our_group(const struct ns *ns, const uint8_t *a)
 	       !memcmp(a + 13, ns->cfg.host6 + 13, 3) || !memcmp(a + 13, ns->nd.cfg.gw_ll + 13, 3);
 }
 
-static bool ip6_unspec(const uint8_t *a)
-{
-	static const uint8_t zero[16];
-
-	return !memcmp(a, zero, 16);
-}
-
 /**
  * icmp6_ok() - whether an ICMPv6 message to the gateway is whole and its
  * checksum right (lwIP checks again; this counts the drop)
@@ -435,7 +428,7 @@ static void nd_input(struct ns *ns, const uint8_t *src_mac, const uint8_t *ip, s
 		ns->st.drop_ip6_dst++;
 		return;
 	}
-	if (!ip6_unspec(src) && !ndp_src_plausible(&ns->nd, src)) {
+	if (!vg_ip6_unspecified(src) && !ndp_src_plausible(&ns->nd, src)) {
 		ns->st.drop_bad_src6++;
 		log_bad_src6(ns, src);
 		return;

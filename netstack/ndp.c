@@ -33,13 +33,6 @@
 
 static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};
 
-static bool is_unspec(const uint8_t *a)
-{
-	static const uint8_t zero[16];
-
-	return !memcmp(a, zero, 16);
-}
-
 static bool is_mcast(const uint8_t *a)
 {
 	return a[0] == 0xff;
@@ -355,18 +348,18 @@ static int ns_input(struct ndp *nd, uint64_t now_ms, const uint8_t *src_mac, con
 {
 	const uint8_t *src = ip + 8, *dst = ip + 24, *target = m + 8;
 
-	if (is_unspec(src) && (!is_solicited_node(dst) || slla)) {
+	if (vg_ip6_unspecified(src) && (!is_solicited_node(dst) || slla)) {
 		nd->st.bad++;
 		return -1;
 	}
 	if (!ndp_is_ours(nd, target)) {
-		if (is_unspec(src))
+		if (vg_ip6_unspecified(src))
 			nd->st.dad_seen++; /* the guest's own DAD: never answered */
 		else
 			nd->st.ignored++;
 		return 0;
 	}
-	if (is_unspec(src)) {
+	if (vg_ip6_unspecified(src)) {
 		uint8_t mac[6];
 
 		/* someone probes for a gateway address: defend it */
@@ -387,7 +380,7 @@ static int rs_input(struct ndp *nd, uint64_t now_ms, const uint8_t *src_mac, con
 {
 	const uint8_t *src = ip + 8;
 
-	if (is_unspec(src) && slla) {
+	if (vg_ip6_unspecified(src) && slla) {
 		nd->st.bad++;
 		return -1;
 	}
@@ -397,7 +390,7 @@ static int rs_input(struct ndp *nd, uint64_t now_ms, const uint8_t *src_mac, con
 		return 0;
 	}
 	nd->rs_ms = now_ms ? now_ms : 1;
-	if (is_unspec(src) || !ndp_src_plausible(nd, src)) {
+	if (vg_ip6_unspecified(src) || !ndp_src_plausible(nd, src)) {
 		ndp_ra(nd, NULL, NULL, out);
 		return 1;
 	}

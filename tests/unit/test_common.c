@@ -58,6 +58,18 @@ static void ip6(const char *s, uint8_t out[16])
 	cr_assert_eq(inet_pton(AF_INET6, s, out), 1, "%s", s);
 }
 
+Test(netutil, ip6_unspecified)
+{
+	uint8_t a[16];
+
+	ip6("::", a);
+	cr_assert(vg_ip6_unspecified(a));
+	ip6("::1", a);
+	cr_assert_not(vg_ip6_unspecified(a));
+	ip6("8000::", a);
+	cr_assert_not(vg_ip6_unspecified(a));
+}
+
 Test(netutil, ip6_in_prefix)
 {
 	uint8_t a[16], net[16];
