@@ -30,6 +30,17 @@
  * stale serves, No Reachable Authority / Network Error on SERVFAIL after
  * upstream failed (kept with the cached SERVFAIL, so its hits say it too).
  *
+ * DNS64 (--nat64, dns64.c synthesizes): every answer a guest gets from
+ * the cache or from upstream, fresh, prefetched or stale, passes through
+ * respond() (serve() for answers given at once), so an AAAA NODATA is
+ * synthesized from the A answer on each of those paths alike; a stale
+ * NODATA from the A answer at hand (fresh or stale) without waiting for
+ * upstream. A PTR query for an ip6.arpa name in 64:ff9b::/96 switches its
+ * key to the in-addr.arpa name of the embedded IPv4 address (the static
+ * zone, the filter, the cache and upstream then see that name as they see
+ * any query), and respond() answers its waiter (ptr64) with a CNAME to
+ * that name plus its answer, under the guest's own question.
+ *
  * Answers leaving the cache are kept in a bounded ring for addr_keep_ms so
  * dns_lookup_addrs() can still vouch for addresses handed out just before a
  * refresh or eviction. All times are the loop's (vg_loop_now()).
@@ -237,6 +248,24 @@ static void answer_waiter(struct dns *d, const struct dns_waiter *w, const uint8
 		send_answer(d, &w->u.c, &q, data->rcode, false, data, ttl, ede);
 }
 
+/* data_dup - a private copy of stored answer @s, NULL on ENOMEM */
+static struct dns_data *data_dup(const struct dns_data *s)
+{
+	size_t sz = dns_data_bytes(s);
+	struct dns_data *c = malloc(sz);
+
+	if (c)
+		memcpy(c, s, sz);
+	return c;
+}
+
+/* usable_stale - whether expired entry @e may still be served (RFC 8767) */
+static bool usable_stale(const struct dns *d, const struct cache_entry *e, uint64_t now)
+{
+	return e && e->d->rcode != DNS_RCODE_SERVFAIL &&
+	       now <= e->expire_ms + (uint64_t)d->cfg.stale_max_s * 1000u;
+}
+
 /* ---- DNS64 (RFC 6147) ------------------------------------------------------ */
 
 /* dns64_want - whether a query of @type (CD bit @cd) gets DNS64 */
@@ -309,58 +338,135 @@ static void dns64_nodata_answer(struct dns *d, const struct dns_waiter *w, const
  * dns64_answer() - answer a guest AAAA query whose answer is NODATA by
  * DNS64: from the name's fresh A answer at once, else by queueing it (as
  * a DNS64 waiter) on the A query of the name, started when none is in
- * flight; its completion answers it (answer_list())
+ * flight; its completion answers it (answer_list()). A stale NODATA (the
+ * upstream is failing) is synthesized at once from the A answer, fresh or
+ * stale, never queued; the answer is then stale too (not cached, EDE Stale
+ * Answer)
  * @d:		service
  * @w:		the guest's waiter (copied)
  * @name:	lower-case wire name
  * @namelen:	its length
  * @neg_ttl:	the NODATA's TTL bound (its SOA minimum, or the cap)
+ * @stale:	the NODATA is a stale answer
  *
  * Return: true when @w was answered or queued; false when the caller
  *	   answers it with the NODATA (the cached A answer has no A record,
- *	   or the tables are full)
+ *	   a stale NODATA has no usable A answer, or the tables are full)
  */
 static bool dns64_answer(struct dns *d, const struct dns_waiter *w, const uint8_t *name,
-			 size_t namelen, uint32_t neg_ttl)
+			 size_t namelen, uint32_t neg_ttl, bool stale)
 {
 	uint64_t hn = wire_hash_name(d->seed, name, namelen), now = vg_loop_now(d->loop);
 	uint32_t h = wire_hash_key(hn, DNS_TYPE_A), ttl;
 	struct cache_entry *e = cache_get(&d->cache, name, namelen, DNS_TYPE_A, h, now);
 	struct dns_waiter w64 = *w;
+	bool fresh = e && now < e->expire_ms;
 
-	if (e && now < e->expire_ms) {
-		struct dns_data *syn = dns64_make(
-		    d, name, namelen, e->d, remaining_s(e->expire_ms, now), neg_ttl, false, &ttl);
+	if (fresh || (stale && usable_stale(d, e, now))) {
+		uint32_t a_ttl = fresh ? remaining_s(e->expire_ms, now) : d->cfg.max_ttl_s;
+		struct dns_data *syn =
+		    dns64_make(d, name, namelen, e->d, a_ttl, neg_ttl, stale || !fresh, &ttl);
 
 		if (!syn)
 			return false;
 		d->st.dns64_synth++;
-		answer_waiter(d, w, name, namelen, DNS_TYPE_AAAA, syn, ttl, 0);
+		answer_waiter(d, w, name, namelen, DNS_TYPE_AAAA, syn, ttl,
+			      stale || !fresh ? DNS_EDE_STALE : 0);
 		free(syn);
 		return true;
 	}
+	if (stale)
+		return false;
 	w64.dns64 = true;
 	w64.neg_ttl = neg_ttl;
 	return dns_wait(d, resolver_find(&d->res, name, namelen, DNS_TYPE_A, h), name, namelen,
 			DNS_TYPE_A, h, &w64) == 0;
 }
 
+/**
+ * ptr64_respond() - answer a guest PTR query of an ip6.arpa name in the
+ * NAT64 prefix (a ptr64 waiter) from the answer of its in-addr.arpa name:
+ * a CNAME to that name plus the answer's records, its rcode kept
+ * @d:		service
+ * @w:		the waiter
+ * @name:	the in-addr.arpa name (lower case)
+ * @namelen:	its length
+ * @data:	its PTR answer, NULL when upstream failed
+ * @ttl:	TTL for the answer
+ * @ede:	Extended DNS Error, 0 for none
+ */
+static void ptr64_respond(struct dns *d, const struct dns_waiter *w, const uint8_t *name,
+			  size_t namelen, const struct dns_data *data, uint32_t ttl, uint8_t ede)
+{
+	uint8_t alias[DNS_NAME_MAX];
+	size_t alen = dns64_ptr_alias(name, namelen, alias);
+	struct dns_data *syn = NULL;
+	struct dns_view v;
+
+	if (!alen) { /* cannot happen: @name came from dns64_ptr_target() */
+		d->st.dropped++;
+		return;
+	}
+	if (data && data->rcode != DNS_RCODE_SERVFAIL) {
+		dns_data_view(data, true, &v);
+		/* d->out is free here: no answer is being built */
+		syn = msg_alias(alias, alen, DNS_TYPE_PTR, name, namelen, data->rcode, &v, d->out);
+	} else if (data) {
+		syn = data_dup(data); /* a cached SERVFAIL, with its EDE */
+	}
+	answer_waiter(d, w, alias, alen, DNS_TYPE_PTR, syn, ttl, ede);
+	free(syn);
+}
+
+/**
+ * respond() - answer a waiter from the answer of its key, as cached or as
+ * upstream sent it: the one place where those answers meet DNS64, whether
+ * fresh, a prefetch's or stale. A guest AAAA query (DNS64 on, no CD)
+ * whose answer is NODATA goes to dns64_answer(), a ptr64 waiter gets the
+ * synthesized PTR answer; everything else is answered as it is
+ * @d:		service
+ * @w:		the waiter (detached, or built for a query answered at once)
+ * @name:	lower-case wire name of the key
+ * @namelen:	its length
+ * @type:	the key's query type
+ * @data:	the answer, or NULL (SERVFAIL)
+ * @ttl:	its TTL
+ * @ede:	Extended DNS Error, 0 for none
+ * @stale:	@data is a stale answer
+ */
+static void respond(struct dns *d, const struct dns_waiter *w, const uint8_t *name, size_t namelen,
+		    uint16_t type, const struct dns_data *data, uint32_t ttl, uint8_t ede,
+		    bool stale)
+{
+	if (w->kind == W_GUEST && w->ptr64) {
+		ptr64_respond(d, w, name, namelen, data, ttl, ede);
+		return;
+	}
+	if (w->kind == W_GUEST && data && dns64_want(d, type, (w->flags & DNS_FLAG_CD) != 0) &&
+	    dns64_nodata(data, d->scratch) &&
+	    dns64_answer(d, w, name, namelen, data->ns ? ttl : d->cfg.max_ttl_s, stale))
+		return;
+	if (w->kind == W_GUEST && data && (data->dflags & DATA_F_SYNTH))
+		d->st.dns64_synth++;
+	answer_waiter(d, w, name, namelen, type, data, ttl, ede);
+}
+
 /*
  * answer_list - answer and free a detached waiter list. @data is a private
  * copy (or NULL), so callbacks may change the cache meanwhile. A stale
  * @data gets EDE Stale Answer, a failure (@data NULL) EDE @fail_ede.
- * With @divert (@data is an AAAA NODATA, DNS64 on), guest waiters go to
- * dns64_answer(); DNS64 waiters of an A query get the AAAA answer
- * synthesized (once) from @data.
+ * Waiters go through respond() (DNS64 for AAAA NODATA and ptr64 waiters);
+ * DNS64 waiters of an A query get the AAAA answer synthesized (once) from
+ * @data.
  */
 static void answer_list(struct dns *d, uint32_t head, const uint8_t *name, size_t namelen,
 			uint16_t type, const struct dns_data *data, uint32_t ttl, bool stale,
-			uint8_t fail_ede, bool divert)
+			uint8_t fail_ede)
 {
 	uint8_t ede = stale ? DNS_EDE_STALE : data ? 0 : fail_ede;
-	uint32_t neg_ttl = data && data->ns ? ttl : d->cfg.max_ttl_s, syn_ttl = 0;
 	struct dns_data *syn = NULL;
 	bool syn_tried = false;
+	uint32_t syn_ttl = 0;
 
 	while (head) {
 		struct dns_waiter w = d->w[head - 1];
@@ -369,12 +475,10 @@ static void answer_list(struct dns *d, uint32_t head, const uint8_t *name, size_
 		d->w_free = head;
 		d->nwaiters--;
 		head = w.next;
-		if (divert && w.kind == W_GUEST && dns64_answer(d, &w, name, namelen, neg_ttl))
-			continue;
 		if (stale && w.kind == W_GUEST)
 			d->st.stale_serves++;
 		if (!w.dns64) {
-			answer_waiter(d, &w, name, namelen, type, data, ttl, ede);
+			respond(d, &w, name, namelen, type, data, ttl, ede, stale);
 			continue;
 		}
 		if (!syn_tried && data)
@@ -388,22 +492,6 @@ static void answer_list(struct dns *d, uint32_t head, const uint8_t *name, size_
 		answer_waiter(d, &w, name, namelen, DNS_TYPE_AAAA, syn, syn_ttl, ede);
 	}
 	free(syn);
-}
-
-static struct dns_data *data_dup(const struct dns_data *s)
-{
-	size_t sz = dns_data_bytes(s);
-	struct dns_data *c = malloc(sz);
-
-	if (c)
-		memcpy(c, s, sz);
-	return c;
-}
-
-static bool usable_stale(const struct dns *d, const struct cache_entry *e, uint64_t now)
-{
-	return e && e->d->rcode != DNS_RCODE_SERVFAIL &&
-	       now <= e->expire_ms + (uint64_t)d->cfg.stale_max_s * 1000u;
 }
 
 /**
@@ -458,8 +546,7 @@ void dns_finish(struct dns *d, struct dns_inflight *f, struct dns_data *data, ui
 			ans = NULL;
 		}
 	}
-	answer_list(d, head, name, namelen, type, ans, ans_ttl, stale, fail_ede,
-		    data && head && dns64_want(d, type, f_cd) && dns64_nodata(data, d->scratch));
+	answer_list(d, head, name, namelen, type, ans, ans_ttl, stale, fail_ede);
 	free(ans);
 }
 
@@ -488,7 +575,7 @@ static void client_timeout(void *arg, struct dns_inflight *f)
 	memcpy(name, f->name, f->namelen);
 	head = f->whead;
 	f->whead = f->wtail = f->nwait = 0;
-	answer_list(d, head, name, f->namelen, f->type, copy, d->cfg.max_ttl_s, true, 0, false);
+	answer_list(d, head, name, f->namelen, f->type, copy, d->cfg.max_ttl_s, true, 0);
 	free(copy);
 }
 
@@ -538,6 +625,99 @@ static void zone_dns64(struct dns *d, const struct dns_client *c, const struct d
 }
 
 /**
+ * blocked() - whether the name filter refuses @key; if so @q is answered
+ * NXDOMAIN with EDE Blocked
+ * @d:		service
+ * @c:		client
+ * @q:		the guest's query
+ * @key:	lower-case wire name to judge (the query's, or the in-addr.arpa
+ *		name a PTR is synthesized from)
+ *
+ * Return: true when @q was answered so
+ */
+static bool blocked(struct dns *d, const struct dns_client *c, const struct dns_qinfo *q,
+		    const uint8_t *key)
+{
+	char text[DNS_NAME_TEXT_MAX];
+
+	if (!d->filter)
+		return false;
+	wire_name_to_text(key, text, sizeof(text));
+	if (d->filter(d->filter_ctx, text))
+		return false;
+	d->st.filtered++;
+	send_answer(d, c, q, DNS_RCODE_NXDOMAIN, false, NULL, 0, DNS_EDE_BLOCKED);
+	return true;
+}
+
+/**
+ * ptr64_static() - PTR synthesis from the static zone: when in-addr.arpa
+ * name @y is the reverse name of a static record (the gateway, the host
+ * alias, --dns-record, gvproxy's zones) or in the local zone, @q is
+ * answered at once (AA) with the CNAME to @y and those records
+ * @d:		service
+ * @c:		client
+ * @q:		the guest's PTR query of an ip6.arpa name in the NAT64 prefix
+ * @x:		its lower-case name
+ * @y:		the in-addr.arpa name (dns64_ptr_target())
+ * @ylen:	its length
+ *
+ * Return: true when @q was answered; false when the zone does not know @y
+ */
+static bool ptr64_static(struct dns *d, const struct dns_client *c, const struct dns_qinfo *q,
+			 const uint8_t *x, const uint8_t *y, size_t ylen)
+{
+	struct dns_data *zdata = (struct dns_data *)d->scratch, *syn;
+	struct dns_view v = {0};
+	struct dns_qinfo qy = *q;
+	int r;
+
+	memcpy(qy.qname, y, ylen);
+	qy.qnamelen = (uint8_t)ylen;
+	r = zone_answer(d, &qy, y, wire_hash_name(d->seed, y, ylen), zdata);
+	if (r < 0)
+		return false;
+	d->st.static_answers++;
+	if (r == DNS_RCODE_NOERROR)
+		dns_data_view(zdata, true, &v);
+	/* d->out is free here: no answer is being built */
+	syn = msg_alias(x, q->qnamelen, DNS_TYPE_PTR, y, ylen, r, &v, d->out);
+	send_answer(d, c, q, syn ? r : DNS_RCODE_SERVFAIL, true, syn, d->cfg.max_ttl_s, 0);
+	free(syn);
+	return true;
+}
+
+/**
+ * serve() - answer a guest query at once from the stored answer of its
+ * key (a hit, or a stale answer): straight to the client, or through
+ * respond() when DNS64 may apply (an AAAA query, or a synthesized PTR)
+ * @d:		service
+ * @c:		client
+ * @q:		the query
+ * @key:	lower-case wire name of the key (for @ptr64 the in-addr.arpa name)
+ * @klen:	its length
+ * @ptr64:	@q is a PTR query synthesized from the PTR answer of @key
+ * @data:	the stored answer
+ * @ttl:	its TTL
+ * @stale:	@data is a stale answer (EDE Stale Answer)
+ */
+static void serve(struct dns *d, const struct dns_client *c, const struct dns_qinfo *q,
+		  const uint8_t *key, size_t klen, bool ptr64, const struct dns_data *data,
+		  uint32_t ttl, bool stale)
+{
+	uint8_t ede = stale ? DNS_EDE_STALE : 0;
+	struct dns_waiter w;
+
+	if (!ptr64 && !dns64_want(d, q->qtype, (q->flags & DNS_FLAG_CD) != 0)) {
+		send_answer(d, c, q, data->rcode, false, data, ttl, ede);
+		return;
+	}
+	guest_waiter(&w, q, c);
+	w.ptr64 = ptr64;
+	respond(d, &w, key, klen, q->qtype, data, ttl, ede, stale);
+}
+
+/**
  * dns_query_in() - see dns.h
  * @d:		service
  * @c:		client
@@ -552,8 +732,10 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 	struct dns_inflight *f;
 	struct dns_data *zdata = (struct dns_data *)d->scratch;
 	struct dns_waiter w;
+	bool ptr64 = false;
 	uint64_t hn, now;
 	uint32_t h, kt;
+	size_t klen;
 	int r;
 
 	d->st.queries++;
@@ -589,7 +771,8 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 		return;
 	}
 	wire_name_lower(q.qname, q.qnamelen, key);
-	hn = wire_hash_name(d->seed, key, q.qnamelen);
+	klen = q.qnamelen;
+	hn = wire_hash_name(d->seed, key, klen);
 	r = zone_answer(d, &q, key, hn, zdata);
 	if (r == DNS_RCODE_NOERROR && !zdata->an &&
 	    dns64_want(d, q.qtype, (q.flags & DNS_FLAG_CD) != 0)) {
@@ -605,60 +788,55 @@ void dns_query_in(struct dns *d, const struct dns_client *c, const uint8_t *msg,
 			send_answer(d, c, &q, r, true, NULL, 0, 0);
 		return;
 	}
-	if (d->filter) {
-		char text[DNS_NAME_TEXT_MAX];
+	if (blocked(d, c, &q, key))
+		return;
+	if (d->cfg.dns64 && q.qtype == DNS_TYPE_PTR && !(q.flags & DNS_FLAG_CD)) {
+		/* PTR synthesis: from here on the key is the in-addr.arpa name */
+		uint8_t y[DNS_NAME_MAX];
+		size_t ylen = dns64_ptr_target(key, klen, y);
 
-		wire_name_to_text(key, text, sizeof(text));
-		if (!d->filter(d->filter_ctx, text)) {
-			d->st.filtered++;
-			send_answer(d, c, &q, DNS_RCODE_NXDOMAIN, false, NULL, 0, DNS_EDE_BLOCKED);
-			return;
+		if (ylen) {
+			if (ptr64_static(d, c, &q, key, y, ylen) || blocked(d, c, &q, y))
+				return;
+			memcpy(key, y, ylen);
+			klen = ylen;
+			hn = wire_hash_name(d->seed, key, klen);
+			ptr64 = true;
 		}
 	}
 	kt = q.qtype | ((q.flags & DNS_FLAG_CD) ? DNS_KEY_CD : 0);
 	h = wire_hash_key(hn, kt);
 	now = vg_loop_now(d->loop);
-	e = cache_get(&d->cache, key, q.qnamelen, kt, h, now);
-	if (e && now < e->expire_ms && dns64_want(d, q.qtype, (q.flags & DNS_FLAG_CD) != 0) &&
-	    dns64_nodata(e->d, d->scratch)) {
-		guest_waiter(&w, &q, c);
-		if (dns64_answer(d, &w, key, q.qnamelen,
-				 e->d->ns ? remaining_s(e->expire_ms, now) : d->cfg.max_ttl_s)) {
-			d->st.hits++;
-			return;
-		}
-	}
+	e = cache_get(&d->cache, key, klen, kt, h, now);
 	if (e && now < e->expire_ms) {
 		struct dns_data *data = e->d;
 		bool prefetch = data->rcode != DNS_RCODE_SERVFAIL &&
 				(e->expire_ms - now) * 2 < (uint64_t)cache_ttl_s(e) * 1000u;
 
 		d->st.hits++;
-		if (data->dflags & DATA_F_SYNTH)
-			d->st.dns64_synth++;
-		send_answer(d, c, &q, data->rcode, false, data, remaining_s(e->expire_ms, now), 0);
-		if (prefetch && start_refresh(d, key, q.qnamelen, kt, h))
+		serve(d, c, &q, key, klen, ptr64, data, remaining_s(e->expire_ms, now), false);
+		if (prefetch && start_refresh(d, key, klen, kt, h))
 			d->st.prefetches++;
 		return;
 	}
-	f = resolver_find(&d->res, key, q.qnamelen, kt, h);
+	f = resolver_find(&d->res, key, klen, kt, h);
 	if (usable_stale(d, e, now) && ((e->flags & CACHE_F_STALE) || (f && f->client_done))) {
 		d->st.stale_serves++;
-		send_answer(d, c, &q, e->d->rcode, false, e->d, d->cfg.max_ttl_s, DNS_EDE_STALE);
+		serve(d, c, &q, key, klen, ptr64, e->d, d->cfg.max_ttl_s, true);
 		if (!f && cache_recheck_due(e, now)) {
 			cache_set_recheck(e, now + (uint64_t)d->cfg.fail_ttl_s * 1000u);
-			start_refresh(d, key, q.qnamelen, kt, h);
+			start_refresh(d, key, klen, kt, h);
 		}
 		return;
 	}
 	d->st.misses++;
 	guest_waiter(&w, &q, c);
-	if (dns_wait(d, f, key, q.qnamelen, kt, h, &w) < 0) {
+	w.ptr64 = ptr64;
+	if (dns_wait(d, f, key, klen, kt, h, &w) < 0) {
 		/* tables full: the stale entry if there is one, else SERVFAIL */
 		if (usable_stale(d, e, now)) {
 			d->st.stale_serves++;
-			send_answer(d, c, &q, e->d->rcode, false, e->d, d->cfg.max_ttl_s,
-				    DNS_EDE_STALE);
+			serve(d, c, &q, key, klen, ptr64, e->d, d->cfg.max_ttl_s, true);
 		} else {
 			send_answer(d, c, &q, DNS_RCODE_SERVFAIL, false, NULL, 0, 0);
 		}

@@ -183,7 +183,11 @@ struct dns_record {
  *			the NODATA's SOA minimum and the cap); real AAAA records
  *			and NXDOMAIN are answered as they are. Queries with the
  *			CD bit (a validating client, RFC 6147 5.5) get the real
- *			answer, never a synthesized one (false)
+ *			answer, never a synthesized one; stale answers are
+ *			synthesized too. A PTR query (no CD) for the ip6.arpa
+ *			name of 64:ff9b::a.b.c.d is answered with a CNAME to
+ *			d.c.b.a.in-addr.arpa plus that name's PTR answer
+ *			(RFC 6147 5.3.1) (false)
  */
 struct dns_config {
 	uint32_t cache_size;

@@ -13,6 +13,18 @@
  * when 4-byte addresses become 16-byte ones) survives. Only the answer
  * section is kept: the A answer's authority and additional records, and
  * its RRSIGs (which cannot sign a synthesized record), are dropped.
+ *
+ * PTR synthesis (RFC 6147 section 5.3.1): a PTR query for a name in the
+ * ip6.arpa zone of 64:ff9b::/96 (32 one-nibble labels, then "ip6.arpa",
+ * the first 24 nibbles those of the prefix) is answered from the PTR
+ * answer of the in-addr.arpa name of the embedded IPv4 address: a CNAME
+ * from the ip6.arpa name to the in-addr.arpa name, then that answer's
+ * records (msg_alias()), its rcode passed on (NXDOMAIN with its SOA). The
+ * RFC allows a CNAME or rewriting the owner names; a CNAME is what it calls
+ * the simplest, what BIND does, and it keeps the IPv4 answer's records as
+ * they are. dns64_ptr_target() maps the query name to the in-addr.arpa
+ * name, dns64_ptr_alias() back (a waiter of the in-addr.arpa query keeps
+ * only the case of the name it asked, not the name).
  */
 #include "internal.h"
 #include "msg.h"
@@ -145,4 +157,119 @@ bool dns64_nodata(const struct dns_data *data, uint8_t *scratch)
 
 	return data->rcode == DNS_RCODE_NOERROR &&
 	       wire_data_addrs(data, DNS_TYPE_AAAA, scratch, one, 1) == 0;
+}
+
+/* the ip6.arpa suffix of a reverse IPv6 name and the in-addr.arpa one of IPv4 */
+static const uint8_t ip6_arpa[] = "\003ip6\004arpa";
+static const uint8_t in_addr_arpa[] = "\007in-addr\004arpa";
+/* wire length of a reverse IPv6 name: 32 one-nibble labels, ip6.arpa */
+#define IP6_ARPA_LEN (32 * 2 + sizeof(ip6_arpa))
+
+/* nibble - the value of hex digit @c (either case), -1 when it is not one */
+static int nibble(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/**
+ * dns64_ptr_target() - the in-addr.arpa name a PTR query is synthesized
+ * from: for NAME under the ip6.arpa zone of 64:ff9b::/96, the reverse name
+ * of the IPv4 address embedded in it
+ * @name:	the query name (wire form, either case)
+ * @namelen:	its length
+ * @out:	at least DNS_NAME_MAX bytes: d.c.b.a.in-addr.arpa (lower case)
+ *
+ * Return: the wire length of @out, or 0 when @name is not exactly 32
+ *	   one-hex-digit labels followed by ip6.arpa, or its address is
+ *	   outside the prefix (such names are not synthesized)
+ */
+size_t dns64_ptr_target(const uint8_t *name, size_t namelen, uint8_t *out)
+{
+	uint8_t a6[16];
+	size_t o = 0;
+	int i;
+
+	if (namelen != IP6_ARPA_LEN || !wire_name_eq(name + 64, ip6_arpa, sizeof(ip6_arpa)))
+		return 0;
+	for (i = 0; i < 32; i++) {
+		int v = name[2 * i] == 1 ? nibble(name[2 * i + 1]) : -1;
+
+		if (v < 0)
+			return 0;
+		/* the first label is the lowest nibble of the address */
+		if (i & 1)
+			a6[15 - i / 2] |= (uint8_t)(v << 4);
+		else
+			a6[15 - i / 2] = (uint8_t)v;
+	}
+	if (!vg_nat64_is(a6))
+		return 0;
+	for (i = 15; i >= 12; i--) {
+		unsigned int v = a6[i];
+		size_t len = v >= 100 ? 3 : v >= 10 ? 2 : 1, k;
+
+		out[o++] = (uint8_t)len;
+		for (k = len; k > 0; k--, v /= 10)
+			out[o + k - 1] = (uint8_t)('0' + v % 10);
+		o += len;
+	}
+	memcpy(out + o, in_addr_arpa, sizeof(in_addr_arpa));
+	return o + sizeof(in_addr_arpa);
+}
+
+/**
+ * dns64_ptr_alias() - the inverse of dns64_ptr_target(): the ip6.arpa name
+ * of 64:ff9b::a.b.c.d from the in-addr.arpa name d.c.b.a.in-addr.arpa
+ * @name:	the in-addr.arpa name (wire form, as dns64_ptr_target() wrote it)
+ * @namelen:	its length
+ * @out:	at least DNS_NAME_MAX bytes: the ip6.arpa name (lower case)
+ *
+ * Return: the wire length of @out, or 0 when @name is not four decimal
+ *	   labels (0..255, no leading zero) followed by in-addr.arpa
+ */
+size_t dns64_ptr_alias(const uint8_t *name, size_t namelen, uint8_t *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t ip[4], a6[16];
+	size_t off = 0;
+	uint32_t ip4;
+	int i;
+
+	for (i = 3; i >= 0; i--) {
+		unsigned int v = 0, k, len = off < namelen ? name[off] : 0;
+
+		if (len < 1 || len > 3 || off + 1 + len > namelen ||
+		    (len > 1 && name[off + 1] == '0'))
+			return 0;
+		for (k = 0; k < len; k++) {
+			uint8_t c = name[off + 1 + k];
+
+			if (c < '0' || c > '9')
+				return 0;
+			v = v * 10 + (unsigned int)(c - '0');
+		}
+		if (v > 255)
+			return 0;
+		ip[i] = (uint8_t)v;
+		off += 1 + len;
+	}
+	if (namelen - off != sizeof(in_addr_arpa) ||
+	    !wire_name_eq(name + off, in_addr_arpa, sizeof(in_addr_arpa)))
+		return 0;
+	memcpy(&ip4, ip, 4);
+	vg_nat64_embed(ip4, a6);
+	for (i = 0; i < 32; i++) {
+		uint8_t b = a6[15 - i / 2];
+
+		out[2 * i] = 1;
+		out[2 * i + 1] = (uint8_t)hex[(i & 1) ? b >> 4 : b & 0xf];
+	}
+	memcpy(out + 64, ip6_arpa, sizeof(ip6_arpa));
+	return IP6_ARPA_LEN;
 }

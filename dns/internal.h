@@ -67,6 +67,9 @@ typedef void (*dns_waiter_fn)(struct dns *d, uint32_t arg, const struct dns_data
  * @flags:	guest header flags
  * @dns64:	a guest AAAA query waiting on the A query of its name for
  *		DNS64 synthesis (answered as AAAA)
+ * @ptr64:	a guest PTR query of an ip6.arpa name in the NAT64 prefix
+ *		waiting on the PTR query of its in-addr.arpa name for DNS64
+ *		PTR synthesis (answered as a CNAME to it plus its answer)
  * @neg_ttl:	with @dns64: the TTL of the AAAA NODATA answer (its SOA
  *		minimum), the cap when it had no SOA
  * @casemask:	bit i set: byte i of the guest's qname was an upper-case letter
@@ -77,6 +80,7 @@ struct dns_waiter {
 	uint32_t next;
 	uint8_t kind;
 	bool dns64;
+	bool ptr64;
 	bool edns;
 	bool do_bit;
 	uint16_t id;
@@ -190,6 +194,8 @@ int dns_wait(struct dns *d, struct dns_inflight *f, const uint8_t *key, size_t l
 struct dns_data *dns64_synth(const uint8_t *name, size_t namelen, const uint8_t *rr, size_t rrlen,
 			     unsigned int an, uint32_t ttl, uint8_t *scratch);
 bool dns64_nodata(const struct dns_data *data, uint8_t *scratch);
+size_t dns64_ptr_target(const uint8_t *name, size_t namelen, uint8_t *out);
+size_t dns64_ptr_alias(const uint8_t *name, size_t namelen, uint8_t *out);
 
 /* zone.c */
 int zone_add(struct dns *d, const char *name, const struct dns_addr *addr);

@@ -34,6 +34,10 @@
  * any (other than of the query type itself), the same reply is encoded a
  * second time without them as the plain view for clients without DO (see
  * struct dns_data). The reply's AD bit is kept as DATA_F_AD.
+ *
+ * msg_alias() uses the same writer to turn one stored answer into another
+ * under a new name (a CNAME to the old name, then its records): DNS64's
+ * PTR synthesis (dns64.c).
  */
 #include "msg.h"
 
@@ -481,4 +485,95 @@ out:
 	free(full.wire);
 	free(plain.wire);
 	return ret;
+}
+
+/**
+ * msg_alias() - a stored answer for @alias made of a CNAME to @target and
+ * @target's records: DNS64's PTR synthesis (RFC 6147 5.3.1) answers the
+ * ip6.arpa name with the answer of the in-addr.arpa name
+ * @alias:	lower-case wire name the answer is for (the new question)
+ * @alen:	its length
+ * @type:	the query type
+ * @target:	lower-case wire name whose answer @v is
+ * @tlen:	its length
+ * @rcode:	that answer's rcode (NOERROR or NXDOMAIN), kept
+ * @v:		that answer's view (compression pointers relative to a message
+ *		whose question is (@target, @type, IN))
+ * @scratch:	at least DNS_HDR_LEN + @tlen + 4 + @v->len bytes
+ *
+ * Every record of @v is re-encoded after the CNAME (names decompressed
+ * from @v, compressed again against the new message), in its section.
+ *
+ * Return: a new block (to free()), NULL when @v is malformed, the result
+ *	   does not fit a message with our largest OPT, or on ENOMEM
+ */
+struct dns_data *msg_alias(const uint8_t *alias, size_t alen, uint16_t type, const uint8_t *target,
+			   size_t tlen, int rcode, const struct dns_view *v, uint8_t *scratch)
+{
+	static const uint8_t hdr[DNS_HDR_LEN];
+	size_t off = DNS_HDR_LEN + tlen + 4, len = off + v->len, start, ar_off = 0;
+	uint16_t cnt[3] = {v->an, v->ns, v->ar}, out[3] = {1, 0, 0};
+	struct dns_data *d = NULL;
+	struct enc enc, *e = &enc;
+	unsigned int sec, i;
+	size_t rdlen_at;
+
+	memset(scratch, 0, DNS_HDR_LEN);
+	memcpy(scratch + DNS_HDR_LEN, target, tlen);
+	wire_put16(scratch + DNS_HDR_LEN + tlen, type);
+	wire_put16(scratch + DNS_HDR_LEN + tlen + 2, DNS_CLASS_IN);
+	if (v->len)
+		memcpy(scratch + off, v->rr, v->len);
+	e->buf = malloc(DNS_MSG_MAX - DNS_OPT_MAX);
+	if (!e->buf)
+		return NULL;
+	e->len = 0;
+	e->limit = DNS_MSG_MAX - DNS_OPT_MAX;
+	e->nsfx = 0;
+	if (put(e, hdr, sizeof(hdr)) < 0 || put_name(e, alias, alen, true) < 0 ||
+	    put16(e, type) < 0 || put16(e, DNS_CLASS_IN) < 0)
+		goto out;
+	start = e->len;
+	/* the CNAME: its TTL is rewritten when the answer is sent */
+	if (put_name(e, alias, alen, true) < 0 || put16(e, DNS_TYPE_CNAME) < 0 ||
+	    put16(e, DNS_CLASS_IN) < 0 || put16(e, 0) < 0 || put16(e, 0) < 0)
+		goto out;
+	rdlen_at = e->len;
+	if (put16(e, 0) < 0 || put_name(e, target, tlen, true) < 0)
+		goto out;
+	wire_put16(e->buf + rdlen_at, (uint16_t)(e->len - rdlen_at - 2));
+	for (sec = 0; sec < 3; sec++) {
+		if (sec == 2)
+			ar_off = e->len - start;
+		for (i = 0; i < cnt[sec]; i++) {
+			uint8_t nm[DNS_NAME_MAX];
+			uint32_t soa_min;
+			size_t end;
+			uint16_t rtype, rdlen;
+			int n = wire_name_copy(scratch, len, off, nm, &end);
+
+			if (n < 0 || end + 10 > len)
+				goto out;
+			rtype = wire_get16(scratch + end);
+			rdlen = wire_get16(scratch + end + 8);
+			off = end + 10;
+			if (rdlen > len - off)
+				goto out;
+			off += rdlen;
+			if (put_name(e, nm, (size_t)n, true) < 0 || put(e, scratch + end, 8) < 0)
+				goto out;
+			rdlen_at = e->len;
+			if (put16(e, 0) < 0 ||
+			    put_rdata(e, scratch, len, off - rdlen, off, rtype, &soa_min) < 0 ||
+			    e->len - rdlen_at - 2 > UINT16_MAX)
+				goto out;
+			wire_put16(e->buf + rdlen_at, (uint16_t)(e->len - rdlen_at - 2));
+			out[sec]++;
+		}
+	}
+	d = dns_data_new(alias, alen, rcode, e->buf + start, e->len - start, out[0], out[1], out[2],
+			 (uint16_t)ar_off);
+out:
+	free(e->buf);
+	return d;
 }

@@ -28,5 +28,7 @@ bool msg_is_dnssec(uint16_t rtype, uint16_t qtype);
 int msg_from_reply(const uint8_t *pkt, size_t len, const uint8_t *name, size_t namelen,
 		   uint16_t type, uint32_t max_ttl, uint32_t fail_ttl, struct dns_data **out,
 		   uint32_t *ttl);
+struct dns_data *msg_alias(const uint8_t *alias, size_t alen, uint16_t type, const uint8_t *target,
+			   size_t tlen, int rcode, const struct dns_view *v, uint8_t *scratch);
 
 #endif /* VGATE_DNS_MSG_H */

@@ -17,6 +17,9 @@ Answers (TTL from --ttl unless noted):
   names starting with "slow": answered after --slow-ms (default 300 ms)
   --record NAME=IP (repeatable): NAME answers A with each IPv4 IP given for
          it and AAAA with each IPv6 one, nothing else (NODATA)
+  --ptr NAME=TARGET (repeatable): NAME answers PTR TARGET (the owner a
+         pointer to the question), or NXDOMAIN with the SOA above when
+         TARGET is "NXDOMAIN"
 Counts are written to --count-file after every query as lines
 "name type count" (lower-case name without trailing dot, numeric type), and
 "total N". With --spoof, each UDP answer is preceded by two forged ones
@@ -66,6 +69,10 @@ class Server:
         for rec in args.record:
             name, ip = rec.split("=", 1)
             self.records.setdefault(name.lower().strip("."), []).append(ip)
+        self.ptrs = {}
+        for rec in args.ptr:
+            name, target = rec.split("=", 1)
+            self.ptrs[name.lower().strip(".")] = target
 
     def count(self, name, qtype):
         with self.lock:
@@ -119,7 +126,14 @@ class Server:
         name = b".".join(labels).decode("ascii", "replace").lower()
         first = labels[0].decode("ascii", "replace").lower() if labels else ""
         rcode, an, ns = 0, [], []
-        if name in self.records:
+        if qtype == T_PTR and name in self.ptrs:
+            if self.ptrs[name] == "NXDOMAIN":
+                rcode = 3
+                soa = wire_name("ns.test") + wire_name("host.test") + struct.pack("!IIIII", 1, 3600, 600, 86400, 60)
+                ns.append(self.rr(T_SOA, soa, ttl=300))
+            else:
+                an.append(self.rr(T_PTR, wire_name(self.ptrs[name])))
+        elif name in self.records:
             fam = {T_A: socket.AF_INET, T_AAAA: socket.AF_INET6}.get(qtype)
             for ip in self.records[name]:
                 if fam == (socket.AF_INET6 if ":" in ip else socket.AF_INET):
@@ -236,6 +250,7 @@ def main():
     ap.add_argument("--silent", action="store_true", help="count but never answer")
     ap.add_argument("--opt-file", help="append 'name option-codes' per query")
     ap.add_argument("--record", action="append", default=[], help="NAME=IP: a fixed A or AAAA")
+    ap.add_argument("--ptr", action="append", default=[], help="NAME=TARGET: a fixed PTR (NXDOMAIN: none)")
     args = ap.parse_args()
     if not args.addr.startswith("127.") and args.addr != "::1":
         sys.exit("dns_upstream.py: refusing to listen outside 127.0.0.0/8 and ::1")

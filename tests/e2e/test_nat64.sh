@@ -18,6 +18,17 @@
 #     127.0.0.0/8 only): the connect is refused at once, tcp_denied counted.
 #  5. vgate again without --nat64: AAAA v4only.test is NODATA, and a flow to
 #     64:ff9b::127.0.0.1 is denied (an IPv6 address outside the policy).
+#  PTR (RFC 6147 5.3.1): with --nat64, dig -x 64:ff9b::7f00:1 is answered
+#     with a CNAME to 1.0.0.127.in-addr.arpa and that name's PTR from the
+#     upstream (which is asked only for the in-addr.arpa name), also through
+#     getent (glibc); 64:ff9b::a01:203 (an in-addr.arpa name the upstream
+#     says is NXDOMAIN) is NXDOMAIN with the CNAME; 64:ff9b::c0a8:7f01
+#     (the gateway) comes from vgate's static PTR; without --nat64 the
+#     ip6.arpa name goes upstream as it is.
+#  6. DNS64 on stale answers: with a 2 s cap, v4stale.test's AAAA answer is
+#     synthesized, a prefetch caches its NODATA, then the upstream stops and
+#     both entries expire: the stale answer is still the synthesized
+#     64:ff9b::7f00:2 (EDE Stale Answer), not the NODATA.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/fwd_lib.sh"
 
@@ -31,7 +42,10 @@ HTTP=$P ECHO=$((P + 1)) CLOSED=$((P + 2))
 
 vg_bg python3 "$HERE/dns_upstream.py" --addr "$UP4" --port-file "$VG_TMP/dnsport" \
 	--count-file "$VG_TMP/counts" --ttl 300 \
-	--record v4only.test=127.0.0.1 --record alias4.test=192.168.127.254
+	--record v4only.test=127.0.0.1 --record alias4.test=192.168.127.254 \
+	--record v4stale.test=127.0.0.2 \
+	--ptr 1.0.0.127.in-addr.arpa=localhost.v4.test --ptr 3.2.1.10.in-addr.arpa=NXDOMAIN
+UPPID=$!
 vg_wait_for 10 test -s "$VG_TMP/dnsport" || vg_fail "test upstream did not start"
 DNSP=$(cat "$VG_TMP/dnsport")
 
@@ -94,6 +108,25 @@ expect 200 GET /stats
 grep -q '"dns64_synth"' "$VG_TMP/body" || vg_fail "no dns64_synth in /stats"
 vg_log "DNS64: A-only names synthesized (64:ff9b::), real AAAA and NXDOMAIN unchanged, cached"
 
+# PTR synthesis
+R6=1.0.0.0.0.0.f.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa
+out=$(q +short -x 64:ff9b::7f00:1) || vg_fail "dig -x 64:ff9b::7f00:1 failed"
+[ "$out" = "$(printf '1.0.0.127.in-addr.arpa.\nlocalhost.v4.test.')" ] ||
+	vg_fail "PTR of 64:ff9b::7f00:1: '$out', expected the CNAME and localhost.v4.test."
+[ "$(count 1.0.0.127.in-addr.arpa 12)" = 1 ] && [ "$(count $R6 12)" = 0 ] ||
+	vg_fail "upstream saw PTR $(count 1.0.0.127.in-addr.arpa 12) for the IPv4 name, $(count $R6 12) for ip6.arpa"
+out=$(vg_ns getent hosts 64:ff9b::7f00:1) || vg_fail "getent hosts 64:ff9b::7f00:1 failed"
+grep -q 'localhost\.v4\.test' <<<"$out" || vg_fail "getent hosts 64:ff9b::7f00:1: '$out'"
+out=$(q -x 64:ff9b::a01:203) || vg_fail "dig -x 64:ff9b::a01:203 failed"
+grep -q 'status: NXDOMAIN' <<<"$out" || vg_fail "PTR of 64:ff9b::a01:203 not NXDOMAIN: $out"
+grep -qE "^3\.0\.2\.0\.1\.0\.a\.0\..*ip6\.arpa\.[[:space:]].*CNAME[[:space:]]+3\.2\.1\.10\.in-addr\.arpa\.\$" <<<"$out" ||
+	vg_fail "NXDOMAIN PTR without the CNAME from the query name: $out"
+out=$(q +short -x 64:ff9b::c0a8:7f01) || vg_fail "dig -x 64:ff9b::c0a8:7f01 failed"
+[ "$(head -n1 <<<"$out")" = 1.127.168.192.in-addr.arpa. ] && grep -q '^gateway\.' <<<"$out" ||
+	vg_fail "PTR of the gateway's NAT64 address: '$out'"
+[ "$(count 1.127.168.192.in-addr.arpa 12)" = 0 ] || vg_fail "the gateway's PTR went upstream"
+vg_log "DNS64 PTR: ip6.arpa of 64:ff9b::/96 answered by CNAME + the in-addr.arpa PTR, NXDOMAIN kept"
+
 # 2. NAT64 TCP: downloads over IPv6 from the IPv4-only server
 for n in v4only.test alias4.test; do
 	rm -f "$VG_TMP/got"
@@ -128,5 +161,38 @@ out=$(q v4only.test AAAA) || vg_fail "dig AAAA v4only.test without --nat64 faile
 grep -q 'status: NOERROR' <<<"$out" && grep -q 'ANSWER: 0,' <<<"$out" ||
 	vg_fail "AAAA v4only.test without --nat64 is not NODATA: $out"
 denied 64:ff9b::7f00:1 "64:ff9b::127.0.0.1 without --nat64"
-vg_log "without --nat64: NODATA, and 64:ff9b::/96 is an IPv6 address the policy denies"
+out=$(q +short -x 64:ff9b::7f00:1) || vg_fail "dig -x 64:ff9b::7f00:1 without --nat64 failed"
+[ "$out" = ptr.test. ] && [ "$(count $R6 12)" = 1 ] ||
+	vg_fail "PTR without --nat64: '$out', upstream saw the ip6.arpa name $(count $R6 12) times"
+vg_log "without --nat64: NODATA, 64:ff9b::/96 is an IPv6 address the policy denies, no PTR synthesis"
+
+# 6. DNS64 on stale answers
+vg_stop
+rm -f "$sock"
+vg_start --nat64 --dns-upstream "$UP4:$DNSP" --dns-max-ttl 2 --api "unix://$sock"
+guest_v6only
+out=$(q +short v4stale.test AAAA) || vg_fail "dig AAAA v4stale.test failed"
+[ "$out" = 64:ff9b::7f00:2 ] || vg_fail "AAAA v4stale.test: '$out'"
+# hits until one past half the TTL prefetches the AAAA (its NODATA is cached)
+for _ in $(seq 1 40); do
+	[ "$(count v4stale.test 28)" -ge 2 ] && break
+	sleep 0.1
+	q +short v4stale.test AAAA >/dev/null || vg_fail "dig AAAA v4stale.test (hit) failed"
+done
+vg_wait_for 5 test "$(count v4stale.test 28)" -ge 2 || vg_fail "no prefetch of the AAAA"
+kill "$UPPID"
+# stale: both the A and the AAAA entries expired (negative ttl in /dns/cache)
+stale_both() {
+	curl -sS --max-time 5 --unix-socket "$sock" -o "$VG_TMP/cache" http://vgate/dns/cache &&
+		python3 -c "import json,sys; d=json.load(open('$VG_TMP/cache'))
+e = [x for x in d['entries'] if x['name'] == 'v4stale.test' and x['stale']]
+sys.exit(0 if len(e) == 2 else 1)"
+}
+vg_wait_for 10 stale_both || vg_fail "the v4stale.test entries did not expire: $(cat "$VG_TMP/cache")"
+out=$(q +time=5 v4stale.test AAAA) || vg_fail "dig AAAA v4stale.test (stale) failed"
+grep -q 'status: NOERROR' <<<"$out" && grep -q 'ANSWER: 1,' <<<"$out" ||
+	vg_fail "stale AAAA v4stale.test not synthesized: $out"
+grep -qE 'AAAA[[:space:]]+64:ff9b::7f00:2$' <<<"$out" || vg_fail "stale AAAA v4stale.test: $out"
+grep -q 'EDE: 3' <<<"$out" || vg_fail "stale AAAA v4stale.test without EDE Stale Answer: $out"
+vg_log "DNS64 on a stale NODATA: synthesized from the stale A (EDE Stale Answer)"
 vg_pass

@@ -6,7 +6,9 @@
  * spoofed-reply rejection, serve-stale and SERVFAIL, TC -> TCP, failover,
  * prefetch, malformed queries, static records, filter, the forwarder's
  * lookup API, DNSSEC transparency (DO/CD/AD), EDNS hygiene, Extended DNS
- * Errors and DNS64 (names starting "v4" have no AAAA: NODATA with an SOA).
+ * Errors and DNS64 (names starting "v4" have no AAAA: NODATA with an SOA;
+ * a PTR name whose first label is "3" is NXDOMAIN, "4" NODATA, any other
+ * gets PTR host.<the name less its first label>, compressed).
  * Nothing leaves the loopback interface.
  */
 #include <criterion/criterion.h>
@@ -47,6 +49,7 @@ static struct {
 	uint16_t up_flags; /* header flags of the last query upstream saw */
 	int up_do;	   /* its DO bit (-1: no OPT) */
 	int up_optlen;	   /* its OPT's option bytes */
+	char up_name[DNS_NAME_TEXT_MAX]; /* the question name of the last query upstream saw */
 	struct answer ans[1024];
 	int nans;
 } H;
@@ -90,6 +93,7 @@ static size_t fake_reply(const uint8_t *q, size_t qlen, uint8_t *b, bool tcp)
 	memcpy(first, q + off + 1, q[off]);
 	first[q[off]] = 0;
 	H.up_flags = wire_get16(q + 2);
+	wire_name_to_text(q + off, H.up_name, sizeof(H.up_name));
 	H.up_do = -1;
 	H.up_optlen = 0;
 	if (wire_get16(q + 10) == 1 && qlen >= off + nl + 4 + 11) {
@@ -165,6 +169,24 @@ static size_t fake_reply(const uint8_t *q, size_t qlen, uint8_t *b, bool tcp)
 
 		rr(b, &off, DNS_TYPE_SOA, 300, soa, sizeof(soa));
 		wire_put16(b + 8, 1);
+		return off;
+	}
+	if (type == DNS_TYPE_PTR) {
+		static const uint8_t soa[27] = {
+		    2, 'n', 's', 0, 1, 'h', 0, [10] = 1, [14] = 1, [18] = 1, [22] = 1, [26] = 60};
+		uint8_t target[7] = {4, 'h', 'o', 's', 't', 0xc0};
+
+		if (!strcmp(first, "3") || !strcmp(first, "4")) {
+			if (first[0] == '3')
+				b[3] |= DNS_RCODE_NXDOMAIN;
+			rr(b, &off, DNS_TYPE_SOA, 300, soa, sizeof(soa));
+			wire_put16(b + 8, 1);
+			return off;
+		}
+		/* host.<the qname less its first label>, a pointer into the question */
+		target[6] = (uint8_t)(DNS_HDR_LEN + 1 + q[DNS_HDR_LEN]);
+		rr(b, &off, DNS_TYPE_PTR, H.ttl, target, sizeof(target));
+		wire_put16(b + 6, 1);
 		return off;
 	}
 	if (!strncmp(first, "v4fail", 6) && type == DNS_TYPE_A) {
@@ -1505,6 +1527,336 @@ Test(dns64, static_a_record_synthesized)
 	cr_assert(is_nat64_of(rdata_n(&H.ans[0], DNS_TYPE_AAAA, 0), 10, 1, 2, 3));
 	cr_assert_eq(H.queries, 0);
 	cr_assert_eq(stats().dns64_synth, 1);
+}
+
+/*
+ * stale_setup - DNS64 with a 1 s cap; v4.test's AAAA NODATA cached over its
+ * synthesized answer by a prefetch (the path on which the AAAA key holds
+ * the NODATA, not the synthesized answer), then everything expired
+ * and upstream silent
+ */
+static void stale_setup(void)
+{
+	teardown();
+	setup_cfg();
+	H.cfg.dns64 = true;
+	H.cfg.max_ttl_s = 1;
+	start();
+	query(1, "v4.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(ancount(&H.ans[0]), 1);
+	cr_assert_eq(H.queries, 2, "the AAAA, then the A");
+	pump(-1, 600); /* past half the TTL */
+	query(2, "v4.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 2);
+	cr_assert(is_nat64_of(rdata_n(&H.ans[1], DNS_TYPE_AAAA, 0), 10, 0, 0, 1));
+	pump(-1, 100);
+	cr_assert_eq(H.queries, 3, "the prefetch of the AAAA: its NODATA is cached");
+	cr_assert_eq(stats().prefetches, 1);
+	pump(-1, 1500); /* the A and the NODATA expired */
+	H.mode = M_SILENT;
+}
+
+Test(dns64, stale_nodata_is_synthesized)
+{
+	int i;
+
+	stale_setup();
+	/* a miss whose refresh fails: answered from the stale NODATA */
+	query_x(3, "v4.test", DNS_TYPE_AAAA, 1232, 0, NULL, 0);
+	pump(3, 2000);
+	cr_assert_eq(H.nans, 3);
+	/* stale mode: the stale NODATA at once */
+	pump(-1, 100);
+	query_x(4, "v4.test", DNS_TYPE_AAAA, 1232, 0, NULL, 0);
+	cr_assert_eq(H.nans, 4);
+	for (i = 2; i < 4; i++) {
+		cr_assert_eq(rcode(&H.ans[i]), 0);
+		cr_assert_eq(ancount(&H.ans[i]), 1, "answer %d synthesized from the stale A", i);
+		cr_assert(is_nat64_of(rdata_n(&H.ans[i], DNS_TYPE_AAAA, 0), 10, 0, 0, 1));
+		cr_assert_eq(ttl0(&H.ans[i]), 1, "the cap");
+		cr_assert_eq(ede_code(&H.ans[i]), DNS_EDE_STALE);
+	}
+	cr_assert_eq(H.queries, 4, "only the AAAA refresh; no A query while stale");
+	cr_assert_geq(stats().stale_serves, 2);
+}
+
+Test(dns64, stale_nodata_without_a_answer_stays_nodata)
+{
+	stale_setup();
+	dns_cache_flush(H.d);
+	/* nothing cached: the refresh fails, SERVFAIL; no crash, no synthesis */
+	query(3, "v4.test", DNS_TYPE_AAAA, DNS_PROTO_UDP, 0);
+	pump(3, 2000);
+	cr_assert_eq(rcode(&H.ans[2]), DNS_RCODE_SERVFAIL);
+}
+
+Test(dns64, stale_nodata_with_cd_not_synthesized)
+{
+	teardown();
+	setup_cfg();
+	H.cfg.dns64 = true;
+	H.cfg.max_ttl_s = 1;
+	start();
+	query_x(1, "v4.test", DNS_TYPE_A, 1232, Q_DO | Q_CD, NULL, 0);
+	query_x(2, "v4.test", DNS_TYPE_AAAA, 1232, Q_DO | Q_CD, NULL, 0);
+	pump(2, 2000);
+	pump(-1, 1500);
+	H.mode = M_SILENT;
+	query_x(3, "v4.test", DNS_TYPE_AAAA, 1232, Q_DO | Q_CD, NULL, 0);
+	pump(3, 2000);
+	cr_assert_eq(rcode(&H.ans[2]), 0);
+	cr_assert_eq(ancount(&H.ans[2]), 0, "CD: the stale NODATA as it is");
+	cr_assert_eq(ede_code(&H.ans[2]), DNS_EDE_STALE);
+}
+
+/* PTR synthesis (RFC 6147 5.3.1) */
+
+/* the ip6.arpa names of 64:ff9b::7f00:1, 64:ff9b::a01:203 and 64:ff9b::a01:204 */
+#define R6_127_0_0_1 "1.0.0.0.0.0.f.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa"
+#define R6_10_1_2_3  "3.0.2.0.1.0.a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa"
+#define R6_10_1_2_4  "4.0.2.0.1.0.a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa"
+
+/*
+ * rr_at - the @k-th record of an answer (all sections): its owner and, for a
+ * CNAME or PTR, its target as text, and its type; Return: the type
+ */
+static int rr_at(const struct answer *a, int k, char *owner, char *target)
+{
+	int qlen = wire_check_name(a->msg + DNS_HDR_LEN, a->len - DNS_HDR_LEN);
+	size_t off = DNS_HDR_LEN + (size_t)qlen + 4, end;
+	uint8_t nm[DNS_NAME_MAX];
+	uint16_t type;
+
+	cr_assert_eq(wire_skip_rrs(a->msg, a->len, off, (unsigned int)k, &off), 0);
+	cr_assert_gt(wire_name_copy(a->msg, a->len, off, nm, &end), 0);
+	wire_name_to_text(nm, owner, DNS_NAME_TEXT_MAX);
+	type = wire_get16(a->msg + end);
+	target[0] = 0;
+	if (type == DNS_TYPE_CNAME || type == DNS_TYPE_PTR) {
+		size_t e2;
+
+		cr_assert_gt(wire_name_copy(a->msg, a->len, end + 10, nm, &e2), 0);
+		cr_assert_eq(e2, end + 10 + wire_get16(a->msg + end + 8), "RDLENGTH");
+		wire_name_to_text(nm, target, DNS_NAME_TEXT_MAX);
+	}
+	return type;
+}
+
+/* qname_is - the question of an answer is @name, case and all */
+static bool qname_is(const struct answer *a, const char *name)
+{
+	char t[DNS_NAME_TEXT_MAX];
+
+	wire_name_to_text(a->msg + DNS_HDR_LEN, t, sizeof(t));
+	return !strcmp(t, name) && wire_get16(a->msg + 4) == 1;
+}
+
+Test(dns64, ptr_synthesized_cname_then_ptr_cached)
+{
+	char o[DNS_NAME_TEXT_MAX], t[DNS_NAME_TEXT_MAX];
+
+	query(1, R6_127_0_0_1, DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(rcode(&H.ans[0]), 0);
+	cr_assert(qname_is(&H.ans[0], R6_127_0_0_1));
+	cr_assert_eq(H.queries, 1);
+	cr_assert_str_eq(H.up_name, "1.0.0.127.in-addr.arpa", "upstream asked the IPv4 name");
+	cr_assert_eq(ancount(&H.ans[0]), 2);
+	cr_assert_eq(rr_at(&H.ans[0], 0, o, t), DNS_TYPE_CNAME);
+	cr_assert_str_eq(o, R6_127_0_0_1);
+	cr_assert_str_eq(t, "1.0.0.127.in-addr.arpa");
+	cr_assert_eq(rr_at(&H.ans[0], 1, o, t), DNS_TYPE_PTR);
+	cr_assert_str_eq(o, "1.0.0.127.in-addr.arpa");
+	cr_assert_str_eq(t, "host.0.0.127.in-addr.arpa");
+	cr_assert_eq(ttl0(&H.ans[0]), 300);
+
+	/* the IPv4 name's answer is cached: a hit, the guest's case echoed */
+	query(2, "1.0.0.0.0.0.F.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.B.9.F.F.4.6.0.0.IP6.arpa",
+	      DNS_TYPE_PTR, DNS_PROTO_TCP, 1232);
+	cr_assert_eq(H.nans, 2, "answered at once");
+	cr_assert_eq(H.queries, 1);
+	cr_assert(qname_is(
+	    &H.ans[1], "1.0.0.0.0.0.F.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.B.9.F.F.4.6.0.0.IP6.arpa"));
+	cr_assert_eq(ancount(&H.ans[1]), 2);
+	cr_assert_eq(rr_at(&H.ans[1], 1, o, t), DNS_TYPE_PTR);
+	cr_assert_str_eq(t, "host.0.0.127.in-addr.arpa");
+	cr_assert_eq(stats().hits, 1);
+
+	/* a direct query of the IPv4 name shares that cache entry */
+	query(3, "1.0.0.127.in-addr.arpa", DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 3);
+	cr_assert_eq(ancount(&H.ans[2]), 1, "no CNAME for the IPv4 name itself");
+	cr_assert_eq(H.queries, 1);
+}
+
+Test(dns64, ptr_singleflight_waiters_answered_each)
+{
+	char o[DNS_NAME_TEXT_MAX], t[DNS_NAME_TEXT_MAX];
+	int i;
+
+	query(1, R6_127_0_0_1, DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	query(2, "1.0.0.127.in-addr.arpa", DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	query(3, R6_127_0_0_1, DNS_TYPE_PTR, DNS_PROTO_TCP, 0);
+	pump(3, 2000);
+	cr_assert_eq(H.nans, 3);
+	cr_assert_eq(H.queries, 1, "one upstream query for all three");
+	for (i = 0; i < 3; i++) {
+		bool v6 = i != 1;
+
+		cr_assert(qname_is(&H.ans[i], v6 ? R6_127_0_0_1 : "1.0.0.127.in-addr.arpa"));
+		cr_assert_eq(ancount(&H.ans[i]), v6 ? 2 : 1);
+		cr_assert_eq(rr_at(&H.ans[i], v6 ? 1 : 0, o, t), DNS_TYPE_PTR);
+		cr_assert_str_eq(t, "host.0.0.127.in-addr.arpa");
+	}
+}
+
+Test(dns64, ptr_nxdomain_and_nodata_passed_on)
+{
+	char o[DNS_NAME_TEXT_MAX], t[DNS_NAME_TEXT_MAX];
+
+	query(1, R6_10_1_2_3, DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_str_eq(H.up_name, "3.2.1.10.in-addr.arpa");
+	cr_assert_eq(rcode(&H.ans[0]), DNS_RCODE_NXDOMAIN);
+	cr_assert(qname_is(&H.ans[0], R6_10_1_2_3));
+	cr_assert_eq(ancount(&H.ans[0]), 1, "the CNAME");
+	cr_assert_eq(rr_at(&H.ans[0], 0, o, t), DNS_TYPE_CNAME);
+	cr_assert_str_eq(o, R6_10_1_2_3, "owner: the query name");
+	cr_assert_str_eq(t, "3.2.1.10.in-addr.arpa");
+	cr_assert_eq(wire_get16(H.ans[0].msg + 8), 1, "the SOA");
+	cr_assert_eq(rr_at(&H.ans[0], 1, o, t), DNS_TYPE_SOA);
+	cr_assert_eq(ttl0(&H.ans[0]), 60, "negative TTL: the SOA minimum");
+
+	query(2, R6_10_1_2_4, DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	pump(2, 2000);
+	cr_assert_eq(rcode(&H.ans[1]), DNS_RCODE_NOERROR);
+	cr_assert_eq(ancount(&H.ans[1]), 1, "NODATA: only the CNAME");
+	cr_assert_eq(rr_at(&H.ans[1], 0, o, t), DNS_TYPE_CNAME);
+	cr_assert_str_eq(o, R6_10_1_2_4);
+	cr_assert_eq(count_type(&H.ans[1], DNS_TYPE_SOA), 1);
+	cr_assert_eq(count_type(&H.ans[1], DNS_TYPE_PTR), 0);
+
+	/* cached negative answers: hits, synthesized the same */
+	query(3, R6_10_1_2_3, DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 3);
+	cr_assert_eq(rcode(&H.ans[2]), DNS_RCODE_NXDOMAIN);
+	cr_assert_eq(count_type(&H.ans[2], DNS_TYPE_CNAME), 1);
+	cr_assert_eq(H.queries, 2);
+}
+
+Test(dns64, ptr_servfail_keeps_the_question)
+{
+	H.mode = M_SERVFAIL;
+	query(1, R6_127_0_0_1, DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	pump(1, 5000);
+	cr_assert_eq(H.nans, 1);
+	cr_assert_eq(rcode(&H.ans[0]), DNS_RCODE_SERVFAIL);
+	cr_assert(qname_is(&H.ans[0], R6_127_0_0_1));
+	cr_assert_eq(ancount(&H.ans[0]), 0);
+	/* the cached failure answers the next one at once, same question */
+	query(2, R6_127_0_0_1, DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 2);
+	cr_assert_eq(rcode(&H.ans[1]), DNS_RCODE_SERVFAIL);
+	cr_assert(qname_is(&H.ans[1], R6_127_0_0_1));
+}
+
+Test(dns64, ptr_of_a_static_record)
+{
+	struct dns_addr a = {.family = AF_INET, .a = {10, 1, 2, 3}};
+	char o[DNS_NAME_TEXT_MAX], t[DNS_NAME_TEXT_MAX];
+
+	cr_assert_eq(dns_add_record(H.d, "gw.test", &a), 0);
+	query(1, R6_10_1_2_3, DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	cr_assert_eq(H.nans, 1, "static: answered at once");
+	cr_assert_eq(H.queries, 0);
+	cr_assert(H.ans[0].msg[2] & (DNS_FLAG_AA >> 8));
+	cr_assert_eq(ancount(&H.ans[0]), 2);
+	cr_assert_eq(rr_at(&H.ans[0], 0, o, t), DNS_TYPE_CNAME);
+	cr_assert_str_eq(t, "3.2.1.10.in-addr.arpa");
+	cr_assert_eq(rr_at(&H.ans[0], 1, o, t), DNS_TYPE_PTR);
+	cr_assert_str_eq(o, "3.2.1.10.in-addr.arpa");
+	cr_assert_str_eq(t, "gw.test");
+}
+
+Test(dns64, ptr_bad_or_foreign_names_not_synthesized)
+{
+	static const char *const names[] = {
+	    /* 31 nibbles */
+	    "0.0.0.0.0.f.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa",
+	    /* 33 nibbles */
+	    "0.1.0.0.0.0.0.f.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa",
+	    /* a non-hex nibble */
+	    "1.0.0.0.0.0.g.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa",
+	    /* a two-character label (the first) */
+	    "11.0.0.0.0.0.f.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa",
+	    /* another prefix: 2001:db8::7f00:1 */
+	    "1.0.0.0.0.0.f.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+	    /* 64:ff9b:1::7f00:1, outside the /96 */
+	    "1.0.0.0.0.0.f.7.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa",
+	    /* right nibbles, not under ip6.arpa */
+	    "1.0.0.0.0.0.f.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip7.arpa",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		query((uint16_t)(i + 1), names[i], DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+		pump((int)i + 1, 2000);
+		cr_assert_eq(H.nans, (int)i + 1, "%s answered", names[i]);
+		cr_assert_str_eq(H.up_name, names[i], "%s asked upstream as it is", names[i]);
+		cr_assert_eq(count_type(&H.ans[i], DNS_TYPE_CNAME), 0, "%s", names[i]);
+		cr_assert_eq(count_type(&H.ans[i], DNS_TYPE_PTR), 1, "%s", names[i]);
+	}
+	cr_assert_eq(H.queries, (int)i);
+}
+
+Test(dns64, ptr_with_cd_not_synthesized)
+{
+	query_x(1, R6_127_0_0_1, DNS_TYPE_PTR, 1232, Q_DO | Q_CD, NULL, 0);
+	pump(1, 2000);
+	cr_assert_str_eq(H.up_name, R6_127_0_0_1);
+	cr_assert_eq(count_type(&H.ans[0], DNS_TYPE_CNAME), 0);
+}
+
+Test(dns64, ptr_from_a_stale_answer)
+{
+	char o[DNS_NAME_TEXT_MAX], t[DNS_NAME_TEXT_MAX];
+	int i;
+
+	teardown();
+	setup_cfg();
+	H.cfg.dns64 = true;
+	H.cfg.max_ttl_s = 1;
+	start();
+	query(1, R6_127_0_0_1, DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_eq(ancount(&H.ans[0]), 2);
+	pump(-1, 1100); /* expired */
+	H.mode = M_SILENT;
+	query_x(2, R6_127_0_0_1, DNS_TYPE_PTR, 1232, 0, NULL, 0);
+	pump(2, 2000); /* the refresh fails: the stale answer */
+	pump(-1, 100);
+	query_x(3, R6_127_0_0_1, DNS_TYPE_PTR, 1232, 0, NULL, 0); /* stale mode: at once */
+	cr_assert_eq(H.nans, 3);
+	for (i = 1; i < 3; i++) {
+		cr_assert_eq(rcode(&H.ans[i]), 0);
+		cr_assert(qname_is(&H.ans[i], R6_127_0_0_1));
+		cr_assert_eq(ancount(&H.ans[i]), 2, "answer %d: CNAME and PTR", i);
+		cr_assert_eq(rr_at(&H.ans[i], 0, o, t), DNS_TYPE_CNAME);
+		cr_assert_eq(rr_at(&H.ans[i], 1, o, t), DNS_TYPE_PTR);
+		cr_assert_str_eq(t, "host.0.0.127.in-addr.arpa");
+		cr_assert_eq(ede_code(&H.ans[i]), DNS_EDE_STALE);
+	}
+}
+
+Test(server, no_ptr_synthesis_by_default)
+{
+	query(1, R6_127_0_0_1, DNS_TYPE_PTR, DNS_PROTO_UDP, 0);
+	pump(1, 2000);
+	cr_assert_str_eq(H.up_name, R6_127_0_0_1);
+	cr_assert_eq(count_type(&H.ans[0], DNS_TYPE_CNAME), 0);
+	cr_assert_eq(ancount(&H.ans[0]), 1);
 }
 
 Test(server, no_dns64_by_default)
