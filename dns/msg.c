@@ -251,7 +251,8 @@ static const char *rdata_layout(uint16_t type, bool *compress)
  * @type:	the record's type
  * @soa_min:	for a complete SOA, set to its MINIMUM (left alone otherwise)
  *
- * Return: 0, or -1 when the RDATA does not match its type's layout or the
+ * Return: 0, or -1 when the RDATA does not match its type's layout (a field
+ *	   cut short, missing or left over; empty RDATA is kept) or the
  *	   encoding does not fit
  */
 static int put_rdata(struct enc *e, const uint8_t *m, size_t len, size_t rd, size_t rdend,
@@ -260,7 +261,7 @@ static int put_rdata(struct enc *e, const uint8_t *m, size_t len, size_t rd, siz
 	bool compress;
 	const char *lay = rdata_layout(type, &compress), *f;
 	uint8_t nm[DNS_NAME_MAX];
-	size_t end, n;
+	size_t end, n, start = rd;
 	int l;
 
 	if (!lay)
@@ -287,7 +288,11 @@ static int put_rdata(struct enc *e, const uint8_t *m, size_t len, size_t rd, siz
 			return -1;
 		rd += n;
 	}
-	if (rd != rdend)
+	while (*f == 'r') /* a trailing rest may be empty */
+		f++;
+	/* all of it parsed, and no field missing (empty RDATA is kept as is,
+	 * RFC 2136 2.5.2 style) */
+	if (rd != rdend || (*f && rd != start))
 		return -1;
 	if (type == DNS_TYPE_SOA && !*f)
 		*soa_min = wire_get32(e->buf + e->len - 4);

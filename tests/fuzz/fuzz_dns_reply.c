@@ -51,12 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * @proto:	its protocol
  * @answers:	answers each guest got
  * @our_size:	the service's EDNS size
+ * @parses:	ldns parses the reply (then every answer built from it must
+ *		parse too)
  */
 struct fz {
 	struct dns_qinfo q[NGUEST];
 	int proto[NGUEST];
 	int answers[NGUEST];
 	uint16_t our_size;
+	bool parses;
 };
 
 static void on_answer(void *ctx, const struct dns_client *c, const uint8_t *msg, size_t len)
@@ -65,7 +68,7 @@ static void on_answer(void *ctx, const struct dns_client *c, const uint8_t *msg,
 	int i = c->port - 1;
 
 	FUZZ_CHECK(i >= 0 && i < NGUEST && c->proto == z->proto[i]);
-	fuzz_check_answer(&z->q[i], z->proto[i], z->our_size, MAX_TTL, msg, len);
+	fuzz_check_answer(&z->q[i], z->proto[i], z->our_size, MAX_TTL, msg, len, z->parses);
 	z->answers[i]++;
 }
 
@@ -114,8 +117,10 @@ static void check_data(const struct dns_data *d, const uint8_t *name, size_t nl,
 	FUZZ_CHECK(n >= 0 && n <= d->an);
 }
 
-/* check_build - build guest answers from @d at every limit and check them */
-static void check_build(const struct dns_data *d, const struct dns_qinfo *base, uint32_t ttl)
+/* check_build - build guest answers from @d at every limit and check them
+ * (@parses: ldns parses the reply @d came from) */
+static void check_build(const struct dns_data *d, const struct dns_qinfo *base, uint32_t ttl,
+			bool parses)
 {
 	static uint8_t out[DNS_BUF_SIZE];
 	static const uint16_t sizes[] = { 0, 100, 512, 700, 1232, 4096, 65535 };
@@ -143,7 +148,7 @@ static void check_build(const struct dns_data *d, const struct dns_qinfo *base, 
 			len = wire_build_answer(out, &q, 1232, d->rcode, false, d, ttl,
 						i / 14 ? &ede : NULL, limit, &tc);
 			fuzz_check_answer(&q, proto ? DNS_PROTO_TCP : DNS_PROTO_UDP, 1232, MAX_TTL,
-					  out, len);
+					  out, len, parses);
 			FUZZ_CHECK(tc == !!(wire_get16(out + 2) & DNS_FLAG_TC));
 			if (proto)
 				FUZZ_CHECK(!tc && wire_get16(out + 6) == v.an &&
@@ -153,7 +158,8 @@ static void check_build(const struct dns_data *d, const struct dns_qinfo *base, 
 }
 
 /* direct - layer 1: msg_from_reply() and what is built from its result */
-static void direct(const uint8_t *r, size_t len, const struct dns_qinfo *q, const uint8_t *key)
+static void direct(const uint8_t *r, size_t len, const struct dns_qinfo *q, const uint8_t *key,
+		   bool parses)
 {
 	struct dns_data *d = NULL;
 	struct dns_cache c;
@@ -165,7 +171,7 @@ static void direct(const uint8_t *r, size_t len, const struct dns_qinfo *q, cons
 		return;
 	}
 	check_data(d, key, q->qnamelen, ttl);
-	check_build(d, q, ttl);
+	check_build(d, q, ttl, parses);
 	if (cache_init(&c, 2, 2 * SLAB_SIZE, 1000) == 0) {
 		e = cache_put(&c, d, q->qtype, h, ttl, 0);
 		if (e) {
@@ -208,7 +214,7 @@ static void drain(int fd)
 
 /* service - layer 2: the reply through a real service with waiting guests */
 static void service(struct vg_loop *loop, uint16_t port, uint8_t flags, const uint8_t *r,
-		    size_t len, const struct dns_qinfo *base, const uint8_t *key)
+		    size_t len, const struct dns_qinfo *base, const uint8_t *key, bool parses)
 {
 	static uint8_t buf[DNS_MSG_MAX];
 	struct dns_config cfg;
@@ -219,6 +225,7 @@ static void service(struct vg_loop *loop, uint16_t port, uint8_t flags, const ui
 	int i;
 
 	memset(&z, 0, sizeof(z));
+	z.parses = parses;
 	dns_config_defaults(&cfg);
 	cfg.cache_size = 8;
 	cfg.cache_max_bytes = 16 * SLAB_SIZE;
@@ -283,6 +290,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint16_t port;
 	uint8_t key[DNS_NAME_MAX], flags;
 	struct dns_qinfo q;
+	bool parses;
 	int n;
 
 	if (!loop) {
@@ -332,8 +340,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (q.qname[i] >= 'a' && q.qname[i] <= 'z')
 				q.qname[i] = (uint8_t)(q.qname[i] - 32);
 	}
-	direct(data, size, &q, key);
-	service(loop, port, flags, data, size, &q, key);
+	{
+		ldns_pkt *p = NULL;
+
+		parses = ldns_wire2pkt(&p, data, size) == LDNS_STATUS_OK;
+		ldns_pkt_free(p);
+	}
+	direct(data, size, &q, key, parses);
+	service(loop, port, flags, data, size, &q, key, parses);
 	drain(ufd);
 	return 0;
 }

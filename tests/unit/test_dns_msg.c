@@ -217,6 +217,16 @@ Test(msg, malformed_refused)
 	counts(&r, 1, 0, 0);
 	cr_assert_eq(parse(&r, &d, &ttl), MSG_BAD, "name past its RDATA");
 
+	reply_init(&r, "x.test", DNS_TYPE_MX, 0);
+	rr(&r, QPTR, 2, DNS_TYPE_MX, 60, "\0\12", 2);
+	counts(&r, 1, 0, 0);
+	cr_assert_eq(parse(&r, &d, &ttl), MSG_BAD, "MX without its exchange");
+
+	reply_init(&r, "x.test", DNS_TYPE_SRV, 0);
+	rr(&r, QPTR, 2, DNS_TYPE_SRV, 60, "\0\1\0\2", 4);
+	counts(&r, 1, 0, 0);
+	cr_assert_eq(parse(&r, &d, &ttl), MSG_BAD, "SRV cut short of port and target");
+
 	reply_init(&r, "x.test", DNS_TYPE_A, 0);
 	rr(&r, QPTR, 2, DNS_TYPE_A, 60, "\1\2\3\4", 4);
 	counts(&r, 2, 0, 0);
@@ -245,5 +255,12 @@ Test(msg, empty_and_opaque_rdata)
 	cr_assert_eq(d->an, 2);
 	cr_assert_eq(d->len, 12 + 16);
 	cr_assert_eq(memcmp(dns_data_rr(d) + 12 + 12, "\3\xc0\x0c\x00", 4), 0);
+	free(d);
+
+	/* an NSEC's type bitmap (the rest of its RDATA) may be empty */
+	reply_init(&r, "x.test", DNS_TYPE_NSEC, 0);
+	rr(&r, QPTR, 2, DNS_TYPE_NSEC, 60, "\1y\4test\0", 8);
+	counts(&r, 1, 0, 0);
+	cr_assert_eq(parse(&r, &d, &ttl), MSG_OK);
 	free(d);
 }
