@@ -556,6 +556,7 @@ void vg_daemon_reload(struct vg_daemon *d)
 	if (o->ns.mtu != cur->ns.mtu || o->ns.subnet != cur->ns.subnet ||
 	    o->ns.prefix != cur->ns.prefix || o->ns.no_ipv6 != cur->ns.no_ipv6 ||
 	    o->ns.dhcp6_stateless != cur->ns.dhcp6_stateless || o->nat64 != cur->nat64 ||
+	    o->ns.no_tap_offload != cur->ns.no_tap_offload ||
 	    memcmp(o->ns.subnet6, cur->ns.subnet6, sizeof(o->ns.subnet6)))
 		vg_log(&d->log, VG_LOG_WARN,
 		       "reload: link settings and --nat64 change only on restart");

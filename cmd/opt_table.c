@@ -15,6 +15,7 @@ const struct option vg_long_opts[] = {
     {"tap-netns", required_argument, NULL, OPT_TAP_NETNS},
     {"tap-name", required_argument, NULL, OPT_TAP_NAME},
     {"tap-fd", required_argument, NULL, OPT_TAP_FD},
+    {"no-tap-offload", no_argument, NULL, OPT_NO_TAP_OFFLOAD},
     {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
     {"allow-peer-uid", required_argument, NULL, OPT_PEER_UID},
     {"subnet", required_argument, NULL, OPT_SUBNET},

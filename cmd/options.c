@@ -47,6 +47,8 @@ void vg_options_usage(FILE *out)
 	      "  --tap-netns PATH       open a TAP inside this network namespace\n"
 	      "  --tap-name NAME        TAP device name (default tap0)\n"
 	      "  --tap-fd N             use an already open TAP file descriptor\n"
+	      "  --no-tap-offload       no checksum offload or GSO on the TAP (default: on\n"
+	      "                         with --tap-netns, and on a --tap-fd with a vnet header)\n"
 	      "  --socket-mode MODE     mode of the unix socket (octal, default 0600)\n"
 	      "  --allow-peer-uid UID   also accept QEMU connections from UID (or 'any');\n"
 	      "                         default: vgate's own uid and root only\n"
@@ -527,6 +529,9 @@ static enum vg_parse_result parse_pass(int argc, char **argv, struct vg_options 
 		}
 		case OPT_NO_IPV6:
 			o->ns.no_ipv6 = true;
+			break;
+		case OPT_NO_TAP_OFFLOAD:
+			o->ns.no_tap_offload = true;
 			break;
 		case OPT_DHCP6_STATELESS:
 			o->ns.dhcp6_stateless = true;

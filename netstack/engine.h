@@ -54,6 +54,7 @@
 #define NS_SYN_HOLD_MS	75000
 #define NS_TW_MAX	4096
 #define NS_LWIP_TICK_MS 10
+#define NS_GSO_SEGS	16 /* link-MTU segments in one TCP super-segment (flow.c) */
 /* half-open (SYN_RCVD) pcbs at most, the oldest reset in batches (pcbtab.c) */
 #define NS_EMBRYO_MAX	4096
 #define NS_EMBRYO_BATCH 256
@@ -174,6 +175,7 @@ struct ns_engine {
 	struct ns_wait waiters; /* flows held back by the budget, oldest first */
 	size_t nwaiting;
 	uint64_t reclaim_ms; /* last pass taking back unused windows */
+	bool gso; /* ns_engine_set_gso(): the link takes TCP super-segments */
 	uint8_t scratch[65535];
 	uint8_t reass[65535]; /* a reassembled datagram to a non-gateway address */
 };

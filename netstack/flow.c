@@ -151,6 +151,38 @@ static void flow_init_window(struct ns_flow *f)
 }
 
 /**
+ * flow_gso() - with super-segments on the link (ns_engine_set_gso()), let a
+ * flow that just completed its handshake send up to NS_GSO_SEGS link-MTU
+ * segments in one; the guest's kernel cuts them at the link MTU, so only a
+ * flow whose MSS (the guest's) is a full link-MTU segment qualifies
+ * @f:	flow with a pcb
+ *
+ * The congestion window is raised to two of the new segments: an active
+ * open set it from the small MSS, and lwIP never sends a segment the
+ * window cannot hold (the flow would stall).
+ */
+static void flow_gso(struct ns_flow *f)
+{
+	struct tcp_pcb *pcb = f->pcb;
+	const struct ns *ns = f->ns;
+	unsigned int hdr = IP_IS_V6(&pcb->remote_ip) ? IP6_HLEN + 20 : 40, full, mss;
+
+	if (!ns->eng->gso || ns->cfg.mtu <= hdr)
+		return;
+	full = ns->cfg.mtu - hdr;
+	if (pcb->mss < full)
+		return;
+	mss = NS_GSO_SEGS * full;
+	if (mss > TCP_MSS)
+		mss = TCP_MSS;
+	if (mss > 65535 - hdr)
+		mss = 65535 - hdr; /* one IP datagram */
+	pcb->mss = (u16_t)mss;
+	if (pcb->cwnd < 2 * mss)
+		pcb->cwnd = (tcpwnd_size_t)(2 * mss);
+}
+
+/**
  * flow_regrant() - after the user consumed @n bytes, open the guest's
  * window again: towards rx_target, which grows by @n while the budget has
  * room for it and shrinks by @n (not below the floor) while it has none
@@ -425,6 +457,7 @@ err_t ns_flow_adopt(struct ns *ns, struct tcp_pcb *pcb, const struct ns_handler 
 	f->counted = counted;
 	f->budgeted = h == &ns->eng->foreign;
 	flow_init_window(f);
+	flow_gso(f);
 	if (counted) {
 		ns->st.tcp_accepted++;
 		ns->st.tcp_active++;
@@ -710,6 +743,7 @@ static err_t flow_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_OK;
 	eng = f->ns->eng;
 	flow_init_window(f);
+	flow_gso(f);
 	return flow_upcall(eng, pcb, f, f->ops.connected) ? ERR_ABRT : ERR_OK;
 }
 

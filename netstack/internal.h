@@ -64,6 +64,8 @@ struct ns_transport {
 	struct stream_dec dec;
 	struct txq txq;
 	uint8_t *rxbuf;
+	size_t vnet_hl; /* TAP: virtio-net header length (vnet.h), 0: none */
+	bool tso;	/* TAP: the guest's kernel may send TCP super-segments */
 };
 
 /**
@@ -105,6 +107,7 @@ struct ns {
 	struct ns_stats st;
 	uint32_t netmask;
 	size_t max_frame;
+	size_t rx_frame_max; /* max_frame, or VNET_FRAME_MAX with TAP offloads */
 	struct ns_transport tr;
 	struct dhcp_server dhcp;
 	struct dhcp6_server dhcp6; /* zeroed (not served) with IPv6 off */
@@ -156,6 +159,7 @@ void ns_transport_close(struct ns *ns);
 /* the engine: port.c */
 int ns_engine_init(struct ns *ns);
 void ns_engine_free(struct ns *ns);
+void ns_engine_set_gso(struct ns *ns, bool on);
 /* the engine: input.c */
 void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gateway);
 void ns_engine_input_frag(struct ns *ns, const uint8_t *ip, size_t len);

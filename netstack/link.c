@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "common/netutil.h"
+#include "vnet.h"
 
 #define ETHERTYPE_IPV4	 0x0800
 #define ETHERTYPE_ARP	 0x0806
@@ -117,7 +118,7 @@ static void link_send_iov(struct ns *ns, const struct iovec *iov, int iovcnt)
 	for (i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
 	if (ns->capture) {
-		uint8_t buf[ETH_HLEN_ + NS_MTU_MAX];
+		uint8_t buf[VNET_FRAME_MAX]; /* a super-segment with TAP offloads */
 		size_t off = 0;
 
 		for (i = 0; i < iovcnt && off + iov[i].iov_len <= sizeof(buf); i++) {
@@ -723,8 +724,8 @@ void ns_link_input(struct ns *ns, const uint8_t *f, size_t len)
 		ns->st.drop_runt++;
 		return;
 	}
-	if (len > ns->max_frame) {
-		ns->st.drop_oversize++;
+	if (len > ns->rx_frame_max) {
+		ns->st.drop_oversize++; /* (the transport holds plain frames to max_frame) */
 		return;
 	}
 	/* only frames to us, broadcast or multicast */

@@ -223,6 +223,7 @@ struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg)
 	ns->cfg = *cfg;
 	ns->netmask = vg_ip4_mask(cfg->prefix);
 	ns->max_frame = ETH_MAX_FRAME(cfg->mtu);
+	ns->rx_frame_max = ns->max_frame;
 	ns->tr.io.fd = ns->tr.wio.fd = ns->tr.listen_io.fd = -1;
 	ns->frame_in = ns_link_input; /* transport -> link */
 	ns->ip_out = ns_link_send_ip; /* engine -> link */

@@ -206,6 +206,8 @@ static inline bool ns_addr_eq(const struct ns_addr *a, const struct ns_addr *b)
  * @dhcp6_stateless: the DHCPv6 server answers Information-Request only
  *		(DNS, search list), no IA_NA addresses, and the RA has no M
  *		flag (only O); by default it leases PREFIX::100 upward
+ * @no_tap_offload: a TAP with a virtio-net header (IFF_VNET_HDR) gets
+ *		zero headers only: no checksum offload, no GSO either way
  */
 #define NS_DHCP_STATIC_MAX 16
 struct ns_config {
@@ -236,6 +238,7 @@ struct ns_config {
 	} dhcp_static[NS_DHCP_STATIC_MAX];
 	size_t n_dhcp_static;
 	bool dhcp6_stateless;
+	bool no_tap_offload;
 };
 
 /* the default IPv6 prefix: a fixed ULA /64 (RFC 4193), "vgate" in its global ID */
@@ -458,6 +461,11 @@ struct ns_stats {
 	uint64_t nd_ra_out;	   /* router advertisements sent */
 	uint64_t nd_ignored;	   /* valid ND with nothing to do (guest RA, redirect) */
 	uint64_t icmp6_echo_replies;
+	/* TAP offloads (vnet.h): the virtio-net header of an IFF_VNET_HDR TAP */
+	uint64_t drop_offload;	 /* bad header, checksum offsets, GSO type not offered */
+	uint64_t tx_gso_frames;	 /* super-segments to the guest's kernel */
+	uint64_t tx_gso_segs;	 /* ... the link-MTU segments they stand for */
+	uint64_t rx_gso_frames;	 /* TCP super-segments from the guest's kernel */
 };
 
 /**
@@ -630,6 +638,11 @@ int ns_attach_stream(struct ns *ns, int fd, int wfd, enum ns_framing framing, ch
  * @err:	one-line error on failure
  * @errlen:	size of @err
  *
+ * A TAP opened with IFF_VNET_HDR (found with TUNGETIFF) carries a
+ * virtio-net header before every frame: unless cfg.no_tap_offload, vgate
+ * then offers checksum offload and TSO (TUNSETOFFLOAD) and sends TCP as
+ * GSO super-segments (docs/design.md, "TAP offloads").
+ *
  * Return: 0, or a negative errno (-EBUSY: a link exists)
  */
 int ns_attach_tap(struct ns *ns, int fd, char *err, size_t errlen);
@@ -641,13 +654,15 @@ int ns_attach_tap(struct ns *ns, int fd, char *err, size_t errlen);
  * @netns_path:	e.g. /run/netns/NAME
  * @ifname:	e.g. tap0
  * @mtu:	MTU to set on the TAP device
+ * @offload:	open it with a virtio-net header (IFF_VNET_HDR), for the
+ *		offloads ns_attach_tap() then sets up
  * @err:	one-line error on failure
  * @errlen:	size of @err
  *
  * Return: fd, or a negative errno
  */
-int ns_open_tap_netns(const char *netns_path, const char *ifname, unsigned int mtu, char *err,
-		      size_t errlen);
+int ns_open_tap_netns(const char *netns_path, const char *ifname, unsigned int mtu, bool offload,
+		      char *err, size_t errlen);
 
 /**
  * typedef ns_log_fn - where the netstack's few log lines go

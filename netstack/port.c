@@ -14,6 +14,13 @@
  * sleeps); the tick runs sys_check_timeouts() and bounds lwIP's TIME_WAIT
  * list, which has no limit of its own.
  *
+ * GSO (ns_engine_set_gso(), a TAP with offloads): the netif's MTU is
+ * raised to 65535 so lwIP's TCP can build super-segments (flow.c raises a
+ * flow's MSS to NS_GSO_SEGS link segments; the transport's virtio-net
+ * header tells the guest's kernel to cut them at the link MTU); anything
+ * else lwIP sends above the link MTU (a large UDP datagram) is fragmented
+ * here at the link MTU, as lwIP itself would have done.
+ *
  * The engine relies on lwIP 2.1.3 internals (ip_data, the pcb lists, the
  * wildcard listener's port); struct ns_engine (engine.h) is allocated here
  * and owns the netif, the pcbs it creates and the fixed tables.
@@ -26,6 +33,8 @@
 #include <time.h>
 
 #include "lwip/init.h"
+#include "lwip/ip4_frag.h"
+#include "lwip/ip6_frag.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
@@ -87,12 +96,40 @@ static int pbuf_iov(struct ns *ns, struct pbuf *p, struct iovec *iov)
 	return n;
 }
 
+/**
+ * frag_here() - with GSO on, is @p a packet lwIP built above the link MTU
+ * that is not TCP (only TCP goes as a super-segment)?
+ * @ns:		netstack
+ * @p:		IP packet (IPv4 or IPv6, its header in the first pbuf)
+ * @v6:		IPv6
+ *
+ * Return: true when it must be fragmented at the link MTU
+ */
+static bool frag_here(const struct ns *ns, const struct pbuf *p, bool v6)
+{
+	const uint8_t *ip = p->payload;
+
+	if (!ns->eng->gso || p->tot_len <= ns->cfg.mtu || p->len < (v6 ? IP6_HLEN : 20))
+		return false;
+	return ip[v6 ? 6 : 9] != IP_PROTO_TCP;
+}
+
 static err_t netif_output_ip(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
 {
 	struct ns *ns = netif->state;
 	struct iovec iov[15];
-	int n = pbuf_iov(ns, p, iov);
+	int n;
 
+	if (frag_here(ns, p, false)) {
+		u16_t mtu = netif->mtu;
+		err_t e;
+
+		netif->mtu = (u16_t)ns->cfg.mtu; /* fragments come back here */
+		e = ip4_frag(p, netif, dst);
+		netif->mtu = mtu;
+		return e;
+	}
+	n = pbuf_iov(ns, p, iov);
 	ns->ip_out(ns, ip4_addr_get_u32(dst), iov, n);
 	return ERR_OK;
 }
@@ -102,7 +139,18 @@ static err_t netif_output_ip6(struct netif *netif, struct pbuf *p, const ip6_add
 	struct ns *ns = netif->state;
 	struct iovec iov[15];
 	uint8_t d[16];
-	int n = pbuf_iov(ns, p, iov);
+	int n;
+
+	if (frag_here(ns, p, true)) {
+		u16_t mtu = netif->mtu;
+		err_t e;
+
+		netif->mtu = (u16_t)ns->cfg.mtu;
+		e = ip6_frag(p, netif, dst);
+		netif->mtu = mtu;
+		return e;
+	}
+	n = pbuf_iov(ns, p, iov);
 
 	memcpy(d, dst->addr, 16);
 	ns->ip6_out(ns, d, iov, n);
@@ -262,6 +310,22 @@ int ns_engine_init(struct ns *ns)
 fail:
 	ns_engine_free(ns);
 	return -1;
+}
+
+/**
+ * ns_engine_set_gso() - the link takes TCP super-segments (or no longer):
+ * lwIP may build TCP segments up to 64 KiB (netif MTU 65535; each flow's
+ * MSS is raised by flow.c), and other packets above the link MTU are
+ * fragmented by frag_here()'s callers
+ * @ns:		netstack
+ * @on:		super-segments allowed
+ */
+void ns_engine_set_gso(struct ns *ns, bool on)
+{
+	struct ns_engine *eng = ns->eng;
+
+	eng->gso = on;
+	eng->netif.mtu = (u16_t)(on || ns->cfg.mtu > 65535 ? 65535 : ns->cfg.mtu);
 }
 
 /**

@@ -35,6 +35,12 @@
  * takes the listener off the poll set for NS_ACCEPT_PAUSE_MS (vg_io_pause):
  * it stays readable, so polling on would spin.
  *
+ * A TAP opened with IFF_VNET_HDR carries a virtio-net header before each
+ * frame (vnet.h): it goes out as its own iovec (vnet_tx() fills it) and is
+ * read with the frame, checked by vnet_rx(). With offloads on, the receive
+ * buffer holds a TCP super-segment (VNET_FRAME_MAX) and the engine is told
+ * to send super-segments (ns_engine_set_gso()).
+ *
  * Link events (ns_set_link_watch()): the first frame a connection delivers
  * reports NS_LINK_GUEST_UP with its source MAC (as gvproxy's switch learns
  * a VM's MAC from its first frame); dropping that connection, or losing the
@@ -42,6 +48,7 @@
  * out of fds reports NS_LINK_ACCEPT_FAILED. Teardown reports nothing.
  */
 #include "internal.h"
+#include "vnet.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -66,6 +73,7 @@
 #define NS_FLUSH_BYTES	   (256u << 10)
 #define NS_SOCKET_MODE	   0600
 #define NS_PROBE_MS	   1000 /* at most one unixgram peer probe a second */
+#define NS_SEND_IOV_MAX	   17	/* a virtio-net header, Ethernet header, 15 pbufs */
 
 static void tr_flush_idle(void *arg);
 static void tr_frame_event(void *arg, uint32_t events);
@@ -94,7 +102,8 @@ __attribute__((format(printf, 4, 5))) static int set_err(int e, char *err, size_
  * tr_buffers() - allocate the receive buffer, queue and decoder once
  * @ns:		netstack
  * @stream:	the link may carry streams (a large receive buffer and the
- *		decoder); false for unixgram and TAP, one frame per read
+ *		decoder); false for unixgram and TAP, one frame (after its
+ *		virtio-net header, if any) per read
  *
  * Return: 0, or -1
  */
@@ -104,7 +113,7 @@ static int tr_buffers(struct ns *ns, bool stream)
 
 	if (t->rxbuf)
 		return 0;
-	t->rxbuf = malloc(stream ? NS_RXBUF_BYTES : ns->max_frame + 1);
+	t->rxbuf = malloc(stream ? NS_RXBUF_BYTES : t->vnet_hl + ns->rx_frame_max + 1);
 	if (!t->rxbuf || txq_init(&t->txq, NS_TXQ_BYTES) < 0 ||
 	    (stream && stream_dec_init(&t->dec, ns->max_frame) < 0))
 		return -1;
@@ -290,10 +299,33 @@ void ns_transport_flush(struct ns *ns)
 int ns_transport_send(struct ns *ns, const struct iovec *iov, int iovcnt)
 {
 	struct ns_transport *t = &ns->tr;
+	struct iovec v[NS_SEND_IOV_MAX];
+	uint8_t vh[VNET_HDR_MAX];
 
 	if (t->io.fd < 0 || (t->kind == NS_TR_DGRAM && !t->dgram_peer_known)) {
 		ns->st.drop_no_link++;
 		return -1;
+	}
+	if (t->vnet_hl) {
+		unsigned int segs = 0;
+
+		if (iovcnt >= NS_SEND_IOV_MAX) {
+			ns->st.drop_offload++;
+			return -1;
+		}
+		if (ns->cfg.no_tap_offload)
+			memset(vh, 0, t->vnet_hl);
+		else
+			segs = vnet_tx(vh, t->vnet_hl, iov, iovcnt, ns->cfg.mtu);
+		if (segs) {
+			ns->st.tx_gso_frames++;
+			ns->st.tx_gso_segs += segs;
+		}
+		v[0].iov_base = vh;
+		v[0].iov_len = t->vnet_hl;
+		memcpy(v + 1, iov, sizeof(*iov) * (size_t)iovcnt);
+		iov = v;
+		iovcnt++;
 	}
 	if (t->kind != NS_TR_STREAM && !txq_len(&t->txq)) {
 		/* one frame per syscall anyway: send it now, without a copy */
@@ -857,6 +889,40 @@ static bool tr_dgram_from(struct ns *ns, const struct sockaddr_storage *from, so
 	return true;
 }
 
+/**
+ * tr_read_vnet() - a frame read from a TAP with a virtio-net header: the
+ * header checked (vnet_rx()), the frame passed up without it
+ * @ns:		netstack
+ * @n:		bytes read into the receive buffer, header included
+ */
+static void tr_read_vnet(struct ns *ns, size_t n)
+{
+	struct ns_transport *t = &ns->tr;
+	size_t len = n - t->vnet_hl;
+	enum vnet_rx_result r;
+
+	if (n < t->vnet_hl + ETH_HLEN_) {
+		ns->st.drop_runt++;
+		return;
+	}
+	if (len > ns->rx_frame_max) {
+		ns->st.drop_oversize++;
+		return;
+	}
+	r = vnet_rx(t->rxbuf, t->vnet_hl, t->rxbuf + t->vnet_hl, len, t->tso);
+	if (r == VNET_RX_DROP) {
+		ns->st.drop_offload++;
+		return;
+	}
+	if (r == VNET_RX_PLAIN && len > ns->max_frame) {
+		ns->st.drop_oversize++;
+		return;
+	}
+	if (r == VNET_RX_SUPER)
+		ns->st.rx_gso_frames++;
+	tr_deliver(ns, t->rxbuf + t->vnet_hl, len);
+}
+
 static void tr_frame_event(void *arg, uint32_t events)
 {
 	struct ns *ns = arg;
@@ -880,7 +946,7 @@ static void tr_frame_event(void *arg, uint32_t events)
 		else if (t->kind == NS_TR_SEQPACKET)
 			n = recv(t->io.fd, t->rxbuf, ns->max_frame + 1, MSG_DONTWAIT | MSG_TRUNC);
 		else
-			n = read(t->io.fd, t->rxbuf, ns->max_frame + 1);
+			n = read(t->io.fd, t->rxbuf, t->vnet_hl + ns->rx_frame_max + 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (t->kind == NS_TR_SEQPACKET &&
@@ -895,6 +961,10 @@ static void tr_frame_event(void *arg, uint32_t events)
 			ns_log_hit(
 			    ns, &ns->log_foreign_peer,
 			    "transport: dropped a datagram not from the locked unixgram peer");
+			continue;
+		}
+		if (t->vnet_hl) {
+			tr_read_vnet(ns, (size_t)n);
 			continue;
 		}
 		if ((size_t)n > ns->max_frame) {
@@ -944,6 +1014,46 @@ int ns_listen_vfkit(struct ns *ns, const char *uri, char *err, size_t errlen)
 	return 0;
 }
 
+/**
+ * tap_offloads() - find whether a TAP fd carries a virtio-net header and,
+ * unless cfg.no_tap_offload, offer the guest's kernel checksum offload and
+ * TSO and tell the engine to send super-segments
+ * @ns:		netstack
+ * @fd:		the TAP (or anything else: a socket in the unit tests)
+ *
+ * Sets tr.vnet_hl (0: no header), tr.tso and ns->rx_frame_max.
+ *
+ * Return: 0, or -1 when the header has a size vgate cannot use
+ */
+static int tap_offloads(struct ns *ns, int fd)
+{
+	struct ns_transport *t = &ns->tr;
+	struct ifreq ifr;
+	int hl = VNET_HDR_MIN;
+
+	memset(&ifr, 0, sizeof(ifr));
+	t->vnet_hl = 0;
+	t->tso = false;
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0 || !(ifr.ifr_flags & IFF_VNET_HDR))
+		return 0;
+	if (ioctl(fd, TUNGETVNETHDRSZ, &hl) < 0)
+		hl = VNET_HDR_MIN;
+	if (hl != VNET_HDR_MIN && hl != VNET_HDR_MAX) {
+		/* a size we do not know how to fill: back to the plain header */
+		hl = VNET_HDR_MIN;
+		if (ioctl(fd, TUNSETVNETHDRSZ, &hl) < 0)
+			return -1;
+	}
+	t->vnet_hl = (size_t)hl;
+	if (ns->cfg.no_tap_offload)
+		return 0;
+	t->tso = ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0;
+	if (t->tso)
+		ns->rx_frame_max = VNET_FRAME_MAX;
+	ns_engine_set_gso(ns, true);
+	return 0;
+}
+
 int ns_attach_tap(struct ns *ns, int fd, char *err, size_t errlen)
 {
 	struct ns_transport *t = &ns->tr;
@@ -955,6 +1065,9 @@ int ns_attach_tap(struct ns *ns, int fd, char *err, size_t errlen)
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return set_err(errno, err, errlen, "%s: %s", "tap fd", strerror(errno));
+	if (tap_offloads(ns, fd) < 0)
+		return set_err(EINVAL, err, errlen,
+			       "tap fd %d: a virtio-net header of a size vgate cannot use", fd);
 	if (tr_buffers(ns, false) < 0 ||
 	    vg_io_add(ns->loop, &t->io, fd, EPOLLIN, tr_frame_event, ns) < 0) {
 		return set_err(ENOMEM, err, errlen, "cannot use tap fd %d", fd);
@@ -964,8 +1077,8 @@ int ns_attach_tap(struct ns *ns, int fd, char *err, size_t errlen)
 	return 0;
 }
 
-int ns_open_tap_netns(const char *netns_path, const char *ifname, unsigned int mtu, char *err,
-		      size_t errlen)
+int ns_open_tap_netns(const char *netns_path, const char *ifname, unsigned int mtu, bool offload,
+		      char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	int self = -1, target = -1, fd = -1, sock = -1, rc = 0;
@@ -990,7 +1103,7 @@ int ns_open_tap_netns(const char *netns_path, const char *ifname, unsigned int m
 		goto back;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
 	strcpy(ifr.ifr_name, ifname);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		rc = set_err(errno, err, errlen, "TUNSETIFF %s: %s", ifname, strerror(errno));

@@ -67,7 +67,7 @@ Test(metrics, prometheus_format)
 	/* one HELP and TYPE per family even with many labelled samples */
 	cr_assert_eq(count(t, "# TYPE vgate_link_dropped_frames_total "), 1);
 	cr_assert_eq(count(t, "# HELP vgate_link_dropped_frames_total "), 1);
-	cr_assert_eq(count(t, "vgate_link_dropped_frames_total{"), 14);
+	cr_assert_eq(count(t, "vgate_link_dropped_frames_total{"), 15);
 	/* every line ends with a newline, no blank lines */
 	cr_assert_eq(t[strlen(t) - 1], '\n');
 	cr_assert_null(strstr(t, "\n\n"));
