@@ -879,10 +879,11 @@ int ns_udp_send(struct ns *ns, const struct ns_addr *from, const struct ns_addr 
  * @to:		guest address; its port is the echo identifier
  * @seq:	sequence number
  * @data:	echo payload
- * @len:	its length (the reply must fit the MTU: not fragmented)
+ * @len:	its length (a reply above the MTU is fragmented)
  *
- * Return: 0, -EMSGSIZE above the MTU, -EAFNOSUPPORT when @from and @to are
- * not of one family, or the link's negative errno
+ * Return: 0, -EMSGSIZE above one IP datagram, -EAFNOSUPPORT when @from and
+ * @to are not of one family, -ENOMEM or -EIO for a fragmented reply, or the
+ * link's negative errno
  */
 int ns_echo_reply(struct ns *ns, const struct ns_addr *from, const struct ns_addr *to,
 		  uint16_t seq, const void *data, size_t len);

@@ -6,8 +6,9 @@
  * destination unreachable, quoting a packet being delivered or a
  * synthesised IP+UDP header, for either family. UDP goes through lwIP's
  * udp_sendto_if_src() on one unbound pcb per family (fragmented above the
- * MTU); echo replies (never fragmented) and ICMP and ICMPv6 errors are
- * built here and leave through ns->ip_out or ns->ip6_out. The contract's
+ * MTU); echo replies and ICMP and ICMPv6 errors are built here and leave
+ * through ns->ip_out or ns->ip6_out, except an echo reply above the MTU,
+ * which goes through lwIP's IP output to be fragmented as UDP is. The contract's
  * ICMP codes (netstack.h) are translated for ICMPv6 (RFC 4443: port
  * unreachable 4, administratively prohibited 1, address unreachable 3, no
  * route 0). Nothing is kept.
@@ -95,6 +96,42 @@ void ns_icmp_unreachable(struct ns *ns, const struct ns_pkt *pkt, uint8_t code)
 	ns->ip_out(ns, src, &iov, 1);
 }
 
+/**
+ * echo_fragmented() - an echo reply above the MTU, through lwIP's IP output
+ * (which fragments it at the link MTU; port.c does with GSO on)
+ * @ns:		netstack
+ * @from:	source
+ * @to:		guest
+ * @m:		the 8-byte ICMP(v6) header, checksum filled
+ * @data:	payload
+ * @len:	its length
+ *
+ * Return: 0, -ENOMEM, or -EIO
+ */
+static int echo_fragmented(struct ns *ns, const struct ns_addr *from, const struct ns_addr *to,
+			   const uint8_t *m, const void *data, size_t len)
+{
+	struct netif *nif = &ns->eng->netif;
+	ip_addr_t src, dst;
+	struct pbuf *p = pbuf_alloc(PBUF_IP, (u16_t)(8 + len), PBUF_RAM);
+	err_t e;
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p->payload, m, 8);
+	memcpy((uint8_t *)p->payload + 8, data, len);
+	addr_to_ip(&src, from);
+	addr_to_ip(&dst, to);
+	if (ns_addr_is_v6(to))
+		e = ip6_output_if_src(p, ip_2_ip6(&src), ip_2_ip6(&dst), 64, 0, IP6_NEXTH_ICMP6,
+				      nif);
+	else
+		e = ip4_output_if_src(p, ip_2_ip4(&src), ip_2_ip4(&dst), VG_IP4_TTL, 0,
+				      IP_PROTO_ICMP, nif);
+	pbuf_free(p);
+	return e == ERR_OK ? 0 : -EIO;
+}
+
 int ns_echo_reply(struct ns *ns, const struct ns_addr *from, const struct ns_addr *to,
 		  uint16_t seq, const void *data, size_t len)
 {
@@ -108,7 +145,7 @@ int ns_echo_reply(struct ns *ns, const struct ns_addr *from, const struct ns_add
 
 	if (ns_addr_is_v6(from) != v6)
 		return -EAFNOSUPPORT;
-	if (hlen + 8 + len > ns->cfg.mtu)
+	if (hlen + 8 + len > 65535)
 		return -EMSGSIZE;
 	if (v6) {
 		memset(hdr, 0, IP6_HLEN);
@@ -129,6 +166,8 @@ int ns_echo_reply(struct ns *ns, const struct ns_addr *from, const struct ns_add
 	sum0 = v6 ? csum_ip6_pseudo(hdr, (uint32_t)(8 + len), IP6_NH_ICMP6) : 0;
 	sum = csum_fold(csum_partial(data, len, csum_partial(m, 8, sum0)));
 	vg_put_be16(m + 2, sum);
+	if (hlen + 8 + len > ns->cfg.mtu)
+		return echo_fragmented(ns, from, to, m, data, len);
 	if (v6)
 		return ns->ip6_out(ns, to->ip6, iov, 2);
 	return ns->ip_out(ns, to->ip, iov, 2);

@@ -9,7 +9,9 @@
 # falls back to raw sockets (icmp_raw counts them); then with the range
 # opened, on ping sockets (icmp_raw stays). A destination the policy denies
 # gets no reply and is counted (icmp_denied); a 1400-byte payload comes
-# back intact (busybox checks it).
+# back intact (busybox checks it), and so do 3000- and 20000-byte payloads
+# over both families (the request fragmented by the guest and reassembled
+# by vgate, the reply fragmented by vgate at the link MTU).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/fwd_lib.sh"
 
@@ -49,6 +51,11 @@ t1=$(fwd_stat icmp_total)
 [ "$t1" -ge $((t0 + 4)) ] || vg_fail "icmp_total $t0 -> $t1: no new flows"
 [ "$(fwd_stat icmp_raw)" = "$raw" ] || vg_fail "icmp_raw moved ($raw -> $(fwd_stat icmp_raw)): not on ping sockets"
 vg_log "ping over ping sockets: IPv4 and IPv6"
+for size in 3000 20000; do
+	pings 192.0.2.10 -s "$size"
+	pings 2001:db8::10 -6 -s "$size"
+done
+vg_log "pings of 3000 and 20000 bytes, above the MTU, answered over IPv4 and IPv6"
 
 # 3. denied by the outbound policy: nothing comes back, counted
 d0=$(fwd_stat icmp_denied)

@@ -8,7 +8,9 @@
  * dropped and counted; without a hook nothing is delivered; and
  * ns_echo_reply() builds the reply the guest expects (from the address it
  * pinged, its identifier, valid checksums), refusing mixed families and
- * replies above the MTU. ns->ip_out and ns->ip6_out are captures here.
+ * replies above one IP datagram, and fragmenting replies above the MTU
+ * (each fragment within it, the last one's offset covering the rest).
+ * ns->ip_out and ns->ip6_out are captures here.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -21,7 +23,7 @@
 static struct vg_loop *loop;
 static struct ns *ns;
 static uint8_t out[2048];
-static size_t out_len;
+static size_t out_len, out_max;
 static int nout, echoes;
 static struct ns_addr seen_src, seen_dst;
 static uint16_t seen_seq;
@@ -40,6 +42,8 @@ static void capture(const struct iovec *iov, int iovcnt)
 		off += iov[i].iov_len;
 	}
 	out_len = off;
+	if (off > out_max)
+		out_max = off;
 	nout++;
 }
 
@@ -292,10 +296,46 @@ Test(echo, reply_refuses_mixed_families_and_oversize)
 {
 	struct ns_addr from4 = ns_addr_v4(remote4, 0), to6 = ns_addr_v6(guest6, 1);
 	struct ns_addr to4 = ns_addr_v4(guest4, 1);
-	static uint8_t big[1500];
+	static uint8_t big[65536];
 
 	cr_assert_eq(ns_echo_reply(ns, &from4, &to6, 1, "x", 1), -EAFNOSUPPORT);
-	cr_assert_eq(ns_echo_reply(ns, &from4, &to4, 1, big, 1500 - 28 + 1), -EMSGSIZE);
+	cr_assert_eq(ns_echo_reply(ns, &from4, &to4, 1, big, 65535 - 28 + 1), -EMSGSIZE);
 	cr_assert_eq(ns_echo_reply(ns, &from4, &to4, 1, big, 1500 - 28), 0, "exactly the MTU");
 	cr_assert_eq(nout, 1);
+	cr_assert_eq(out[6] & 0x3f, 0, "not fragmented");
+}
+
+/* a reply above the MTU goes as fragments within it: 3008 ICMP bytes */
+static void reply_fragmented(bool v6)
+{
+	struct ns_addr from = v6 ? ns_addr_v6(remote6, 0) : ns_addr_v4(remote4, 0);
+	struct ns_addr to = v6 ? ns_addr_v6(guest6, 7) : ns_addr_v4(guest4, 7);
+	static uint8_t big[3000];
+	size_t off;
+
+	out_max = 0;
+	cr_assert_eq(ns_echo_reply(ns, &from, &to, 1, big, sizeof(big)), 0);
+	cr_assert_eq(nout, 3, "1480 + 1480 + 48 (IPv4), 1448 + 1448 + 112 (IPv6)");
+	cr_assert_leq(out_max, 1500);
+	if (v6) {
+		cr_assert_eq(out[6], 44, "a fragment header");
+		off = (size_t)(out[42] << 8 | (out[43] & 0xf8));
+		cr_assert_eq(off + out_len - 48, 3008, "the last fragment ends the message");
+		cr_assert_eq(out[43] & 1, 0, "no more fragments");
+	} else {
+		off = (size_t)((out[6] & 0x1f) << 8 | out[7]) * 8;
+		cr_assert_eq(off + out_len - 20, 3008, "the last fragment ends the message");
+		cr_assert_eq(out[6] & 0x20, 0, "MF clear on the last");
+		cr_assert_eq(csum_fold(csum_partial(out, 20, 0)), 0, "IPv4 header checksum");
+	}
+}
+
+Test(echo, ipv4_reply_above_mtu_fragmented)
+{
+	reply_fragmented(false);
+}
+
+Test(echo, ipv6_reply_above_mtu_fragmented)
+{
+	reply_fragmented(true);
 }
