@@ -330,8 +330,8 @@ static int attach_link(struct vg_daemon *d, char *err, size_t errlen)
 	if (!o->tap_netns && o->tap_fd < 0)
 		return 0; /* -listen / -listen-vpnkit only: cmd/glisten.c (vg_daemon_start()) */
 	if (o->tap_netns) {
-		fd = ns_open_tap_netns(o->tap_netns, o->tap_name, o->ns.mtu,
-				       !o->ns.no_tap_offload, err, errlen);
+		fd = ns_open_tap_netns(o->tap_netns, o->tap_name, o->ns.mtu, !o->ns.no_tap_offload,
+				       err, errlen);
 		if (fd < 0)
 			return -1;
 		return ns_attach_tap(d->ns, fd, err, errlen);

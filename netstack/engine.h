@@ -175,7 +175,7 @@ struct ns_engine {
 	struct ns_wait waiters; /* flows held back by the budget, oldest first */
 	size_t nwaiting;
 	uint64_t reclaim_ms; /* last pass taking back unused windows */
-	bool gso; /* ns_engine_set_gso(): the link takes TCP super-segments */
+	bool gso;	     /* ns_engine_set_gso(): the link takes TCP super-segments */
 	uint8_t scratch[65535];
 	uint8_t reass[65535]; /* a reassembled datagram to a non-gateway address */
 };

@@ -462,10 +462,10 @@ struct ns_stats {
 	uint64_t nd_ignored;	   /* valid ND with nothing to do (guest RA, redirect) */
 	uint64_t icmp6_echo_replies;
 	/* TAP offloads (vnet.h): the virtio-net header of an IFF_VNET_HDR TAP */
-	uint64_t drop_offload;	 /* bad header, checksum offsets, GSO type not offered */
-	uint64_t tx_gso_frames;	 /* super-segments to the guest's kernel */
-	uint64_t tx_gso_segs;	 /* ... the link-MTU segments they stand for */
-	uint64_t rx_gso_frames;	 /* TCP super-segments from the guest's kernel */
+	uint64_t drop_offload;	/* bad header, checksum offsets, GSO type not offered */
+	uint64_t tx_gso_frames; /* super-segments to the guest's kernel */
+	uint64_t tx_gso_segs;	/* ... the link-MTU segments they stand for */
+	uint64_t rx_gso_frames; /* TCP super-segments from the guest's kernel */
 };
 
 /**

@@ -1045,8 +1045,11 @@ static int tap_offloads(struct ns *ns, int fd)
 			return -1;
 	}
 	t->vnet_hl = (size_t)hl;
-	if (ns->cfg.no_tap_offload)
+	if (ns->cfg.no_tap_offload) {
+		/* a --tap-fd may come with offloads set: the kernel cuts its own */
+		ioctl(fd, TUNSETOFFLOAD, 0);
 		return 0;
+	}
 	t->tso = ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0;
 	if (t->tso)
 		ns->rx_frame_max = VNET_FRAME_MAX;
