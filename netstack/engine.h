@@ -251,6 +251,9 @@ static inline uint32_t pkt_pseudo_sum(const uint8_t *ip, uint8_t proto, size_t t
 	return csum_partial(ip + 12, 8, 0) + proto + (uint32_t)tlen;
 }
 
+/* tcpguard.c */
+void ns_tcp_csum_settle(const struct ns *ns, uint8_t *ip, size_t len, size_t hlen);
+
 /* flow.c */
 err_t ns_flow_adopt(struct ns *ns, struct tcp_pcb *pcb, const struct ns_handler *h, bool counted);
 void ns_flows_drop_all(void);

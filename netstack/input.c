@@ -146,6 +146,8 @@ void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gatew
 		if (!p)
 			return;
 		memcpy(p->payload, ip, len);
+		if (ip[9] == 6)
+			ns_tcp_csum_settle(ns, p->payload, len, hlen);
 		if (ip[9] == 6 &&
 		    ns_tcp_guard(ns, ns_tcp_seg_pcb(ns, ip, len, hlen), p->payload, &len, hlen))
 			pbuf_realloc(p, (u16_t)len);
@@ -378,6 +380,8 @@ void ns_engine_input6(struct ns *ns, const uint8_t *ip, size_t len, bool to_gate
 	if (!p)
 		return;
 	memcpy(p->payload, ip, len);
+	if (tcp)
+		ns_tcp_csum_settle(ns, p->payload, len, v.off);
 	if (tcp && ns_tcp_guard(ns, ns_tcp_seg_pcb(ns, ip, len, v.off), p->payload, &len, v.off))
 		pbuf_realloc(p, (u16_t)len);
 	ip6_input(p, &ns->eng->netif);

@@ -108,6 +108,13 @@ struct ns {
 	uint32_t netmask;
 	size_t max_frame;
 	size_t rx_frame_max; /* max_frame, or VNET_FRAME_MAX with TAP offloads */
+	/*
+	 * set by the transport while the frame it delivers is a TCP segment
+	 * whose checksum the guest's kernel left partial (vnet.h): the engine
+	 * does not verify it (tcp_deliver(), ns_tcp_guard()) or completes it
+	 * where lwIP's own input would check it (ns_tcp_csum_settle())
+	 */
+	bool rx_csum_partial;
 	struct ns_transport tr;
 	struct dhcp_server dhcp;
 	struct dhcp6_server dhcp6; /* zeroed (not served) with IPv6 off */

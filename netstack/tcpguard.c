@@ -100,7 +100,7 @@ bool ns_tcp_guard(struct ns *ns, struct tcp_pcb *pcb, uint8_t *ip, size_t *len, 
 	if (!TCP_SEQ_GT(seq, pcb->rcv_nxt) || !TCP_SEQ_LT(seq, edge) ||
 	    !TCP_SEQ_GT(seq + (uint32_t)plen, edge))
 		return false;
-	if (tcp_sum(ip, t, *len - hlen) != 0)
+	if (!ns->rx_csum_partial && tcp_sum(ip, t, *len - hlen) != 0)
 		return false; /* corrupt: lwIP drops it as it is */
 	keep = edge - seq;    /* payload bytes inside the window, at least 1 */
 	t[13] = (uint8_t)(flags & ~TCP_FIN);
@@ -116,4 +116,23 @@ bool ns_tcp_guard(struct ns *ns, struct tcp_pcb *pcb, uint8_t *ip, size_t *len, 
 	vg_put_be16(t + 16, tcp_sum(ip, t, *len - hlen));
 	ns->st.tcp_window_trimmed++;
 	return true;
+}
+
+/**
+ * ns_tcp_csum_settle() - complete the checksum of a guest TCP segment the
+ * guest's kernel left partial (ns->rx_csum_partial), for a path where lwIP
+ * itself checks it (ip4_input(), ip6_input())
+ * @ns:		netstack
+ * @ip:		the IPv4 or IPv6 packet, writable (the copy bound for lwIP)
+ * @len:	its length
+ * @hlen:	offset of its TCP header
+ */
+void ns_tcp_csum_settle(const struct ns *ns, uint8_t *ip, size_t len, size_t hlen)
+{
+	uint8_t *t = ip + hlen;
+
+	if (!ns->rx_csum_partial || len < hlen + 20)
+		return;
+	vg_put_be16(t + 16, 0);
+	vg_put_be16(t + 16, tcp_sum(ip, t, len - hlen));
 }

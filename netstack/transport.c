@@ -900,6 +900,7 @@ static void tr_read_vnet(struct ns *ns, size_t n)
 	struct ns_transport *t = &ns->tr;
 	size_t len = n - t->vnet_hl;
 	enum vnet_rx_result r;
+	bool partial;
 
 	if (n < t->vnet_hl + ETH_HLEN_) {
 		ns->st.drop_runt++;
@@ -909,7 +910,7 @@ static void tr_read_vnet(struct ns *ns, size_t n)
 		ns->st.drop_oversize++;
 		return;
 	}
-	r = vnet_rx(t->rxbuf, t->vnet_hl, t->rxbuf + t->vnet_hl, len, t->tso);
+	r = vnet_rx(t->rxbuf, t->vnet_hl, t->rxbuf + t->vnet_hl, len, t->tso, &partial);
 	if (r == VNET_RX_DROP) {
 		ns->st.drop_offload++;
 		return;
@@ -920,7 +921,9 @@ static void tr_read_vnet(struct ns *ns, size_t n)
 	}
 	if (r == VNET_RX_SUPER)
 		ns->st.rx_gso_frames++;
+	ns->rx_csum_partial = partial;
 	tr_deliver(ns, t->rxbuf + t->vnet_hl, len);
+	ns->rx_csum_partial = false;
 }
 
 static void tr_frame_event(void *arg, uint32_t events)

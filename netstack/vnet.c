@@ -141,6 +141,41 @@ unsigned int vnet_tx(uint8_t *hdr, size_t hl, const struct iovec *iov, int iovcn
 }
 
 /**
+ * tcp_partial_ok() - may a frame's partial checksum stay partial: a TCP
+ * segment other than a SYN, its checksum field where TCP's is, in an
+ * unfragmented IPv4 packet or an IPv6 packet with TCP right after its header
+ * @f:		frame
+ * @len:	its length
+ * @start:	csum_start
+ * @off:	csum_offset
+ *
+ * Return: true when it may
+ */
+static bool tcp_partial_ok(const uint8_t *f, size_t len, size_t start, size_t off)
+{
+	const uint8_t *ip = f + ETH_HLEN_;
+	size_t iphl;
+
+	if (off != 16 || len < ETH_HLEN_ + 40)
+		return false;
+	switch (f[12] << 8 | f[13]) {
+	case ETHERTYPE_IP4:
+		iphl = (size_t)(ip[0] & 0x0f) * 4;
+		if ((ip[0] >> 4) != 4 || ip[9] != IPPROTO_TCP_ || (ip[6] & 0x3f) || ip[7])
+			return false;
+		break;
+	case ETHERTYPE_IP6:
+		iphl = IP6_HLEN;
+		if ((ip[0] >> 4) != 6 || ip[6] != IPPROTO_TCP_)
+			return false;
+		break;
+	default:
+		return false;
+	}
+	return start == ETH_HLEN_ + iphl && start + 20 <= len && !(f[start + 13] & 0x02);
+}
+
+/**
  * vnet_rx() - check the header of a frame from the guest and complete a
  * partial checksum in the frame
  * @hdr:	header (@hl bytes)
@@ -148,18 +183,35 @@ unsigned int vnet_tx(uint8_t *hdr, size_t hl, const struct iovec *iov, int iovcn
  * @frame:	the frame after it (written: the checksum)
  * @len:	its length
  * @tso:	TCP super-segments were offered (TUNSETOFFLOAD TSO4 | TSO6)
+ * @tcp_partial: set true when the frame is a TCP segment whose checksum was
+ *		left partial (tcp_partial_ok()): it must not be verified
  *
  * Return: VNET_RX_PLAIN, VNET_RX_SUPER, or VNET_RX_DROP
  */
-enum vnet_rx_result vnet_rx(const uint8_t *hdr, size_t hl, uint8_t *frame, size_t len, bool tso)
+enum vnet_rx_result vnet_rx(const uint8_t *hdr, size_t hl, uint8_t *frame, size_t len, bool tso,
+			    bool *tcp_partial)
 {
 	struct virtio_net_hdr h;
-	uint16_t type;
+	uint8_t gso;
 	size_t at;
 
+	*tcp_partial = false;
 	if (hl < sizeof(h) || len < ETH_HLEN_)
 		return VNET_RX_DROP;
 	memcpy(&h, hdr, sizeof(h));
+	gso = h.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
+		uint16_t type = (uint16_t)(frame[12] << 8 | frame[13]);
+
+		/* TCP of the frame's family only (UDP fragmentation or
+		 * segmentation was not offered), with TSO offered */
+		if (!(gso == VIRTIO_NET_HDR_GSO_TCPV4 && type == ETHERTYPE_IP4) &&
+		    !(gso == VIRTIO_NET_HDR_GSO_TCPV6 && type == ETHERTYPE_IP6))
+			return VNET_RX_DROP;
+		if (!tso || !(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || len > VNET_FRAME_MAX ||
+		    !h.gso_size)
+			return VNET_RX_DROP;
+	}
 	if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		uint16_t sum;
 
@@ -168,29 +220,16 @@ enum vnet_rx_result vnet_rx(const uint8_t *hdr, size_t hl, uint8_t *frame, size_
 		if (h.csum_start < ETH_HLEN_ || h.csum_start >= len || at + 2 > len ||
 		    (h.csum_offset & 1))
 			return VNET_RX_DROP;
-		/* the field holds the pseudo-header sum: sum from csum_start on */
-		sum = csum_fold(csum_partial(frame + h.csum_start, len - h.csum_start, 0));
-		if (!sum)
-			sum = 0xffff; /* same for TCP; for UDP 0 would mean "none" */
-		frame[at] = (uint8_t)(sum >> 8);
-		frame[at + 1] = (uint8_t)sum;
+		if (tcp_partial_ok(frame, len, h.csum_start, h.csum_offset)) {
+			*tcp_partial = true;
+		} else {
+			/* the field holds the pseudo-header sum: sum from csum_start on */
+			sum = csum_fold(csum_partial(frame + h.csum_start, len - h.csum_start, 0));
+			if (!sum)
+				sum = 0xffff; /* same for TCP; for UDP 0 would mean "none" */
+			frame[at] = (uint8_t)(sum >> 8);
+			frame[at + 1] = (uint8_t)sum;
+		}
 	}
-	if ((h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_NONE)
-		return VNET_RX_PLAIN;
-	type = (uint16_t)(frame[12] << 8 | frame[13]);
-	switch (h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-		if (type != ETHERTYPE_IP4)
-			return VNET_RX_DROP;
-		break;
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		if (type != ETHERTYPE_IP6)
-			return VNET_RX_DROP;
-		break;
-	default:
-		return VNET_RX_DROP; /* UDP fragmentation or segmentation: not offered */
-	}
-	if (!tso || !(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || len > VNET_FRAME_MAX || !h.gso_size)
-		return VNET_RX_DROP;
-	return VNET_RX_SUPER;
+	return gso == VIRTIO_NET_HDR_GSO_NONE ? VNET_RX_PLAIN : VNET_RX_SUPER;
 }

@@ -16,7 +16,12 @@
  *
  * From the guest (vnet_rx()): a frame with NEEDS_CSUM gets its checksum
  * completed here (csum_start and csum_offset checked against the frame, an
- * odd csum_offset refused: the guest may be hostile), and a TCP GSO
+ * odd csum_offset refused: the guest may be hostile), except a TCP segment
+ * without SYN in an unfragmented packet with no IPv6 extension header: its
+ * checksum stays partial and the caller is told (the engine then does not
+ * verify it: two passes over the payload saved; a checksum guards against
+ * corruption on a wire, and there is none between the guest's kernel and
+ * vgate). A TCP GSO
  * super-segment (TCPV4/TCPV6 with NEEDS_CSUM, at most VNET_FRAME_MAX bytes)
  * is passed up whole, as the one large segment it stands for, when TSO was
  * offered; any other GSO type (UDP, an unknown one, or TCP when TSO was not
@@ -53,6 +58,7 @@ enum vnet_rx_result {
 
 unsigned int vnet_tx(uint8_t *hdr, size_t hl, const struct iovec *iov, int iovcnt,
 		     unsigned int mtu);
-enum vnet_rx_result vnet_rx(const uint8_t *hdr, size_t hl, uint8_t *frame, size_t len, bool tso);
+enum vnet_rx_result vnet_rx(const uint8_t *hdr, size_t hl, uint8_t *frame, size_t len, bool tso,
+			    bool *tcp_partial);
 
 #endif /* VGATE_NETSTACK_VNET_H */

@@ -130,6 +130,9 @@ unsigned int vg_lwip_ooseq_bytes(const struct tcp_pcb *pcb);
 #define CHECKSUM_CHECK_TCP      1
 #define CHECKSUM_CHECK_ICMP     1
 #define LWIP_CHECKSUM_ON_COPY   1
+/* the engine skips tcp_input()'s check for a TCP segment whose checksum
+ * the guest's kernel left partial (a TAP with offloads: netstack/vnet.h) */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 /* a faster Internet checksum (netstack/frame.c); same contract as lwIP's */
 unsigned short vg_lwip_chksum(const void *dataptr, int len);
 #define LWIP_CHKSUM             vg_lwip_chksum
