@@ -95,7 +95,7 @@ int vg_port_parse_str(const char *s, uint16_t *port)
 	return vg_port_parse(s, strlen(s), port);
 }
 
-static int hexval(char c)
+int vg_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -112,7 +112,7 @@ int vg_mac_parse(const char *s, uint8_t mac[6])
 	int i;
 
 	for (i = 0; i < 6; i++) {
-		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+		int hi = vg_hex_digit(s[0]), lo = hi < 0 ? -1 : vg_hex_digit(s[1]);
 
 		if (lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
 			return -1;

@@ -161,6 +161,14 @@ int vg_port_parse(const char *s, size_t n, uint16_t *port);
 int vg_port_parse_str(const char *s, uint16_t *port);
 
 /**
+ * vg_hex_digit() - the value of hexadecimal digit @c, either case
+ * @c:		character
+ *
+ * Return: 0..15, or -1 when @c is not one
+ */
+int vg_hex_digit(int c);
+
+/**
  * vg_mac_parse() - parse a MAC address "xx:xx:xx:xx:xx:xx" (six pairs of
  * hex digits, either case, colons only)
  * @s:		the string

@@ -165,18 +165,6 @@ static const uint8_t in_addr_arpa[] = "\007in-addr\004arpa";
 /* wire length of a reverse IPv6 name: 32 one-nibble labels, ip6.arpa */
 #define IP6_ARPA_LEN (32 * 2 + sizeof(ip6_arpa))
 
-/* nibble - the value of hex digit @c (either case), -1 when it is not one */
-static int nibble(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /**
  * dns64_ptr_target() - the in-addr.arpa name a PTR query is synthesized
  * from: for NAME under the ip6.arpa zone of 64:ff9b::/96, the reverse name
@@ -198,7 +186,7 @@ size_t dns64_ptr_target(const uint8_t *name, size_t namelen, uint8_t *out)
 	if (namelen != IP6_ARPA_LEN || !wire_name_eq(name + 64, ip6_arpa, sizeof(ip6_arpa)))
 		return 0;
 	for (i = 0; i < 32; i++) {
-		int v = name[2 * i] == 1 ? nibble(name[2 * i + 1]) : -1;
+		int v = name[2 * i] == 1 ? vg_hex_digit(name[2 * i + 1]) : -1;
 
 		if (v < 0)
 			return 0;

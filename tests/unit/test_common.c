@@ -268,3 +268,15 @@ Test(ratelimit, quiet_windows_report_nothing)
 	cr_assert(vg_ratelimit_allow(&r, 1, 12000, &dropped));
 	cr_assert_eq(dropped, 0);
 }
+
+/* hexadecimal digits of either case, nothing else */
+Test(netutil, hex_digit)
+{
+	cr_assert_eq(vg_hex_digit('0'), 0);
+	cr_assert_eq(vg_hex_digit('9'), 9);
+	cr_assert_eq(vg_hex_digit('a'), 10);
+	cr_assert_eq(vg_hex_digit('F'), 15);
+	cr_assert_eq(vg_hex_digit('g'), -1);
+	cr_assert_eq(vg_hex_digit('/'), -1);
+	cr_assert_eq(vg_hex_digit(0x80), -1);
+}
