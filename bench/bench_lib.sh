@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # bench_lib.sh - what the namespace benchmarks share (sourced by
-# forward_bench.sh, qemu_stream_bench.sh and ack_bench.sh). The caller sets
+# forward_bench.sh, ipv6_bench.sh, tap_offload_bench.sh, qemu_stream_bench.sh,
+# ack_bench.sh, and for bench_callgrind_wrap by dns_callgrind.sh and
+# cost_bench.sh). The caller sets
 # PIDS=() (processes bench_cleanup stops), TMP and, for hx, HOSTNS; the
 # peer helpers use CHILD, GW_PID, TARGET and SECS.
 
@@ -83,3 +85,70 @@ bench_median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.arg
 
 # bench_ratio A B: "A/B×" with two decimals, or n/a when either is no number
 bench_ratio() { python3 -c 'import sys; a,b=sys.argv[1:]; print("%.2f×" % (float(a)/float(b)) if a.replace(".","").isdigit() and b.replace(".","").isdigit() and float(b)>0 else "n/a")' "$1" "$2"; }
+
+# bench_vgate BINARY MTU FAMILY [ARGS...]: BINARY (vgate) in $HOSTNS on a
+# TAP in CHILD (ARGS added to its command line), the guest configured by
+# hand: FAMILY 4 gives it 192.168.127.2 and TARGET the host alias
+# 192.168.127.254 (the host's 127.0.0.1), 6 gives it fd00:7661:7465::2
+# (default route via fe80::1) and TARGET fd00:7661:7465::254 (the host's
+# ::1); sets GW_PID. Follow with bench_wait_up.
+bench_vgate() {
+	local bin=$1 mtu=$2 fam=$3
+	shift 3
+	ip netns exec "$HOSTNS" "$bin" --tap-netns "/run/netns/$CHILD" --tap-name tap0 --mtu "$mtu" \
+		--outbound-allow 127.0.0.0/8 --outbound-allow ::1/128 --log-level warn \
+		--pid-file "$TMP/vg.pid" "$@" 2>>"$TMP/vgate.log" &
+	GW_PID=$!
+	for _ in $(seq 50); do [ -s "$TMP/vg.pid" ] && break; sleep 0.1; done
+	rm -f "$TMP/vg.pid"
+	ip netns exec "$CHILD" ip link set tap0 mtu "$mtu" up
+	if [ "$fam" = 4 ]; then
+		ip netns exec "$CHILD" ip addr add 192.168.127.2/24 dev tap0
+		ip netns exec "$CHILD" ip route add default via 192.168.127.1
+		TARGET=192.168.127.254
+	else
+		ip netns exec "$CHILD" ip -6 addr add fd00:7661:7465::2/64 dev tap0 nodad
+		ip netns exec "$CHILD" ip -6 route add default via fe80::1 dev tap0
+		TARGET=fd00:7661:7465::254
+	fi
+}
+
+# bench_pasta FAMILY MTU: pasta in $HOSTNS for CHILD (-4 or -6,
+# --config-net: the guest copies the host namespace's set-up); TARGET is the
+# gateway address through which the guest reaches the host's loopback
+# (10.99.0.1, or 2001:db8:99::1 when the caller gave the host namespace that
+# IPv6 set-up); sets GW_PID. Follow with bench_wait_up.
+bench_pasta() {
+	ip netns exec "$HOSTNS" pasta -f "-$1" --runas 0 --config-net -m "$2" --netns "/run/netns/$CHILD" \
+		-t none -u none -T none -U none >/dev/null 2>&1 &
+	GW_PID=$!
+	TARGET=10.99.0.1
+	[ "$1" = 6 ] && TARGET=2001:db8:99::1
+	return 0
+}
+
+# bench_wait_up NAME: remember GW_PID for cleanup (ip netns exec execs the
+# gateway: $! is the gateway itself) and wait until the guest reaches
+# TARGET:5301 (the okreply server); 10 s at most
+bench_wait_up() {
+	PIDS+=("$GW_PID")
+	for _ in $(seq 50); do
+		ip netns exec "$CHILD" python3 -c "import socket; socket.create_connection(('$TARGET', 5301), timeout=1).close()" \
+			2>/dev/null && return 0
+		sleep 0.2
+	done
+	log "$1 did not come up"
+	return 1
+}
+
+# bench_callgrind_wrap OUT BINARY: write a wrapper script that runs BINARY
+# under valgrind --tool=callgrind with its profile in OUT; prints its path
+# (for VGATE= in tests/e2e/lib.sh; the caller removes it)
+bench_callgrind_wrap() {
+	local wrap
+	wrap=$(mktemp /tmp/vgate-cgw.XXXXXX)
+	printf '#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=%s %s "$@"\n' \
+		"$1" "$(readlink -f "$2")" >"$wrap"
+	chmod +x "$wrap"
+	echo "$wrap"
+}

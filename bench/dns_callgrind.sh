@@ -10,14 +10,13 @@
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -ge 1 ] || { echo "usage: $0 VGATE_BINARY..." >&2; exit 2; }
+# shellcheck source=bench_lib.sh
+source "$(dirname "$0")/bench_lib.sh"
 for bin in "$@"; do
 	out=$(mktemp /tmp/vgate-cg.XXXXXX)
 	# one e2e rig per binary, in a subshell (lib.sh's cleanup trap ends it)
 	(
-		wrap=$(mktemp /tmp/vgate-cgw.XXXXXX)
-		printf '#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=%s %s "$@"\n' \
-			"$out" "$(readlink -f "$bin")" >"$wrap"
-		chmod +x "$wrap"
+		wrap=$(bench_callgrind_wrap "$out" "$bin")
 		export VGATE=$wrap VGATE_SRC=$SRC
 		# shellcheck source=../tests/e2e/lib.sh
 		source "$SRC/tests/e2e/lib.sh"

@@ -38,7 +38,7 @@ trap 'exit 130' INT TERM
 
 # --- the private host namespace and its servers ---
 bench_host_ns "$HOSTNS" vgb
-bg ip netns exec "$HOSTNS" iperf3 -s -B 127.0.0.1 -p 5201
+bg ip netns exec "$HOSTNS" iperf3 -s -B 127.0.0.1 -p 5201 >/dev/null 2>&1
 # the server the connection-rate client talks to: "ok" for every read
 bg ip netns exec "$HOSTNS" python3 "$TOP/tests/e2e/fwd_servers.py" okreply 127.0.0.1 5301
 cat >"$TMP/cps.py" <<'PY'
@@ -72,16 +72,7 @@ start_peer() {
 	bench_new_child vgb
 	case $peer in
 	vgate)
-		ip netns exec "$HOSTNS" "$VGATE" --tap-netns "/run/netns/$CHILD" --tap-name tap0 --mtu "$mtu" \
-			--outbound-allow 127.0.0.0/8 --log-level warn --pid-file "$TMP/vg.pid" \
-			2>>"$TMP/vgate.log" &
-		GW_PID=$!
-		for _ in $(seq 50); do [ -s "$TMP/vg.pid" ] && break; sleep 0.1; done
-		rm -f "$TMP/vg.pid"
-		ip netns exec "$CHILD" ip link set tap0 mtu "$mtu" up
-		ip netns exec "$CHILD" ip addr add 192.168.127.2/24 dev tap0
-		ip netns exec "$CHILD" ip route add default via 192.168.127.1
-		TARGET=192.168.127.254
+		bench_vgate "$VGATE" "$mtu" 4
 		;;
 	slirp4netns)
 		ip netns exec "$HOSTNS" slirp4netns --configure --mtu="$mtu" --netns-type=path "/run/netns/$CHILD" tap0 \
@@ -90,21 +81,10 @@ start_peer() {
 		TARGET=10.0.2.2
 		;;
 	pasta)
-		ip netns exec "$HOSTNS" pasta -f -4 --runas 0 --config-net -m "$mtu" --netns "/run/netns/$CHILD" \
-			-t none -u none -T none -U none >/dev/null 2>&1 &
-		GW_PID=$!
-		TARGET=10.99.0.1
+		bench_pasta 4 "$mtu"
 		;;
 	esac
-	# (ip netns exec execs the command: $! is the gateway itself)
-	PIDS+=("$GW_PID")
-	for _ in $(seq 50); do
-		ip netns exec "$CHILD" python3 -c "import socket; socket.create_connection(('$TARGET', 5301), timeout=1).close()" \
-			2>/dev/null && return 0
-		sleep 0.2
-	done
-	log "$peer (mtu $mtu) did not come up"
-	return 1
+	bench_wait_up "$peer (mtu $mtu)"
 }
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 

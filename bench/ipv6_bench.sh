@@ -41,50 +41,20 @@ trap 'exit 130' INT TERM
 bench_host_ns "$HOSTNS" vgb
 hx ip -6 addr add 2001:db8:99::2/64 dev vgb0 nodad
 hx ip -6 route add default via 2001:db8:99::1
-bg ip netns exec "$HOSTNS" iperf3 -s -p 5201
+bg ip netns exec "$HOSTNS" iperf3 -s -p 5201 >/dev/null 2>&1
 bg ip netns exec "$HOSTNS" python3 "$TOP/tests/e2e/fwd_servers.py" okreply :: 5301
 sleep 1
 
 
 # start_peer PEER MTU: sets GW_PID and TARGET (the host as the guest sees it)
 start_peer() {
-	local peer=$1 mtu=$2 t
 	bench_new_child vgb6
-	case $peer in
-	vgate4 | vgate6)
-		ip netns exec "$HOSTNS" "$VGATE" --tap-netns "/run/netns/$CHILD" --tap-name tap0 --mtu "$mtu" \
-			--outbound-allow 127.0.0.0/8 --outbound-allow ::1/128 --log-level warn \
-			--pid-file "$TMP/vg.pid" 2>>"$TMP/vgate.log" &
-		GW_PID=$!
-		for _ in $(seq 50); do [ -s "$TMP/vg.pid" ] && break; sleep 0.1; done
-		rm -f "$TMP/vg.pid"
-		ip netns exec "$CHILD" ip link set tap0 mtu "$mtu" up
-		if [ "$peer" = vgate4 ]; then
-			ip netns exec "$CHILD" ip addr add 192.168.127.2/24 dev tap0
-			ip netns exec "$CHILD" ip route add default via 192.168.127.1
-			TARGET=192.168.127.254
-		else
-			ip netns exec "$CHILD" ip -6 addr add fd00:7661:7465::2/64 dev tap0 nodad
-			ip netns exec "$CHILD" ip -6 route add default via fe80::1 dev tap0
-			TARGET=fd00:7661:7465::254
-		fi
-		;;
-	pasta6)
-		ip netns exec "$HOSTNS" pasta -f -6 --runas 0 --config-net -m "$mtu" --netns "/run/netns/$CHILD" \
-			-t none -u none -T none -U none >/dev/null 2>&1 &
-		GW_PID=$!
-		TARGET=2001:db8:99::1
-		;;
+	case $1 in
+	vgate4) bench_vgate "$VGATE" "$2" 4 ;;
+	vgate6) bench_vgate "$VGATE" "$2" 6 ;;
+	pasta6) bench_pasta 6 "$2" ;;
 	esac
-	PIDS+=("$GW_PID")
-	for _ in $(seq 50); do
-		t=$TARGET
-		ip netns exec "$CHILD" python3 -c "import socket; socket.create_connection(('$t', 5301), timeout=1).close()" \
-			2>/dev/null && return 0
-		sleep 0.2
-	done
-	log "$peer (mtu $mtu) did not come up"
-	return 1
+	bench_wait_up "$1 (mtu $2)"
 }
 
 declare -A R
