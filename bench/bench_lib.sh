@@ -127,11 +127,11 @@ bench_pasta() {
 	return 0
 }
 
-# bench_wait_up NAME: remember GW_PID for cleanup (ip netns exec execs the
-# gateway: $! is the gateway itself) and wait until the guest reaches
-# TARGET:5301 (the okreply server); 10 s at most
+# bench_wait_up NAME: remember GW_PID (when set) for cleanup (ip netns exec
+# execs the gateway: $! is the gateway itself) and wait until the guest
+# reaches TARGET:5301 (the okreply server); 10 s at most
 bench_wait_up() {
-	PIDS+=("$GW_PID")
+	[ -n "$GW_PID" ] && PIDS+=("$GW_PID")
 	for _ in $(seq 50); do
 		ip netns exec "$CHILD" python3 -c "import socket; socket.create_connection(('$TARGET', 5301), timeout=1).close()" \
 			2>/dev/null && return 0

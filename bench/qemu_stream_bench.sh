@@ -130,14 +130,7 @@ start_peer() {
 		TARGET=10.0.2.2
 		;;
 	esac
-	[ -n "$GW_PID" ] && PIDS+=("$GW_PID")
-	for _ in $(seq 50); do
-		ip netns exec "$CHILD" python3 -c "import socket; socket.create_connection(('$TARGET', 5301), timeout=1).close()" \
-			2>/dev/null && return 0
-		sleep 0.2
-	done
-	log "$peer (mtu $mtu) did not come up"
-	return 1
+	bench_wait_up "$peer (mtu $mtu)"
 }
 stop_peer() {
 	local p

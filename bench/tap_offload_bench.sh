@@ -90,6 +90,21 @@ for r in $(seq 1 "$RUNS"); do
 done
 
 med() { read -r -a a <<<"$1"; bench_median "${a[@]:--}"; }
+# rows SUFFIX: a table row per MTU and direction from the medians of
+# V[PEER,MTU,DIRECTION SUFFIX] ("": the rates, with the pasta ratio; "cpu")
+rows() {
+	local mtu d name b n o p row
+	for mtu in "${MTUS[@]}"; do
+		for d in up down; do
+			name=$([ $d = up ] && echo "guest→host" || echo "host→guest")
+			b=$(med "${V[before,$mtu,$d$1]:-}") n=$(med "${V[nooff,$mtu,$d$1]:-}")
+			o=$(med "${V[offload,$mtu,$d$1]:-}") p=$(med "${V[pasta,$mtu,$d$1]:-}")
+			row="| $mtu | $name | $b | $n | $o | $p | $(bench_ratio "$o" "$b") |"
+			[ -z "$1" ] && row+=" $(bench_ratio "$o" "$p") |"
+			echo "$row"
+		done
+	done
+}
 {
 	echo "# TAP offloads"
 	echo
@@ -102,27 +117,13 @@ med() { read -r -a a <<<"$1"; bench_median "${a[@]:--}"; }
 	echo
 	echo "| MTU | direction | before | nooff | offload | pasta | offload/before | offload/pasta |"
 	echo "|---|---|---|---|---|---|---|---|"
-	for mtu in "${MTUS[@]}"; do
-		for d in up down; do
-			name=$([ $d = up ] && echo "guest→host" || echo "host→guest")
-			b=$(med "${V[before,$mtu,$d]:-}") n=$(med "${V[nooff,$mtu,$d]:-}")
-			o=$(med "${V[offload,$mtu,$d]:-}") p=$(med "${V[pasta,$mtu,$d]:-}")
-			echo "| $mtu | $name | $b | $n | $o | $p | $(bench_ratio "$o" "$b") | $(bench_ratio "$o" "$p") |"
-		done
-	done
+	rows ""
 	echo
 	echo "## Gateway CPU seconds per GiB moved (lower is better)"
 	echo
 	echo "| MTU | direction | before | nooff | offload | pasta | offload/before |"
 	echo "|---|---|---|---|---|---|---|"
-	for mtu in "${MTUS[@]}"; do
-		for d in up down; do
-			name=$([ $d = up ] && echo "guest→host" || echo "host→guest")
-			b=$(med "${V[before,$mtu,${d}cpu]:-}") n=$(med "${V[nooff,$mtu,${d}cpu]:-}")
-			o=$(med "${V[offload,$mtu,${d}cpu]:-}") p=$(med "${V[pasta,$mtu,${d}cpu]:-}")
-			echo "| $mtu | $name | $b | $n | $o | $p | $(bench_ratio "$o" "$b") |"
-		done
-	done
+	rows cpu
 	echo
 	echo "Per round (Gbit/s, guest→host / host→guest):"
 	echo
