@@ -22,6 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* a big-endian (network order) 16-bit field at @p, as a host-order value */
+static inline uint16_t vg_get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
 /* a big-endian (network order) 32-bit field at @p, as a host-order value */
 static inline uint32_t vg_get_be32(const uint8_t *p)
 {

@@ -36,6 +36,9 @@
 #include <sys/uio.h>
 
 #define ETH_HLEN_	      14
+#define ETHERTYPE_IPV4	      0x0800
+#define ETHERTYPE_ARP	      0x0806
+#define ETHERTYPE_IPV6	      0x86dd
 #define ETH_MAX_FRAME(mtu)    ((mtu) + ETH_HLEN_)
 /*
  * the largest length a QEMU stream can carry: QEMU's net layer holds a

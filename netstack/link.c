@@ -48,9 +48,6 @@
 #include "common/netutil.h"
 #include "vnet.h"
 
-#define ETHERTYPE_IPV4	 0x0800
-#define ETHERTYPE_ARP	 0x0806
-#define ETHERTYPE_IPV6	 0x86dd
 #define IPPROTO_UDP_	 17
 #define DHCP_SERVER_PORT 67
 #define DHCP_CLIENT_PORT 68

@@ -42,6 +42,13 @@ static uint16_t tcp_sum(const uint8_t *ip, const uint8_t *t, size_t tlen)
 	return csum_fold(csum_partial(t, tlen, pkt_pseudo_sum(ip, 6, tlen)));
 }
 
+/* write the TCP checksum of @t (@tlen bytes) into its header */
+static void tcp_resum(const uint8_t *ip, uint8_t *t, size_t tlen)
+{
+	vg_put_be16(t + 16, 0);
+	vg_put_be16(t + 16, tcp_sum(ip, t, tlen));
+}
+
 /**
  * ns_tcp_seg_pcb() - the pcb a guest TCP segment belongs to (pcbtab.c's
  * hash), when it is one that receives data: SYN_RCVD to LAST_ACK
@@ -112,8 +119,7 @@ bool ns_tcp_guard(struct ns *ns, struct tcp_pcb *pcb, uint8_t *ip, size_t *len, 
 		vg_put_be16(ip + 10, 0);
 		vg_put_be16(ip + 10, csum_fold(csum_partial(ip, hlen, 0)));
 	}
-	vg_put_be16(t + 16, 0);
-	vg_put_be16(t + 16, tcp_sum(ip, t, *len - hlen));
+	tcp_resum(ip, t, *len - hlen);
 	ns->st.tcp_window_trimmed++;
 	return true;
 }
@@ -129,10 +135,6 @@ bool ns_tcp_guard(struct ns *ns, struct tcp_pcb *pcb, uint8_t *ip, size_t *len, 
  */
 void ns_tcp_csum_settle(const struct ns *ns, uint8_t *ip, size_t len, size_t hlen)
 {
-	uint8_t *t = ip + hlen;
-
-	if (!ns->rx_csum_partial || len < hlen + 20)
-		return;
-	vg_put_be16(t + 16, 0);
-	vg_put_be16(t + 16, tcp_sum(ip, t, len - hlen));
+	if (ns->rx_csum_partial && len >= hlen + 20)
+		tcp_resum(ip, ip + hlen, len - hlen);
 }

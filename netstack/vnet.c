@@ -9,13 +9,13 @@
 #include "vnet.h"
 
 #include <linux/virtio_net.h>
+#include <netinet/in.h>
 #include <string.h>
+
+#include "common/netutil.h"
 
 #include "frame.h"
 
-#define ETHERTYPE_IP4 0x0800
-#define ETHERTYPE_IP6 0x86dd
-#define IPPROTO_TCP_  6
 /* the headers vnet_tx() reads: Ethernet, IPv4 with options, TCP's first 20 */
 #define VNET_PEEK (ETH_HLEN_ + 60 + 20)
 
@@ -69,6 +69,32 @@ static void iov_put16(const struct iovec *iov, int iovcnt, size_t off, uint16_t 
 }
 
 /**
+ * tcp_iphl() - the IP header length of a frame whose TCP segment follows
+ * its IP header right away: an unfragmented IPv4 packet, or IPv6 with no
+ * extension header
+ * @f:		frame, at least ETH_HLEN_ + 40 bytes
+ *
+ * Return: 20..60 (IPv4) or IP6_HLEN, or 0 when the frame is not one
+ */
+static size_t tcp_iphl(const uint8_t *f)
+{
+	const uint8_t *ip = f + ETH_HLEN_;
+	size_t iphl = (size_t)(ip[0] & 0x0f) * 4;
+
+	switch (vg_get_be16(f + 12)) {
+	case ETHERTYPE_IPV4:
+		if ((ip[0] >> 4) != 4 || iphl < 20 || ip[9] != IPPROTO_TCP || (ip[6] & 0x3f) ||
+		    ip[7])
+			return 0;
+		return iphl;
+	case ETHERTYPE_IPV6:
+		return (ip[0] >> 4) == 6 && ip[6] == IPPROTO_TCP ? IP6_HLEN : 0;
+	default:
+		return 0;
+	}
+}
+
+/**
  * vnet_tx() - the header for a frame to the guest; a TCP segment's checksum
  * field is rewritten in place to its pseudo-header sum (NEEDS_CSUM)
  * @hdr:	header to fill (@hl bytes)
@@ -86,8 +112,8 @@ unsigned int vnet_tx(uint8_t *hdr, size_t hl, const struct iovec *iov, int iovcn
 	struct virtio_net_hdr h;
 	uint8_t b[VNET_PEEK], *ip = b + ETH_HLEN_;
 	size_t n, len = 0, iphl, l4, thl, pay, seg;
-	uint8_t gso;
 	uint32_t sum;
+	bool v6;
 	int i;
 
 	memset(hdr, 0, hl);
@@ -96,31 +122,20 @@ unsigned int vnet_tx(uint8_t *hdr, size_t hl, const struct iovec *iov, int iovcn
 	n = iov_gather(iov, iovcnt, b, sizeof(b));
 	if (n < ETH_HLEN_ + 40)
 		return 0; /* too short for IP and TCP headers */
-	switch (b[12] << 8 | b[13]) {
-	case ETHERTYPE_IP4:
-		iphl = (size_t)(ip[0] & 0x0f) * 4;
-		/* TCP, not a fragment, the length the frame has */
-		if ((ip[0] >> 4) != 4 || iphl < 20 || ip[9] != IPPROTO_TCP_ || (ip[6] & 0x3f) ||
-		    ip[7] || (size_t)(ip[2] << 8 | ip[3]) != len - ETH_HLEN_)
-			return 0;
-		l4 = len - ETH_HLEN_ - iphl;
-		sum = csum_partial(ip + 12, 8, 0) + IPPROTO_TCP_ + (uint32_t)l4;
-		gso = VIRTIO_NET_HDR_GSO_TCPV4;
-		break;
-	case ETHERTYPE_IP6:
-		iphl = IP6_HLEN;
-		if ((ip[0] >> 4) != 6 || ip[6] != IPPROTO_TCP_ ||
-		    (size_t)(ip[4] << 8 | ip[5]) + IP6_HLEN != len - ETH_HLEN_)
-			return 0;
-		l4 = len - ETH_HLEN_ - iphl;
-		sum = csum_ip6_pseudo(ip, (uint32_t)l4, IPPROTO_TCP_);
-		gso = VIRTIO_NET_HDR_GSO_TCPV6;
-		break;
-	default:
+	iphl = tcp_iphl(b);
+	if (!iphl)
 		return 0;
-	}
+	v6 = vg_get_be16(b + 12) == ETHERTYPE_IPV6;
+	/* the length the IP header says is the frame's */
+	if ((v6 ? (size_t)vg_get_be16(ip + 4) + IP6_HLEN : vg_get_be16(ip + 2)) != len - ETH_HLEN_)
+		return 0;
+	l4 = len - ETH_HLEN_ - iphl;
 	if (l4 < 20 || n < ETH_HLEN_ + iphl + 20)
 		return 0;
+	if (v6)
+		sum = csum_ip6_pseudo(ip, (uint32_t)l4, IPPROTO_TCP);
+	else
+		sum = csum_partial(ip + 12, 8, 0) + IPPROTO_TCP + (uint32_t)l4;
 	thl = (size_t)(ip[iphl + 12] >> 4) * 4;
 	if (thl < 20 || thl > l4 || mtu <= iphl + thl)
 		return 0;
@@ -132,7 +147,7 @@ unsigned int vnet_tx(uint8_t *hdr, size_t hl, const struct iovec *iov, int iovcn
 	pay = l4 - thl;
 	seg = mtu - iphl - thl;
 	if (pay > seg) {
-		h.gso_type = gso;
+		h.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
 		h.gso_size = (uint16_t)seg;
 		h.hdr_len = (uint16_t)(ETH_HLEN_ + iphl + thl);
 	}
@@ -153,26 +168,12 @@ unsigned int vnet_tx(uint8_t *hdr, size_t hl, const struct iovec *iov, int iovcn
  */
 static bool tcp_partial_ok(const uint8_t *f, size_t len, size_t start, size_t off)
 {
-	const uint8_t *ip = f + ETH_HLEN_;
 	size_t iphl;
 
 	if (off != 16 || len < ETH_HLEN_ + 40)
 		return false;
-	switch (f[12] << 8 | f[13]) {
-	case ETHERTYPE_IP4:
-		iphl = (size_t)(ip[0] & 0x0f) * 4;
-		if ((ip[0] >> 4) != 4 || ip[9] != IPPROTO_TCP_ || (ip[6] & 0x3f) || ip[7])
-			return false;
-		break;
-	case ETHERTYPE_IP6:
-		iphl = IP6_HLEN;
-		if ((ip[0] >> 4) != 6 || ip[6] != IPPROTO_TCP_)
-			return false;
-		break;
-	default:
-		return false;
-	}
-	return start == ETH_HLEN_ + iphl && start + 20 <= len && !(f[start + 13] & 0x02);
+	iphl = tcp_iphl(f);
+	return iphl && start == ETH_HLEN_ + iphl && start + 20 <= len && !(f[start + 13] & 0x02);
 }
 
 /**
@@ -201,12 +202,12 @@ enum vnet_rx_result vnet_rx(const uint8_t *hdr, size_t hl, uint8_t *frame, size_
 	memcpy(&h, hdr, sizeof(h));
 	gso = h.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
 	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
-		uint16_t type = (uint16_t)(frame[12] << 8 | frame[13]);
+		uint16_t type = vg_get_be16(frame + 12);
 
 		/* TCP of the frame's family only (UDP fragmentation or
 		 * segmentation was not offered), with TSO offered */
-		if (!(gso == VIRTIO_NET_HDR_GSO_TCPV4 && type == ETHERTYPE_IP4) &&
-		    !(gso == VIRTIO_NET_HDR_GSO_TCPV6 && type == ETHERTYPE_IP6))
+		if (!(gso == VIRTIO_NET_HDR_GSO_TCPV4 && type == ETHERTYPE_IPV4) &&
+		    !(gso == VIRTIO_NET_HDR_GSO_TCPV6 && type == ETHERTYPE_IPV6))
 			return VNET_RX_DROP;
 		if (!tso || !(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || len > VNET_FRAME_MAX ||
 		    !h.gso_size)
@@ -227,8 +228,7 @@ enum vnet_rx_result vnet_rx(const uint8_t *hdr, size_t hl, uint8_t *frame, size_
 			sum = csum_fold(csum_partial(frame + h.csum_start, len - h.csum_start, 0));
 			if (!sum)
 				sum = 0xffff; /* same for TCP; for UDP 0 would mean "none" */
-			frame[at] = (uint8_t)(sum >> 8);
-			frame[at + 1] = (uint8_t)sum;
+			vg_put_be16(frame + at, sum);
 		}
 	}
 	return gso == VIRTIO_NET_HDR_GSO_NONE ? VNET_RX_PLAIN : VNET_RX_SUPER;
