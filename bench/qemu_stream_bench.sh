@@ -145,7 +145,7 @@ stop_peer() {
 # iperf REV: Gbit/s of one run ("-" on failure)
 iperf() {
 	local j
-	j=$(timeout $((SECS + 6)) ip netns exec "$CHILD" taskset -c 1 iperf3 -c "$TARGET" -p 5201 \
+	j=$(timeout $((SECS + 6)) ip netns exec "$CHILD" taskset -c 1 iperf3 -c "$TARGET" -p 5201 ${BENCH_CC:+-C "$BENCH_CC"} \
 		-t "$SECS" ${1:+"$1"} -J 2>/dev/null) || { echo -; return; }
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' \
 		<<<"$j" 2>/dev/null || echo -

@@ -337,6 +337,7 @@ struct fwd_config {
 struct fwd_stats {
 	uint64_t tcp_active, tcp_total;
 	uint64_t tcp_bytes_out, tcp_bytes_in;
+	uint64_t tcp_writes_out; /* host socket writes of guest bytes (bytes/write) */
 	uint64_t tcp_refused;	 /* host refused or unreachable: RST to the guest */
 	uint64_t tcp_denied;	 /* outbound policy */
 	uint64_t tcp_over_limit; /* max_flows reached */

@@ -60,6 +60,12 @@ static void fwd_sweep(void *arg)
 	fwd->sweep_unarmed = vg_timer_start(fwd->loop, &fwd->sweep, FWD_SWEEP_MS) < 0;
 }
 
+/* fwd->hold: flows waiting to gather guest bytes write them now */
+static void fwd_hold(void *arg)
+{
+	fwd_tcp_flush(arg, true);
+}
+
 /**
  * fwd_idle() - once per loop turn: flush guest bytes to host sockets
  * (fwd_tcp_flush()) and re-arm a sweep timer that could not be re-armed
@@ -69,7 +75,7 @@ static void fwd_idle(void *arg)
 {
 	struct fwd *fwd = arg;
 
-	fwd_tcp_flush(fwd);
+	fwd_tcp_flush(fwd, false);
 	if (fwd->sweep_unarmed)
 		fwd->sweep_unarmed = vg_timer_start(fwd->loop, &fwd->sweep, FWD_SWEEP_MS) < 0;
 }
@@ -84,6 +90,7 @@ struct fwd *fwd_new(struct vg_loop *loop, const struct fwd_config *cfg)
 	fwd->loop = loop;
 	fwd->cfg = *cfg;
 	vg_timer_init(&fwd->sweep, fwd_sweep, fwd);
+	vg_timer_init(&fwd->hold, fwd_hold, fwd);
 	if (!fwd->cfg.max_flows)
 		fwd->cfg.max_flows = 1;
 	if (!fwd->cfg.max_udp_flows)
@@ -177,6 +184,7 @@ void fwd_free(struct fwd *fwd)
 		return;
 	fwd->ns = NULL; /* gone already (ns_free first): no callback, no flow call */
 	vg_timer_stop(fwd->loop, &fwd->sweep);
+	vg_timer_stop(fwd->loop, &fwd->hold);
 	if (fwd->idle_added)
 		vg_loop_del_idle(fwd->loop, fwd_idle, fwd);
 	fwd_listeners_close(fwd);
@@ -233,31 +241,31 @@ void fwd_stats_format(const struct fwd_stats *s, char *buf, size_t len)
 {
 	snprintf(buf, len,
 		 "tcp_active=%" PRIu64 " tcp_total=%" PRIu64 " tcp_bytes_out=%" PRIu64
-		 " tcp_bytes_in=%" PRIu64 " tcp_refused=%" PRIu64 " tcp_denied=%" PRIu64
-		 " tcp_over_limit=%" PRIu64 " tcp_timeouts=%" PRIu64 " tcp_resets=%" PRIu64
-		 " tcp_errors=%" PRIu64 " udp_active=%" PRIu64 " udp_total=%" PRIu64
-		 " udp_pkts_out=%" PRIu64 " udp_pkts_in=%" PRIu64 " udp_bytes_out=%" PRIu64
-		 " udp_bytes_in=%" PRIu64 " udp_denied=%" PRIu64 " udp_over_limit=%" PRIu64
-		 " udp_refused=%" PRIu64 " udp_expired=%" PRIu64 " udp_errors=%" PRIu64
-		 " fwd_tcp_accepted=%" PRIu64 " fwd_tcp_failed=%" PRIu64 " fwd_udp_pkts=%" PRIu64
-		 " tcp_martian=%" PRIu64 " udp_martian=%" PRIu64 " tcp_revoked=%" PRIu64
-		 " udp_revoked=%" PRIu64 " udp_evicted=%" PRIu64 " fd_exhausted=%" PRIu64
-		 " tcp_half_open=%" PRIu64 " tcp_half_dropped=%" PRIu64
+		 " tcp_bytes_in=%" PRIu64 " tcp_writes_out=%" PRIu64 " tcp_refused=%" PRIu64
+		 " tcp_denied=%" PRIu64 " tcp_over_limit=%" PRIu64 " tcp_timeouts=%" PRIu64
+		 " tcp_resets=%" PRIu64 " tcp_errors=%" PRIu64 " udp_active=%" PRIu64
+		 " udp_total=%" PRIu64 " udp_pkts_out=%" PRIu64 " udp_pkts_in=%" PRIu64
+		 " udp_bytes_out=%" PRIu64 " udp_bytes_in=%" PRIu64 " udp_denied=%" PRIu64
+		 " udp_over_limit=%" PRIu64 " udp_refused=%" PRIu64 " udp_expired=%" PRIu64
+		 " udp_errors=%" PRIu64 " fwd_tcp_accepted=%" PRIu64 " fwd_tcp_failed=%" PRIu64
+		 " fwd_udp_pkts=%" PRIu64 " tcp_martian=%" PRIu64 " udp_martian=%" PRIu64
+		 " tcp_revoked=%" PRIu64 " udp_revoked=%" PRIu64 " udp_evicted=%" PRIu64
+		 " fd_exhausted=%" PRIu64 " tcp_half_open=%" PRIu64 " tcp_half_dropped=%" PRIu64
 		 " tcp_half_src_dropped=%" PRIu64 " tcp_evicted=%" PRIu64 " tcp_late=%" PRIu64
 		 " tcp_abandoned=%" PRIu64 " icmp_active=%" PRIu64 " icmp_total=%" PRIu64
 		 " icmp_raw=%" PRIu64 " icmp_pkts_out=%" PRIu64 " icmp_pkts_in=%" PRIu64
 		 " icmp_denied=%" PRIu64 " icmp_filtered=%" PRIu64 " icmp_martian=%" PRIu64
 		 " icmp_errors=%" PRIu64 " icmp_evicted=%" PRIu64 " icmp_expired=%" PRIu64
 		 " icmp_revoked=%" PRIu64 " icmp_over_limit=%" PRIu64,
-		 s->tcp_active, s->tcp_total, s->tcp_bytes_out, s->tcp_bytes_in, s->tcp_refused,
-		 s->tcp_denied, s->tcp_over_limit, s->tcp_timeouts, s->tcp_resets, s->tcp_errors,
-		 s->udp_active, s->udp_total, s->udp_pkts_out, s->udp_pkts_in, s->udp_bytes_out,
-		 s->udp_bytes_in, s->udp_denied, s->udp_over_limit, s->udp_refused, s->udp_expired,
-		 s->udp_errors, s->fwd_tcp_accepted, s->fwd_tcp_failed, s->fwd_udp_pkts,
-		 s->tcp_martian, s->udp_martian, s->tcp_revoked, s->udp_revoked, s->udp_evicted,
-		 s->fd_exhausted, s->tcp_half_open, s->tcp_half_dropped, s->tcp_half_src_dropped,
-		 s->tcp_evicted, s->tcp_late, s->tcp_abandoned, s->icmp_active, s->icmp_total,
-		 s->icmp_raw, s->icmp_pkts_out, s->icmp_pkts_in, s->icmp_denied, s->icmp_filtered,
-		 s->icmp_martian, s->icmp_errors, s->icmp_evicted, s->icmp_expired, s->icmp_revoked,
-		 s->icmp_over_limit);
+		 s->tcp_active, s->tcp_total, s->tcp_bytes_out, s->tcp_bytes_in, s->tcp_writes_out,
+		 s->tcp_refused, s->tcp_denied, s->tcp_over_limit, s->tcp_timeouts, s->tcp_resets,
+		 s->tcp_errors, s->udp_active, s->udp_total, s->udp_pkts_out, s->udp_pkts_in,
+		 s->udp_bytes_out, s->udp_bytes_in, s->udp_denied, s->udp_over_limit,
+		 s->udp_refused, s->udp_expired, s->udp_errors, s->fwd_tcp_accepted,
+		 s->fwd_tcp_failed, s->fwd_udp_pkts, s->tcp_martian, s->udp_martian, s->tcp_revoked,
+		 s->udp_revoked, s->udp_evicted, s->fd_exhausted, s->tcp_half_open,
+		 s->tcp_half_dropped, s->tcp_half_src_dropped, s->tcp_evicted, s->tcp_late,
+		 s->tcp_abandoned, s->icmp_active, s->icmp_total, s->icmp_raw, s->icmp_pkts_out,
+		 s->icmp_pkts_in, s->icmp_denied, s->icmp_filtered, s->icmp_martian, s->icmp_errors,
+		 s->icmp_evicted, s->icmp_expired, s->icmp_revoked, s->icmp_over_limit);
 }

@@ -99,6 +99,7 @@ struct fwd {
 	/* flows with new guest bytes, written to their host socket once per
 	 * loop turn (fwd_tcp_flush) instead of once per segment */
 	struct fwd_lnode tcp_dirty;
+	struct vg_timer hold; /* bounds how long a flow on tcp_dirty waits */
 	bool idle_added;
 	/* UDP: hash by guest tuple, LRU */
 	struct fwd_table udp_tab;
@@ -163,7 +164,7 @@ void *fwd_tcp_accept(void *ctx, struct ns_flow *f, const struct ns_addr *src,
 void fwd_tcp_abandoned(void *ctx, const struct ns_addr *src, const struct ns_addr *dst);
 void fwd_tcp_sweep(struct fwd *fwd, uint64_t now);
 void fwd_tcp_free_all(struct fwd *fwd);
-void fwd_tcp_flush(void *arg);
+void fwd_tcp_flush(struct fwd *fwd, bool late);
 int fwd_tcp_inbound(struct fwd *fwd, int fd, const struct fwd_forward *spec);
 void fwd_tcp_revoke(struct fwd *fwd);
 

@@ -30,7 +30,11 @@
  * Splice: guest → host peeks lwIP's pbufs as an iovec and sendmsg()s them
  * once per loop turn (flows with new bytes wait on fwd->tcp_dirty, flushed
  * by the loop-idle callback fwd_tcp_flush(), so a burst of segments costs
- * one system call);
+ * one system call). A stream transport hands over only a few segments per
+ * turn, so a flow whose unread bytes are fewer than FWD_HOLD_BYTES and
+ * carry no PSH (the guest's sender has more right behind them) stays on
+ * the list for later turns, at most FWD_HOLD_MS (fwd->hold), and the host
+ * gets fewer, larger writes;
  * only what the socket took is consumed (which reopens the guest's window);
  * a short write arms EPOLLOUT. Host → guest reads into the forwarder's one
  * bounce buffer no more than ns_flow_sndbuf() allows (the guest's window
@@ -82,6 +86,8 @@
 #define FWD_TCP_IOV       128
 #define FWD_H2G_READS     16
 #define FWD_FLUSH_BYTES   (128u * 1024)
+#define FWD_HOLD_BYTES	  (64u * 1024) /* guest bytes gathered for one host write */
+#define FWD_HOLD_MS	  1	       /* ... for at most this long (fwd->hold) */
 #define FWD_RESUME_SNDBUF (32u * 1024) /* resume reading the host with this much room */
 
 enum tcp_state {
@@ -473,6 +479,7 @@ static bool pump_g2h(struct fwd_tcp *t)
 		}
 		ns_flow_consume(t->flow, (size_t)w);
 		fwd->st.tcp_bytes_out += (uint64_t)w;
+		fwd->st.tcp_writes_out++;
 		splice_touch(t);
 		if ((size_t)w < avail) {
 			t->h_blocked = true;
@@ -1067,22 +1074,44 @@ static void fwd_tcp_recv(void *user)
 }
 
 /**
- * fwd_tcp_flush() - loop-idle callback: move the guest bytes received this
- * loop turn to the host sockets
- * @arg:	forwarder
+ * fwd_tcp_flush() - move the guest bytes received this loop turn to the
+ * host sockets; a flow with fewer than FWD_HOLD_BYTES and no PSH waits for
+ * more (see the file comment) unless @late
+ * @fwd:	forwarder
+ * @late:	fwd->hold fired: every waiting flow writes now
  */
-void fwd_tcp_flush(void *arg)
+void fwd_tcp_flush(struct fwd *fwd, bool late)
 {
-	struct fwd *fwd = arg;
-	struct fwd_lnode *head = &fwd->tcp_dirty;
+	struct fwd_lnode *head = &fwd->tcp_dirty, turn;
+	bool held = false;
 
-	while (head->next != head) {
-		struct fwd_tcp *t = fwd_container_of(head->next, struct fwd_tcp, dirty);
+	if (head->next == head) {
+		vg_timer_stop(fwd->loop, &fwd->hold);
+		return;
+	}
+	/* this turn's list; a flow that waits goes back on fwd->tcp_dirty */
+	turn.next = head->next;
+	turn.prev = head->prev;
+	turn.next->prev = turn.prev->next = &turn;
+	head->next = head->prev = head;
+	while (turn.next != &turn) {
+		struct fwd_tcp *t = fwd_container_of(turn.next, struct fwd_tcp, dirty);
 
 		dirty_del(t);
-		if (t->state == T_SPLICE && t->flow && !t->h_blocked)
-			pump_g2h(t);
+		if (t->state != T_SPLICE || !t->flow || t->h_blocked)
+			continue;
+		if (!late && ns_flow_pending(t->flow) < FWD_HOLD_BYTES &&
+		    !ns_flow_pushed(t->flow)) {
+			dirty_add(t);
+			held = true;
+			continue;
+		}
+		pump_g2h(t);
 	}
+	if (!held)
+		vg_timer_stop(fwd->loop, &fwd->hold);
+	else if (!vg_timer_armed(&fwd->hold))
+		vg_timer_start(fwd->loop, &fwd->hold, FWD_HOLD_MS);
 }
 
 static void fwd_tcp_sent(void *user)

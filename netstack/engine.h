@@ -55,6 +55,9 @@
 #define NS_TW_MAX	4096
 #define NS_LWIP_TICK_MS 10
 #define NS_GSO_SEGS	16 /* link-MTU segments in one TCP super-segment (flow.c) */
+#define NS_ACK_THR_MIN_SEGS 2  /* a stretch ACK covers at least this many segments */
+#define NS_ACK_THR_MAX	    65536 /* ... and at most this many bytes */
+#define NS_ACK_WAIT_MS	    1	  /* the longest an owed ACK waits for more data */
 /* half-open (SYN_RCVD) pcbs at most, the oldest reset in batches (pcbtab.c) */
 #define NS_EMBRYO_MAX	4096
 #define NS_EMBRYO_BATCH 256
@@ -100,11 +103,14 @@ struct syn_pending {
  * @passive:	created by a listener for a guest SYN
  * @settled:	its registrant needs no word of its end: the flow was
  *		adopted (ns_pcbtab_settle()) or cancelled by the registrant
- * @anext:	on eng->acks (guest segments this loop turn), NULL-terminated
+ * @anext:	on eng->acks (guest data not yet acknowledged), NULL-terminated
  * @aprev:	the pointer that points at this node on eng->acks; NULL when
  *		not on it
- * @turn_segs:	guest segments with data input this loop turn
- * @ack_owed:	an ACK lwIP would have sent this turn was folded
+ * @ack_nxt:	rcv_nxt when the guest's data was last acknowledged
+ * @ack_thr:	bytes of guest data one stretch ACK may cover (adaptive,
+ *		NS_ACK_THR_MIN_SEGS segments up to NS_ACK_THR_MAX)
+ * @seg_max:	the largest guest segment seen (bytes of data)
+ * @ack_owed:	an ACK lwIP would have sent was folded
  */
 struct ns_pcbn {
 	struct ns_engine *eng;
@@ -114,7 +120,7 @@ struct ns_pcbn {
 	struct ns_addr src, dst;
 	bool doomed, passive, settled;
 	struct ns_pcbn *anext, **aprev;
-	unsigned int turn_segs;
+	uint32_t ack_nxt, ack_thr, seg_max;
 	bool ack_owed;
 };
 
@@ -162,7 +168,8 @@ struct ns_engine {
 	uint64_t pcb_seed;
 	struct ns_pcbn embryo; /* FIFO sentinel */
 	unsigned int embryos, doomed, pcbs;
-	struct ns_pcbn *acks; /* pcbs that got guest segments this turn */
+	struct ns_pcbn *acks;	  /* pcbs owing the guest an ACK (stretch ACKs) */
+	struct vg_timer ack_tick; /* bounds how long a stretch ACK waits */
 	/* passive pcbs gone unsettled this turn, for ns_svc_tell_abandoned() */
 	struct ns_tuple abandoned[NS_ABANDONED_MAX];
 	unsigned int nabandoned;
@@ -273,8 +280,8 @@ struct tcp_pcb *ns_pcbtab_find(const struct ns_engine *eng, const struct ns_addr
 			       const struct ns_addr *dst);
 void ns_pcbtab_doom(struct ns_engine *eng, struct tcp_pcb *pcb);
 void ns_pcbtab_settle(struct ns_engine *eng, struct tcp_pcb *pcb);
-void ns_pcbtab_ack_defer(struct ns_engine *eng, struct tcp_pcb *pcb, uint64_t *stretched);
-void ns_pcbtab_ack_flush(struct ns_engine *eng);
+void ns_pcbtab_ack_defer(struct ns_engine *eng, struct tcp_pcb *pcb, size_t seg, uint64_t *folded);
+bool ns_pcbtab_ack_flush(struct ns_engine *eng, bool late, uint64_t *late_acks);
 void ns_pcbtab_reap(struct ns_engine *eng, uint64_t *reset);
 void ns_pcbtab_make_room(struct ns_engine *eng, uint64_t *reset);
 void ns_pcbtab_hidden_input(struct pbuf *p, struct netif *netif);

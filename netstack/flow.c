@@ -65,6 +65,7 @@ struct ns_flow {
 	struct ns_wait wait;	 /* on eng->waiters while held back by the budget */
 	bool budgeted;		 /* held back by the budget (foreign flows) */
 	bool rx_recent;		 /* got data since the last reclaim pass */
+	bool rx_push;		 /* unread data includes a PSH segment's */
 	bool fin;
 };
 
@@ -253,6 +254,7 @@ static void flow_free_rx(struct ns_flow *f)
 		rx_pop(f);
 	f->rx_len = 0;
 	f->rx_pbufs = 0;
+	f->rx_push = false;
 }
 
 /**
@@ -367,6 +369,8 @@ static err_t flow_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 			f->rx_len += q->len;
 			f->rx_pbufs++;
 			f->rx_tail = q;
+			if (q->flags & PBUF_FLAG_PUSH)
+				f->rx_push = true;
 		}
 		f->rx_recent = true;
 	}
@@ -534,6 +538,8 @@ void ns_flow_consume(struct ns_flow *f, size_t n)
 	while (f->rx_head && f->rx_head->len == f->rx_off)
 		rx_pop(f);
 	f->rx_len -= done;
+	if (!f->rx_len)
+		f->rx_push = false;
 	if (f->pcb && done)
 		flow_regrant(f, done);
 	flow_recount(f);
@@ -542,6 +548,11 @@ void ns_flow_consume(struct ns_flow *f, size_t n)
 size_t ns_flow_pending(const struct ns_flow *f)
 {
 	return f->rx_len;
+}
+
+bool ns_flow_pushed(const struct ns_flow *f)
+{
+	return f->rx_push || f->fin;
 }
 
 bool ns_flow_eof(const struct ns_flow *f)

@@ -423,6 +423,7 @@ struct ns_stats {
 	uint64_t tcp_embryo_reset; /* half-open pcb reset: NS_EMBRYO_MAX or ns_syn_cancel() */
 	uint64_t tcp_window_trimmed; /* out-of-order segment cut to the receive window */
 	uint64_t tcp_acks_folded;    /* guest segments acknowledged with later ones */
+	uint64_t tcp_acks_late;	     /* stretch ACKs sent when the guest stopped short */
 	uint64_t tcp_abandoned;	     /* half-open flow gone, its registrant told */
 	uint64_t tcp_abandoned_lost; /* ... not told: too many in one loop turn */
 	uint64_t udp_fwd_packets;
@@ -789,6 +790,16 @@ void ns_flow_consume(struct ns_flow *f, size_t n);
  * Return: byte count
  */
 size_t ns_flow_pending(const struct ns_flow *f);
+
+/**
+ * ns_flow_pushed() - whether the guest marked some of the unread data PSH
+ * (its sender had nothing more right behind it), or sent its FIN: the
+ * user should pass it on now rather than wait to gather more
+ * @f:	flow
+ *
+ * Return: true until all of the unread data is consumed
+ */
+bool ns_flow_pushed(const struct ns_flow *f);
 
 /**
  * ns_flow_eof() - whether the guest sent FIN and every byte was consumed

@@ -4,15 +4,13 @@
  *
  * lwIP finds a segment's pcb by walking tcp_active_pcbs; vgate must not do
  * the same for every guest SYN (16k flows). Tuples of either family are
- * struct ns_addr pairs (fully filled, so ns_addr_eq() compares them). Every non-listening pcb carries
- * one struct ns_pcbn in its ext arg NS_PCB_EXT_ID: passively opened pcbs get
- * it from the listeners' passive_open callback (ns_pcbtab_listen() before
- * tcp_listen(), since lwIP copies ext args to the listening pcb), actively
- * opened ones from ns_pcbtab_track(). lwIP's destroy callback (tcp_free())
- * unlinks and frees it, so the table is exactly lwIP's pcbs, whatever ends
- * them. The bucket array is fixed at ns_pcbtab_init(), the hash is seeded
- * (the guest chooses the tuples); the nodes are allocated per pcb, never
- * per packet.
+ * struct ns_addr pairs (fully filled, so ns_addr_eq() compares them). Every non-listening pcb
+ * carries one struct ns_pcbn in its ext arg NS_PCB_EXT_ID: passively opened pcbs get it from the
+ * listeners' passive_open callback (ns_pcbtab_listen() before tcp_listen(), since lwIP copies ext
+ * args to the listening pcb), actively opened ones from ns_pcbtab_track(). lwIP's destroy callback
+ * (tcp_free()) unlinks and frees it, so the table is exactly lwIP's pcbs, whatever ends them. The
+ * bucket array is fixed at ns_pcbtab_init(), the hash is seeded (the guest chooses the tuples); the
+ * nodes are allocated per pcb, never per packet.
  *
  * Half-open pcbs (SYN_RCVD: a SYN accepted, the guest's ACK not yet seen)
  * are on a FIFO in creation order; lwIP itself would keep them 20 s and has
@@ -30,14 +28,24 @@
  * record of the flow (a connected host socket) need not wait for its own
  * timeout. The destroy callback runs inside lwIP, so it only records.
  *
- * Stretch ACKs: lwIP acknowledges every second guest segment at once. The
- * transports hand the engine a batch of frames per wake-up, so a pcb that
- * gets two or more segments in one loop turn is put on eng->acks and its
- * ACKs are folded into one sent at the turn's end (ns_pcbtab_ack_flush(),
- * after the users consumed what they could, so the ACK carries the window
- * they reopened), as a GRO-ing receiver acknowledges one aggregate. A lone
- * segment keeps lwIP's delayed ACK. Out-of-order data, FINs and window
- * updates are still acknowledged at once by lwIP.
+ * Stretch ACKs: lwIP acknowledges every second guest segment at once, and a
+ * stream transport (QEMU writes one frame per syscall) hands the engine only
+ * two or three frames per wake-up, so per-turn folding alone still sends an
+ * ACK for every few segments, each of which the hypervisor must carry back
+ * and the guest's stack must process. So a pcb that gets guest data is put
+ * on eng->acks, lwIP's own every-second-segment ACK is folded away
+ * (ns_pcbtab_ack_defer()), and at the end of each loop turn
+ * ns_pcbtab_ack_flush() acknowledges a pcb once the data since its last ACK
+ * reaches its threshold (ack_thr), or once the guest is about to run out of
+ * the window last offered; the ACK then carries the window the flow's user
+ * reopened this turn. The threshold adapts, as a GRO-ing receiver's
+ * aggregate does: it starts at NS_ACK_THR_MIN_SEGS segments (lwIP's own
+ * rate, so slow start is not slowed) and grows by one segment per ACK sent
+ * at it, up to NS_ACK_THR_MAX; if the guest stops sending before reaching
+ * it, the engine's ack_tick (NS_ACK_WAIT_MS) sends the owed ACKs late and
+ * halves the threshold of each, so a sender whose window is smaller than
+ * the threshold waits at most one tick once. Out-of-order data, FINs and
+ * window updates are still acknowledged at once by lwIP.
  *
  * Resetting a pcb costs lwIP an O(n) walk to unlink it (the list is singly
  * linked). So doomed pcbs are collected and ns_pcbtab_reap() unlinks all of
@@ -290,28 +298,33 @@ void ns_pcbtab_settle(struct ns_engine *eng, struct tcp_pcb *pcb)
 
 /**
  * ns_pcbtab_ack_defer() - a guest segment with data for @pcb is about to go
- * to tcp_input(): from its second one in this loop turn on, fold the ACK
- * lwIP would send now (every second segment, tcp_ack()) into the one
- * ns_pcbtab_ack_flush() sends for the whole batch at the turn's end. Only
- * for segments that carry data: a pure ACK must not clear the delayed ACK
- * an earlier segment of the turn left.
+ * to tcp_input(): fold away the ACK lwIP would send for it (every second
+ * segment, tcp_ack()), so ns_pcbtab_ack_flush() acknowledges the stretch.
+ * Only for segments that carry data: a pure ACK must not clear the delayed
+ * ACK an earlier segment left.
  * @eng:	engine
- * @pcb:	an ESTABLISHED pcb gets folded ACKs; any other is left alone
+ * @pcb:	an ESTABLISHED pcb gets stretch ACKs; any other is left alone
+ * @seg:	bytes of data in the segment
  * @folded:	counter of the ACKs folded
  */
-void ns_pcbtab_ack_defer(struct ns_engine *eng, struct tcp_pcb *pcb, uint64_t *folded)
+void ns_pcbtab_ack_defer(struct ns_engine *eng, struct tcp_pcb *pcb, size_t seg, uint64_t *folded)
 {
 	struct ns_pcbn *n = tcp_ext_arg_get(pcb, NS_PCB_EXT_ID);
 
 	if (!n || pcb->state != ESTABLISHED)
 		return;
-	if (n->turn_segs++ == 0) {
+	if (seg > n->seg_max)
+		n->seg_max = seg < NS_ACK_THR_MAX / NS_ACK_THR_MIN_SEGS
+				 ? (uint32_t)seg
+				 : NS_ACK_THR_MAX / NS_ACK_THR_MIN_SEGS;
+	if (!n->aprev) {
+		/* nothing owed so far: the stretch starts here */
 		n->anext = eng->acks;
 		if (n->anext)
 			n->anext->aprev = &n->anext;
 		n->aprev = &eng->acks;
 		eng->acks = n;
-		return; /* a lone segment is acknowledged as lwIP would */
+		n->ack_nxt = pcb->rcv_nxt;
 	}
 	if (pcb->flags & TF_ACK_DELAY) {
 		/* this segment only delays it again; owed even if lwIP drops it */
@@ -322,33 +335,68 @@ void ns_pcbtab_ack_defer(struct ns_engine *eng, struct tcp_pcb *pcb, uint64_t *f
 }
 
 /**
- * ns_pcbtab_ack_flush() - at the end of the loop turn, one ACK (with the
- * window the flows' users left open) for each pcb that got two or more
- * guest segments with data this turn and owes one (folded, or delayed by
- * the last segment)
- * @eng:	engine
+ * ack_due() - whether @n's stretch ACK should go now, and the threshold's
+ * adaptation when it does
+ * @n:		a pcb on eng->acks that owes the guest an ACK
+ * @late:	ack_tick fired: the guest stopped short of the threshold
+ *
+ * Return: true to acknowledge now
  */
-void ns_pcbtab_ack_flush(struct ns_engine *eng)
+static bool ack_due(struct ns_pcbn *n, bool late)
 {
-	struct ns_pcbn *n;
+	const struct tcp_pcb *pcb = n->pcb;
+	uint32_t mss = n->seg_max; /* a full guest segment, as far as seen */
+	uint32_t min = NS_ACK_THR_MIN_SEGS * mss;
+	uint32_t got = pcb->rcv_nxt - n->ack_nxt;
 
-	while ((n = eng->acks) != NULL) {
+	if (n->ack_thr < min)
+		n->ack_thr = min;
+	if (late) {
+		n->ack_thr = n->ack_thr / 2 > min ? n->ack_thr / 2 : min;
+		return true;
+	}
+	if (got >= n->ack_thr) {
+		if (n->ack_thr + mss <= NS_ACK_THR_MAX)
+			n->ack_thr += mss;
+		return true;
+	}
+	/* the guest could not send the rest of the threshold: ACK, keep it */
+	return pcb->rcv_ann_wnd < n->ack_thr - got;
+}
+
+/**
+ * ns_pcbtab_ack_flush() - at the end of the loop turn (or when ack_tick
+ * fires), send the stretch ACKs that are due (see the file comment), each
+ * with the window the flow's user left open
+ * @eng:	engine
+ * @late:	ack_tick fired: every owed ACK goes now
+ * @late_acks:	counter of the ACKs sent late
+ *
+ * Return: true if some ACKs are still owed (arm ack_tick)
+ */
+bool ns_pcbtab_ack_flush(struct ns_engine *eng, bool late, uint64_t *late_acks)
+{
+	struct ns_pcbn *n, *next;
+	bool waiting = false;
+
+	for (n = eng->acks; n; n = next) {
 		struct tcp_pcb *pcb = n->pcb;
-		bool owed = n->ack_owed || (n->turn_segs >= 2 && (pcb->flags & TF_ACK_DELAY));
+		bool owed = n->ack_owed || (pcb->flags & TF_ACK_DELAY);
 
-		/* off the head of the list */
-		eng->acks = n->anext;
-		if (eng->acks)
-			eng->acks->aprev = &eng->acks;
-		n->anext = NULL;
-		n->aprev = NULL;
-		n->turn_segs = 0;
+		next = n->anext;
+		if (owed && pcb->state == ESTABLISHED && !ack_due(n, late)) {
+			waiting = true;
+			continue;
+		}
+		ack_unlink(n);
 		n->ack_owed = false;
 		if (owed && pcb->state == ESTABLISHED) {
 			tcp_ack_now(pcb);
 			tcp_output(pcb);
+			*late_acks += late;
 		}
 	}
+	return waiting;
 }
 
 /**

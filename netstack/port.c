@@ -194,6 +194,14 @@ static void engine_tick(void *arg)
 	tw_cap();
 }
 
+/* ack_tick: the guest stopped short of some stretch ACKs' thresholds */
+static void engine_ack_tick(void *arg)
+{
+	struct ns *ns = arg;
+
+	ns_pcbtab_ack_flush(ns->eng, true, &ns->st.tcp_acks_late);
+}
+
 /**
  * engine_idle() - at the end of each loop turn, reset the half-open pcbs
  * ns_syn_cancel() doomed (one walk for all), tell registrants of the
@@ -212,7 +220,10 @@ static void engine_idle(void *arg)
 	ns_pcbtab_reap(ns->eng, &ns->st.tcp_embryo_reset); /* ns_syn_cancel()'s */
 	ns_svc_tell_abandoned(ns);
 	ns_flows_wake(ns); /* may run user callbacks that start lwIP timers */
-	ns_pcbtab_ack_flush(ns->eng); /* one ACK per flow for this turn's segments */
+	if (!ns_pcbtab_ack_flush(ns->eng, false, &ns->st.tcp_acks_late))
+		vg_timer_stop(ns->loop, &ns->eng->ack_tick); /* every stretch it bounded is over */
+	else if (!vg_timer_armed(&ns->eng->ack_tick))
+		vg_timer_start(ns->loop, &ns->eng->ack_tick, NS_ACK_WAIT_MS);
 	sleep = sys_timeouts_sleeptime();
 
 	if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
@@ -303,6 +314,7 @@ int ns_engine_init(struct ns *ns)
 		goto fail;
 
 	vg_timer_init(&eng->tick, engine_tick, ns);
+	vg_timer_init(&eng->ack_tick, engine_ack_tick, ns);
 	if (vg_loop_add_idle(ns->loop, engine_idle, ns) < 0)
 		goto fail;
 	eng->idle_added = true;
@@ -339,6 +351,7 @@ void ns_engine_free(struct ns *ns)
 	if (!eng)
 		return;
 	vg_timer_stop(ns->loop, &eng->tick);
+	vg_timer_stop(ns->loop, &eng->ack_tick);
 	if (eng->idle_added)
 		vg_loop_del_idle(ns->loop, engine_idle, ns);
 	ns_syn_drop_all(eng);

@@ -68,12 +68,14 @@ static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hle
 	memcpy(p->payload, ip, len);
 	if (!fresh) {
 		struct tcp_pcb *pcb = ns_tcp_seg_pcb(ns, ip, len, hlen);
+		/* where data starts (the header was checked by ns_syn_input()) */
+		size_t doff = hlen + (size_t)(ip[hlen + 12] >> 4) * 4;
 
 		if (ns_tcp_guard(ns, pcb, p->payload, &len, hlen))
 			pbuf_realloc(p, (u16_t)len);
-		/* data (the header was checked by ns_syn_input()): stretch its ACK */
-		if (pcb && len > hlen + (size_t)(ip[hlen + 12] >> 4) * 4)
-			ns_pcbtab_ack_defer(eng, pcb, &ns->st.tcp_acks_folded);
+		/* data: stretch its ACK */
+		if (pcb && len > doff)
+			ns_pcbtab_ack_defer(eng, pcb, len - doff, &ns->st.tcp_acks_folded);
 	}
 	eng->wild->local_port = dport;
 	ip_data.current_netif = &eng->netif;

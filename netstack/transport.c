@@ -419,6 +419,8 @@ static void tr_stream_event(void *arg, uint32_t events)
 			tr_drop_conn(ns);
 			return;
 		}
+		if ((size_t)n < NS_RXBUF_BYTES)
+			return; /* drained: level-triggered epoll says when there is more */
 	}
 }
 

@@ -56,6 +56,7 @@ struct rig {
 	uint32_t ack;	      /* gateway's next sequence number */
 	bool got_rst;	      /* an RST reached the guest */
 	int acks;	      /* pure ACKs (no data, no SYN/FIN/RST) the guest got */
+	uint32_t acked;	      /* the latest acknowledgment number the guest got */
 	struct ns_flow *flow; /* netstack-only test: the accepted flow */
 };
 
@@ -99,6 +100,9 @@ static void on_answer(void *ctx, const struct dns_client *c, const uint8_t *msg,
 	(void)len;
 }
 
+/* a test that sets this before rig_up() gets a loop with a manual clock */
+static bool rig_manual_clock;
+
 /* the netstack on a socketpair; with @fwd a forwarder on it, else @h */
 static void rig_up(bool fwd, const struct ns_handler *h)
 {
@@ -111,6 +115,8 @@ static void rig_up(bool fwd, const struct ns_handler *h)
 	cr_assert_eq(ns_config_check(&c, err, sizeof(err)), 0, "%s", err);
 	rig.loop = vg_loop_new(4096);
 	cr_assert_not_null(rig.loop);
+	if (rig_manual_clock)
+		cr_assert_eq(vg_loop_set_clock(rig.loop, VG_CLOCK_MANUAL, 1000000), 0);
 	rig.ns = ns_new(rig.loop, &c);
 	cr_assert_not_null(rig.ns);
 	if (fwd) {
@@ -162,6 +168,9 @@ static void drain(void)
 				  1;
 		if (t[13] & 0x04)
 			rig.got_rst = true;
+		if (t[13] & 0x10)
+			rig.acked = (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 |
+				    (uint32_t)t[10] << 8 | t[11];
 		if (t[13] == 0x10 && (size_t)(r[14 + 2] << 8 | r[14 + 3]) == 20 + (size_t)(t[12] >> 4) * 4)
 			rig.acks++;
 	}
@@ -342,6 +351,73 @@ Test(guest_tcp, one_ack_for_a_batch_of_segments, .fini = teardown)
 		     rig.acks - before);
 	ns_get_stats(rig.ns, &st);
 	cr_assert_geq(st.tcp_acks_folded, 4, "folded %llu", (unsigned long long)st.tcp_acks_folded);
+	free(data);
+}
+
+/*
+ * A stream transport hands over a segment or two per loop turn: lwIP alone
+ * would acknowledge every second one. Stretch ACKs cover several turns'
+ * segments (a threshold growing from two segments), and when the guest
+ * stops short of the threshold the owed ACK still comes, late, with every
+ * byte acknowledged.
+ */
+Test(guest_tcp, stretch_acks_span_loop_turns, .fini = teardown)
+{
+	struct ns_handler h = {.tcp_accept = accept_flow,
+			       .ops = {.recv = noop, .sent = noop, .closed = closed}};
+	uint8_t *data = pattern(19 * 1460);
+	struct ns_stats st;
+	int i, acks;
+
+	rig_manual_clock = true;
+	rig_up(false, &h);
+	rig_manual_clock = false;
+	handshake();
+	cr_assert_not_null(rig.flow);
+	run(2);
+	acks = rig.acks;
+	for (i = 0; i < 19; i++) {
+		tcp_seg(0x10, data + i * 1460, 1460);
+		run(1); /* a loop turn per segment */
+	}
+	cr_assert_neq(rig.acked, rig.seq, "the last 5 segments waited for more");
+	vg_loop_advance(rig.loop, 1); /* NS_ACK_WAIT_MS */
+	run(1);
+	cr_assert_eq(rig.acked, rig.seq, "not every byte was acknowledged");
+	cr_assert_eq(ns_flow_pending(rig.flow), 19 * 1460);
+	acks = rig.acks - acks;
+	/* lwIP would send 9; at 2, 3, 4 and 5 segments, then the last 5 late */
+	cr_assert_eq(acks, 5, "%d ACKs for 19 segments in 19 turns", acks);
+	ns_get_stats(rig.ns, &st);
+	cr_assert_geq(st.tcp_acks_folded, 9, "folded %llu", (unsigned long long)st.tcp_acks_folded);
+	cr_assert_eq(st.tcp_acks_late, 1, "late %llu", (unsigned long long)st.tcp_acks_late);
+	free(data);
+}
+
+/* PSH on a guest segment marks the unread data until all of it is read */
+Test(guest_tcp, pushed_until_consumed, .fini = teardown)
+{
+	struct ns_handler h = {.tcp_accept = accept_flow,
+			       .ops = {.recv = noop, .sent = noop, .closed = closed}};
+	uint8_t *data = pattern(3000);
+
+	rig_up(false, &h);
+	handshake();
+	cr_assert_not_null(rig.flow);
+	tcp_seg(0x10, data, 1000);
+	run(2);
+	cr_assert_eq(ns_flow_pending(rig.flow), 1000);
+	cr_assert(!ns_flow_pushed(rig.flow), "no PSH yet");
+	tcp_seg(0x18, data + 1000, 1000);
+	run(2);
+	cr_assert(ns_flow_pushed(rig.flow));
+	ns_flow_consume(rig.flow, 1500);
+	cr_assert(ns_flow_pushed(rig.flow), "unread bytes of the pushed data remain");
+	ns_flow_consume(rig.flow, 500);
+	cr_assert(!ns_flow_pushed(rig.flow), "all read");
+	tcp_seg(0x11, data + 2000, 1000); /* FIN */
+	run(2);
+	cr_assert(ns_flow_pushed(rig.flow), "a FIN pushes");
 	free(data);
 }
 
