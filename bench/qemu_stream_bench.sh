@@ -8,7 +8,13 @@
 # Usage: bench/qemu_stream_bench.sh VGATE [BASE_VGATE] [RUNS (3)] [SECONDS (4)]
 # BASE_VGATE (e.g. a build of main before a change) is measured as a fourth
 # peer. BENCH_PEERS="vgate passt" limits the peers; BENCH_MTUS="1500" the
-# MTUs (default 1500 9000 32000); BENCH_OUT=FILE writes the table there.
+# MTUs (default 1500 9000 32000); BENCH_OUT=FILE writes the table there;
+# BENCH_CC=cubic sets the guest's congestion control (default: the host's).
+# BENCH_COUNTS=1 also counts, for the vgate peers, what each run cost per
+# MB moved: vgate's and QEMU's system calls (perf stat on
+# raw_syscalls:sys_enter for the run's seconds), frames to and from the
+# guest and vgate's writes to host sockets (its /stats, API on a unix
+# socket); medians in a second table.
 #
 # Set-up: no guest CPU. QEMU runs with -M none and joins, on its hub
 # (hubid 0), a -netdev tap and the peer's netdev; the TAP is moved into a
@@ -105,8 +111,11 @@ start_peer() {
 	case $peer in
 	vgate | vgate-base)
 		[ "$peer" = vgate-base ] && bin=$BASE
+		api=()
+		rm -f "$TMP/api.sock"
+		[ -n "${BENCH_COUNTS:-}" ] && api=(--api "unix://$TMP/api.sock")
 		ip netns exec "$HOSTNS" taskset -c 0 "$bin" --listen-qemu "unix://$sock" --mtu "$mtu" \
-			--outbound-allow 127.0.0.0/8 --log-level warn 2>>"$TMP/vgate.log" &
+			--outbound-allow 127.0.0.0/8 --log-level warn "${api[@]}" 2>>"$TMP/vgate.log" &
 		GW_PID=$!
 		for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 		qemu_hub -netdev "stream,id=s0,server=off,addr.type=unix,addr.path=$sock" || return 1
@@ -142,11 +151,47 @@ stop_peer() {
 	del_child
 }
 
-# iperf REV: Gbit/s of one run ("-" on failure)
+# stats: vgate's /stats (BENCH_COUNTS), "{}" when there are none
+stats() {
+	[ -S "$TMP/api.sock" ] || { echo '{}'; return; }
+	curl -sS --max-time 5 --unix-socket "$TMP/api.sock" http://vgate/stats 2>/dev/null || echo '{}'
+}
+
+# iperf REV: Gbit/s of one run ("-" on failure); with BENCH_COUNTS and a
+# vgate peer, appends "PEER MTU DIR MB syscalls_vgate syscalls_qemu
+# frames_in frames_out host_writes" to $TMP/counts
 iperf() {
-	local j
+	local j s0 s1 pv="" pq=""
+	if [ -n "${BENCH_COUNTS:-}" ] && [ -n "$GW_PID" ]; then
+		s0=$(stats)
+		perf stat -x, -e raw_syscalls:sys_enter -o "$TMP/perf-gw" -p "$GW_PID" -- sleep "$SECS" 2>/dev/null &
+		pv=$!
+		perf stat -x, -e raw_syscalls:sys_enter -o "$TMP/perf-q" -p "$QPID" -- sleep "$SECS" 2>/dev/null &
+		pq=$!
+	fi
 	j=$(timeout $((SECS + 6)) ip netns exec "$CHILD" taskset -c 1 iperf3 -c "$TARGET" -p 5201 ${BENCH_CC:+-C "$BENCH_CC"} \
-		-t "$SECS" ${1:+"$1"} -J 2>/dev/null) || { echo -; return; }
+		-t "$SECS" ${1:+"$1"} -J 2>/dev/null) || j='{}'
+	if [ -n "$pv" ]; then
+		wait "$pv" "$pq" 2>/dev/null || true
+		s1=$(stats)
+		python3 - "$PEER_NOW" "$MTU_NOW" "${1:-up}" "$j" "$s0" "$s1" "$TMP/perf-gw" "$TMP/perf-q" \
+			>>"$TMP/counts" <<'PY' || true
+import json, sys
+peer, mtu, d, j, s0, s1, pg, pq = sys.argv[1:]
+j, s0, s1 = json.loads(j), json.loads(s0), json.loads(s1)
+mb = j.get("end", {}).get("sum_received", {}).get("bytes", 0) / 1e6
+def perf(f):
+    for line in open(f):
+        if "raw_syscalls" in line:
+            return int(line.split(",")[0]) if line.split(",")[0].isdigit() else 0
+    return 0
+def d_(sec, key):
+    return s1.get(sec, {}).get(key, 0) - s0.get(sec, {}).get(key, 0)
+writes = d_("forwarder", "tcp_writes_out")
+print(peer, mtu, "down" if d == "-R" else "up", "%.1f" % mb, perf(pg), perf(pq),
+      d_("link", "rx_frames"), d_("link", "tx_frames"), writes if writes > 0 else "-")
+PY
+	fi
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' \
 		<<<"$j" 2>/dev/null || echo -
 }
@@ -159,6 +204,7 @@ for mtu in "${MTUS[@]}"; do
 	for peer in "${PEERS[@]}"; do
 		up=() down=()
 		for _ in $(seq 1 "$RUNS"); do
+			PEER_NOW=$peer MTU_NOW=$mtu
 			if ! start_peer "$peer" "$mtu"; then
 				up+=(-) down+=(-)
 				stop_peer
@@ -199,6 +245,34 @@ done
 	echo
 	echo "Targets (issue 13): vgate ≥ 1.3× passt and ≥ 1.5× QEMU user networking in every row;"
 	echo "guest→host at MTU 1500 ≥ 2× the build from before issue 13."
+	if [ -s "$TMP/counts" ]; then
+		echo
+		echo "Counts per MB moved (BENCH_COUNTS; medians of the runs; system calls counted by"
+		echo "\`perf stat -e raw_syscalls:sys_enter\` over each run's ${SECS} s, frames and host writes"
+		echo "from vgate's /stats; a host write is a sendmsg of guest bytes, \"-\" where the build"
+		echo "does not count them):"
+		echo
+		python3 - "$TMP/counts" <<'PY'
+import statistics, sys
+r = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) == 9 and float(f[3]) > 0:
+        r.setdefault((f[1], f[2], f[0]), []).append(f[3:])
+def med(rows, i, per_mb=True):
+    v = [float(x[i]) / (float(x[0]) if per_mb else 1) for x in rows if x[i] != "-"]
+    return statistics.median(v) if v else None
+print("| MTU | direction | build | vgate syscalls/MB | QEMU syscalls/MB | frames from guest/MB | frames to guest/MB | bytes per host write |")
+print("|---|---|---|---|---|---|---|---|")
+for (mtu, d, peer) in sorted(r, key=lambda k: (int(k[0]), k[1] != "up", k[2])):
+    rows = r[(mtu, d, peer)]
+    w = med(rows, 5)
+    fmt = lambda v: "-" if v is None else "%.0f" % v
+    print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        mtu, "guest→host" if d == "up" else "host→guest", peer, fmt(med(rows, 1)), fmt(med(rows, 2)),
+        fmt(med(rows, 3)), fmt(med(rows, 4)), "-" if not w else "%.0f" % (1e6 / w)))
+PY
+	fi
 	if [ -s "$NOTES" ]; then
 		echo
 		cat "$NOTES"

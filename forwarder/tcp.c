@@ -32,7 +32,8 @@
  * by the loop-idle callback fwd_tcp_flush(), so a burst of segments costs
  * one system call). A stream transport hands over only a few segments per
  * turn, so a flow whose unread bytes are fewer than FWD_HOLD_BYTES and
- * carry no PSH (the guest's sender has more right behind them) stays on
+ * not "pushed" (ns_flow_pushed(): no PSH, so the guest's sender has more
+ * right behind them, and less than half the receive window) stays on
  * the list for later turns, at most FWD_HOLD_MS (fwd->hold), and the host
  * gets fewer, larger writes;
  * only what the socket took is consumed (which reopens the guest's window);

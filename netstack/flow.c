@@ -552,7 +552,9 @@ size_t ns_flow_pending(const struct ns_flow *f)
 
 bool ns_flow_pushed(const struct ns_flow *f)
 {
-	return f->rx_push || f->fin;
+	/* unread data holding half the window: the guest may be waiting on it */
+	return f->rx_push || f->fin ||
+	       (f->rx_len + f->rx_pbufs * NS_BUDGET_PBUF_COST) * 2 >= f->rx_target;
 }
 
 bool ns_flow_eof(const struct ns_flow *f)

@@ -792,12 +792,13 @@ void ns_flow_consume(struct ns_flow *f, size_t n);
 size_t ns_flow_pending(const struct ns_flow *f);
 
 /**
- * ns_flow_pushed() - whether the guest marked some of the unread data PSH
- * (its sender had nothing more right behind it), or sent its FIN: the
- * user should pass it on now rather than wait to gather more
+ * ns_flow_pushed() - whether the unread data should be passed on now rather
+ * than wait to gather more: the guest marked some of it PSH (its sender had
+ * nothing more right behind it), sent its FIN, or has filled half of the
+ * receive window with it (so it may be waiting for the rest)
  * @f:	flow
  *
- * Return: true until all of the unread data is consumed
+ * Return: true (for PSH: until all of the unread data is consumed)
  */
 bool ns_flow_pushed(const struct ns_flow *f);
 
