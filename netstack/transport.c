@@ -71,6 +71,13 @@
 
 #define NS_READS_PER_EVENT 32
 #define NS_FLUSH_BYTES	   (256u << 10)
+/*
+ * A stream socket's send buffer (the kernel doubles it): small enough that a
+ * busy peer fills it, so vgate stops reading (tr_write_some()) and takes
+ * the peer's ACKs in one batch when it wakes to refill, instead of waking
+ * for each; deep enough (a quarter is left at the wake-up) to keep the peer busy.
+ */
+#define NS_STREAM_SNDBUF   (128 << 10)
 #define NS_SOCKET_MODE	   0600
 #define NS_PROBE_MS	   1000 /* at most one unixgram peer probe a second */
 #define NS_SEND_IOV_MAX	   17	/* a virtio-net header, Ethernet header, 15 pbufs */
@@ -260,7 +267,13 @@ static int tr_write_some(struct ns *ns)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-			vg_io_mod(ns->loop, w, base | EPOLLOUT);
+			/*
+			 * A stream peer that cannot take more is also sending
+			 * (ACKs, mostly) that could only queue more for it:
+			 * read that when it has drained, in one batch, rather
+			 * than wake for every frame it sends meanwhile.
+			 */
+			vg_io_mod(ns->loop, w, (t->kind == NS_TR_STREAM ? 0 : base) | EPOLLOUT);
 			return 0;
 		}
 		tr_drop_conn(ns);
@@ -396,6 +409,7 @@ static void tr_stream_event(void *arg, uint32_t events)
 	if (events & EPOLLOUT) {
 		if (tr_write_some(ns) < 0)
 			return;
+		events |= EPOLLIN; /* reading paused while it was blocked */
 	}
 	if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 		return;
@@ -543,7 +557,9 @@ static int tr_take(struct ns *ns, int fd, int wfd, enum ns_transport_kind kind, 
 
 	t->io_sock = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0;
 	if (t->io_sock) {
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		int wsz = kind == NS_TR_STREAM ? NS_STREAM_SNDBUF : sz;
+
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &wsz, sizeof(wsz));
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 		setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
 	}
