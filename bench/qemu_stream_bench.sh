@@ -270,7 +270,7 @@ for (mtu, d, peer) in sorted(r, key=lambda k: (int(k[0]), k[1] != "up", k[2])):
     fmt = lambda v: "-" if v is None else "%.0f" % v
     print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
         mtu, "guest→host" if d == "up" else "host→guest", peer, fmt(med(rows, 1)), fmt(med(rows, 2)),
-        fmt(med(rows, 3)), fmt(med(rows, 4)), "-" if not w else "%.0f" % (1e6 / w)))
+        fmt(med(rows, 3)), fmt(med(rows, 4)), "%.0f" % (1e6 / w) if w and d == "up" else "-"))
 PY
 	fi
 	if [ -s "$NOTES" ]; then
