@@ -109,7 +109,8 @@ struct syn_pending {
  * @ack_nxt:	rcv_nxt when the guest's data was last acknowledged
  * @ack_thr:	bytes of guest data one stretch ACK may cover (adaptive,
  *		NS_ACK_THR_MIN_SEGS segments up to NS_ACK_THR_MAX)
- * @seg_max:	the largest guest segment seen (bytes of data)
+ * @seg_max:	the largest guest segment seen (bytes of data; at most
+ *		NS_ACK_THR_MAX / NS_ACK_THR_MIN_SEGS)
  * @ack_owed:	an ACK lwIP would have sent was folded
  */
 struct ns_pcbn {

@@ -4,13 +4,15 @@
  *
  * lwIP finds a segment's pcb by walking tcp_active_pcbs; vgate must not do
  * the same for every guest SYN (16k flows). Tuples of either family are
- * struct ns_addr pairs (fully filled, so ns_addr_eq() compares them). Every non-listening pcb
- * carries one struct ns_pcbn in its ext arg NS_PCB_EXT_ID: passively opened pcbs get it from the
- * listeners' passive_open callback (ns_pcbtab_listen() before tcp_listen(), since lwIP copies ext
- * args to the listening pcb), actively opened ones from ns_pcbtab_track(). lwIP's destroy callback
- * (tcp_free()) unlinks and frees it, so the table is exactly lwIP's pcbs, whatever ends them. The
- * bucket array is fixed at ns_pcbtab_init(), the hash is seeded (the guest chooses the tuples); the
- * nodes are allocated per pcb, never per packet.
+ * struct ns_addr pairs (fully filled, so ns_addr_eq() compares them).
+ * Every non-listening pcb carries one struct ns_pcbn in its ext arg
+ * NS_PCB_EXT_ID: passively opened pcbs get it from the listeners'
+ * passive_open callback (ns_pcbtab_listen() before tcp_listen(), since lwIP
+ * copies ext args to the listening pcb), actively opened ones from
+ * ns_pcbtab_track(). lwIP's destroy callback (tcp_free()) unlinks and frees
+ * it, so the table is exactly lwIP's pcbs, whatever ends them. The bucket
+ * array is fixed at ns_pcbtab_init(), the hash is seeded (the guest chooses
+ * the tuples); the nodes are allocated per pcb, never per packet.
  *
  * Half-open pcbs (SYN_RCVD: a SYN accepted, the guest's ACK not yet seen)
  * are on a FIFO in creation order; lwIP itself would keep them 20 s and has
