@@ -1083,18 +1083,16 @@ static void fwd_tcp_recv(void *user)
  */
 void fwd_tcp_flush(struct fwd *fwd, bool late)
 {
-	struct fwd_lnode *head = &fwd->tcp_dirty, turn;
+	struct fwd_lnode *head = &fwd->tcp_dirty, turn = {.prev = &turn, .next = &turn};
 	bool held = false;
 
-	if (head->next == head) {
-		vg_timer_stop(fwd->loop, &fwd->hold);
-		return;
+	if (head->next != head) {
+		/* this turn's list; a flow that waits goes back on fwd->tcp_dirty */
+		turn.next = head->next;
+		turn.prev = head->prev;
+		turn.next->prev = turn.prev->next = &turn;
+		head->next = head->prev = head;
 	}
-	/* this turn's list; a flow that waits goes back on fwd->tcp_dirty */
-	turn.next = head->next;
-	turn.prev = head->prev;
-	turn.next->prev = turn.prev->next = &turn;
-	head->next = head->prev = head;
 	while (turn.next != &turn) {
 		struct fwd_tcp *t = fwd_container_of(turn.next, struct fwd_tcp, dirty);
 
@@ -1109,10 +1107,7 @@ void fwd_tcp_flush(struct fwd *fwd, bool late)
 		}
 		pump_g2h(t);
 	}
-	if (!held)
-		vg_timer_stop(fwd->loop, &fwd->hold);
-	else if (!vg_timer_armed(&fwd->hold))
-		vg_timer_start(fwd->loop, &fwd->hold, FWD_HOLD_MS);
+	vg_timer_bound(fwd->loop, &fwd->hold, held, FWD_HOLD_MS);
 }
 
 static void fwd_tcp_sent(void *user)

@@ -255,6 +255,15 @@ static void heap_down(struct vg_loop *l, size_t i)
 	heap_set(l, i, t);
 }
 
+int vg_timer_bound(struct vg_loop *l, struct vg_timer *t, bool waiting, uint64_t ms)
+{
+	if (!waiting) {
+		vg_timer_stop(l, t);
+		return 0;
+	}
+	return t->idx >= 0 ? 0 : vg_timer_start(l, t, ms);
+}
+
 void vg_timer_stop(struct vg_loop *l, struct vg_timer *t)
 {
 	size_t i;

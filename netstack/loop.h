@@ -210,6 +210,19 @@ int vg_timer_start(struct vg_loop *l, struct vg_timer *t, uint64_t ms);
 void vg_timer_stop(struct vg_loop *l, struct vg_timer *t);
 
 /**
+ * vg_timer_bound() - keep @t as the bound on a wait: armed @ms from now when
+ * something starts waiting (an armed @t keeps its expiry, so it bounds the
+ * oldest wait), stopped once nothing waits
+ * @l:		loop
+ * @t:		timer
+ * @waiting:	something still waits for @t
+ * @ms:		the longest wait
+ *
+ * Return: 0, or -ENOSPC when the heap is full (as vg_timer_start())
+ */
+int vg_timer_bound(struct vg_loop *l, struct vg_timer *t, bool waiting, uint64_t ms);
+
+/**
  * vg_timer_armed() - whether @t is armed
  * @t:	timer
  *

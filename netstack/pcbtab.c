@@ -383,16 +383,18 @@ bool ns_pcbtab_ack_flush(struct ns_engine *eng, bool late, uint64_t *late_acks)
 
 	for (n = eng->acks; n; n = next) {
 		struct tcp_pcb *pcb = n->pcb;
-		bool owed = n->ack_owed || (pcb->flags & TF_ACK_DELAY);
+		/* an ACK is owed on a connection that still takes data */
+		bool owed =
+		    (n->ack_owed || (pcb->flags & TF_ACK_DELAY)) && pcb->state == ESTABLISHED;
 
 		next = n->anext;
-		if (owed && pcb->state == ESTABLISHED && !ack_due(n, late)) {
+		if (owed && !ack_due(n, late)) {
 			waiting = true;
 			continue;
 		}
 		ack_unlink(n);
 		n->ack_owed = false;
-		if (owed && pcb->state == ESTABLISHED) {
+		if (owed) {
 			tcp_ack_now(pcb);
 			tcp_output(pcb);
 			*late_acks += late;

@@ -220,10 +220,8 @@ static void engine_idle(void *arg)
 	ns_pcbtab_reap(ns->eng, &ns->st.tcp_embryo_reset); /* ns_syn_cancel()'s */
 	ns_svc_tell_abandoned(ns);
 	ns_flows_wake(ns); /* may run user callbacks that start lwIP timers */
-	if (!ns_pcbtab_ack_flush(ns->eng, false, &ns->st.tcp_acks_late))
-		vg_timer_stop(ns->loop, &ns->eng->ack_tick); /* every stretch it bounded is over */
-	else if (!vg_timer_armed(&ns->eng->ack_tick))
-		vg_timer_start(ns->loop, &ns->eng->ack_tick, NS_ACK_WAIT_MS);
+	vg_timer_bound(ns->loop, &ns->eng->ack_tick,
+		       ns_pcbtab_ack_flush(ns->eng, false, &ns->st.tcp_acks_late), NS_ACK_WAIT_MS);
 	sleep = sys_timeouts_sleeptime();
 
 	if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
