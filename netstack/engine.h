@@ -260,6 +260,7 @@ static inline uint32_t pkt_pseudo_sum(const uint8_t *ip, uint8_t proto, size_t t
 }
 
 /* tcpguard.c */
+struct pbuf *ns_tcp_seg_copy(const uint8_t *ip, size_t len);
 void ns_tcp_csum_settle(const struct ns *ns, uint8_t *ip, size_t len, size_t hlen);
 
 /* flow.c */
@@ -288,6 +289,7 @@ void ns_pcbtab_make_room(struct ns_engine *eng, uint64_t *reset);
 void ns_pcbtab_hidden_input(struct pbuf *p, struct netif *netif);
 
 /* tcpguard.c */
+struct pbuf *ns_tcp_seg_copy(const uint8_t *ip, size_t len);
 bool ns_tcp_guard(struct ns *ns, struct tcp_pcb *pcb, uint8_t *ip, size_t *len, size_t hlen);
 struct tcp_pcb *ns_tcp_seg_pcb(struct ns *ns, const uint8_t *ip, size_t len, size_t hlen);
 

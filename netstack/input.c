@@ -142,10 +142,9 @@ void ns_engine_input(struct ns *ns, const uint8_t *ip, size_t len, bool to_gatew
 
 		if (ip[9] == 6 && len >= hlen + 14 && (ip[hlen + 13] & 0x12) == 0x02)
 			ns_pcbtab_make_room(ns->eng, &ns->st.tcp_embryo_reset);
-		p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+		p = ns_tcp_seg_copy(ip, len);
 		if (!p)
 			return;
-		memcpy(p->payload, ip, len);
 		if (ip[9] == 6)
 			ns_tcp_csum_settle(ns, p->payload, len, hlen);
 		if (ip[9] == 6 &&
@@ -376,10 +375,9 @@ void ns_engine_input6(struct ns *ns, const uint8_t *ip, size_t len, bool to_gate
 	tcp = ip6_upper(ip, len, &v) == 0 && v.proto == IP6_NH_TCP;
 	if (tcp && len >= v.off + 14 && (ip[v.off + 13] & 0x12) == 0x02)
 		ns_pcbtab_make_room(ns->eng, &ns->st.tcp_embryo_reset);
-	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	p = ns_tcp_seg_copy(ip, len);
 	if (!p)
 		return;
-	memcpy(p->payload, ip, len);
 	if (tcp)
 		ns_tcp_csum_settle(ns, p->payload, len, v.off);
 	if (tcp && ns_tcp_guard(ns, ns_tcp_seg_pcb(ns, ip, len, v.off), p->payload, &len, v.off))

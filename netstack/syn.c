@@ -61,11 +61,10 @@ static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hle
 			bool fresh)
 {
 	struct ns_engine *eng = ns->eng;
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	struct pbuf *p = ns_tcp_seg_copy(ip, len);
 
 	if (!p)
 		return;
-	memcpy(p->payload, ip, len);
 	if (!fresh) {
 		struct tcp_pcb *pcb = ns_tcp_seg_pcb(ns, ip, len, hlen);
 		/* where data starts (the header was checked by ns_syn_input()) */

@@ -25,6 +25,13 @@
  *
  * Works in place on the copy the caller is about to hand to lwIP; O(1) per
  * segment (one pcbtab.c lookup).
+ *
+ * That copy comes from ns_tcp_seg_copy(), for a second mend: lwIP's option
+ * parser (tcp_parseopt()) reads an option's length byte before it checks
+ * the length against the header, so an option kind in the header's last
+ * byte makes it read one byte past the header, past the packet when no data
+ * follows. The copy carries one zero byte of slack behind the packet, which
+ * lwIP then reads as a bad length and stops, as Linux stops on it.
  */
 #include "engine.h"
 
@@ -47,6 +54,28 @@ static void tcp_resum(const uint8_t *ip, uint8_t *t, size_t tlen)
 {
 	vg_put_be16(t + 16, 0);
 	vg_put_be16(t + 16, tcp_sum(ip, t, tlen));
+}
+
+/**
+ * ns_tcp_seg_copy() - copy a guest packet into a fresh pbuf for lwIP's input,
+ * with one zero byte of slack past its end (the file comment)
+ * @ip:		the IPv4 or IPv6 packet
+ * @len:	its length, at most 0xffff
+ *
+ * Return: the pbuf (p->tot_len == @len), or NULL when lwIP's heap is out
+ */
+struct pbuf *ns_tcp_seg_copy(const uint8_t *ip, size_t len)
+{
+	/* 0xffff is odd: the allocator's 8-byte rounding leaves the byte */
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)(len < 0xffff ? len + 1 : len), PBUF_RAM);
+
+	if (!p)
+		return NULL;
+	memcpy(p->payload, ip, len);
+	if (len < 0xffff)
+		((uint8_t *)p->payload)[len] = 0;
+	p->len = p->tot_len = (u16_t)len;
+	return p;
 }
 
 /**
