@@ -17,11 +17,12 @@
  * So every guest data segment for a known pcb is checked first: when it
  * starts past rcv_nxt (out of order) inside the window and ends past its
  * right edge, it is cut to the edge (FIN cleared, IP length and the
- * checksums rewritten: IPv4's header sum, or IPv6's payload length), as lwIP does for the segments it does trim. Its
- * checksum is verified before it is rewritten, so a corrupt segment stays
- * corrupt and lwIP drops it. This keeps lwIP's invariant that everything
- * queued out of order lies inside rcv_nxt + rcv_wnd, which receiving never
- * moves and tcp_recved() only moves right.
+ * checksums rewritten: IPv4's header sum, or IPv6's payload length), as
+ * lwIP does for the segments it does trim. Its checksum is verified before
+ * it is rewritten, so a corrupt segment stays corrupt and lwIP drops it.
+ * This keeps lwIP's invariant that everything queued out of order lies
+ * inside rcv_nxt + rcv_wnd, which receiving never moves and tcp_recved()
+ * only moves right.
  *
  * Works in place on the copy the caller is about to hand to lwIP; O(1) per
  * segment (one pcbtab.c lookup).
