@@ -58,6 +58,11 @@
 #define NS_ACK_THR_MIN_SEGS 2  /* a stretch ACK covers at least this many segments */
 #define NS_ACK_THR_MAX	    65536 /* ... and at most this many bytes */
 #define NS_ACK_WAIT_MS	    1	  /* the longest an owed ACK waits for more data */
+/* TCP data to the guest waits in lwIP while the guest's queue has less room
+ * than the segment and this reserve (kept for ACKs and the other protocols),
+ * and goes again once it has this much (port.c, pcbtab.c) */
+#define NS_TX_RESERVE (256u << 10)
+#define NS_TX_RESUME  (1024u << 10)
 /* half-open (SYN_RCVD) pcbs at most, the oldest reset in batches (pcbtab.c) */
 #define NS_EMBRYO_MAX	4096
 #define NS_EMBRYO_BATCH 256
@@ -112,6 +117,10 @@ struct syn_pending {
  * @seg_max:	the largest guest segment seen (bytes of data; at most
  *		NS_ACK_THR_MAX / NS_ACK_THR_MIN_SEGS)
  * @ack_owed:	an ACK lwIP would have sent was folded
+ * @tnext:	on eng->held (data output waiting for room in the guest's
+ *		queue), NULL-terminated
+ * @tprev:	the pointer that points at this node on eng->held; NULL when
+ *		not on it
  */
 struct ns_pcbn {
 	struct ns_engine *eng;
@@ -123,6 +132,7 @@ struct ns_pcbn {
 	struct ns_pcbn *anext, **aprev;
 	uint32_t ack_nxt, ack_thr, seg_max;
 	bool ack_owed;
+	struct ns_pcbn *tnext, **tprev;
 };
 
 /* a half-open flow gone before its handshake completed (pcbtab.c) */
@@ -171,6 +181,7 @@ struct ns_engine {
 	unsigned int embryos, doomed, pcbs;
 	struct ns_pcbn *acks;	  /* pcbs owing the guest an ACK (stretch ACKs) */
 	struct vg_timer ack_tick; /* bounds how long a stretch ACK waits */
+	struct ns_pcbn *held;	  /* pcbs whose data waits for room in the guest's queue */
 	/* passive pcbs gone unsettled this turn, for ns_svc_tell_abandoned() */
 	struct ns_tuple abandoned[NS_ABANDONED_MAX];
 	unsigned int nabandoned;
@@ -284,6 +295,8 @@ void ns_pcbtab_doom(struct ns_engine *eng, struct tcp_pcb *pcb);
 void ns_pcbtab_settle(struct ns_engine *eng, struct tcp_pcb *pcb);
 void ns_pcbtab_ack_defer(struct ns_engine *eng, struct tcp_pcb *pcb, size_t seg, uint64_t *folded);
 bool ns_pcbtab_ack_flush(struct ns_engine *eng, bool late, uint64_t *late_acks);
+void ns_pcbtab_tx_hold(struct ns_engine *eng, struct tcp_pcb *pcb);
+void ns_pcbtab_tx_resume(struct ns_engine *eng, bool room);
 void ns_pcbtab_reap(struct ns_engine *eng, uint64_t *reset);
 void ns_pcbtab_make_room(struct ns_engine *eng, uint64_t *reset);
 void ns_pcbtab_hidden_input(struct pbuf *p, struct netif *netif);

@@ -129,6 +129,9 @@ struct ns {
 	int (*ip_out)(struct ns *ns, uint32_t next_hop, const struct iovec *iov, int iovcnt);
 	/* an IPv6 packet from the engine, down to the link (ns_link_send_ip6) */
 	int (*ip6_out)(struct ns *ns, const uint8_t *dst, const struct iovec *iov, int iovcnt);
+	/* bytes of frames the guest's queue takes now, for the engine's held
+	 * output (ns_transport_room) */
+	size_t (*tx_room)(const struct ns *ns);
 	struct ndp nd;		  /* IPv6 Neighbour Discovery (ndp.c) */
 	struct vg_timer ra_timer; /* the next unsolicited Router Advertisement */
 	struct vg_timer flush_timer;
@@ -160,6 +163,7 @@ void ns_link_free6(struct ns *ns);
 
 /* transport.c */
 int ns_transport_send(struct ns *ns, const struct iovec *iov, int iovcnt);
+size_t ns_transport_room(const struct ns *ns);
 void ns_transport_flush(struct ns *ns);
 void ns_transport_close(struct ns *ns);
 

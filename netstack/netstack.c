@@ -14,7 +14,8 @@
  * ndp.c -> frame.c, common/;
  * transport.c -> frame.c, log.c, and frames up through ns->frame_in only;
  * log.c -> common/ only;
- * the engine (engine.h) -> frame.c, and packets down through ns->ip_out only.
+ * the engine (engine.h) -> frame.c, packets down through ns->ip_out only, and
+ * the room in the guest's queue through ns->tx_room.
  */
 #include "internal.h"
 
@@ -228,6 +229,7 @@ struct ns *ns_new(struct vg_loop *loop, const struct ns_config *cfg)
 	ns->frame_in = ns_link_input; /* transport -> link */
 	ns->ip_out = ns_link_send_ip; /* engine -> link */
 	ns->ip6_out = ns_link_send_ip6;
+	ns->tx_room = ns_transport_room; /* engine -> transport: a query only */
 	ns_budget_init(&ns->budget, cfg->max_buffer_bytes);
 	memset(&dc, 0, sizeof(dc));
 	dc.server_ip = cfg->gateway_ip;

@@ -49,6 +49,14 @@
  * the threshold waits at most one tick once. Out-of-order data, FINs and
  * window updates are still acknowledged at once by lwIP.
  *
+ * Held output: when the guest's queue has no room for a data segment,
+ * port.c refuses it (lwIP keeps it unsent and tries again later) and puts
+ * its pcb on eng->held (ns_pcbtab_tx_hold()); at the end of a loop turn
+ * ns_pcbtab_tx_resume() gives every held pcb a tcp_output() once the queue
+ * has room again, and until then sends the ACKs they owe on their own (an
+ * ACK lwIP would have carried on the refused data), so the guest's data in
+ * the other direction keeps flowing. Each step is O(held pcbs).
+ *
  * Resetting a pcb costs lwIP an O(n) walk to unlink it (the list is singly
  * linked). So doomed pcbs are collected and ns_pcbtab_reap() unlinks all of
  * them in one walk of tcp_active_pcbs, then aborts each while it is the only
@@ -109,6 +117,16 @@ static void ack_unlink(struct ns_pcbn *n)
 	n->aprev = NULL;
 }
 
+/* take @n off eng->held (or the list ns_pcbtab_tx_resume() walks) */
+static void held_unlink(struct ns_pcbn *n)
+{
+	*n->tprev = n->tnext;
+	if (n->tnext)
+		n->tnext->tprev = n->tprev;
+	n->tnext = NULL;
+	n->tprev = NULL;
+}
+
 static void pcbn_destroy(u8_t id, void *data)
 {
 	struct ns_pcbn *n = data, **pp;
@@ -126,6 +144,8 @@ static void pcbn_destroy(u8_t id, void *data)
 	embryo_del(eng, n);
 	if (n->aprev)
 		ack_unlink(n);
+	if (n->tprev)
+		held_unlink(n);
 	if (n->doomed)
 		eng->doomed--;
 	eng->pcbs--;
@@ -401,6 +421,52 @@ bool ns_pcbtab_ack_flush(struct ns_engine *eng, bool late, uint64_t *late_acks)
 		}
 	}
 	return waiting;
+}
+
+/**
+ * ns_pcbtab_tx_hold() - put a pcb whose data segment port.c refused (the
+ * guest's queue is full) on eng->held, once
+ * @eng:	engine
+ * @pcb:	the pcb
+ */
+void ns_pcbtab_tx_hold(struct ns_engine *eng, struct tcp_pcb *pcb)
+{
+	struct ns_pcbn *n = tcp_ext_arg_get(pcb, NS_PCB_EXT_ID);
+
+	if (!n || n->tprev)
+		return;
+	n->tnext = eng->held;
+	if (n->tnext)
+		n->tnext->tprev = &n->tnext;
+	n->tprev = &eng->held;
+	eng->held = n;
+}
+
+/**
+ * ns_pcbtab_tx_resume() - at the end of a loop turn: with room in the
+ * guest's queue, tcp_output() for every held pcb (one refused again goes
+ * back on eng->held); without, the ACKs the held pcbs owe, sent alone
+ * @eng:	engine
+ * @room:	the guest's queue has room again (NS_TX_RESUME)
+ */
+void ns_pcbtab_tx_resume(struct ns_engine *eng, bool room)
+{
+	struct ns_pcbn *list, *n;
+
+	if (!room) {
+		for (n = eng->held; n; n = n->tnext)
+			if (n->pcb->flags & TF_ACK_NOW)
+				tcp_send_empty_ack(n->pcb); /* no data: never refused */
+		return;
+	}
+	list = eng->held;
+	eng->held = NULL;
+	if (list)
+		list->tprev = &list;
+	while ((n = list)) {
+		held_unlink(n); /* list moves on */
+		tcp_output(n->pcb);
+	}
 }
 
 /**

@@ -21,6 +21,16 @@
  * else lwIP sends above the link MTU (a large UDP datagram) is fragmented
  * here at the link MTU, as lwIP itself would have done.
  *
+ * Held output: a TCP segment with data the guest's queue has no room for
+ * (ns->tx_room, less than the segment and NS_TX_RESERVE) is not handed
+ * down to be dropped there: the netif refuses it (ERR_MEM), lwIP's
+ * tcp_output() keeps it first on the pcb's unsent queue, and the pcb waits
+ * on eng->held (pcbtab.c) until the queue has NS_TX_RESUME again. Send
+ * space (ns_flow_sndbuf()) bounds what waits, and a flow whose send space
+ * is taken stops reading its host socket: backpressure instead of
+ * retransmissions. ACKs, SYNs, FINs without data and the other protocols
+ * use the reserve, and are dropped (counted) only when even that is gone.
+ *
  * The engine relies on lwIP 2.1.3 internals (ip_data, the pcb lists, the
  * wildcard listener's port); struct ns_engine (engine.h) is allocated here
  * and owns the netif, the pcbs it creates and the fixed tables.
@@ -114,12 +124,47 @@ static bool frag_here(const struct ns *ns, const struct pbuf *p, bool v6)
 	return ip[v6 ? 6 : 9] != IP_PROTO_TCP;
 }
 
+/**
+ * tx_held() - should the netif refuse @p for now (the file comment: held
+ * output)? If so its pcb is put on eng->held
+ * @ns:		netstack
+ * @p:		IP packet lwIP is sending (its IP and TCP headers in the first pbuf)
+ * @v6:		IPv6 (lwIP sends TCP without extension headers)
+ *
+ * Return: true when refused (counted in tcp_tx_held)
+ */
+static bool tx_held(struct ns *ns, const struct pbuf *p, bool v6)
+{
+	const uint8_t *ip = p->payload, *t;
+	size_t hlen = v6 ? IP6_HLEN : (size_t)(ip[0] & 15) * 4;
+	struct ns_addr guest, local;
+	struct tcp_pcb *pcb;
+
+	if (ns->tx_room(ns) >= (size_t)p->tot_len + NS_TX_RESERVE)
+		return false;
+	if (p->len < hlen + 20 || ip[v6 ? 6 : 9] != IP_PROTO_TCP)
+		return false;
+	t = ip + hlen;
+	if (p->tot_len <= hlen + (size_t)(t[12] >> 4) * 4)
+		return false; /* no data */
+	guest = pkt_dst(ip, (uint16_t)(t[2] << 8 | t[3]));
+	local = pkt_src(ip, (uint16_t)(t[0] << 8 | t[1]));
+	pcb = ns_pcbtab_find(ns->eng, &guest, &local);
+	if (!pcb)
+		return false;
+	ns_pcbtab_tx_hold(ns->eng, pcb);
+	ns->st.tcp_tx_held++;
+	return true;
+}
+
 static err_t netif_output_ip(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
 {
 	struct ns *ns = netif->state;
 	struct iovec iov[15];
 	int n;
 
+	if (tx_held(ns, p, false))
+		return ERR_MEM;
 	if (frag_here(ns, p, false)) {
 		u16_t mtu = netif->mtu;
 		err_t e;
@@ -141,6 +186,8 @@ static err_t netif_output_ip6(struct netif *netif, struct pbuf *p, const ip6_add
 	uint8_t d[16];
 	int n;
 
+	if (tx_held(ns, p, true))
+		return ERR_MEM;
 	if (frag_here(ns, p, true)) {
 		u16_t mtu = netif->mtu;
 		err_t e;
@@ -222,6 +269,8 @@ static void engine_idle(void *arg)
 	ns_flows_wake(ns); /* may run user callbacks that start lwIP timers */
 	vg_timer_bound(ns->loop, &ns->eng->ack_tick,
 		       ns_pcbtab_ack_flush(ns->eng, false, &ns->st.tcp_acks_late), NS_ACK_WAIT_MS);
+	if (ns->eng->held) /* after the ACKs: the refused ones go alone */
+		ns_pcbtab_tx_resume(ns->eng, ns->tx_room(ns) >= NS_TX_RESUME);
 	sleep = sys_timeouts_sleeptime();
 
 	if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE) {

@@ -302,6 +302,23 @@ void ns_transport_flush(struct ns *ns)
 }
 
 /**
+ * ns_transport_room() - bytes of frames (with their headers) the guest's
+ * queue takes now
+ * @ns:		netstack
+ *
+ * Return: the queue's free bytes; SIZE_MAX without a guest (frames are
+ * dropped as drop_no_link then, nothing would wait for room)
+ */
+size_t ns_transport_room(const struct ns *ns)
+{
+	const struct ns_transport *t = &ns->tr;
+
+	if (t->io.fd < 0 || (t->kind == NS_TR_DGRAM && !t->dgram_peer_known))
+		return SIZE_MAX;
+	return t->txq.cap - txq_len(&t->txq);
+}
+
+/**
  * ns_transport_send() - queue a frame for the guest
  * @ns:		netstack
  * @iov:	frame pieces

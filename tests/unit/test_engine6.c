@@ -667,3 +667,60 @@ Test(engine6, tcp_option_kind_in_last_header_byte)
 	}
 	cr_assert_eq(seen.syns, 1, "the forwarded SYN reached the registrant");
 }
+
+static size_t fake_room;
+
+static size_t room_fake(const struct ns *n)
+{
+	(void)n;
+	return fake_room;
+}
+
+/*
+ * Held output (netstack/port.c): while the guest's queue has no room, data
+ * for the guest waits in lwIP instead of being dropped at the queue, the
+ * guest's own data is still acknowledged (an ACK alone), and once there is
+ * room the end of a loop turn sends the data.
+ */
+Test(engine6, data_waits_for_room_in_the_guest_queue)
+{
+	uint8_t p[128];
+	struct ns_stats st;
+	uint32_t iss;
+	size_t len = tcp6(p, 0x02, 1000, 0, NULL);
+	int i;
+
+	seen.verdict = NS_SYN_ACCEPT;
+	ns_engine_input6(ns, p, len, false);
+	cr_assert_eq(nout, 1, "a SYN-ACK");
+	iss = be32(out[0] + 44);
+	len = tcp6(p, 0x10, 1001, iss + 1, NULL);
+	ns_engine_input6(ns, p, len, false);
+	cr_assert_not_null(seen.flow);
+	ns->tx_room = room_fake;
+	fake_room = 0;
+	nout = 0;
+	cr_assert_eq(ns_flow_write(seen.flow, "held back", 9), 9);
+	cr_assert_eq(nout, 0, "sent into a full queue");
+	ns_get_stats(ns, &st);
+	cr_assert_eq(st.tcp_tx_held, 1);
+	cr_assert_eq(st.drop_tx_queue, 0);
+	/* the guest's data: acknowledged by an ACK without data */
+	len = tcp6(p, 0x18, 1001, iss + 1, "hello");
+	ns_engine_input6(ns, p, len, false);
+	for (i = 0; i < 100 && !nout; i++)
+		vg_loop_run_once(loop, 2); /* the stretch ACK's wait */
+	cr_assert_eq(nout, 1, "no ACK for the guest's data");
+	cr_assert_eq(out_len[0], 40 + 20, "the ACK carries no data");
+	cr_assert_eq(be32(out[0] + 48), 1006);
+	cr_assert(l4_ok(out[0], out_len[0], 40, 6));
+	/* room again: the data goes at the end of the next turn */
+	fake_room = SIZE_MAX;
+	nout = 0;
+	vg_loop_run_once(loop, 0);
+	cr_assert_eq(nout, 1);
+	cr_assert_eq(out_len[0], 40 + 20 + 9);
+	cr_assert_eq(be32(out[0] + 44), iss + 1);
+	cr_assert_eq(memcmp(out[0] + 60, "held back", 9), 0);
+	cr_assert(l4_ok(out[0], out_len[0], 40, 6));
+}
