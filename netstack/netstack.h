@@ -424,7 +424,7 @@ struct ns_stats {
 	uint64_t tcp_window_trimmed; /* out-of-order segment cut to the receive window */
 	uint64_t tcp_acks_folded;    /* guest segments acknowledged with later ones */
 	uint64_t tcp_acks_late;	     /* stretch ACKs sent when the guest stopped short */
-	uint64_t tcp_tx_held; /* data segments held in lwIP: the guest's queue was full */
+	uint64_t tcp_tx_held;	     /* data segments held in lwIP: the guest's queue was full */
 	uint64_t tcp_abandoned;	     /* half-open flow gone, its registrant told */
 	uint64_t tcp_abandoned_lost; /* ... not told: too many in one loop turn */
 	uint64_t udp_fwd_packets;
