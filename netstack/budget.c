@@ -21,12 +21,15 @@
  * woken when the total falls below the low-water mark (3/4 of the limit).
  * The first hit is logged at once, later ones at most every NS_LOG_MS,
  * with the number of hits in between (log.c, the netstack's one sink). When held memory
- * has fallen far below its recent high, free heap pages are given back to
- * the system (malloc_trim), at most once a second.
+ * has fallen far below its recent high, the blocks lwIP's heap keeps for
+ * reuse and free heap pages are given back to the system (vg_lwip_heap_trim(),
+ * malloc_trim), at most once a second.
  */
 #include "internal.h"
 
 #include <string.h>
+
+#include "netstack/lwip/heap.h"
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -91,6 +94,7 @@ void ns_budget_idle(struct ns_budget *b, uint64_t now_ms)
 		return;
 	b->trim_ms = now_ms ? now_ms : 1;
 	b->held_peak = b->held;
+	vg_lwip_heap_trim();
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif

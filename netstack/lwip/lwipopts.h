@@ -4,8 +4,8 @@
  *
  * NO_SYS=1: lwIP is driven from vgate's single event-loop thread (raw API
  * only, no threads, no locks). Memory comes from the C allocator (PBUF_RAM
- * only, no PBUF_POOL), so the limits that matter are vgate's own tables
- * (flows, leases), not lwIP's static pools.
+ * only, no PBUF_POOL) through heap.c's free lists, so the limits that
+ * matter are vgate's own tables (flows, leases), not lwIP's static pools.
  *
  * TCP_MSS is the largest a 65520-byte link MTU allows; lwIP derives each
  * connection's effective MSS from the netif MTU (TCP_CALCULATE_EFF_SEND_MSS),
@@ -27,6 +27,11 @@
 #define LWIP_TIMERS             1
 
 #define MEM_LIBC_MALLOC         1
+/* the C allocator behind size classes with free lists (heap.h) */
+#include "heap.h"
+#define mem_clib_malloc         vg_lwip_malloc
+#define mem_clib_calloc         vg_lwip_calloc
+#define mem_clib_free           vg_lwip_free
 #define MEMP_MEM_MALLOC         1
 #define MEM_ALIGNMENT           8
 #define MEM_SIZE                (1024 * 1024)
