@@ -271,7 +271,7 @@ Test(csum, rfc1071_example)
 /* reference: RFC 1071 over big-endian 16-bit words */
 static uint16_t slow_sum(const uint8_t *p, size_t len)
 {
-	uint32_t s = 0;
+	uint64_t s = 0;
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2)
@@ -300,4 +300,19 @@ Test(csum, fast_sum_matches_reference_at_any_length_and_alignment)
 	/* all 0xff: the carries must wrap around */
 	memset(buf, 0xff, 65535);
 	cr_assert_eq(csum_fold(csum_partial(buf, 65535, 0)), (uint16_t)~slow_sum(buf, 65535));
+}
+
+Test(csum, long_runs_of_extreme_words)
+{
+	/* past the vector loop's runs of 4096 blocks: all-zero words are its
+	 * lanes' most negative terms, all-0xffff its most positive */
+	static uint8_t buf[(1u << 20) + 3];
+	const uint8_t fill[] = {0x00, 0xff, 0x80};
+
+	for (size_t f = 0; f < sizeof(fill); f++) {
+		memset(buf, fill[f], sizeof(buf));
+		for (size_t len = (1u << 18) - 1; len <= sizeof(buf); len += (1u << 18) + 1)
+			cr_assert_eq(csum_fold(csum_partial(buf, len, 0)), (uint16_t)~slow_sum(buf, len),
+				     "fill %#x len %zu", fill[f], len);
+	}
 }
