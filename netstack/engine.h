@@ -195,6 +195,7 @@ struct ns_engine {
 	size_t nwaiting;
 	uint64_t reclaim_ms; /* last pass taking back unused windows */
 	bool gso;	     /* ns_engine_set_gso(): the link takes TCP super-segments */
+	u16_t csum_ctrl;     /* the netif's checksum flags (ns_engine_set_gso()) */
 	uint8_t scratch[65535];
 	uint8_t reass[65535]; /* a reassembled datagram to a non-gateway address */
 };

@@ -102,7 +102,9 @@ static const uint8_t *neigh_lookup(struct ns *ns, uint32_t ip)
 }
 
 /**
- * link_send_iov() - queue an Ethernet frame for the guest
+ * link_send_iov() - queue an Ethernet frame for the guest, then show it to
+ * the capture hook as the transport left it (with TAP offloads, vnet_tx()
+ * has rewritten a TCP checksum to its pseudo-header sum)
  * @ns:		netstack
  * @iov:	frame pieces, starting with the Ethernet header
  * @iovcnt:	count
@@ -114,6 +116,10 @@ static void link_send_iov(struct ns *ns, const struct iovec *iov, int iovcnt)
 
 	for (i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
+	if (ns_transport_send(ns, iov, iovcnt) == 0) {
+		ns->st.tx_frames++;
+		ns->st.tx_bytes += len;
+	}
 	if (ns->capture) {
 		uint8_t buf[VNET_FRAME_MAX]; /* a super-segment with TAP offloads */
 		size_t off = 0;
@@ -123,10 +129,6 @@ static void link_send_iov(struct ns *ns, const struct iovec *iov, int iovcnt)
 			off += iov[i].iov_len;
 		}
 		ns->capture(ns->capture_ctx, true, buf, off);
-	}
-	if (ns_transport_send(ns, iov, iovcnt) == 0) {
-		ns->st.tx_frames++;
-		ns->st.tx_bytes += len;
 	}
 }
 

@@ -19,7 +19,9 @@
  * flow's MSS to NS_GSO_SEGS link segments; the transport's virtio-net
  * header tells the guest's kernel to cut them at the link MTU); anything
  * else lwIP sends above the link MTU (a large UDP datagram) is fragmented
- * here at the link MTU, as lwIP itself would have done.
+ * here at the link MTU, as lwIP itself would have done. lwIP's TCP then
+ * leaves its checksums to the guest's kernel too (the netif's checksum
+ * flags; vnet_tx() writes the pseudo-header sum and asks for the rest).
  *
  * Held output: a TCP segment with data the guest's queue has no room for
  * (ns->tx_room, less than the segment and NS_TX_RESERVE) is not handed
@@ -337,6 +339,7 @@ int ns_engine_init(struct ns *ns)
 	ip4_addr_set_u32(&gw, ns->cfg.gateway_ip);
 	if (!netif_add(&eng->netif, &ip, &mask, &gw, ns, netif_init_cb, ip4_input))
 		goto fail;
+	eng->csum_ctrl = NETIF_CHECKSUM_ENABLE_ALL;
 	netif_set_default(&eng->netif);
 	netif_set_up(&eng->netif);
 	netif_set_link_up(&eng->netif);
@@ -372,10 +375,12 @@ fail:
 }
 
 /**
- * ns_engine_set_gso() - the link takes TCP super-segments (or no longer):
- * lwIP may build TCP segments up to 64 KiB (netif MTU 65535; each flow's
- * MSS is raised by flow.c), and other packets above the link MTU are
- * fragmented by frag_here()'s callers
+ * ns_engine_set_gso() - the link takes TCP super-segments and completes TCP
+ * checksums (or no longer): lwIP may build TCP segments up to 64 KiB
+ * (netif MTU 65535; each flow's MSS is raised by flow.c), other packets
+ * above the link MTU are fragmented by frag_here()'s callers, and lwIP
+ * leaves TCP's checksum to the guest's kernel (vnet_tx() writes the
+ * pseudo-header sum and asks for the rest)
  * @ns:		netstack
  * @on:		super-segments allowed
  */
@@ -385,6 +390,9 @@ void ns_engine_set_gso(struct ns *ns, bool on)
 
 	eng->gso = on;
 	eng->netif.mtu = (u16_t)(on || ns->cfg.mtu > 65535 ? 65535 : ns->cfg.mtu);
+	eng->csum_ctrl = on ? NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP
+			    : NETIF_CHECKSUM_ENABLE_ALL;
+	NETIF_SET_CHECKSUM_CTRL(&eng->netif, eng->csum_ctrl);
 }
 
 /**

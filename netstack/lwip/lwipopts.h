@@ -134,9 +134,17 @@ unsigned int vg_lwip_ooseq_bytes(const struct tcp_pcb *pcb);
 #define CHECKSUM_CHECK_UDP      1
 #define CHECKSUM_CHECK_TCP      1
 #define CHECKSUM_CHECK_ICMP     1
-#define LWIP_CHECKSUM_ON_COPY   1
+/*
+ * TCP checksums are summed when a segment is sent, not when tcp_write()
+ * copies its data: with TAP offloads the netif does not generate them at all
+ * (the guest's kernel completes them, ns_engine_set_gso()), and summing on
+ * copy would be a pass over every byte for nothing. Without offloads it is
+ * the same one pass, at the first transmission.
+ */
+#define LWIP_CHECKSUM_ON_COPY   0
 /* the engine skips tcp_input()'s check for a TCP segment whose checksum
- * the guest's kernel left partial (a TAP with offloads: netstack/vnet.h) */
+ * the guest's kernel left partial (a TAP with offloads: netstack/vnet.h),
+ * and TCP's checksum generation with offloads (port.c) */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 /* a faster Internet checksum (netstack/frame.c); same contract as lwIP's */
 unsigned short vg_lwip_chksum(const void *dataptr, int len);
