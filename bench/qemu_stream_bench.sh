@@ -16,7 +16,9 @@
 # raw_syscalls:sys_enter for the run's seconds), frames to and from the
 # guest, vgate's writes to host sockets, the frames its transmit queue
 # dropped and the TCP segments it held back instead (its /stats, API on a
-# unix socket); medians in a second table.
+# unix socket); medians in a second table. Every run also records the CPU
+# time the gateway, QEMU and the whole machine spent (from /proc), as a
+# share of the run and per MB moved: the table that shows who is saturated.
 #
 # Set-up: no guest CPU. QEMU runs with -M none and joins, on its hub
 # (hubid 0), a -netdev tap and the peer's netdev; the TAP is moved into a
@@ -36,8 +38,9 @@
 # for user networking) is pinned to CPU 0, the iperf3 client and server to
 # CPU 1; QEMU as the hub of the stream peers is not pinned. QEMU 7.2's hub
 # aborts on frames near 65520 bytes with every gateway, so the rig stops at
-# MTU 32000. Medians of RUNS runs of SECONDS each, a fresh guest per run;
-# every wait is bounded. Needs root, qemu-system-x86, passt, iperf3, python3.
+# MTU 32000. Medians of RUNS rounds of SECONDS-long runs, the peers taking
+# turns in each round, a fresh guest per run; every wait is bounded. Needs
+# root, qemu-system-x86, passt, iperf3, python3.
 set -euo pipefail
 
 VGATE=$(readlink -f "${1:?usage: $0 VGATE [BASE_VGATE] [RUNS] [SECONDS]}")
@@ -163,7 +166,8 @@ stats() {
 # vgate peer, appends "PEER MTU DIR MB syscalls_vgate syscalls_qemu
 # frames_in frames_out host_writes tx_queue_drops tx_held" to $TMP/counts
 iperf() {
-	local j s0 s1 pv="" pq=""
+	local j s0 s1 pv="" pq="" c0
+	c0=$(cpu_now)
 	if [ -n "${BENCH_COUNTS:-}" ] && [ -n "$GW_PID" ]; then
 		s0=$(stats)
 		perf stat -x, -e raw_syscalls:sys_enter -o "$TMP/perf-gw" -p "$GW_PID" -- sleep "$SECS" 2>/dev/null &
@@ -173,6 +177,7 @@ iperf() {
 	fi
 	j=$(timeout $((SECS + 6)) ip netns exec "$CHILD" taskset -c 1 iperf3 -c "$TARGET" -p 5201 ${BENCH_CC:+-C "$BENCH_CC"} \
 		-t "$SECS" -P "${BENCH_PARALLEL:-1}" ${1:+"$1"} -J 2>/dev/null) || j='{}'
+	cpu_record "$c0" "$(cpu_now)" "${1:-up}" "$j"
 	if [ -n "$pv" ]; then
 		wait "$pv" "$pq" 2>/dev/null || true
 		s1=$(stats)
@@ -199,25 +204,69 @@ PY
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' \
 		<<<"$j" 2>/dev/null || echo -
 }
+# cpu_now: "gateway QEMU machine" CPU time in clock ticks so far (the
+# gateway's and QEMU's utime+stime, all threads; the machine's busy time
+# from /proc/stat) and the wall clock in ms
+cpu_now() {
+	local p t=() v
+	for p in "$GW_PID" "$QPID"; do
+		v=0
+		[ -n "$p" ] && [ -r "/proc/$p/stat" ] && v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat")
+		t+=("$v")
+	done
+	t+=("$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)")
+	echo "${t[*]} $(date +%s%3N)"
+}
+# cpu_record BEFORE AFTER DIR JSON: appends "PEER MTU DIR MB gateway_ms
+# qemu_ms machine_ms wall_ms" to $TMP/cpu
+cpu_record() {
+	python3 - "$PEER_NOW" "$MTU_NOW" "$3" "$1" "$2" "$4" "$(getconf CLK_TCK)" >>"$TMP/cpu" <<'PY' || true
+import json, sys
+peer, mtu, d, a, b, j, hz = sys.argv[1:]
+a, b = [float(x) for x in a.split()], [float(x) for x in b.split()]
+mb = json.loads(j).get("end", {}).get("sum_received", {}).get("bytes", 0) / 1e6
+ms = [(y - x) * 1000 / float(hz) for x, y in zip(a[:3], b[:3])]
+print(peer, mtu, "down" if d == "-R" else "up", "%.1f" % mb, *("%.0f" % v for v in ms), "%.0f" % (b[3] - a[3]))
+PY
+}
+# PY_ROWS: the head of the python that writes a per-run table: run_rows(N)
+# yields (MTU, direction, peer, rows) in table order from the file in argv[1],
+# whose lines are "PEER MTU up|down MB ..." with N fields
+PY_ROWS='import statistics, sys
+def run_rows(n):
+    r = {}
+    for line in open(sys.argv[1]):
+        f = line.split()
+        if len(f) == n and float(f[3]) > 0:
+            r.setdefault((f[1], f[2], f[0]), []).append(f[3:])
+    for k in sorted(r, key=lambda k: (int(k[0]), k[1] != "up", k[2])):
+        yield k[0], "guest→host" if k[1] == "up" else "host→guest", k[2], r[k]
+'
 median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:] if x!="-"]; print("%.2f" % statistics.median(v) if v else "-")' "$@"; }
 ratio() { python3 -c 'import sys; a,b=sys.argv[1:]; print("%.2f×" % (float(a)/float(b)) if a.replace(".","").isdigit() and b.replace(".","").isdigit() and float(b)>0 else "n/a")' "$1" "$2"; }
 
-declare -A R
+# the peers take turns within each round of runs, so that a slow spell of
+# this shared machine falls on all of them rather than on one peer's runs
+declare -A R UP DOWN
 read -r -a PEERS <<<"${BENCH_PEERS:-vgate${BASE:+ vgate-base} passt qemu-user}"
 for mtu in "${MTUS[@]}"; do
-	for peer in "${PEERS[@]}"; do
-		up=() down=()
-		for _ in $(seq 1 "$RUNS"); do
+	for _ in $(seq 1 "$RUNS"); do
+		for peer in "${PEERS[@]}"; do
 			PEER_NOW=$peer MTU_NOW=$mtu
 			if ! start_peer "$peer" "$mtu"; then
-				up+=(-) down+=(-)
+				UP[$peer]+=" -" DOWN[$peer]+=" -"
 				stop_peer
 				continue
 			fi
-			up+=("$(iperf "")")
-			down+=("$(iperf -R)")
+			UP[$peer]+=" $(iperf "")"
+			DOWN[$peer]+=" $(iperf -R)"
 			stop_peer
 		done
+	done
+	for peer in "${PEERS[@]}"; do
+		read -r -a up <<<"${UP[$peer]}"
+		read -r -a down <<<"${DOWN[$peer]}"
+		UP[$peer]="" DOWN[$peer]=""
 		R[$peer,$mtu,up]=$(median "${up[@]}")
 		R[$peer,$mtu,down]=$(median "${down[@]}")
 		log "$peer mtu $mtu: guest→host ${up[*]} host→guest ${down[*]} Gbit/s"
@@ -229,7 +278,8 @@ done
 	echo
 	echo "Generated by \`bench/qemu_stream_bench.sh\` on $(date -u +%Y-%m-%d) ($(nproc) CPUs, $(uname -r),"
 	echo "$(qemu-system-x86_64 --version | head -1)); iperf3 Gbit/s, medians of $RUNS runs of ${SECS} s, all"
-	echo "peers in the same run, a fresh guest namespace per run behind a private host namespace."
+	echo "peers in the same run taking turns within each round, a fresh guest namespace per run"
+	echo "behind a private host namespace."
 	[ -n "${BENCH_PARALLEL:-}" ] && echo "${BENCH_PARALLEL} parallel iperf3 streams per run (BENCH_PARALLEL)."
 	echo "The guest is a network namespace whose TAP is joined to the gateway by QEMU's hub"
 	echo "(\`-M none\`, no guest CPU). Gateway on CPU 0, iperf3 on CPU 1, QEMU's hub unpinned."
@@ -258,27 +308,43 @@ done
 		echo "queue dropped and TCP segments held back in lwIP instead, per run; \"-\" where the"
 		echo "build does not count them):"
 		echo
-		python3 - "$TMP/counts" <<'PY'
-import statistics, sys
-r = {}
-for line in open(sys.argv[1]):
-    f = line.split()
-    if len(f) == 11 and float(f[3]) > 0:
-        r.setdefault((f[1], f[2], f[0]), []).append(f[3:])
+		python3 -c "$PY_ROWS$(
+			cat <<'PY'
 def med(rows, i, per_mb=True):
     v = [float(x[i]) / (float(x[0]) if per_mb else 1) for x in rows if x[i] != "-"]
     return statistics.median(v) if v else None
 print("| MTU | direction | build | vgate syscalls/MB | QEMU syscalls/MB | frames from guest/MB | frames to guest/MB | bytes per host write | tx queue drops | held segments |")
 print("|---|---|---|---|---|---|---|---|---|---|")
-for (mtu, d, peer) in sorted(r, key=lambda k: (int(k[0]), k[1] != "up", k[2])):
-    rows = r[(mtu, d, peer)]
+for mtu, d, peer, rows in run_rows(11):
     w = med(rows, 5)
     fmt = lambda v: "-" if v is None else "%.0f" % v
     print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-        mtu, "guest→host" if d == "up" else "host→guest", peer, fmt(med(rows, 1)), fmt(med(rows, 2)),
-        fmt(med(rows, 3)), fmt(med(rows, 4)), "%.0f" % (1e6 / w) if w and d == "up" else "-",
+        mtu, d, peer, fmt(med(rows, 1)), fmt(med(rows, 2)),
+        fmt(med(rows, 3)), fmt(med(rows, 4)), "%.0f" % (1e6 / w) if w and d == "guest→host" else "-",
         fmt(med(rows, 6, False)), fmt(med(rows, 7, False))))
 PY
+		)" "$TMP/counts"
+	fi
+	if [ -s "$TMP/cpu" ]; then
+		echo
+		echo "CPU during the runs (medians; from /proc: the gateway's and QEMU's user+system"
+		echo "time, all threads, and the whole machine's busy time, as a share of the run's wall"
+		echo "time — 100 % is one core, the machine has $(nproc) — and per MB moved):"
+		echo
+		python3 -c "$PY_ROWS$(
+			cat <<'PY'
+print("| MTU | direction | gateway | gateway % | QEMU % | machine % | gateway ms/MB | QEMU ms/MB | machine ms/MB |")
+print("|---|---|---|---|---|---|---|---|---|")
+for mtu, d, peer, rows in run_rows(8):
+    rows = [[float(x) for x in row] for row in rows]
+    pct = lambda i: statistics.median(x[i] * 100 / x[4] for x in rows)
+    per = lambda i: statistics.median(x[i] / x[0] for x in rows)
+    gw = "-" if peer == "qemu-user" else "%.0f" % pct(1)
+    gwmb = "-" if peer == "qemu-user" else "%.2f" % per(1)
+    print("| %s | %s | %s | %s | %.0f | %.0f | %s | %.2f | %.2f |" % (
+        mtu, d, peer, gw, pct(2), pct(3), gwmb, per(2), per(3)))
+PY
+		)" "$TMP/cpu"
 	fi
 	if [ -s "$NOTES" ]; then
 		echo
