@@ -195,7 +195,6 @@ struct ns_engine {
 	size_t nwaiting;
 	uint64_t reclaim_ms; /* last pass taking back unused windows */
 	bool gso;	     /* ns_engine_set_gso(): the link takes TCP super-segments */
-	u16_t csum_ctrl;     /* the netif's checksum flags (ns_engine_set_gso()) */
 	uint8_t scratch[65535];
 	uint8_t reass[65535]; /* a reassembled datagram to a non-gateway address */
 };
@@ -205,6 +204,14 @@ struct ns_pkt {
 	const uint8_t *ip;
 	size_t len;
 };
+
+/* the netif's checksum flags: with super-segments (a TAP with offloads, ns_engine_set_gso())
+ * lwIP generates no TCP checksum, the guest's kernel completes it */
+static inline u16_t ns_engine_csum_ctrl(const struct ns_engine *eng)
+{
+	return eng->gso ? NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP
+			: NETIF_CHECKSUM_ENABLE_ALL;
+}
 
 static inline void addr_set(ip_addr_t *a, uint32_t ip_net)
 {

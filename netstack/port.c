@@ -339,7 +339,6 @@ int ns_engine_init(struct ns *ns)
 	ip4_addr_set_u32(&gw, ns->cfg.gateway_ip);
 	if (!netif_add(&eng->netif, &ip, &mask, &gw, ns, netif_init_cb, ip4_input))
 		goto fail;
-	eng->csum_ctrl = NETIF_CHECKSUM_ENABLE_ALL;
 	netif_set_default(&eng->netif);
 	netif_set_up(&eng->netif);
 	netif_set_link_up(&eng->netif);
@@ -390,9 +389,7 @@ void ns_engine_set_gso(struct ns *ns, bool on)
 
 	eng->gso = on;
 	eng->netif.mtu = (u16_t)(on || ns->cfg.mtu > 65535 ? 65535 : ns->cfg.mtu);
-	eng->csum_ctrl = on ? NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP
-			    : NETIF_CHECKSUM_ENABLE_ALL;
-	NETIF_SET_CHECKSUM_CTRL(&eng->netif, eng->csum_ctrl);
+	NETIF_SET_CHECKSUM_CTRL(&eng->netif, ns_engine_csum_ctrl(eng));
 }
 
 /**

@@ -95,12 +95,13 @@ static void tcp_deliver(struct ns *ns, const uint8_t *ip, size_t len, size_t hle
 	}
 	pbuf_remove_header(p, hlen);
 	if (ns->rx_csum_partial) /* its checksum is partial: not checked (vnet.h) */
-		NETIF_SET_CHECKSUM_CTRL(&eng->netif, eng->csum_ctrl & ~NETIF_CHECKSUM_CHECK_TCP);
+		NETIF_SET_CHECKSUM_CTRL(&eng->netif,
+					ns_engine_csum_ctrl(eng) & ~NETIF_CHECKSUM_CHECK_TCP);
 	if (fresh)
 		ns_pcbtab_hidden_input(p, &eng->netif);
 	else
 		tcp_input(p, &eng->netif);
-	NETIF_SET_CHECKSUM_CTRL(&eng->netif, eng->csum_ctrl);
+	NETIF_SET_CHECKSUM_CTRL(&eng->netif, ns_engine_csum_ctrl(eng));
 	ip_data.current_netif = NULL;
 	ip_data.current_input_netif = NULL;
 	ip_data.current_ip4_header = NULL;

@@ -82,7 +82,7 @@ during dns_udp dns_udp &
 CHECKS+=($!)
 during dns_tcp dns_tcp &
 CHECKS+=($!)
-# four guests' worth of connection attempts side by side: each try lives or
+# four of the guest's connection attempts side by side: each try lives or
 # dies by the flood's share of one TAP queue (and of the half-open bound),
 # so one attempt at a time left a run to chance (1 in ~15 failed)
 for _ in 1 2 3 4; do
