@@ -37,12 +37,11 @@
  * the list for later turns, at most FWD_HOLD_MS (fwd->hold), and the host
  * gets fewer, larger writes;
  * only what the socket took is consumed (which reopens the guest's window);
- * a short write arms EPOLLOUT. Host → guest reads straight into the
- * flow's send buffer (ns_flow_wbuf(), sized by what the socket holds
- * (FIONREAD) and no more than the guest's window and the netstack's buffer
- * budget allow; sent from there without another copy), so
- * ns_flow_wcommit() always takes all of it; with no send space EPOLLIN is
- * dropped (the host's kernel keeps the backlog) and resumed from tcp_sent. FIN maps to shutdown(SHUT_WR) and host EOF to
+ * a short write arms EPOLLOUT. Host → guest reads into the forwarder's one
+ * bounce buffer no more than ns_flow_sndbuf() allows (the guest's window
+ * and the netstack's buffer budget), so ns_flow_write() always takes all of
+ * it; with no send space EPOLLIN is dropped (the host's kernel keeps the
+ * backlog) and resumed from tcp_sent. FIN maps to shutdown(SHUT_WR) and host EOF to
  * ns_flow_shutdown(); when both directions are finished the flow is closed.
  * A guest RST resets the host socket (SO_LINGER 0) and a host reset resets
  * the guest flow. Idle flows (no byte either way for cfg.tcp_idle_ms) and
@@ -81,14 +80,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #define FWD_TCP_IOV       128
 #define FWD_H2G_READS     16
-#define FWD_H2G_PROBE     4096u /* room asked for when the socket holds nothing */
 #define FWD_FLUSH_BYTES   (128u * 1024)
 #define FWD_HOLD_BYTES	  (64u * 1024) /* guest bytes gathered for one host write */
 #define FWD_HOLD_MS	  1	       /* ... for at most this long (fwd->hold) */
@@ -518,31 +515,17 @@ static bool pump_h2g(struct fwd_tcp *t)
 	int i;
 
 	for (i = 0; i < FWD_H2G_READS && !t->h_eof; i++) {
-		int avail = 0;
-		void *buf;
-		long room;
+		size_t room = ns_flow_sndbuf(t->flow);
 		ssize_t r;
 		long w;
 
-		/*
-		 * the room is memory the netstack sets aside: ask for what the
-		 * socket holds (a probe's worth when it holds nothing, to see
-		 * EOF), not for all the guest's window would take
-		 */
-		if (ioctl(t->fd, FIONREAD, &avail) < 0 || avail <= 0)
-			avail = 0;
-		room = ns_flow_wbuf(t->flow, avail ? (size_t)avail : FWD_H2G_PROBE, &buf);
-		if (room < 0) {
-			tcp_fail(t); /* send space, but no memory for it */
-			return false;
-		}
 		if (!room) {
 			t->h_paused = true;
 			break;
 		}
-		r = recv(t->fd, buf, (size_t)room, MSG_DONTWAIT);
-		if (r <= 0)
-			ns_flow_wcommit(t->flow, 0); /* the room goes back */
+		if (room > FWD_BOUNCE_BYTES)
+			room = FWD_BOUNCE_BYTES;
+		r = recv(t->fd, fwd->bounce, room, MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -568,7 +551,7 @@ static bool pump_h2g(struct fwd_tcp *t)
 				ns_flow_shutdown(t->flow);
 			break;
 		}
-		w = ns_flow_wcommit(t->flow, (size_t)r);
+		w = ns_flow_write(t->flow, fwd->bounce, (size_t)r);
 		if (w != r) {
 			/* out of memory in the stack: the bytes can't be kept */
 			tcp_fail(t);
@@ -576,7 +559,7 @@ static bool pump_h2g(struct fwd_tcp *t)
 		}
 		fwd->st.tcp_bytes_in += (uint64_t)r;
 		splice_touch(t);
-		if (r < room || (avail && avail <= room))
+		if ((size_t)r < room)
 			break; /* drained */
 	}
 	return io_update_or_fail(t);

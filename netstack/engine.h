@@ -70,7 +70,6 @@
 #define NS_ABANDONED_MAX 1024
 #define NS_PCB_BUCKETS	32768 /* pcb hash buckets (a power of two) */
 #define NS_PCB_EXT_ID	0     /* lwIP ext arg slot of the pcb table */
-#define NS_TXQ_EXT_ID	1     /* lwIP ext arg slot of the send chunks (txq.c) */
 #define NS_SYN_BUCKETS	1024  /* deferred-SYN hash buckets (a power of two) */
 #define NS_SYN_TOKEN_BITS 10  /* a token's low bits are its slot */
 
@@ -278,12 +277,6 @@ static inline uint32_t pkt_pseudo_sum(const uint8_t *ip, uint8_t proto, size_t t
 		return csum_ip6_pseudo(ip, (uint32_t)tlen, proto);
 	return csum_partial(ip + 12, 8, 0) + proto + (uint32_t)tlen;
 }
-
-/* txq.c (a leaf): send memory lwIP references, see there */
-void *ns_txq_space(struct tcp_pcb *pcb, size_t want, size_t *len);
-size_t ns_txq_commit(struct tcp_pcb *pcb, size_t n);
-void ns_txq_release(struct tcp_pcb *pcb);
-size_t ns_txq_bytes(const struct tcp_pcb *pcb);
 
 /* tcpguard.c */
 struct pbuf *ns_tcp_seg_copy(const uint8_t *ip, size_t len);

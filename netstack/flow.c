@@ -87,11 +87,7 @@ static void flow_recount(struct ns_flow *f)
 	size_t held = f->rx_len + f->rx_pbufs * NS_BUDGET_PBUF_COST, windows = 0;
 
 	if (f->pcb) {
-		size_t tx = tx_queued(f->pcb), chunks = ns_txq_bytes(f->pcb);
-
-		/* the send chunks hold the queued bytes (txq.c), and some room */
-		held += (chunks > tx ? chunks : tx) +
-			(size_t)f->pcb->snd_queuelen * NS_BUDGET_PBUF_COST;
+		held += tx_queued(f->pcb) + (size_t)f->pcb->snd_queuelen * NS_BUDGET_PBUF_COST;
 		windows = f->pcb->rcv_wnd;
 	}
 	ns_budget_move(&f->ns->budget, &f->charge, held, windows);
@@ -412,7 +408,6 @@ static err_t flow_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	struct ns_engine *eng;
 
 	(void)len;
-	ns_txq_release(pcb);
 	if (!f)
 		return ERR_OK;
 	flow_recount(f);
@@ -686,41 +681,6 @@ long ns_flow_write(struct ns_flow *f, const void *buf, size_t len)
 		tcp_output(f->pcb);
 		flow_recount(f);
 	}
-	return (long)done;
-}
-
-long ns_flow_wbuf(struct ns_flow *f, size_t want, void **buf)
-{
-	size_t room, len = 0;
-
-	*buf = NULL;
-	if (!f->pcb)
-		return -ENOTCONN;
-	room = ns_flow_sndbuf(f);
-	if (!room)
-		return 0;
-	if (want && want < room)
-		room = want;
-	*buf = ns_txq_space(f->pcb, room, &len);
-	return *buf ? (long)len : -ENOMEM;
-}
-
-long ns_flow_wcommit(struct ns_flow *f, size_t n)
-{
-	size_t done;
-
-	if (!f->pcb)
-		return -ENOTCONN;
-	if (!n) {
-		ns_txq_release(f->pcb); /* an unused chunk goes back */
-		flow_recount(f);
-		return 0;
-	}
-	done = ns_txq_commit(f->pcb, n);
-	if (!done)
-		return -EIO;
-	tcp_output(f->pcb);
-	flow_recount(f);
 	return (long)done;
 }
 

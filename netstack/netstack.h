@@ -844,35 +844,6 @@ size_t ns_flow_queued(const struct ns_flow *f);
 long ns_flow_write(struct ns_flow *f, const void *buf, size_t len);
 
 /**
- * ns_flow_wbuf() - room in the flow's send buffer to fill in place: the
- * bytes written there are queued by ns_flow_wcommit() and sent from where
- * they are, not copied again (netstack/txq.c). No other call on @f may come
- * between the two.
- * @f:		flow
- * @want:	bytes the caller has to write, if it knows (0: as many as
- *		may be sent); the room is sized by it, and may be smaller
- * @buf:	set to the room (NULL unless the return is positive)
- *
- * Return: bytes of room (≤ @want, ≤ ns_flow_sndbuf()); 0 when there is no
- * send space
- * (as ns_flow_sndbuf() 0, ops.sent tells when there is); -ENOMEM, or
- * -ENOTCONN if the flow can't send
- */
-long ns_flow_wbuf(struct ns_flow *f, size_t want, void **buf);
-
-/**
- * ns_flow_wcommit() - queue the first @n bytes of the room ns_flow_wbuf()
- * gave towards the guest
- * @f:	flow
- * @n:	bytes filled (≤ the room's length); 0 when none were (the room
- *	is given back)
- *
- * Return: bytes taken (@n, or fewer when lwIP ran out of memory: the rest
- * are lost), or -ENOTCONN / -EIO if the flow can't send
- */
-long ns_flow_wcommit(struct ns_flow *f, size_t n);
-
-/**
  * ns_flow_shutdown() - send FIN to the guest after the queued data
  * @f:	flow
  */

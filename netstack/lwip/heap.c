@@ -14,9 +14,8 @@
  * How: a block is a 16-byte header and the caller's bytes. A request of up
  * to VG_LWIP_HEAP_CLASS_MAX bytes (header included) is rounded up to its
  * class, four classes per power of two from 64 bytes (at most a quarter
- * wasted; the classes reach 128 KiB so that a super-segment's pbuf and
- * netstack/txq.c's send chunks are kept too), and taken from the class's
- * free list, or from malloc() when the list is empty. A larger request is malloc()'s alone (class HEAP_NONE). A
+ * wasted), and taken from the class's free list, or from malloc() when the
+ * list is empty. A larger request is malloc()'s alone (class HEAP_NONE). A
  * freed block goes on its class's list while the lists hold less than
  * VG_LWIP_HEAP_KEEP_BYTES, else back to free(): memory the C allocator
  * would have kept in its bins anyway, bounded. vg_lwip_heap_trim() empties
@@ -51,7 +50,7 @@
 
 #define HEAP_MIN 64u
 /* 64 bytes, then four classes for each power of two up to CLASS_MAX */
-#define HEAP_CLASSES 45u
+#define HEAP_CLASSES 33u
 #define HEAP_NONE    UINT32_MAX
 
 /**
@@ -65,7 +64,7 @@ struct heap_block {
 } __attribute__((aligned(16)));
 
 _Static_assert(sizeof(struct heap_block) == 16, "the header keeps 16-byte alignment");
-_Static_assert(VG_LWIP_HEAP_CLASS_MAX == 131072u, "HEAP_CLASSES counts the classes to 128 KiB");
+_Static_assert(VG_LWIP_HEAP_CLASS_MAX == 16384u, "HEAP_CLASSES counts the classes to 16 KiB");
 
 /**
  * struct heap - the free lists and counters
@@ -141,15 +140,6 @@ void *vg_lwip_malloc(size_t size)
 	blk->cls = cls;
 	blk->next = NULL;
 	return blk + 1;
-}
-
-size_t vg_lwip_usable(size_t size)
-{
-	size_t total = size + sizeof(struct heap_block);
-
-	if (size == 0 || total < size || total > VG_LWIP_HEAP_CLASS_MAX)
-		return size;
-	return heap_class_size(heap_class(total)) - sizeof(struct heap_block);
 }
 
 void *vg_lwip_calloc(size_t count, size_t size)

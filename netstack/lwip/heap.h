@@ -18,7 +18,7 @@
 /* at most this many bytes of freed blocks are kept for reuse, all classes */
 #define VG_LWIP_HEAP_KEEP_BYTES (1024u * 1024u)
 /* requests above this go to the C allocator directly (no class) */
-#define VG_LWIP_HEAP_CLASS_MAX (128u * 1024u)
+#define VG_LWIP_HEAP_CLASS_MAX 16384u
 
 /**
  * struct vg_lwip_heap_stats - what the heap did since the process started
@@ -40,9 +40,6 @@ struct vg_lwip_heap_stats {
 void *vg_lwip_malloc(size_t size);
 /* calloc()'s contract; NULL on overflow or out of memory */
 void *vg_lwip_calloc(size_t count, size_t size);
-/* the bytes a request of @size actually gets (its class's block, less the
- * header): a caller may use them all; @size itself above the classes */
-size_t vg_lwip_usable(size_t size);
 /* free()'s contract (NULL is a no-op) for a block of this heap */
 void vg_lwip_free(void *ptr);
 /* give every kept block back to the C allocator (before malloc_trim()) */

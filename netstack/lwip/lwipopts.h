@@ -118,8 +118,8 @@ unsigned int vg_lwip_ooseq_bytes(const struct tcp_pcb *pcb);
  */
 #define LWIP_DISABLE_TCP_SANITY_CHECKS 1
 #define TCP_LISTEN_BACKLOG      0
-/* ext args per pcb: netstack/pcbtab.c's record (pcbs by 4-tuple), txq.c's chunks */
-#define LWIP_TCP_PCB_NUM_EXT_ARGS 2
+/* one ext arg per pcb: netstack/pcbtab.c's record (pcbs by 4-tuple) */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS 1
 #define TCP_OVERSIZE            TCP_MSS
 #define LWIP_TCP_TIMESTAMPS     0
 #define TCP_TMR_INTERVAL        100

@@ -8,9 +8,7 @@
  * the guest (SYN-ACK, RST, UDP replies, ICMPv6 errors, active opens)
  * leaves through ns->ip6_out with valid checksums; a gateway service (DNS)
  * is served on PREFIX::1 and fe80::1 over UDP and TCP, answers from the
- * address asked, ignores groups; bytes written in place (ns_flow_wbuf())
- * go out intact, also after a closed window compacted them, and their
- * memory is charged and given back. ns->ip6_out is replaced
+ * address asked, ignores groups. ns->ip6_out is replaced
  * by a capture here, so no link or Neighbour Discovery is needed.
  */
 #include <arpa/inet.h>
@@ -19,7 +17,6 @@
 #include <string.h>
 
 #include "netstack/internal.h"
-#include "netstack/lwip/heap.h"
 
 #define OUT_MAX 16
 
@@ -726,159 +723,4 @@ Test(engine6, data_waits_for_room_in_the_guest_queue)
 	cr_assert_eq(be32(out[0] + 44), iss + 1);
 	cr_assert_eq(memcmp(out[0] + 60, "held back", 9), 0);
 	cr_assert(l4_ok(out[0], out_len[0], 40, 6));
-}
-
-/* a guest ACK for @ack with window @wnd (no scaling was agreed) */
-static void guest_ack(uint32_t ack, uint16_t wnd)
-{
-	uint8_t p[128];
-	size_t len = tcp6(p, 0x10, 1001, ack, NULL);
-
-	p[54] = (uint8_t)(wnd >> 8);
-	p[55] = (uint8_t)wnd;
-	l4_sum(p, 40, len, 6);
-	ns_engine_input6(ns, p, len, false);
-}
-
-/* the test pattern's byte at stream offset @i */
-static uint8_t pattern(size_t i)
-{
-	return (uint8_t)(i * 7 % 251);
-}
-
-/**
- * check_out() - the captured segments carry the pattern at their offsets
- * @iss:	the flow's initial sequence number
- *
- * Return: the sequence number after the last data byte seen (iss + 1 if none)
- */
-static uint32_t check_out(uint32_t iss)
-{
-	uint32_t high = iss + 1;
-
-	for (int i = 0; i < nout; i++) {
-		size_t n = out_len[i] - 60, off = be32(out[i] + 44) - (iss + 1);
-
-		cr_assert(l4_ok(out[i], out_len[i], 40, 6));
-		for (size_t k = 0; k < n; k++)
-			cr_assert_eq(out[i][60 + k], pattern(off + k), "byte %zu", off + k);
-		if (n && be32(out[i] + 44) + n - high < (1u << 30))
-			high = be32(out[i] + 44) + (uint32_t)n;
-	}
-	nout = 0;
-	return high;
-}
-
-/* handshake guest:40000 -> remote:443, the flow in seen.flow; its ISS */
-static uint32_t accept_flow(void)
-{
-	uint8_t p[128];
-	size_t len = tcp6(p, 0x02, 1000, 0, NULL);
-	uint32_t iss;
-
-	seen.verdict = NS_SYN_ACCEPT;
-	ns_engine_input6(ns, p, len, false);
-	cr_assert_eq(nout, 1, "a SYN-ACK");
-	iss = be32(out[0] + 44);
-	nout = 0;
-	guest_ack(iss + 1, 0xffff);
-	cr_assert_not_null(seen.flow);
-	return iss;
-}
-
-/*
- * Writing in place (ns_flow_wbuf(), netstack/txq.c): the room is sized by
- * what the caller asks, the bytes go out as written, the chunk is charged
- * to the budget while lwIP needs it and given back once the guest
- * acknowledged everything, and an unused room goes back at once.
- */
-Test(engine6, written_in_place_sent_and_released)
-{
-	uint8_t *buf;
-	uint32_t iss = accept_flow(), high;
-	long room;
-
-	room = ns_flow_wbuf(seen.flow, 500, (void **)&buf);
-	cr_assert_eq(room, 500, "the room asked for");
-	cr_assert_eq(ns_flow_wcommit(seen.flow, 0), 0);
-	cr_assert_eq(ns->budget.held, 0, "an unused room is given back");
-	room = ns_flow_wbuf(seen.flow, 500, (void **)&buf);
-	cr_assert_eq(room, 500);
-	for (size_t i = 0; i < 500; i++)
-		buf[i] = pattern(i);
-	cr_assert_eq(ns_flow_wcommit(seen.flow, 500), 500);
-	cr_assert_eq(ns_flow_queued(seen.flow), 500);
-	cr_assert_geq(ns->budget.held, 4096, "the chunk is charged (%zu)", ns->budget.held);
-	high = check_out(iss);
-	cr_assert_eq(high, iss + 1 + 500, "all of it sent");
-	guest_ack(high, 0xffff);
-	cr_assert_eq(ns_flow_queued(seen.flow), 0);
-	cr_assert_eq(ns->budget.held, 0, "the chunk given back (%zu held)", ns->budget.held);
-	cr_assert_eq(ns_flow_wbuf(seen.flow, 0, (void **)&buf) > 0, true);
-	ns_flow_wcommit(seen.flow, 0);
-	ns_flow_reset(seen.flow);
-}
-
-/*
- * A guest that closes its window with most of a chunk acknowledged: the
- * bytes lwIP still needs move to a chunk of their size (the budget's
- * charge falls to it), and once the window opens they go out intact from
- * there (lwIP's pbufs were re-pointed).
- */
-Test(engine6, closed_window_compacts_and_sends_intact)
-{
-	enum { TOTAL = 30000 };
-	void *scribble[4];
-	uint8_t *buf;
-	uint32_t iss = accept_flow(), high = 0, acked;
-	size_t before;
-	long room;
-	int rounds;
-
-	room = ns_flow_wbuf(seen.flow, TOTAL, (void **)&buf);
-	cr_assert_eq(room, TOTAL);
-	for (size_t i = 0; i < TOTAL; i++)
-		buf[i] = pattern(i);
-	cr_assert_eq(ns_flow_wcommit(seen.flow, TOTAL), TOTAL);
-	before = ns->budget.held;
-	cr_assert_geq(before, TOTAL);
-	/* acknowledge what comes, window open, until 24000 bytes are in */
-	acked = iss + 1;
-	for (rounds = 0; rounds < 200 && acked - (iss + 1) < 24000; rounds++) {
-		high = check_out(iss);
-		if (high == acked) {
-			vg_loop_run_once(loop, 2);
-			continue;
-		}
-		acked = high;
-		guest_ack(acked, acked - (iss + 1) < 24000 ? 0xffff : 0);
-	}
-	cr_assert_geq(acked - (iss + 1), 24000, "the flow moved (%u)", acked - (iss + 1));
-	cr_assert_lt(acked - (iss + 1), TOTAL, "something is left to send");
-	cr_assert_eq(ns_flow_queued(seen.flow), TOTAL - (acked - (iss + 1)));
-	/* the window is closed now: compacted to the bytes left */
-	cr_assert_lt(ns->budget.held, before / 2, "held %zu of %zu", ns->budget.held, before);
-	/* the old chunk went back to lwIP's heap: whoever gets it next writes
-	 * over it (a pbuf left pointing there would send this) */
-	for (int i = 0; i < 4; i++) {
-		scribble[i] = vg_lwip_malloc(TOTAL);
-		cr_assert_not_null(scribble[i]);
-		memset(scribble[i], 0xee, TOTAL);
-	}
-	for (int i = 0; i < 4; i++)
-		vg_lwip_free(scribble[i]);
-	nout = 0;
-	guest_ack(acked, 0xffff);
-	for (rounds = 0; rounds < 200 && acked - (iss + 1) < TOTAL; rounds++) {
-		high = check_out(iss); /* the pattern, from the new chunk */
-		if (high == acked) {
-			vg_loop_run_once(loop, 2);
-			continue;
-		}
-		acked = high;
-		guest_ack(acked, 0xffff);
-	}
-	cr_assert_eq(acked - (iss + 1), TOTAL, "all of it arrived (%u)", acked - (iss + 1));
-	cr_assert_eq(ns->budget.held, 0);
-	ns_flow_reset(seen.flow);
 }
